@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` (the main job) and `make test`.
+# Each creates .venv when missing. Without an NVIDIA GPU, torch is pinned to the
+# CPU build first so that no CUDA packages are pulled.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test install lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
+	  $(PY) -m pip install -q "$(TORCH)"; \
+	else \
+	  $(PY) -m pip install -q --no-index "$(TORCH)" 2>/dev/null \
+	  || $(PY) -m pip install -q "$(TORCH)" --index-url https://download.pytorch.org/whl/cpu; \
+	fi
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/aha demo
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) benchmarks/env_throughput.py
+	$(PY) benchmarks/seed_batching.py
+	$(PY) benchmarks/grid_throughput.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

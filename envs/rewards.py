@@ -1,0 +1,66 @@
+"""Reward knobs, the same for every task.
+
+- `sparse` (default): the verdict, once, when the answer ends (plus `delay` steps).
+- `dense`: 1/(n_steps+1) for each correct intermediate step token, on the step that writes it,
+  plus 1/(n_steps+1) for a correct answer at the verdict (the contrast case; sums to <= 1).
+- `random`: Bernoulli(`random_p`) at the verdict, independent of the answer.
+- `format_bonus=b`: a well-formed but wrong answer earns b instead of 0 (spurious rewards).
+- `noise=e`: the verdict's correctness is flipped with probability e.
+- `delay=d`: the verdict arrives d steps after the answer ends; actions meanwhile are ignored.
+
+Randomness (noise, random rewards) comes from the counter-based hash of (env seed, episode),
+so the single env and the batched env pay the same rewards for the same seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .hashing import uniform
+
+REWARD_MODES = ("sparse", "dense", "random")
+NOISE_SLOT = 1_000_003  # hash slots of the reward's own randomness, apart from task slots
+RANDOM_SLOT = 1_000_033
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    mode: str = "sparse"
+    """'sparse' (terminal exact match), 'dense' (per correct step token) or 'random'."""
+    delay: int = 0
+    """Steps between the end of the answer and the verdict (0..1000)."""
+    format_bonus: float = 0.0
+    """Reward for a well-formed but wrong answer, in [0, 1]."""
+    noise: float = 0.0
+    """Probability of flipping the verdict's correctness, in [0, 1]."""
+    random_p: float = 0.5
+    """Success probability of the 'random' reward, in [0, 1]."""
+
+    def __post_init__(self):
+        if self.mode not in REWARD_MODES:
+            raise ValueError(f"reward must be one of {', '.join(REWARD_MODES)}; got {self.mode!r}")
+        if isinstance(self.delay, bool) or not isinstance(self.delay, int) or not 0 <= self.delay <= 1000:
+            raise ValueError(f"delay must be an integer in [0, 1000], got {self.delay!r}")
+        for name in ("format_bonus", "noise", "random_p"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
+                raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
+
+    def step_weight(self, n_steps: int) -> float:
+        """Reward of one correct step token (dense) and of the answer's share of the verdict."""
+        return 1.0 / (n_steps + 1) if self.mode == "dense" else 0.0
+
+    def verdict(self, correct, well_formed, seed, episode, n_steps: int):
+        """Terminal reward from the verdict; ints/bools or (B,) tensors."""
+        if self.mode == "random":
+            hit = uniform(seed, episode, RANDOM_SLOT) < self.random_p
+            return hit.double() if isinstance(hit, torch.Tensor) else float(hit)
+        if self.noise > 0:
+            correct = correct ^ (uniform(seed, episode, NOISE_SLOT) < self.noise)
+        scale = 1.0 / (n_steps + 1) if self.mode == "dense" else 1.0
+        if isinstance(correct, torch.Tensor):
+            bonus = self.format_bonus * (well_formed & ~correct).double()
+            return scale * (correct.double() + bonus)
+        return scale * (float(correct) + (self.format_bonus if (well_formed and not correct) else 0.0))

@@ -1,0 +1,236 @@
+"""The task protocol: a procedural problem family with its verifier, layout and text rendering.
+
+A task instance is rebuilt from `(seed, index)` alone (reasoning-gym's `ProceduralDataset`), both
+in plain Python (`generate`, the reference) and batched in torch (`batch`, the fast path used by
+the vector env and by pretraining). Every completion has a fixed layout given the difficulty:
+
+    [<think> step tokens ... </think>] answer tokens <eos>       (chain of thought on)
+    answer tokens <eos>                                          (chain of thought off)
+
+described by a template: `FIXED` positions must hold one given token, `SLOT` positions any token
+from the task's value alphabet. The default verifier is exact match of the answer positions
+(`correct`), plus every step position (`trace_correct`); tasks with several right answers
+(Countdown) override `verify` and `verify_one`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+
+from . import vocab
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One task item. `prompt` excludes <bos>; `target` is the canonical completion with <eos>."""
+
+    seed: int
+    index: int
+    prompt: tuple[int, ...]
+    target: tuple[int, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Verdict:
+    """Verifier output for a batch of completions (all tensors share the batch dim B)."""
+
+    correct: torch.Tensor  # (B,) bool: the answer is right (and the completion well formed)
+    trace_correct: torch.Tensor  # (B,) bool: every intermediate step and the answer are right
+    well_formed: torch.Tensor  # (B,) bool: the layout is respected
+    step_correct: torch.Tensor  # (B, n_steps) bool: each intermediate step token is right
+
+
+def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    """Validate an integer argument; the error names it and its allowed range."""
+    allowed = f"an integer in [{lo}, {hi}]" if hi is not None else f"an integer >= {lo}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        raise ValueError(f"{name} must be {allowed}, got {value}")
+    return value
+
+
+class Task(ABC):
+    """Base class. Subclasses set `name`, `value_tokens` and implement the abstract methods."""
+
+    name: ClassVar[str]
+    #: the tokens that may appear in SLOT positions of a well-formed completion
+    value_tokens: ClassVar[tuple[int, ...]] = tuple(range(vocab.DIGIT0, vocab.DIGIT0 + 10))
+
+    def __init__(self, cot: bool = True, hint: int = 0):
+        if not isinstance(cot, bool):
+            raise ValueError(f"cot must be True or False, got {cot!r}")
+        self.cot = cot
+        self.hint = check_int("hint", hint, 0, len(self.step_layout()))
+
+    # --- what a subclass defines -------------------------------------------------------------
+    @abstractmethod
+    def difficulty(self) -> dict[str, Any]:
+        """The difficulty parameters, e.g. {"L": 5, "p": 10}."""
+
+    @abstractmethod
+    def question_len(self) -> int:
+        """Number of prompt tokens before any hint (excluding <bos>, including the final '=')."""
+
+    @abstractmethod
+    def step_layout(self) -> list[int | None]:
+        """Chain-of-thought tokens between <think> and </think>: a token id or None for a value slot."""
+
+    @abstractmethod
+    def answer_layout(self) -> list[int | None]:
+        """Answer tokens before <eos>: a token id or None for a value slot."""
+
+    @abstractmethod
+    def generate_parts(self, seed: int, index: int) -> tuple[list[int], list[int], list[int], dict]:
+        """Reference generator: (question tokens, step tokens, answer tokens, metadata)."""
+
+    @abstractmethod
+    def batch_parts(self, seed: torch.Tensor, index: torch.Tensor):
+        """Batched generator on `seed.device`: (question (B, Q), steps (B, S), answer (B, A))."""
+
+    @abstractmethod
+    def chance(self) -> float:
+        """Probability that a uniform guess over well-formed answers is correct."""
+
+    @abstractmethod
+    def text_question(self, inst: Instance) -> str:
+        """The problem in plain English for a real LLM (no answer)."""
+
+    # --- derived layout ----------------------------------------------------------------------
+    def layout(self) -> list[int | None]:
+        """The full completion template (token id, or None for a value slot), ending in <eos>."""
+        cot = [vocab.THINK, *self.step_layout(), vocab.END_THINK] if self.cot else []
+        return [*cot, *self.answer_layout(), vocab.EOS]
+
+    @property
+    def prompt_len(self) -> int:
+        """Prompt tokens after <bos>: the question, then `<hint>` and `hint` step tokens if any."""
+        return self.question_len() + (1 + self.hint if self.hint else 0)
+
+    @property
+    def completion_len(self) -> int:
+        return len(self.layout())
+
+    @property
+    def min_ctx(self) -> int:
+        """Smallest n_ctx that holds <bos>, the prompt and a full completion."""
+        return 1 + self.prompt_len + self.completion_len
+
+    @property
+    def step_positions(self) -> list[int]:
+        """Completion positions of the intermediate step tokens (value slots inside <think>)."""
+        if not self.cot:
+            return []
+        return [1 + i for i, t in enumerate(self.step_layout()) if t is None]
+
+    @property
+    def answer_positions(self) -> list[int]:
+        off = len(self.step_layout()) + 2 if self.cot else 0
+        return [off + i for i, t in enumerate(self.answer_layout()) if t is None]
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.step_positions)
+
+    # --- generation --------------------------------------------------------------------------
+    def generate(self, seed: int, index: int) -> Instance:
+        """Item `index` of the stream `seed`, rebuilt from these two numbers alone (reference)."""
+        question, steps, answer, meta = self.generate_parts(int(seed), int(index))
+        hint = [vocab.HINT, *steps[: self.hint]] if self.hint else []
+        cot = [vocab.THINK, *steps, vocab.END_THINK] if self.cot else []
+        meta = {**meta, **self.difficulty(), "task": self.name, "cot": self.cot, "hint": self.hint}
+        return Instance(int(seed), int(index), (*question, *hint), (*cot, *answer, vocab.EOS), meta)
+
+    def batch(self, seed: torch.Tensor, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batched `generate`: prompts (B, prompt_len) and targets (B, completion_len), int64."""
+        seed, index = torch.broadcast_tensors(seed.long(), index.long())
+        question, steps, answer = self.batch_parts(seed, index)
+        B, dev = seed.shape[0], seed.device
+
+        def const(tok: int) -> torch.Tensor:
+            return torch.full((B, 1), tok, dtype=torch.long, device=dev)
+
+        hint = [const(vocab.HINT), steps[:, : self.hint]] if self.hint else []
+        cot = [const(vocab.THINK), steps, const(vocab.END_THINK)] if self.cot else []
+        prompts = torch.cat([question, *hint], dim=1)  # (B, P)
+        targets = torch.cat([*cot, answer, const(vocab.EOS)], dim=1)  # (B, C)
+        return prompts, targets
+
+    # --- verification ------------------------------------------------------------------------
+    def _layout_tensors(self, device) -> tuple[torch.Tensor, torch.Tensor]:
+        lay = self.layout()
+        fixed = torch.tensor([-1 if t is None else t for t in lay], device=device)  # (C,)
+        return fixed, torch.tensor(self.value_tokens, device=device)
+
+    def well_formed(self, completions: torch.Tensor) -> torch.Tensor:
+        """(B, C) -> (B,) bool: fixed tokens in place and value slots hold value tokens."""
+        fixed, values = self._layout_tensors(completions.device)
+        is_slot = fixed < 0  # (C,)
+        ok_fixed = (completions == fixed) | is_slot
+        ok_slot = torch.isin(completions, values) | ~is_slot
+        return (ok_fixed & ok_slot).all(dim=1)
+
+    def verify(self, prompts: torch.Tensor, completions: torch.Tensor, targets: torch.Tensor) -> Verdict:
+        """Batched verifier. completions (B, C) padded with <pad>; targets (B, C) canonical.
+
+        `step_correct` is causal: step j depends only on completion tokens up to its position,
+        so verifying a partly written completion gives the right value for steps already written.
+        """
+        wf = self.well_formed(completions)
+        sp, ap = self.step_positions, self.answer_positions
+        step_ok = completions[:, sp] == targets[:, sp]  # (B, n_steps)
+        correct = wf & (completions[:, ap] == targets[:, ap]).all(dim=1)
+        return Verdict(correct, correct & step_ok.all(dim=1), wf, step_ok)
+
+    def verify_one(self, inst: Instance, completion: list[int]) -> dict[str, Any]:
+        """Reference verifier for one completion (plain Python): the slow twin of `verify`."""
+        lay, C = self.layout(), self.completion_len
+        comp = list(completion)[:C] + [vocab.PAD] * max(0, C - len(completion))
+        wf = len(completion) <= C and all(
+            (c in self.value_tokens) if t is None else c == t for c, t in zip(comp, lay)
+        )
+        steps = [comp[i] == inst.target[i] for i in self.step_positions]
+        correct = wf and all(comp[i] == inst.target[i] for i in self.answer_positions)
+        return {"correct": correct, "trace_correct": correct and all(steps),
+                "well_formed": wf, "step_correct": steps}
+
+    # --- text for real LLMs ------------------------------------------------------------------
+    def text_answer(self, inst: Instance) -> str:
+        """The canonical final answer as text (what follows 'Answer:')."""
+        ans = [inst.target[i] for i in self.answer_positions]
+        return " ".join(vocab.TOKENS[t] for t in ans)
+
+    def text_prompt(self, inst: Instance, cot: bool | None = None) -> str:
+        """Question plus output instructions, for a real LLM."""
+        cot = self.cot if cot is None else cot
+        how = "Think step by step, then" if cot else "Do not explain;"
+        return f"{self.text_question(inst)}\n{how} write the final answer on one line as 'Answer: ...'.\n"
+
+    def text_completion(self, inst: Instance) -> str:
+        """A worked solution in text (for few-shot examples)."""
+        steps = [vocab.TOKENS[inst.target[i]] for i in self.step_positions]
+        work = f"Steps: {' '.join(steps)}\n" if steps and self.cot else ""
+        return f"{work}Answer: {self.text_answer(inst)}"
+
+    def parse_answer(self, text: str) -> str | None:
+        """The answer string after the last 'Answer:' in `text`, normalised, or None."""
+        idx = text.rfind("Answer:")
+        if idx < 0:
+            return None
+        line = text[idx + len("Answer:"):].strip().splitlines()
+        if not line:
+            return None
+        toks = [ch for ch in line[0] if not ch.isspace()]
+        return " ".join(toks) if toks else None
+
+    def score_text(self, inst: Instance, text: str) -> dict[str, Any]:
+        """Judge a real LLM's text completion: correct / well_formed (trace not judged)."""
+        ans = self.parse_answer(text)
+        want = self.text_answer(inst)
+        wf = ans is not None and len(ans.split()) == len(want.split())
+        return {"correct": ans == want, "well_formed": wf, "answer": ans}

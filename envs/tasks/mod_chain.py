@@ -1,0 +1,114 @@
+"""ModChain: add L digits modulo p; the chain of thought is the running partial sums.
+
+    prompt      a_1 a_2 ... a_L =
+    completion  <think> s_1 ... s_{L-1} </think> s_L <eos>      s_i = (a_1 + ... + a_i) mod p
+
+The horizon L is the number of steps that must all be right for the answer to be right by
+composition, which makes ModChain the reference task for p = q^L (H4).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .. import vocab
+from ..env import TokenEnv
+from ..hashing import randint
+from ..task import Instance, Task, check_int
+from ..vector import TokenVectorEnv
+
+
+class ModChain(Task):
+    name = "ModChain"
+
+    def __init__(self, L: int = 5, p: int = 10, cot: bool = True, hint: int = 0):
+        self.L = check_int("L", L, 1, 64)
+        self.p = check_int("p", p, 2, 10)
+        self.value_tokens = tuple(vocab.DIGIT0 + d for d in range(self.p))
+        super().__init__(cot=cot, hint=hint)
+
+    def difficulty(self):
+        return {"L": self.L, "p": self.p}
+
+    def question_len(self):
+        return self.L + 1
+
+    def step_layout(self):
+        return [None] * (self.L - 1)
+
+    def answer_layout(self):
+        return [None]
+
+    def chance(self):
+        return 1.0 / self.p
+
+    def generate_parts(self, seed, index):
+        a = [randint(seed, index, j, self.p) for j in range(self.L)]
+        s, total = [], 0
+        for x in a:
+            total = (total + x) % self.p
+            s.append(total)
+        d = vocab.DIGIT0
+        return [d + x for x in a] + [vocab.EQ], [d + x for x in s[:-1]], [d + s[-1]], {"terms": a}
+
+    def batch_parts(self, seed, index):
+        j = torch.arange(self.L, device=seed.device)
+        a = randint(seed[:, None], index[:, None], j[None, :], self.p)  # (B, L)
+        s = torch.cumsum(a, dim=1) % self.p  # (B, L)
+        eq = torch.full_like(a[:, :1], vocab.EQ)
+        return torch.cat([a + vocab.DIGIT0, eq], 1), s[:, :-1] + vocab.DIGIT0, s[:, -1:] + vocab.DIGIT0
+
+    def text_question(self, inst: Instance) -> str:
+        terms = inst.metadata["terms"]
+        return (f"Compute ({' + '.join(map(str, terms))}) mod {self.p}. "
+                f"Keep a running sum modulo {self.p} after each term.")
+
+
+class ModChainEnv(TokenEnv):
+    """Sum L digits modulo p, one token at a time, with a sparse reward at the end.
+
+    ## Description
+    The prompt lists L digits a_1..a_L in [0, p) followed by '='. The agent writes the
+    completion token by token: with the chain of thought on, `<think>`, the L-1 running sums
+    (a_1 + ... + a_i) mod p, `</think>`, the answer (a_1 + ... + a_L) mod p and `<eos>`.
+
+    ## Action Space
+    `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
+
+    ## Observation Space
+    `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer
+    `<bos> prompt completion-so-far` padded with `<pad>` (0), and the number of real tokens.
+
+    ## Rewards
+    `reward="sparse"` (default): 1 on the step that delivers the verdict if the completion is
+    well formed and its answer exact, else `format_bonus` if well formed, else 0. The verdict
+    is delivered on the step that ends the answer (`<eos>`, or the completion's last allowed
+    token) when `delay=0`, otherwise `delay` steps later (actions during the delay are
+    ignored). `reward="dense"`: 1/(n_steps+1) on the step that writes each correct running sum,
+    plus 1/(n_steps+1) for a correct answer at the verdict. `noise=e` flips the verdict's
+    correctness with probability e; `reward="random"` pays Bernoulli(`random_p`) regardless.
+
+    ## Starting State
+    Item `index` of the stream `seed` (`reset(seed=s)` starts stream s at index 0, each later
+    `reset()` takes the next index; `options={"index": i}` picks item i).
+
+    ## Episode End
+    Terminated when the verdict is delivered after `<eos>`; truncated when the completion
+    reaches its length limit without `<eos>` (the verdict is still delivered, ill formed).
+
+    ## Arguments
+    `L` (horizon, 1..64, default 5), `p` (modulus, 2..10, default 10), `cot` (default True),
+    `hint` (0..L-1 leading steps revealed in the prompt after `<hint>`), `reward`, `delay`,
+    `format_bonus`, `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
+
+    ## Version History
+    - v0: initial version.
+    """
+
+    task_cls = ModChain
+
+
+class ModChainVectorEnv(TokenVectorEnv):
+    """Batched, torch-native twin of `ModChainEnv` (see its docstring for the MDP)."""
+
+    task_cls = ModChain
