@@ -59,6 +59,8 @@ class Task(ABC):
     """Base class. Subclasses set `name`, `value_tokens` and implement the abstract methods."""
 
     name: ClassVar[str]
+    #: the keyword argument that sets the task's horizon (number of composed steps), e.g. "L"
+    horizon_arg: ClassVar[str]
     #: the tokens that may appear in SLOT positions of a well-formed completion
     value_tokens: ClassVar[tuple[int, ...]] = tuple(range(vocab.DIGIT0, vocab.DIGIT0 + 10))
 

@@ -91,6 +91,11 @@ def _changepoint_mean(theta, x):
     return a + np.where(d < 0, b1 * d, b2 * d)
 
 
+def _constant_mean(theta, x):
+    (a,) = _cols(theta)
+    return a + 0.0 * x
+
+
 def make_families(x: np.ndarray) -> dict[str, Family]:
     """The five families, with reference points (x_min, x_mean) taken from the data's x."""
     x = np.asarray(x, dtype=float)
@@ -125,8 +130,7 @@ def make_families(x: np.ndarray) -> dict[str, Family]:
                          linear_starts, lambda xx: [(None, None), (None, None)]),
         "changepoint": Family("changepoint", ("a", "b1", "b2", "ln_N_c"), _changepoint_mean,
                               cp_starts, lambda xx: [(None, None)] * 3 + [(cp_lo, cp_hi)]),
-        "constant": Family("constant", ("a",), lambda t, xx: np.broadcast_to(_cols(t)[0], np.shape(
-            _cols(t)[0])[:-1] + (len(xx),)) if np.ndim(t) > 1 else np.full(len(xx), float(t[0])),
+        "constant": Family("constant", ("a",), _constant_mean,
                            lambda xx, y: [np.array([y.mean()])], lambda xx: [(None, None)]),
     }
 

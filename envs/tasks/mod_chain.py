@@ -20,6 +20,7 @@ from ..vector import TokenVectorEnv
 
 class ModChain(Task):
     name = "ModChain"
+    horizon_arg = "L"
 
     def __init__(self, L: int = 5, p: int = 10, cot: bool = True, hint: int = 0):
         self.L = check_int("L", L, 1, 64)
