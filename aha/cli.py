@@ -1,0 +1,214 @@
+"""The `aha` command: run grids, plot, report, fit, bridge.
+
+    aha demo                                  # the demo grid into results/demo, with report
+    aha grid --preset horizon --set seed=0,1 --out results/h4
+    aha info results/demo | aha plot results/demo | aha report results/demo | aha fit results/demo
+    aha bridge --published --out results/bridge
+
+Bad arguments give one line on stderr and exit status 2, before any training starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def parse_value(text: str) -> Any:
+    """`--set` values: JSON objects, comma lists, true/false/none, ints, floats, else strings."""
+    text = text.strip()
+    if text.startswith("{") or text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--set value {text!r} is not valid JSON ({e.msg})") from None
+    if "," in text:
+        return [parse_value(t) for t in text.split(",") if t.strip()]
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--set takes field=value (e.g. --set width=8,16,32), got {item!r}")
+        key, value = item.split("=", 1)
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+def run_dir_arg(path: str) -> Path:
+    p = Path(path)
+    if not (p / "grid.nc").is_file():
+        raise ValueError(f"RUN_DIR {p} has no grid.nc; run `aha grid` or `aha demo` into it first")
+    return p
+
+
+# --- commands ----------------------------------------------------------------------------------
+def cmd_grid(args: argparse.Namespace) -> int:
+    from toymodels.runner import run_grid  # noqa: PLC0415  (heavy imports only when used)
+
+    from .presets import get_preset, load_presets_file  # noqa: PLC0415
+
+    extra = load_presets_file(Path(args.presets_file)) if args.presets_file else None
+    spec = get_preset(args.preset, extra).with_overrides(parse_sets(args.set or []))
+    out = Path(args.out or f"results/{spec.name}")
+    t0 = time.time()
+    run_grid(spec, out, executor=args.executor, address=args.address, device=args.device, force=args.force,
+             progress=not args.quiet)
+    print(f"grid {spec.name}: {spec.n_cells} cells in {out} ({time.time() - t0:.0f} s)")
+    if not args.no_report:
+        finish_report(out, fit=not args.no_fit)
+    return 0
+
+
+def finish_report(run_dir: Path, fit: bool = True) -> None:
+    from .report import write_report  # noqa: PLC0415
+
+    path = write_report(run_dir)
+    if fit:
+        from .fit import fit_run  # noqa: PLC0415
+
+        fit_run(run_dir)
+    print(f"report: {path}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.preset, args.presets_file, args.set, args.force = "demo", None, args.set, args.force
+    args.out = args.out or "results/demo"
+    args.no_report = args.no_fit = False
+    args.executor, args.address = args.executor, args.address
+    return cmd_grid(args)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .report import describe_run  # noqa: PLC0415
+
+    print(describe_run(run_dir_arg(args.run_dir)))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .plots import plot_run  # noqa: PLC0415
+
+    for p in plot_run(run_dir_arg(args.run_dir)):
+        print(p)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    finish_report(run_dir_arg(args.run_dir), fit=False)
+    return 0
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from .fit import fit_run  # noqa: PLC0415
+
+    fit_run(run_dir_arg(args.run_dir), n_boot=args.n_boot)
+    print(f"fits: {Path(args.run_dir) / 'fits.json'}")
+    return 0
+
+
+def cmd_bridge(args: argparse.Namespace) -> int:
+    from .bridge import run_bridge  # noqa: PLC0415
+
+    if not args.published and not args.model:
+        raise ValueError("aha bridge needs --published and/or --model PATH")
+    path = run_bridge(Path(args.out), published=args.published, models=[Path(m) for m in args.model or []],
+                      tasks=args.tasks, n_samples=args.n_samples, n_prompts=args.n_prompts,
+                      device=args.device, toy_fits=Path(args.toy_fits) if args.toy_fits else None)
+    print(f"bridge report: {path}")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aha", description="Measure when RL with sparse, delayed rewards starts to pay.")
+    p.add_argument("--version", action="version", version=f"aha-playground {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def grid_options(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                       help="override a field; a comma list (width=8,16,32) sets an axis")
+        q.add_argument("--out", help="run directory (default results/<preset>)")
+        q.add_argument("--executor", choices=("local", "ray"), default="local")
+        q.add_argument("--address", help="Ray cluster address (default: start a local instance)")
+        q.add_argument("--device", choices=DEVICES, default="auto")
+        q.add_argument("--force", action="store_true", help="reuse a run directory that holds another config")
+        q.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    q = sub.add_parser("demo", help="run the demo grid into results/demo and write its report")
+    grid_options(q)
+    q.set_defaults(func=cmd_demo)
+
+    q = sub.add_parser("grid", help="run a named grid preset")
+    q.add_argument("--preset", required=True, help="demo, dense, horizon, prior, width-vs-depth, interventions, "
+                   "pretrain-budget, or one from --presets-file")
+    q.add_argument("--presets-file", help="a Python file defining PRESETS = {name: function -> GridSpec}")
+    q.add_argument("--no-report", action="store_true", help="skip figures and report.md")
+    q.add_argument("--no-fit", action="store_true", help="skip the theory fits")
+    grid_options(q)
+    q.set_defaults(func=cmd_grid)
+
+    for name, func, hlp in (("info", cmd_info, "dims, sizes and status counts of a run"),
+                            ("plot", cmd_plot, "write the figures of a run"),
+                            ("report", cmd_report, "write report.md (and figures) of a run")):
+        q = sub.add_parser(name, help=hlp)
+        q.add_argument("run_dir", metavar="RUN_DIR")
+        q.set_defaults(func=func)
+
+    q = sub.add_parser("fit", help="fit transition and credit-assignment models to a run (fits.json)")
+    q.add_argument("run_dir", metavar="RUN_DIR")
+    q.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples (default 200)")
+    q.set_defaults(func=cmd_fit)
+
+    q = sub.add_parser("bridge", help="check theory's predictions against real LLMs")
+    q.add_argument("--published", action="store_true", help="use the published before/after-RL numbers")
+    q.add_argument("--model", action="append", metavar="PATH", help="a local Hugging Face model directory")
+    q.add_argument("--tasks", nargs="+", default=["ModChain"], help="tasks to evaluate local models on")
+    q.add_argument("--n-samples", type=int, default=16, help="completions per prompt")
+    q.add_argument("--n-prompts", type=int, default=32, help="prompts per task")
+    q.add_argument("--device", choices=DEVICES, default="auto")
+    q.add_argument("--toy-fits", help="fits.json of a toy grid to take the gain model from")
+    q.add_argument("--out", default="results/bridge")
+    q.set_defaults(func=cmd_bridge)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as e:
+        if os.environ.get("AHA_DEBUG"):
+            raise
+        print(f"aha {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"aha {args.command}: interrupted; finished cells are kept, rerun the same command to resume",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Named grids, in code. Users add their own in a Python file that defines `PRESETS`.
+
+    # my_presets.py
+    from toymodels.grid import GridSpec
+    PRESETS = {"tiny": lambda: GridSpec("tiny", axes={"width": [8, 32], "depth": [1], "seed": [0, 1]},
+                                        fixed={"task": "ModChain", "horizon": 3})}
+
+    aha grid --preset tiny --presets-file my_presets.py
+
+Every preset measures one prediction of DESIGN.md; none is tuned so that it comes out true.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+
+from toymodels.grid import GridSpec
+
+SQRT2_WIDTHS = [8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512]  # 8..512 in sqrt(2) steps
+DEMO_WIDTHS = [8, 16, 32, 64, 128]
+
+# The shared ModChain setting: horizon 5, sparse terminal reward, GRPO.
+BASE = {"task": "ModChain", "horizon": 5, "model_kind": "transformer"}
+
+
+def demo() -> GridSpec:
+    return GridSpec(
+        "demo",
+        axes={"width": DEMO_WIDTHS, "depth": [1], "seed": [0, 1, 2]},
+        fixed={**BASE, "pretrain_steps": 300, "rl_updates": 150},
+        description="ModChain L=5, widths 8-128 at depth 1, 3 seeds: where does RL start to pay (H1, H2, H3)? "
+        "Sized for 2 CPU cores in under 5 minutes.",
+    )
+
+
+def dense() -> GridSpec:
+    return GridSpec(
+        "dense",
+        axes={"width": SQRT2_WIDTHS, "depth": list(range(1, 9)), "seed": list(range(8))},
+        fixed={**BASE},
+        description="GPU scale: widths 8-512 in sqrt(2) steps, depths 1-8, 8 seeds (H1, H10).",
+    )
+
+
+def horizon() -> GridSpec:
+    return GridSpec(
+        "horizon",
+        axes={"width": [8, 16, 32, 64, 128, 256], "depth": [2], "horizon": [2, 4, 6, 8], "seed": [0, 1, 2]},
+        fixed={"task": "ModChain"},
+        description="H4: does the threshold N_c grow with the horizon L (p = q^L)?",
+    )
+
+
+def prior() -> GridSpec:
+    return GridSpec(
+        "prior",
+        axes={"width": [8, 16, 32, 64, 128], "depth": [1], "prior": [0.1, 0.3, 0.6, 1.0], "seed": [0, 1, 2]},
+        fixed={**BASE},
+        description="H8: does the fraction of strategy-bearing pretraining traces move the threshold?",
+    )
+
+
+def width_vs_depth() -> GridSpec:
+    return GridSpec(
+        "width-vs-depth",
+        axes={"width": [8, 16, 32, 64, 128], "depth": [1, 2, 4], "seed": [0, 1, 2]},
+        fixed={"task": "PermutationCompose", "horizon": 4},
+        description="H10: phase diagram over (width, depth) on a state-tracking task that needs depth.",
+    )
+
+
+def interventions() -> GridSpec:
+    return GridSpec(
+        "interventions",
+        axes={"width": [8, 16, 32, 64, 128], "depth": [1], "seed": [0, 1, 2]},
+        fixed={**BASE},
+        variants={"plain": {}, "hint": {"hint": 2}, "curriculum": {"curriculum": True},
+                  "temperature": {"temperature": 1.5}, "entropy-bonus": {"entropy_coef": 0.01},
+                  "dense-reward": {"reward": "dense"}},
+        description="H9: design signals (dense reward, hints, entropy bonus, temperature) against size.",
+    )
+
+
+def pretrain_budget() -> GridSpec:
+    return GridSpec(
+        "pretrain-budget",
+        axes={"width": [8, 16, 32, 64, 128], "depth": [1], "pretrain_steps": [100, 300, 1000],
+              "seed": [0, 1, 2]},
+        fixed={**BASE},
+        description="H11: does the threshold move with pretraining tokens seen, and does base capability "
+        "predict the gain better than N?",
+    )
+
+
+PRESETS: dict[str, Callable[[], GridSpec]] = {
+    "demo": demo, "dense": dense, "horizon": horizon, "prior": prior, "width-vs-depth": width_vs_depth,
+    "interventions": interventions, "pretrain-budget": pretrain_budget,
+}
+
+
+def load_presets_file(path: Path) -> dict[str, Callable[[], GridSpec]]:
+    """User presets: a Python file defining PRESETS = {name: callable returning GridSpec}."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"--presets-file {path} does not exist")
+    spec = importlib.util.spec_from_file_location(f"aha_user_presets_{path.stem}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    found = getattr(mod, "PRESETS", None)
+    if not isinstance(found, dict):
+        raise ValueError(f"--presets-file {path} must define PRESETS = {{name: function returning GridSpec}}")
+    return found
+
+
+def get_preset(name: str, extra: dict[str, Callable[[], GridSpec]] | None = None) -> GridSpec:
+    table = {**PRESETS, **(extra or {})}
+    if name not in table:
+        raise ValueError(f"preset must be one of {', '.join(table)}; got {name!r}")
+    spec = table[name]()
+    if not isinstance(spec, GridSpec):
+        raise ValueError(f"preset {name!r} must return a GridSpec, got {type(spec).__name__}")
+    return spec

@@ -1,0 +1,141 @@
+"""The grid: a `GridSpec` over `CellConfig` fields, expanded into cells, grouped by tensor shape.
+
+A *cell* is one point of the grid (one model size, one seed, one setting). Cells that differ only
+in their seed share every tensor shape and form a *group*: one `run_cell` call trains them in one
+batched pass. Loops remain only over groups (shapes).
+
+    spec = GridSpec("mine", axes={"width": [8, 16, 32], "depth": [1], "seed": [0, 1, 2]},
+                    fixed={"task": "ModChain", "horizon": 5})
+    for group in spec.groups(): ...    # CellConfig with seeds=(0, 1, 2), and its axis values
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .config import CellConfig
+
+ALWAYS = ("width", "depth", "seed")
+
+
+def config_fields() -> list[str]:
+    return [f.name for f in fields(CellConfig)]
+
+
+def cell_id(cfg_dict: dict[str, Any]) -> str:
+    """Stable short hash of a one-seed cell config (its file name in the run directory)."""
+    blob = json.dumps(cfg_dict, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass
+class Group:
+    """Cells that share shapes: one config with several seeds, and where it sits on the grid."""
+
+    config: CellConfig
+    coords: dict[str, Any]  # axis name -> value, for every axis except seed
+
+    @property
+    def label(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in self.coords.items())
+
+    def cell_configs(self) -> dict[int, dict[str, Any]]:
+        """seed -> the one-seed config dict of each cell in this group."""
+        return {s: replace(self.config, seeds=(s,)).to_dict() for s in self.config.seeds}
+
+
+@dataclass
+class GridSpec:
+    """Axes over any `CellConfig` field (`width`, `depth`, `seed` always) plus fixed settings."""
+
+    name: str
+    """Preset or run name."""
+    axes: dict[str, list[Any]]
+    """Field name -> values swept; the dataset gets one dimension per axis, named by the field."""
+    fixed: dict[str, Any] = field(default_factory=dict)
+    """Other `CellConfig` fields, the same in every cell."""
+    description: str = ""
+    """What this grid measures (shown in reports)."""
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Named sets of field overrides swept as one extra axis `variant` (e.g. plain vs hint vs
+    dense reward, each against the plain setting) where a full cross product would be wasteful."""
+
+    def __post_init__(self):
+        allowed = set(config_fields()) - {"seeds"} | {"seed"}
+        for name in self.axes:
+            if name not in allowed:
+                raise ValueError(f"grid axis {name!r} is not a CellConfig field; allowed: {', '.join(sorted(allowed))}")
+        for name in self.fixed:
+            if name not in allowed - {"seed"}:
+                raise ValueError(f"fixed field {name!r} is not a CellConfig field; allowed: {', '.join(sorted(allowed - {'seed'}))}")
+            if name in self.axes:
+                raise ValueError(f"field {name!r} is both an axis and fixed; give it in one place")
+        for name in ALWAYS:
+            if name not in self.axes:
+                raise ValueError(f"grid axes must include {name!r} (axes always include width, depth, seed)")
+        for name, values in self.axes.items():
+            if not isinstance(values, (list, tuple)) or len(values) == 0:
+                raise ValueError(f"axis {name!r} must be a non-empty list of values, got {values!r}")
+            if len(set(map(repr, values))) != len(values):
+                raise ValueError(f"axis {name!r} has repeated values: {values!r}")
+        for vname, over in self.variants.items():
+            bad = [k for k in over if k not in allowed - {"seed"} or k in self.axes]
+            if bad:
+                raise ValueError(f"variant {vname!r} sets {bad}: not CellConfig fields, or fields that are axes")
+        self.groups()  # validate every cell's config before any work starts
+
+    @property
+    def dims(self) -> list[str]:
+        """Grid dims in order: width, depth, the extra axes, seed."""
+        extra = [a for a in self.axes if a not in ALWAYS] + (["variant"] if self.variants else [])
+        return ["width", "depth", *extra, "seed"]
+
+    @property
+    def n_cells(self) -> int:
+        n = max(1, len(self.variants))
+        for v in self.axes.values():
+            n *= len(v)
+        return n
+
+    def groups(self) -> list[Group]:
+        """One group per combination of the non-seed axes, all seeds in it."""
+        shape_axes = [a for a in self.dims if a not in ("seed", "variant")]
+        seeds = tuple(int(s) for s in self.axes["seed"])
+        variants = self.variants or {None: {}}
+        out = []
+        for values, vname in itertools.product(itertools.product(*(self.axes[a] for a in shape_axes)), variants):
+            coords = dict(zip(shape_axes, values))
+            if vname is not None:
+                coords["variant"] = vname
+            fields_ = {**self.fixed, **variants[vname], **{k: v for k, v in coords.items() if k != "variant"}}
+            try:
+                cfg = CellConfig.from_dict({**fields_, "seeds": seeds})
+            except ValueError as e:
+                raise ValueError(f"grid {self.name!r}, cell {coords}: {e}") from None
+            out.append(Group(cfg, coords))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "axes": {k: list(v) for k, v in self.axes.items()},
+                "fixed": dict(self.fixed), "description": self.description,
+                "variants": {k: dict(v) for k, v in self.variants.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GridSpec:
+        return cls(d["name"], {k: list(v) for k, v in d["axes"].items()}, dict(d.get("fixed", {})),
+                   d.get("description", ""), {k: dict(v) for k, v in d.get("variants", {}).items()})
+
+    def with_overrides(self, overrides: dict[str, Any]) -> GridSpec:
+        """A copy with fields set: a list value (or an existing axis) sets an axis, else a fixed field."""
+        axes, fixed = {k: list(v) for k, v in self.axes.items()}, dict(self.fixed)
+        for k, v in overrides.items():
+            if k in axes or k in ALWAYS or isinstance(v, list):
+                fixed.pop(k, None)
+                axes[k] = v if isinstance(v, list) else [v]
+            else:
+                fixed[k] = v
+        return GridSpec(self.name, axes, fixed, self.description, self.variants)

@@ -1,0 +1,173 @@
+"""Run a `GridSpec` into a run directory that survives a kill.
+
+    run_dir/
+      config.json      the grid spec (a rerun with a different one stops unless force=True)
+      env.json         versions, git commit, device, host, times
+      cells/<id>.nc    one file per finished cell (one seed), written atomically
+      grid.nc          the combined dataset with named dims, written atomically at the end
+
+Rerunning the same command skips finished cells. A group (the seeds of one shape) counts as
+finished only when every one of its cells is on disk; otherwise the whole group runs again, so
+a resumed grid is bit-for-bit the grid an uninterrupted run would have produced.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+import xarray as xr
+from tqdm.auto import tqdm
+
+from . import storage
+from .cell import run_cell
+from .grid import Group, GridSpec, cell_id
+
+EXECUTORS = ("local", "ray")
+
+
+def resolve_device(device: str) -> str:
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be one of auto, cpu, cuda; got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+
+
+def environment_info(device: str) -> dict[str, Any]:
+    import aha  # noqa: PLC0415  (version lives in the CLI package)
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "package_version": aha.__version__, "git_commit": commit, "torch_version": torch.__version__,
+        "xarray_version": xr.__version__, "python": platform.python_version(), "host": platform.node(),
+        "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def prepare_run_dir(spec: GridSpec, run_dir: Path, force: bool) -> None:
+    """Write config.json, or check that the one there matches (unless force)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "config.json"
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise ValueError(f"{path} is corrupt; delete it or pass --force") from None
+        if old != json.loads(json.dumps(spec.to_dict(), default=str)) and not force:
+            raise ValueError(
+                f"{run_dir} holds a run with a different config; use another --out or pass --force"
+            )
+    storage.atomic_write_json(path, spec.to_dict())
+
+
+def pending_groups(spec: GridSpec, run_dir: Path) -> tuple[list[Group], int]:
+    """Groups with any cell missing on disk, and the number of cells already finished."""
+    todo, done = [], 0
+    for g in spec.groups():
+        ids = [cell_id(c) for c in g.cell_configs().values()]
+        if all((run_dir / "cells" / f"{i}.nc").exists() for i in ids):
+            done += len(ids)
+        else:
+            todo.append(g)
+    return todo, done
+
+
+def write_group(run_dir: Path, group: Group, ds: xr.Dataset) -> None:
+    """One atomic file per seed of a finished group."""
+    for seed, cfg in group.cell_configs().items():
+        one = storage.strip_cell(ds.sel(seed=[seed]), group.coords)
+        one.attrs = {"config": json.dumps(cfg, sort_keys=True), "cell_id": cell_id(cfg)}
+        storage.atomic_write_dataset(run_dir / "cells" / f"{cell_id(cfg)}.nc", one)
+
+
+def _run_group(cfg_dict: dict[str, Any]) -> xr.Dataset:
+    from .config import CellConfig  # noqa: PLC0415  (also the Ray task's entry point)
+
+    return run_cell(CellConfig.from_dict(cfg_dict))
+
+
+def iter_local(groups: list[Group]) -> Iterator[tuple[Group, xr.Dataset]]:
+    for g in groups:
+        yield g, _run_group(g.config.to_dict())
+
+
+def iter_ray(groups: list[Group], address: str | None, device: str) -> Iterator[tuple[Group, xr.Dataset]]:
+    """Each group is a Ray task (fractional GPU on CUDA); results come back to the driver."""
+    try:
+        import ray  # noqa: PLC0415
+    except ImportError:
+        raise ValueError("--executor ray needs the 'dist' extra: pip install 'aha-playground[dist]'") from None
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    task = ray.remote(num_cpus=1, num_gpus=0.25 if device == "cuda" else 0)(_run_group)
+    refs = {task.remote(g.config.to_dict()): g for g in groups}
+    while refs:
+        ready, _ = ray.wait(list(refs), num_returns=1)
+        g = refs.pop(ready[0])
+        yield g, ray.get(ready[0])
+
+
+def run_grid(spec: GridSpec, run_dir: Path, executor: str = "local", address: str | None = None,
+             device: str = "auto", force: bool = False, progress: bool = True,
+             on_group: Callable[[Group], None] | None = None) -> xr.Dataset:
+    """Run every unfinished cell of `spec` into `run_dir`, then write and return grid.nc."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {executor!r}")
+    dev = resolve_device(device)
+    spec = spec.with_overrides({"device": dev}) if "device" not in spec.axes else spec
+    run_dir = Path(run_dir)
+    prepare_run_dir(spec, run_dir, force)
+    env = environment_info(dev)
+    t0 = time.time()
+    todo, done = pending_groups(spec, run_dir)
+    n_seeds = len(spec.axes["seed"])
+    bar = tqdm(total=spec.n_cells, initial=done, unit="cell", disable=not progress, desc=spec.name)
+    stream = iter_local(todo) if executor == "local" else iter_ray(todo, address, dev)
+    if todo and executor == "local":
+        bar.set_postfix_str(todo[0].label)
+    for i, (g, ds) in enumerate(stream):
+        write_group(run_dir, g, ds)
+        bar.update(n_seeds)
+        if executor == "local" and i + 1 < len(todo):
+            bar.set_postfix_str(todo[i + 1].label)
+        if on_group is not None:
+            on_group(g)
+    bar.close()
+    env["run_wall_s"] = round(time.time() - t0, 2)
+    storage.atomic_write_json(run_dir / "env.json", env)
+    return combine_run(spec, run_dir, env)
+
+
+def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None) -> xr.Dataset:
+    """Combine the cell files of `spec` into run_dir/grid.nc (named dims, config in attrs)."""
+    cells = []
+    for g in spec.groups():
+        for cfg in g.cell_configs().values():
+            path = run_dir / "cells" / f"{cell_id(cfg)}.nc"
+            if not path.exists():
+                raise ValueError(f"cell {cell_id(cfg)} ({g.label}, seed={cfg['seeds'][0]}) is missing; rerun the grid")
+            cells.append(storage.load_dataset(path))
+    ds = storage.combine_cells(cells, spec.dims)
+    env = env or json.loads((run_dir / "env.json").read_text())
+    ds.attrs = {
+        "config": json.dumps(spec.to_dict(), sort_keys=True, default=str),
+        "cell_config": json.dumps({k: v for k, v in spec.groups()[0].config.to_dict().items() if k != "seeds"},
+                                  default=str),
+        "package_version": env["package_version"], "git_commit": env["git_commit"] or "unknown",
+        "torch_version": env["torch_version"], "device": env["device"], "created": env["created"],
+    }
+    storage.atomic_write_dataset(run_dir / "grid.nc", ds)
+    return ds

@@ -1,0 +1,105 @@
+"""Results on disk: atomic writes, one file per finished cell, and the combined grid dataset.
+
+Every file is written to a temporary name in the same directory and renamed into place, so a
+killed run never leaves a half-written result that a rerun would trust.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+ENGINE = "h5netcdf"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+def atomic_write_dataset(path: Path, ds: xr.Dataset) -> None:
+    """netCDF (h5netcdf engine) written to a temp file, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine=ENGINE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_dataset(path: Path) -> xr.Dataset:
+    """Open a result file fully into memory; a corrupt file gives a one-line error naming it."""
+    try:
+        with xr.open_dataset(path, engine=ENGINE) as ds:
+            return ds.load()
+    except Exception as e:  # h5py/netCDF raise many kinds
+        raise ValueError(f"result file {path} is unreadable ({type(e).__name__}: {e}); delete it and rerun") from None
+
+
+def promote_constant(ds: xr.Dataset, name: str, keep: tuple[str, ...] = ()) -> xr.Dataset:
+    """Turn variable `name` into a coordinate over only the dims along which it varies."""
+    if name not in ds.variables:
+        return ds
+    da = ds[name]
+    for d in list(da.dims):
+        if d in keep:
+            continue
+        first = da.isel({d: 0}, drop=True)
+        same = (da == first) | (da.isnull() & first.isnull())
+        if bool(same.all()):
+            da = first
+    return ds.drop_vars(name).assign_coords({name: da})
+
+
+def combine_cells(cells: list[xr.Dataset], dims: list[str]) -> xr.Dataset:
+    """Merge one-cell datasets (each with length-1 grid dims) into the grid dataset."""
+    ds = xr.combine_by_coords(cells, combine_attrs="drop_conflicts", data_vars="all", join="outer")
+    order = [d for d in dims if d in ds.dims] + [d for d in ("split", "k", "step") if d in ds.dims]
+    ds = ds.transpose(*order, ...)
+    for name in ("n_params", "n_params_total"):
+        ds = promote_constant(ds, name)
+    ds = promote_constant(ds, "samples", keep=("step",))
+    if "status" in ds:
+        ds["status"] = ds["status"].fillna("failed").astype(str)
+    return ds
+
+
+def strip_cell(ds: xr.Dataset, coords: dict[str, Any]) -> xr.Dataset:
+    """A run_cell dataset for one seed, with its grid coordinates as length-1 dims."""
+    scalars = [c for c in ("width", "depth", "n_params", "n_params_total") if c in ds.coords]
+    extra = {c: ds[c].values.item() for c in scalars if c in ("n_params", "n_params_total")}
+    ds = ds.drop_vars(scalars)
+    for name, value in extra.items():
+        ds[name] = xr.DataArray(value)
+    if "samples" in ds.coords:
+        ds = ds.reset_coords("samples")
+    ds = ds.expand_dims({k: [_plain(v)] for k, v in coords.items()})
+    return ds
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))  # netCDF has no bool coordinate
+    return v
