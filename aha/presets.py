@@ -29,7 +29,7 @@ def demo() -> GridSpec:
     return GridSpec(
         "demo",
         axes={"width": DEMO_WIDTHS, "depth": [1], "seed": [0, 1, 2]},
-        fixed={**BASE, "pretrain_steps": 300, "rl_updates": 150},
+        fixed={**BASE, "pretrain_tokens": 250_000, "rl_updates": 150},
         description="ModChain L=5, widths 8-128 at depth 1, 3 seeds: where does RL start to pay (H1, H2, H3)? "
         "Sized for 2 CPU cores in under 5 minutes.",
     )
@@ -86,7 +86,7 @@ def interventions() -> GridSpec:
 def pretrain_budget() -> GridSpec:
     return GridSpec(
         "pretrain-budget",
-        axes={"width": [8, 16, 32, 64, 128], "depth": [1], "pretrain_steps": [100, 300, 1000],
+        axes={"width": [8, 16, 32, 64, 128], "depth": [1], "pretrain_tokens": [60_000, 250_000, 1_000_000],
               "seed": [0, 1, 2]},
         fixed={**BASE},
         description="H11: does the threshold move with pretraining tokens seen, and does base capability "

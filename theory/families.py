@@ -71,8 +71,12 @@ def _logistic_starts(x, y):
 
 def _logistic_bounds(x):
     span = _span(x)
-    return [(None, None), (None, None), (x.min() - 0.5 * span, x.max() + 0.5 * span),
-            (np.log(span / 500), np.log(10 * span))]
+    return [
+        (None, None),
+        (None, None),
+        (x.min() - 0.5 * span, x.max() + 0.5 * span),
+        (np.log(span / 500), np.log(10 * span)),
+    ]
 
 
 def _power_mean(theta, x, x_min=0.0):
@@ -100,38 +104,59 @@ def make_families(x: np.ndarray) -> dict[str, Family]:
     """The five families, with reference points (x_min, x_mean) taken from the data's x."""
     x = np.asarray(x, dtype=float)
     x_min, x_mean, span = float(x.min()), float(x.mean()), _span(x)
-    ux = np.unique(x)
 
     def power_starts(xx, y):
         hi, lo = np.percentile(y, [95, 5])
         return [np.array([hi, hi - lo, np.log(a / span)]) for a in (0.5, 2.0, 8.0)] + [
-            np.array([lo, lo - hi, np.log(2.0 / span)])]
+            np.array([lo, lo - hi, np.log(2.0 / span)])
+        ]
 
     def linear_starts(xx, y):
         b = np.polyfit(xx - x_mean, y, 1) if np.ptp(xx) > 0 else np.array([0.0, y.mean()])
         return [np.array([b[1], b[0]])]
 
+    def cp_range(xx):  # the kink stays between the second-smallest and second-largest size
+        u = np.unique(xx)
+        return (u[1], u[-2]) if len(u) >= 4 else (u[0], u[-1])
+
     def cp_starts(xx, y):
         out = []
-        for xc in np.linspace(ux[min(1, len(ux) - 1)], ux[max(len(ux) - 2, 0)], 6):
+        for xc in np.linspace(*cp_range(xx), 6):
             out.append(np.array([np.interp(xc, np.sort(xx), y[np.argsort(xx)]), 0.0, 0.0, xc]))
         return out
 
-    cp_lo = ux[min(1, len(ux) - 1)]
-    cp_hi = ux[max(len(ux) - 2, 0)]
     return {
-        "logistic": Family("logistic", ("y0", "A", "ln_N_c", "ln_w"), _logistic_mean,
-                           _logistic_starts, _logistic_bounds),
-        "power": Family("power", ("y_inf", "B", "ln_alpha"),
-                        lambda t, xx: _power_mean(t, xx, x_min), power_starts,
-                        lambda xx: [(None, None), (None, None),
-                                    (np.log(0.01 / span), np.log(60.0 / span))]),
-        "linear": Family("linear", ("a", "b"), lambda t, xx: _linear_mean(t, xx, x_mean),
-                         linear_starts, lambda xx: [(None, None), (None, None)]),
-        "changepoint": Family("changepoint", ("a", "b1", "b2", "ln_N_c"), _changepoint_mean,
-                              cp_starts, lambda xx: [(None, None)] * 3 + [(cp_lo, cp_hi)]),
-        "constant": Family("constant", ("a",), _constant_mean,
-                           lambda xx, y: [np.array([y.mean()])], lambda xx: [(None, None)]),
+        "logistic": Family(
+            "logistic", ("y0", "A", "ln_N_c", "ln_w"), _logistic_mean, _logistic_starts, _logistic_bounds
+        ),
+        "power": Family(
+            "power",
+            ("y_inf", "B", "ln_alpha"),
+            lambda t, xx: _power_mean(t, xx, x_min),
+            power_starts,
+            lambda xx: [(None, None), (None, None), (np.log(0.01 / span), np.log(60.0 / span))],
+        ),
+        "linear": Family(
+            "linear",
+            ("a", "b"),
+            lambda t, xx: _linear_mean(t, xx, x_mean),
+            linear_starts,
+            lambda xx: [(None, None), (None, None)],
+        ),
+        "changepoint": Family(
+            "changepoint",
+            ("a", "b1", "b2", "ln_N_c"),
+            _changepoint_mean,
+            cp_starts,
+            lambda xx: [(None, None)] * 3 + [cp_range(xx)],
+        ),
+        "constant": Family(
+            "constant",
+            ("a",),
+            _constant_mean,
+            lambda xx, y: [np.array([y.mean()])],
+            lambda xx: [(None, None)],
+        ),
     }
 
 

@@ -2,14 +2,13 @@
 
 With ``n`` samples per prompt of which ``c`` are correct, the unbiased estimate of the probability
 that at least one of ``k`` samples is correct is ``1 - C(n - c, k) / C(n, k)``. The ratio of
-binomial coefficients is computed in log space (``gammaln``) so that it stays exact to float
-precision for n in the thousands, and the whole function broadcasts over numpy arrays.
+binomial coefficients is computed in log space as a sum of k terms log1p(-c / (n - j)), so it
+stays exact to float precision, and the whole function broadcasts over numpy arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
 
 __all__ = ["pass_at_k", "pass_at_k_curve"]
 
@@ -30,11 +29,12 @@ def pass_at_k(n: np.ndarray | int, c: np.ndarray | int, k: np.ndarray | int) -> 
     n_f, c_f, k_f = (a.astype(np.float64) for a in (n_a, c_a, k_a))
     fail = n_f - c_f  # incorrect samples
     sure = fail < k_f  # every k-subset contains a correct sample
-    fail_safe = np.where(sure, k_f, fail)  # keep gammaln's arguments >= 1 where masked
-    # log C(fail, k) - log C(n, k)
-    log_ratio = (
-        gammaln(fail_safe + 1) - gammaln(fail_safe - k_f + 1) - gammaln(n_f + 1) + gammaln(n_f - k_f + 1)
-    )
+    # C(n - c, k) / C(n, k) = prod_{j < k} (1 - c / (n - j)), summed in log1p: exact to ~1 ulp per term
+    log_ratio = np.zeros(n_f.shape)
+    for j in range(int(k_a.max(initial=0))):
+        active = (j < k_f) & ~sure
+        term = np.log1p(-c_f / np.where(active, n_f - j, np.inf))
+        log_ratio += np.where(active, term, 0.0)
     out = np.where(sure, 1.0, -np.expm1(log_ratio))
     out = np.where(c_f == 0, 0.0, out)
     return float(out) if out.ndim == 0 else out

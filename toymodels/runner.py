@@ -27,7 +27,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from . import storage
-from .cell import run_cell
+from .run import run_cell
 from .grid import Group, GridSpec, cell_id
 
 EXECUTORS = ("local", "ray")
@@ -50,7 +50,7 @@ def environment_info(device: str) -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError):
         commit = None
     return {
-        "package_version": aha.__version__, "git_commit": commit, "torch_version": torch.__version__,
+        "package_version": aha.__version__, "git_commit": commit, "torch_version": str(torch.__version__),
         "xarray_version": xr.__version__, "python": platform.python_version(), "host": platform.node(),
         "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

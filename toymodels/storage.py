@@ -58,19 +58,22 @@ def load_dataset(path: Path) -> xr.Dataset:
         raise ValueError(f"result file {path} is unreadable ({type(e).__name__}: {e}); delete it and rerun") from None
 
 
-def promote_constant(ds: xr.Dataset, name: str, keep: tuple[str, ...] = ()) -> xr.Dataset:
-    """Turn variable `name` into a coordinate over only the dims along which it varies."""
-    if name not in ds.variables:
-        return ds
-    da = ds[name]
+def drop_constant_dims(da: xr.DataArray, keep: tuple[str, ...] = ()) -> xr.DataArray:
+    """`da` without the dims (other than `keep`) along which it does not vary."""
     for d in list(da.dims):
         if d in keep:
             continue
         first = da.isel({d: 0}, drop=True)
-        same = (da == first) | (da.isnull() & first.isnull())
-        if bool(same.all()):
+        if bool(((da == first) | (da.isnull() & first.isnull())).all()):
             da = first
-    return ds.drop_vars(name).assign_coords({name: da})
+    return da
+
+
+def promote_constant(ds: xr.Dataset, name: str, keep: tuple[str, ...] = ()) -> xr.Dataset:
+    """Turn variable `name` into a coordinate over only the dims along which it varies."""
+    if name not in ds.variables:
+        return ds
+    return ds.drop_vars(name).assign_coords({name: drop_constant_dims(ds[name], keep)})
 
 
 def combine_cells(cells: list[xr.Dataset], dims: list[str]) -> xr.Dataset:
@@ -81,6 +84,8 @@ def combine_cells(cells: list[xr.Dataset], dims: list[str]) -> xr.Dataset:
     for name in ("n_params", "n_params_total"):
         ds = promote_constant(ds, name)
     ds = promote_constant(ds, "samples", keep=("step",))
+    if "chance" in ds:  # a property of the task and split, constant over sizes and seeds
+        ds["chance"] = drop_constant_dims(ds["chance"], keep=("split",))
     if "status" in ds:
         ds["status"] = ds["status"].fillna("failed").astype(str)
     return ds

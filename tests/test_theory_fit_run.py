@@ -1,0 +1,103 @@
+"""aha.fit.fit_run end to end on a small synthetic grid.nc (toy schema)."""
+
+import json
+
+import numpy as np
+import xarray as xr
+
+from aha.fit import fit_run, replace_section
+
+
+def make_grid(path, seed: int = 0, with_optional: bool = True) -> xr.Dataset:
+    """A toy-schema grid: width × depth × seed, k, split, step; a sharp gain transition in ln N."""
+    rng = np.random.default_rng(seed)
+    widths, depths, seeds = np.array([8, 16, 32, 64, 128, 256]), np.array([1, 2]), np.arange(3)
+    k, steps, L, G, m = np.array([1, 2, 4, 8, 16, 32, 64]), np.arange(0, 50, 5), 4, 8, 200
+    n = 12 * widths[:, None] ** 2 * depths[None, :]  # (width, depth)
+    shape = (len(widths), len(depths), len(seeds))
+    q = 1 / (1 + np.exp(-(np.log(n) - np.log(5e4)) * 1.2))[..., None] * np.ones(shape)  # per-step accuracy
+    p_base = q**L
+    p_rl = p_base + (1 - p_base) * 0.8 / (1 + np.exp(-(np.log(n) - np.log(8e4)) / 0.4))[..., None]
+    draw = lambda p: rng.binomial(m, np.clip(p, 0, 1)) / m
+    base1, rl1 = draw(p_base), draw(p_rl)
+    passk = lambda p1: 1 - (1 - p1[..., None]) ** k  # (width, depth, seed, k)
+    split = lambda a: np.stack([a, a * 0.8], axis=-1)  # (..., split)
+    dims = ("width", "depth", "seed")
+    inf = 1 - p_base**G - (1 - p_base) ** G
+    H = np.linspace(2.0, 0.6, len(steps))[:, None, None, None] * np.ones((1, *shape))
+    R = -0.1 * np.exp(H) + 0.9 + rng.normal(0, 0.01, H.shape)
+    status = np.full(shape, "ok", dtype=object)
+    status[0, 0, 0] = "diverged"
+    ds = xr.Dataset(
+        {
+            "base_pass_at_k": ((*dims, "k", "split"), split(passk(base1))),
+            "rl_pass_at_k": ((*dims, "k", "split"), split(passk(rl1))),
+            "base_trace_pass_at_k": ((*dims, "k", "split"), split(passk(base1))),
+            "chance": ((), 0.0),
+            "reward": (("step", *dims), R),
+            "entropy": (("step", *dims), H),
+            "informative_frac": (("step", *dims), np.broadcast_to(inf, H.shape).copy()),
+            "status": (dims, status.astype(str)),
+        },
+        coords={
+            "width": widths,
+            "depth": depths,
+            "seed": seeds,
+            "k": k,
+            "split": ["id", "ood"],
+            "step": steps,
+            "n_params": (("width", "depth"), n),
+        },
+        attrs={
+            "config": json.dumps({"task": "ModChain", "task_kwargs": {"L": L}, "rl": {"group_size": G}}),
+            "n_eval_prompts": m,
+        },
+    )
+    if with_optional:
+        ds["base_step_acc"] = (dims + ("split",), np.stack([q, q], axis=-1))
+        ds["base_logp_answer"] = (dims + ("split",), split(np.log(np.maximum(p_base, 1e-6))))
+        ds["rl_logp_answer"] = (dims + ("split",), split(np.log(np.maximum(p_rl, 1e-6))))
+    path.mkdir(parents=True, exist_ok=True)
+    ds.to_netcdf(path / "grid.nc", engine="h5netcdf")
+    return ds
+
+
+def test_fit_run_end_to_end(tmp_path):
+    run = tmp_path / "run"
+    make_grid(run)
+    (run / "report.md").write_text("# Run\n\n## Theory\nold text\n\n## Other\nkeep me\n")
+    out = fit_run(run, n_boot=30, seed=0)
+    fits = json.loads((run / "fits.json").read_text())
+    assert fits == out["fits"]
+    assert fits["excluded_cells"] == 1
+    for hid in ("H1", "H2", "H3", "H4", "H5", "H6", "H7", "H10"):
+        assert hid in fits, hid
+    assert fits["H1"]["rl_gain"]["verdict"] in ("sharp transition", "smooth", "no trend", "undetermined")
+    assert fits["H2"]["phi"]["gain_params"]["kind"] == "phi"
+    assert fits["H6"]["summary"]["median_r2"] > 0.9
+    report = (run / "report.md").read_text()
+    assert "old text" not in report and "keep me" in report and report.count("## Theory") == 1
+    assert "## Theory" in out["markdown"] and "H1 rl_gain" in out["markdown"]
+    figs = list((run / "figures").glob("*.png"))
+    assert len(figs) >= 4 and all(f.stat().st_size > 1000 for f in figs)
+
+
+def test_fit_run_skips_missing(tmp_path):
+    run = tmp_path / "run"
+    ds = make_grid(run, with_optional=False)
+    ds.drop_vars(["reward", "entropy", "informative_frac"]).isel(depth=[0]).to_netcdf(
+        run / "grid.nc", engine="h5netcdf"
+    )
+    out = fit_run(run, n_boot=20)
+    md = out["markdown"]
+    for var in ("rl_logp_answer", "informative_frac", "base_step_acc", "reward / entropy"):
+        assert f"not testable: missing variable {var}" in md
+    assert "H10**: not testable" in md
+    assert (run / "report.md").read_text().startswith("## Theory")
+
+
+def test_replace_section():
+    assert replace_section("", "## Theory", "## Theory\nx\n") == "## Theory\nx\n"
+    assert (
+        replace_section("# A\n## Theory\nold\n", "## Theory", "## Theory\nnew\n") == "# A\n## Theory\nnew\n\n"
+    )
