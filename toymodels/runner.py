@@ -160,7 +160,8 @@ def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None
             if not path.exists():
                 raise ValueError(f"cell {cell_id(cfg)} ({g.label}, seed={cfg['seeds'][0]}) is missing; rerun the grid")
             cells.append(storage.load_dataset(path))
-    ds = storage.combine_cells(cells, spec.dims)
+    order = {**spec.axes, **({"variant": list(spec.variants)} if spec.variants else {})}
+    ds = storage.combine_cells(cells, spec.dims, order)
     env = env or json.loads((run_dir / "env.json").read_text())
     ds.attrs = {
         "config": json.dumps(spec.to_dict(), sort_keys=True, default=str),

@@ -76,9 +76,13 @@ def promote_constant(ds: xr.Dataset, name: str, keep: tuple[str, ...] = ()) -> x
     return ds.drop_vars(name).assign_coords({name: drop_constant_dims(ds[name], keep)})
 
 
-def combine_cells(cells: list[xr.Dataset], dims: list[str]) -> xr.Dataset:
-    """Merge one-cell datasets (each with length-1 grid dims) into the grid dataset."""
+def combine_cells(cells: list[xr.Dataset], dims: list[str], order: dict[str, list] | None = None) -> xr.Dataset:
+    """Merge one-cell datasets (each with length-1 grid dims) into the grid dataset.
+
+    `order` gives each axis its values in the order of the spec (combining sorts them).
+    """
     ds = xr.combine_by_coords(cells, combine_attrs="drop_conflicts", data_vars="all", join="outer")
+    ds = ds.reindex({d: [_plain(v) for v in vals] for d, vals in (order or {}).items() if d in ds.dims})
     order = [d for d in dims if d in ds.dims] + [d for d in ("split", "k", "step") if d in ds.dims]
     ds = ds.transpose(*order, ...)
     for name in ("n_params", "n_params_total"):

@@ -1,0 +1,125 @@
+"""The grid runner: spec validation, kill-and-resume, the Ray executor, run-directory safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+from toymodels import storage
+from toymodels.grid import GridSpec
+from toymodels.runner import run_grid
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE / "data"))
+from tiny_presets import TINY, tiny, tiny_variants  # noqa: E402
+
+AHA = [sys.executable, "-m", "aha.cli"]
+PRESETS_FILE = str(HERE / "data" / "tiny_presets.py")
+
+
+def comparable(ds: xr.Dataset) -> xr.Dataset:
+    """Everything but timings (wall_s and the creation time differ between runs by nature)."""
+    out = ds.drop_vars("wall_s")
+    out.attrs = {k: v for k, v in ds.attrs.items() if k != "created"}
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> xr.Dataset:
+    """The tiny grid run once, uninterrupted, in-process."""
+    return run_grid(tiny(), tmp_path_factory.mktemp("ref") / "run", progress=False)
+
+
+def test_spec_validation_names_the_field():
+    with pytest.raises(ValueError, match="bogus"):
+        GridSpec("x", axes={"width": [8], "depth": [1], "seed": [0], "bogus": [1]})
+    with pytest.raises(ValueError, match="'depth'"):
+        GridSpec("x", axes={"width": [8], "seed": [0]})
+    with pytest.raises(ValueError, match="width"):
+        GridSpec("x", axes={"width": [0], "depth": [1], "seed": [0]}, fixed=dict(TINY))
+    with pytest.raises(ValueError, match="non-empty"):
+        GridSpec("x", axes={"width": [], "depth": [1], "seed": [0]})
+
+
+def test_grid_dataset_has_named_dims(reference):
+    ds = reference
+    assert list(ds.status.dims) == ["width", "depth", "seed"]
+    assert set(ds.base_pass_at_k.dims) == {"width", "depth", "seed", "split", "k"}
+    assert ds.n_params.dims == ("width",)  # constant over depth=1 and seed
+    assert (ds.n_params.diff("width") > 0).all()
+    assert set(ds.status.values.ravel()) <= {"ok", "diverged", "failed"}
+    assert float(ds.chance.sel(split="id")) == pytest.approx(0.1)
+    assert "config" in ds.attrs and "git_commit" in ds.attrs
+
+
+def test_rerun_skips_finished_cells(tmp_path, reference):
+    run = tmp_path / "run"
+    first = run_grid(tiny(), run, progress=False)
+    stamps = {p: p.stat().st_mtime_ns for p in (run / "cells").glob("*.nc")}
+    assert len(stamps) == tiny().n_cells
+    again = run_grid(tiny(), run, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in (run / "cells").glob("*.nc")} == stamps
+    xr.testing.assert_identical(comparable(first), comparable(again))
+    xr.testing.assert_equal(comparable(first), comparable(reference))
+
+
+def test_kill_minus_nine_then_resume_equals_uninterrupted(tmp_path, reference):
+    run = tmp_path / "killed"
+    cmd = [*AHA, "grid", "--preset", "tiny", "--presets-file", PRESETS_FILE, "--out", str(run), "--quiet",
+           "--no-report"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((run / "cells").glob("*.nc")):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_before = len(list((run / "cells").glob("*.nc")))
+    assert 0 < n_before < tiny().n_cells, "the kill should land in the middle of the grid"
+    assert not (run / "grid.nc").exists()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    resumed = storage.load_dataset(run / "grid.nc")
+    xr.testing.assert_equal(comparable(resumed), comparable(reference))
+
+
+def test_ray_executor_equals_local(tmp_path, reference):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        ds = run_grid(tiny(), tmp_path / "ray", executor="ray", progress=False)
+    finally:
+        ray.shutdown()
+    xr.testing.assert_equal(comparable(ds), comparable(reference))
+
+
+def test_other_config_in_same_dir_needs_force(tmp_path):
+    spec = tiny().with_overrides({"width": [8], "seed": [0]})
+    run_grid(spec, tmp_path / "run", progress=False)
+    other = spec.with_overrides({"rl_updates": 2})
+    with pytest.raises(ValueError, match="different config.*--force"):
+        run_grid(other, tmp_path / "run", progress=False)
+    ds = run_grid(other, tmp_path / "run", force=True, progress=False)
+    assert ds.sizes["step"] == 2
+
+
+def test_corrupt_cell_file_gives_one_line_error(tmp_path):
+    spec = tiny().with_overrides({"width": [8], "seed": [0]})
+    run_grid(spec, tmp_path / "run", progress=False)
+    cell = next((tmp_path / "run" / "cells").glob("*.nc"))
+    cell.write_bytes(b"not a netcdf file")
+    with pytest.raises(ValueError, match=r"unreadable.*delete it and rerun"):
+        run_grid(spec, tmp_path / "run", progress=False)
+
+
+def test_variants_axis(tmp_path):
+    ds = run_grid(tiny_variants(), tmp_path / "v", progress=False)
+    assert list(ds.variant.values) == ["plain", "dense"]
+    assert ds.status.dims == ("width", "depth", "variant", "seed")

@@ -1,0 +1,93 @@
+"""toymodels RL: advantages, zero gradient on uninformative groups, seed batching, divergence, a real gain."""
+
+import numpy as np
+import pytest
+import torch
+
+from toymodels import CellConfig, advantages, make_model, make_rl, make_train, run_cell
+from toymodels.pretrain import sequences
+from toymodels.rl import rl_loss
+
+SMALL = dict(pretrain_tokens=20 * 16 * 8, pretrain_batch=16, rl_updates=4, prompts_per_update=4, group_size=4,
+             k_max=4, eval_prompts=8, log_every=1, width=16, horizon=2, device="cpu")
+
+
+def test_advantages():
+    r = torch.tensor([[1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]])  # (S=1, N=8), G=4
+    a, inf = advantages(r, 4, "rloo", True)
+    torch.testing.assert_close(a[0, :4], torch.tensor([1.0, -1 / 3, -1 / 3, -1 / 3]))
+    assert inf.tolist() == [[True, False]] and torch.equal(a[0, 4:], torch.zeros(4))
+    a, _ = advantages(r, 4, "grpo", False)
+    torch.testing.assert_close(a[0, :4], torch.tensor([0.75, -0.25, -0.25, -0.25]))
+
+
+@pytest.mark.parametrize("std_norm", [True, False])
+@pytest.mark.parametrize("token_sum_norm", [True, False])
+def test_grpo_gradient_is_exactly_zero_when_groups_are_uninformative(std_norm, token_sum_norm):
+    cfg = CellConfig(std_norm=std_norm, token_sum_norm=token_sum_norm, width=16, horizon=3)
+    task = cfg.tasks()["id"]
+    model = make_model(cfg.model_config(), [0, 1])
+    S, G, n_groups, P, C = 2, 4, 3, task.prompt_len, task.completion_len
+    N = G * n_groups
+    prompts, targets = task.batch(torch.zeros(N, dtype=torch.long), torch.arange(N) // G)
+    comps = torch.randint(9, 19, (S, N, C), generator=torch.Generator().manual_seed(0))
+    seqs = sequences(task, prompts[None].expand(S, -1, -1), comps)
+    returns = torch.tensor([0.0, 1.0, 0.3]).repeat_interleave(G)[None].expand(S, -1) + 0.1  # equal in groups
+    adv, inf = advantages(returns, G, "grpo", std_norm)
+    assert not inf.any() and torch.equal(adv, torch.zeros_like(adv))
+    loss, _ = rl_loss(cfg, model, None, seqs, comps, torch.ones(S, N, C, dtype=torch.bool), adv,
+                      torch.zeros(S, N, C), None, None, P, C, N)
+    loss.sum().backward()
+    for n, p in model.named_parameters():
+        assert torch.equal(p.grad, torch.zeros_like(p)), n
+    # and one informative group does move the policy
+    model.zero_grad()
+    adv, _ = advantages(returns + torch.arange(N) % 2, G, "grpo", std_norm)
+    loss, _ = rl_loss(cfg, model, None, seqs, comps, torch.ones(S, N, C, dtype=torch.bool), adv,
+                      torch.zeros(S, N, C), None, None, P, C, N)
+    loss.sum().backward()
+    assert model.W_U.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("algo", ["grpo", "rloo", "ppo"])
+def test_rl_seed_batched_equals_alone(algo):
+    cfg = CellConfig(algo=algo, kl_coef=0.05, entropy_coef=0.01, ppo_epochs=2 if algo == "ppo" else 1,
+                     seeds=(0, 1, 2), **SMALL)
+    train = make_train(cfg)
+    many, _ = train((0, 1, 2))
+    one, _ = train((1,))
+    np.testing.assert_allclose(many["pretrain_loss"][1:2], one["pretrain_loss"], rtol=1e-5)
+    for k in ("reward", "entropy", "kl", "grad_norm", "grad_snr", "informative_frac"):
+        np.testing.assert_allclose(many["curves"][k][1:2], one["curves"][k], rtol=1e-4, atol=1e-6, err_msg=k)
+    for k in ("pass_at_k", "logp_answer"):
+        np.testing.assert_allclose(many["rl"][k][1:2], one["rl"][k], rtol=1e-4, atol=1e-6, err_msg=k)
+
+
+def test_divergence_stops_one_seed_only():
+    cfg = CellConfig(seeds=(0, 1), **SMALL)
+    train = make_train(cfg)
+    rl = make_rl(cfg)
+    pair = make_model(train.model_config, (0, 1))
+    alone = make_model(train.model_config, (0,))
+    with torch.no_grad():
+        pair.W_U[1] = float("nan")  # seed 1 is broken before RL starts
+    alive = torch.ones(2, dtype=torch.bool)
+    curves, alive = rl(pair, alive)
+    ref, _ = rl(alone, torch.ones(1, dtype=torch.bool))
+    assert alive.tolist() == [True, False]
+    assert np.isnan(curves["reward"][1]).all()
+    np.testing.assert_allclose(curves["reward"][0], ref["reward"][0], rtol=1e-5)
+    assert all(torch.isfinite(p[0]).all() for p in pair.parameters())
+
+
+def test_rl_raises_pass_at_1_on_an_easy_task():
+    # ModChain with one term mod 5: the base model answers near chance (0.2), so groups are informative
+    cfg = CellConfig(task_kwargs={"p": 5}, horizon=1, width=32, pretrain_tokens=300 * 32 * 6, pretrain_batch=32,
+                     prior=0.2, rl_updates=100, rl_lr=3e-3, prompts_per_update=16, group_size=8, k_max=8,
+                     eval_prompts=64, log_every=20, device="cpu")
+    ds = run_cell(cfg).sel(seed=0)
+    base = float(ds.base_pass_at_k.sel(split="id", k=1))
+    gain = float(ds.rl_pass_at_k.sel(split="id", k=1)) - base
+    assert base > 0.05 and gain > 0.3, (base, gain)
+    assert float(ds.informative_frac.isel(step=0)) > 0.3
+    assert float(ds.reward.isel(step=-1)) > float(ds.reward.isel(step=0)) + 0.3

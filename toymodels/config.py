@@ -1,0 +1,276 @@
+"""`CellConfig`: one cell group of a grid (one architecture, one setting, several seeds).
+
+Flat fields so that a grid sweeps any of them by name. Validation happens in `__post_init__`
+(one-line ValueError naming the field and its allowed values), before any training.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import envs
+
+from .models import MODEL_KINDS, ModelConfig
+from .sampling import MAX_SEED
+
+ALGOS = ("grpo", "rloo", "ppo")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class CellConfig:
+    # --- task ---------------------------------------------------------------------------------
+    task: str = "ModChain"
+    """Task name (envs.task_names())."""
+    task_kwargs: Any = ()
+    """Task difficulty arguments; given as a dict, stored as a sorted tuple of (name, value)."""
+    horizon: int | None = None
+    """RL horizon; overrides task_kwargs[task.horizon_arg]; None: the task's default."""
+    cot: bool = True
+    """Chain of thought: intermediate steps between <think> and </think>."""
+    hint: int = 0
+    """Leading steps revealed in the prompt."""
+    reward: str = "sparse"
+    """Reward mode: 'sparse', 'dense' or 'random'."""
+    delay: int = 0
+    """Steps between the end of the answer and the reward."""
+    format_bonus: float = 0.0
+    """Reward of a well-formed wrong answer."""
+    noise: float = 0.0
+    """Probability of flipping the verdict."""
+    # --- model --------------------------------------------------------------------------------
+    model_kind: str = "transformer"
+    """'transformer' or 'mlp'."""
+    width: int = 64
+    """d_model."""
+    depth: int = 1
+    """n_layers."""
+    n_heads: int | None = None
+    """Attention heads; None: max(1, width // 16), lowered until it divides width."""
+    d_mlp: int | None = None
+    """Transformer MLP width; None: 4 * width."""
+    n_ctx: int | None = None
+    """Context length; None: the largest task.min_ctx over the difficulties used."""
+    # --- pretraining --------------------------------------------------------------------------
+    pretrain_tokens: int = 135_000
+    """Pretraining budget in tokens (prompt + completion per sequence), the same for every size."""
+    pretrain_batch: int = 32
+    """Sequences per pretraining step."""
+    pretrain_lr: float = 3e-3
+    """Peak AdamW learning rate of pretraining (10-step warm-up, cosine to 10%)."""
+    prior: float = 0.5
+    """Fraction of pretraining traces that are fully correct."""
+    pretrain_corrupt: float = 0.5
+    """In a corrupted trace, the probability that each step/answer value is replaced by a wrong one."""
+    pretrain_horizon: int | None = None
+    """Horizon of pretraining data; None: the RL horizon."""
+    curriculum: bool = False
+    """RL horizon ramps linearly from pretrain_horizon to horizon over the updates."""
+    # --- RL -----------------------------------------------------------------------------------
+    algo: str = "grpo"
+    """'grpo', 'rloo' or 'ppo'."""
+    rl_updates: int = 150
+    """Policy updates."""
+    prompts_per_update: int = 16
+    """Distinct prompts per update (groups)."""
+    group_size: int = 8
+    """Samples per prompt (G)."""
+    rl_lr: float = 1e-3
+    """AdamW learning rate of RL (constant)."""
+    kl_coef: float = 0.0
+    """Coefficient of the k3 KL to the pretrained reference."""
+    entropy_coef: float = 0.0
+    """Coefficient of the entropy bonus."""
+    temperature: float = 1.0
+    """Sampling temperature of rollouts and of pass@k evaluation (> 0)."""
+    std_norm: bool = True
+    """GRPO: divide group-centred rewards by the group standard deviation."""
+    token_sum_norm: bool = False
+    """Dr. GRPO: sum token losses and divide by a constant (sequences x completion length)
+    instead of averaging per sequence."""
+    clip_low: float = 0.2
+    """Lower ratio clip (1 - clip_low)."""
+    clip_high: float = 0.28
+    """Upper ratio clip (1 + clip_high); DAPO clip-higher."""
+    ppo_epochs: int = 1
+    """Optimisation passes over each rollout (all algorithms)."""
+    vf_coef: float = 0.5
+    """PPO value-loss coefficient."""
+    max_grad_norm: float = 1.0
+    """Per-seed gradient clipping norm (pretraining and RL)."""
+    log_every: int = 10
+    """Record RL curves every this many updates (plus update 0 and the last)."""
+    # --- evaluation ---------------------------------------------------------------------------
+    k_max: int = 64
+    """Largest k of pass@k (a power of two); also the samples per evaluation prompt."""
+    eval_prompts: int = 64
+    """Held-out prompts per split."""
+    ood_delta: int = 2
+    """The OOD split uses horizon + ood_delta."""
+    # --- run ----------------------------------------------------------------------------------
+    seeds: tuple[int, ...] = (0,)
+    """Seeds trained together in one batched pass."""
+    device: str = "auto"
+    """'auto' (CUDA when available), 'cpu' or 'cuda'."""
+
+    def __post_init__(self):
+        tk = self.task_kwargs
+        if isinstance(tk, dict):
+            tk = tuple(sorted(tk.items()))
+        if not isinstance(tk, tuple) or not all(isinstance(p, tuple) and len(p) == 2 for p in tk):
+            raise ValueError(f"task_kwargs must be a dict of task arguments, got {self.task_kwargs!r}")
+        object.__setattr__(self, "task_kwargs", tk)
+        object.__setattr__(self, "seeds", tuple(self.seeds) if isinstance(self.seeds, list) else self.seeds)
+        self._check()
+
+    # --- validation ---------------------------------------------------------------------------
+    def _check(self):
+        def choice(name, allowed):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+
+        def integer(name, lo, hi=None, none=False):
+            v = getattr(self, name)
+            if none and v is None:
+                return
+            ok = not isinstance(v, bool) and isinstance(v, int) and v >= lo and (hi is None or v <= hi)
+            if not ok:
+                rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+                raise ValueError(f"{name} must be an integer {rng}{' or None' if none else ''}, got {v!r}")
+
+        def number(name, lo, hi=None, lo_open=False):
+            v = getattr(self, name)
+            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and v == v
+            ok = ok and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
+            if not ok:
+                rng = f"{'(' if lo_open else '['}{lo}, {hi if hi is not None else 'inf'}{']' if hi is not None else ')'}"
+                raise ValueError(f"{name} must be a number in {rng}, got {v!r}")
+
+        def boolean(name):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+        choice("task", envs.task_names())
+        choice("model_kind", MODEL_KINDS)
+        choice("algo", ALGOS)
+        choice("device", DEVICES)
+        choice("reward", envs.REWARD_MODES)
+        for b in ("cot", "std_norm", "token_sum_norm", "curriculum"):
+            boolean(b)
+        integer("hint", 0)
+        integer("delay", 0, 1000)
+        number("format_bonus", 0.0, 1.0)
+        number("noise", 0.0, 1.0)
+        integer("width", 1)
+        integer("depth", 1)
+        integer("n_heads", 1, none=True)
+        integer("d_mlp", 1, none=True)
+        integer("n_ctx", 1, none=True)
+        integer("horizon", 1, none=True)
+        integer("pretrain_horizon", 1, none=True)
+        integer("pretrain_tokens", 0)
+        integer("pretrain_batch", 1)
+        number("pretrain_lr", 0.0, lo_open=True)
+        number("prior", 0.0, 1.0)
+        number("pretrain_corrupt", 0.0, 1.0)
+        integer("rl_updates", 1)
+        integer("prompts_per_update", 1)
+        integer("group_size", 1)
+        number("rl_lr", 0.0)
+        number("kl_coef", 0.0)
+        number("entropy_coef", 0.0)
+        number("temperature", 0.0, lo_open=True)
+        number("clip_low", 0.0, 1.0)
+        number("clip_high", 0.0)
+        integer("ppo_epochs", 1)
+        number("vf_coef", 0.0)
+        number("max_grad_norm", 0.0, lo_open=True)
+        integer("log_every", 1)
+        integer("k_max", 1, 4096)
+        if self.k_max & (self.k_max - 1):
+            raise ValueError(f"k_max must be a power of two in [1, 4096], got {self.k_max}")
+        integer("eval_prompts", 1)
+        integer("ood_delta", 0)
+        s = self.seeds
+        if not isinstance(s, tuple) or not s or len(set(s)) != len(s) or not all(
+            isinstance(x, int) and not isinstance(x, bool) and 0 <= x < MAX_SEED for x in s
+        ):
+            raise ValueError(f"seeds must be a non-empty tuple of distinct integers in [0, {MAX_SEED}), got {s!r}")
+        if self.n_heads is not None and self.width % self.n_heads:
+            raise ValueError(f"n_heads must divide width={self.width}, got {self.n_heads}")
+        # the tasks themselves validate the difficulty; n_ctx must hold the largest one
+        need = max(t.min_ctx for t in self.tasks().values())
+        if self.n_ctx is not None and self.n_ctx < need:
+            raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
+
+    # --- derived --------------------------------------------------------------------------------
+    def task_args(self, horizon: int | None = None) -> dict[str, Any]:
+        kw = dict(self.task_kwargs)
+        harg = envs.task_class(self.task).horizon_arg
+        if horizon is not None:
+            kw[harg] = horizon
+        return {**kw, "cot": self.cot, "hint": self.hint}
+
+    def make_task(self, horizon: int | None = None) -> envs.Task:
+        try:
+            return envs.make_task(self.task, **self.task_args(horizon))
+        except TypeError as e:
+            raise ValueError(f"task_kwargs: {e}") from None
+
+    def rl_horizon(self) -> int:
+        if self.horizon is not None:
+            return self.horizon
+        t = self.make_task()
+        return int(t.difficulty()[t.horizon_arg])
+
+    def tasks(self) -> dict[str, envs.Task]:
+        """The tasks this cell uses: 'pretrain', 'id' (RL and in-distribution eval), 'ood'."""
+        H = self.rl_horizon()
+        ph = self.pretrain_horizon if self.pretrain_horizon is not None else H
+        return {"pretrain": self.make_task(ph), "id": self.make_task(H), "ood": self.make_task(H + self.ood_delta)}
+
+    def model_config(self) -> ModelConfig:
+        heads = self.n_heads
+        if heads is None:
+            heads = max(1, self.width // 16)
+            while self.width % heads:
+                heads -= 1
+        n_ctx = self.n_ctx or max(t.min_ctx for t in self.tasks().values())
+        return ModelConfig(kind=self.model_kind, d_model=self.width, n_layers=self.depth, n_heads=heads,
+                           d_mlp=self.d_mlp or 4 * self.width, n_ctx=n_ctx)
+
+    def resolved_device(self):
+        import torch
+
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device must be one of auto, cpu (no CUDA device here); got 'cuda'")
+        return torch.device(self.device)
+
+    def cell_key(self) -> CellConfig:
+        """The same config without its seeds (seeds=(0,)), for grouping cells across seeds."""
+        return replace(self, seeds=(0,))
+
+    # --- serialisation ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["task_kwargs"] = dict(self.task_kwargs)
+        d["seeds"] = list(self.seeds)
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CellConfig:
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(d) - set(names))
+        if unknown:
+            raise ValueError(f"unknown CellConfig fields {unknown}; allowed fields: {', '.join(names)}")
+        d = dict(d)
+        if "seeds" in d:
+            d["seeds"] = tuple(d["seeds"])
+        return cls(**d)

@@ -1,0 +1,90 @@
+"""Evaluation on held-out prompts (a stream no training seed reads), batched over seeds.
+
+- pass@k (answer) and trace pass@k (every step and the answer right), k = 1, 2, 4, ..., k_max,
+  from n = k_max samples per prompt at the sampling temperature, with the unbiased estimator
+  of `theory.passk.pass_at_k`.
+- logp_answer: sum of the log-probabilities of the canonical completion's answer tokens, teacher
+  forced on the prompt and the canonical trace (temperature 1), averaged over prompts.
+- greedy_acc: fraction of prompts whose greedy (argmax) completion has the right answer.
+- step_acc: teacher-forced argmax accuracy of the intermediate step tokens (the q of p = q^L),
+  averaged over steps and prompts; the answer tokens when the task has no steps (cot off).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from envs import vocab
+from envs.task import Task
+from theory.passk import pass_at_k
+
+from .pretrain import completion_logits, sequences
+from .sampling import EVAL_STREAM, SAMPLE, sample, stream
+
+EVAL_SLOT = 7_000_000
+
+
+def ks(k_max: int) -> list[int]:
+    return [2**i for i in range(int(np.log2(k_max)) + 1)]
+
+
+@torch.no_grad()
+def generate(model, prompts: torch.Tensor, C: int, n: int, temperature: float, streams: torch.Tensor,
+             slot0: int) -> torch.Tensor:
+    """Sample n completions of C tokens per prompt: prompts (S, B, P) -> (S, B * n, C).
+
+    Rows are prompt-major (row b * n + j is sample j of prompt b). After <eos> the tokens are
+    <pad>. Rows use the counter-based sampler (`sampling.sample`), so seeds are independent.
+    """
+    S, B, _ = prompts.shape
+    bos = torch.full((S, B, 1), vocab.BOS, dtype=torch.long, device=prompts.device)
+    logits, cache = model.prefill(torch.cat([bos, prompts], -1))  # (S, B, V)
+    logits = logits.repeat_interleave(n, 1)  # (S, B * n, V)
+    cache = model.expand(cache, n)
+    rows = torch.arange(B * n, device=prompts.device)
+    out = torch.full((S, B * n, C), vocab.PAD, dtype=torch.long, device=prompts.device)
+    ended = torch.zeros(S, B * n, dtype=torch.bool, device=prompts.device)
+    for t in range(C):
+        a = sample(logits, temperature, streams, rows, slot0 + t)  # (S, B * n)
+        out[:, :, t] = torch.where(ended, vocab.PAD, a)
+        ended |= a == vocab.EOS
+        if t + 1 < C:
+            logits, cache = model.decode(a, cache)
+    return out
+
+
+@torch.no_grad()
+def evaluate(model, task: Task, n_prompts: int, k_max: int, temperature: float, split_id: int = 0) -> dict:
+    """Per-seed metrics on `n_prompts` held-out prompts; every value is a numpy array (S, ...)."""
+    dev = next(model.parameters()).device
+    S, n, P, C = model.n_seeds, k_max, task.prompt_len, task.completion_len
+    idx = torch.arange(n_prompts, device=dev)
+    prompts, targets = task.batch(torch.full_like(idx, EVAL_STREAM), idx)  # (B, P), (B, C)
+    pr = prompts[None].expand(S, -1, -1)  # (S, B, P)
+    streams = torch.tensor([stream(s, SAMPLE) for s in model.seeds], device=dev)
+    slot0 = EVAL_SLOT + 1000 * split_id
+    comps = generate(model, pr, C, n, temperature, streams, slot0)  # (S, B * n, C)
+    v = task.verify(prompts.repeat_interleave(n, 0).repeat(S, 1), comps.reshape(S * n_prompts * n, C),
+                    targets.repeat_interleave(n, 0).repeat(S, 1))
+    c_ans = v.correct.view(S, n_prompts, n).sum(-1).cpu().numpy()  # (S, B)
+    c_tr = v.trace_correct.view(S, n_prompts, n).sum(-1).cpu().numpy()
+    kk = np.array(ks(k_max))
+    pak = np.asarray(pass_at_k(n, c_ans[:, None, :], kk[None, :, None])).mean(-1)  # (S, K)
+    tpak = np.asarray(pass_at_k(n, c_tr[:, None, :], kk[None, :, None])).mean(-1)
+
+    greedy = generate(model, pr, C, 1, 0.0, streams, slot0)  # (S, B, C)
+    vg = task.verify(prompts.repeat(S, 1), greedy.reshape(S * n_prompts, C), targets.repeat(S, 1))
+
+    seqs = sequences(task, pr, targets[None].expand(S, -1, -1))  # (S, B, 1 + P + C)
+    logits = completion_logits(model, seqs, P).float()  # (S, B, C, V)
+    logp = torch.log_softmax(logits, -1).gather(-1, seqs[:, :, 1 + P :, None]).squeeze(-1)  # (S, B, C)
+    ap = task.answer_positions
+    logp_answer = logp[:, :, ap].sum(-1).mean(-1)  # (S,)
+    sp = task.step_positions or ap
+    step_acc = (logits[:, :, sp].argmax(-1) == seqs[:, :, 1 + P :][:, :, sp]).float().mean((1, 2))
+    return {
+        "pass_at_k": pak, "trace_pass_at_k": tpak,
+        "greedy_acc": vg.correct.view(S, n_prompts).float().mean(-1).cpu().numpy(),
+        "logp_answer": logp_answer.cpu().numpy(), "step_acc": step_acc.cpu().numpy(),
+    }  # fmt: skip

@@ -1,0 +1,252 @@
+"""Seed-batched tiny models: a pre-LayerNorm decoder-only transformer and a fixed-window MLP.
+
+Every weight carries a leading seed dimension S, so S independently initialised copies of one
+architecture run in one batched pass (einsum over `s`; no op mixes seeds). Seed s is
+initialised from its own `torch.Generator().manual_seed(s)`, in a fixed parameter order, so it
+gets exactly the weights it would get if it were trained alone.
+
+Both models share one interface (the grid sweeps them on the same axes):
+    forward(tokens (S, B, T), hidden=False) -> logits (S, B, T, d_vocab) [, hidden (S, B, T, d_model)]
+    prefill(tokens (S, B, T)) -> (last logits (S, B, d_vocab), cache)
+    decode(token (S, B), cache) -> (logits (S, B, d_vocab), cache)
+    expand(cache, n) -> cache with every row repeated n times (one prompt, n samples)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from envs import vocab
+
+MODEL_KINDS = ("transformer", "mlp")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "transformer"
+    """'transformer' (pre-LN decoder-only, causal) or 'mlp' (concatenated fixed context window)."""
+    d_model: int = 64
+    """Residual width (transformer) or hidden width (MLP)."""
+    n_layers: int = 1
+    """Transformer blocks, or MLP hidden layers."""
+    n_heads: int = 4
+    """Attention heads; must divide d_model (ignored by the MLP)."""
+    d_mlp: int = 256
+    """Hidden width of each block's MLP (ignored by the MLP model)."""
+    d_vocab: int = vocab.D_VOCAB
+    """Vocabulary size (the shared envs vocabulary)."""
+    n_ctx: int = 16
+    """Positions (transformer) or window length in tokens (MLP)."""
+
+    def __post_init__(self):
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"model_kind must be one of {', '.join(MODEL_KINDS)}; got {self.kind!r}")
+        for name in ("d_model", "n_layers", "n_heads", "d_mlp", "d_vocab", "n_ctx"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if self.kind == "transformer" and self.d_model % self.n_heads:
+            raise ValueError(f"n_heads must divide d_model={self.d_model}, got {self.n_heads}")
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_heads
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- seed-batched primitives (leaves first) ---------------------------------------------------
+def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    """x (S, ..., d_in) @ w (S, d_in, d_out) + b (S, d_out) -> (S, ..., d_out), per seed."""
+    S = x.shape[0]
+    y = torch.bmm(x.reshape(S, -1, x.shape[-1]), w).reshape(*x.shape[:-1], w.shape[-1])
+    if b is not None:
+        y = y + b.reshape(S, *([1] * (x.dim() - 2)), -1)
+    return y
+
+
+def layer_norm(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-seed LayerNorm: x (S, ..., d), w and b (S, d)."""
+    shape = (x.shape[0], *([1] * (x.dim() - 2)), -1)
+    return F.layer_norm(x, x.shape[-1:]) * w.reshape(shape) + b.reshape(shape)
+
+
+def embed(tokens: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """tokens (S, ...) and w (S, V, d) -> (S, ..., d): seed s looks up in its own table."""
+    S, V = w.shape[:2]
+    off = (torch.arange(S, device=tokens.device) * V).reshape(S, *([1] * (tokens.dim() - 1)))
+    return F.embedding(tokens + off, w.reshape(S * V, -1))
+
+
+class SeedBatched(nn.Module):
+    """Holds parameters with a leading seed dim, initialised per seed from `specs()`."""
+
+    cfg: ModelConfig
+
+    def __init__(self, cfg: ModelConfig, seeds: tuple[int, ...] | list[int]):
+        super().__init__()
+        self.cfg, self.seeds = cfg, tuple(int(s) for s in seeds)
+        per_seed = []
+        for s in self.seeds:
+            g = torch.Generator().manual_seed(s)
+            per_seed.append({n: init(g, shape) for n, shape, init in self.specs()})
+        for n, _, _ in self.specs():
+            self.register_parameter(n, nn.Parameter(torch.stack([p[n] for p in per_seed])))
+
+    def specs(self) -> list[tuple[str, tuple[int, ...], callable]]:
+        raise NotImplementedError
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def n_params_total(self) -> int:
+        """All parameters of one seed's model."""
+        return sum(p[0].numel() for p in self.parameters())
+
+    @property
+    def n_params(self) -> int:
+        """Non-embedding parameters of one seed (Kaplan et al.): all but W_E, W_pos, W_U."""
+        return sum(p[0].numel() for n, p in self.named_parameters() if n not in ("W_E", "W_pos", "W_U"))
+
+    def seed_state(self, i: int) -> dict[str, torch.Tensor]:
+        """The state dict of the i-th seed of the batch (no seed dim)."""
+        return {n: p[i].detach().cpu().clone() for n, p in self.named_parameters()}
+
+    def load_seed_states(self, states: list[dict[str, torch.Tensor]]) -> None:
+        with torch.no_grad():
+            for n, p in self.named_parameters():
+                p.copy_(torch.stack([st[n] for st in states]).to(p.device))
+
+
+def normal(std: float):
+    return lambda g, shape: torch.randn(shape, generator=g) * std
+
+
+def zeros(g, shape):
+    return torch.zeros(shape)
+
+
+def ones(g, shape):
+    return torch.ones(shape)
+
+
+# --- transformer -----------------------------------------------------------------------------
+class TinyTransformer(SeedBatched):
+    """Decoder-only, pre-LayerNorm, causal; learned positions; untied unembedding."""
+
+    def specs(self):
+        c, d = self.cfg, self.cfg.d_model
+        std, res = 0.02, 0.02 / math.sqrt(2 * c.n_layers)
+        out = [("W_E", (c.d_vocab, d), normal(std)), ("W_pos", (c.n_ctx, d), normal(std))]
+        for i in range(c.n_layers):
+            out += [
+                (f"ln1_w{i}", (d,), ones), (f"ln1_b{i}", (d,), zeros),
+                (f"W_qkv{i}", (d, 3 * d), normal(std)), (f"b_qkv{i}", (3 * d,), zeros),
+                (f"W_O{i}", (d, d), normal(res)), (f"b_O{i}", (d,), zeros),
+                (f"ln2_w{i}", (d,), ones), (f"ln2_b{i}", (d,), zeros),
+                (f"W_in{i}", (d, c.d_mlp), normal(std)), (f"b_in{i}", (c.d_mlp,), zeros),
+                (f"W_out{i}", (c.d_mlp, d), normal(res)), (f"b_out{i}", (d,), zeros),
+            ]  # fmt: skip
+        return out + [("lnf_w", (d,), ones), ("lnf_b", (d,), zeros), ("W_U", (d, c.d_vocab), normal(std))]
+
+    def _blocks(self, x: torch.Tensor, past: list | None, start: int):
+        """x (S, B, T, d) at positions start..start+T-1; past: per-layer (k, v) or None."""
+        c, P = self.cfg, dict(self.named_parameters())
+        S, B, T, _ = x.shape
+        cache = []
+        for i in range(c.n_layers):
+            h = layer_norm(x, P[f"ln1_w{i}"], P[f"ln1_b{i}"])
+            qkv = linear(h, P[f"W_qkv{i}"], P[f"b_qkv{i}"])  # (S, B, T, 3d)
+            q, k, v = qkv.view(S, B, T, 3, c.n_heads, c.d_head).permute(3, 0, 1, 4, 2, 5)  # (S, B, H, T, dh)
+            if past is not None:
+                k, v = torch.cat([past[i][0], k], 3), torch.cat([past[i][1], v], 3)
+            cache.append((k, v))
+            # causal within the new block; a single new token attends to the whole cache
+            a = F.scaled_dot_product_attention(q, k, v, is_causal=(T > 1 and start == 0))
+            a = a.transpose(2, 3).reshape(S, B, T, c.d_model)  # (S, B, T, d)
+            x = x + linear(a, P[f"W_O{i}"], P[f"b_O{i}"])
+            h = layer_norm(x, P[f"ln2_w{i}"], P[f"ln2_b{i}"])
+            x = x + linear(F.gelu(linear(h, P[f"W_in{i}"], P[f"b_in{i}"])), P[f"W_out{i}"], P[f"b_out{i}"])
+        return layer_norm(x, self.lnf_w, self.lnf_b), cache
+
+    def _embed(self, tokens: torch.Tensor, start: int) -> torch.Tensor:
+        T = tokens.shape[-1]
+        return embed(tokens, self.W_E) + self.W_pos[:, None, start : start + T]  # (S, B, T, d)
+
+    def forward(self, tokens: torch.Tensor, hidden: bool = False):
+        h, _ = self._blocks(self._embed(tokens, 0), None, 0)
+        logits = linear(h, self.W_U)  # (S, B, T, V)
+        return (logits, h) if hidden else logits
+
+    def prefill(self, tokens: torch.Tensor):
+        h, kv = self._blocks(self._embed(tokens, 0), None, 0)
+        return linear(h[:, :, -1], self.W_U), (kv, tokens.shape[-1])
+
+    def decode(self, token: torch.Tensor, cache):
+        kv, t = cache
+        h, kv = self._blocks(self._embed(token[..., None], t), kv, t)
+        return linear(h[:, :, -1], self.W_U), (kv, t + 1)
+
+    @staticmethod
+    def expand(cache, n: int):
+        kv, t = cache
+        return [(k.repeat_interleave(n, 1), v.repeat_interleave(n, 1)) for k, v in kv], t
+
+
+# --- MLP over a fixed window -----------------------------------------------------------------
+class TinyMLP(SeedBatched):
+    """Embeddings of the last n_ctx tokens (left-padded with <pad>) concatenated, then n_layers
+    GELU layers of width d_model, a final LayerNorm and the unembedding."""
+
+    def specs(self):
+        c, d = self.cfg, self.cfg.d_model
+        out = [("W_E", (c.d_vocab, d), normal(0.02))]
+        d_in = c.n_ctx * d
+        for i in range(c.n_layers):
+            out += [(f"W{i}", (d_in, d), normal(1.0 / math.sqrt(d_in))), (f"b{i}", (d,), zeros)]
+            d_in = d
+        return out + [("lnf_w", (d,), ones), ("lnf_b", (d,), zeros), ("W_U", (d, c.d_vocab), normal(0.02))]
+
+    def _head(self, windows: torch.Tensor):
+        """windows (S, ..., n_ctx) token ids -> (logits (S, ..., V), hidden (S, ..., d))."""
+        P = dict(self.named_parameters())
+        e = embed(windows, self.W_E)  # (S, ..., n_ctx, d)
+        x = e.flatten(-2)  # (S, ..., n_ctx * d)
+        for i in range(self.cfg.n_layers):
+            x = F.gelu(linear(x, P[f"W{i}"], P[f"b{i}"]))
+        h = layer_norm(x, self.lnf_w, self.lnf_b)
+        return linear(h, self.W_U), h
+
+    def _windows(self, tokens: torch.Tensor) -> torch.Tensor:
+        n = self.cfg.n_ctx
+        padded = F.pad(tokens, (n - 1, 0), value=vocab.PAD)  # (S, B, n - 1 + T)
+        return padded.unfold(-1, n, 1)  # (S, B, T, n_ctx)
+
+    def forward(self, tokens: torch.Tensor, hidden: bool = False):
+        logits, h = self._head(self._windows(tokens))
+        return (logits, h) if hidden else logits
+
+    def prefill(self, tokens: torch.Tensor):
+        logits, _ = self._head(self._windows(tokens)[:, :, -1])
+        return logits, tokens
+
+    def decode(self, token: torch.Tensor, cache):
+        tokens = torch.cat([cache, token[..., None]], -1)  # (S, B, T + 1)
+        logits, _ = self._head(self._windows(tokens[..., -self.cfg.n_ctx :])[:, :, -1])
+        return logits, tokens
+
+    @staticmethod
+    def expand(cache, n: int):
+        return cache.repeat_interleave(n, 1)
+
+
+def make_model(cfg: ModelConfig, seeds) -> TinyTransformer | TinyMLP:
+    return (TinyTransformer if cfg.kind == "transformer" else TinyMLP)(cfg, seeds)

@@ -1,0 +1,124 @@
+"""`run_cell(config) -> xarray.Dataset`: pretrain, evaluate, RL, evaluate; all seeds in one pass.
+
+The shape is `make_train(cfg) -> train(seeds) -> metrics` (purejaxrl): `make_train` validates and
+builds everything that does not depend on the seeds; `train` runs the one visible pipeline.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import xarray as xr
+
+from .config import CellConfig
+from .evaluate import evaluate, ks
+from .models import ModelConfig, make_model
+from .pretrain import make_pretrain
+from .rl import METRICS, make_rl
+
+SPLITS = ("id", "ood")
+EVAL_KEYS = ("pass_at_k", "trace_pass_at_k", "logp_answer", "step_acc", "greedy_acc")
+
+
+def make_train(cfg: CellConfig):
+    """Validate and build the seed-independent parts; returns `train(seeds) -> (metrics, model)`."""
+    tasks = cfg.tasks()
+    mcfg = cfg.model_config()
+    dev = cfg.resolved_device()
+    pretrain = make_pretrain(tasks["pretrain"], budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch,
+                             lr=cfg.pretrain_lr, prior=cfg.prior, corrupt_rate=cfg.pretrain_corrupt,
+                             max_grad_norm=cfg.max_grad_norm)
+    rl = make_rl(cfg)
+
+    def eval_all(model, alive):
+        out = {}
+        for i, split in enumerate(SPLITS):
+            r = evaluate(model, tasks[split], cfg.eval_prompts, cfg.k_max, cfg.temperature, split_id=i)
+            dead = ~alive.cpu().numpy()
+            for k, v in r.items():
+                v = v.astype(np.float64)
+                v[dead] = np.nan
+                out.setdefault(k, []).append(v)
+        return {k: np.stack(v, 1) for k, v in out.items()}  # (S, split, ...)
+
+    def train(seeds, ckpt_dir: Path | None = None, progress: bool = False):
+        torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
+        model = make_model(mcfg, seeds).to(dev)
+        S = model.n_seeds
+        alive = torch.ones(S, dtype=torch.bool, device=dev)
+        pretrain_loss, alive = pretrain(model, alive)
+        if progress:
+            print(f"[toymodels] width={cfg.width} depth={cfg.depth} pretrained {pretrain.n_steps} steps, "
+                  f"loss {pretrain_loss.cpu().numpy().round(3)}", flush=True)
+        base_alive = alive.clone()
+        base = eval_all(model, alive)
+        if ckpt_dir is not None:
+            save_checkpoints(model, Path(ckpt_dir), "base")
+        curves, alive = rl(model, alive.clone())
+        rl_ev = eval_all(model, alive)
+        if ckpt_dir is not None:
+            save_checkpoints(model, Path(ckpt_dir), "rl")
+        if progress:
+            print(f"[toymodels] RL done: reward {np.round(curves['reward'][:, -1], 3)}", flush=True)
+        status = np.where(~base_alive.cpu().numpy() | ~alive.cpu().numpy(), "diverged", "ok")
+        return {"pretrain_loss": pretrain_loss.cpu().numpy(), "base": base, "rl": rl_ev, "curves": curves,
+                "status": status}, model
+
+    train.model_config, train.tasks, train.device = mcfg, tasks, dev
+    return train
+
+
+def run_cell(config: CellConfig, ckpt_dir: Path | None = None, progress: bool = False) -> xr.Dataset:
+    """All `config.seeds` in one batched pass; the Dataset described in DESIGN.md (no width/depth dims)."""
+    train = make_train(config)
+    t0 = time.perf_counter()
+    m, model = train(config.seeds, ckpt_dir, progress)
+    wall = time.perf_counter() - t0
+    S, kk, c = len(config.seeds), ks(config.k_max), m["curves"]
+    tasks = train.tasks
+    data = {}
+    for phase in ("base", "rl"):
+        for key in EVAL_KEYS:
+            v = m[phase][key]
+            dims = ("seed", "split", "k") if v.ndim == 3 else ("seed", "split")
+            data[f"{phase}_{key}"] = (dims, v)
+    for key in METRICS:
+        data[key] = (("seed", "step"), c[key])
+    data["chance"] = (("split",), np.array([tasks[s].chance() for s in SPLITS]))
+    data["pretrain_loss"] = (("seed",), m["pretrain_loss"].astype(np.float64))
+    data["status"] = (("seed",), m["status"].astype(str))
+    data["wall_s"] = (("seed",), np.full(S, wall / S))
+    coords = {"seed": list(config.seeds), "split": list(SPLITS), "k": kk, "step": c["step"],
+              "samples": ("step", c["samples"]), "width": config.width, "depth": config.depth,
+              "n_params": model.n_params, "n_params_total": model.n_params_total}
+    H = config.rl_horizon()
+    attrs = {"config": config.to_json(), "n_eval_prompts": config.eval_prompts,
+             "torch_version": torch.__version__, "device": str(train.device), "horizon": H,
+             "ood_horizon": H + config.ood_delta, "model_config": json.dumps(train.model_config.to_dict()),
+             "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+def save_checkpoints(model, ckpt_dir: Path, phase: str) -> list[Path]:
+    """One file per seed: {"model_config": dict, "seed": int, "state": {name: tensor}}."""
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, s in enumerate(model.seeds):
+        path = ckpt_dir / f"{phase}_seed{s}.pt"
+        torch.save({"model_config": model.cfg.to_dict(), "seed": s, "state": model.seed_state(i)}, path)
+        paths.append(path)
+    return paths
+
+
+def load_checkpoint(path: Path | str, device: str = "cpu"):
+    """A one-seed model (S = 1) from a checkpoint written by `run_cell(ckpt_dir=...)`."""
+    blob = torch.load(path, map_location=device, weights_only=True)
+    model = make_model(ModelConfig(**blob["model_config"]), [blob["seed"]]).to(device)
+    model.load_seed_states([blob["state"]])
+    return model
