@@ -1,0 +1,401 @@
+"""Theory's scale-free predictions checked on real-LLM before/after-RL numbers, by leave-one-out.
+
+Each check returns a `CheckResult`: the prediction, what was observed, its status (`holds`,
+`fails`, `inconclusive`, `not testable` with the missing input named) and, where the prediction is
+a number, the leave-one-group-out error of theory's model and of two naive baselines:
+`constant` (mean gain of the rows left in) and `linear_lnN` (gain linear in ln N fitted on them).
+The unit left out is a *model group* (one model and setting, all its benchmarks), so that rows
+of the same run never calibrate each other. The only quantity calibrated on real data is the one
+scale of theory's gain model, refitted inside the loop on the groups left in.
+
+Rules fixed before looking at outcomes: benchmarks named `Avg*` are averages of other rows and
+are left out; only `contrast == base_to_rl` rows count as RL gains; "large k" means k >= 64 (or
+a `#solvable/N (large k)` count); φ uses G = 8 (theory's default); math benchmarks have chance 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from theory.amplifier import fit_gain_model, gain_feature
+from theory.amplifier import predict_gain as theory_predict_gain
+from theory.credit import phi
+
+from .published import pass_at_k_view
+
+LARGE_K = 64
+G = 8
+MIN_GROUPS = 4  # as theory.amplifier.loo_compare: fewer held-out groups cannot judge a model
+N_BOOT = 2000
+STATUSES = ("holds", "fails", "inconclusive", "not testable")
+
+
+@dataclass
+class CheckResult:
+    hid: str
+    prediction: str
+    status: str
+    detail: str
+    missing: str = ""
+    mae: dict[str, float] = field(default_factory=dict)
+    """Mean absolute LOO error per predictor (rates), over held-out groups."""
+    diff_ci: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """90% bootstrap CI (over groups) of MAE(theory) − MAE(baseline); < 0 means theory is better."""
+    rows: list[dict] = field(default_factory=list)
+    n_groups: int = 0
+
+
+def observations(ds: xr.Dataset) -> list[dict]:
+    """One dict per (model group, benchmark) with base pass@1 and an observed pass@1 gain."""
+    v = pass_at_k_view(ds)
+    big = [k for k in v.k.values if k >= LARGE_K]
+    rows = []
+    for m in v.model.values:
+        if str(ds.contrast.sel(model=m).values) != "base_to_rl":
+            continue
+        for b in v.benchmark.values:
+            if str(b).startswith("Avg"):
+                continue
+            base1 = float(v.base_pass_at_k.sel(model=m, benchmark=b, k=1))
+            rl1 = float(v.rl_pass_at_k.sel(model=m, benchmark=b, k=1))
+            metric = str(v.pass_at_k_metric.sel(model=m, benchmark=b, k=1).values)
+            gain, how = rl1 - base1, "after − before"
+            if np.isnan(rl1) and metric:  # gain stated only in the delta column (e.g. Spurious Rewards)
+                gain, how = float(ds.delta.sel(model=m, benchmark=b, metric=metric)), "delta column"
+            if not (np.isfinite(base1) and np.isfinite(gain)):
+                continue
+            basek, kk = np.nan, np.nan
+            for k in big[::-1]:
+                x = float(v.base_pass_at_k.sel(model=m, benchmark=b, k=k))
+                if np.isfinite(x):
+                    basek, kk = x, int(k)
+                    break
+            cell = ds.sel(model=m, benchmark=b, metric=metric)
+            rows.append(
+                {
+                    "group": str(m),
+                    "benchmark": str(b),
+                    "n_params": float(ds.n_params.sel(model=m)),
+                    "metric": metric,
+                    "base": base1,
+                    "gain": gain,
+                    "gain_from": how,
+                    "base_pass_at_k": basek,
+                    "k": kk,
+                    "tag": str(cell.tag.values),
+                    "approx": bool(cell.approx.values),
+                    "source": str(cell.source.values),
+                }
+            )
+    return rows
+
+
+def _bootstrap_diff(e_a: np.ndarray, e_b: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    ok = np.isfinite(e_a) & np.isfinite(e_b)
+    d = (e_a - e_b)[ok]
+    if d.size < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, d.size, (N_BOOT, d.size))].mean(axis=1)
+    return (float(np.quantile(means, 0.05)), float(np.quantile(means, 0.95)))
+
+
+def loo_gain(rows: list[dict], kind: str = "phi", chance: float = 0.0) -> tuple[list[dict], dict]:
+    """Leave-one-group-out predictions of theory's gain model and the baselines, per row."""
+    grp = np.array([r["group"] for r in rows])
+    p1 = np.array([r["base"] for r in rows])
+    y = np.array([r["gain"] for r in rows])
+    n = np.array([r["n_params"] for r in rows])
+    pk = np.array([r["base_pass_at_k"] for r in rows]) if kind == "coverage" else None
+    kk = float(np.nanmax([r["k"] for r in rows])) if kind == "coverage" else LARGE_K
+    out, per_group = [], {"theory": [], "constant": [], "linear_lnN": []}
+    for g in dict.fromkeys(grp):
+        tr, te = grp != g, grp == g
+        params = fit_gain_model(p1[tr], y[tr], None if pk is None else pk[tr], chance, G, kind, kk)
+        pred = np.atleast_1d(
+            theory_predict_gain(p1[te], None if pk is None else pk[te], chance, G, params).mean
+        )
+        const = np.full(te.sum(), y[tr].mean())
+        ntr = n[tr][np.isfinite(n[tr])]
+        if len(np.unique(ntr)) >= 2 and np.all(np.isfinite(n[te])):
+            ok = np.isfinite(n[tr])
+            c = np.polyfit(np.log(n[tr][ok]), y[tr][ok], 1)
+            lin = np.polyval(c, np.log(n[te]))
+        else:
+            lin = np.full(te.sum(), np.nan)
+        for name, yhat in (("theory", pred), ("constant", const), ("linear_lnN", lin)):
+            per_group[name].append(float(np.mean(np.abs(yhat - y[te]))))
+        for j, i in enumerate(np.flatnonzero(te)):
+            out.append(
+                {
+                    **rows[i],
+                    "scale": params.scale,
+                    "pred_theory": float(pred[j]),
+                    "pred_constant": float(const[j]),
+                    "pred_linear_lnN": float(lin[j]),
+                }
+            )
+    return out, {k: np.array(v) for k, v in per_group.items()}
+
+
+def _judge(per_group: dict[str, np.ndarray]) -> tuple[str, dict, dict]:
+    mae = {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in per_group.items()}
+    ci = {b: _bootstrap_diff(per_group["theory"], per_group[b]) for b in ("constant", "linear_lnN")}
+    his = [c[1] for c in ci.values() if np.isfinite(c[1])]
+    los = [c[0] for c in ci.values() if np.isfinite(c[0])]
+    if his and all(h < 0 for h in his) and len(his) == len(ci):
+        status = "holds"
+    elif los and any(lo > 0 for lo in los):
+        status = "fails"
+    else:
+        status = "inconclusive"
+    return status, mae, ci
+
+
+def check_h2(rows: list[dict], kind: str = "phi", label: str = "") -> CheckResult:
+    """H2: gain predicted from base accuracy (phi) or base coverage (coverage) beats size baselines."""
+    hid = f"H2 ({kind}{label})"
+    feat = (
+        "φ(pass@1, G=8)·(1 − pass@1)" if kind == "phi" else "chance-corrected base pass@k(k≥64)·(1 − pass@1)"
+    )
+    pred = f"gain = s · {feat}; s fitted on the groups left in"
+    use = [r for r in rows if kind == "phi" or np.isfinite(r["base_pass_at_k"])]
+    n_groups = len({r["group"] for r in use})
+    if n_groups < MIN_GROUPS:
+        need = (
+            "base pass@1 with an observed gain"
+            if kind == "phi"
+            else "base pass@k at k≥64 next to an observed gain"
+        )
+        return CheckResult(
+            hid,
+            pred,
+            "not testable",
+            f"only {n_groups} model group(s) ({len(use)} rows) have the inputs; need ≥ {MIN_GROUPS}",
+            missing=need,
+            n_groups=n_groups,
+            rows=use,
+        )
+    out, per_group = loo_gain(use, kind)
+    status, mae, ci = _judge(per_group)
+    detail = (
+        f"{len(use)} rows in {n_groups} held-out groups; LOO MAE theory {mae['theory']:.3f}, "
+        f"constant {mae['constant']:.3f}, linear in ln N {mae['linear_lnN']:.3f} (rates)"
+    )
+    return CheckResult(hid, pred, status, detail, mae=mae, diff_ci=ci, rows=out, n_groups=n_groups)
+
+
+def check_h3(rows: list[dict], ds: xr.Dataset, threshold: float = 0.05) -> CheckResult:
+    """H3: no gain where the informative-group fraction at the start of RL is ≈ 0."""
+    pred = f"gain ≈ 0 where φ(base, G=8) < {threshold} (no informative groups)"
+    sig = []
+    for r in rows:
+        cov = r["base_pass_at_k"]
+        f = float(phi(r["base"], G))  # φ at mean pass@1 bounds the mean φ from above (φ is concave)
+        sig.append((f, cov, r))
+    nosig = [(f, c, r) for f, c, r in sig if f < threshold or (np.isfinite(c) and c < threshold)]
+    qual = [
+        str(m)
+        for m in ds.model.values
+        if "qualitative" in ds.metric.values
+        and str(ds.contrast.sel(model=m).values) == "base_to_rl"
+        and (ds.source.sel(model=m, metric="qualitative").values != "").any()
+    ]
+    if not nosig:
+        low = min(sig, key=lambda t: t[0]) if sig else None
+        lowest = (
+            (
+                f"lowest signal row: {low[2]['group']} / {low[2]['benchmark']} base {low[2]['base']:.3f} "
+                f"(φ = {low[0]:.2f}, gain {low[2]['gain']:+.3f}, tag {low[2]['tag']})"
+            )
+            if low
+            else "no rows"
+        )
+        return CheckResult(
+            "H3",
+            pred,
+            "not testable",
+            f"no RL row has φ < {threshold} or base coverage < {threshold}; {lowest}; "
+            f"{len(qual)} qualitative size statement(s) without numbers (TinyZero, DeepSeek-R1 key findings)",
+            missing="a base model with coverage at chance (base pass@k at large k ≈ 0) and its RL gain",
+            rows=[r for _, _, r in sig],
+        )
+    gains = np.array([r["gain"] for _, _, r in nosig])
+    status = "holds" if np.all(np.abs(gains) < 0.02) else "fails"
+    return CheckResult(
+        "H3",
+        pred,
+        status,
+        f"{len(nosig)} no-signal rows, gains {np.round(gains, 3).tolist()}",
+        rows=[r for _, _, r in nosig],
+        n_groups=len({r["group"] for _, _, r in nosig}),
+    )
+
+
+def large_k_rows(ds: xr.Dataset) -> list[dict]:
+    """Base vs RL at large k: pass@K (K ≥ 64) pairs, `#solvable/N (large k)` counts, `pass@K gap` deltas."""
+    v = pass_at_k_view(ds)
+    out = []
+    for m in ds.model.values:
+        if str(ds.contrast.sel(model=m).values) != "base_to_rl":
+            continue
+        for b in ds.benchmark.values:
+            for met in ds.metric.values:
+                met = str(met)
+                is_k = met.startswith("pass@") and met[5:].isdigit() and int(met[5:]) >= LARGE_K
+                is_cnt = met.startswith("#solvable") and "large k" in met
+                is_gap = met.startswith("pass@") and met.endswith("gap")
+                if not (is_k or is_cnt or is_gap):
+                    continue
+                c = ds.sel(model=m, benchmark=b, metric=met)
+                bef, aft, dl = float(c.before), float(c.after), float(c.delta)
+                d = aft - bef if np.isfinite(bef) and np.isfinite(aft) else dl
+                if not np.isfinite(d):
+                    continue
+                up = float(
+                    v.rl_pass_at_k.sel(model=m, benchmark=b, k=1)
+                    - v.base_pass_at_k.sel(model=m, benchmark=b, k=1)
+                )
+                out.append(
+                    {
+                        "group": str(m),
+                        "benchmark": str(b),
+                        "metric": met,
+                        "n_params": float(ds.n_params.sel(model=m)),
+                        "base": bef,
+                        "rl": aft,
+                        "delta": d,
+                        "pass1_gain": up,
+                        "tag": str(c.tag.values),
+                        "approx": bool(c.approx.values),
+                        "source": str(c.source.values),
+                    }
+                )
+    return out
+
+
+def check_h5(ds: xr.Dataset, tol: float = 0.0) -> CheckResult:
+    """H5: RL does not raise pass@k at large k (Δ ≤ tol); errors of Δ_pred = 0 vs baselines."""
+    pred = "RL pass@k ≤ base pass@k at large k (k ≥ 64): Δ ≤ 0; point prediction Δ = 0"
+    rows = large_k_rows(ds)
+    groups = list(dict.fromkeys(r["group"] for r in rows))
+    if not rows:
+        return CheckResult(
+            "H5",
+            pred,
+            "not testable",
+            "no base and RL numbers at large k",
+            missing="base and RL pass@k at k ≥ 64 (or solvable counts at large k)",
+        )
+    y = np.array([r["delta"] for r in rows])
+    n = np.array([r["n_params"] for r in rows])
+    grp = np.array([r["group"] for r in rows])
+    per = {"theory": [], "constant": [], "linear_lnN": [], "uniform_lift": []}
+    for g in groups:
+        tr, te = grp != g, grp == g
+        const = y[tr].mean() if tr.any() else np.nan
+        ok = tr & np.isfinite(n)
+        lin = (
+            np.polyval(np.polyfit(np.log(n[ok]), y[ok], 1), np.log(n[te]))
+            if len(np.unique(n[ok])) >= 2
+            else np.full(te.sum(), np.nan)
+        )
+        lift = np.array([r["pass1_gain"] for r in np.array(rows, dtype=object)[te]])
+        for name, yhat in (("theory", 0.0), ("constant", const), ("linear_lnN", lin), ("uniform_lift", lift)):
+            per[name].append(float(np.nanmean(np.abs(yhat - y[te]))) if np.isfinite(yhat).any() else np.nan)
+        for j, i in enumerate(np.flatnonzero(te)):
+            rows[i].update(
+                pred_theory=0.0,
+                pred_constant=float(const),
+                pred_linear_lnN=float(np.atleast_1d(lin)[j]),
+                pred_uniform_lift=float(lift[j]),
+            )
+    per = {k: np.array(v) for k, v in per.items()}
+    mae = {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in per.items()}
+    ci = {b: _bootstrap_diff(per["theory"], per[b]) for b in ("constant", "linear_lnN", "uniform_lift")}
+    n_ok = int(np.sum(y <= tol))
+    status = "holds" if n_ok == len(y) else ("fails" if np.any(y > tol + 0.02) else "inconclusive")
+    srcs = sorted({r["source"] for r in rows})
+    detail = (
+        f"Δ ≤ {tol} in {n_ok}/{len(y)} entries ({len(groups)} groups; sources: {'; '.join(srcs)}); "
+        f"Δ = {np.round(y, 3).tolist()}; no standard errors published, so the sign test has no CI"
+    )
+    return CheckResult("H5", pred, status, detail, mae=mae, diff_ci=ci, rows=rows, n_groups=len(groups))
+
+
+def check_size_order(ds: xr.Dataset, rows: list[dict]) -> CheckResult:
+    """H1/H11 threshold order: within a family (same source, setting recipe, benchmark), gain rises with N."""
+    pred = "within a family, a bigger/stronger base gains more (rank correlation of gain with N > 0)"
+    fam: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        fam.setdefault((r["source"], r["benchmark"]), []).append(r)
+    ladders = {
+        k: v for k, v in fam.items() if len({r["n_params"] for r in v if np.isfinite(r["n_params"])}) >= 3
+    }
+    after_only = sorted(
+        {
+            str(ds.source_group.sel(model=m).values)
+            for m in ds.model.values
+            if np.isfinite(ds.after.sel(model=m)).any()
+            and not np.isfinite(ds.before.sel(model=m)).any()
+            and str(ds.contrast.sel(model=m).values) == "base_to_rl"
+        }
+    )
+    if not ladders:
+        return CheckResult(
+            "H1/H11",
+            pred,
+            "not testable",
+            "no source reports base and RL accuracy at ≥ 3 sizes with one recipe; after-RL-only "
+            f"size ladders ({'; '.join(after_only)}) give no gain; size ladders elsewhere are qualitative",
+            missing="base accuracy next to RL accuracy at ≥ 3 sizes of one family (same recipe, benchmark)",
+        )
+    from scipy.stats import spearmanr
+
+    res = []
+    for (src, b), v in ladders.items():
+        rho = spearmanr([r["n_params"] for r in v], [r["gain"] for r in v]).statistic
+        res.append((src, b, len(v), float(rho)))
+    rhos = np.array([r[3] for r in res])
+    status = "holds" if np.all(rhos > 0) else ("fails" if np.all(rhos < 0) else "inconclusive")
+    detail = "; ".join(f"{s} / {b}: n={k}, ρ={r:+.2f}" for s, b, k, r in res)
+    return CheckResult("H1/H11", pred, status, detail, n_groups=len(res))
+
+
+def run_checks(ds: xr.Dataset) -> list[CheckResult]:
+    """All checks on one dataset (published or a user's CSV / lm-eval files)."""
+    rows = observations(ds)
+    out = [check_h2(rows, "phi"), check_h2(rows, "coverage")]
+    clean = [r for r in rows if set(r["tag"].split(",")) <= {"P", "D"} and not r["approx"]]
+    if len(clean) < len(rows):
+        out.append(check_h2(clean, "phi", label=", [P]/[D] rows only, no '~'"))
+    out += [check_h3(rows, ds), check_h5(ds), check_size_order(ds, rows)]
+    return out
+
+
+def gain_curve(rows: list[dict], kind: str = "phi"):
+    """Theory's curve gain(p) with the scale fitted on all rows (for figures): (p, mean, lo, hi, params)."""
+    p1 = np.array([r["base"] for r in rows])
+    y = np.array([r["gain"] for r in rows])
+    params = fit_gain_model(p1, y, None, 0.0, G, kind, LARGE_K)
+    p = np.linspace(0, 1, 201)
+    pr = theory_predict_gain(p, None, 0.0, G, params)
+    return p, np.asarray(pr.mean), np.asarray(pr.lo), np.asarray(pr.hi), params
+
+
+__all__ = [
+    "CheckResult",
+    "check_h2",
+    "check_h3",
+    "check_h5",
+    "check_size_order",
+    "gain_curve",
+    "gain_feature",
+    "large_k_rows",
+    "loo_gain",
+    "observations",
+    "run_checks",
+]

@@ -1,0 +1,306 @@
+"""Published before/after-RL numbers for real LLMs (or a user's own CSV) as a results Dataset.
+
+    ds = load_published()                      # the shipped llm_bridge/data/published_rl_results.csv
+    ds = load_published("mine.csv")            # your own rows, same columns (checked strictly)
+
+One CSV row is one (source, model, setting, benchmark, metric) entry. Rows are grouped into
+*model groups* (column `group`, or `source: model | setting` where it is empty); each group is
+one entry of the `model` dim. The Dataset has dims (`model`, `benchmark`, `metric`) and
+
+- `before`, `after`, `delta`: rates in [0, 1] (percent points / 100; `#solvable/N` counts / N);
+  NaN where the CSV says NA or the cell is not a single number (the text is kept in `*_raw`);
+- `tag` (reliability tags found in `notes`: P, S, U, D, P-blog, ...), `approx` (value had `~`),
+  `source`, `arxiv_or_url`, `location`, `notes`, `origin`, `*_raw` per entry;
+- coords over `model`: `n_params` (params_B * 1e9; NaN if undisclosed or a range), `params_B_raw`,
+  `moe`, `model_name`, `setting`, `source_group`, `contrast`.
+
+pass@k mapping (see `pass_at_k_view`): metric `pass@K` fills `k=K`; `avg@K`, `acc_pct` and
+lm-eval's `acc`/`exact_match` are mean single-sample accuracies and fill `k=1`, in that priority
+(pass@1 first). `before` becomes `base_pass_at_k`, `after` becomes `rl_pass_at_k`, over
+(`model`, `benchmark`, `k`); `pass_at_k_metric` records which metric filled each cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+DATA_CSV = Path(__file__).parent / "data" / "published_rl_results.csv"
+
+REQUIRED = ("source", "model", "params_B", "setting", "benchmark", "metric", "before", "after")
+OPTIONAL = ("arxiv_or_url", "location", "delta_computed", "notes", "contrast", "group", "origin")
+CONTRASTS = (
+    "base_to_rl",
+    "rl_variant",
+    "rl_spurious_reward",
+    "prompt",
+    "sft",
+    "reference",
+    "none",
+    "rm_overoptimization",
+)
+METRIC_HELP = "pass@K, avg@K, cons@K, maj@K, acc_pct, acc_gain_pts, #solvable/N, qualitative"
+_STRICT_METRIC = re.compile(
+    r"^(pass@\d+|avg@\d+|cons@\d+|maj@\d+|acc_pct|acc_gain_pts|#solvable/\d+|qualitative)$"
+)
+_NUM = re.compile(r"^\s*(~|approx\.?\s*)?([+-]?\d+(?:\.\d+)?)\s*%?\s*(\([^()]*\))?\s*$")
+_TAG = re.compile(r"\[([PSUD](?:-[a-z]+)?)\]")
+_STRING_VARS = (
+    "tag",
+    "source",
+    "arxiv_or_url",
+    "location",
+    "notes",
+    "origin",
+    "before_raw",
+    "after_raw",
+    "delta_raw",
+)
+
+
+def parse_number(text: str) -> tuple[float, bool, bool]:
+    """'~12.5' -> (12.5, approx=True, ok=True); 'NA'/'' -> (nan, False, True); junk -> (nan, False, False)."""
+    t = (text or "").strip()
+    if t in ("", "NA", "N/A", "nan"):
+        return float("nan"), False, True
+    m = _NUM.match(t)
+    if not m:
+        return float("nan"), False, False
+    return float(m.group(2)), bool(m.group(1)), True
+
+
+def parse_params(text: str) -> tuple[float, bool, bool]:
+    """'671(MoE)' -> (671.0, moe=True, ok); '7' -> (7.0, False, ok); 'undisclosed'/'0.5-7' -> (nan, ., False)."""
+    t = (text or "").strip()
+    moe = "moe" in t.lower()
+    t = re.sub(r"\(\s*moe\s*\)", "", t, flags=re.I).strip()
+    if t in ("", "NA"):
+        return float("nan"), moe, True
+    try:
+        return float(t), moe, True
+    except ValueError:
+        return float("nan"), moe, False
+
+
+def metric_scale(metric: str) -> float | None:
+    """Divisor that turns a value of `metric` into a rate; None when it is not a rate (counts, text)."""
+    m = metric.strip()
+    if m == "qualitative":
+        return None
+    if m.startswith("#"):
+        n = re.search(r"/(\d+)", m)
+        return float(n.group(1)) if n else None
+    return 100.0
+
+
+@dataclass
+class Entry:
+    group: str
+    model: str
+    params_B: str
+    setting: str
+    source: str
+    contrast: str
+    benchmark: str
+    metric: str
+    values: dict  # column -> raw text
+    meta: dict
+
+
+def _split_lists(row: dict) -> list[tuple[str, str, dict]]:
+    """Expand 'A/B/C' benchmarks or metrics whose value columns hold lists of the same length."""
+    vals = {c: row.get(c, "") or "" for c in ("before", "after", "delta_computed")}
+    for key in ("benchmark", "metric"):
+        parts = [p.strip() for p in row[key].split("/")]
+        if len(parts) < 2:
+            continue
+        split = {c: [p.strip() for p in v.split("/")] for c, v in vals.items()}
+        if any(len(s) == len(parts) for s in split.values()) and all(
+            len(s) in (1, len(parts)) for s in split.values()
+        ):
+            out = []
+            for i, p in enumerate(parts):
+                v = {c: (s[i] if len(s) == len(parts) else s[0]) for c, s in split.items()}
+                out.append((p, row["metric"], v) if key == "benchmark" else (row["benchmark"], p, v))
+            return out
+    return [(row["benchmark"], row["metric"], vals)]
+
+
+def read_rows(path: Path, strict: bool) -> list[Entry]:
+    """Parse and validate the CSV; strict mode raises a one-line error for the first bad cell."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"published CSV not found: {path}")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        cols = reader.fieldnames or []
+        missing = [c for c in REQUIRED if c not in cols]
+        if missing:
+            raise ValueError(
+                f"{path.name}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED)}"
+                f" (optional: {', '.join(OPTIONAL)})"
+            )
+        rows = list(reader)
+    entries: list[Entry] = []
+    seen: set[tuple[str, str, str]] = set()
+    for i, row in enumerate(rows, start=2):  # line numbers as a spreadsheet shows them
+        row = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        where = f"{path.name} line {i}"
+        contrast = row.get("contrast") or "base_to_rl"
+        if contrast not in CONTRASTS:
+            raise ValueError(
+                f"{where}: column 'contrast' must be one of {', '.join(CONTRASTS)}; got {contrast!r}"
+            )
+        if strict:
+            _, _, ok = parse_params(row["params_B"])
+            if not ok:
+                raise ValueError(
+                    f"{where}: column 'params_B' must be a number of billions (optionally "
+                    f"'(MoE)') or NA; got {row['params_B']!r}"
+                )
+            if not _STRICT_METRIC.match(row["metric"]):
+                raise ValueError(
+                    f"{where}: column 'metric' must be one of {METRIC_HELP}; got {row['metric']!r}"
+                )
+        group = row.get("group") or f"{row['source']}: {row['model']} | {row['setting']}"
+        for bench, metric, vals in _split_lists(row):
+            if strict:
+                for c, v in vals.items():
+                    if not parse_number(v)[2]:
+                        raise ValueError(
+                            f"{where}: column '{c}' must be a number in percent points "
+                            f"(0-100), '~number' or NA; got {v!r}"
+                        )
+            key = (group, bench, metric)
+            if key in seen:
+                if strict:
+                    raise ValueError(
+                        f"{where}: duplicate entry for group {group!r}, benchmark {bench!r}, "
+                        f"metric {metric!r}; give the rows different 'group' or 'setting'"
+                    )
+                continue
+            seen.add(key)
+            meta = {c: row.get(c, "") for c in ("arxiv_or_url", "location", "notes", "origin")}
+            entries.append(
+                Entry(
+                    group,
+                    row["model"],
+                    row["params_B"],
+                    row["setting"],
+                    row["source"],
+                    contrast,
+                    bench,
+                    metric,
+                    vals,
+                    meta,
+                )
+            )
+    if not entries:
+        raise ValueError(f"{path.name}: no rows")
+    return entries
+
+
+def entries_to_dataset(entries: list[Entry]) -> xr.Dataset:
+    groups = list(dict.fromkeys(e.group for e in entries))
+    benches = list(dict.fromkeys(e.benchmark for e in entries))
+    metrics = list(dict.fromkeys(e.metric for e in entries))
+    shape = (len(groups), len(benches), len(metrics))
+    num = {v: np.full(shape, np.nan) for v in ("before", "after", "delta")}
+    approx = np.zeros(shape, bool)
+    strs = {v: np.full(shape, "", dtype=object) for v in _STRING_VARS}
+    gi, bi, mi = ({x: j for j, x in enumerate(xs)} for xs in (groups, benches, metrics))
+    first: dict[str, Entry] = {}
+    for e in entries:
+        first.setdefault(e.group, e)
+        idx = (gi[e.group], bi[e.benchmark], mi[e.metric])
+        scale = metric_scale(e.metric)
+        for var, col in (("before", "before"), ("after", "after"), ("delta", "delta_computed")):
+            x, ap, _ = parse_number(e.values[col])
+            num[var][idx] = x / scale if scale else np.nan
+            approx[idx] |= ap
+            strs[f"{var}_raw"][idx] = e.values[col]
+        tags = _TAG.findall(e.meta["notes"])
+        strs["tag"][idx] = ",".join(dict.fromkeys(tags)) or "untagged"
+        strs["source"][idx] = e.source
+        for c in ("arxiv_or_url", "location", "notes", "origin"):
+            strs[c][idx] = e.meta[c]
+    params = [parse_params(first[g].params_B) for g in groups]
+    dims = ("model", "benchmark", "metric")
+    ds = xr.Dataset(
+        {
+            **{v: (dims, a) for v, a in num.items()},
+            "approx": (dims, approx),
+            **{v: (dims, a.astype(str)) for v, a in strs.items()},
+        },
+        coords={
+            "model": groups,
+            "benchmark": benches,
+            "metric": metrics,
+            "n_params": ("model", np.array([p[0] * 1e9 for p in params])),
+            "params_B_raw": ("model", [first[g].params_B for g in groups]),
+            "moe": ("model", np.array([p[1] for p in params])),
+            "model_name": ("model", [first[g].model for g in groups]),
+            "setting": ("model", [first[g].setting for g in groups]),
+            "source_group": ("model", [first[g].source for g in groups]),
+            "contrast": ("model", [first[g].contrast for g in groups]),
+        },
+    )
+    ds["n_params"].attrs["note"] = "params_B * 1e9 as published (total parameters; MoE flagged in `moe`)"
+    for v in ("before", "after", "delta"):
+        ds[v].attrs["units"] = "rate in [0, 1] (percent points / 100); NaN = NA or not a single number"
+    return ds
+
+
+def load_published(path: str | Path | None = None, strict: bool | None = None) -> xr.Dataset:
+    """The shipped CSV (lenient: odd cells become NaN, text kept) or your own (strict by default)."""
+    strict = (path is not None) if strict is None else strict
+    p = DATA_CSV if path is None else Path(path)
+    ds = entries_to_dataset(read_rows(p, strict))
+    ds.attrs.update(source_file=str(p), schema="aha-playground results (llm_bridge published)")
+    return ds
+
+
+K1_PRIORITY = ("pass@1", "avg@", "acc_pct", "exact_match", "acc")
+
+
+def _metric_k(metric: str) -> tuple[int, int] | None:
+    """(k, priority) for metrics that estimate pass@k; None for the others."""
+    m = re.match(r"^pass@(\d+)$", metric)
+    if m:
+        return int(m.group(1)), 0
+    for prio, prefix in enumerate(K1_PRIORITY):
+        if (
+            metric == prefix
+            or (prefix.endswith("@") and metric.startswith(prefix))
+            or (prefix in ("exact_match", "acc") and metric.split("[")[0] == prefix)
+        ):
+            return 1, prio
+    return None
+
+
+def pass_at_k_view(ds: xr.Dataset) -> xr.Dataset:
+    """`base_pass_at_k`, `rl_pass_at_k` and `pass_at_k_metric` over (model, benchmark, k)."""
+    mk = {m: _metric_k(str(m)) for m in ds.metric.values}
+    ks = sorted({v[0] for v in mk.values() if v})
+    shape = (ds.sizes["model"], ds.sizes["benchmark"], len(ks))
+    out = {n: np.full(shape, np.nan) for n in ("base_pass_at_k", "rl_pass_at_k")}
+    which = np.full(shape, "", dtype=object)
+    order = sorted((v[1], m) for m, v in mk.items() if v)  # best priority last, so it overwrites
+    for _, m in reversed(order):
+        j = ks.index(mk[m][0])
+        for name, var in (("base_pass_at_k", "before"), ("rl_pass_at_k", "after")):
+            x = ds[var].sel(metric=m).values  # (model, benchmark)
+            have = ~np.isnan(x)
+            out[name][..., j] = np.where(have, x, out[name][..., j])
+            which[..., j] = np.where(have, m, which[..., j])
+    dims = ("model", "benchmark", "k")
+    res = xr.Dataset(
+        {**{n: (dims, a) for n, a in out.items()}, "pass_at_k_metric": (dims, which.astype(str))},
+        coords={"model": ds.model, "benchmark": ds.benchmark, "k": ks},
+    )
+    return res.assign_coords({c: ds[c] for c in ds.coords if ds[c].dims == ("model",)})
