@@ -18,6 +18,10 @@ from .task import Instance, Task, Verdict
 #: task name -> module under envs.tasks holding `<Name>`, `<Name>Env`, `<Name>VectorEnv`
 TASK_MODULES = {
     "ModChain": "mod_chain",
+    "MultiDigitAdd": "multi_digit_add",
+    "Countdown": "countdown",
+    "SparseParity": "sparse_parity",
+    "PermutationCompose": "permutation_compose",
 }
 
 

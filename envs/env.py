@@ -6,6 +6,7 @@ The agent writes a completion one token per step after a fixed prompt. The batch
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -28,10 +29,12 @@ def split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 def build(task_cls: type[Task], kwargs: dict[str, Any]) -> tuple[Task, RewardConfig, int]:
     """Task, reward config and n_ctx from keyword arguments; errors name the bad argument."""
     env_kw, task_kw = split_kwargs(kwargs)
-    try:
-        task = task_cls(**task_kw)
-    except TypeError as e:  # unknown keyword
-        raise ValueError(f"{task_cls.name}: {e}") from None
+    task_args = [a for a in inspect.signature(task_cls.__init__).parameters if a != "self"]
+    unknown = sorted(set(task_kw) - set(task_args))
+    if unknown:
+        raise ValueError(f"unknown argument {unknown[0]!r} for {task_cls.name}; allowed: "
+                         f"{', '.join(task_args + list(ENV_KWARGS))}")
+    task = task_cls(**task_kw)
     rc = RewardConfig(
         mode=env_kw.get("reward", "sparse"), delay=env_kw.get("delay", 0),
         format_bonus=env_kw.get("format_bonus", 0.0), noise=env_kw.get("noise", 0.0),
@@ -87,7 +90,8 @@ class TokenEnv(gym.Env):
         if self.instance is None:
             raise RuntimeError("step() called before reset(); call env.reset(seed=...) first")
         if not self.action_space.contains(action):
-            raise ValueError(f"action must be an integer token id in [0, {vocab.D_VOCAB - 1}], got {action!r}")
+            raise ValueError(
+                f"action must be an integer token id in [0, {vocab.D_VOCAB - 1}], got {action!r}")
         if self._terminal is not None and self._delay_left == 0:
             raise RuntimeError("step() called after the episode ended; call reset()")
         reward, info = 0.0, {}

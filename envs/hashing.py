@@ -39,3 +39,19 @@ def uniform(seed, index, slot):
     if isinstance(h, torch.Tensor):
         return h.to(torch.float64) / 2.0**32
     return h / 2.0**32
+
+
+def randperm(seed, index, slot, n: int):
+    """A uniform random permutation of range(n) for (seed, index), identical on ints and tensors.
+
+    The argsort of n hashed keys (slots slot .. slot+n-1); equal keys are ordered by position
+    (a stable sort), so ties are broken the same way in Python and in torch. On ints it returns
+    a list; on (B,) int64 tensors a (B, n) tensor.
+    """
+    if isinstance(seed, torch.Tensor) or isinstance(index, torch.Tensor):
+        seed, index = torch.broadcast_tensors(torch.as_tensor(seed), torch.as_tensor(index))
+        j = torch.arange(n, device=seed.device)
+        keys = hash3(seed[:, None], index[:, None], slot + j[None, :])  # (B, n)
+        return torch.argsort(keys, dim=1, stable=True)
+    keys = [hash3(seed, index, slot + j) for j in range(n)]
+    return sorted(range(n), key=lambda j: (keys[j], j))

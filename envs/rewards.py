@@ -60,7 +60,9 @@ class RewardConfig:
         if self.noise > 0:
             correct = correct ^ (uniform(seed, episode, NOISE_SLOT) < self.noise)
         scale = 1.0 / (n_steps + 1) if self.mode == "dense" else 1.0
-        if isinstance(correct, torch.Tensor):
-            bonus = self.format_bonus * (well_formed & ~correct).double()
-            return scale * (correct.double() + bonus)
+        if isinstance(correct, torch.Tensor):  # skips terms that are zero (the same values)
+            r = correct.double()
+            if self.format_bonus:
+                r = r + self.format_bonus * (well_formed & ~correct).double()
+            return r if scale == 1.0 else scale * r
         return scale * (float(correct) + (self.format_bonus if (well_formed and not correct) else 0.0))

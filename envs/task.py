@@ -194,7 +194,7 @@ class Task(ABC):
         lay, C = self.layout(), self.completion_len
         comp = list(completion)[:C] + [vocab.PAD] * max(0, C - len(completion))
         wf = len(completion) <= C and all(
-            (c in self.value_tokens) if t is None else c == t for c, t in zip(comp, lay)
+            (c in self.value_tokens) if t is None else c == t for c, t in zip(comp, lay, strict=True)
         )
         steps = [comp[i] == inst.target[i] for i in self.step_positions]
         correct = wf and all(comp[i] == inst.target[i] for i in self.answer_positions)

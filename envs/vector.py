@@ -5,10 +5,22 @@ verdict from its batched verifier, rewards from `RewardConfig` on tensors. Runs 
 (`device=`). Observations, rewards and flags are torch tensors on that device.
 
 Seeding follows `gymnasium.vector.SyncVectorEnv`: `reset(seed=s)` gives env i the stream s + i,
-so env i matches a single `TokenEnv` reset with seed s + i. Extra reset options:
-`group_size=G` makes each block of G consecutive envs share the prompt of its first env (GRPO
-groups; reward noise stays per env); `seeds=`/`indices=` (tensors of num_envs) pick items.
-Autoreset mode is NEXT_STEP: the step after an episode ends resets that env, ignoring its action.
+so env i matches a single `TokenEnv` reset with seed s + i; `reset()` without a seed moves every
+stream on to its next item, as the single envs do. Extra reset options: `group_size=G` makes
+each block of G consecutive envs share the prompt of its first env (GRPO groups; reward noise
+stays per env); `seeds=`/`indices=` (tensors of num_envs) pick the items (later autoresets take
+the following indices). Autoreset mode is NEXT_STEP: the step after an episode ends resets that
+env, ignoring its action.
+
+A step costs a few dozen tensor operations whatever num_envs is:
+- every written token is looked up in a table indexed by (position, target token, token): bits
+  for "not allowed here", "wrong answer token", "wrong step token", "right step token" and "the
+  answer ends here". Tasks that keep the default exact-match verifier are judged from the bits
+  accumulated over the episode; tasks with their own verifier (Countdown, PermutationCompose)
+  run `Task.verify` when an answer ends (and on every step for dense rewards);
+- items are generated ahead, up to 64 per env (`Task.batch` on num_envs x K items), so an
+  autoreset copies a prepared row: its tokens and its table offsets. `reset()` makes only the
+  current items.
 """
 
 from __future__ import annotations
@@ -25,6 +37,13 @@ from . import vocab
 from .env import build, observation_space
 from .task import Task, check_int
 
+V = vocab.D_VOCAB
+_ITEM_BUDGET = 1 << 22  # int64 entries of items generated ahead, all envs together
+_VERDICT_KEYS = ("correct", "trace_correct", "well_formed")
+# token-table bits; the three error bits are ordered so that, with e = err & 7:
+# well formed <=> e < 4, correct <=> e < 2, trace correct <=> e == 0
+_WRONG_STEP, _WRONG_ANSWER, _BAD, _RIGHT_STEP, _ENDS = 1, 2, 4, 8, 16
+
 
 class TokenVectorEnv(VectorEnv):
     metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -34,15 +53,23 @@ class TokenVectorEnv(VectorEnv):
         self.num_envs = check_int("num_envs", num_envs, 1)
         self.device = torch.device(device)
         self.task, self.reward_cfg, self.n_ctx = build(self.task_cls, kwargs)
-        self.single_action_space = spaces.Discrete(vocab.D_VOCAB)
+        self.single_action_space = spaces.Discrete(V)
         self.single_observation_space = observation_space(self.n_ctx)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
-        N, dev = num_envs, self.device
-        self._P, self._C = self.task.prompt_len, self.task.completion_len
-        self._step_pos = torch.tensor(self.task.step_positions, dtype=torch.long, device=dev)
+        N, dev, task = num_envs, self.device, self.task
+        self._P, self._C = task.prompt_len, task.completion_len
+        self._base = 1 + self._P  # token column of the first completion token
+        self._exact = type(task).verify is Task.verify and type(task).well_formed is Task.well_formed
+        self._table = self._token_table().to(dev)
+        self._step_pos = torch.tensor(task.step_positions, dtype=torch.long, device=dev)
+        col = [self._base + p for p in range(self._C)] + [self.n_ctx]  # position C: a scratch column
+        self._col = torch.tensor(col, dtype=torch.long, device=dev)  # (C + 1,)
+        self._width = self.n_ctx + 1 + self._C + 1  # a row: tokens + scratch, table offsets
+        self._k_max = max(1, min(64, _ITEM_BUDGET // (N * self._width)))
+        self._arange = torch.arange(N, device=dev)
         self.stream = torch.zeros(N, dtype=torch.long, device=dev)  # seed of each env's item stream
-        self.episode = torch.full((N,), -1, dtype=torch.long, device=dev)
+        self.episode = torch.full((N,), -1, dtype=torch.long, device=dev)  # episodes since seeded
         self._ready = False
 
     # --- gymnasium API -----------------------------------------------------------------------
@@ -52,15 +79,28 @@ class TokenVectorEnv(VectorEnv):
         self.group_size = check_int("group_size", int(options.pop("group_size", 1)), 1, N)
         if N % self.group_size:
             raise ValueError(f"group_size must divide num_envs={N}, got {self.group_size}")
-        if seed is not None:
-            self.stream = int(seed) + torch.arange(N, device=dev)
-        elif not self._ready:
-            s = int(np.random.default_rng().integers(2**31))
-            self.stream = s + torch.arange(N, device=dev)
-        self.episode = torch.full((N,), -1, dtype=torch.long, device=dev)
-        self._items = (options.pop("seeds", None), options.pop("indices", None))
+        seeds, indices = options.pop("seeds", None), options.pop("indices", None)
         if options:
             raise ValueError(f"unknown reset options {sorted(options)}; allowed: group_size, seeds, indices")
+        if seed is not None or not self._ready:
+            s = int(seed) if seed is not None else int(np.random.default_rng().integers(2**31))
+            self.stream = s + torch.arange(N, device=dev)
+            self.episode = torch.full((N,), -1, dtype=torch.long, device=dev)
+        self._item_seed = self.stream if seeds is None else self._per_env("seeds", seeds)
+        # item index = episode + offset; the offset is None while they are equal
+        self._offset = None if indices is None else self._per_env("indices", indices) - self.episode - 1
+        self._rows = torch.zeros(N, self._width, dtype=torch.long, device=dev)
+        self._tokens = self._rows[:, : self.n_ctx + 1]  # (N, n_ctx + 1) views into _rows
+        self._off = self._rows[:, self.n_ctx + 1 :]  # (N, C + 1) table offsets per position
+        self._pos = torch.zeros(N, dtype=torch.long, device=dev)  # completion tokens written
+        self._err = torch.zeros(N, dtype=torch.long, device=dev)  # table bits, or-ed
+        self._ended = torch.zeros(N, dtype=torch.bool, device=dev)  # verdict known (delay > 0)
+        self._done = torch.zeros(N, dtype=torch.bool, device=dev)  # verdict delivered
+        self._any_done = False
+        self._delay = torch.zeros(N, dtype=torch.long, device=dev)  # steps left before delivery
+        no = torch.zeros(N, dtype=torch.bool, device=dev)
+        self._pending = (torch.zeros(N, dtype=torch.float64, device=dev), no, no, no, no)  # see step
+        self._buf_k = self._k_bound = 0  # nothing generated ahead yet
         self._start(torch.ones(N, dtype=torch.bool, device=dev))
         self._ready = True
         return self._obs(), {}
@@ -68,95 +108,178 @@ class TokenVectorEnv(VectorEnv):
     def step(self, actions):
         if not self._ready:
             raise RuntimeError("step() called before reset(); call env.reset(seed=...) first")
-        a = torch.as_tensor(actions, device=self.device).long().reshape(-1)  # (N,)
-        if a.shape[0] != self.num_envs:
-            raise ValueError(f"actions must have shape ({self.num_envs},), got {tuple(a.shape)}")
-        if ((a < 0) | (a >= vocab.D_VOCAB)).any():
-            raise ValueError(f"actions must be token ids in [0, {vocab.D_VOCAB - 1}]")
-        N, dev, rc = self.num_envs, self.device, self.reward_cfg
-        restart = self._done.clone()  # NEXT_STEP autoreset: these envs only reset
-        reward = torch.zeros(N, dtype=torch.float64, device=dev)
-        writing = ~restart & ~self._ended
-        waiting = ~restart & self._ended
+        a = self._actions(actions)  # (N,)
+        N, C, rc, dev = self.num_envs, self._C, self.reward_cfg, self.device
+        restart, any_restart = self._done, self._any_done  # NEXT_STEP autoreset: these only reset
+        if rc.delay:
+            waiting = self._ended & ~restart  # answer ended, verdict not yet delivered
+            writing = ~(restart | self._ended)
+        else:  # without delay an ended episode is delivered at once and restarts next step
+            writing = ~restart
+        row = torch.where(writing, self._pos, C)  # (N,) completion position written now; C: none
+        self._tokens.scatter_(1, self._col[row][:, None], a[:, None])  # position C: scratch column
+        self._pos = self._pos + writing
+        code = self._table[self._off.gather(1, row[:, None]).squeeze(1) + a]  # (N,) table bits
+        self._err = self._err | code
+        just = code >= _ENDS  # (N,) the answer ends now
+        reward = self._dense(code, writing)
 
-        # write the token of every env still writing
-        rows = writing.nonzero().squeeze(1)
-        self._comp[rows, self._pos[rows]] = a[rows]
-        just = writing & ((a == vocab.EOS) | (self._pos + 1 == self._C))
-        self._pos = self._pos + writing.long()
-        if rc.mode == "dense" and self.task.n_steps:
-            v = self.task.verify(self._prompts, self._comp, self._targets)
-            at_step = self._step_pos[None, :] == (self._pos - 1)[:, None]  # (N, n_steps)
-            hits = (v.step_correct & at_step).any(dim=1) & writing
-            reward += hits.double() * rc.step_weight(self.task.n_steps)
+        verdict = None  # (reward, terminated, correct, trace_correct, well_formed), (N,) each
+        any_just = bool(just.any())
+        if any_just:
+            correct, trace, wf = self._judge(just)
+            r = rc.verdict(correct, wf, self.stream, self.episode, self.task.n_steps)
+            if rc.noise or rc.mode == "random":  # otherwise already 0 where nothing ended
+                r = torch.where(just, r, 0.0)
+            verdict = (r, just & (a == vocab.EOS), correct, trace, wf)
+            if rc.delay:  # keep until delivery
+                self._pending = tuple(torch.where(just, new, old)
+                                      for new, old in zip(verdict, self._pending, strict=True))
+                self._delay = torch.where(just, rc.delay, self._delay)
+                self._ended = self._ended | just
+        if rc.delay:
+            self._delay = self._delay - waiting.long()
+            deliver = waiting & (self._delay == 0)
+            self._any_done = bool(deliver.any())
+            verdict = (torch.where(deliver, self._pending[0], 0.0), *(v & deliver for v in self._pending[1:]))
+        else:
+            deliver, self._any_done = just, any_just
+        if verdict is None:
+            zero = torch.zeros(N, dtype=torch.bool, device=dev)
+            verdict = (None, zero, zero, zero, zero)
+        else:
+            reward = verdict[0] if reward is None else reward + verdict[0]
+        if reward is None:
+            reward = torch.zeros(N, dtype=torch.float64, device=dev)
+        terminated = verdict[1]
+        info = dict(zip(_VERDICT_KEYS, verdict[2:], strict=True))
+        info.update({f"_{k}": deliver for k in _VERDICT_KEYS})
 
-        # the verdict of answers that ended on this step
-        if just.any():
-            v = self.task.verify(self._prompts, self._comp, self._targets)
-            r = rc.verdict(v.correct, v.well_formed, self.stream, self.episode, self.task.n_steps)
-            self._terminal = torch.where(just, r, self._terminal)
-            self._eos = torch.where(just, a == vocab.EOS, self._eos)
-            for k in ("correct", "trace_correct", "well_formed"):
-                self._verdict[k] = torch.where(just, getattr(v, k), self._verdict[k])
-            self._ended |= just
-            self._delay = torch.where(just, torch.full_like(self._delay, rc.delay), self._delay)
-        self._delay = self._delay - waiting.long()
-        deliver = self._ended & (self._delay == 0) & ~restart & (just | waiting)
-        reward += torch.where(deliver, self._terminal, torch.zeros_like(reward))
-        terminated, truncated = deliver & self._eos, deliver & ~self._eos
-        info = {k: v.clone() for k, v in self._verdict.items()}
-        info.update({f"_{k}": deliver.clone() for k in self._verdict})
-
-        if restart.any():
+        if any_restart:
             self._start(restart)
         self._done = deliver
-        return self._obs(), reward, terminated, truncated, info
+        return self._obs(), reward, terminated, deliver ^ terminated, info
 
     # --- helpers -----------------------------------------------------------------------------
+    def _actions(self, actions) -> torch.Tensor:
+        """Validated (N,) int64 actions; errors name the allowed range."""
+        allowed = f"integer token ids in [0, {V - 1}] of shape ({self.num_envs},)"
+        try:
+            a = torch.as_tensor(actions, device=self.device)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"actions must be {allowed}, got {actions!r}") from None
+        if a.dtype.is_floating_point or a.dtype.is_complex or a.dtype == torch.bool:
+            raise ValueError(f"actions must be {allowed}, got dtype {a.dtype}")
+        a = a.reshape(-1).long()
+        if a.shape[0] != self.num_envs:
+            raise ValueError(f"actions must be {allowed}, got shape {tuple(a.shape)}")
+        lo, hi = torch.stack(torch.aminmax(a)).tolist()
+        if lo < 0 or hi >= V:
+            raise ValueError(f"actions must be {allowed}, got values in [{lo}, {hi}]")
+        return a
+
+    def _per_env(self, name: str, value) -> torch.Tensor:
+        t = torch.as_tensor(value, device=self.device)
+        if t.dtype.is_floating_point or t.shape != (self.num_envs,) or (t < 0).any():
+            raise ValueError(f"reset option {name} must be {self.num_envs} non-negative integers")
+        return t.long()
+
+    def _token_table(self) -> torch.Tensor:
+        """Flat ((C + 1) * V * V,) bits for (position p, target token t, written token a) at
+        (p * V + t) * V + a. Position C is for envs that write nothing this step: all zero."""
+        C, task = self._C, self.task
+        table = torch.zeros(C + 1, V, V, dtype=torch.long)  # (position, target, written)
+        same = torch.eye(V, dtype=torch.bool)  # (target, written)
+        for p, want in enumerate(task.layout()):
+            ok = torch.zeros(V, dtype=torch.bool)
+            ok[list(task.value_tokens) if want is None else [want]] = True
+            table[p, :, ~ok] |= _BAD
+        for positions, wrong, right in ((task.answer_positions, _WRONG_ANSWER, 0),
+                                        (task.step_positions, _WRONG_STEP, _RIGHT_STEP)):
+            for p in positions:
+                table[p] |= torch.where(same, right, wrong)
+        table[:C, :, vocab.EOS] |= _ENDS
+        table[C - 1] |= _ENDS
+        return table.reshape(-1)
+
+    def _dense(self, code: torch.Tensor, writing: torch.Tensor) -> torch.Tensor | None:
+        """(N,) dense reward of the step tokens written now, or None when there is none."""
+        w = self.reward_cfg.step_weight(self.task.n_steps)
+        if not w or not self.task.n_steps:
+            return None
+        if self._exact:
+            return (code & _RIGHT_STEP).double() * (w / _RIGHT_STEP)
+        v = self.task.verify(self.prompts, self._completions, self.targets)
+        at_step = self._step_pos[None, :] == (self._pos - 1)[:, None]  # (N, n_steps)
+        return ((v.step_correct & at_step).any(dim=1) & writing).double() * w
+
+    def _judge(self, just: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(correct, trace_correct, well_formed), each (N,), of the answers ending now (else False).
+
+        For exact-match tasks an answer cut short by <eos> is ill formed through the _BAD bit of
+        the early <eos>, and one written to its last position has every position checked."""
+        if self._exact:
+            e = torch.where(just, self._err & 7, 8)
+            return e < 2, e == 0, e < 4
+        rows = just.nonzero().squeeze(1)  # (R,) only the answers that end now
+        v = self.task.verify(self._tokens[rows, 1 : self._base], self._completions[rows], self.targets[rows])
+        out = torch.zeros(3, self.num_envs, dtype=torch.bool, device=self.device)
+        out[:, rows] = torch.stack([v.correct, v.trace_correct, v.well_formed])
+        return out[0], out[1], out[2]
+
     def _start(self, mask: torch.Tensor) -> None:
         """Begin a new episode in the envs where `mask` is True."""
-        N, dev = self.num_envs, self.device
-        self.episode = self.episode + mask.long()
-        seeds, indices = self._items
-        item_seed = self.stream if seeds is None else torch.as_tensor(seeds, device=dev).long()
-        item_idx = self.episode if indices is None else torch.as_tensor(indices, device=dev).long() + self.episode
+        self.episode = self.episode + mask
+        item_seed, item_idx = self._item_seed, self.index
         if self.group_size > 1:  # each block of G envs shares its first env's item
-            lead = torch.arange(N, device=dev) // self.group_size * self.group_size
+            lead = self._arange // self.group_size * self.group_size
             item_seed, item_idx = item_seed[lead], item_idx[lead]
-        prompts, targets = self.task.batch(item_seed, item_idx)
-        if not hasattr(self, "_prompts"):
-            self._prompts, self._targets = prompts, targets
-            self._comp = torch.full((N, self._C), vocab.PAD, dtype=torch.long, device=dev)
-            self._pos = torch.zeros(N, dtype=torch.long, device=dev)
-            self._ended = torch.zeros(N, dtype=torch.bool, device=dev)
-            self._done = torch.zeros(N, dtype=torch.bool, device=dev)
-            self._eos = torch.zeros(N, dtype=torch.bool, device=dev)
-            self._delay = torch.zeros(N, dtype=torch.long, device=dev)
-            self._terminal = torch.zeros(N, dtype=torch.float64, device=dev)
-            self._verdict = {k: torch.zeros(N, dtype=torch.bool, device=dev)
-                             for k in ("correct", "trace_correct", "well_formed")}
-        m = mask[:, None]
-        self._prompts = torch.where(m, prompts, self._prompts)
-        self._targets = torch.where(m, targets, self._targets)
-        self._comp = torch.where(m, torch.full_like(self._comp, vocab.PAD), self._comp)
-        self._pos = torch.where(mask, 0, self._pos)
-        self._ended &= ~mask
-        self._done &= ~mask
-        self._delay = torch.where(mask, 0, self._delay)
+        # each env moves at most one item on per call, so _k_bound bounds every env's offset
+        self._k_bound += 1
+        if self._buf_k and self._k_bound >= self._buf_k:
+            self._k_bound = int((item_idx - self._buf_base).max())
+        if not self._buf_k or self._k_bound >= self._buf_k:
+            self._generate(item_seed, item_idx, self._k_max if self._buf_k else 1)
+        rows = mask.nonzero().squeeze(1)  # (R,) envs that start
+        self._rows.index_copy_(0, rows, self._buf.index_select(0, (self._flat0 + item_idx)[rows]))
+        self._pos.index_fill_(0, rows, 0)
+        self._err.index_fill_(0, rows, 0)
+        if self.reward_cfg.delay:
+            self._ended = self._ended & ~mask
+
+    def _generate(self, item_seed: torch.Tensor, item_idx: torch.Tensor, K: int) -> None:
+        """Rows ready to copy for items item_idx .. item_idx + K - 1 of every env."""
+        N, P, C, dev = self.num_envs, self._P, self._C, self.device
+        seeds = item_seed[:, None].expand(N, K).reshape(-1)  # (N * K,)
+        idx = (item_idx[:, None] + torch.arange(K, device=dev)).reshape(-1)  # (N * K,)
+        prompts, targets = self.task.batch(seeds, idx)  # (N * K, P), (N * K, C)
+        buf = torch.full((N * K, self._width), vocab.PAD, dtype=torch.long, device=dev)
+        buf[:, 0] = vocab.BOS
+        buf[:, 1 : 1 + P] = prompts
+        tgt = torch.cat([targets, torch.full_like(targets[:, :1], vocab.PAD)], dim=1)  # (N * K, C + 1)
+        buf[:, self.n_ctx + 1 :] = (torch.arange(C + 1, device=dev) * V + tgt) * V
+        self._buf = buf  # (N * K, width): env i's item k in row i * K + k
+        self._buf_base, self._buf_k, self._k_bound = item_idx.clone(), K, 0
+        self._flat0 = self._arange * K - item_idx  # (N,) row of env i's item j: _flat0[i] + j
 
     def _obs(self) -> dict[str, torch.Tensor]:
-        N, dev = self.num_envs, self.device
-        bos = torch.full((N, 1), vocab.BOS, dtype=torch.long, device=dev)
-        buf = torch.cat([bos, self._prompts, self._comp], dim=1)  # (N, 1 + P + C), <pad> after pos
-        pad = torch.full((N, self.n_ctx - buf.shape[1]), vocab.PAD, dtype=torch.long, device=dev)
-        return {"tokens": torch.cat([buf, pad], dim=1), "length": 1 + self._P + self._pos}
+        return {"tokens": self._tokens[:, : self.n_ctx].clone(), "length": self._pos + self._base}
+
+    @property
+    def _completions(self) -> torch.Tensor:
+        return self._tokens[:, self._base : self._base + self._C]  # (N, C) view, <pad> after pos
+
+    @property
+    def index(self) -> torch.Tensor:
+        """(N,) item index of each env's current episode (before `group_size` sharing)."""
+        return self.episode if self._offset is None else self.episode + self._offset
 
     @property
     def prompts(self) -> torch.Tensor:
         """(N, P) prompts of the current episodes."""
-        return self._prompts
+        return self._tokens[:, 1 : self._base].clone()
 
     @property
     def targets(self) -> torch.Tensor:
         """(N, C) canonical completions of the current episodes (for evaluation, not for agents)."""
-        return self._targets
+        return self._off[:, : self._C] // V % V

@@ -1,10 +1,12 @@
 """ModChain: add L digits modulo p; the chain of thought is the running partial sums.
 
     prompt      a_1 a_2 ... a_L =
-    completion  <think> s_1 ... s_{L-1} </think> s_L <eos>      s_i = (a_1 + ... + a_i) mod p
+    completion  <think> s_1 ... s_L </think> s_L <eos>      s_i = (a_1 + ... + a_i) mod p
 
-The horizon L is the number of steps that must all be right for the answer to be right by
-composition, which makes ModChain the reference task for p = q^L (H4).
+Every running sum, the last one included, is worked out inside <think> by the same step
+(previous sum + next term), and the answer restates the last one: the trace does all the work,
+so the answer is right by composition exactly when the L steps are (or by luck). The horizon L
+is the number of composed steps, which makes ModChain the reference task for p = q^L (H4).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class ModChain(Task):
         return self.L + 1
 
     def step_layout(self):
-        return [None] * (self.L - 1)
+        return [None] * self.L
 
     def answer_layout(self):
         return [None]
@@ -50,14 +52,14 @@ class ModChain(Task):
             total = (total + x) % self.p
             s.append(total)
         d = vocab.DIGIT0
-        return [d + x for x in a] + [vocab.EQ], [d + x for x in s[:-1]], [d + s[-1]], {"terms": a}
+        return [d + x for x in a] + [vocab.EQ], [d + x for x in s], [d + s[-1]], {"terms": a}
 
     def batch_parts(self, seed, index):
         j = torch.arange(self.L, device=seed.device)
         a = randint(seed[:, None], index[:, None], j[None, :], self.p)  # (B, L)
         s = torch.cumsum(a, dim=1) % self.p  # (B, L)
         eq = torch.full_like(a[:, :1], vocab.EQ)
-        return torch.cat([a + vocab.DIGIT0, eq], 1), s[:, :-1] + vocab.DIGIT0, s[:, -1:] + vocab.DIGIT0
+        return torch.cat([a + vocab.DIGIT0, eq], 1), s + vocab.DIGIT0, s[:, -1:] + vocab.DIGIT0
 
     def text_question(self, inst: Instance) -> str:
         terms = inst.metadata["terms"]
@@ -70,7 +72,7 @@ class ModChainEnv(TokenEnv):
 
     ## Description
     The prompt lists L digits a_1..a_L in [0, p) followed by '='. The agent writes the
-    completion token by token: with the chain of thought on, `<think>`, the L-1 running sums
+    completion token by token: with the chain of thought on, `<think>`, the L running sums
     (a_1 + ... + a_i) mod p, `</think>`, the answer (a_1 + ... + a_L) mod p and `<eos>`.
 
     ## Action Space
@@ -99,7 +101,7 @@ class ModChainEnv(TokenEnv):
 
     ## Arguments
     `L` (horizon, 1..64, default 5), `p` (modulus, 2..10, default 10), `cot` (default True),
-    `hint` (0..L-1 leading steps revealed in the prompt after `<hint>`), `reward`, `delay`,
+    `hint` (0..L leading steps revealed in the prompt after `<hint>`), `reward`, `delay`,
     `format_bonus`, `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
 
     ## Version History

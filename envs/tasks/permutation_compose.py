@@ -1,0 +1,175 @@
+"""PermutationCompose: compose L permutations of {0..n-1}; the chain of thought is the running
+composition (a state-tracking task: the group S_n is not solvable for n >= 5).
+
+    prompt      pi_1 | pi_2 | .. | pi_L =                     (each pi_j in one-line notation)
+    completion  <think> s_1 | .. | s_{L-1} </think> s_L <eos>
+
+One-line notation writes a permutation p as p(0) p(1) .. p(n-1). The composition applies pi_1
+first: s_j = pi_j o s_{j-1}, i.e. s_j(x) = pi_j(s_{j-1}(x)), s_1 = pi_1, and the answer is
+s_L(x) = pi_L(..pi_2(pi_1(x))..). A well-formed answer is itself a permutation (n distinct
+digits below n), so a uniform guess among well-formed answers is right with probability 1/n!.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .. import vocab
+from ..env import TokenEnv
+from ..hashing import randperm
+from ..task import Instance, Task, check_int
+from ..vector import TokenVectorEnv
+
+
+class PermutationCompose(Task):
+    name = "PermutationCompose"
+    horizon_arg = "L"
+
+    def __init__(self, L: int = 3, n: int = 4, cot: bool = True, hint: int = 0):
+        self.L = check_int("L", L, 1, 32)
+        self.n = check_int("n", n, 2, 10)
+        self.value_tokens = tuple(vocab.DIGIT0 + d for d in range(self.n))
+        super().__init__(cot=cot, hint=hint)
+
+    def difficulty(self):
+        return {"L": self.L, "n": self.n}
+
+    def question_len(self):
+        return self.L * (self.n + 1)
+
+    def step_layout(self):
+        out: list[int | None] = []
+        for j in range(self.L - 1):
+            out += ([vocab.BAR] if j else []) + [None] * self.n
+        return out
+
+    def answer_layout(self):
+        return [None] * self.n
+
+    def chance(self):
+        return 1.0 / math.factorial(self.n)
+
+    # --- generation --------------------------------------------------------------------------
+    def generate_parts(self, seed, index):
+        n = self.n
+        perms = [randperm(seed, index, j * n, n) for j in range(self.L)]
+        running, s = [], list(range(n))
+        for p in perms:
+            s = [p[s[x]] for x in range(n)]
+            running.append(s)
+        d = vocab.DIGIT0
+        def joined(perm_list):  # one-line notations separated by '|'
+            out = []
+            for j, p in enumerate(perm_list):
+                out += ([vocab.BAR] if j else []) + [d + v for v in p]
+            return out
+
+        answer = [d + v for v in running[-1]]
+        return [*joined(perms), vocab.EQ], joined(running[:-1]), answer, {"perms": perms}
+
+    def batch_parts(self, seed, index):
+        n, B = self.n, seed.shape[0]
+        bar = torch.full((B, 1), vocab.BAR, dtype=torch.long, device=seed.device)
+        s = torch.arange(n, device=seed.device).expand(B, n)  # (B, n) the identity
+        question, steps = [], []
+        for j in range(self.L):  # a loop over the L permutations, not over items
+            p = randperm(seed, index, j * n, n)  # (B, n)
+            s = p.gather(1, s)  # s_j(x) = p(s_{j-1}(x))
+            question += ([bar] if j else []) + [p + vocab.DIGIT0]
+            if j < self.L - 1:
+                steps += ([bar] if j else []) + [s + vocab.DIGIT0]
+        question.append(torch.full((B, 1), vocab.EQ, dtype=torch.long, device=seed.device))
+        steps_t = torch.cat(steps, dim=1) if steps else s[:, :0]  # (B, S)
+        return torch.cat(question, dim=1), steps_t, s + vocab.DIGIT0
+
+    # --- verification: the answer must be a permutation to be well formed --------------------
+    def well_formed(self, completions: torch.Tensor) -> torch.Tensor:
+        ans = completions[:, self.answer_positions] - vocab.DIGIT0  # (B, n)
+        ident = torch.arange(self.n, device=completions.device)
+        return super().well_formed(completions) & (ans.sort(dim=1).values == ident).all(dim=1)
+
+    def verify_one(self, inst: Instance, completion: list[int]):
+        out = super().verify_one(inst, completion)
+        C = self.completion_len
+        comp = list(completion)[:C] + [vocab.PAD] * max(0, C - len(completion))
+        ans = sorted(comp[i] - vocab.DIGIT0 for i in self.answer_positions)
+        out["well_formed"] = out["well_formed"] and ans == list(range(self.n))
+        return out  # correct implies a permutation already (it equals the target)
+
+    # --- text for real LLMs ------------------------------------------------------------------
+    def text_question(self, inst: Instance) -> str:
+        perms = inst.metadata["perms"]
+        listed = "; ".join(f"p{j + 1} = {' '.join(map(str, p))}" for j, p in enumerate(perms))
+        order = (f"applies p1 first, then p2, and so on up to p{self.L}: "
+                 f"s(x) = p{self.L}(...p2(p1(x))...)") if self.L > 1 else "is p1 itself"
+        q = (f"Permutations of 0..{self.n - 1} are written in one-line notation: p(0) p(1) ... "
+             f"p({self.n - 1}). {listed}. Let s be the permutation that {order}. "
+             "Write s in one-line notation.")
+        if self.cot:
+            q += " Keep the running composition after each permutation."
+        return q
+
+    def score_text(self, inst: Instance, text: str):
+        """The digits after 'Answer:' (any separators) against the composed permutation."""
+        ans = self.parse_answer(text)
+        got = [int(ch) for ch in (ans or "") if ch.isdigit()]
+        want = [t - vocab.DIGIT0 for t in (inst.target[i] for i in self.answer_positions)]
+        wf = sorted(got) == list(range(self.n))
+        return {"correct": got == want, "well_formed": wf, "answer": ans}
+
+
+class PermutationComposeEnv(TokenEnv):
+    """Compose L permutations of {0..n-1} token by token, with a sparse reward at the end.
+
+    ## Description
+    The prompt lists L random permutations pi_1..pi_L of {0..n-1} in one-line notation (n
+    digits each), separated by '|' and followed by '='. With the chain of thought on, the agent
+    writes `<think>`, the running compositions s_1..s_{L-1} separated by '|' (s_j applies pi_1
+    first, then .. pi_j: s_j(x) = pi_j(s_{j-1}(x))), `</think>`, the full composition s_L as n
+    digits and `<eos>`.
+
+    ## Action Space
+    `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
+
+    ## Observation Space
+    `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer
+    `<bos> prompt completion-so-far` padded with `<pad>` (0), and the number of real tokens.
+
+    ## Rewards
+    `reward="sparse"` (default): 1 on the step that delivers the verdict if the completion is
+    well formed (fixed tokens in place, every slot a digit below n, the answer a permutation)
+    and the answer is the composition, else `format_bonus` if well formed, else 0. The verdict
+    is delivered on the step that ends the answer (`<eos>`, or the completion's last allowed
+    token) when `delay=0`, otherwise `delay` steps later (actions during the delay are
+    ignored). `reward="dense"`: 1/(n(L-1)+1) on the step that writes each correct digit of a
+    running composition, plus 1/(n(L-1)+1) for a correct answer at the verdict. `noise=e` flips
+    the verdict's correctness with probability e; `reward="random"` pays Bernoulli(`random_p`)
+    regardless. Chance level is 1/n!.
+
+    ## Starting State
+    Item `index` of the stream `seed` (`reset(seed=s)` starts stream s at index 0, each later
+    `reset()` takes the next index; `options={"index": i}` picks item i).
+
+    ## Episode End
+    Terminated when the verdict is delivered after `<eos>`; truncated when the completion
+    reaches its length limit without `<eos>` (the verdict is still delivered, ill formed).
+
+    ## Arguments
+    `L` (horizon, 1..32, default 3), `n` (2..10, default 4), `cot` (default True), `hint`
+    (0..len(chain of thought) leading chain-of-thought tokens, separators included, revealed in
+    the prompt after `<hint>`), `reward`, `delay`, `format_bonus`, `noise`, `random_p`, `n_ctx`
+    (default: the minimum that fits).
+
+    ## Version History
+    - v0: initial version.
+    """
+
+    task_cls = PermutationCompose
+
+
+class PermutationComposeVectorEnv(TokenVectorEnv):
+    """Batched, torch-native twin of `PermutationComposeEnv` (see its docstring for the MDP)."""
+
+    task_cls = PermutationCompose

@@ -1,0 +1,134 @@
+"""SparseParity: the parity of k hidden positions among n random bits.
+
+    prompt      x_0 .. x_{n-1} =                              (bits, as the digits 0 and 1)
+    completion  <think> p_1 .. p_{k-1} </think> p_k <eos>     p_j = x_{i_1} xor .. xor x_{i_j}
+
+The subset i_1 < .. < i_k is the same for every item of a task instance: it is drawn from
+`subset_seed` by the counter hash, never from the item, so it must be learned from data (the
+classic (n, k)-sparse parity problem, whose sample complexity grows like n^k without the chain
+of thought). The chain of thought is the running parity over the subset in index order, like
+ModChain's running sums; its first token is the subset's first bit.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .. import vocab
+from ..env import TokenEnv
+from ..hashing import randint, randperm
+from ..task import Instance, Task, check_int
+from ..vector import TokenVectorEnv
+
+_SUBSET_INDEX = 0x5B5E7  # hash index of the subset draw, apart from item indices
+
+
+class SparseParity(Task):
+    name = "SparseParity"
+    horizon_arg = "k"
+    value_tokens = (vocab.DIGIT0, vocab.DIGIT0 + 1)
+
+    def __init__(self, n_bits: int = 8, k: int = 3, subset_seed: int = 0, cot: bool = True, hint: int = 0):
+        self.n_bits = check_int("n_bits", n_bits, 1, 64)
+        self.k = check_int("k", k, 1, self.n_bits)
+        self.subset_seed = check_int("subset_seed", subset_seed, 0, 2**31 - 1)
+        #: the hidden positions, ascending
+        self.subset = tuple(sorted(randperm(self.subset_seed, _SUBSET_INDEX, 0, self.n_bits)[: self.k]))
+        super().__init__(cot=cot, hint=hint)
+
+    def difficulty(self):
+        return {"n_bits": self.n_bits, "k": self.k, "subset_seed": self.subset_seed}
+
+    def question_len(self):
+        return self.n_bits + 1
+
+    def step_layout(self):
+        return [None] * (self.k - 1)
+
+    def answer_layout(self):
+        return [None]
+
+    def chance(self):
+        return 0.5
+
+    def generate_parts(self, seed, index):
+        x = [randint(seed, index, j, 2) for j in range(self.n_bits)]
+        running, p = [], 0
+        for i in self.subset:
+            p ^= x[i]
+            running.append(p)
+        d = vocab.DIGIT0
+        meta = {"bits": x, "subset": list(self.subset)}
+        return [d + b for b in x] + [vocab.EQ], [d + b for b in running[:-1]], [d + running[-1]], meta
+
+    def batch_parts(self, seed, index):
+        j = torch.arange(self.n_bits, device=seed.device)
+        x = randint(seed[:, None], index[:, None], j[None, :], 2)  # (B, n_bits)
+        sub = torch.tensor(self.subset, device=seed.device)
+        running = torch.cumsum(x[:, sub], dim=1) % 2  # (B, k)
+        eq = torch.full_like(x[:, :1], vocab.EQ)
+        d = vocab.DIGIT0
+        return torch.cat([x + d, eq], dim=1), running[:, :-1] + d, running[:, -1:] + d
+
+    def text_question(self, inst: Instance) -> str:
+        bits = "".join(map(str, inst.metadata["bits"]))
+        pos = ", ".join(map(str, self.subset))
+        q = (f"Here is a string of {self.n_bits} bits (positions numbered from 0): {bits}. "
+             f"What is the parity (XOR, 0 or 1) of the bits at positions {pos}?")
+        if self.cot:
+            q += " Keep a running parity over those positions in order."
+        return q
+
+
+class SparseParityEnv(TokenEnv):
+    """The parity of k hidden bits among n, one token at a time, with a sparse reward at the end.
+
+    ## Description
+    The prompt lists n random bits (the digit tokens 0 and 1) and '='. A fixed hidden subset of
+    k positions (drawn from `subset_seed`, the same for every episode) decides the answer: the
+    XOR of those bits. With the chain of thought on, the agent writes `<think>`, the running
+    parities after the first k-1 subset bits (in index order), `</think>`, the parity of all k
+    and `<eos>`.
+
+    ## Action Space
+    `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
+
+    ## Observation Space
+    `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer
+    `<bos> prompt completion-so-far` padded with `<pad>` (0), and the number of real tokens.
+
+    ## Rewards
+    `reward="sparse"` (default): 1 on the step that delivers the verdict if the completion is
+    well formed (every slot the digit 0 or 1, fixed tokens in place) and its answer exact, else
+    `format_bonus` if well formed, else 0. The verdict is delivered on the step that ends the
+    answer (`<eos>`, or the completion's last allowed token) when `delay=0`, otherwise `delay`
+    steps later (actions during the delay are ignored). `reward="dense"`: 1/k on the step that
+    writes each correct running parity, plus 1/k for a correct answer at the verdict.
+    `noise=e` flips the verdict's correctness with probability e; `reward="random"` pays
+    Bernoulli(`random_p`) regardless. Chance level is 1/2.
+
+    ## Starting State
+    Item `index` of the stream `seed` (`reset(seed=s)` starts stream s at index 0, each later
+    `reset()` takes the next index; `options={"index": i}` picks item i).
+
+    ## Episode End
+    Terminated when the verdict is delivered after `<eos>`; truncated when the completion
+    reaches its length limit without `<eos>` (the verdict is still delivered, ill formed).
+
+    ## Arguments
+    `n_bits` (1..64, default 8), `k` (horizon, 1..n_bits, default 3), `subset_seed` (which
+    hidden subset, 0..2**31-1, default 0), `cot` (default True), `hint` (0..k-1 leading running
+    parities revealed in the prompt after `<hint>`), `reward`, `delay`, `format_bonus`,
+    `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
+
+    ## Version History
+    - v0: initial version.
+    """
+
+    task_cls = SparseParity
+
+
+class SparseParityVectorEnv(TokenVectorEnv):
+    """Batched, torch-native twin of `SparseParityEnv` (see its docstring for the MDP)."""
+
+    task_cls = SparseParity
