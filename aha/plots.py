@@ -55,7 +55,7 @@ def ok_only(ds: xr.Dataset) -> xr.Dataset:
 
 def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     gain = rl_gain(ok_only(ds))
-    mean, sd = gain.mean("seed"), gain.std("seed")
+    mean, sd = gain.mean("seed"), gain.std("seed", ddof=1)
     W, D = ds.width.values, ds.depth.values
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(W), 1.4 + 0.9 * len(D)))
     vmax = max(0.05, float(np.nanmax(np.abs(mean.values)))) if np.isfinite(mean.values).any() else 1
@@ -64,7 +64,8 @@ def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     for i, d in enumerate(D):
         for j, w in enumerate(W):
             m, s = float(mean.sel(width=w, depth=d)), float(sd.sel(width=w, depth=d))
-            ax.text(j, i, f"{m:+.2f}\n±{s:.2f}", ha="center", va="center", fontsize=8)
+            ax.text(j, i, f"{m:+.2f}\n±{s:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(m) > 0.6 * vmax else "black")
     ax.set_xticks(range(len(W)), [str(w) for w in W])
     ax.set_yticks(range(len(D)), [str(d) for d in D])
     ax.set_xlabel("width (d_model)")

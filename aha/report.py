@@ -37,8 +37,8 @@ def size_table(ds: xr.Dataset) -> str:
     """Markdown table: one row per (width, depth), means ± sd over seeds of the key numbers."""
     d = ok_only(ds)
     kmax = int(d.k.max())
-    head = ("| width | depth | n_params | base pass@1 | base pass@{k} | base trace pass@{k} | φ at start | "
-            "RL pass@1 | RL pass@{k} | RL gain | ok seeds |").format(k=kmax)
+    head = (f"| width | depth | n_params | base pass@1 | base pass@{kmax} | base trace pass@{kmax} | φ at start | "
+            f"RL pass@1 | RL pass@{kmax} | RL gain | ok seeds |")
     rows = [head, "|" + "---|" * 11]
     gain = rl_gain(d)
 

@@ -18,7 +18,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,8 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from . import storage
+from .grid import GridSpec, Group, cell_id
 from .run import run_cell
-from .grid import Group, GridSpec, cell_id
 
 EXECUTORS = ("local", "ray")
 
@@ -53,7 +53,7 @@ def environment_info(device: str) -> dict[str, Any]:
         "package_version": aha.__version__, "git_commit": commit, "torch_version": str(torch.__version__),
         "xarray_version": xr.__version__, "python": platform.python_version(), "host": platform.node(),
         "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
