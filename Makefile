@@ -1,6 +1,8 @@
 # The two commands of the README: `make demo` (the main job) and `make test`.
 # Each creates .venv when missing. Without an NVIDIA GPU, torch is pinned to the
-# CPU build first so that no CUDA packages are pulled.
+# CPU build first (a local CPU wheel from pip's find-links when there is one, else the
+# PyTorch CPU index; its own dependencies then come from the usual index), so that no CUDA
+# packages are pulled.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -14,8 +16,10 @@ $(VENV)/.installed: pyproject.toml
 	if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
 	  $(PY) -m pip install -q "$(TORCH)"; \
 	else \
-	  $(PY) -m pip install -q --no-index "$(TORCH)" 2>/dev/null \
-	  || $(PY) -m pip install -q "$(TORCH)" --index-url https://download.pytorch.org/whl/cpu; \
+	  $(PY) -m pip install -q --no-index --no-deps "$(TORCH)" 2>/dev/null \
+	  || $(PY) -m pip install -q "$(TORCH)" --index-url https://download.pytorch.org/whl/cpu \
+	       --extra-index-url https://pypi.org/simple; \
+	  $(PY) -m pip install -q "$(TORCH)"; \
 	fi
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@

@@ -62,7 +62,7 @@ def test_task_protocol(name):
     ("ModChain", {"L": 2.5}, "L must be an integer in [1, 64], got 2.5"),
     ("ModChain", {"cot": "yes"}, "cot must be True or False"),
     ("ModChain", {"L": 5, "hint": 9}, "hint must be an integer in [0, "),
-    ("PermutationCompose", {"L": 2, "n": 3, "hint": 4}, "hint must be an integer in [0, 3], got 4"),
+    ("PermutationCompose", {"L": 2, "n": 3, "hint": 8}, "hint must be an integer in [0, 7], got 8"),
     ("MultiDigitAdd", {"n_digits": 0}, "n_digits must be an integer in [1, 32], got 0"),
     ("MultiDigitAdd", {"reverse": 1}, "reverse must be True or False"),
     ("Countdown", {"n_numbers": 6}, "n_numbers must be an integer in [2, 5], got 6"),

@@ -56,7 +56,7 @@ def test_mod_chain_and_sparse_parity_answers():
         inst = sp.generate(3, i)
         bits = inst.metadata["bits"]
         assert answer(sp, inst) == [sum(bits[j] for j in sp.subset) % 2]
-        assert steps(sp, inst) == [sum(bits[j] for j in sp.subset[: m + 1]) % 2 for m in range(3)]
+        assert steps(sp, inst) == [sum(bits[j] for j in sp.subset[: m + 1]) % 2 for m in range(4)]
 
 
 def test_permutation_compose_applies_the_first_permutation_first():
@@ -65,11 +65,12 @@ def test_permutation_compose_applies_the_first_permutation_first():
         inst = task.generate(0, i)
         perms = inst.metadata["perms"]
         assert all(sorted(p) == list(range(5)) for p in perms)
-        s = list(range(5))
+        s, running = list(range(5)), []
         for p in perms:
             s = [p[s[x]] for x in range(5)]
+            running += s
         assert answer(task, inst) == s
-        assert len(steps(task, inst)) == 3 * 5
+        assert steps(task, inst) == running  # every running composition, the last one included
     assert task.chance() == 1 / math.factorial(5)
     # a well-formed answer must be a permutation: a repeated digit is ill formed
     inst = task.generate(0, 0)

@@ -2,12 +2,14 @@
 composition (a state-tracking task: the group S_n is not solvable for n >= 5).
 
     prompt      pi_1 | pi_2 | .. | pi_L =                     (each pi_j in one-line notation)
-    completion  <think> s_1 | .. | s_{L-1} </think> s_L <eos>
+    completion  <think> s_1 | .. | s_L </think> s_L <eos>
 
 One-line notation writes a permutation p as p(0) p(1) .. p(n-1). The composition applies pi_1
 first: s_j = pi_j o s_{j-1}, i.e. s_j(x) = pi_j(s_{j-1}(x)), s_1 = pi_1, and the answer is
 s_L(x) = pi_L(..pi_2(pi_1(x))..). A well-formed answer is itself a permutation (n distinct
 digits below n), so a uniform guess among well-formed answers is right with probability 1/n!.
+As in ModChain, every running composition, the last included, is written inside <think> and the
+answer restates the last one: the trace does all the work.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class PermutationCompose(Task):
 
     def step_layout(self):
         out: list[int | None] = []
-        for j in range(self.L - 1):
+        for j in range(self.L):
             out += ([vocab.BAR] if j else []) + [None] * self.n
         return out
 
@@ -67,7 +69,7 @@ class PermutationCompose(Task):
             return out
 
         answer = [d + v for v in running[-1]]
-        return [*joined(perms), vocab.EQ], joined(running[:-1]), answer, {"perms": perms}
+        return [*joined(perms), vocab.EQ], joined(running), answer, {"perms": perms}
 
     def batch_parts(self, seed, index):
         n, B = self.n, seed.shape[0]
@@ -78,10 +80,9 @@ class PermutationCompose(Task):
             p = randperm(seed, index, j * n, n)  # (B, n)
             s = p.gather(1, s)  # s_j(x) = p(s_{j-1}(x))
             question += ([bar] if j else []) + [p + vocab.DIGIT0]
-            if j < self.L - 1:
-                steps += ([bar] if j else []) + [s + vocab.DIGIT0]
+            steps += ([bar] if j else []) + [s + vocab.DIGIT0]
         question.append(torch.full((B, 1), vocab.EQ, dtype=torch.long, device=seed.device))
-        steps_t = torch.cat(steps, dim=1) if steps else s[:, :0]  # (B, S)
+        steps_t = torch.cat(steps, dim=1)  # (B, S)
         return torch.cat(question, dim=1), steps_t, s + vocab.DIGIT0
 
     # --- verification: the answer must be a permutation to be well formed --------------------
@@ -126,9 +127,9 @@ class PermutationComposeEnv(TokenEnv):
     ## Description
     The prompt lists L random permutations pi_1..pi_L of {0..n-1} in one-line notation (n
     digits each), separated by '|' and followed by '='. With the chain of thought on, the agent
-    writes `<think>`, the running compositions s_1..s_{L-1} separated by '|' (s_j applies pi_1
-    first, then .. pi_j: s_j(x) = pi_j(s_{j-1}(x))), `</think>`, the full composition s_L as n
-    digits and `<eos>`.
+    writes `<think>`, the running compositions s_1..s_L separated by '|' (s_j applies pi_1
+    first, then .. pi_j: s_j(x) = pi_j(s_{j-1}(x))), `</think>`, the full composition s_L
+    restated as n digits and `<eos>`.
 
     ## Action Space
     `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
@@ -143,8 +144,8 @@ class PermutationComposeEnv(TokenEnv):
     and the answer is the composition, else `format_bonus` if well formed, else 0. The verdict
     is delivered on the step that ends the answer (`<eos>`, or the completion's last allowed
     token) when `delay=0`, otherwise `delay` steps later (actions during the delay are
-    ignored). `reward="dense"`: 1/(n(L-1)+1) on the step that writes each correct digit of a
-    running composition, plus 1/(n(L-1)+1) for a correct answer at the verdict. `noise=e` flips
+    ignored). `reward="dense"`: 1/(nL+1) on the step that writes each correct digit of a
+    running composition, plus 1/(nL+1) for a correct answer at the verdict. `noise=e` flips
     the verdict's correctness with probability e; `reward="random"` pays Bernoulli(`random_p`)
     regardless. Chance level is 1/n!.
 

@@ -1,13 +1,14 @@
 """SparseParity: the parity of k hidden positions among n random bits.
 
     prompt      x_0 .. x_{n-1} =                              (bits, as the digits 0 and 1)
-    completion  <think> p_1 .. p_{k-1} </think> p_k <eos>     p_j = x_{i_1} xor .. xor x_{i_j}
+    completion  <think> p_1 .. p_k </think> p_k <eos>     p_j = x_{i_1} xor .. xor x_{i_j}
 
 The subset i_1 < .. < i_k is the same for every item of a task instance: it is drawn from
 `subset_seed` by the counter hash, never from the item, so it must be learned from data (the
 classic (n, k)-sparse parity problem, whose sample complexity grows like n^k without the chain
 of thought). The chain of thought is the running parity over the subset in index order, like
-ModChain's running sums; its first token is the subset's first bit.
+ModChain's running sums (its first token is the subset's first bit), and the answer restates
+its last token, so the trace does all the work.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class SparseParity(Task):
         return self.n_bits + 1
 
     def step_layout(self):
-        return [None] * (self.k - 1)
+        return [None] * self.k
 
     def answer_layout(self):
         return [None]
@@ -59,7 +60,7 @@ class SparseParity(Task):
             running.append(p)
         d = vocab.DIGIT0
         meta = {"bits": x, "subset": list(self.subset)}
-        return [d + b for b in x] + [vocab.EQ], [d + b for b in running[:-1]], [d + running[-1]], meta
+        return [d + b for b in x] + [vocab.EQ], [d + b for b in running], [d + running[-1]], meta
 
     def batch_parts(self, seed, index):
         j = torch.arange(self.n_bits, device=seed.device)
@@ -68,7 +69,7 @@ class SparseParity(Task):
         running = torch.cumsum(x[:, sub], dim=1) % 2  # (B, k)
         eq = torch.full_like(x[:, :1], vocab.EQ)
         d = vocab.DIGIT0
-        return torch.cat([x + d, eq], dim=1), running[:, :-1] + d, running[:, -1:] + d
+        return torch.cat([x + d, eq], dim=1), running + d, running[:, -1:] + d
 
     def text_question(self, inst: Instance) -> str:
         bits = "".join(map(str, inst.metadata["bits"]))
@@ -87,8 +88,8 @@ class SparseParityEnv(TokenEnv):
     The prompt lists n random bits (the digit tokens 0 and 1) and '='. A fixed hidden subset of
     k positions (drawn from `subset_seed`, the same for every episode) decides the answer: the
     XOR of those bits. With the chain of thought on, the agent writes `<think>`, the running
-    parities after the first k-1 subset bits (in index order), `</think>`, the parity of all k
-    and `<eos>`.
+    parities after each of the k subset bits (in index order), `</think>`, the parity of all k
+    (the last running parity, restated) and `<eos>`.
 
     ## Action Space
     `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
@@ -102,8 +103,8 @@ class SparseParityEnv(TokenEnv):
     well formed (every slot the digit 0 or 1, fixed tokens in place) and its answer exact, else
     `format_bonus` if well formed, else 0. The verdict is delivered on the step that ends the
     answer (`<eos>`, or the completion's last allowed token) when `delay=0`, otherwise `delay`
-    steps later (actions during the delay are ignored). `reward="dense"`: 1/k on the step that
-    writes each correct running parity, plus 1/k for a correct answer at the verdict.
+    steps later (actions during the delay are ignored). `reward="dense"`: 1/(k+1) on the step that
+    writes each correct running parity, plus 1/(k+1) for a correct answer at the verdict.
     `noise=e` flips the verdict's correctness with probability e; `reward="random"` pays
     Bernoulli(`random_p`) regardless. Chance level is 1/2.
 
@@ -117,7 +118,7 @@ class SparseParityEnv(TokenEnv):
 
     ## Arguments
     `n_bits` (1..64, default 8), `k` (horizon, 1..n_bits, default 3), `subset_seed` (which
-    hidden subset, 0..2**31-1, default 0), `cot` (default True), `hint` (0..k-1 leading running
+    hidden subset, 0..2**31-1, default 0), `cot` (default True), `hint` (0..k leading running
     parities revealed in the prompt after `<hint>`), `reward`, `delay`, `format_bonus`,
     `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
 
