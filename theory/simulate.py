@@ -167,6 +167,15 @@ def _train(logits, L, K, tree, G, prompts, n_updates, lr, reward, estimator, cha
     return p_trace, first_signal
 
 
+def _run_training(tree: bool, q0, L, K, G, n_updates, lr, prompts_per_update, reward, estimator, chance, seed):
+    """Start every state at per-step accuracy ``q0`` (the right action 0 has probability q0) and
+    run ``_train`` on the chain (one state per step) or on the K-ary tree (one per node)."""
+    logits = np.zeros((n_tree_nodes(L, K) if tree else L, K))
+    logits[:, 0] = np.log(q0 * (K - 1) / (1 - q0))
+    return _train(logits, L, K, tree, G, prompts_per_update, n_updates, lr, REWARDS[reward],
+                  ESTIMATORS[estimator], chance, seed)
+
+
 def train_chain(
     q0: float,
     L: int,
@@ -182,22 +191,7 @@ def train_chain(
 ) -> tuple[np.ndarray, int]:
     """SGD on the chain from per-step accuracy ``q0``: returns (p_trace (n_updates+1,), first update
     with a non-zero gradient, 1-based; -1 if none)."""
-    logits = np.zeros((L, K))
-    logits[:, 0] = np.log(q0 * (K - 1) / (1 - q0))
-    return _train(
-        logits,
-        L,
-        K,
-        False,
-        G,
-        prompts_per_update,
-        n_updates,
-        lr,
-        REWARDS[reward],
-        ESTIMATORS[estimator],
-        chance,
-        seed,
-    )
+    return _run_training(False, q0, L, K, G, n_updates, lr, prompts_per_update, reward, estimator, chance, seed)
 
 
 def n_tree_nodes(L: int, K: int) -> int:
@@ -219,19 +213,4 @@ def train_tree(
     seed: int = 0,
 ) -> tuple[np.ndarray, int]:
     """As ``train_chain`` on the K-ary bandit tree (every node starts at accuracy ``q0``)."""
-    logits = np.zeros((n_tree_nodes(L, K), K))
-    logits[:, 0] = np.log(q0 * (K - 1) / (1 - q0))
-    return _train(
-        logits,
-        L,
-        K,
-        True,
-        G,
-        prompts_per_update,
-        n_updates,
-        lr,
-        REWARDS[reward],
-        ESTIMATORS[estimator],
-        chance,
-        seed,
-    )
+    return _run_training(True, q0, L, K, G, n_updates, lr, prompts_per_update, reward, estimator, chance, seed)
