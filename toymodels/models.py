@@ -169,9 +169,13 @@ class TinyTransformer(SeedBatched):
             if past is not None:
                 k, v = torch.cat([past[i][0], k], 3), torch.cat([past[i][1], v], 3)
             cache.append((k, v))
-            # causal within the new block; a single new token attends to the whole cache
-            a = F.scaled_dot_product_attention(q, k, v, is_causal=(T > 1 and start == 0))
-            a = a.transpose(2, 3).reshape(S, B, T, c.d_model)  # (S, B, T, d)
+            # causal within the new block; a single new token attends to the whole cache.
+            # Seeds and batch are folded into one dim: CPU attention kernels take 4-D inputs and
+            # run about twice as fast on them as on 5-D ones.
+            H, dh, Tk = c.n_heads, c.d_head, k.shape[3]
+            a = F.scaled_dot_product_attention(q.reshape(S * B, H, T, dh), k.reshape(S * B, H, Tk, dh),
+                                               v.reshape(S * B, H, Tk, dh), is_causal=(T > 1 and start == 0))
+            a = a.view(S, B, H, T, dh).transpose(2, 3).reshape(S, B, T, c.d_model)  # (S, B, T, d)
             x = x + linear(a, P[f"W_O{i}"], P[f"b_O{i}"])
             h = layer_norm(x, P[f"ln2_w{i}"], P[f"ln2_b{i}"])
             x = x + linear(F.gelu(linear(h, P[f"W_in{i}"], P[f"b_in{i}"])), P[f"W_out{i}"], P[f"b_out{i}"])
