@@ -318,6 +318,23 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
     else:
         md.append("- **H10**: not testable: depth has a single value")
 
+    # --- H4 / H8 / H11: does N_c move with a swept setting? -----------------------------------
+    for dim, hid in _SETTING_HYPOTHESES.items():
+        if gain is None or dim not in gain.dims or gain.sizes[dim] < 2:
+            continue
+        g = gain.isel({d: 0 for d in extra if d != dim})
+        if "depth" in g.dims:
+            g = g.isel(depth=0) if g.sizes["depth"] > 1 else g.squeeze("depth", drop=True)
+        surf, _ = critical_surface(g, dim, n_boot=n_boot, seed=seed)
+        fits[f"{hid}_{dim}"] = surf
+        rows = ", ".join(
+            f"{dim} {v:g}: {nc:.3g} ({verdict}{'' if t else ', untrusted'})"
+            for v, nc, verdict, t in zip(surf.values, surf.N_c, surf.verdicts, surf.trustworthy, strict=True)
+        )
+        rho = "n/a" if not np.isfinite(surf.spearman_rho) else f"{surf.spearman_rho:.2f}"
+        md.append(f"- **{hid}**: N_c of the RL gain per {dim}: {rows}; Spearman ρ(N_c, {dim}) = {rho}.")
+        md += [f"  - note: {n}" for n in surf.notes]
+
     md.append("")
     md.append("Figures: " + ", ".join(f"`figures/{p.name}`" for p in figures))
     markdown = "\n".join(md) + "\n"
@@ -326,6 +343,10 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
     report = run_dir / "report.md"
     report.write_text(replace_section(report.read_text() if report.exists() else "", "## Theory", markdown))
     return {"fits": fits_json, "markdown": markdown, "figures": [str(p) for p in figures]}
+
+
+#: swept settings whose effect on the threshold is a prediction of DESIGN.md
+_SETTING_HYPOTHESES = {"horizon": "H4", "prior": "H8", "pretrain_tokens": "H11"}
 
 
 def _slices(da: xr.DataArray, extra: list[str]):

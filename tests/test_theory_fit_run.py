@@ -101,3 +101,33 @@ def test_replace_section():
     assert (
         replace_section("# A\n## Theory\nold\n", "## Theory", "## Theory\nnew\n") == "# A\n## Theory\nnew\n\n"
     )
+
+
+def test_fit_run_reports_threshold_per_swept_setting(tmp_path):
+    """H11: a pretrain_tokens axis gets N_c per budget; here N_c falls as the budget grows."""
+    rng = np.random.default_rng(1)
+    widths, budgets, seeds = np.array([8, 12, 16, 24, 32, 48, 64, 96, 128]), np.array([1e5, 3e5, 1e6]), np.arange(3)
+    n = 12 * widths.astype(float) ** 2  # (width,)
+    true_nc = np.array([4e4, 1.5e4, 5e3])  # (pretrain_tokens,) the threshold moves down with tokens
+    p_rl = 0.1 + 0.7 / (1 + np.exp(-(np.log(n)[:, None] - np.log(true_nc)[None, :]) / 0.6))  # (width, budget)
+    m = 256
+    rl1 = rng.binomial(m, np.broadcast_to(p_rl[..., None], (*p_rl.shape, 3))) / m  # (width, budget, seed)
+    base1 = np.full_like(rl1, 0.1)
+    k = np.array([1, 2, 4])
+    dims = ("width", "depth", "pretrain_tokens", "seed")
+    passk = lambda p1: np.stack([1 - (1 - p1) ** kk for kk in k], -1)[:, None]  # (width, 1, budget, seed, k)
+    ds = xr.Dataset(
+        {"base_pass_at_k": ((*dims, "k"), passk(base1)), "rl_pass_at_k": ((*dims, "k"), passk(rl1)),
+         "status": (dims, np.full((len(widths), 1, 3, 3), "ok"))},
+        coords={"width": widths, "depth": [1], "pretrain_tokens": budgets, "seed": seeds, "k": k,
+                "n_params": ("width", n)},
+    ).expand_dims(split=["id"]).transpose(*dims, "k", "split")
+    ds.to_netcdf(tmp_path / "grid.nc", engine="h5netcdf")
+    out = fit_run(tmp_path, n_boot=60)
+    surf = out["fits"]["H11_pretrain_tokens"]
+    assert surf["slice_dim"] == "pretrain_tokens" and len(surf["N_c"]) == 3
+    for est, truth in zip(surf["N_c"], true_nc):
+        assert abs(np.log(est / truth)) < np.log(2)  # within a factor of 2 of the generating N_c
+    assert all(surf["trustworthy"]), out["markdown"]
+    assert surf["spearman_rho"] < 0  # N_c falls with the budget, as generated
+    assert "**H11**: N_c of the RL gain per pretrain_tokens" in out["markdown"]
