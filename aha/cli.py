@@ -73,12 +73,16 @@ def cmd_grid(args: argparse.Namespace) -> int:
     spec = get_preset(args.preset, extra).with_overrides(parse_sets(args.set or []))
     out = Path(args.out or f"results/{spec.name}")
     t0 = time.time()
-    run_grid(spec, out, executor=args.executor, address=args.address, device=args.device, force=args.force,
-             progress=not args.quiet)
+    ds = run_grid(spec, out, executor=args.executor, address=args.address, device=args.device,
+                  force=args.force, progress=not args.quiet)
     print(f"grid {spec.name}: {spec.n_cells} cells in {out} ({time.time() - t0:.0f} s)")
-    if not args.no_report:
+    n_failed = int((ds.status == "failed").sum())
+    if n_failed:
+        print(f"aha grid: {n_failed} cells failed (tracebacks in {out / 'failed'}); rerun the same command "
+              "to retry them", file=sys.stderr)
+    if not args.no_report and n_failed < spec.n_cells:
         finish_report(out, fit=not args.no_fit)
-    return 0
+    return 1 if n_failed else 0
 
 
 def finish_report(run_dir: Path, fit: bool = True) -> None:

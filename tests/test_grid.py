@@ -123,3 +123,26 @@ def test_variants_axis(tmp_path):
     ds = run_grid(tiny_variants(), tmp_path / "v", progress=False)
     assert list(ds.variant.values) == ["plain", "dense"]
     assert ds.status.dims == ("width", "depth", "variant", "seed")
+
+
+def test_a_failing_group_is_recorded_and_retried(tmp_path, monkeypatch, reference):
+    """A group that raises does not stop the grid: status 'failed', traceback kept, rerun retries."""
+    import toymodels.runner as runner
+
+    real = runner._run_group
+
+    def flaky(cfg_dict):
+        if cfg_dict["width"] == 16:
+            raise MemoryError("simulated out-of-memory")
+        return real(cfg_dict)
+
+    monkeypatch.setattr(runner, "_run_group", flaky)
+    ds = run_grid(tiny(), tmp_path / "run", progress=False)
+    assert (ds.status.sel(width=16) == "failed").all() and (ds.status.sel(width=8) == "ok").all()
+    assert ds.base_pass_at_k.sel(width=16).isnull().all() and ds.n_params.sel(width=16) > 0
+    (record,) = (tmp_path / "run" / "failed").glob("*.txt")
+    assert "simulated out-of-memory" in record.read_text()
+    monkeypatch.setattr(runner, "_run_group", real)
+    again = run_grid(tiny(), tmp_path / "run", progress=False)
+    assert not list((tmp_path / "run" / "failed").glob("*.txt"))
+    xr.testing.assert_equal(comparable(again), comparable(reference))

@@ -9,6 +9,10 @@
 Rerunning the same command skips finished cells. A group (the seeds of one shape) counts as
 finished only when every one of its cells is on disk; otherwise the whole group runs again, so
 a resumed grid is bit-for-bit the grid an uninterrupted run would have produced.
+
+A group that raises (out of memory, a bug) does not stop the grid: its traceback goes to
+`failed/<id>.txt`, its cells enter grid.nc with status "failed" and no numbers, and the next
+rerun tries it again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import platform
 import subprocess
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,15 +98,33 @@ def write_group(run_dir: Path, group: Group, ds: xr.Dataset) -> None:
         storage.atomic_write_dataset(run_dir / "cells" / f"{cell_id(cfg)}.nc", one)
 
 
+def failure_path(run_dir: Path, group: Group) -> Path:
+    """Where a failed group's traceback is kept (named by its first cell)."""
+    return run_dir / "failed" / f"{cell_id(next(iter(group.cell_configs().values())))}.txt"
+
+
+def failed_cell(group: Group, seed: int) -> xr.Dataset:
+    """The grid entry of a cell whose group raised: status 'failed', sizes, no measurements."""
+    from .models import make_model  # noqa: PLC0415
+
+    model = make_model(group.config.model_config(), (seed,))
+    ds = xr.Dataset({"status": ((), "failed"), "wall_s": ((), float("nan")),
+                     "n_params": ((), model.n_params), "n_params_total": ((), model.n_params_total)})
+    return ds.expand_dims({k: [storage.plain_coord(v)] for k, v in {**group.coords, "seed": seed}.items()})
+
+
 def _run_group(cfg_dict: dict[str, Any]) -> xr.Dataset:
     from .config import CellConfig  # noqa: PLC0415  (also the Ray task's entry point)
 
     return run_cell(CellConfig.from_dict(cfg_dict))
 
 
-def iter_local(groups: list[Group]) -> Iterator[tuple[Group, xr.Dataset]]:
+def iter_local(groups: list[Group]) -> Iterator[tuple[Group, xr.Dataset | Exception]]:
     for g in groups:
-        yield g, _run_group(g.config.to_dict())
+        try:
+            yield g, _run_group(g.config.to_dict())
+        except Exception as e:  # noqa: BLE001  (recorded as a failed group; the grid goes on)
+            yield g, e
 
 
 def iter_ray(groups: list[Group], address: str | None, device: str) -> Iterator[tuple[Group, xr.Dataset]]:
@@ -117,7 +140,10 @@ def iter_ray(groups: list[Group], address: str | None, device: str) -> Iterator[
     while refs:
         ready, _ = ray.wait(list(refs), num_returns=1)
         g = refs.pop(ready[0])
-        yield g, ray.get(ready[0])
+        try:
+            yield g, ray.get(ready[0])
+        except Exception as e:  # noqa: BLE001  (a RayTaskError wraps the group's own exception)
+            yield g, e
 
 
 def run_grid(spec: GridSpec, run_dir: Path, executor: str = "local", address: str | None = None,
@@ -138,8 +164,17 @@ def run_grid(spec: GridSpec, run_dir: Path, executor: str = "local", address: st
     stream = iter_local(todo) if executor == "local" else iter_ray(todo, address, dev)
     if todo and executor == "local":
         bar.set_postfix_str(todo[0].label)
+    n_failed = 0
     for i, (g, ds) in enumerate(stream):
-        write_group(run_dir, g, ds)
+        record = failure_path(run_dir, g)
+        if isinstance(ds, Exception):
+            n_failed += 1
+            text = "".join(traceback.format_exception(ds))
+            storage.atomic_write_bytes(record, f"{g.label}\n{text}".encode())
+            bar.write(f"group {g.label} failed ({type(ds).__name__}: {ds}); traceback in {record}")
+        else:
+            write_group(run_dir, g, ds)
+            record.unlink(missing_ok=True)
         bar.update(n_seeds)
         if executor == "local" and i + 1 < len(todo):
             bar.set_postfix_str(todo[i + 1].label)
@@ -147,6 +182,7 @@ def run_grid(spec: GridSpec, run_dir: Path, executor: str = "local", address: st
             on_group(g)
     bar.close()
     env["run_wall_s"] = round(time.time() - t0, 2)
+    env["failed_groups"] = n_failed
     storage.atomic_write_json(run_dir / "env.json", env)
     return combine_run(spec, run_dir, env)
 
@@ -157,9 +193,12 @@ def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None
     for g in spec.groups():
         for cfg in g.cell_configs().values():
             path = run_dir / "cells" / f"{cell_id(cfg)}.nc"
-            if not path.exists():
+            if path.exists():
+                cells.append(storage.load_dataset(path))
+            elif failure_path(run_dir, g).exists():
+                cells.append(failed_cell(g, cfg["seeds"][0]))
+            else:
                 raise ValueError(f"cell {cell_id(cfg)} ({g.label}, seed={cfg['seeds'][0]}) is missing; rerun the grid")
-            cells.append(storage.load_dataset(path))
     order = {**spec.axes, **({"variant": list(spec.variants)} if spec.variants else {})}
     ds = storage.combine_cells(cells, spec.dims, order)
     env = env or json.loads((run_dir / "env.json").read_text())

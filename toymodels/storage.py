@@ -59,13 +59,19 @@ def load_dataset(path: Path) -> xr.Dataset:
 
 
 def drop_constant_dims(da: xr.DataArray, keep: tuple[str, ...] = ()) -> xr.DataArray:
-    """`da` without the dims (other than `keep`) along which it does not vary."""
+    """`da` without the dims (other than `keep`) along which it does not vary.
+
+    Missing entries (cells that failed) do not count as variation; integer-valued results that
+    were widened to float by those gaps come back as integers."""
     for d in list(da.dims):
         if d in keep:
             continue
-        first = da.isel({d: 0}, drop=True)
-        if bool(((da == first) | (da.isnull() & first.isnull())).all()):
-            da = first
+        lo, hi = da.min(d, skipna=True), da.max(d, skipna=True)
+        if bool(((lo == hi) | hi.isnull()).all()):
+            da = hi
+    if da.dtype.kind == "f" and not bool(da.isnull().any()) and bool((da == da.round()).all()):
+        da = da.astype("int64")
+    da.encoding = {}
     return da
 
 
@@ -81,8 +87,9 @@ def combine_cells(cells: list[xr.Dataset], dims: list[str], order: dict[str, lis
 
     `order` gives each axis its values in the order of the spec (combining sorts them).
     """
-    ds = xr.combine_by_coords(cells, combine_attrs="drop_conflicts", data_vars="all", join="outer")
-    ds = ds.reindex({d: [_plain(v) for v in vals] for d, vals in (order or {}).items() if d in ds.dims})
+    ds = xr.combine_by_coords(cells, combine_attrs="drop_conflicts", data_vars="all", join="outer",
+                              compat="no_conflicts")
+    ds = ds.reindex({d: [plain_coord(v) for v in vals] for d, vals in (order or {}).items() if d in ds.dims})
     order = [d for d in dims if d in ds.dims] + [d for d in ("split", "k", "step") if d in ds.dims]
     ds = ds.transpose(*order, ...)
     for name in ("n_params", "n_params_total"):
@@ -104,11 +111,11 @@ def strip_cell(ds: xr.Dataset, coords: dict[str, Any]) -> xr.Dataset:
         ds[name] = xr.DataArray(value)
     if "samples" in ds.coords:
         ds = ds.reset_coords("samples")
-    ds = ds.expand_dims({k: [_plain(v)] for k, v in coords.items()})
+    ds = ds.expand_dims({k: [plain_coord(v)] for k, v in coords.items()})
     return ds
 
 
-def _plain(v: Any) -> Any:
+def plain_coord(v: Any) -> Any:
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))  # netCDF has no bool coordinate
     return v
