@@ -124,7 +124,20 @@ def test_run_cell_schema_determinism_checkpoints(kind, tmp_path):
     assert m.n_seeds == 1 and m.n_params == int(ds.n_params)
 
 
-@pytest.mark.skipif("MultiDigitAdd" not in envs.task_names(), reason="MultiDigitAdd not registered yet")
-def test_run_cell_multi_digit_add():
-    cfg = CellConfig(task="MultiDigitAdd", seeds=(0,), device="cpu", **{**TINY, "horizon": None})
-    check_schema(run_cell(cfg), cfg)
+@pytest.mark.parametrize("task", [t for t in envs.task_names() if t != "ModChain"])
+def test_run_cell_every_task(task):
+    cfg = CellConfig(task=task, seeds=(0,), device="cpu", **{**TINY, "horizon": None})
+    ds = run_cell(cfg)
+    check_schema(ds, cfg)
+    assert float(ds.chance.sel(split="id")) == pytest.approx(cfg.tasks()["id"].chance())
+
+
+@pytest.mark.parametrize("extra", [dict(hint=2), dict(curriculum=True, pretrain_horizon=2, horizon=4),
+                                   dict(algo="ppo"), dict(algo="rloo", reward="dense", kl_coef=0.05)])
+def test_run_cell_settings(extra):
+    """Hints, the horizon curriculum, PPO and RLOO with a dense reward and KL run end to end."""
+    cfg = CellConfig(seeds=(0,), device="cpu", **{**TINY, **extra})
+    ds = run_cell(cfg)
+    check_schema(ds, cfg)
+    assert (ds.status == "ok").all()
+    assert np.isfinite(ds.reward.values).all() and np.isfinite(ds.rl_pass_at_k.values).all()
