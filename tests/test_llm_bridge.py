@@ -3,6 +3,7 @@
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ from llm_bridge.checks import loo_gain, observations
 from llm_bridge.published import DATA_CSV
 from theory.amplifier import loo_compare
 
-SHARED = "/work/shared/data/published_rl_results.csv"
+# the project's shared folder sits beside the checkout (and beside CI's clone)
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "published_rl_results.csv"
 
 
 @pytest.fixture(scope="module")
