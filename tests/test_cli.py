@@ -71,3 +71,14 @@ def test_grid_info_plot_report_fit(tmp_path):
     report = (out / "report.md").read_text()
     assert "## Per size" in report and "## Theory" in report and "![phase_diagram]" in report
     assert (out / "fits.json").is_file()
+
+
+def test_every_preset_builds_valid_cells():
+    """Each named preset expands into valid CellConfigs (validated before any work)."""
+    from aha.presets import PRESETS, get_preset
+
+    for name in PRESETS:
+        spec = get_preset(name)
+        groups = spec.groups()
+        assert len(groups) * len(spec.axes["seed"]) == spec.n_cells > 0, name
+        assert {"width", "depth", "seed"} <= set(spec.dims), name
