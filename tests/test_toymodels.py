@@ -124,9 +124,10 @@ def test_run_cell_schema_determinism_checkpoints(kind, tmp_path):
     assert m.n_seeds == 1 and m.n_params == int(ds.n_params)
 
 
-@pytest.mark.parametrize("task", [t for t in envs.task_names() if t != "ModChain"])
-def test_run_cell_every_task(task):
-    cfg = CellConfig(task=task, seeds=(0,), device="cpu", **{**TINY, "horizon": None})
+@pytest.mark.parametrize(("task", "kind"), [(t, "transformer") for t in envs.task_names() if t != "ModChain"]
+                         + [("MultiDigitAdd", "mlp")])
+def test_run_cell_every_task(task, kind):
+    cfg = CellConfig(task=task, model_kind=kind, seeds=(0,), device="cpu", **{**TINY, "horizon": None})
     ds = run_cell(cfg)
     check_schema(ds, cfg)
     assert float(ds.chance.sel(split="id")) == pytest.approx(cfg.tasks()["id"].chance())
