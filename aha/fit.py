@@ -336,7 +336,7 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
         md += [f"  - note: {n}" for n in surf.notes]
 
     md.append("")
-    md.append("Figures: " + ", ".join(f"`figures/{p.name}`" for p in figures))
+    md += [f"![{p.stem}](figures/{p.name})" for p in figures]
     markdown = "\n".join(md) + "\n"
     fits_json = to_jsonable(fits)
     (run_dir / "fits.json").write_text(json.dumps(fits_json, indent=2))
