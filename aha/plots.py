@@ -106,7 +106,7 @@ def gain_vs_size(ds: xr.Dataset, title: str, path: Path) -> Path:
 def learning_curves(ds: xr.Dataset, title: str, path: Path) -> Path:
     d = ok_only(ds).stack(size=("width", "depth"))
     names = [v for v in ("reward", "entropy", "informative_frac") if v in d]
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False, layout="constrained")
     n = d.n_params.values if "n_params" in d.coords and d.n_params.ndim else np.arange(d.sizes["size"])
     norm = matplotlib.colors.LogNorm(vmin=max(1, np.nanmin(n)), vmax=max(2, np.nanmax(n)))
     x = d.samples.values if "samples" in d.coords else d.step.values
