@@ -17,8 +17,9 @@ from pathlib import Path
 import torch
 
 from aha.presets import demo
+from toymodels.config import resolve_device
 from toymodels.run import run_cell
-from toymodels.runner import resolve_device, run_grid
+from toymodels.runner import run_grid
 
 
 def main() -> None:
@@ -30,7 +31,7 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    device = resolve_device(args.device)
+    device = resolve_device(args.device).type
     spec = demo().with_overrides({
         "width": [int(w) for w in args.widths.split(",")], "seed": list(range(args.seeds)),
         "pretrain_tokens": args.pretrain_tokens, "rl_updates": args.rl_updates, "device": device,

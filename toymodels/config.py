@@ -19,6 +19,17 @@ ALGOS = ("grpo", "rloo", "ppo")
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def resolve_device(device: str):
+    """'auto' -> CUDA when torch sees a device, else CPU; 'cuda' without one is an error."""
+    import torch  # noqa: PLC0415
+
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}; got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
+    return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+
+
 @dataclass(frozen=True)
 class CellConfig:
     # --- task ---------------------------------------------------------------------------------
@@ -156,13 +167,10 @@ class CellConfig:
         choice("model_kind", MODEL_KINDS)
         choice("algo", ALGOS)
         choice("device", DEVICES)
-        choice("reward", envs.REWARD_MODES)
         for b in ("cot", "std_norm", "token_sum_norm", "curriculum"):
             boolean(b)
         integer("hint", 0)
-        integer("delay", 0, 1000)
-        number("format_bonus", 0.0, 1.0)
-        number("noise", 0.0, 1.0)
+        envs.RewardConfig(mode=self.reward, delay=self.delay, format_bonus=self.format_bonus, noise=self.noise)
         integer("width", 1)
         integer("depth", 1)
         integer("n_heads", 1, none=True)
@@ -242,13 +250,7 @@ class CellConfig:
                            d_mlp=self.d_mlp or 4 * self.width, n_ctx=n_ctx)
 
     def resolved_device(self):
-        import torch
-
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device must be one of auto, cpu (no CUDA device here); got 'cuda'")
-        return torch.device(self.device)
+        return resolve_device(self.device)
 
     def cell_key(self) -> CellConfig:
         """The same config without its seeds (seeds=(0,)), for grouping cells across seeds."""

@@ -32,18 +32,11 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from . import storage
+from .config import resolve_device
 from .grid import GridSpec, Group, cell_id
 from .run import run_cell
 
 EXECUTORS = ("local", "ray")
-
-
-def resolve_device(device: str) -> str:
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be one of auto, cpu, cuda; got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
-    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 
 
 def environment_info(device: str) -> dict[str, Any]:
@@ -152,7 +145,7 @@ def run_grid(spec: GridSpec, run_dir: Path, executor: str = "local", address: st
     """Run every unfinished cell of `spec` into `run_dir`, then write and return grid.nc."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {executor!r}")
-    dev = resolve_device(device)
+    dev = resolve_device(device).type
     spec = spec.with_overrides({"device": dev}) if "device" not in spec.axes else spec
     run_dir = Path(run_dir)
     prepare_run_dir(spec, run_dir, force)
