@@ -54,12 +54,14 @@ def test_seed_init_and_cached_decoding(kind):
     torch.testing.assert_close(one(tokens[1:2]), full[1:2], atol=1e-5, rtol=1e-5)
 
 
-def test_param_counts():
+@pytest.mark.parametrize("positions", ["rotary", "learned"])
+def test_param_counts(positions):
     d, L, f = 32, 2, 128
-    m = make_model(ModelConfig(d_model=d, n_layers=L, n_heads=2, d_mlp=f, n_ctx=10), [0])
+    m = make_model(ModelConfig(d_model=d, n_layers=L, n_heads=2, d_mlp=f, n_ctx=10, positions=positions), [0])
     per_layer = 4 * d * d + 3 * d + d + 2 * d * f + f + d + 4 * d  # attention, MLP, two LayerNorms
     assert m.n_params == L * per_layer + 2 * d  # + final LayerNorm
-    assert m.n_params_total == m.n_params + 30 * d + 10 * d + d * 30
+    table = 10 * d if positions == "learned" else 0  # rotary positions have no parameters
+    assert m.n_params_total == m.n_params + 30 * d + table + d * 30
 
 
 def test_corruption_model():

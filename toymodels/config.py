@@ -12,7 +12,7 @@ from typing import Any
 
 import envs
 
-from .models import MODEL_KINDS, ModelConfig
+from .models import MODEL_KINDS, POSITIONS, ModelConfig
 from .sampling import MAX_SEED
 
 ALGOS = ("grpo", "rloo", "ppo")
@@ -64,6 +64,8 @@ class CellConfig:
     """Transformer MLP width; None: 4 * width."""
     n_ctx: int | None = None
     """Context length; None: the largest task.min_ctx over the difficulties used."""
+    positions: str = "rotary"
+    """Transformer positions: 'rotary' (relative; any length) or 'learned' (absolute table of n_ctx rows)."""
     # --- pretraining --------------------------------------------------------------------------
     pretrain_tokens: int = 135_000
     """Pretraining budget in tokens (prompt + completion per sequence), the same for every size."""
@@ -165,6 +167,7 @@ class CellConfig:
 
         choice("task", envs.task_names())
         choice("model_kind", MODEL_KINDS)
+        choice("positions", POSITIONS)
         choice("algo", ALGOS)
         choice("device", DEVICES)
         for b in ("cot", "std_norm", "token_sum_norm", "curriculum"):
@@ -212,6 +215,7 @@ class CellConfig:
         need = max(t.min_ctx for t in self.tasks().values())
         if self.n_ctx is not None and self.n_ctx < need:
             raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
+        self.model_config()  # validates the architecture (e.g. rotary needs an even d_head)
 
     # --- derived --------------------------------------------------------------------------------
     def task_args(self, horizon: int | None = None) -> dict[str, Any]:
@@ -234,10 +238,11 @@ class CellConfig:
         return int(t.difficulty()[t.horizon_arg])
 
     def tasks(self) -> dict[str, envs.Task]:
-        """The tasks this cell uses: 'pretrain', 'id' (RL and in-distribution eval), 'ood'."""
+        """The tasks this cell uses: 'pretrain', 'rl' (at the RL horizon), 'id' and 'ood' (evaluation)."""
         H = self.rl_horizon()
         ph = self.pretrain_horizon if self.pretrain_horizon is not None else H
-        return {"pretrain": self.make_task(ph), "id": self.make_task(H), "ood": self.make_task(H + self.ood_delta)}
+        return {"pretrain": self.make_task(ph), "rl": self.make_task(H), "id": self.make_task(H),
+                "ood": self.make_task(H + self.ood_delta)}
 
     def model_config(self) -> ModelConfig:
         heads = self.n_heads
@@ -247,7 +252,7 @@ class CellConfig:
                 heads -= 1
         n_ctx = self.n_ctx or max(t.min_ctx for t in self.tasks().values())
         return ModelConfig(kind=self.model_kind, d_model=self.width, n_layers=self.depth, n_heads=heads,
-                           d_mlp=self.d_mlp or 4 * self.width, n_ctx=n_ctx)
+                           d_mlp=self.d_mlp or 4 * self.width, n_ctx=n_ctx, positions=self.positions)
 
     def resolved_device(self):
         return resolve_device(self.device)

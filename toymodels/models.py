@@ -6,10 +6,19 @@ initialised from its own `torch.Generator().manual_seed(s)`, in a fixed paramete
 gets exactly the weights it would get if it were trained alone.
 
 Both models share one interface (the grid sweeps them on the same axes):
-    forward(tokens (S, B, T), hidden=False) -> logits (S, B, T, d_vocab) [, hidden (S, B, T, d_model)]
-    prefill(tokens (S, B, T)) -> (last logits (S, B, d_vocab), cache)
+    forward(tokens (S, B, T), hidden=False, start=0) -> logits (S, B, T, d_vocab) [, hidden (S, B, T, d_model)]
+    prefill(tokens (S, B, T), start=0) -> (last logits (S, B, d_vocab), cache)
     decode(token (S, B), cache) -> (logits (S, B, d_vocab), cache)
     expand(cache, n) -> cache with every row repeated n times (one prompt, n samples)
+`start` is the absolute position of the first token (the MLP ignores it).
+
+Positions (transformer). 'rotary' (default, RoPE, Su et al. 2021): q and k of each head are
+rotated by angles proportional to their absolute position, so attention scores, hence the
+logits, depend only on relative positions: a longer sequence (the OOD horizon) meets no
+untrained parameter. The cache stores rotated keys. 'learned': a table W_pos (n_ctx, d_model)
+added to the token embeddings; rows past the training length never receive gradient.
+The MLP reads a window of the last n_ctx tokens aligned to the current one: window slots further
+back than the training sequences reach only ever held <pad> in training.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from torch import nn
 from envs import vocab
 
 MODEL_KINDS = ("transformer", "mlp")
+POSITIONS = ("rotary", "learned")
+ROPE_BASE = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,10 @@ class ModelConfig:
     d_vocab: int = vocab.D_VOCAB
     """Vocabulary size (the shared envs vocabulary)."""
     n_ctx: int = 16
-    """Positions (transformer) or window length in tokens (MLP)."""
+    """Rows of the learned position table, or the MLP's window length in tokens; rotary
+    positions have no table and no length limit."""
+    positions: str = "rotary"
+    """Transformer positions: 'rotary' (RoPE on q and k; relative) or 'learned' (absolute table W_pos)."""
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
@@ -52,6 +66,10 @@ class ModelConfig:
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
         if self.kind == "transformer" and self.d_model % self.n_heads:
             raise ValueError(f"n_heads must divide d_model={self.d_model}, got {self.n_heads}")
+        if self.positions not in POSITIONS:
+            raise ValueError(f"positions must be one of {', '.join(POSITIONS)}; got {self.positions!r}")
+        if self.kind == "transformer" and self.positions == "rotary" and self.d_head % 2:
+            raise ValueError(f"rotary positions need an even d_head = d_model / n_heads, got {self.d_head}")
 
     @property
     def d_head(self) -> int:
@@ -75,6 +93,21 @@ def layer_norm(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tenso
     """Per-seed LayerNorm: x (S, ..., d), w and b (S, d)."""
     shape = (x.shape[0], *([1] * (x.dim() - 2)), -1)
     return F.layer_norm(x, x.shape[-1:]) * w.reshape(shape) + b.reshape(shape)
+
+
+def rotary_angles(start: int, T: int, dh: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin (T, dh/2) of positions start..start+T-1 times the RoPE frequencies base^(-2i/dh)."""
+    freq = ROPE_BASE ** (-torch.arange(0, dh, 2, device=device, dtype=torch.float32) / dh)  # (dh/2,)
+    ang = torch.arange(start, start + T, device=device, dtype=torch.float32)[:, None] * freq  # (T, dh/2)
+    return ang.cos(), ang.sin()
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """RoPE on x (..., T, dh): each pair (i, i + dh/2) rotated by its angle (cos, sin (T, dh/2))."""
+    h = x.shape[-1] // 2
+    x1, x2 = x[..., :h], x[..., h:]
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1)
 
 
 def embed(tokens: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -113,7 +146,8 @@ class SeedBatched(nn.Module):
 
     @property
     def n_params(self) -> int:
-        """Non-embedding parameters of one seed (Kaplan et al.): all but W_E, W_pos, W_U."""
+        """Non-embedding parameters of one seed (Kaplan et al.): all but W_E, W_pos (learned
+        positions only; rotary has no parameters) and W_U."""
         return sum(p[0].numel() for n, p in self.named_parameters() if n not in ("W_E", "W_pos", "W_U"))
 
     def seed_state(self, i: int) -> dict[str, torch.Tensor]:
@@ -140,12 +174,14 @@ def ones(g, shape):
 
 # --- transformer -----------------------------------------------------------------------------
 class TinyTransformer(SeedBatched):
-    """Decoder-only, pre-LayerNorm, causal; learned positions; untied unembedding."""
+    """Decoder-only, pre-LayerNorm, causal; rotary (or learned) positions; untied unembedding."""
 
     def specs(self):
         c, d = self.cfg, self.cfg.d_model
         std, res = 0.02, 0.02 / math.sqrt(2 * c.n_layers)
-        out = [("W_E", (c.d_vocab, d), normal(std)), ("W_pos", (c.n_ctx, d), normal(std))]
+        out = [("W_E", (c.d_vocab, d), normal(std))]
+        if c.positions == "learned":
+            out.append(("W_pos", (c.n_ctx, d), normal(std)))
         for i in range(c.n_layers):
             out += [
                 (f"ln1_w{i}", (d,), ones), (f"ln1_b{i}", (d,), zeros),
@@ -158,14 +194,19 @@ class TinyTransformer(SeedBatched):
         return out + [("lnf_w", (d,), ones), ("lnf_b", (d,), zeros), ("W_U", (d, c.d_vocab), normal(std))]
 
     def _blocks(self, x: torch.Tensor, past: list | None, start: int):
-        """x (S, B, T, d) at positions start..start+T-1; past: per-layer (k, v) or None."""
+        """x (S, B, T, d) at positions start..start+T-1; past: per-layer (k, v) or None (then
+        attention is causal within x); with past, x is one token attending to the whole cache."""
         c, P = self.cfg, dict(self.named_parameters())
         S, B, T, _ = x.shape
         cache = []
+        if c.positions == "rotary":
+            cos, sin = rotary_angles(start, T, c.d_head, x.device)  # (T, dh/2) each
         for i in range(c.n_layers):
             h = layer_norm(x, P[f"ln1_w{i}"], P[f"ln1_b{i}"])
             qkv = linear(h, P[f"W_qkv{i}"], P[f"b_qkv{i}"])  # (S, B, T, 3d)
             q, k, v = qkv.view(S, B, T, 3, c.n_heads, c.d_head).permute(3, 0, 1, 4, 2, 5)  # (S, B, H, T, dh)
+            if c.positions == "rotary":
+                q, k = rotate(q, cos, sin), rotate(k, cos, sin)  # the cache holds rotated keys
             if past is not None:
                 k, v = torch.cat([past[i][0], k], 3), torch.cat([past[i][1], v], 3)
             cache.append((k, v))
@@ -174,7 +215,7 @@ class TinyTransformer(SeedBatched):
             # run about twice as fast on them as on 5-D ones.
             H, dh, Tk = c.n_heads, c.d_head, k.shape[3]
             a = F.scaled_dot_product_attention(q.reshape(S * B, H, T, dh), k.reshape(S * B, H, Tk, dh),
-                                               v.reshape(S * B, H, Tk, dh), is_causal=(T > 1 and start == 0))
+                                               v.reshape(S * B, H, Tk, dh), is_causal=(T > 1 and past is None))
             a = a.view(S, B, H, T, dh).transpose(2, 3).reshape(S, B, T, c.d_model)  # (S, B, T, d)
             x = x + linear(a, P[f"W_O{i}"], P[f"b_O{i}"])
             h = layer_norm(x, P[f"ln2_w{i}"], P[f"ln2_b{i}"])
@@ -183,16 +224,22 @@ class TinyTransformer(SeedBatched):
 
     def _embed(self, tokens: torch.Tensor, start: int) -> torch.Tensor:
         T = tokens.shape[-1]
-        return embed(tokens, self.W_E) + self.W_pos[:, None, start : start + T]  # (S, B, T, d)
+        x = embed(tokens, self.W_E)  # (S, B, T, d)
+        if self.cfg.positions == "learned":
+            if start + T > self.cfg.n_ctx:
+                raise ValueError(f"n_ctx must be >= {start + T} for learned positions (the sequence's length), "
+                                 f"got {self.cfg.n_ctx}")
+            x = x + self.W_pos[:, None, start : start + T]
+        return x
 
-    def forward(self, tokens: torch.Tensor, hidden: bool = False):
-        h, _ = self._blocks(self._embed(tokens, 0), None, 0)
+    def forward(self, tokens: torch.Tensor, hidden: bool = False, start: int = 0):
+        h, _ = self._blocks(self._embed(tokens, start), None, start)
         logits = linear(h, self.W_U)  # (S, B, T, V)
         return (logits, h) if hidden else logits
 
-    def prefill(self, tokens: torch.Tensor):
-        h, kv = self._blocks(self._embed(tokens, 0), None, 0)
-        return linear(h[:, :, -1], self.W_U), (kv, tokens.shape[-1])
+    def prefill(self, tokens: torch.Tensor, start: int = 0):
+        h, kv = self._blocks(self._embed(tokens, start), None, start)
+        return linear(h[:, :, -1], self.W_U), (kv, start + tokens.shape[-1])
 
     def decode(self, token: torch.Tensor, cache):
         kv, t = cache
@@ -234,11 +281,11 @@ class TinyMLP(SeedBatched):
         padded = F.pad(tokens, (n - 1, 0), value=vocab.PAD)  # (S, B, n - 1 + T)
         return padded.unfold(-1, n, 1)  # (S, B, T, n_ctx)
 
-    def forward(self, tokens: torch.Tensor, hidden: bool = False):
+    def forward(self, tokens: torch.Tensor, hidden: bool = False, start: int = 0):
         logits, h = self._head(self._windows(tokens))
         return (logits, h) if hidden else logits
 
-    def prefill(self, tokens: torch.Tensor):
+    def prefill(self, tokens: torch.Tensor, start: int = 0):
         logits, _ = self._head(self._windows(tokens)[:, :, -1])
         return logits, tokens
 

@@ -25,6 +25,27 @@ SPLITS = ("id", "ood")
 EVAL_KEYS = ("pass_at_k", "trace_pass_at_k", "logp_answer", "step_acc", "greedy_acc")
 
 
+def ood_untrained_inputs(cfg: CellConfig) -> str:
+    """Why the OOD split reads inputs no training step shaped ('' when it does not).
+
+    The MLP's window slots further back than any training sequence reaches only ever held <pad>;
+    learned position rows past the training length never received gradient. Rotary positions
+    have no such inputs: their OOD split is a length-generalisation test.
+    """
+    tasks = cfg.tasks()
+    trained = max(t.min_ctx for name, t in tasks.items() if name in ("pretrain", "rl"))
+    ood = tasks["ood"].min_ctx
+    if ood <= trained:
+        return ""
+    if cfg.model_kind == "mlp":
+        return (f"the MLP window reads {ood - 1} tokens at OOD but training sequences filled only its last "
+                f"{trained - 1} slots (the rest held only <pad>): the OOD split is not a generalisation test")
+    if cfg.positions == "learned":
+        return (f"learned position rows {trained - 1}..{ood - 2} never received gradient: the OOD split is "
+                "not a generalisation test")
+    return ""
+
+
 def make_train(cfg: CellConfig):
     """Validate and build the seed-independent parts; returns `train(seeds) -> (metrics, model)`."""
     tasks = cfg.tasks()
@@ -99,7 +120,8 @@ def run_cell(config: CellConfig, ckpt_dir: Path | None = None, progress: bool = 
     H = config.rl_horizon()
     attrs = {"config": config.to_json(), "n_eval_prompts": config.eval_prompts,
              "torch_version": torch.__version__, "device": str(train.device), "horizon": H,
-             "ood_horizon": H + config.ood_delta, "model_config": json.dumps(train.model_config.to_dict()),
+             "ood_horizon": H + config.ood_delta, "ood_untrained_inputs": ood_untrained_inputs(config),
+             "model_config": json.dumps(train.model_config.to_dict()),
              "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
@@ -119,6 +141,7 @@ def save_checkpoints(model, ckpt_dir: Path, phase: str) -> list[Path]:
 def load_checkpoint(path: Path | str, device: str = "cpu"):
     """A one-seed model (S = 1) from a checkpoint written by `run_cell(ckpt_dir=...)`."""
     blob = torch.load(path, map_location=device, weights_only=True)
-    model = make_model(ModelConfig(**blob["model_config"]), [blob["seed"]]).to(device)
+    mc = {"positions": "learned", **blob["model_config"]}  # checkpoints from before rotary had a table
+    model = make_model(ModelConfig(**mc), [blob["seed"]]).to(device)
     model.load_seed_states([blob["state"]])
     return model
