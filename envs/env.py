@@ -80,6 +80,7 @@ class TokenEnv(gym.Env):
         index = self._episode
         if options and "index" in options:
             index = check_int("options['index']", int(options["index"]), 0)
+        self._index = index  # the item: the reward's randomness is keyed on (stream, index)
         self.instance = self.task.generate(self._stream, index)
         self.completion: list[int] = []
         self._delay_left: int | None = None  # set when the answer ends
@@ -106,7 +107,7 @@ class TokenEnv(gym.Env):
             if a == vocab.EOS or len(self.completion) == self.task.completion_len:
                 v = self.task.verify_one(self.instance, self.completion)
                 r = self.reward_cfg.verdict(
-                    v["correct"], v["well_formed"], self._stream, self._episode, self.task.n_steps
+                    v["correct"], v["well_formed"], self._stream, self._index, 0, self.task.n_steps
                 )
                 self._terminal, self._delay_left = (float(r), a == vocab.EOS), self.reward_cfg.delay
                 self._verdict = v

@@ -8,8 +8,11 @@
 - `noise=e`: the verdict's correctness is flipped with probability e.
 - `delay=d`: the verdict arrives d steps after the answer ends; actions meanwhile are ignored.
 
-Randomness (noise, random rewards) comes from the counter-based hash of (env seed, episode),
-so the single env and the batched env pay the same rewards for the same seeds.
+Randomness (noise, random rewards) comes from the counter-based hash of (item seed, item index,
+sample), the sample being an episode's place in its GRPO group (0 for the single env and for
+groups of one). It never depends on an env's slot in a batch or on the reset seed, so a training
+seed draws the same flips alone or batched with others, and each new item draws new ones. The
+single env and the batched env pay the same rewards for the same items.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import torch
 from .hashing import uniform
 
 REWARD_MODES = ("sparse", "dense", "random")
-NOISE_SLOT = 1_000_003  # hash slots of the reward's own randomness, apart from task slots
-RANDOM_SLOT = 1_000_033
+NOISE_SLOT = 1_000_003  # hash slots of the reward's own randomness, apart from task slots:
+RANDOM_SLOT = 1_000_004  # sample j of an item uses NOISE_SLOT + 2 j and RANDOM_SLOT + 2 j
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,16 @@ class RewardConfig:
         """Reward of one correct step token (dense) and of the answer's share of the verdict."""
         return 1.0 / (n_steps + 1) if self.mode == "dense" else 0.0
 
-    def verdict(self, correct, well_formed, seed, episode, n_steps: int):
-        """Terminal reward from the verdict; ints/bools or (B,) tensors."""
+    def verdict(self, correct, well_formed, seed, index, sample, n_steps: int):
+        """Terminal reward from the verdict; ints/bools or (B,) tensors.
+
+        The noise flip and the random reward are keyed on the item (`seed`, `index`) and the
+        `sample` within its group (distinct hash slots per sample), never on batch position."""
         if self.mode == "random":
-            hit = uniform(seed, episode, RANDOM_SLOT) < self.random_p
+            hit = uniform(seed, index, RANDOM_SLOT + 2 * sample) < self.random_p
             return hit.double() if isinstance(hit, torch.Tensor) else float(hit)
         if self.noise > 0:
-            correct = correct ^ (uniform(seed, episode, NOISE_SLOT) < self.noise)
+            correct = correct ^ (uniform(seed, index, NOISE_SLOT + 2 * sample) < self.noise)
         scale = 1.0 / (n_steps + 1) if self.mode == "dense" else 1.0
         if isinstance(correct, torch.Tensor):  # skips terms that are zero (the same values)
             r = correct.double()

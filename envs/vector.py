@@ -7,10 +7,13 @@ verdict from its batched verifier, rewards from `RewardConfig` on tensors. Runs 
 Seeding follows `gymnasium.vector.SyncVectorEnv`: `reset(seed=s)` gives env i the stream s + i,
 so env i matches a single `TokenEnv` reset with seed s + i; `reset()` without a seed moves every
 stream on to its next item, as the single envs do. Extra reset options: `group_size=G` makes
-each block of G consecutive envs share the prompt of its first env (GRPO groups; reward noise
-stays per env); `seeds=`/`indices=` (tensors of num_envs) pick the items (later autoresets take
+each block of G consecutive envs share the prompt of its first env (GRPO groups); `seeds=`/`indices=` (tensors of num_envs) pick the items (later autoresets take
 the following indices). Autoreset mode is NEXT_STEP: the step after an episode ends resets that
 env, ignoring its action.
+
+Reward randomness (noise, random rewards) is keyed on the episode's item (its seed and index,
+those of the group's first env) and its sample within the group (env index % G), never on the
+env's slot or the reset seed: a batch of seeds pays each seed what it would be paid alone.
 
 A step costs a few dozen tensor operations whatever num_envs is:
 - every written token is looked up in a table indexed by (position, target token, token): bits
@@ -101,6 +104,9 @@ class TokenVectorEnv(VectorEnv):
         no = torch.zeros(N, dtype=torch.bool, device=dev)
         self._pending = (torch.zeros(N, dtype=torch.float64, device=dev), no, no, no, no)  # see step
         self._buf_k = self._k_bound = 0  # nothing generated ahead yet
+        self._sample = self._arange % self.group_size  # (N,) place of each env in its group
+        self._ep_seed = torch.zeros(N, dtype=torch.long, device=dev)  # (N,) item of the current episode
+        self._ep_index = torch.zeros(N, dtype=torch.long, device=dev)
         self._start(torch.ones(N, dtype=torch.bool, device=dev))
         self._ready = True
         return self._obs(), {}
@@ -128,7 +134,7 @@ class TokenVectorEnv(VectorEnv):
         any_just = bool(just.any())
         if any_just:
             correct, trace, wf = self._judge(just)
-            r = rc.verdict(correct, wf, self.stream, self.episode, self.task.n_steps)
+            r = rc.verdict(correct, wf, self._ep_seed, self._ep_index, self._sample, self.task.n_steps)
             if rc.noise or rc.mode == "random":  # otherwise already 0 where nothing ended
                 r = torch.where(just, r, 0.0)
             verdict = (r, just & (a == vocab.EOS), correct, trace, wf)
@@ -242,6 +248,8 @@ class TokenVectorEnv(VectorEnv):
             self._generate(item_seed, item_idx, self._k_max if self._buf_k else 1)
         rows = mask.nonzero().squeeze(1)  # (R,) envs that start
         self._rows.index_copy_(0, rows, self._buf.index_select(0, (self._flat0 + item_idx)[rows]))
+        self._ep_seed = torch.where(mask, item_seed, self._ep_seed)
+        self._ep_index = torch.where(mask, item_idx, self._ep_index)
         self._pos.index_fill_(0, rows, 0)
         self._err.index_fill_(0, rows, 0)
         if self.reward_cfg.delay:
