@@ -228,8 +228,10 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
 
     # --- H4: p = q^L and the threshold predictor --------------------------------------------
     L = cfg.get("task_kwargs", {}).get("L") or ds.attrs.get("L")
-    if "base_step_acc" in ds and L:
-        q = mask(_sel(ds["base_step_acc"], split="id"))
+    # q is the probability of the correct step under sampling (step_prob), not the argmax
+    # accuracy (step_acc_argmax), which hides the probability a wrong step gets
+    if "base_step_prob" in ds and L:
+        q = mask(_sel(ds["base_step_prob"], split="id"))
         if extra:
             q = q.isel({d: 0 for d in extra})
         L = int(L)
@@ -240,7 +242,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
         pred = predict_threshold(
             q, L=L, n_updates=n_upd, G=G, prompts_per_update=int(rl_cfg.get("prompts", 1)), chance=chance
         )
-        h4 = {"prediction": pred, "L": L, "lr_note": "mean-field lr = 1.0 (uncalibrated scale)"}
+        h4 = {"prediction": pred, "L": L, "lr_note": "mean-field lr = 1.0 (uncalibrated scale)",
+              "q_source": "base_step_prob: teacher-forced probability of the correct step at the eval temperature"}
         if gain is not None:
             g0 = gain.isel({d: 0 for d in extra}) if extra else gain
             obs_nc = fits.get("H1", {}).get("rl_gain")
@@ -249,7 +252,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             )
             h4["comparison"] = table
             md.append(
-                f"- **H4**: L = {L}; predicted N_c = {pred.N_c:.3g} (mean-field, uncalibrated lr=1); "
+                f"- **H4**: L = {L}, q = base step_prob; predicted N_c = {pred.N_c:.3g} "
+                "(mean-field, uncalibrated lr=1); "
                 f"prediction vs observed gain: RMSE {table.rmse:.3g}, corr {table.corr:.2f}."
             )
         md += [f"  - note: {n}" for n in pred.notes]
@@ -263,7 +267,7 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
         figures.append(plots.plot_signal(nn, curves, fig_dir / "H4_p_qL.png", "probability"))
         fits["H4"] = h4
     else:
-        missing("H4", "base_step_acc" if "base_step_acc" not in ds else "config task_kwargs.L")
+        missing("H4", "base_step_prob" if "base_step_prob" not in ds else "config task_kwargs.L")
 
     # --- H5: crossover k* ----------------------------------------------------------------------
     if "rl_pass_at_k" in ds and "k" in ds.dims and ds.sizes["k"] > 1:

@@ -54,7 +54,7 @@ def make_grid(path, seed: int = 0, with_optional: bool = True) -> xr.Dataset:
         },
     )
     if with_optional:
-        ds["base_step_acc"] = (dims + ("split",), np.stack([q, q], axis=-1))
+        ds["base_step_prob"] = (dims + ("split",), np.stack([q, q], axis=-1))
         ds["base_logp_answer"] = (dims + ("split",), split(np.log(np.maximum(p_base, 1e-6))))
         ds["rl_logp_answer"] = (dims + ("split",), split(np.log(np.maximum(p_rl, 1e-6))))
     path.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ def test_fit_run_skips_missing(tmp_path):
     )
     out = fit_run(run, n_boot=20)
     md = out["markdown"]
-    for var in ("rl_logp_answer", "informative_frac", "base_step_acc", "reward / entropy"):
+    for var in ("rl_logp_answer", "informative_frac", "base_step_prob", "reward / entropy"):
         assert f"not testable: missing variable {var}" in md
     assert "H10**: not testable" in md
     assert (run / "report.md").read_text().startswith("## Theory")

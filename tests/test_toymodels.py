@@ -97,8 +97,8 @@ def check_schema(ds, cfg):
         assert ds[v].dims == ("seed", "split", "k")
         assert ((ds[v] >= 0) & (ds[v] <= 1)).all()
         assert (ds[v].diff("k") >= -1e-12).all()  # pass@k grows with k
-    for v in ("base_logp_answer", "rl_logp_answer", "base_step_acc", "rl_step_acc", "base_greedy_acc",
-              "rl_greedy_acc"):
+    for v in ("base_logp_answer", "rl_logp_answer", "base_step_prob", "rl_step_prob", "base_step_acc_argmax",
+              "rl_step_acc_argmax", "base_greedy_acc", "rl_greedy_acc"):
         assert ds[v].dims == ("seed", "split")
     for v in ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac"):
         assert ds[v].dims == ("seed", "step"), v

@@ -1,13 +1,17 @@
 """Evaluation on held-out prompts (a stream no training seed reads), batched over seeds.
 
 - pass@k (answer) and trace pass@k (every step and the answer right), k = 1, 2, 4, ..., k_max,
-  from n = k_max samples per prompt at the sampling temperature, with the unbiased estimator
+  from n = k_max samples per prompt at the evaluation temperature, with the unbiased estimator
   of `theory.passk.pass_at_k`.
 - logp_answer: sum of the log-probabilities of the canonical completion's answer tokens, teacher
   forced on the prompt and the canonical trace (temperature 1), averaged over prompts.
 - greedy_acc: fraction of prompts whose greedy (argmax) completion has the right answer.
-- step_acc: teacher-forced argmax accuracy of the intermediate step tokens (the q of p = q^L),
-  averaged over steps and prompts; the answer tokens when the task has no steps (cot off).
+- step_prob: teacher-forced probability of the correct step token under softmax(logits / T) at
+  the evaluation temperature T, averaged over steps and prompts: the per-step success
+  probability q of p = q^L when traces are sampled (what the H4 predictor reads).
+- step_acc_argmax: teacher-forced argmax accuracy of the same step tokens. It hides how much
+  probability the wrong steps get: it can be 1 while step_prob is 0.5.
+Both use the answer tokens when the task has no steps (cot off).
 """
 
 from __future__ import annotations
@@ -82,9 +86,13 @@ def evaluate(model, task: Task, n_prompts: int, k_max: int, temperature: float, 
     ap = task.answer_positions
     logp_answer = logp[:, :, ap].sum(-1).mean(-1)  # (S,)
     sp = task.step_positions or ap
-    step_acc = (logits[:, :, sp].argmax(-1) == seqs[:, :, 1 + P :][:, :, sp]).float().mean((1, 2))
+    step_tgt = seqs[:, :, 1 + P :][:, :, sp]  # (S, B, n_steps)
+    step_acc_argmax = (logits[:, :, sp].argmax(-1) == step_tgt).float().mean((1, 2))
+    step_lp = torch.log_softmax(logits[:, :, sp] / temperature, -1).gather(-1, step_tgt[..., None])
+    step_prob = step_lp.exp().mean((1, 2, 3))  # (S,)
     return {
         "pass_at_k": pak, "trace_pass_at_k": tpak,
         "greedy_acc": vg.correct.view(S, n_prompts).float().mean(-1).cpu().numpy(),
-        "logp_answer": logp_answer.cpu().numpy(), "step_acc": step_acc.cpu().numpy(),
+        "logp_answer": logp_answer.cpu().numpy(), "step_prob": step_prob.cpu().numpy(),
+        "step_acc_argmax": step_acc_argmax.cpu().numpy(),
     }  # fmt: skip

@@ -22,7 +22,7 @@ from .pretrain import make_pretrain
 from .rl import METRICS, make_rl
 
 SPLITS = ("id", "ood")
-EVAL_KEYS = ("pass_at_k", "trace_pass_at_k", "logp_answer", "step_acc", "greedy_acc")
+EVAL_KEYS = ("pass_at_k", "trace_pass_at_k", "logp_answer", "step_prob", "step_acc_argmax", "greedy_acc")
 
 
 def ood_untrained_inputs(cfg: CellConfig) -> str:
