@@ -32,14 +32,19 @@ def _sel(da: xr.DataArray, **kw) -> xr.DataArray:
 
 def _fmt_ci(fit: TransitionFit) -> str:
     lo, hi = fit.N_c_ci
+    if fit.N_c_bracketed:  # an interval, never a point: the grid does not locate N_c inside it
+        return f"N_c between {lo:.3g} and {hi:.3g} ({fit.ci_level:.0%}; bracket of grid sizes), w <= {fit.w:.2g} in ln N"
     return f"N_c = {fit.N_c:.3g} ({fit.ci_level:.0%} CI {lo:.3g}–{hi:.3g}), w = {fit.w:.2g} in ln N"
 
 
 def _transition_lines(name: str, fit: TransitionFit) -> list[str]:
     out = [
         f"- **{name}**: {fit.verdict}; {_fmt_ci(fit)}; {fit.n_sizes} sizes, {fit.n_obs} cells, "
-        f"{fit.likelihood} likelihood, bootstrap over {fit.bootstrap}."
+        f"{fit.likelihood} likelihood, bootstrap over {fit.bootstrap} "
+        f"({fit.n_boot_failed} of {fit.n_boot_ok + fit.n_boot_failed} refits failed)."
     ]
+    if fit.N_c_note:
+        out.append(f"  - N_c: {fit.N_c_note}")
     out += [f"  - evidence: {e}" for e in fit.evidence]
     if not fit.trustworthy:
         out.append(f"  - N_c not trustworthy because: {'; '.join(fit.problems)}")

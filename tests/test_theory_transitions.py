@@ -1,5 +1,6 @@
 """Transition fits on synthetic data with known parameters: CI coverage, model selection, trust flags."""
 
+import itertools
 import json
 
 import numpy as np
@@ -121,3 +122,90 @@ def test_critical_surface_per_depth_and_joint():
     assert np.all(np.diff(surf.N_c) > 0)
     joint = fit_joint_surface(y.assign_coords(dep=("depth", depths.astype(float))), "n_params", "dep", 500)
     assert joint.converged and joint.slope_ln_u_per_ln_v > 0.5
+
+
+# --- demo-shaped grids: 5 widths (4x apart in N), 3 seeds, gaussian seed noise on the gain ------------
+DEMO_N = 12.0 * np.array([8, 16, 32, 64, 128]) ** 2  # (width,) n_params of the demo's widths
+
+
+def _demo_gain(rng, ln_nc: float, w: float, sd: float = 0.08, amp: float = 0.6, seeds: int = 3) -> xr.DataArray:
+    x = np.log(DEMO_N)
+    mu = amp / (1 + np.exp(-np.clip((x - ln_nc) / w, -60, 60)))  # (width,)
+    y = mu[None] + rng.normal(0, sd, (seeds, len(x)))  # (seed, width)
+    return xr.DataArray(y, dims=("seed", "width"), coords={"n_params": ("width", DEMO_N)})
+
+
+def test_nc_interval_not_point_for_unresolved_step():
+    """Item 3: a step between two grid sizes gives N_c as the bracket of those sizes, never a point."""
+    rng = np.random.default_rng(0)
+    truth = np.sqrt(DEMO_N[2] * DEMO_N[3])
+    f = fit_transition(_demo_gain(rng, np.log(truth), 0.02), n_boot=60, seed=0)
+    lo, hi = f.N_c_ci
+    assert lo <= truth <= hi
+    assert hi / lo >= 0.99 * DEMO_N[3] / DEMO_N[2]  # at least the whole gap between the neighbours
+    assert f.N_c_bracketed and "steeper than the grid" in f.N_c_note
+    assert lo == pytest.approx(DEMO_N[2]) and hi == pytest.approx(DEMO_N[3])
+    assert 0.0 <= f.boot_fail_frac <= 1.0
+    assert f.boot_fail_frac == pytest.approx(f.n_boot_failed / (f.n_boot_ok + f.n_boot_failed))
+
+
+def test_resolved_rise_is_not_bracketed():
+    """A rise spread over several sizes keeps its bootstrap interval (not replaced by a bracket)."""
+    rng = np.random.default_rng(3)
+    ln_nc = np.log(DEMO_N).mean()
+    f = fit_transition(_demo_gain(rng, ln_nc, 1.0, sd=0.02), n_boot=60, seed=0, families=("logistic",))
+    assert not f.N_c_bracketed and f.N_c_note == ""
+    assert f.N_c_ci[0] < f.N_c_ci[1] and f.N_c_ci[0] <= np.exp(ln_nc) <= f.N_c_ci[1]
+
+
+def _coverage(reps: int, seed: int) -> float:
+    rng = np.random.default_rng(seed)
+    x = np.log(DEMO_N)
+    hits = 0
+    for r in range(reps):
+        ln_nc = rng.uniform(x[1] + 0.2, x[3] - 0.2)  # inside the grid, two sizes on each side at most
+        w = rng.choice([0.05, 0.3, 0.6, 1.0])  # from a step between sizes to a rise over the grid
+        f = fit_transition(_demo_gain(rng, ln_nc, w), n_boot=60, seed=r, families=("logistic",))
+        assert f.N_c_ci[1] > f.N_c_ci[0], (w, f.N_c_ci)  # never a point
+        hits += f.N_c_ci[0] <= np.exp(ln_nc) <= f.N_c_ci[1]
+    return hits / reps
+
+
+def test_nc_interval_covers_truth_on_demo_shaped_grids():
+    """Item 3: synthetic recovery on demo-shaped grids: the 90 % interval covers N_c in >= 85 %."""
+    assert _coverage(40, 2024) >= 0.85
+
+
+@pytest.mark.slow
+def test_nc_interval_covers_truth_on_demo_shaped_grids_many():
+    assert _coverage(100, 7) >= 0.85
+
+
+def _smooth_and_step(n_sizes: int, kind: str, sd: float, s: int) -> xr.DataArray:
+    n = np.logspace(5, 8, n_sizes)
+    x = np.log(n)
+    span, xm, u = np.ptp(x), x.mean(), (x - x.min()) / np.ptp(x)
+    y = {
+        "wide logistic": 0.1 + 0.7 / (1 + np.exp(-(x - xm) / (span / 5))),  # 10-90 % over 0.9 of the grid
+        "linear ramp": 0.1 + 0.7 * u,
+        "step": 0.1 + 0.7 * (x > xm),
+    }[kind]
+    rng = np.random.default_rng(s)
+    return xr.DataArray(
+        y[None] + rng.normal(0, sd, (3, n_sizes)), dims=("seed", "width"), coords={"n_params": ("width", n)}
+    )
+
+
+@pytest.mark.parametrize("kind", ["wide logistic", "linear ramp"])
+def test_smooth_curve_never_called_sharp(kind):
+    """Item 15: a kink that the change-point family fits on a smooth curve is not a sharp transition."""
+    for n_sizes, sd, s in itertools.product((5, 8, 10), (0.03, 0.06), range(4)):
+        f = fit_transition(_smooth_and_step(n_sizes, kind, sd, s), n_boot=10)
+        assert f.verdict != "sharp transition", (n_sizes, sd, s, f.evidence)
+
+
+def test_step_called_sharp():
+    """Item 15: a true step between two sizes is a sharp transition."""
+    for n_sizes, sd, s in itertools.product((6, 8, 10), (0.03, 0.06), range(2)):
+        f = fit_transition(_smooth_and_step(n_sizes, "step", sd, s), n_boot=20)
+        assert f.verdict == "sharp transition", (n_sizes, sd, s, f.evidence)

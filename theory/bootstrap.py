@@ -7,7 +7,10 @@ Resampling scheme (chosen from what the data hold, in this order):
 2. ``prompts``: otherwise, with binomial counts, redraw successes ~ Binomial(n_trials, y).
 3. ``residuals``: otherwise (one gaussian value per size), resample residuals of the fitted curve.
 
-All replicates are refitted at once by ``likelihood.fit_batch``, warm-started at the full-data MLE.
+All replicates are refitted at once by ``likelihood.fit_batch``, each from several starts (the
+full-data MLE and the family's own starting points); the best converged start wins. Starting only
+at the full-data MLE let a steep logistic (flat in its centre, where the clipped argument has no
+gradient) stay where it began in every replicate, and the interval of N_c collapsed to a point.
 """
 
 from __future__ import annotations
@@ -53,13 +56,22 @@ def resample_batch(
 def bootstrap_family(
     family: Family, data: Data, theta_hat: np.ndarray, n_boot: int, seed: int
 ) -> tuple[np.ndarray, int, str]:
-    """Refit ``family`` on ``n_boot`` replicates, warm-started at ``theta_hat``.
+    """Refit ``family`` on ``n_boot`` replicates, each from ``theta_hat`` and the family's starts.
 
-    Returns (thetas (n_ok, P), n_failed, scheme); a replicate fails when it does not converge.
+    Returns (thetas (n_ok, P), n_failed, scheme); a replicate fails when none of its starts converges.
     """
     rng = np.random.default_rng(seed)
     scheme = resample_scheme(data)
     fitted = family.mean(theta_hat, data.x)
-    x, y, m = resample_batch(data, rng, scheme, n_boot, fitted)
-    theta, ok, _ = fit_batch(family, x, y, m, np.asarray(theta_hat, float), family.bounds(data.x))
-    return theta[ok], int(np.sum(~ok)), scheme
+    x, y, m = resample_batch(data, rng, scheme, n_boot, fitted)  # each (B, n)
+    starts = np.array([np.asarray(theta_hat, float), *family.starts(data.x, data.y)])  # (S, P)
+    B, S, P = x.shape[0], len(starts), starts.shape[1]
+    rep = lambda a: None if a is None else np.repeat(a, S, axis=0)  # (B, n) -> (B * S, n), replicate-major
+    theta, ok, nll = fit_batch(
+        family, rep(x), rep(y), rep(m), np.tile(starts, (B, 1)), family.bounds(data.x)
+    )  # theta (B * S, P); ok, nll (B * S,)
+    score = np.where(ok & np.isfinite(nll), nll, np.inf).reshape(B, S)
+    best = np.argmin(score, axis=1)  # (B,)
+    good = np.isfinite(score[np.arange(B), best])  # (B,) some start converged
+    theta = theta.reshape(B, S, P)[np.arange(B), best]  # (B, P)
+    return theta[good], int(np.sum(~good)), scheme

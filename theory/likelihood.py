@@ -87,7 +87,7 @@ def fit_batch(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Batched Levenberg-Marquardt (gaussian) / Fisher scoring (binomial) from ``theta0``.
 
-    x, y, m: (B, n); theta0: (P,). Returns (theta (B, P), converged (B,)).
+    x, y, m: (B, n); theta0: (P,) or (B, P). Returns (theta (B, P), converged (B,), nll (B,)).
     """
     B, P = x.shape[0], np.shape(theta0)[-1]
     lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])

@@ -7,7 +7,7 @@ width/depth/seed; real LLMs: dim ``model``). Every non-NaN cell is one observati
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import xarray as xr
@@ -17,7 +17,7 @@ from ._result import JsonMixin
 from .bootstrap import bootstrap_family
 from .families import FAMILIES, make_families
 from .likelihood import Data, fit_family, n_free
-from .selection import WIDTH_10_90, ModelComparison, compare, verdict_from
+from .selection import WIDTH_10_90, ModelComparison, compare, rise_width, verdict_from
 
 __all__ = [
     "TransitionFit",
@@ -31,6 +31,10 @@ __all__ = [
 
 MIN_SIZES = 5
 """Fewer distinct sizes than this and the N_c of a fit is flagged as not trustworthy."""
+MIN_RESOLVED = 2
+"""Fewer sizes than this inside the rise (5-95 %) and the rise is steeper than the grid resolves:
+the likelihood is then flat in N_c between the sizes around the rise, so N_c is reported as that
+bracket (an interval), never as a located point."""
 MIN_INSIDE = 3
 """Fewer sizes than this inside the rise (5-95 %) and N_c's CI is flagged: the bootstrap then
 under-covers (seen in the synthetic coverage test: 30/40 at w = 0.35 with 0.77 ln-N spacing)."""
@@ -77,7 +81,9 @@ class TransitionFit(JsonMixin):
     """``sharp transition``, ``smooth``, ``no trend`` or ``undetermined``."""
     evidence: list[str]
     N_c: float
+    """Logistic midpoint; when ``N_c_bracketed``, the geometric midpoint of the bracket instead."""
     N_c_ci: tuple[float, float]
+    """Standard bootstrap interval (log space); when ``N_c_bracketed``, its hull with the bracket."""
     N_c_ci_percentile: tuple[float, float]
     """Percentile bootstrap interval of N_c (for comparison with the standard interval N_c_ci)."""
     w: float
@@ -88,6 +94,13 @@ class TransitionFit(JsonMixin):
     """Resampling scheme: ``seeds``, ``prompts`` or ``residuals``."""
     n_boot_ok: int
     n_boot_failed: int
+    boot_fail_frac: float
+    """Fraction of bootstrap replicates whose refit failed (no start converged); NaN without a bootstrap."""
+    N_c_bracketed: bool
+    """The rise is steeper than the grid resolves (fewer than ``MIN_RESOLVED`` sizes inside its 5-95 %):
+    N_c is known only to lie between the grid sizes on either side of the rise."""
+    N_c_note: str
+    """Why N_c is an interval and not a located point ('' when the rise is resolved); reports print it."""
     trustworthy: bool
     """Whether N_c can be trusted; ``problems`` says why not."""
     problems: list[str] = field(default_factory=list)
@@ -141,6 +154,7 @@ def fit_transition_data(
     nc_ci = w_ci = nc_pct = (np.nan, np.nan)
     n_ok = n_fail = 0
     scheme = "none"
+    bracketed, nc_note = False, ""
     if lg is not None:
         _, _, ln_nc, ln_w = lg.theta
         thetas, n_fail, scheme = bootstrap_family(fams["logistic"], data, lg.theta, n_boot, seed)
@@ -149,11 +163,28 @@ def fit_transition_data(
             # Standard bootstrap interval in log space: estimate ± z · sd_boot. With the small n_boot
             # affordable here it is better calibrated than percentiles (synthetic coverage test:
             # 89 % vs 85 % nominal-90 % at n_boot = 60); the percentile interval is kept alongside.
-            z = norm.ppf(0.5 + ci / 2)
+            # Resampling n units inside a stratum shrinks the variance by (n - 1) / n (3 seeds: by a
+            # third), so sd_boot is scaled back by sqrt(n / (n - 1)).
+            z = norm.ppf(0.5 + ci / 2) * _small_sample_factor(data, scheme)
             sd_nc, sd_w = thetas[:, 2].std(ddof=1), thetas[:, 3].std(ddof=1)
             nc_ci = (np.exp(ln_nc - z * sd_nc), np.exp(ln_nc + z * sd_nc))
             w_ci = (np.exp(ln_w - z * sd_w), np.exp(ln_w + z * sd_w))
             nc_pct = tuple(np.exp(np.quantile(thetas[:, 2], [(1 - ci) / 2, (1 + ci) / 2])))
+        bracket = _unresolved_bracket(sizes, ln_nc, ln_w, fams["logistic"].bounds(data.x)[2])
+        if bracket is not None:
+            lo_b, hi_b = bracket
+            bracketed = True
+            nc_note = (
+                f"the rise is steeper than the grid resolves (fewer than {MIN_RESOLVED} sizes inside it): "
+                f"N_c lies between {np.exp(lo_b):.3g} and {np.exp(hi_b):.3g}, no finer"
+            )
+            ln_nc = 0.5 * (lo_b + hi_b)
+            lo_ci = np.nanmin([lo_b, np.log(nc_ci[0])]) if np.isfinite(nc_ci[0]) else lo_b
+            hi_ci = np.nanmax([hi_b, np.log(nc_ci[1])]) if np.isfinite(nc_ci[1]) else hi_b
+            nc_ci = (np.exp(lo_ci), np.exp(hi_ci))
+        elif np.isfinite(nc_ci[0]) and not nc_ci[1] > nc_ci[0]:
+            nc_ci = (np.nan, np.nan)  # a degenerate bootstrap: no interval rather than a point
+            nc_note = "the bootstrap gave no spread of N_c: no interval"
         found, severe = _trust_problems(lg, sizes, ln_nc, ln_w, nc_ci, n_ok, n_fail)
         problems += found
         if "ln_w" in lg.at_bound:
@@ -166,7 +197,12 @@ def fit_transition_data(
     for f, r in fits.items():
         if not r.converged:
             notes.append(f"{f} fit did not converge")
-    verdict, evidence = verdict_from(cmp, None if lg is None else ln_w, span, not severe)
+    widths = {} if lg is None else {"logistic": WIDTH_10_90 * float(np.exp(ln_w))}
+    if "changepoint" in fits:
+        xs = np.linspace(sizes.min(), sizes.max(), 1001)
+        widths["changepoint"] = rise_width(fams["changepoint"].mean(fits["changepoint"].theta, xs), xs)
+    alternatives = {} if lg is None else _logistic_other_regime(fams["logistic"], data, ln_w, span)
+    verdict, evidence = verdict_from(cmp, widths, span, not severe, alternatives)
     return TransitionFit(
         likelihood=data.likelihood,
         n_obs=int(len(data.y)),
@@ -186,10 +222,56 @@ def fit_transition_data(
         bootstrap=scheme,
         n_boot_ok=n_ok,
         n_boot_failed=n_fail,
+        boot_fail_frac=float(n_fail / (n_ok + n_fail)) if n_ok + n_fail else float("nan"),
+        N_c_bracketed=bracketed,
+        N_c_note=nc_note,
         trustworthy=not problems,
         problems=problems,
         notes=notes,
     )
+
+
+def _logistic_other_regime(family, data: Data, ln_w: float, span: float) -> dict[str, tuple[str, float]]:
+    """The logistic refitted with its width held in the other category than its MLE's (module
+    ``selection``): {label: (category, BIC)}. Serves the verdict as a rival of the free logistic."""
+    ln_thr = float(np.log(0.5 * span / WIDTH_10_90))  # w where the 10-90 % rise is half the span
+    sharp = WIDTH_10_90 * np.exp(ln_w) < 0.5 * span
+    free = family.bounds(data.x)
+
+    def bounds(x):
+        b = family.bounds(x)
+        b[3] = (ln_thr, free[3][1]) if sharp else (free[3][0], ln_thr)
+        return b
+
+    fit = fit_family(replace(family, bounds=bounds), data)
+    bic = n_free(family, data) * np.log(len(data.y)) + 2 * fit.nll
+    label = "logistic with w held smooth" if sharp else "logistic with w held sharp"
+    return {label: ("smooth" if sharp else "sharp", float(bic))}
+
+
+def _small_sample_factor(data: Data, scheme: str) -> float:
+    """sqrt(n / (n - 1)) for n units per stratum (median) under the ``seeds`` scheme, else 1."""
+    if scheme != "seeds":
+        return 1.0
+    counts = np.bincount(data.group)
+    n = float(np.median(counts[counts > 0]))
+    return float(np.sqrt(n / (n - 1))) if n > 1 else 1.0
+
+
+def _unresolved_bracket(
+    sizes: np.ndarray, ln_nc: float, ln_w: float, nc_bounds: tuple[float, float]
+) -> tuple[float, float] | None:
+    """(ln N below, ln N above) the rise when fewer than ``MIN_RESOLVED`` sizes lie inside its 5-95 %.
+
+    Below: the largest size under the rise (or N_c's lower bound if none); above: the smallest size
+    over it (or N_c's upper bound). None when the rise is resolved."""
+    half = np.log(19.0) * np.exp(ln_w)  # 5-95 % of the rise is ln N_c ± ln(19) w
+    if int(np.sum(np.abs(sizes - ln_nc) < half)) >= MIN_RESOLVED:
+        return None
+    below, above = sizes[sizes <= ln_nc - half], sizes[sizes >= ln_nc + half]
+    lo = float(below.max()) if below.size else float(nc_bounds[0])
+    hi = float(above.min()) if above.size else float(nc_bounds[1])
+    return lo, hi
 
 
 def _trust_problems(lg, sizes, ln_nc, ln_w, nc_ci, n_ok, n_fail) -> tuple[list[str], bool]:
