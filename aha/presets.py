@@ -82,7 +82,9 @@ def interventions() -> GridSpec:
         variants={"plain": {}, "hint": {"hint": 2}, "curriculum": {"curriculum": True},
                   "temperature": {"temperature": 1.5}, "entropy-bonus": {"entropy_coef": 0.01},
                   "dense-reward": {"reward": "dense"}},
-        description="H9: design signals (dense reward, hints, entropy bonus, temperature) against size.",
+        description="H9: design signals (dense reward, hints, entropy bonus, temperature) against size. Each "
+        "variant changes RL only: pretraining and evaluation (plain prompts, eval_temperature) are the plain "
+        "cell's; the hint variant is also evaluated with its hint (*_hinted_* variables).",
     )
 
 

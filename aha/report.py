@@ -62,6 +62,20 @@ def size_table(ds: xr.Dataset) -> str:
     return "\n".join(rows)
 
 
+def hinted_table(ds: xr.Dataset) -> str:
+    """Markdown table of a hint cell's evaluation with the hint: pass@1 before and after RL, per size."""
+    d = ok_only(ds)
+    rows = ["| width | depth | base pass@1 with hint | RL pass@1 with hint | RL gain with hint |",
+            "|---|---|---|---|---|"]
+    for w in d.width.values:
+        for dep in d.depth.values:
+            c = d.sel(width=w, depth=dep, split="id", k=1)
+            b, r = c["base_hinted_pass_at_k"].values.astype(float), c["rl_hinted_pass_at_k"].values.astype(float)
+            f = lambda v: f"{np.nanmean(v):.3f}" if np.isfinite(v).any() else "–"  # noqa: E731
+            rows.append(f"| {w} | {dep} | {f(b)} | {f(r)} | {f(r - b)} |")
+    return "\n".join(rows)
+
+
 def write_report(run_dir: Path) -> Path:
     """Write figures and RUN_DIR/report.md; keeps an existing '## Theory' section."""
     from toymodels.storage import load_dataset  # noqa: PLC0415
@@ -86,6 +100,7 @@ def write_report(run_dir: Path) -> Path:
         f"- versions: aha-playground {env.get('package_version', '?')}, torch {env.get('torch_version', '?')}, "
         f"git {str(env.get('git_commit') or '?')[:10]}",
         f"- chance level of the answer (in-distribution): {chance:.3f}",
+        *([f"- OOD split: {ds.attrs['ood_untrained_inputs']}"] if ds.attrs.get("ood_untrained_inputs") else []),
         "",
         "Grid spec:",
         "",
@@ -100,6 +115,9 @@ def write_report(run_dir: Path) -> Path:
     for suffix, sub in slices(ds):
         parts += ["", f"## Per size{(' (' + suffix.strip('_').replace('_', ', ') + ')') if suffix else ''}", "",
                   size_table(sub)]
+        if "rl_hinted_pass_at_k" in sub and bool(np.isfinite(sub["rl_hinted_pass_at_k"].values).any()):
+            parts += ["", "With the hint in the prompt too (the table above evaluates without it, like every cell):",
+                      "", hinted_table(sub)]
     parts += ["", "rl_gain = rl pass@1 − base pass@1 (in-distribution); φ = informative-group fraction at the "
               "first RL update; cells with status other than 'ok' are left out of means.", ""]
     text = "\n".join(parts)

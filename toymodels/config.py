@@ -42,7 +42,8 @@ class CellConfig:
     cot: bool = True
     """Chain of thought: intermediate steps between <think> and </think>."""
     hint: int = 0
-    """Leading steps revealed in the prompt."""
+    """Leading steps revealed in RL prompts (an intervention on RL only: pretraining and the
+    evaluation splits are the plain cell's; a hint cell is also evaluated with the hint)."""
     reward: str = "sparse"
     """Reward mode: 'sparse', 'dense' or 'random'."""
     delay: int = 0
@@ -97,7 +98,8 @@ class CellConfig:
     entropy_coef: float = 0.0
     """Coefficient of the entropy bonus."""
     temperature: float = 1.0
-    """Sampling temperature of rollouts and of pass@k evaluation (> 0)."""
+    """Sampling temperature of RL rollouts and of the RL loss's probabilities (> 0); evaluation
+    uses eval_temperature, so a temperature intervention acts on RL only."""
     std_norm: bool = True
     """GRPO: divide group-centred rewards by the group standard deviation."""
     token_sum_norm: bool = False
@@ -118,6 +120,8 @@ class CellConfig:
     # --- evaluation ---------------------------------------------------------------------------
     k_max: int = 64
     """Largest k of pass@k (a power of two); also the samples per evaluation prompt."""
+    eval_temperature: float = 1.0
+    """Sampling temperature of every evaluation: pass@k samples and step_prob (> 0)."""
     eval_prompts: int = 64
     """Held-out prompts per split."""
     ood_delta: int = 2
@@ -193,6 +197,7 @@ class CellConfig:
         number("kl_coef", 0.0)
         number("entropy_coef", 0.0)
         number("temperature", 0.0, lo_open=True)
+        number("eval_temperature", 0.0, lo_open=True)
         number("clip_low", 0.0, 1.0)
         number("clip_high", 0.0)
         integer("ppo_epochs", 1)
@@ -212,22 +217,23 @@ class CellConfig:
         if self.n_heads is not None and self.width % self.n_heads:
             raise ValueError(f"n_heads must divide width={self.width}, got {self.n_heads}")
         # the tasks themselves validate the difficulty; n_ctx must hold the largest one
-        need = max(t.min_ctx for t in self.tasks().values())
+        need = self._ctx_need()
         if self.n_ctx is not None and self.n_ctx < need:
             raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
         self.model_config()  # validates the architecture (e.g. rotary needs an even d_head)
 
     # --- derived --------------------------------------------------------------------------------
-    def task_args(self, horizon: int | None = None) -> dict[str, Any]:
+    def task_args(self, horizon: int | None = None, hint: int | None = None) -> dict[str, Any]:
+        """Task arguments at `horizon` (None: the task_kwargs'), with `hint` (None: the RL hint)."""
         kw = dict(self.task_kwargs)
         harg = envs.task_class(self.task).horizon_arg
         if horizon is not None:
             kw[harg] = horizon
-        return {**kw, "cot": self.cot, "hint": self.hint}
+        return {**kw, "cot": self.cot, "hint": self.hint if hint is None else hint}
 
-    def make_task(self, horizon: int | None = None) -> envs.Task:
+    def make_task(self, horizon: int | None = None, hint: int | None = None) -> envs.Task:
         try:
-            return envs.make_task(self.task, **self.task_args(horizon))
+            return envs.make_task(self.task, **self.task_args(horizon, hint))
         except TypeError as e:
             raise ValueError(f"task_kwargs: {e}") from None
 
@@ -238,11 +244,25 @@ class CellConfig:
         return int(t.difficulty()[t.horizon_arg])
 
     def tasks(self) -> dict[str, envs.Task]:
-        """The tasks this cell uses: 'pretrain', 'rl' (at the RL horizon), 'id' and 'ood' (evaluation)."""
+        """The tasks this cell uses: 'pretrain', 'rl' (at the RL horizon), 'id' and 'ood' (evaluation).
+
+        Only 'rl' carries the hint: pretraining and evaluation are the plain cell's. A hint cell
+        adds 'id_hinted' and 'ood_hinted', the evaluation splits with the hint in the prompt."""
         H = self.rl_horizon()
         ph = self.pretrain_horizon if self.pretrain_horizon is not None else H
-        return {"pretrain": self.make_task(ph), "rl": self.make_task(H), "id": self.make_task(H),
-                "ood": self.make_task(H + self.ood_delta)}
+        out = {"pretrain": self.make_task(ph, hint=0), "rl": self.make_task(H), "id": self.make_task(H, hint=0),
+               "ood": self.make_task(H + self.ood_delta, hint=0)}
+        if self.hint:
+            out |= {"id_hinted": self.make_task(H), "ood_hinted": self.make_task(H + self.ood_delta)}
+        return out
+
+    def _ctx_need(self) -> int:
+        """Default n_ctx: the longest plain (unhinted) sequence, so a hint leaves the model as the
+        plain cell's; a learned position table must also hold the hinted sequences."""
+        tasks = self.tasks()
+        plain = [t for name, t in tasks.items() if name in ("pretrain", "id", "ood")]
+        use = tasks.values() if self.model_kind == "transformer" and self.positions == "learned" else plain
+        return max(t.min_ctx for t in use)
 
     def model_config(self) -> ModelConfig:
         heads = self.n_heads
@@ -250,7 +270,7 @@ class CellConfig:
             heads = max(1, self.width // 16)
             while self.width % heads:
                 heads -= 1
-        n_ctx = self.n_ctx or max(t.min_ctx for t in self.tasks().values())
+        n_ctx = self.n_ctx or self._ctx_need()
         return ModelConfig(kind=self.model_kind, d_model=self.width, n_layers=self.depth, n_heads=heads,
                            d_mlp=self.d_mlp or 4 * self.width, n_ctx=n_ctx, positions=self.positions)
 
