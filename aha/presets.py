@@ -18,7 +18,7 @@ from pathlib import Path
 
 from toymodels.grid import GridSpec
 
-SQRT2_WIDTHS = [8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512]  # 8..512 in sqrt(2) steps
+SQRT2_WIDTHS = [8, 12, 16, 22, 32, 46, 64, 90, 128, 182, 256, 362, 512]  # 8..512 in sqrt(2) steps, even (rotary)
 DEMO_WIDTHS = [8, 16, 32, 64, 128]
 
 # The shared ModChain setting: horizon 5, sparse terminal reward, GRPO.

@@ -92,3 +92,14 @@ def test_run_cell_records_whether_ood_reads_untrained_inputs():
               eval_prompts=2, width=16, horizon=2, device="cpu")
     assert "not a generalisation test" in run_cell(CellConfig(model_kind="mlp", **kw)).attrs["ood_untrained_inputs"]
     assert run_cell(CellConfig(**kw)).attrs["ood_untrained_inputs"] == ""
+
+
+def test_default_heads_leave_an_even_head_dim_and_odd_widths_are_named():
+    for w in (8, 12, 22, 46, 90, 182, 362, 512):
+        m = CellConfig(width=w).model_config()
+        assert m.d_head % 2 == 0 and w % m.n_heads == 0, w
+    with pytest.raises(ValueError, match="width must be even"):
+        CellConfig(width=11)
+    with pytest.raises(ValueError, match="n_heads"):
+        CellConfig(width=24, n_heads=8)
+    assert CellConfig(width=11, positions="learned").model_config().d_head == 11

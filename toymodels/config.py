@@ -60,7 +60,8 @@ class CellConfig:
     depth: int = 1
     """n_layers."""
     n_heads: int | None = None
-    """Attention heads; None: max(1, width // 16), lowered until it divides width."""
+    """Attention heads; None: max(1, width // 16), lowered until it divides width (and, for rotary
+    positions, leaves an even head dimension)."""
     d_mlp: int | None = None
     """Transformer MLP width; None: 4 * width."""
     n_ctx: int | None = None
@@ -216,6 +217,12 @@ class CellConfig:
             raise ValueError(f"seeds must be a non-empty tuple of distinct integers in [0, {MAX_SEED}), got {s!r}")
         if self.n_heads is not None and self.width % self.n_heads:
             raise ValueError(f"n_heads must divide width={self.width}, got {self.n_heads}")
+        if self.model_kind == "transformer" and self.positions == "rotary":
+            if self.width % 2:
+                raise ValueError(f"width must be even for rotary positions (or positions='learned'), got {self.width}")
+            if self.n_heads is not None and (self.width // self.n_heads) % 2:
+                raise ValueError(f"n_heads must leave an even head dimension width / n_heads for rotary positions, "
+                                 f"got {self.n_heads} (width {self.width})")
         # the tasks themselves validate the difficulty; n_ctx must hold the largest one
         need = self._ctx_need()
         if self.n_ctx is not None and self.n_ctx < need:
@@ -268,7 +275,8 @@ class CellConfig:
         heads = self.n_heads
         if heads is None:
             heads = max(1, self.width // 16)
-            while self.width % heads:
+            even = self.model_kind == "transformer" and self.positions == "rotary"
+            while self.width % heads or (even and heads > 1 and (self.width // heads) % 2):
                 heads -= 1
         n_ctx = self.n_ctx or self._ctx_need()
         return ModelConfig(kind=self.model_kind, d_model=self.width, n_layers=self.depth, n_heads=heads,
