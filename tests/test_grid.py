@@ -146,3 +146,26 @@ def test_a_failing_group_is_recorded_and_retried(tmp_path, monkeypatch, referenc
     again = run_grid(tiny(), tmp_path / "run", progress=False)
     assert not list((tmp_path / "run" / "failed").glob("*.txt"))
     xr.testing.assert_equal(comparable(again), comparable(reference))
+
+
+def test_combined_grid_keeps_n_eval_prompts_and_binomial_h1_runs(tmp_path, reference):
+    """Item 14: grid.nc carries n_eval_prompts, so aha fit's binomial post-RL H1 fit runs."""
+    from aha.fit import fit_run
+
+    assert reference.attrs["n_eval_prompts"] == TINY["eval_prompts"]
+    assert reference.attrs["horizon"] == TINY["horizon"]  # the cells' other shared attrs survive too
+    run = tmp_path / "run"
+    storage.atomic_write_dataset(run / "grid.nc", reference)
+    out = fit_run(run, n_boot=20)
+    h1 = out["fits"]["H1"]["rl_pass1"]
+    ok = int((reference.status == "ok").sum())
+    assert h1["likelihood"] == "binomial" and h1["n_obs"] == ok
+    assert "H1 post-RL pass@1" in out["markdown"]
+
+
+def test_swept_eval_prompts_become_a_variable(tmp_path):
+    """When eval_prompts is an axis, n_eval_prompts varies by cell: a variable, not one attribute."""
+    spec = tiny().with_overrides({"width": [8], "seed": [0], "eval_prompts": [4, 8]})
+    ds = run_grid(spec, tmp_path / "run", progress=False)
+    assert "n_eval_prompts" not in ds.attrs
+    assert ds.n_eval_prompts.sel(eval_prompts=4).item() == 4 and ds.n_eval_prompts.sel(eval_prompts=8).item() == 8

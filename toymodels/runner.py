@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import xarray as xr
 from tqdm.auto import tqdm
@@ -87,7 +88,8 @@ def write_group(run_dir: Path, group: Group, ds: xr.Dataset) -> None:
     """One atomic file per seed of a finished group."""
     for seed, cfg in group.cell_configs().items():
         one = storage.strip_cell(ds.sel(seed=[seed]), group.coords)
-        one.attrs = {"config": json.dumps(cfg, sort_keys=True), "cell_id": cell_id(cfg)}
+        kept = {k: str(v) if isinstance(v, str) else v for k, v in ds.attrs.items()}  # TorchVersion -> str
+        one.attrs = {**kept, "config": json.dumps(cfg, sort_keys=True), "cell_id": cell_id(cfg)}
         storage.atomic_write_dataset(run_dir / "cells" / f"{cell_id(cfg)}.nc", one)
 
 
@@ -180,11 +182,24 @@ def run_grid(spec: GridSpec, run_dir: Path, executor: str = "local", address: st
     return combine_run(spec, run_dir, env)
 
 
+_PER_CELL_ATTRS = ("config", "cell_id", "model_config", "created")
+"""Attributes of a cell file that describe that cell alone; the others pass to grid.nc when all cells agree."""
+
+
+def _per_cell(like: xr.DataArray, values: list[tuple[dict[str, Any], Any]]) -> xr.DataArray:
+    """An array shaped like ``like`` (grid dims) holding each cell's value: (coords, value) pairs."""
+    out = xr.full_like(like, np.nan, dtype=float)
+    for coords, v in values:
+        out.loc[{k: storage.plain_coord(c) for k, c in coords.items()}] = v
+    return out
+
+
 def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None) -> xr.Dataset:
     """Combine the cell files of `spec` into run_dir/grid.nc (named dims, config in attrs)."""
-    cells = []
+    cells, n_eval = [], []
     for g in spec.groups():
         for cfg in g.cell_configs().values():
+            n_eval.append(({**g.coords, "seed": cfg["seeds"][0]}, cfg["eval_prompts"]))
             path = run_dir / "cells" / f"{cell_id(cfg)}.nc"
             if path.exists():
                 cells.append(storage.load_dataset(path))
@@ -195,7 +210,15 @@ def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None
     order = {**spec.axes, **({"variant": list(spec.variants)} if spec.variants else {})}
     ds = storage.combine_cells(cells, spec.dims, order)
     env = env or json.loads((run_dir / "env.json").read_text())
+    # attrs the cells share (horizon, ...) stay; the per-cell ones are replaced by the grid's
+    shared = {k: v for k, v in ds.attrs.items() if k not in _PER_CELL_ATTRS}
+    shared.pop("n_eval_prompts", None)
+    if len({n for _, n in n_eval}) == 1:  # the binomial fits' trial count (aha fit)
+        shared["n_eval_prompts"] = n_eval[0][1]
+    else:
+        ds["n_eval_prompts"] = storage.drop_constant_dims(_per_cell(ds["status"], n_eval))
     ds.attrs = {
+        **shared,
         "config": json.dumps(spec.to_dict(), sort_keys=True, default=str),
         "cell_config": json.dumps({k: v for k, v in spec.groups()[0].config.to_dict().items() if k != "seeds"},
                                   default=str),
