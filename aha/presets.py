@@ -50,9 +50,10 @@ def dense() -> GridSpec:
 def horizon() -> GridSpec:
     return GridSpec(
         "horizon",
-        axes={"width": [8, 16, 32, 64, 128, 256], "depth": [2], "horizon": [2, 4, 6, 8], "seed": [0, 1, 2]},
+        axes={"width": [8, 16, 32, 64, 128, 256], "depth": [2], "horizon": [3, 4, 6, 8], "seed": [0, 1, 2]},
         fixed={"task": "ModChain"},
-        description="H4: does the threshold N_c grow with the horizon L (p = q^L)?",
+        description="H4: does the threshold N_c grow with the horizon L (p = q^L)? L starts at 3: L=2 has "
+        "100 questions, only 11 held out by content, too few for 64 evaluation prompts.",
     )
 
 

@@ -22,7 +22,7 @@ def arm(cfg: CellConfig, batches: list[tuple[int, ...]]) -> float:
     task = cfg.tasks()["pretrain"]
     dev = cfg.resolved_device()
     pretrain = make_pretrain(task, budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch, lr=cfg.pretrain_lr,
-                             prior=cfg.prior, corrupt_rate=cfg.pretrain_corrupt, max_grad_norm=cfg.max_grad_norm)
+                             prior=cfg.prior, label_noise=cfg.label_noise, max_grad_norm=cfg.max_grad_norm)
     rl = make_rl(cfg)
     if dev.type == "cuda":
         torch.cuda.synchronize()

@@ -2,6 +2,7 @@
 
     import gymnasium as gym, envs
     env = gym.make("aha/ModChain-v0", L=5)
+    train_env = gym.make("aha/ModChain-v0", L=5, split="train")   # no held-out question (envs.splits)
     venv = gym.make_vec("aha/ModChain-v0", num_envs=4096, vectorization_mode="vector_entry_point")
 """
 
@@ -11,7 +12,7 @@ import importlib
 
 import gymnasium as gym
 
-from . import vocab
+from . import splits, vocab
 from .rewards import REWARD_MODES, RewardConfig
 from .task import Instance, Task, Verdict
 
@@ -61,4 +62,4 @@ def register_all() -> None:
 register_all()
 
 __all__ = ["Instance", "REWARD_MODES", "RewardConfig", "Task", "Verdict", "env_id", "make_task",
-           "task_class", "task_names", "vocab"]
+           "splits", "task_class", "task_names", "vocab"]

@@ -8,20 +8,28 @@ the vector env and by pretraining). Every completion has a fixed layout given th
     answer tokens <eos>                                          (chain of thought off)
 
 described by a template: `FIXED` positions must hold one given token, `SLOT` positions any token
-from the task's value alphabet. The default verifier is exact match of the answer positions
-(`correct`), plus every step position (`trace_correct`); tasks with several right answers
-(Countdown) override `verify` and `verify_one`.
+from the task's value alphabet (`slot_alphabets` splits it by kind where a slot's kind matters).
+The default verifier is exact match of the answer positions (`correct`), plus every step
+position (`trace_correct`); tasks with several right answers (Countdown) override `verify` and
+`verify_one`.
+
+Content split (`split`, see `envs.splits`): "all" (default) uses every item; "train" and "eval"
+keep only questions of that part of the item space, so training never sees a held-out question.
+
+Wrong rule (`wrong`): each task also defines one consistent wrong rule, a second way to fill the
+steps and answer of the same question (e.g. a dropped carry); pretraining's `prior` mixes it in.
 """
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 
-from . import vocab
+from . import splits, vocab
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,18 @@ def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     return value
 
 
+def product_space(sizes: list[int]) -> torch.Tensor:
+    """Every tuple (x_1 .. x_m) with 0 <= x_j < sizes[j], first coordinate slowest: (prod, m)."""
+    n = 1
+    for k in sizes:
+        n *= k
+    i, cols = torch.arange(n), []
+    for k in reversed(sizes):
+        cols.append(i % k)
+        i = i // k
+    return torch.stack(cols[::-1], 1) if cols else torch.zeros(1, 0, dtype=torch.long)
+
+
 class Task(ABC):
     """Base class. Subclasses set `name`, `value_tokens` and implement the abstract methods."""
 
@@ -64,11 +84,18 @@ class Task(ABC):
     #: the tokens that may appear in SLOT positions of a well-formed completion
     value_tokens: ClassVar[tuple[int, ...]] = tuple(range(vocab.DIGIT0, vocab.DIGIT0 + 10))
 
-    def __init__(self, cot: bool = True, hint: int = 0):
+    def __init__(self, cot: bool = True, hint: int = 0, split: str = "all"):
         if not isinstance(cot, bool):
             raise ValueError(f"cot must be True or False, got {cot!r}")
         self.cot = cot
         self.hint = check_int("hint", hint, 0, len(self.step_layout()))
+        self.split = splits.check_split(split)
+
+    def with_split(self, split: str) -> Task:
+        """The same task drawing its items from another part of the item space."""
+        other = copy.copy(self)
+        other.split = splits.check_split(split)
+        return other
 
     # --- what a subclass defines -------------------------------------------------------------
     @abstractmethod
@@ -94,6 +121,18 @@ class Task(ABC):
     @abstractmethod
     def batch_parts(self, seed: torch.Tensor, index: torch.Tensor):
         """Batched generator on `seed.device`: (question (B, Q), steps (B, S), answer (B, A))."""
+
+    @abstractmethod
+    def wrong_parts(self, question: list[int], steps: list[int], answer: list[int]) -> tuple[list[int], list[int]]:
+        """The wrong rule (reference): (steps, answer) of the same question, well formed, wrong."""
+
+    @abstractmethod
+    def wrong_batch_parts(self, question: torch.Tensor, steps: torch.Tensor, answer: torch.Tensor):
+        """Batched `wrong_parts`: (B, Q), (B, S), (B, A) right parts -> wrong (B, S), (B, A)."""
+
+    def questions(self) -> torch.Tensor | None:
+        """Every distinct question (N, Q) when there are at most splits.QUESTION_LIMIT, else None."""
+        return None
 
     @abstractmethod
     def chance(self) -> float:
@@ -139,19 +178,46 @@ class Task(ABC):
     def n_steps(self) -> int:
         return len(self.step_positions)
 
+    def slot_alphabets(self) -> list[tuple[tuple[int, ...], ...] | None]:
+        """Per completion position: None for a fixed token, else the kinds of token the value slot
+        holds, each a tuple of token ids (default: one kind, `value_tokens`). Corrupting a slot
+        keeps the kind of the token it replaces (Countdown: a digit stays a digit)."""
+        return [None if t is not None else (tuple(self.value_tokens),) for t in self.layout()]
+
     # --- generation --------------------------------------------------------------------------
-    def generate(self, seed: int, index: int) -> Instance:
-        """Item `index` of the stream `seed`, rebuilt from these two numbers alone (reference)."""
-        question, steps, answer, meta = self.generate_parts(int(seed), int(index))
+    def generate(self, seed: int, index: int, wrong: bool = False) -> Instance:
+        """Item `index` of the stream `seed`, rebuilt from these two numbers alone (reference);
+        `wrong`: its steps and answer follow the task's wrong rule."""
+        seed, index = int(seed), int(index)
+        if self.split == "all":
+            question, steps, answer, meta = self.generate_parts(seed, index)
+        else:
+            R = splits.CANDIDATES[self.split]
+            for raw in range(index * R, index * R + R):
+                question, steps, answer, meta = self.generate_parts(seed, raw)
+                if splits.in_part(question, self.split):
+                    meta = {**meta, "raw_index": raw}
+                    break
+            else:
+                raise splits.empty_part(self, self.split, seed, index)
+        if wrong:
+            steps, answer = self.wrong_parts(question, steps, answer)
+            meta = {**meta, "rule": "wrong"}
         hint = [vocab.HINT, *steps[: self.hint]] if self.hint else []
         cot = [vocab.THINK, *steps, vocab.END_THINK] if self.cot else []
         meta = {**meta, **self.difficulty(), "task": self.name, "cot": self.cot, "hint": self.hint}
         return Instance(int(seed), int(index), (*question, *hint), (*cot, *answer, vocab.EOS), meta)
 
-    def batch(self, seed: torch.Tensor, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batched `generate`: prompts (B, prompt_len) and targets (B, completion_len), int64."""
+    def batch(self, seed: torch.Tensor, index: torch.Tensor,
+              wrong: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batched `generate`: prompts (B, prompt_len) and targets (B, completion_len), int64;
+        `wrong` (B,) bool: rows whose steps and answer follow the wrong rule."""
         seed, index = torch.broadcast_tensors(seed.long(), index.long())
-        question, steps, answer = self.batch_parts(seed, index)
+        question, steps, answer = self._split_parts(seed, index)
+        if wrong is not None:
+            w_steps, w_answer = self.wrong_batch_parts(question, steps, answer)
+            steps = torch.where(wrong[:, None], w_steps, steps)
+            answer = torch.where(wrong[:, None], w_answer, answer)
         B, dev = seed.shape[0], seed.device
 
         def const(tok: int) -> torch.Tensor:
@@ -162,6 +228,27 @@ class Task(ABC):
         prompts = torch.cat([question, *hint], dim=1)  # (B, P)
         targets = torch.cat([*cot, answer, const(vocab.EOS)], dim=1)  # (B, C)
         return prompts, targets
+
+    def _split_parts(self, seed: torch.Tensor, index: torch.Tensor):
+        """`batch_parts` of each item's first candidate inside the split; only the rows still
+        rejected are regenerated."""
+        if self.split == "all":
+            return self.batch_parts(seed, index)
+        R = splits.CANDIDATES[self.split]
+        raw = index * R
+        question, steps, answer = self.batch_parts(seed, raw)
+        todo = (~splits.in_part(question, self.split)).nonzero().squeeze(1)  # (T,) rows rejected so far
+        for r in range(1, R):
+            if not todo.numel():
+                break
+            q, s, a = self.batch_parts(seed[todo], raw[todo] + r)
+            ok = splits.in_part(q, self.split)
+            rows = todo[ok]
+            question[rows], steps[rows], answer[rows] = q[ok], s[ok], a[ok]
+            todo = todo[~ok]
+        if todo.numel():
+            raise splits.empty_part(self, self.split, int(seed[todo[0]]), int(index[todo[0]]))
+        return question, steps, answer
 
     # --- verification ------------------------------------------------------------------------
     def _layout_tensors(self, device) -> tuple[torch.Tensor, torch.Tensor]:

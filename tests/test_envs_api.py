@@ -87,7 +87,7 @@ def test_bad_task_arguments(name, kwargs, message):
     ({"format_bonus": -0.1}, "format_bonus must be a number in [0, 1]"),
     ({"delay": -1}, "delay must be an integer in [0, 1000], got -1"),
     ({"n_ctx": 5}, f"n_ctx must be an integer in [{envs.make_task('ModChain').min_ctx}, 4096], got 5"),
-    ({"colour": 3}, "unknown argument 'colour' for ModChain; allowed: L, p, cot, hint, reward"),
+    ({"colour": 3}, "unknown argument 'colour' for ModChain; allowed: L, p, cot, hint, split, reward"),
     ({"render_mode": "human"}, "render_mode must be None or 'ansi'"),
 ])
 def test_bad_env_arguments(kwargs, message):

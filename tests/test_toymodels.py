@@ -7,7 +7,7 @@ import torch
 import envs
 from toymodels import CellConfig, load_checkpoint, make_model, make_pretrain, run_cell
 from toymodels.models import ModelConfig
-from toymodels.pretrain import corrupt
+from toymodels.pretrain import corpus
 
 TINY = dict(pretrain_tokens=20 * 16 * 10, pretrain_batch=16, rl_updates=3, prompts_per_update=4, group_size=4,
             k_max=4, eval_prompts=8, log_every=2, width=16, horizon=3)
@@ -69,9 +69,9 @@ def test_corruption_model():
     idx = torch.arange(4000)
     seed = torch.zeros_like(idx)
     _, targets = task.batch(seed, idx)
-    comps, keep = corrupt(task, seed, idx, targets, prior=0.3, rate=0.5)
+    _, comps, keep = corpus(task, seed, idx, prior=0.3, label_noise=0.0)
     v = task.verify(task.batch(seed, idx)[0], comps, targets)
-    assert torch.equal(v.trace_correct, keep)  # corrupted traces are never fully correct
+    assert torch.equal(v.trace_correct, keep)  # wrong-rule traces are never fully correct (ModChain)
     assert abs(keep.float().mean().item() - 0.3) < 0.03
     assert v.well_formed.all()
 
@@ -79,7 +79,7 @@ def test_corruption_model():
 def test_pretraining_seed_batched_equals_alone():
     task = envs.make_task("ModChain", L=3)
     cfg = ModelConfig(d_model=16, n_layers=1, n_heads=2, d_mlp=32, n_ctx=task.min_ctx)
-    pt = make_pretrain(task, budget=15 * 16 * 10, batch=16, lr=3e-3, prior=0.5, corrupt_rate=0.5, max_grad_norm=1.0)
+    pt = make_pretrain(task, budget=15 * 16 * 10, batch=16, lr=3e-3, prior=0.5, label_noise=0.1, max_grad_norm=1.0)
     many, one = make_model(cfg, [0, 1, 2]), make_model(cfg, [1])
     loss_many, _ = pt(many)
     loss_one, _ = pt(one)

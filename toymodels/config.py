@@ -76,9 +76,11 @@ class CellConfig:
     pretrain_lr: float = 3e-3
     """Peak AdamW learning rate of pretraining (10-step warm-up, cosine to 10%)."""
     prior: float = 0.5
-    """Fraction of pretraining traces that are fully correct."""
-    pretrain_corrupt: float = 0.5
-    """In a corrupted trace, the probability that each step/answer value is replaced by a wrong one."""
+    """Fraction of pretraining traces that follow the task's correct rule; the others follow its
+    one consistent wrong rule (Task.wrong_parts), so below 0.5 the wrong strategy is the mode."""
+    label_noise: float = 0.0
+    """Independent label noise: each value slot of any pretraining trace becomes another token of
+    the same kind with this probability."""
     pretrain_horizon: int | None = None
     """Horizon of pretraining data; None: the RL horizon."""
     curriculum: bool = False
@@ -190,7 +192,7 @@ class CellConfig:
         integer("pretrain_batch", 1)
         number("pretrain_lr", 0.0, lo_open=True)
         number("prior", 0.0, 1.0)
-        number("pretrain_corrupt", 0.0, 1.0)
+        number("label_noise", 0.0, 1.0)
         integer("rl_updates", 1)
         integer("prompts_per_update", 1)
         integer("group_size", 1)
@@ -227,6 +229,9 @@ class CellConfig:
         need = self._ctx_need()
         if self.n_ctx is not None and self.n_ctx < need:
             raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
+        tasks = self.tasks()  # evaluation needs eval_prompts distinct held-out questions per split
+        for split in ("id", "ood"):
+            envs.splits.check_heldout(tasks[split], self.eval_prompts)
         self.model_config()  # validates the architecture (e.g. rotary needs an even d_head)
 
     # --- derived --------------------------------------------------------------------------------

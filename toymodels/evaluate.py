@@ -1,4 +1,6 @@
-"""Evaluation on held-out prompts (a stream no training seed reads), batched over seeds.
+"""Evaluation on held-out prompts, batched over seeds: the first n distinct questions of the
+evaluation stream that lie in the held-out content part (`envs.splits`), which pretraining and RL
+never see (they draw from the "train" part).
 
 - pass@k (answer) and trace pass@k (every step and the answer right), k = 1, 2, 4, ..., k_max,
   from n = k_max samples per prompt at the evaluation temperature, with the unbiased estimator
@@ -19,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from envs import vocab
+from envs import splits, vocab
 from envs.task import Task
 from theory.passk import pass_at_k
 
@@ -58,13 +60,17 @@ def generate(model, prompts: torch.Tensor, C: int, n: int, temperature: float, s
     return out
 
 
+def eval_items(task: Task, n_prompts: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The held-out prompts (B, P) and canonical targets (B, C) every cell is evaluated on."""
+    return splits.heldout(task, n_prompts, EVAL_STREAM, device)
+
+
 @torch.no_grad()
 def evaluate(model, task: Task, n_prompts: int, k_max: int, temperature: float, split_id: int = 0) -> dict:
     """Per-seed metrics on `n_prompts` held-out prompts; every value is a numpy array (S, ...)."""
     dev = next(model.parameters()).device
     S, n, P, C = model.n_seeds, k_max, task.prompt_len, task.completion_len
-    idx = torch.arange(n_prompts, device=dev)
-    prompts, targets = task.batch(torch.full_like(idx, EVAL_STREAM), idx)  # (B, P), (B, C)
+    prompts, targets = eval_items(task, n_prompts, dev)  # (B, P), (B, C)
     pr = prompts[None].expand(S, -1, -1)  # (S, B, P)
     streams = torch.tensor([stream(s, SAMPLE) for s in model.seeds], device=dev)
     slot0 = EVAL_SLOT + 1000 * split_id

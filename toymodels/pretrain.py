@@ -1,15 +1,17 @@
 """Pretraining: supervised next-token training on task traces, some of them deliberately wrong.
 
-Data. Step i of seed s reads items i*B .. i*B+B-1 of the pretraining stream of s (`task.batch`),
-so no item is seen twice and the RL and evaluation streams stay disjoint.
+Data. Step i of seed s reads items i*B .. i*B+B-1 of the pretraining stream of s (`task.batch`
+with split="train"), so no item is seen twice and no held-out question (`envs.splits`) is seen.
 
-Corruption model (the `prior` knob). Each trace is fully correct with probability `prior`
-(hash of its stream and index). Otherwise every value slot of the completion (each intermediate
-step token and each answer token) is replaced, independently with probability `corrupt`, by a
-uniformly drawn *wrong* value token of the task's alphabet; if no slot was drawn, one slot chosen
-uniformly is corrupted, so a corrupted trace is never correct. Fixed layout tokens (<think>,
-</think>, <eos>) are never corrupted. The answer is thus sometimes right with wrong steps and
-sometimes wrong with right steps: errors are independent of the steps, not propagated.
+Competing strategy (the `prior` knob). Each trace follows the task's correct rule with
+probability `prior` (hash of its stream and index), else the task's one consistent wrong rule
+(`Task.wrong_parts`: e.g. ModChain adds one too many at each step, MultiDigitAdd drops the
+carry), a well-formed trace of the same question. Below prior 0.5 the wrong rule is the mode.
+
+Label noise (the `label_noise` knob, separate). Every value slot of any trace (right or wrong
+rule) is replaced, independently with probability `label_noise`, by a uniformly drawn other
+token of the same kind (`Task.slot_alphabets`: a Countdown digit stays a digit, an operator an
+operator). Fixed layout tokens (<think>, </think>, <eos>, separators) are never corrupted.
 
 Loss: cross-entropy on completion tokens only. Budget: `steps = pretrain_tokens // (B * (P + C))`
 (prompt plus completion tokens per sequence), at least 1 when the budget is positive. Schedule:
@@ -30,33 +32,74 @@ from envs.task import Task
 
 from .sampling import CORRUPT, PRETRAIN, clip_and_mask, stream
 
-PRIOR_SLOT, PICK_SLOT, WHICH_SLOT, VALUE_SLOT = 3_000_001, 3_100_000, 3_000_003, 3_200_000
+PRIOR_SLOT, PICK_SLOT, VALUE_SLOT = 3_000_001, 3_100_000, 3_200_000
+
+
+def _kind_tables(task: Task, device) -> tuple[torch.Tensor, ...]:
+    """For the value slots of the completion: their positions (ns,), the kind of each token at
+    each slot (ns, V) (-1: none), its rank in that kind (ns, V), the kinds' members (ns, K, M)
+    and sizes (ns, K)."""
+    alph = task.slot_alphabets()
+    pos = [i for i, a in enumerate(alph) if a is not None]
+    K = max((len(alph[i]) for i in pos), default=1)
+    M = max((len(kind) for i in pos for kind in alph[i]), default=1)
+    kind = torch.full((len(pos), vocab.D_VOCAB), -1, dtype=torch.long)
+    rank = torch.zeros(len(pos), vocab.D_VOCAB, dtype=torch.long)
+    members = torch.zeros(len(pos), K, M, dtype=torch.long)
+    sizes = torch.ones(len(pos), K, dtype=torch.long)
+    for j, i in enumerate(pos):
+        for k, toks in enumerate(alph[i]):
+            kind[j, list(toks)], rank[j, list(toks)] = k, torch.arange(len(toks))
+            members[j, k, : len(toks)], sizes[j, k] = torch.tensor(toks), len(toks)
+    return tuple(t.to(device) for t in (torch.tensor(pos, dtype=torch.long), kind, rank, members, sizes))
 
 
 def corrupt(task: Task, item_seed: torch.Tensor, index: torch.Tensor, targets: torch.Tensor,
-            prior: float, rate: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Apply the corruption model to canonical completions targets (B, C).
-
-    item_seed, index (B,) name each item (its randomness comes from their hash).
-    Returns (completions (B, C), correct (B,) bool).
-    """
-    slots = torch.tensor(task.step_positions + task.answer_positions, dtype=torch.long, device=targets.device)
-    vt = torch.tensor(task.value_tokens, device=targets.device)  # (n_values,)
-    nv, ns = vt.shape[0], slots.shape[0]
+            rate: float) -> torch.Tensor:
+    """Label noise: each value slot of completions targets (B, C) becomes, with probability
+    `rate`, another token of the same kind (uniform among the others). item_seed, index (B,)
+    name each item (its randomness comes from their hash). Returns completions (B, C)."""
+    if rate == 0:
+        return targets
+    cache = task.__dict__.setdefault("_kind_tables", {})
+    if str(targets.device) not in cache:
+        cache[str(targets.device)] = _kind_tables(task, targets.device)
+    pos, kind, rank, members, sizes = cache[str(targets.device)]
+    ns = pos.shape[0]
     seed = item_seed + CORRUPT * 2**30  # a randomness stream apart from the item's own
-    keep = uniform(seed, index, PRIOR_SLOT) < prior  # (B,)
     j = torch.arange(ns, device=targets.device)
     pick = uniform(seed[:, None], index[:, None], PICK_SLOT + j[None]) < rate  # (B, ns)
-    forced = randint(seed, index, WHICH_SLOT, ns)  # (B,)
-    pick = pick | (~pick.any(1, keepdim=True) & (j[None] == forced[:, None]))
-    pick &= ~keep[:, None]
-    cur = targets[:, slots]  # (B, ns)
-    cur_idx = (cur[..., None] == vt).long().argmax(-1)  # (B, ns) index in the value alphabet
-    shift = 1 + randint(seed[:, None], index[:, None], VALUE_SLOT + j[None], max(nv - 1, 1))
-    wrong = vt[(cur_idx + shift) % nv]
+    cur = targets[:, pos]  # (B, ns)
+    k = kind[j[None], cur]  # (B, ns) the kind of the current token (-1: none)
+    m = sizes[j[None], k.clamp(min=0)]  # (B, ns) tokens of that kind
+    shift = 1 + randint(seed[:, None], index[:, None], VALUE_SLOT + j[None], (m - 1).clamp(min=1))
+    other = members[j[None], k.clamp(min=0), (rank[j[None], cur] + shift) % m]  # (B, ns)
     out = targets.clone()
-    out[:, slots] = torch.where(pick, wrong, cur)
-    return out, keep
+    out[:, pos] = torch.where(pick & (k >= 0), other, cur)
+    return out
+
+
+def corpus(task: Task, item_seed: torch.Tensor, index: torch.Tensor, prior: float,
+           label_noise: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pretraining traces of items (item_seed, index) (B,): each follows the right rule with
+    probability `prior`, else the task's wrong rule, then label noise.
+    Returns prompts (B, P), completions (B, C) and follows (B,) bool (the right rule)."""
+    seed = item_seed + CORRUPT * 2**30
+    follows = uniform(seed, index, PRIOR_SLOT) < prior  # (B,)
+    prompts, targets = task.batch(item_seed, index, wrong=~follows)
+    return prompts, corrupt(task, item_seed, index, targets, label_noise), follows
+
+
+def pretrain_data(task: Task, streams: torch.Tensor, step: int, batch: int, prior: float,
+                  label_noise: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step `step`'s traces for the seeds' pretraining streams (S,): prompts (S, B, P) and
+    completions (S, B, C), items step*B .. step*B+B-1 of each stream."""
+    S, dev = streams.shape[0], streams.device
+    idx = step * batch + torch.arange(batch, device=dev)  # (B,)
+    item_seed = streams[:, None].expand(S, batch).reshape(-1)  # (S * B,)
+    item_idx = idx[None].expand(S, batch).reshape(-1)
+    prompts, comps, _ = corpus(task, item_seed, item_idx, prior, label_noise)
+    return prompts.view(S, batch, -1), comps.view(S, batch, -1)
 
 
 def sequences(task: Task, prompts: torch.Tensor, completions: torch.Tensor) -> torch.Tensor:
@@ -78,9 +121,11 @@ def pretrain_steps(task: Task, budget: int, batch: int) -> int:
     return 0 if budget == 0 else max(1, budget // per)
 
 
-def make_pretrain(task: Task, *, budget: int, batch: int, lr: float, prior: float, corrupt_rate: float,
+def make_pretrain(task: Task, *, budget: int, batch: int, lr: float, prior: float, label_noise: float,
                   max_grad_norm: float):
-    """`pretrain(model) -> per-seed final loss (S,)`: trains the seed-batched model in place."""
+    """`pretrain(model) -> per-seed final loss (S,)`: trains the seed-batched model in place.
+    `pretrain.data(step, streams)` gives the traces it trains on at that step."""
+    task = task.with_split("train")
     n_steps = pretrain_steps(task, budget, batch)
     P = task.prompt_len
 
@@ -97,12 +142,8 @@ def make_pretrain(task: Task, *, budget: int, batch: int, lr: float, prior: floa
         streams = torch.tensor([stream(s, PRETRAIN) for s in model.seeds], device=dev)  # (S,)
         last = torch.full((S,), float("nan"), device=dev)
         for i in range(n_steps):
-            idx = i * batch + torch.arange(batch, device=dev)  # (B,)
-            item_seed = streams[:, None].expand(S, batch).reshape(-1)  # (S * B,)
-            item_idx = idx[None].expand(S, batch).reshape(-1)
-            prompts, targets = task.batch(item_seed, item_idx)
-            comps, _ = corrupt(task, item_seed, item_idx, targets, prior, corrupt_rate)
-            seqs = sequences(task, prompts, comps).view(S, batch, -1)  # (S, B, 1 + P + C)
+            prompts, comps = pretrain_data(task, streams, i, batch, prior, label_noise)
+            seqs = sequences(task, prompts, comps)  # (S, B, 1 + P + C)
             logits = completion_logits(model, seqs, P)  # (S, B, C, V)
             tgt = seqs[:, :, 1 + P :]  # (S, B, C)
             loss = F.cross_entropy(logits.flatten(0, 2), tgt.flatten(), reduction="none")
@@ -118,4 +159,5 @@ def make_pretrain(task: Task, *, budget: int, batch: int, lr: float, prior: floa
         return last, alive
 
     pretrain.n_steps = n_steps
+    pretrain.data = lambda step, streams: pretrain_data(task, streams, step, batch, prior, label_noise)
     return pretrain

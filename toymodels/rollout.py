@@ -32,7 +32,7 @@ class Rollout:
 
 def make_env(cfg, horizon: int, num_envs: int, device) -> gym.vector.VectorEnv:
     kw = {**cfg.task_args(horizon), "reward": cfg.reward, "delay": cfg.delay,
-          "format_bonus": cfg.format_bonus, "noise": cfg.noise}
+          "format_bonus": cfg.format_bonus, "noise": cfg.noise, "split": "train"}  # no held-out question
     return gym.make_vec(envs.env_id(cfg.task), num_envs=num_envs, vectorization_mode="vector_entry_point",
                         device=device, **kw)
 

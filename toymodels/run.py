@@ -53,7 +53,7 @@ def make_train(cfg: CellConfig):
     mcfg = cfg.model_config()
     dev = cfg.resolved_device()
     pretrain = make_pretrain(tasks["pretrain"], budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch,
-                             lr=cfg.pretrain_lr, prior=cfg.prior, corrupt_rate=cfg.pretrain_corrupt,
+                             lr=cfg.pretrain_lr, prior=cfg.prior, label_noise=cfg.label_noise,
                              max_grad_norm=cfg.max_grad_norm)
     rl = make_rl(cfg)
 

@@ -26,15 +26,21 @@ digits, W = the digits of the largest value any expression over n copies of max_
 Chance level: the probability that a uniformly random expression (uniform leaf order, RPN shape
 and operators: n!·Catalan(n-1)·4**(n-1) equally likely) hits the target, averaged over 64 items
 of a fixed stream (16 for n_numbers = 5), counted exactly (rpn.count_hits) once per process.
+
+Wrong rule (always add, ignoring the target): the canonical expression with every operator
+replaced by '+', its scratchpad the running sums. Well formed (each number once, values in W
+digits) and internally consistent, but right only when the numbers happen to sum to the target.
+Slot kinds (`slot_alphabets`): expression slots hold a digit or an operator, result slots digits.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
 
-from .. import vocab
+from .. import splits, vocab
 from ..env import TokenEnv
 from ..hashing import randint, randperm
 from ..task import Instance, Task, Verdict, check_int
@@ -58,11 +64,12 @@ class Countdown(Task):
     horizon_arg = "n_numbers"
     value_tokens = (*range(vocab.DIGIT0, vocab.DIGIT0 + 10), *vocab.OPERATORS)
 
-    def __init__(self, n_numbers: int = 3, max_number: int = 9, cot: bool = True, hint: int = 0):
+    def __init__(self, n_numbers: int = 3, max_number: int = 9, cot: bool = True, hint: int = 0,
+                 split: str = "all"):
         self.n_numbers = check_int("n_numbers", n_numbers, 2, 5)
         self.max_number = check_int("max_number", max_number, 2, 9)
         self.width = len(str(max_value(self.n_numbers, self.max_number)))
-        super().__init__(cot=cot, hint=hint)
+        super().__init__(cot=cot, hint=hint, split=split)
         key = (self.n_numbers, self.max_number)
         if key not in _CHANCE:
             _CHANCE[key] = self._estimate_chance(64 if self.n_numbers < 5 else 16)
@@ -94,6 +101,15 @@ class Countdown(Task):
 
     def _scratch_positions(self) -> list[int]:
         return list(range(1, 2 * self.n_numbers)) if self.cot else []
+
+    def slot_alphabets(self):
+        digits, ops = tuple(range(vocab.DIGIT0, vocab.DIGIT0 + 10)), tuple(vocab.OPERATORS)
+        out: list = [None] * self.completion_len
+        for i in self._scratch_positions() + self.answer_positions:
+            out[i] = (digits, ops)
+        for i in self.step_positions:
+            out[i] = (digits,)
+        return out
 
     def chance(self):
         return _CHANCE[(self.n_numbers, self.max_number)]
@@ -158,6 +174,42 @@ class Countdown(Task):
         eq = torch.full((B, 1), vocab.EQ, dtype=torch.long, device=dev)
         question = torch.cat([nums + vocab.DIGIT0, bar, tdig, eq], 1)
         return question, torch.cat([expr, bar, results], 1), expr
+
+    def _results(self, values: list[int]) -> list[int]:
+        """The scratchpad's result tokens: each value in W digits, separated by ','."""
+        out: list[int] = []
+        for k, v in enumerate(values):
+            out += ([vocab.COMMA] if k else []) + vocab.digits(v, self.width)
+        return out
+
+    def wrong_parts(self, question, steps, answer):
+        expr = [vocab.PLUS if t >= vocab.PLUS else t for t in answer]
+        sums = [int(v) for v in rpn.eval_rpn(expr)["steps"]]
+        return [*expr, vocab.BAR, *self._results(sums)], expr
+
+    def wrong_batch_parts(self, question, steps, answer):
+        n, W, B, dev = self.n_numbers, self.width, answer.shape[0], answer.device
+        expr = torch.where(answer >= vocab.PLUS, vocab.PLUS, answer)  # (B, 2n - 1)
+        sums = rpn.eval_rpn_batched(expr, n - 1)[4]  # (B, n - 1) running sums (denominators 1)
+        pow10 = 10 ** torch.arange(W - 1, -1, -1, device=dev)  # (W,)
+        rdig = sums[:, :, None] // pow10 % 10 + vocab.DIGIT0  # (B, n - 1, W)
+        comma = torch.full((B, n - 1, 1), vocab.COMMA, dtype=torch.long, device=dev)
+        results = torch.cat([comma, rdig], 2).reshape(B, -1)[:, 1:]  # (B, (n - 1) * (W + 1) - 1)
+        bar = torch.full((B, 1), vocab.BAR, dtype=torch.long, device=dev)
+        return torch.cat([expr, bar, results], 1), expr
+
+    def questions(self):
+        """(numbers in draw order, a target the generator can reach): counted when at most 1000
+        number tuples (reachable targets enumerated per multiset); None otherwise."""
+        n, m, d = self.n_numbers, self.max_number, vocab.DIGIT0
+        if m**n > 1000:
+            return None
+        rows = []
+        for nums in itertools.product(range(1, m + 1), repeat=n):
+            head = [d + x for x in nums] + [vocab.BAR]
+            for t in sorted(rpn.reachable(tuple(sorted(nums)))):
+                rows.append([*head, *vocab.digits(t, self.width), vocab.EQ])
+        return torch.tensor(rows) if len(rows) <= splits.QUESTION_LIMIT else None
 
     # --- verification: evaluate the expression ------------------------------------------------
     def verify(self, prompts, completions, targets):
@@ -307,8 +359,9 @@ class CountdownEnv(TokenEnv):
     ## Arguments
     `n_numbers` (horizon, 2..5, default 3), `max_number` (2..9, default 9), `cot` (default
     True), `hint` (0..len(scratchpad) leading scratchpad tokens revealed in the prompt after
-    `<hint>`: the first ones are the canonical expression), `reward`, `delay`, `format_bonus`,
-    `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
+    `<hint>`: the first ones are the canonical expression), `split` ("all" default, "train" or
+    "eval": only questions of that content part, see `envs.splits`), `reward`, `delay`,
+    `format_bonus`, `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
 
     ## Version History
     - v0: initial version.

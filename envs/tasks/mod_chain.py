@@ -7,16 +7,19 @@ Every running sum, the last one included, is worked out inside <think> by the sa
 (previous sum + next term), and the answer restates the last one: the trace does all the work,
 so the answer is right by composition exactly when the L steps are (or by luck). The horizon L
 is the number of composed steps, which makes ModChain the reference task for p = q^L (H4).
+
+Wrong rule (off by one): every step adds one too many, s_i = (s_{i-1} + a_i + 1) mod p, so the
+i-th running sum is off by i (mod p): wrong at every step for i < p, and so is the answer.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .. import vocab
+from .. import splits, vocab
 from ..env import TokenEnv
 from ..hashing import randint
-from ..task import Instance, Task, check_int
+from ..task import Instance, Task, check_int, product_space
 from ..vector import TokenVectorEnv
 
 
@@ -24,11 +27,11 @@ class ModChain(Task):
     name = "ModChain"
     horizon_arg = "L"
 
-    def __init__(self, L: int = 5, p: int = 10, cot: bool = True, hint: int = 0):
+    def __init__(self, L: int = 5, p: int = 10, cot: bool = True, hint: int = 0, split: str = "all"):
         self.L = check_int("L", L, 1, 64)
         self.p = check_int("p", p, 2, 10)
         self.value_tokens = tuple(vocab.DIGIT0 + d for d in range(self.p))
-        super().__init__(cot=cot, hint=hint)
+        super().__init__(cot=cot, hint=hint, split=split)
 
     def difficulty(self):
         return {"L": self.L, "p": self.p}
@@ -60,6 +63,24 @@ class ModChain(Task):
         s = torch.cumsum(a, dim=1) % self.p  # (B, L)
         eq = torch.full_like(a[:, :1], vocab.EQ)
         return torch.cat([a + vocab.DIGIT0, eq], 1), s + vocab.DIGIT0, s[:, -1:] + vocab.DIGIT0
+
+    def wrong_parts(self, question, steps, answer):
+        s, total = [], 0
+        for t in question[: self.L]:
+            total = (total + t - vocab.DIGIT0 + 1) % self.p
+            s.append(vocab.DIGIT0 + total)
+        return s, [s[-1]]
+
+    def wrong_batch_parts(self, question, steps, answer):
+        a = question[:, : self.L] - vocab.DIGIT0  # (B, L)
+        s = (torch.cumsum(a + 1, dim=1) % self.p) + vocab.DIGIT0  # (B, L)
+        return s, s[:, -1:]
+
+    def questions(self):
+        if self.p**self.L > splits.QUESTION_LIMIT:
+            return None
+        terms = product_space([self.p] * self.L) + vocab.DIGIT0  # (p^L, L)
+        return torch.cat([terms, torch.full_like(terms[:, :1], vocab.EQ)], 1)
 
     def text_question(self, inst: Instance) -> str:
         terms = inst.metadata["terms"]
@@ -101,8 +122,9 @@ class ModChainEnv(TokenEnv):
 
     ## Arguments
     `L` (horizon, 1..64, default 5), `p` (modulus, 2..10, default 10), `cot` (default True),
-    `hint` (0..L leading steps revealed in the prompt after `<hint>`), `reward`, `delay`,
-    `format_bonus`, `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
+    `hint` (0..L leading steps revealed in the prompt after `<hint>`), `split` ("all" default,
+    "train" or "eval": only questions of that content part, see `envs.splits`), `reward`,
+    `delay`, `format_bonus`, `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
 
     ## Version History
     - v0: initial version.

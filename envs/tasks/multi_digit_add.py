@@ -8,16 +8,19 @@ answer is the (n+1)-digit sum a + b, zero-padded, most significant digit first, 
 significant digit first with `reverse=True` (the order in which carries are computed, which is
 known to make the task much easier to learn). The horizon is n_digits: the top digit of the sum
 depends on every column through the carry chain.
+
+Wrong rule (dropped carry): the carry is never propagated: every carry is written 0, each sum
+digit is (a_i + b_i) mod 10 and the leading digit 0.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .. import vocab
+from .. import splits, vocab
 from ..env import TokenEnv
 from ..hashing import randint
-from ..task import Instance, Task, check_int
+from ..task import Instance, Task, check_int, product_space
 from ..vector import TokenVectorEnv
 
 
@@ -25,12 +28,13 @@ class MultiDigitAdd(Task):
     name = "MultiDigitAdd"
     horizon_arg = "n_digits"
 
-    def __init__(self, n_digits: int = 3, reverse: bool = False, cot: bool = True, hint: int = 0):
+    def __init__(self, n_digits: int = 3, reverse: bool = False, cot: bool = True, hint: int = 0,
+                 split: str = "all"):
         self.n_digits = check_int("n_digits", n_digits, 1, 32)
         if not isinstance(reverse, bool):
             raise ValueError(f"reverse must be True or False, got {reverse!r}")
         self.reverse = reverse
-        super().__init__(cot=cot, hint=hint)
+        super().__init__(cot=cot, hint=hint, split=split)
 
     def difficulty(self):
         return {"n_digits": self.n_digits, "reverse": self.reverse}
@@ -84,6 +88,28 @@ class MultiDigitAdd(Task):
         eq = torch.full_like(a[:, :1], vocab.EQ)
         d = vocab.DIGIT0
         return torch.cat([a + d, plus, b + d, eq], dim=1), carries + d, answer + d
+
+    def wrong_parts(self, question, steps, answer):
+        n, d = self.n_digits, vocab.DIGIT0
+        a, b = question[:n], question[n + 1 : 2 * n + 1]
+        lsb_first = [(a[n - 1 - i] + b[n - 1 - i] - 2 * d) % 10 for i in range(n)] + [0]
+        ans = lsb_first if self.reverse else lsb_first[::-1]
+        return [d] * n, [d + x for x in ans]
+
+    def wrong_batch_parts(self, question, steps, answer):
+        n, d = self.n_digits, vocab.DIGIT0
+        col = (question[:, :n] + question[:, n + 1 : 2 * n + 1] - 2 * d).flip(1) % 10  # (B, n) lsb first
+        lsb_first = torch.cat([col, torch.zeros_like(col[:, :1])], 1)  # (B, n + 1)
+        ans = lsb_first if self.reverse else lsb_first.flip(1)
+        return torch.full_like(steps, d), ans + d
+
+    def questions(self):
+        n = self.n_digits
+        if 100**n > splits.QUESTION_LIMIT:
+            return None
+        ab = product_space([10] * (2 * n)) + vocab.DIGIT0  # (100^n, 2n)
+        plus, eq = torch.full_like(ab[:, :1], vocab.PLUS), torch.full_like(ab[:, :1], vocab.EQ)
+        return torch.cat([ab[:, :n], plus, ab[:, n:], eq], 1)
 
     # --- text for real LLMs ------------------------------------------------------------------
     def text_question(self, inst: Instance) -> str:
@@ -148,8 +174,9 @@ class MultiDigitAddEnv(TokenEnv):
     ## Arguments
     `n_digits` (horizon, 1..32, default 3), `reverse` (answer least significant digit first,
     default False), `cot` (default True), `hint` (0..n_digits leading carries revealed in the
-    prompt after `<hint>`), `reward`, `delay`, `format_bonus`, `noise`, `random_p`, `n_ctx`
-    (default: the minimum that fits).
+    prompt after `<hint>`), `split` ("all" default, "train" or "eval": only questions of that
+    content part, see `envs.splits`), `reward`, `delay`, `format_bonus`, `noise`, `random_p`,
+    `n_ctx` (default: the minimum that fits).
 
     ## Version History
     - v0: initial version.

@@ -10,18 +10,22 @@ s_L(x) = pi_L(..pi_2(pi_1(x))..). A well-formed answer is itself a permutation (
 digits below n), so a uniform guess among well-formed answers is right with probability 1/n!.
 As in ModChain, every running composition, the last included, is written inside <think> and the
 answer restates the last one: the trace does all the work.
+
+Wrong rule (composition in the wrong order): s_j = s_{j-1} o pi_j, i.e. s_j(x) = s_{j-1}(pi_j(x)),
+applying pi_j first; s_1 = pi_1 is still right, later steps are wrong unless the two commute.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
 
-from .. import vocab
+from .. import splits, vocab
 from ..env import TokenEnv
 from ..hashing import randperm
-from ..task import Instance, Task, check_int
+from ..task import Instance, Task, check_int, product_space
 from ..vector import TokenVectorEnv
 
 
@@ -29,11 +33,11 @@ class PermutationCompose(Task):
     name = "PermutationCompose"
     horizon_arg = "L"
 
-    def __init__(self, L: int = 3, n: int = 4, cot: bool = True, hint: int = 0):
+    def __init__(self, L: int = 3, n: int = 4, cot: bool = True, hint: int = 0, split: str = "all"):
         self.L = check_int("L", L, 1, 32)
         self.n = check_int("n", n, 2, 10)
         self.value_tokens = tuple(vocab.DIGIT0 + d for d in range(self.n))
-        super().__init__(cot=cot, hint=hint)
+        super().__init__(cot=cot, hint=hint, split=split)
 
     def difficulty(self):
         return {"L": self.L, "n": self.n}
@@ -84,6 +88,38 @@ class PermutationCompose(Task):
         question.append(torch.full((B, 1), vocab.EQ, dtype=torch.long, device=seed.device))
         steps_t = torch.cat(steps, dim=1)  # (B, S)
         return torch.cat(question, dim=1), steps_t, s + vocab.DIGIT0
+
+    def wrong_parts(self, question, steps, answer):
+        n, d, out = self.n, vocab.DIGIT0, []
+        s = list(range(n))
+        for j in range(self.L):
+            p = [t - d for t in question[j * (n + 1) : j * (n + 1) + n]]
+            s = [s[p[x]] for x in range(n)]  # s_j(x) = s_{j-1}(p(x))
+            out += ([vocab.BAR] if j else []) + [d + v for v in s]
+        return out, [d + v for v in s]
+
+    def wrong_batch_parts(self, question, steps, answer):
+        n, B, d = self.n, question.shape[0], vocab.DIGIT0
+        bar = torch.full((B, 1), vocab.BAR, dtype=torch.long, device=question.device)
+        s = torch.arange(n, device=question.device).expand(B, n)  # (B, n) the identity
+        out = []
+        for j in range(self.L):  # a loop over the L permutations, not over items
+            p = question[:, j * (n + 1) : j * (n + 1) + n] - d  # (B, n)
+            s = s.gather(1, p)  # s_j(x) = s_{j-1}(p(x))
+            out += ([bar] if j else []) + [s + d]
+        return torch.cat(out, 1), s + d
+
+    def questions(self):
+        n, L = self.n, self.L
+        if math.factorial(n) ** L > splits.QUESTION_LIMIT:
+            return None
+        perms = torch.tensor(list(itertools.permutations(range(n)))) + vocab.DIGIT0  # (n!, n)
+        pick = product_space([perms.shape[0]] * L)  # (n!^L, L)
+        bar = torch.full((pick.shape[0], 1), vocab.BAR, dtype=torch.long)
+        parts = []
+        for j in range(L):
+            parts += ([bar] if j else []) + [perms[pick[:, j]]]
+        return torch.cat([*parts, torch.full_like(bar, vocab.EQ)], 1)
 
     # --- verification: the answer must be a permutation to be well formed --------------------
     def well_formed(self, completions: torch.Tensor) -> torch.Tensor:
@@ -160,8 +196,9 @@ class PermutationComposeEnv(TokenEnv):
     ## Arguments
     `L` (horizon, 1..32, default 3), `n` (2..10, default 4), `cot` (default True), `hint`
     (0..len(chain of thought) leading chain-of-thought tokens, separators included, revealed in
-    the prompt after `<hint>`), `reward`, `delay`, `format_bonus`, `noise`, `random_p`, `n_ctx`
-    (default: the minimum that fits).
+    the prompt after `<hint>`), `split` ("all" default, "train" or "eval": only questions of
+    that content part, see `envs.splits`), `reward`, `delay`, `format_bonus`, `noise`,
+    `random_p`, `n_ctx` (default: the minimum that fits).
 
     ## Version History
     - v0: initial version.

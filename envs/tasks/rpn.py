@@ -254,6 +254,25 @@ def tree_values(leaves: tuple[int, ...]) -> dict[tuple[int, int], int]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def reachable(leaves: tuple[int, ...]) -> frozenset[int]:
+    """Values Countdown's generator can reach from the sorted leaves: any order and shape, every
+    intermediate a non-negative integer (- only when a >= b, / only when b > 0 divides a)."""
+    if len(leaves) == 1:
+        return frozenset(leaves)
+    out: set[int] = set()
+    for left, right in splits(leaves):
+        ys = reachable(right)
+        for x in reachable(left):
+            for y in ys:
+                out.update((x + y, x * y))
+                if x >= y:
+                    out.add(x - y)
+                if y and x % y == 0:
+                    out.add(x // y)
+    return frozenset(out)
+
+
 def splits(leaves: tuple[int, ...]):
     """Ordered splits of the leaf positions into two non-empty parts, as sorted value tuples."""
     n = len(leaves)

@@ -9,16 +9,20 @@ classic (n, k)-sparse parity problem, whose sample complexity grows like n^k wit
 of thought). The chain of thought is the running parity over the subset in index order, like
 ModChain's running sums (its first token is the subset's first bit), and the answer restates
 its last token, so the trace does all the work.
+
+Wrong rule (the subset off by one position): the running parity over the shifted subset
+{(i + 1) mod n_bits for i in the subset}, in index order. When k = n_bits every subset is the
+whole string, so the wrong rule instead writes the complement of each running parity.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .. import vocab
+from .. import splits, vocab
 from ..env import TokenEnv
 from ..hashing import randint, randperm
-from ..task import Instance, Task, check_int
+from ..task import Instance, Task, check_int, product_space
 from ..vector import TokenVectorEnv
 
 _SUBSET_INDEX = 0x5B5E7  # hash index of the subset draw, apart from item indices
@@ -29,13 +33,17 @@ class SparseParity(Task):
     horizon_arg = "k"
     value_tokens = (vocab.DIGIT0, vocab.DIGIT0 + 1)
 
-    def __init__(self, n_bits: int = 8, k: int = 3, subset_seed: int = 0, cot: bool = True, hint: int = 0):
+    def __init__(self, n_bits: int = 8, k: int = 3, subset_seed: int = 0, cot: bool = True, hint: int = 0,
+                 split: str = "all"):
         self.n_bits = check_int("n_bits", n_bits, 1, 64)
         self.k = check_int("k", k, 1, self.n_bits)
         self.subset_seed = check_int("subset_seed", subset_seed, 0, 2**31 - 1)
         #: the hidden positions, ascending
         self.subset = tuple(sorted(randperm(self.subset_seed, _SUBSET_INDEX, 0, self.n_bits)[: self.k]))
-        super().__init__(cot=cot, hint=hint)
+        #: the wrong rule's subset (each position shifted by one); complemented when it is the same
+        self.wrong_subset = tuple(sorted((i + 1) % self.n_bits for i in self.subset))
+        self._wrong_flip = int(self.wrong_subset == self.subset)
+        super().__init__(cot=cot, hint=hint, split=split)
 
     def difficulty(self):
         return {"n_bits": self.n_bits, "k": self.k, "subset_seed": self.subset_seed}
@@ -70,6 +78,25 @@ class SparseParity(Task):
         eq = torch.full_like(x[:, :1], vocab.EQ)
         d = vocab.DIGIT0
         return torch.cat([x + d, eq], dim=1), running + d, running[:, -1:] + d
+
+    def wrong_parts(self, question, steps, answer):
+        running, p = [], self._wrong_flip
+        for i in self.wrong_subset:
+            p ^= question[i] - vocab.DIGIT0
+            running.append(vocab.DIGIT0 + p)
+        return running, [running[-1]]
+
+    def wrong_batch_parts(self, question, steps, answer):
+        sub = torch.tensor(self.wrong_subset, device=question.device)
+        x = question[:, sub] - vocab.DIGIT0  # (B, k)
+        running = (torch.cumsum(x, dim=1) + self._wrong_flip) % 2 + vocab.DIGIT0
+        return running, running[:, -1:]
+
+    def questions(self):
+        if 2**self.n_bits > splits.QUESTION_LIMIT:
+            return None
+        bits = product_space([2] * self.n_bits) + vocab.DIGIT0  # (2^n, n)
+        return torch.cat([bits, torch.full_like(bits[:, :1], vocab.EQ)], 1)
 
     def text_question(self, inst: Instance) -> str:
         bits = "".join(map(str, inst.metadata["bits"]))
@@ -119,7 +146,8 @@ class SparseParityEnv(TokenEnv):
     ## Arguments
     `n_bits` (1..64, default 8), `k` (horizon, 1..n_bits, default 3), `subset_seed` (which
     hidden subset, 0..2**31-1, default 0), `cot` (default True), `hint` (0..k leading running
-    parities revealed in the prompt after `<hint>`), `reward`, `delay`, `format_bonus`,
+    parities revealed in the prompt after `<hint>`), `split` ("all" default, "train" or "eval":
+    only questions of that content part, see `envs.splits`), `reward`, `delay`, `format_bonus`,
     `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
 
     ## Version History
