@@ -104,7 +104,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
         fits["excluded_cells"] = n_bad
     mask = (lambda da: da.where(ok)) if ok is not None else (lambda da: da)
     n_trials = ds["n_eval_prompts"] if "n_eval_prompts" in ds else ds.attrs.get("n_eval_prompts")
-    chance = float(ds["chance"].mean()) if "chance" in ds else 0.0
+    # each split has its own chance; every fit below is in-distribution, so it takes the id split's
+    chance = _sel(ds["chance"], split="id") if "chance" in ds else xr.DataArray(0.0)
     G = int(cfg.get("rl", {}).get("group_size", 8))
     extra = [d for d in ds.dims if d not in _GRID_DIMS + _AXES]
 
@@ -167,7 +168,7 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
         else:
             cov = chance_corrected(mask(_sel(ds["base_pass_at_k"], k=kmax, split="id")), chance, kmax)
             cov_note = f"chance-corrected pass@{kmax}"
-        arrs = xr.broadcast(gain, base1, cov, gain["n_params"].broadcast_like(gain))
+        arrs = xr.broadcast(gain, base1, cov, gain["n_params"].broadcast_like(gain), chance)
         groups = _groups(gain)
         h2 = {}
         for kind in ("phi", "coverage"):
@@ -177,7 +178,7 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
                 arrs[3].values,
                 groups,
                 arrs[2].values if kind == "coverage" else None,
-                0.0 if kind == "coverage" else chance,
+                0.0 if kind == "coverage" else arrs[4].values,
                 G,
                 kind,
                 k=1,
@@ -186,7 +187,7 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
                 arrs[1].values,
                 arrs[0].values,
                 arrs[2].values if kind == "coverage" else None,
-                0.0 if kind == "coverage" else chance,
+                0.0 if kind == "coverage" else arrs[4].values,
                 G,
                 kind,
                 k=1,
@@ -245,7 +246,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             rl_cfg.get("n_updates", rl_cfg.get("steps", int(ds["step"].max()) if "step" in ds.dims else 100))
         )
         pred = predict_threshold(
-            q, L=L, n_updates=n_upd, G=G, prompts_per_update=int(rl_cfg.get("prompts", 1)), chance=chance
+            q, L=L, n_updates=n_upd, G=G, prompts_per_update=int(rl_cfg.get("prompts", 1)),
+            chance=float(chance.isel({d: 0 for d in extra if d in chance.dims}).mean()),
         )
         h4 = {"prediction": pred, "L": L, "lr_note": "mean-field lr = 1.0 (uncalibrated scale)",
               "q_source": "base_step_prob: teacher-forced probability of the correct step at the eval temperature"}

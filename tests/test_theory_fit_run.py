@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from aha.fit import fit_run, replace_section
@@ -131,3 +132,15 @@ def test_fit_run_reports_threshold_per_swept_setting(tmp_path):
     assert all(surf["trustworthy"]), out["markdown"]
     assert surf["spearman_rho"] < 0  # N_c falls with the budget, as generated
     assert "**H11**: N_c of the RL gain per pretrain_tokens" in out["markdown"]
+
+
+def test_in_distribution_fits_use_the_id_split_chance(tmp_path):
+    """Item 12: the ood split's chance must not leak into the in-distribution fits (H2, H4)."""
+    ds = make_grid(tmp_path / "base")
+    out = {}
+    for name, ood in (("a", 0.5), ("b", 0.1)):
+        (tmp_path / name).mkdir()
+        ds.assign(chance=("split", [0.1, ood])).to_netcdf(tmp_path / name / "grid.nc", engine="h5netcdf")
+        out[name] = fit_run(tmp_path / name, n_boot=10)["fits"]
+    assert out["a"]["H4"]["prediction"]["budget"]["chance"] == pytest.approx(0.1)
+    assert out["a"]["H2"] == out["b"]["H2"] and out["a"]["H4"] == out["b"]["H4"]

@@ -188,18 +188,21 @@ def loo_compare(
     kind: str = "phi",
     k: float = 64,
 ) -> LOOResult:
-    """Hold out each group (a size/setting with all its seeds), fit on the rest, predict it."""
+    """Hold out each group (a size/setting with all its seeds), fit on the rest, predict it.
+
+    ``chance`` is one value or one per cell (e.g. per horizon), broadcast like ``base_pass1``."""
     p1, y, n, grp = (np.ravel(np.asarray(a, dtype=float)) for a in (base_pass1, gain, n_params, groups))
     pk = None if base_pass_at_k is None else np.ravel(np.asarray(base_pass_at_k, dtype=float))
+    ch = np.ravel(np.broadcast_to(np.asarray(chance, dtype=float), np.shape(base_pass1)))  # per cell
     ok = np.isfinite(p1) & np.isfinite(y) & np.isfinite(n)
-    p1, y, n, grp = p1[ok], y[ok], n[ok], grp[ok]
+    p1, y, n, grp, ch = p1[ok], y[ok], n[ok], grp[ok], ch[ok]
     pk = None if pk is None else pk[ok]
     err = {"gain_model": [], "constant": [], "linear_lnN": []}
     uniq = np.unique(grp)
     for g in uniq:
         tr, te = grp != g, grp == g
-        params = fit_gain_model(p1[tr], y[tr], None if pk is None else pk[tr], chance, G, kind, k)
-        pred = predict_gain(p1[te], None if pk is None else pk[te], chance, G, params).mean
+        params = fit_gain_model(p1[tr], y[tr], None if pk is None else pk[tr], ch[tr], G, kind, k)
+        pred = predict_gain(p1[te], None if pk is None else pk[te], ch[te], G, params).mean
         err["gain_model"].append(np.mean((np.asarray(pred) - y[te]) ** 2))
         err["constant"].append(np.mean((y[tr].mean() - y[te]) ** 2))
         if len(np.unique(n[tr])) >= 2:
