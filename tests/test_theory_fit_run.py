@@ -73,7 +73,9 @@ def test_fit_run_end_to_end(tmp_path):
     assert fits["excluded_cells"] == 1
     for hid in ("H1", "H2", "H3", "H4", "H5", "H6", "H7", "H10"):
         assert hid in fits, hid
-    assert fits["H1"]["rl_gain"]["verdict"] in ("sharp transition", "smooth", "no trend", "undetermined")
+    pass1 = fits["H1"]["rl_pass1"]  # generated: a logistic rise (w = 0.4 in ln N) of post-RL pass@1 near 8e4
+    assert pass1["likelihood"] == "binomial" and pass1["verdict"] == "sharp transition"
+    assert pass1["N_c_ci"][0] < 8e4 < pass1["N_c_ci"][1] and abs(np.log(pass1["N_c"] / 8e4)) < np.log(1.5)
     assert fits["H2"]["phi"]["gain_params"]["kind"] == "phi"
     assert fits["H6"]["summary"]["median_r2"] > 0.9
     report = (run / "report.md").read_text()
