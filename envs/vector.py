@@ -7,8 +7,9 @@ verdict from its batched verifier, rewards from `RewardConfig` on tensors. Runs 
 Seeding follows `gymnasium.vector.SyncVectorEnv`: `reset(seed=s)` gives env i the stream s + i,
 so env i matches a single `TokenEnv` reset with seed s + i; `reset()` without a seed moves every
 stream on to its next item, as the single envs do. Extra reset options: `group_size=G` makes
-each block of G consecutive envs share the prompt of its first env (GRPO groups); `seeds=`/`indices=` (tensors of num_envs) pick the items (later autoresets take
-the following indices). Autoreset mode is NEXT_STEP: the step after an episode ends resets that
+each block of G consecutive envs share the prompt of its first env (GRPO groups);
+`seeds=`/`indices=` (tensors of num_envs) pick the items (later autoresets take the following
+indices). Autoreset mode is NEXT_STEP: the step after an episode ends resets that
 env, ignoring its action.
 
 Reward randomness (noise, random rewards) is keyed on the episode's item (its seed and index,

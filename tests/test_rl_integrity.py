@@ -20,12 +20,15 @@ from toymodels.runner import run_grid
 
 SMALL = dict(pretrain_tokens=20 * 16 * 8, pretrain_batch=16, rl_updates=4, prompts_per_update=4, group_size=4,
              k_max=4, eval_prompts=8, log_every=1, width=16, horizon=2, device="cpu")
-BIT_EXACT = ("reward", "informative_frac", "grad_norm", "clip_frac", "kl")  # curves equal bit for bit
+BIT_EXACT = ("reward", "informative_frac", "clip_frac", "horizon", "pass_at_k", "trace_pass_at_k", "greedy_acc")
+# (equal bit for bit; the other numbers are reductions over differently shaped tensors: float rounding)
+# random rewards: most groups are informative whatever the (barely pretrained) model does, so RL moves
+MOVES = dict(SMALL, reward="random", rl_lr=1e-2)
 
 
 def assert_same_seed(many, i, one, j=0, exact=BIT_EXACT):
-    """Seed i of one run equals seed j of another: curves and evaluation bit for bit where the
-    reductions have the same shape, else to float rounding (entropy, logp_answer)."""
+    """Seed i of one run equals seed j of another: sampled outcomes bit for bit, the other
+    numbers to float rounding."""
     for k, v in many["curves"].items():
         if np.ndim(v) != 2:
             continue
@@ -33,10 +36,12 @@ def assert_same_seed(many, i, one, j=0, exact=BIT_EXACT):
         if k in exact:
             np.testing.assert_array_equal(a, b, err_msg=k)
         else:
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=k)
-    for k in ("pass_at_k", "greedy_acc", "step_acc"):
-        np.testing.assert_array_equal(many["rl"][k][i], one["rl"][k][j], err_msg=k)
-    np.testing.assert_allclose(many["rl"]["logp_answer"][i], one["rl"]["logp_answer"][j], rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-8, err_msg=k)
+    for k, v in many["rl"].items():
+        if k in exact:
+            np.testing.assert_array_equal(v[i], one["rl"][k][j], err_msg=k)
+        else:
+            np.testing.assert_allclose(v[i], one["rl"][k][j], rtol=1e-4, atol=1e-8, err_msg=k)
 
 
 # --- item 1: reward randomness keyed on (item seed, item index, sample), not on batch slots ----------
@@ -138,7 +143,7 @@ def spy_rollouts(monkeypatch):
 
 
 def test_curriculum_starts_at_start_horizon_and_differs_from_plain(monkeypatch):
-    base = dict(SMALL, horizon=4, rl_updates=6, log_every=1)
+    base = dict(MOVES, horizon=4, rl_updates=6, log_every=1)
     seen = spy_rollouts(monkeypatch)
     cur, _ = make_train(CellConfig(curriculum=True, **base))((0,))
     start_len = CellConfig(**base).make_task(1).prompt_len
@@ -150,11 +155,11 @@ def test_curriculum_starts_at_start_horizon_and_differs_from_plain(monkeypatch):
     plain, _ = make_train(CellConfig(**base))((0,))
     assert [h for _, h, _ in seen] == [4] * 6
     np.testing.assert_array_equal(plain["curves"]["horizon"][0], [4] * 6)
-    assert not np.array_equal(cur["curves"]["reward"], plain["curves"]["reward"])
+    assert not np.array_equal(cur["curves"]["entropy"], plain["curves"]["entropy"])
     assert not np.array_equal(cur["rl"]["logp_answer"], plain["rl"]["logp_answer"])
 
 
-@pytest.mark.parametrize("kw", [dict(horizon=2, curriculum_start=2), dict(horizon=2, curriculum_start=3),
+@pytest.mark.parametrize("kw", [dict(horizon=3, curriculum_start=3), dict(horizon=3, curriculum_start=4),
                                 dict(task="Countdown", horizon=3), dict(horizon=3, curriculum_frac=0.0)])
 def test_curriculum_that_cannot_ramp_is_a_one_line_error(kw):
     with pytest.raises(ValueError, match="curriculum") as e:
@@ -176,7 +181,7 @@ def crafted(cfg, n_seq=3):
 
 
 def test_clipping_uses_clip_higher_bound_with_ratio_not_one():
-    cfg = CellConfig(width=16, horizon=2, clip_low=0.2, clip_high=0.28)
+    cfg = CellConfig(width=16, horizon=2, eval_prompts=8, clip_low=0.2, clip_high=0.28)
     model, seqs, comps, mask, P, C = crafted(cfg)
     zeros = torch.zeros(1, 3, C)
     _, lp = rl_loss(cfg, model, None, seqs, comps, mask, torch.zeros(1, 3), zeros, None, None, P, C, 3)
@@ -198,7 +203,7 @@ def test_clipping_uses_clip_higher_bound_with_ratio_not_one():
 
 
 def test_k3_kl_against_hand_computation():
-    cfg = CellConfig(width=16, horizon=2, kl_coef=0.1)
+    cfg = CellConfig(width=16, horizon=2, eval_prompts=8, kl_coef=0.1)
     model, seqs, comps, mask, P, C = crafted(cfg, n_seq=2)
     zeros = torch.zeros(1, 2, C)
     _, lp = rl_loss(cfg, model, None, seqs, comps, mask, torch.zeros(1, 2), zeros, None, None, P, C, 2)
@@ -214,12 +219,12 @@ def test_k3_kl_against_hand_computation():
 
 
 def test_clip_fraction_positive_with_several_passes_and_zero_with_one():
-    cfg = CellConfig(rl_lr=3e-3, **SMALL)
+    cfg = CellConfig(**MOVES)
     assert cfg.minibatches > 1  # the default makes several passes
     many, _ = make_train(cfg)((0,))
-    assert np.nanmax(many["curves"]["clip_frac"]) > 0
-    one, _ = make_train(CellConfig(**{**SMALL, "rl_lr": 3e-3, "minibatches": 1, "ppo_epochs": 1}))((0,))
-    assert (one["curves"]["clip_frac"] == 0).all()
+    assert many["curves"]["informative_frac"].max() > 0 and many["curves"]["clip_frac"].max() > 0
+    one, _ = make_train(CellConfig(**{**MOVES, "minibatches": 1, "ppo_epochs": 1}))((0,))
+    assert one["curves"]["informative_frac"].max() > 0 and (one["curves"]["clip_frac"] == 0).all()
 
 
 def test_minibatches_must_divide_the_groups():
@@ -229,8 +234,7 @@ def test_minibatches_must_divide_the_groups():
 
 # --- item 13: entropy and kl are means over every pass of the update ---------------------------------
 def test_entropy_and_kl_are_update_means(monkeypatch):
-    cfg = CellConfig(**{**SMALL, "rl_updates": 1, "minibatches": 2, "ppo_epochs": 2, "rl_lr": 1e-2,
-                        "kl_coef": 0.1})
+    cfg = CellConfig(**{**MOVES, "rl_updates": 1, "minibatches": 2, "ppo_epochs": 2, "kl_coef": 0.1})
     sums = {"entropy": 0.0, "kl": 0.0, "tokens": 0.0}
     real = rl_mod.rl_loss
 

@@ -84,7 +84,13 @@ class CellConfig:
     pretrain_horizon: int | None = None
     """Horizon of pretraining data; None: the RL horizon."""
     curriculum: bool = False
-    """RL horizon ramps linearly from pretrain_horizon to horizon over the updates."""
+    """RL horizon ramps from curriculum_start up to the RL horizon L over the first
+    curriculum_frac of the updates, then stays at L (pretraining is unaffected)."""
+    curriculum_start: int = 1
+    """Curriculum: RL horizon of the first update; >= the task's smallest horizon and < L."""
+    curriculum_frac: float = 0.5
+    """Curriculum: fraction of the updates, in (0, 1], over which the horizon ramps; each of
+    curriculum_start .. L - 1 gets an equal share of them."""
     # --- RL -----------------------------------------------------------------------------------
     algo: str = "grpo"
     """'grpo', 'rloo' or 'ppo'."""
@@ -113,7 +119,10 @@ class CellConfig:
     clip_high: float = 0.28
     """Upper ratio clip (1 + clip_high); DAPO clip-higher."""
     ppo_epochs: int = 1
-    """Optimisation passes over each rollout (all algorithms)."""
+    """Epochs over each rollout (all algorithms); each epoch makes `minibatches` optimiser steps."""
+    minibatches: int = 4
+    """Optimiser steps per epoch: each rollout's groups split into this many equal disjoint
+    minibatches (must divide prompts_per_update). Ratios (and clipping) move from the second on."""
     vf_coef: float = 0.5
     """PPO value-loss coefficient."""
     max_grad_norm: float = 1.0
@@ -204,6 +213,10 @@ class CellConfig:
         number("clip_low", 0.0, 1.0)
         number("clip_high", 0.0)
         integer("ppo_epochs", 1)
+        integer("minibatches", 1)
+        if self.prompts_per_update % self.minibatches:
+            raise ValueError(f"minibatches must divide prompts_per_update={self.prompts_per_update} "
+                             f"(equal minibatches of whole groups), got {self.minibatches}")
         number("vf_coef", 0.0)
         number("max_grad_norm", 0.0, lo_open=True)
         integer("log_every", 1)
@@ -232,7 +245,21 @@ class CellConfig:
         tasks = self.tasks()  # evaluation needs eval_prompts distinct held-out questions per split
         for split in ("id", "ood"):
             envs.splits.check_heldout(tasks[split], self.eval_prompts)
+        integer("curriculum_start", 1)
+        number("curriculum_frac", 0.0, 1.0, lo_open=True)
+        if self.curriculum:
+            self._check_curriculum()
         self.model_config()  # validates the architecture (e.g. rotary needs an even d_head)
+
+    def _check_curriculum(self):
+        L, h0 = self.rl_horizon(), self.curriculum_start
+        if h0 >= L:
+            raise ValueError(f"curriculum_start must be below the RL horizon L={L} for the curriculum to ramp, "
+                             f"got {h0}")
+        try:
+            self.make_task(h0)
+        except ValueError as e:
+            raise ValueError(f"curriculum_start={h0} is not a valid horizon of {self.task} ({e})") from None
 
     # --- derived --------------------------------------------------------------------------------
     def task_args(self, horizon: int | None = None, hint: int | None = None) -> dict[str, Any]:

@@ -11,18 +11,33 @@ Per-token objective (ratio rho = pi / pi_old, pi_old the policy that sampled the
     -min(rho A, clip(rho, 1 - clip_low, 1 + clip_high) A) + kl_coef * k3 - entropy_coef * H
 with k3 = exp(ref - logp) - (ref - logp) - 1 (Schulman's estimator of KL(pi || pi_ref)) and
 H the full-distribution entropy. Aggregation: the mean over each sequence's tokens then over
-sequences, or with `token_sum_norm` (Dr. GRPO) the token sum over (sequences x completion length).
-Log-probabilities use logits / temperature, the distribution the rollouts were sampled from.
+the minibatch's sequences, or with `token_sum_norm` (Dr. GRPO) the token sum over (sequences x
+completion length). Log-probabilities use logits / temperature, the distribution the rollouts
+were sampled from.
 
-Recorded at logged updates u (every `log_every`, plus 0 and the last), measured on update u's
-rollout before its gradient is applied: reward, entropy, kl, informative_frac (groups whose
-rewards are not all equal), grad_norm (before clipping, first epoch), clip_frac (last epoch),
-grad_snr and samples (episodes consumed before update u).
-grad_snr = ||g||^2 / (sum_m ||g_m - g||^2 / (M - 1)): the M (<= 4) minibatch gradients g_m are
-those of equal disjoint sets of groups, g their mean; the squared norm of the mean gradient over
-the trace of the covariance of one minibatch gradient. NaN when M < 2.
-A seed whose loss or gradient turns non-finite stops ("diverged"): its parameters return to the
-reference, its gradients are zeroed, its later metrics are NaN; other seeds go on.
+Optimisation passes: each update makes `ppo_epochs` epochs over its rollout; an epoch splits the
+rollout's groups into `minibatches` equal disjoint minibatches (consecutive groups, the same split
+every epoch) and takes one optimiser step on each. pi_old is the sampling policy's log-prob of each
+token, recorded during the rollout (`Rollout.logp`, from the decoding pass at the rollout
+temperature), so from the second step on rho != 1 and the clip bounds (clip-higher's upper one
+included) bind; on the first step rho = 1 up to the rounding between cached decoding and the full
+forward pass (~1e-6).
+
+Recorded at logged updates u (every `log_every`, plus 0 and the last); "passes" are all the
+optimiser steps of update u:
+- reward, informative_frac (groups whose rewards are not all equal): of update u's rollout;
+- entropy, kl, clip_frac: token-weighted means over every pass of the update (each pass measured
+  on its own minibatch at the parameters it starts from);
+- grad_norm, grad_snr: a separate probe on update u's rollout at the parameters before its first
+  step (no optimiser step): the groups split into M (<= 4, the largest of 4, 3, 2 that divides
+  the groups; 1 if none) equal disjoint sets with gradients g_m, g their mean (the full-batch
+  gradient). grad_norm = ||g|| (before clipping); grad_snr = ||g||^2 / (sum_m ||g_m - g||^2 / (M - 1)),
+  the squared norm of the mean gradient over the trace of the covariance of one set's gradient
+  (NaN when M < 2). The probe costs one extra forward and backward pass on logged updates only;
+- horizon: the RL horizon used at update u (the curriculum's, else L); samples: episodes consumed
+  before update u.
+A seed whose loss or gradient turns non-finite on a pass stops ("diverged"): its parameters return
+to the reference, its gradients are zeroed, its later metrics are NaN; other seeds go on.
 """
 
 from __future__ import annotations
@@ -36,7 +51,8 @@ from .pretrain import completion_logits, sequences
 from .rollout import make_env, rollout
 from .sampling import clip_and_mask, flat_grads, seed_grad_norm
 
-METRICS = ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac")
+METRICS = ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac", "horizon")
+PASS_STATS = ("entropy", "kl", "clip_frac")  # token-weighted over every pass of an update
 
 
 def logged_updates(n_updates: int, every: int) -> list[int]:
@@ -60,19 +76,24 @@ def advantages(returns: torch.Tensor, G: int, algo: str, std_norm: bool) -> tupl
 
 
 def horizon_at(cfg, u: int) -> int:
+    """RL horizon of update u: L, or with `curriculum` a staircase from curriculum_start up to L
+    over the first curriculum_frac of the updates (start .. L - 1 an equal share each), then L."""
     H = cfg.rl_horizon()
     if not cfg.curriculum:
         return H
-    h0 = cfg.pretrain_horizon if cfg.pretrain_horizon is not None else H
-    return round(h0 + (H - h0) * u / max(1, cfg.rl_updates - 1))
+    h0, ramp = cfg.curriculum_start, cfg.curriculum_frac * cfg.rl_updates
+    if u >= ramp:
+        return H
+    return min(H, h0 + int((H - h0) * u / ramp + 1e-9))
 
 
 def rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P: int, C: int, N: int,
             stats: dict | None = None):
-    """Per-seed loss (S,) of a subset of episodes, normalised by the full batch size N.
+    """Per-seed loss (S,) of n episodes (a minibatch), normalised by N (normally n: a mean).
 
-    seqs (S, n, 1+P+C), comps/mask/ret_tg/old/ref_lp (S, n, C), adv (S, n); old None: on-policy.
-    Returns (loss (S,), logp (S, n, C) detached). Fills `stats` (entropy, kl, clip_frac) if given.
+    seqs (S, n, 1+P+C), comps/mask/ret_tg/old/ref_lp (S, n, C), adv (S, n); old None: on-policy
+    (rho = 1). Returns (loss (S,), logp (S, n, C) detached). Fills `stats` if given with (S,)
+    token means entropy, kl (when ref_lp is given), clip_frac, and `tokens`, the token count.
     """
     T = cfg.temperature
     logits, h = completion_logits(model, seqs, P, hidden=True)  # (S, n, C, V), (S, n, C, d)
@@ -106,7 +127,8 @@ def rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P: i
     if cfg.algo == "ppo":
         loss = loss + cfg.vf_coef * 0.5 * (((v - ret_tg) ** 2) * m).sum((1, 2)) / (N * C)
     if stats is not None:
-        n_tok = m.sum((1, 2)).clamp(min=1)
+        stats["tokens"] = m.sum((1, 2))
+        n_tok = stats["tokens"].clamp(min=1)
         stats["entropy"] = ((ent * m).sum((1, 2)) / n_tok).detach()
         if kl is not None:
             stats["kl"] = ((kl * m).sum((1, 2)) / n_tok).detach()
@@ -115,12 +137,27 @@ def rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P: i
     return loss, logp.detach()
 
 
+def backward_on(cfg, model, value, batch: tuple, sl: slice, P: int, C: int, alive: torch.Tensor,
+                stats: dict | None = None) -> torch.Tensor:
+    """Backward of the loss of episodes `sl` (whole groups; a mean over them) for live seeds.
+
+    batch = (seqs, comps, mask, adv, ret_tg, old, ref_lp), each (S, N, ...) or ref_lp None.
+    Returns the (S,) loss, detached."""
+    seqs, comps, mask, adv, ret_tg, old, ref_lp = (None if x is None else x[:, sl] for x in batch)
+    loss, _ = rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P, C, sl.stop - sl.start,
+                      stats=stats)
+    torch.where(alive, loss, torch.zeros_like(loss)).sum().backward()
+    return loss.detach()
+
+
 def make_rl(cfg):
     """`train(model, alive) -> (metrics, alive)`: RL in place on the seed-batched model."""
     G, n_prompts = cfg.group_size, cfg.prompts_per_update
     N = n_prompts * G
+    n_mb = N // cfg.minibatches  # episodes per minibatch (whole groups)
     logged = logged_updates(cfg.rl_updates, cfg.log_every)
-    M = next((m for m in (4, 3, 2) if n_prompts % m == 0), 1)
+    M = next((m for m in (4, 3, 2) if n_prompts % m == 0), 1)  # sets of the grad_snr probe
+    horizons = [horizon_at(cfg, u) for u in range(cfg.rl_updates)]
 
     def train(model, alive: torch.Tensor):
         dev = next(model.parameters()).device
@@ -137,7 +174,7 @@ def make_rl(cfg):
         T = cfg.temperature
 
         for u in range(cfg.rl_updates):
-            H = horizon_at(cfg, u)
+            H = horizons[u]
             if H not in env_cache:
                 env_cache[H] = make_env(cfg, H, S * N, dev)
             env = env_cache[H]
@@ -153,51 +190,52 @@ def make_rl(cfg):
                 with torch.no_grad():
                     rl = completion_logits(ref, seqs, P).float() / T
                     ref_lp = torch.log_softmax(rl, -1).gather(-1, ro.completions[..., None]).squeeze(-1)
-            old, stats, norm0, snr = None, {}, None, torch.full((S,), float("nan"))
-            for epoch in range(cfg.ppo_epochs):
-                opt.zero_grad(set_to_none=True)
-                chunks = M if (is_logged and epoch == 0 and M > 1) else 1
-                size = N // chunks
-                losses, lps, grads = [], [], []
-                for c in range(chunks):
-                    sl = slice(c * size, (c + 1) * size)
-                    st = stats if c == chunks - 1 or chunks == 1 else None
-                    loss, lp = rl_loss(cfg, model, value, seqs[:, sl], ro.completions[:, sl], ro.mask[:, sl], adv[:, sl],
-                                        ret_tg[:, sl], None if old is None else old[:, sl],
-                                        None if ref_lp is None else ref_lp[:, sl], P, C, N, stats=st)
-                    torch.where(alive, loss, torch.zeros_like(loss)).sum().backward()
-                    losses.append(loss.detach())
-                    lps.append(lp)
-                    if chunks > 1:
-                        grads.append(flat_grads(params))
-                if chunks > 1:  # per-minibatch gradients from the running sums
-                    g = torch.stack(grads)  # (M, S, n) cumulative
-                    g = torch.cat([g[:1], g[1:] - g[:-1]]) * chunks  # (M, S, n) per-minibatch estimates
-                    gm = g.mean(0)
-                    snr = (gm.pow(2).sum(-1) / (((g - gm) ** 2).sum((0, 2)) / (chunks - 1))).cpu()
-                loss = torch.stack(losses).sum(0)  # (S,)
-                if old is None:
-                    old = torch.cat(lps, 1)
-                norm = seed_grad_norm(params)
-                bad = alive & ~(torch.isfinite(loss) & torch.isfinite(norm))
-                if bool(bad.any()):  # divergence: stop those seeds cleanly
-                    alive &= ~bad
-                    with torch.no_grad():
-                        for p, q in zip(model.parameters(), ref.parameters()):
-                            p[bad] = q[bad]
-                        if value is not None:
-                            value[bad] = 0
-                if norm0 is None:
-                    norm0 = norm
-                clip_and_mask(params, cfg.max_grad_norm, alive)
-                opt.step()
+            batch = (seqs, ro.completions, ro.mask, adv, ret_tg, ro.logp, ref_lp)  # pi_old: the sampler's
+
+            norm0, snr = None, torch.full((S,), float("nan"), device=dev)
+            if is_logged:  # the probe: M set gradients at the parameters before this update's steps
+                grads = []
+                for c in range(M):
+                    opt.zero_grad(set_to_none=True)
+                    backward_on(cfg, model, value, batch, slice(c * N // M, (c + 1) * N // M), P, C, alive)
+                    grads.append(flat_grads(params))
+                g = torch.stack(grads)  # (M, S, n_params) per-set mean gradients
+                gm = g.mean(0)  # (S, n_params) the full-batch gradient
+                norm0 = gm.pow(2).sum(-1).sqrt()
+                if M > 1:
+                    snr = gm.pow(2).sum(-1) / (((g - gm) ** 2).sum((0, 2)) / (M - 1))
+                del grads, g, gm
+            sums = {k: torch.zeros(S, device=dev) for k in (*PASS_STATS, "tokens")}
+            for _epoch in range(cfg.ppo_epochs):
+                for b in range(cfg.minibatches):
+                    opt.zero_grad(set_to_none=True)
+                    st = {}
+                    loss = backward_on(cfg, model, value, batch, slice(b * n_mb, (b + 1) * n_mb), P, C, alive, st)
+                    for k in PASS_STATS:
+                        if k in st:
+                            sums[k] += st[k] * st["tokens"]
+                    sums["tokens"] += st["tokens"]
+                    norm = seed_grad_norm(params)
+                    bad = alive & ~(torch.isfinite(loss) & torch.isfinite(norm))
+                    if bool(bad.any()):  # divergence: stop those seeds cleanly
+                        alive &= ~bad
+                        with torch.no_grad():
+                            for p, q in zip(model.parameters(), ref.parameters()):
+                                p[bad] = q[bad]
+                            if value is not None:
+                                value[bad] = 0
+                    clip_and_mask(params, cfg.max_grad_norm, alive)
+                    opt.step()
             if is_logged:
                 j = logged.index(u)
+                n_tok = sums["tokens"].clamp(min=1)
                 vals = {"reward": ro.returns.mean(1), "informative_frac": informative.float().mean(1),
-                        "grad_norm": norm0, "grad_snr": snr.to(dev), **stats}
+                        "grad_norm": norm0, "grad_snr": snr,
+                        **{k: sums[k] / n_tok for k in PASS_STATS if k != "kl" or ref_lp is not None}}
                 for k, v in vals.items():
                     v = torch.where(alive, v.float(), torch.full_like(v.float(), float("nan")))
                     out[k][:, j] = v.cpu().numpy()
+                out["horizon"][:, j] = H
         out["samples"] = np.array([u * N for u in logged])
         out["step"] = np.array(logged)
         return out, alive

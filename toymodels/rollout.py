@@ -28,6 +28,8 @@ class Rollout:
     rewards: torch.Tensor  # (S, N, C) float: reward credited to each written token (delayed ones to the last)
     returns: torch.Tensor  # (S, N) float: episode reward
     correct: torch.Tensor  # (S, N) bool
+    logp: torch.Tensor  # (S, N, C) float: log-prob of each written token under the sampling policy
+    # (softmax of logits / temperature, from the decoding pass), 0 where not written: RL's pi_old
 
 
 def make_env(cfg, horizon: int, num_envs: int, device) -> gym.vector.VectorEnv:
@@ -46,6 +48,8 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
     streams = torch.tensor([stream(s, RL) for s in model.seeds], device=dev)  # (S,)
     item_seeds = streams.repeat_interleave(N)  # (S * N,)
     item_idx = (update * n_prompts + torch.arange(N, device=dev) // G).repeat(S)  # (S * N,)
+    # the items and the reward's randomness come from (item seed, index, sample in group) alone;
+    # the reset seed only fixes the env's unused default streams
     env.reset(seed=0, options={"group_size": G, "seeds": item_seeds,
                                "indices": item_idx})
     task = env.unwrapped.task
@@ -56,6 +60,7 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
     comps = torch.full((S, N, C), vocab.PAD, dtype=torch.long, device=dev)
     mask = torch.zeros(S, N, C, dtype=torch.bool, device=dev)
     rewards = torch.zeros(S, N, C, dtype=torch.float32, device=dev)
+    logp = torch.zeros(S, N, C, dtype=torch.float32, device=dev)
     writing = torch.ones(S, N, dtype=torch.bool, device=dev)
     done = torch.zeros(S, N, dtype=torch.bool, device=dev)
     last = torch.zeros(S, N, dtype=torch.long, device=dev)  # position of the last written token
@@ -66,6 +71,8 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
         if t < C:
             a = sample(logits, temperature, streams, rows, ROLLOUT_SLOT + t)  # (S, N)
             a = torch.where(writing, a, vocab.PAD)
+            lp = torch.log_softmax(logits.float() / temperature, -1).gather(-1, a[..., None]).squeeze(-1)
+            logp[:, :, t] = torch.where(writing, lp, 0.0)
             comps[:, :, t] = a
             mask[:, :, t] = writing
             last = torch.where(writing, t, last)
@@ -82,4 +89,4 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
             if t + 1 < C and bool(writing.any()):
                 logits, cache = model.decode(a, cache)
         t += 1
-    return Rollout(prompts, comps, mask, rewards, rewards.sum(-1), correct)
+    return Rollout(prompts, comps, mask, rewards, rewards.sum(-1), correct, logp)
