@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from aha.report import sharpening_and_collapses
 from theory import plots
 from theory._result import to_jsonable
 from theory.amplifier import chance_corrected, crossover, fit_gain_model, loo_compare
@@ -108,6 +109,11 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
     chance = _sel(ds["chance"], split="id") if "chance" in ds else xr.DataArray(0.0)
     G = int(cfg.get("rl", {}).get("group_size", 8))
     extra = [d for d in ds.dims if d not in _GRID_DIMS + _AXES]
+
+    # --- what the RL gain is made of: sharpening towards base greedy accuracy, and collapses -----
+    found, lines = sharpening_and_collapses(ds)
+    fits.update(found)
+    md += lines
 
     # --- H1: transition of the RL gain (and of post-RL pass@1) -------------------------------
     gain = None

@@ -1,8 +1,8 @@
 """Figures of a grid run (PNG, under RUN_DIR/figures/).
 
 - phase diagram: RL gain over width x depth, mean over seeds, annotated with the seed spread;
-- gain against n_params (each seed a point, the mean a line) with base pass@k_max and trace
-  pass@k_max on the same axes, and the chance level;
+- gain against n_params (each seed a point, the mean a line) with base pass@1 beside base greedy
+  accuracy, base pass@k_max and trace pass@k_max on the same axes, and the chance level;
 - learning curves (reward, entropy, informative-group fraction) coloured by size;
 - pass@k curves, base vs after RL, for a small, a medium and a large model.
 
@@ -75,23 +75,42 @@ def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     return _save(fig, path)
 
 
+def gain_vs_size_series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Curves of the gain-vs-size figure for one depth, each (n_params, mean over ok seeds) sorted by N:
+    RL gain, base pass@1 beside base greedy accuracy (their gap is what sharpening can close), base
+    pass@k_max and trace pass@k_max."""
+    d = ok_only(sub)
+    kmax = int(d.k.max())
+    n = d.n_params.values if d.n_params.ndim else np.full(d.sizes["width"], float(d.n_params))
+    order = np.argsort(n)
+    mean = lambda da: da.mean("seed").values[order]  # noqa: E731
+    out = {"RL gain (pass@1)": (n[order], mean(rl_gain(d))),
+           "base pass@1": (n[order], mean(d.base_pass_at_k.sel(k=1, split="id")))}
+    if "base_greedy_acc" in d:
+        out["base greedy acc"] = (n[order], mean(d.base_greedy_acc.sel(split="id")))
+    out[f"base pass@{kmax}"] = (n[order], mean(d.base_pass_at_k.sel(k=kmax, split="id")))
+    if "base_trace_pass_at_k" in d:
+        out[f"base trace pass@{kmax}"] = (n[order], mean(d.base_trace_pass_at_k.sel(k=kmax, split="id")))
+    return out
+
+
+_SERIES_STYLE = {"RL gain": ("-o", "C0"), "base pass@1": ("--o", "C3"), "base greedy acc": ("-D", "C4"),
+                 "base pass@": ("--s", "C1"), "base trace": (":^", "C2")}
+
+
 def gain_vs_size(ds: xr.Dataset, title: str, path: Path) -> Path:
     d = ok_only(ds)
-    kmax = int(d.k.max())
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for depth in d.depth.values:
         sub = d.sel(depth=depth)
-        n = sub.n_params.values if sub.n_params.ndim else np.full(sub.sizes["width"], float(sub.n_params))
-        order = np.argsort(n)
-        gain = rl_gain(sub)
         tag = f" (depth {depth})" if d.sizes["depth"] > 1 else ""
+        n = sub.n_params.values if sub.n_params.ndim else np.full(sub.sizes["width"], float(sub.n_params))
+        gain = rl_gain(sub)
         for s in d.seed.values:
             ax.scatter(n, gain.sel(seed=s).values, s=12, color="C0", alpha=0.5)
-        ax.plot(n[order], gain.mean("seed").values[order], "-o", color="C0", label=f"RL gain (pass@1){tag}")
-        cov = sub.base_pass_at_k.sel(k=kmax, split="id").mean("seed").values
-        tcov = sub.base_trace_pass_at_k.sel(k=kmax, split="id").mean("seed").values
-        ax.plot(n[order], cov[order], "--s", color="C1", label=f"base pass@{kmax}{tag}")
-        ax.plot(n[order], tcov[order], ":^", color="C2", label=f"base trace pass@{kmax}{tag}")
+        for label, (nn, y) in gain_vs_size_series(sub).items():
+            style, color = next(v for k, v in _SERIES_STYLE.items() if label.startswith(k))
+            ax.plot(nn, y, style, ms=4, color=color, label=f"{label}{tag}")
     if "chance" in d:
         ax.axhline(float(d.chance.sel(split="id").max()), color="grey", lw=0.8, ls="-.", label="chance (pass@1)")
     ax.axhline(0, color="black", lw=0.5)

@@ -8,7 +8,74 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .plots import ok_only, plot_run, rl_gain, slices
+from .plots import extra_dims, ok_only, plot_run, rl_gain, slices
+
+
+def _id(da: xr.DataArray, **kw) -> xr.DataArray:
+    """``da`` at the in-distribution split (and ``kw``), on the dims it has."""
+    kw = {"split": "id", **kw}
+    return da.sel({d: v for d, v in kw.items() if d in da.dims})
+
+
+def n_eval_samples(ds: xr.Dataset):
+    """Samples behind each pass@1: n_eval_prompts (attr, or a variable when swept) × k_max; None if unknown."""
+    n = ds["n_eval_prompts"] if "n_eval_prompts" in ds else ds.attrs.get("n_eval_prompts")
+    return None if n is None or "k" not in ds.dims else n * int(ds.k.max())
+
+
+def collapse_flags(ds: xr.Dataset) -> xr.DataArray | None:
+    """Per cell (ok cells only): did RL pass@1 fall below base pass@1 by more than the eval's noise?"""
+    from theory.sharpening import collapsed  # noqa: PLC0415
+
+    n = n_eval_samples(ds)
+    if n is None:
+        return None
+    d = ok_only(ds)
+    return collapsed(_id(d.base_pass_at_k, k=1), _id(d.rl_pass_at_k, k=1), n)
+
+
+def sharpening_and_collapses(ds: xr.Dataset) -> tuple[dict, list[str]]:
+    """fits.json entries ``collapses`` and ``sharpening`` and their report lines (ok cells only)."""
+    from theory.sharpening import count_collapses, summarize_sharpening  # noqa: PLC0415
+
+    if "rl_pass_at_k" not in ds or "base_pass_at_k" not in ds:
+        return {}, []
+    d = ok_only(ds)
+    b1, r1 = (_id(d[v], k=1) for v in ("base_pass_at_k", "rl_pass_at_k"))
+    out, md = {}, []
+    n = n_eval_samples(ds)
+    if n is None:
+        md.append("- **Collapses**: not testable: missing n_eval_prompts (the noise of pass@1)")
+    else:
+        c = count_collapses(b1, r1, n.broadcast_like(b1) if isinstance(n, xr.DataArray) else n)
+        out["collapses"] = c
+        which = "; ".join(
+            ", ".join(f"{k}={v}" for k, v in cell.items() if k not in ("base_pass1", "rl_pass1", "drop"))
+            + f" ({cell['base_pass1']:.3f} → {cell['rl_pass1']:.3f})"
+            for cell in c.cells
+        )
+        md.append(f"- **Collapses**: {c.n} of {c.n_cells} cells, RL made pass@1 worse"
+                  + (f": {which}" if c.cells else "") + f". Rule: {c.rule}.")
+    if "base_greedy_acc" in ds:
+        s = summarize_sharpening(b1, r1, _id(d.base_greedy_acc))
+        out["sharpening"] = s
+        pooled = f" (pooled over {', '.join(extra_dims(ds))})" if extra_dims(ds) else ""
+        frac = "" if not np.isfinite(s.frac_gain_sharpening) else f" ({s.frac_gain_sharpening:.0%})"
+        md.append(
+            f"- **Sharpening**: mean RL gain in pass@1 {s.mean_gain:+.3f}{pooled}; {s.mean_sharpening:+.3f} of it"
+            f"{frac} is sharpening (sampled pass@1 moving up to what greedy decoding of the base model "
+            f"already gets right: base greedy accuracy), {s.mean_beyond_greedy:+.3f} lies beyond base "
+            "greedy accuracy."
+        )
+        md += [
+            f"  - N = {r['n_params']:,.0f}: base pass@1 {r['base_pass1']:.3f}, base greedy accuracy "
+            f"{r['base_greedy_acc']:.3f}, RL pass@1 {r['rl_pass1']:.3f}"
+            + ("" if not np.isfinite(r["gap_closed"]) else f"; gap to greedy closed {r['gap_closed']:.0%}")
+            for r in s.per_size
+        ]
+    else:
+        md.append("- **Sharpening**: not testable: missing variable base_greedy_acc")
+    return out, md + ([""] if md else [])
 
 
 def describe_run(run_dir: Path) -> str:
@@ -37,10 +104,12 @@ def size_table(ds: xr.Dataset) -> str:
     """Markdown table: one row per (width, depth), means ± sd over seeds of the key numbers."""
     d = ok_only(ds)
     kmax = int(d.k.max())
-    head = (f"| width | depth | n_params | base pass@1 | base pass@{kmax} | base trace pass@{kmax} | φ at start | "
-            f"RL pass@1 | RL pass@{kmax} | RL gain | ok seeds |")
-    rows = [head, "|" + "---|" * 11]
+    head = (f"| width | depth | n_params | base pass@1 | base greedy acc | base pass@{kmax} | "
+            f"base trace pass@{kmax} | φ at start | RL pass@1 | RL pass@{kmax} | RL gain | ok seeds | "
+            "collapsed seeds |")
+    rows = [head, "|" + "---|" * 13]
     gain = rl_gain(d)
+    flags = collapse_flags(ds)
 
     def ms(da: xr.DataArray) -> str:
         v = da.values.astype(float)
@@ -53,11 +122,15 @@ def size_table(ds: xr.Dataset) -> str:
             idb = lambda v, k: c[v].sel(split="id", k=k)  # noqa: E731
             phi = c.informative_frac.isel(step=0) if "informative_frac" in c else None
             n_ok = int((ds.status.sel(width=w, depth=dep) == "ok").sum()) if "status" in ds else c.sizes["seed"]
+            greedy = ms(c.base_greedy_acc.sel(split="id")) if "base_greedy_acc" in c else "–"
+            fl = flags.sel(width=w, depth=dep) if flags is not None else None
+            coll = "–" if fl is None else ", ".join(str(s) for s in fl.seed.values[fl.values]) or "none"
             rows.append(
-                f"| {w} | {dep} | {int(c.n_params):,} | {ms(idb('base_pass_at_k', 1))} | "
+                f"| {w} | {dep} | {int(c.n_params):,} | {ms(idb('base_pass_at_k', 1))} | {greedy} | "
                 f"{ms(idb('base_pass_at_k', kmax))} | {ms(idb('base_trace_pass_at_k', kmax))} | "
                 f"{ms(phi) if phi is not None else '–'} | {ms(idb('rl_pass_at_k', 1))} | "
-                f"{ms(idb('rl_pass_at_k', kmax))} | {ms(gain.sel(width=w, depth=dep))} | {n_ok}/{c.sizes['seed']} |"
+                f"{ms(idb('rl_pass_at_k', kmax))} | {ms(gain.sel(width=w, depth=dep))} | {n_ok}/{c.sizes['seed']} | "
+                f"{coll} |"
             )
     return "\n".join(rows)
 
@@ -112,14 +185,20 @@ def write_report(run_dir: Path) -> Path:
         "",
     ]
     parts += [f"![{p.stem}](figures/{p.name})" for p in figs]
+    _, lines = sharpening_and_collapses(ds)
+    if lines:
+        parts += ["", "## Sharpening and collapses", ""] + lines
     for suffix, sub in slices(ds):
         parts += ["", f"## Per size{(' (' + suffix.strip('_').replace('_', ', ') + ')') if suffix else ''}", "",
                   size_table(sub)]
         if "rl_hinted_pass_at_k" in sub and bool(np.isfinite(sub["rl_hinted_pass_at_k"].values).any()):
             parts += ["", "With the hint in the prompt too (the table above evaluates without it, like every cell):",
                       "", hinted_table(sub)]
-    parts += ["", "rl_gain = rl pass@1 − base pass@1 (in-distribution); φ = informative-group fraction at the "
-              "first RL update; cells with status other than 'ok' are left out of means.", ""]
+    parts += ["", "rl_gain = rl pass@1 − base pass@1 (in-distribution); base greedy acc = accuracy of the base "
+              "model's greedy (argmax) answer, beside its sampled pass@1: where greedy is far above pass@1, a gain "
+              "up to greedy is sharpening; collapsed seeds = RL pass@1 below base pass@1 by more than the eval's "
+              "binomial noise (see Sharpening and collapses); φ = informative-group fraction at the first RL "
+              "update; cells with status other than 'ok' are left out of means.", ""]
     text = "\n".join(parts)
     path = run_dir / "report.md"
     old = path.read_text() if path.exists() else ""

@@ -83,7 +83,8 @@ class TransitionFit(JsonMixin):
     N_c: float
     """Logistic midpoint; when ``N_c_bracketed``, the geometric midpoint of the bracket instead."""
     N_c_ci: tuple[float, float]
-    """Standard bootstrap interval (log space); when ``N_c_bracketed``, its hull with the bracket."""
+    """Standard bootstrap interval (log space); when ``N_c_bracketed``, the bracket, widened to the
+    percentile interval of the replicates' N_c where that reaches outside it."""
     N_c_ci_percentile: tuple[float, float]
     """Percentile bootstrap interval of N_c (for comparison with the standard interval N_c_ci)."""
     w: float
@@ -169,8 +170,10 @@ def fit_transition_data(
             sd_nc, sd_w = thetas[:, 2].std(ddof=1), thetas[:, 3].std(ddof=1)
             nc_ci = (np.exp(ln_nc - z * sd_nc), np.exp(ln_nc + z * sd_nc))
             w_ci = (np.exp(ln_w - z * sd_w), np.exp(ln_w + z * sd_w))
-            nc_pct = tuple(np.exp(np.quantile(thetas[:, 2], [(1 - ci) / 2, (1 + ci) / 2])))
-        bracket = _unresolved_bracket(sizes, ln_nc, ln_w, fams["logistic"].bounds(data.x)[2])
+            nc_pct_ln = np.quantile(thetas[:, 2], [(1 - ci) / 2, (1 + ci) / 2])
+            nc_pct = tuple(np.exp(nc_pct_ln))
+        nc_bounds = fams["logistic"].bounds(data.x)[2]
+        bracket = _unresolved_bracket(sizes, ln_nc, ln_w, nc_bounds)
         if bracket is not None:
             lo_b, hi_b = bracket
             bracketed = True
@@ -179,8 +182,10 @@ def fit_transition_data(
                 f"N_c lies between {np.exp(lo_b):.3g} and {np.exp(hi_b):.3g}, no finer"
             )
             ln_nc = 0.5 * (lo_b + hi_b)
-            lo_ci = np.nanmin([lo_b, np.log(nc_ci[0])]) if np.isfinite(nc_ci[0]) else lo_b
-            hi_ci = np.nanmax([hi_b, np.log(nc_ci[1])]) if np.isfinite(nc_ci[1]) else hi_b
+            lo_ci, hi_ci = lo_b, hi_b
+            if n_ok >= 10:  # widened where the replicates put their rise outside the bracket
+                lo_ci = min(lo_b, float(nc_pct_ln[0]))
+                hi_ci = max(hi_b, float(nc_pct_ln[1]))
             nc_ci = (np.exp(lo_ci), np.exp(hi_ci))
         elif np.isfinite(nc_ci[0]) and not nc_ci[1] > nc_ci[0]:
             nc_ci = (np.nan, np.nan)  # a degenerate bootstrap: no interval rather than a point
