@@ -76,6 +76,10 @@ def test_fit_run_end_to_end(tmp_path):
     pass1 = fits["H1"]["rl_pass1"]  # generated: a logistic rise (w = 0.4 in ln N) of post-RL pass@1 near 8e4
     assert pass1["likelihood"] == "binomial" and pass1["verdict"] == "sharp transition"
     assert pass1["N_c_ci"][0] < 8e4 < pass1["N_c_ci"][1] and abs(np.log(pass1["N_c"] / 8e4)) < np.log(1.5)
+    g = fits["H1"]["rl_gain"]  # the gain jumps between two sizes: N_c is a bracket, printed as one
+    assert g["N_c_bracketed"] and g["N_c_ci"][1] / g["N_c_ci"][0] >= 2 and 0 <= g["boot_fail_frac"] <= 1
+    assert "H1 rl_gain**" in out["markdown"] and "N_c between" in out["markdown"]
+    assert "steeper than the grid resolves" in out["markdown"] and "refits failed" in out["markdown"]
     assert fits["H2"]["phi"]["gain_params"]["kind"] == "phi"
     assert fits["H6"]["summary"]["median_r2"] > 0.9
     report = (run / "report.md").read_text()
