@@ -34,7 +34,8 @@ def _sel(da: xr.DataArray, **kw) -> xr.DataArray:
 def _fmt_ci(fit: TransitionFit) -> str:
     lo, hi = fit.N_c_ci
     if fit.N_c_bracketed:  # an interval, never a point: the grid does not locate N_c inside it
-        return f"N_c between {lo:.3g} and {hi:.3g} ({fit.ci_level:.0%}; bracket of grid sizes), w <= {fit.w:.2g} in ln N"
+        return (f"N_c between {lo:.3g} and {hi:.3g} ({fit.ci_level:.0%}; bracket of grid sizes), "
+                f"w <= {fit.w:.2g} in ln N")
     return f"N_c = {fit.N_c:.3g} ({fit.ci_level:.0%} CI {lo:.3g}–{hi:.3g}), w = {fit.w:.2g} in ln N"
 
 
