@@ -20,7 +20,7 @@ from toymodels.runner import run_grid
 
 SMALL = dict(pretrain_tokens=20 * 16 * 8, pretrain_batch=16, rl_updates=4, prompts_per_update=4, group_size=4,
              k_max=4, eval_prompts=8, log_every=1, width=16, horizon=2, device="cpu")
-BIT_EXACT = ("reward", "informative_frac", "clip_frac", "horizon", "pass_at_k", "trace_pass_at_k", "greedy_acc")
+BIT_EXACT = ("reward", "informative_frac", "clip_frac", "rl_horizon", "pass_at_k", "trace_pass_at_k", "greedy_acc")
 # (equal bit for bit; the other numbers are reductions over differently shaped tensors: float rounding)
 # random rewards: most groups are informative whatever the (barely pretrained) model does, so RL moves
 MOVES = dict(SMALL, reward="random", rl_lr=1e-2)
@@ -150,11 +150,11 @@ def test_curriculum_starts_at_start_horizon_and_differs_from_plain(monkeypatch):
     assert seen[0] == (0, 1, start_len)
     horizons = [h for _, h, _ in seen]
     assert horizons == sorted(horizons) and horizons[-1] == 4 and horizons[3:] == [4, 4, 4]
-    np.testing.assert_array_equal(cur["curves"]["horizon"][0], horizons)
+    np.testing.assert_array_equal(cur["curves"]["rl_horizon"][0], horizons)
     seen.clear()
     plain, _ = make_train(CellConfig(**base))((0,))
     assert [h for _, h, _ in seen] == [4] * 6
-    np.testing.assert_array_equal(plain["curves"]["horizon"][0], [4] * 6)
+    np.testing.assert_array_equal(plain["curves"]["rl_horizon"][0], [4] * 6)
     assert not np.array_equal(cur["curves"]["entropy"], plain["curves"]["entropy"])
     assert not np.array_equal(cur["rl"]["logp_answer"], plain["rl"]["logp_answer"])
 

@@ -34,7 +34,7 @@ optimiser steps of update u:
   gradient). grad_norm = ||g|| (before clipping); grad_snr = ||g||^2 / (sum_m ||g_m - g||^2 / (M - 1)),
   the squared norm of the mean gradient over the trace of the covariance of one set's gradient
   (NaN when M < 2). The probe costs one extra forward and backward pass on logged updates only;
-- horizon: the RL horizon used at update u (the curriculum's, else L); samples: episodes consumed
+- rl_horizon: the RL horizon used at update u (the curriculum's, else L); samples: episodes consumed
   before update u.
 A seed whose loss or gradient turns non-finite on a pass stops ("diverged"): its parameters return
 to the reference, its gradients are zeroed, its later metrics are NaN; other seeds go on.
@@ -51,7 +51,7 @@ from .pretrain import completion_logits, sequences
 from .rollout import make_env, rollout
 from .sampling import clip_and_mask, flat_grads, seed_grad_norm
 
-METRICS = ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac", "horizon")
+METRICS = ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac", "rl_horizon")
 PASS_STATS = ("entropy", "kl", "clip_frac")  # token-weighted over every pass of an update
 
 
@@ -235,7 +235,7 @@ def make_rl(cfg):
                 for k, v in vals.items():
                     v = torch.where(alive, v.float(), torch.full_like(v.float(), float("nan")))
                     out[k][:, j] = v.cpu().numpy()
-                out["horizon"][:, j] = H
+                out["rl_horizon"][:, j] = H
         out["samples"] = np.array([u * N for u in logged])
         out["step"] = np.array(logged)
         return out, alive
