@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench clean readme
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ install: $(VENV)/.installed
 
 demo: install
 	$(VENV)/bin/aha demo
+
+# after `make demo`: ship its files in docs/demo/ and regenerate README.md's numbers from them
+readme: install
+	$(VENV)/bin/aha readme --from results/demo
 
 test: install
 	$(PY) -m pytest

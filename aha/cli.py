@@ -80,9 +80,24 @@ def cmd_grid(args: argparse.Namespace) -> int:
     if n_failed:
         print(f"aha grid: {n_failed} cells failed (tracebacks in {out / 'failed'}); rerun the same command "
               "to retry them", file=sys.stderr)
+    grid_s = time.time() - t0
     if not args.no_report and n_failed < spec.n_cells:
         finish_report(out, fit=not args.no_fit)
+    record_timing(out, grid_s, time.time() - t0)
     return 1 if n_failed else 0
+
+
+def record_timing(run_dir: Path, grid_s: float, total_s: float) -> None:
+    """Add this invocation's wall times to env.json: the one place every report reads them from."""
+    import torch  # noqa: PLC0415
+
+    from toymodels.storage import atomic_write_json  # noqa: PLC0415
+
+    path = run_dir / "env.json"
+    env = json.loads(path.read_text()) if path.exists() else {}
+    env["timing"] = {"grid_s": round(grid_s, 1), "report_s": round(total_s - grid_s, 1),
+                     "total_s": round(total_s, 1), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    atomic_write_json(path, env)
 
 
 def finish_report(run_dir: Path, fit: bool = True) -> None:
@@ -144,6 +159,28 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_readme(args: argparse.Namespace) -> int:
+    from toymodels.storage import atomic_write_json  # noqa: PLC0415
+
+    from .readme import compare_runs, publish, update_readme  # noqa: PLC0415
+
+    root = Path(args.root)
+    docs = root / "docs"
+    if args.compare:
+        reps = [compare_runs(*(run_dir_arg(p) for p in pair)) for pair in args.compare]
+        atomic_write_json(docs / "demo" / "repro.json", {"comparisons": reps})
+        print("\n".join(r["summary"] for r in reps))
+    if args.from_run:
+        publish(run_dir_arg(args.from_run), docs)
+    ok = update_readme(root / "README.md", docs, check=args.check)
+    if args.check:
+        print("README.md is up to date with docs/demo/" if ok else
+              "README.md differs from docs/demo/: run `aha readme` to regenerate it")
+        return 0 if ok else 1
+    print("README.md " + ("unchanged" if ok else "rewritten") + " from docs/demo/")
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aha", description="Measure when RL with sparse, delayed rewards starts to pay.")
@@ -195,6 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--toy-fits", help="fits.json of a toy grid to take the gain model from")
     q.add_argument("--out", default="results/bridge")
     q.set_defaults(func=cmd_bridge)
+    q = sub.add_parser("readme", help="regenerate README.md's demo numbers from docs/demo/ (or check them)")
+    q.add_argument("--from", dest="from_run", metavar="RUN_DIR", help="first copy this demo run into docs/demo/")
+    q.add_argument("--compare", nargs=2, action="append", metavar="RUN_DIR",
+                   help="two runs of the same grid (repeatable): write docs/demo/repro.json")
+    q.add_argument("--check", action="store_true", help="only compare; exit 1 when README.md is stale")
+    q.add_argument("--root", default=".", help="the repository root (default .)")
+    q.set_defaults(func=cmd_readme)
     return p
 
 

@@ -1,0 +1,181 @@
+"""The README's generated blocks: the demo's numbers, rendered from the files the demo wrote.
+
+    aha readme --from results/demo   # copy the demo's result files into docs/demo/, rewrite the blocks
+    aha readme --check               # exit 1 when README.md's blocks differ from what docs/demo/ gives
+    aha readme --compare A B [--compare C D]   # how far runs of one grid differ (docs/demo/repro.json)
+
+A block is the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; everything
+outside the blocks is written by hand and kept as it is. No number inside a block is typed: each
+comes from `docs/demo/grid.nc`, `fits.json`, `env.json` (and `repro.json` when present).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+SHIPPED = ("grid.nc", "fits.json", "env.json", "report.md")
+FIGURES = {"phase_diagram.png": "demo_phase_diagram.png", "gain_vs_size.png": "demo_gain_vs_size.png",
+           "passk_curves.png": "demo_passk_curves.png"}
+_BLOCK = re.compile(r"(<!-- generated:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /generated:(?P=name) -->)", re.S)
+
+
+def _pm(v: np.ndarray) -> str:
+    v = v[np.isfinite(v)]
+    return "–" if v.size == 0 else f"{v.mean():.2f}"
+
+
+def _sgn(x: float) -> str:
+    x = round(x, 2) + 0.0  # no "−0.00"
+    return f"{x:+.2f}".replace("-", "−")
+
+
+def _n(x: float) -> str:
+    return f"{x:.2g}" if x < 1e3 else f"{x:.1e}".replace("e+0", "e").replace("e+", "e")
+
+
+def _load(docs: Path) -> tuple[xr.Dataset, dict, dict, dict | None]:
+    from toymodels.storage import load_dataset  # noqa: PLC0415
+
+    ds = load_dataset(docs / "grid.nc")
+    fits = json.loads((docs / "fits.json").read_text())
+    env = json.loads((docs / "env.json").read_text())
+    repro = json.loads((docs / "repro.json").read_text()) if (docs / "repro.json").exists() else None
+    return ds, fits, env, repro
+
+
+def demo_table(ds: xr.Dataset, fits: dict) -> str:
+    """One row per width: base greedy vs sampled pass@1, coverage, step probability, RL, gains."""
+    kmax = int(ds.k.max())
+    collapsed = {(c["width"], c["seed"]) for c in fits.get("collapses", {}).get("cells", [])}
+    head = (f"| width | n_params | base greedy acc. | base pass@1 | base trace pass@{kmax} | base step prob. | "
+            f"RL pass@1 | RL gain per seed | collapsed seeds | RL gain OOD (L+2) |")
+    rows = [head, "|" + "---|" * 10]
+    for w in ds.width.values:
+        c = ds.sel(width=w).isel(depth=0)
+        idd = c.sel(split="id")
+        gain = (idd.rl_pass_at_k - idd.base_pass_at_k).sel(k=1).values
+        ood = c.sel(split="ood")
+        ood_gain = (ood.rl_pass_at_k - ood.base_pass_at_k).sel(k=1).values
+        n_col = sum((int(w), int(s)) in collapsed for s in c.seed.values)
+        rows.append(
+            f"| {int(w)} | {int(c.n_params):,} | {_pm(idd.base_greedy_acc.values)} | "
+            f"{_pm(idd.base_pass_at_k.sel(k=1).values)} | {_pm(idd.base_trace_pass_at_k.sel(k=kmax).values)} | "
+            f"{_pm(idd.base_step_prob.values)} | {_pm(idd.rl_pass_at_k.sel(k=1).values)} | "
+            f"{', '.join(_sgn(g) for g in gain)} | {n_col} of {c.sizes['seed']} | {_sgn(float(np.nanmean(ood_gain)))} |"
+        )
+    return "\n".join(rows)
+
+
+def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str:
+    """The headline numbers of the demo as bullets, each from fits.json / env.json / repro.json."""
+    out = []
+    h1 = fits.get("H1", {}).get("rl_gain")
+    if h1:
+        lo, hi = h1["N_c_ci"]
+        note = "; located only to the grid spacing" if h1.get("N_c_bracketed") else ""
+        out.append(f"- Threshold (H1, RL gain vs non-embedding parameters N): verdict `{h1['verdict']}`, "
+                   f"N_c between {_n(lo)} and {_n(hi)} (90% bootstrap interval over seeds{note}; "
+                   f"trustworthy: {'yes' if h1.get('trustworthy') else 'no'}).")
+    col = fits.get("collapses")
+    if col:
+        out.append(f"- Collapses (RL pass@1 below base pass@1 by more than 2 binomial s.e.): "
+                   f"{col['n']} of {col['n_cells']} cells.")
+    sh = fits.get("sharpening")
+    if sh:
+        out.append(f"- Sharpening: of the mean RL gain in pass@1 ({_sgn(sh['mean_gain'])}), "
+                   f"{_sgn(sh['mean_sharpening'])} brings sampled pass@1 up to what greedy decoding of the base "
+                   f"already gets right and {_sgn(sh['mean_beyond_greedy'])} goes beyond base greedy accuracy.")
+    h2 = fits.get("H2", {})
+    for kind, label in (("phi", "φ gain model"), ("coverage", "coverage gain model (trace pass@k)")):
+        if kind in h2:
+            r, n = h2[kind]["loo"]["rmse"], h2[kind]["loo"]["n_groups"]
+            out.append(f"- H2, {label}: leave-one-size-out RMSE {r['gain_model']:.2f} against {r['constant']:.2f} "
+                       f"for a constant gain and {r['linear_lnN']:.2f} for a gain linear in ln N ({n} sizes held out).")
+    h3 = fits.get("H3")
+    if h3:
+        out.append(f"- H3: correlation of φ at the first RL update with the gain {_sgn(h3['corr_informative0_gain'])}.")
+    h4 = fits.get("H4", {}).get("comparison")
+    if h4:
+        out.append(f"- H4, p = q^L with q the base model's probability of the correct step: predicted vs observed "
+                   f"gain per size RMSE {h4['rmse']:.2f}, correlation {h4['corr']:.2f}.")
+    kmax = int(ds.k.max())
+    ood = ds.sel(split="ood")
+    og = (ood.rl_pass_at_k - ood.base_pass_at_k).sel(k=1).values
+    out.append(f"- Out of distribution (horizon {ds.attrs.get('ood_horizon', 'L+2')}, rotary positions): the base "
+               f"models' trace pass@{kmax} is at most {float(np.nanmax(ood.base_trace_pass_at_k.sel(k=kmax))):.2f} "
+               f"and the RL gain in pass@1 lies between {_sgn(float(np.nanmin(og)))} and {_sgn(float(np.nanmax(og)))}.")
+    t = env.get("timing", {})
+    if t:
+        out.append(f"- Wall time of `aha demo` on {t['cpus']} CPU cores ({t['torch_threads']} torch threads): "
+                   f"{t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and fits).")
+    if repro:
+        out.append(f"- Reproducibility of `aha demo`: {'; '.join(c['summary'] for c in repro['comparisons'])}.")
+    return "\n".join(out)
+
+
+def blocks(docs: Path) -> dict[str, str]:
+    ds, fits, env, repro = _load(docs)
+    return {"demo-table": demo_table(ds, fits), "demo-facts": demo_facts(ds, fits, env, repro)}
+
+
+def render(text: str, new: dict[str, str]) -> str:
+    """`text` with every generated block's body replaced; an unknown block name is an error."""
+    def sub(m: re.Match) -> str:
+        name = m.group("name")
+        if name not in new:
+            raise ValueError(f"README block generated:{name} is unknown; known blocks: {', '.join(new)}")
+        return f"{m.group(1)}{new[name]}\n{m.group(4)}"
+
+    return _BLOCK.sub(sub, text)
+
+
+def compare_runs(a: Path, b: Path) -> dict:
+    """Largest absolute difference per variable between two grid.nc of the same grid."""
+    from toymodels.storage import load_dataset  # noqa: PLC0415
+
+    da, db = load_dataset(Path(a) / "grid.nc"), load_dataset(Path(b) / "grid.nc")
+    diffs = {}
+    for v in sorted(set(da.data_vars) & set(db.data_vars)):
+        if v == "wall_s" or da[v].dtype.kind not in "fiu":
+            continue
+        x, y = da[v].values.astype(float), db[v].values.astype(float)
+        both = np.isfinite(x) & np.isfinite(y)
+        diffs[v] = float(np.abs(x - y)[both].max()) if both.any() else 0.0
+    same = all(d == 0 for d in diffs.values())
+    gains = [(d.rl_pass_at_k - d.base_pass_at_k).sel(k=1, split="id") for d in (da, db)]
+    dg = float(np.nanmax(np.abs(gains[0].values - gains[1].values)))
+    how = " and ".join(_threads(p) for p in (a, b))
+    summary = (f"two runs on one machine with {how} gave bit-identical results (every variable but wall_s)"
+               if same else f"two runs on one machine with {how} differed: the largest difference in a cell's "
+               f"RL gain was {dg:.3f} (per variable in docs/demo/repro.json)")
+    return {"identical": same, "max_abs_diff": diffs, "max_gain_diff": dg, "summary": summary}
+
+
+def _threads(run_dir: Path) -> str:
+    env = Path(run_dir) / "env.json"
+    t = json.loads(env.read_text()).get("timing", {}) if env.exists() else {}
+    return f"{t['torch_threads']} torch thread{'s' if t['torch_threads'] > 1 else ''}" if t else "unknown threads"
+
+
+def publish(run_dir: Path, docs: Path) -> None:
+    """Copy a finished demo run's result files and figures into docs/."""
+    for name in SHIPPED:
+        shutil.copy2(run_dir / name, docs / "demo" / name)
+    for src, dst in FIGURES.items():
+        if (run_dir / "figures" / src).exists():
+            shutil.copy2(run_dir / "figures" / src, docs / dst)
+
+
+def update_readme(readme: Path, docs: Path, check: bool = False) -> bool:
+    """Rewrite (or with `check` only compare) README.md's generated blocks; True when up to date."""
+    old = readme.read_text()
+    new = render(old, blocks(docs / "demo"))
+    if not check and new != old:
+        readme.write_text(new)
+    return new == old

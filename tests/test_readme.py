@@ -1,0 +1,62 @@
+"""The README's demo numbers are generated from the shipped result files, never typed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aha.readme import blocks, compare_runs, render, update_readme
+from toymodels.storage import atomic_write_dataset, load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def test_readme_blocks_match_the_shipped_demo_files():
+    text = (ROOT / "README.md").read_text()
+    assert "<!-- generated:demo-table -->" in text and "<!-- generated:demo-facts -->" in text
+    assert update_readme(ROOT / "README.md", DOCS, check=True), "README.md is stale: run `aha readme`"
+
+
+def test_a_changed_number_in_the_results_changes_the_readme(tmp_path):
+    """The check can fail: perturb one cell of the shipped grid and the rendered table differs."""
+    docs = tmp_path / "docs"
+    shutil.copytree(DOCS / "demo", docs / "demo")
+    ds = load_dataset(docs / "demo" / "grid.nc")
+    ds["rl_pass_at_k"][dict(width=0, depth=0, seed=0)] = 1.0
+    atomic_write_dataset(docs / "demo" / "grid.nc", ds)
+    readme = tmp_path / "README.md"
+    shutil.copy(ROOT / "README.md", readme)
+    assert not update_readme(readme, docs, check=True)
+    assert update_readme(readme, docs) is False and update_readme(readme, docs, check=True)
+
+
+def test_unknown_block_is_an_error():
+    with pytest.raises(ValueError, match="generated:nope is unknown"):
+        render("<!-- generated:nope -->\nx\n<!-- /generated:nope -->", {"demo-table": ""})
+
+
+def test_compare_runs_sees_a_difference(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+        shutil.copy(DOCS / "demo" / "grid.nc", d / "grid.nc")
+    assert compare_runs(a, b)["identical"]
+    ds = load_dataset(b / "grid.nc")
+    ds["base_pass_at_k"][dict(width=1, depth=0, seed=1, split=0, k=0)] += 0.25
+    atomic_write_dataset(b / "grid.nc", ds)
+    rep = compare_runs(a, b)
+    assert not rep["identical"] and rep["max_abs_diff"]["base_pass_at_k"] == pytest.approx(0.25)
+    assert rep["max_gain_diff"] == pytest.approx(0.25)
+    json.dumps(rep)  # what `aha readme --compare` writes
+
+
+def test_blocks_name_every_headline_figure():
+    b = blocks(DOCS / "demo")
+    facts = b["demo-facts"]
+    for phrase in ("Threshold (H1", "Collapses", "Sharpening", "H2, φ gain model", "H4", "Wall time"):
+        assert phrase in facts
+    assert b["demo-table"].count("\n") == 1 + load_dataset(DOCS / "demo" / "grid.nc").sizes["width"]
