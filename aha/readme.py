@@ -20,8 +20,6 @@ import numpy as np
 import xarray as xr
 
 SHIPPED = ("grid.nc", "fits.json", "env.json", "report.md")
-FIGURES = {"phase_diagram.png": "demo_phase_diagram.png", "gain_vs_size.png": "demo_gain_vs_size.png",
-           "passk_curves.png": "demo_passk_curves.png"}
 _BLOCK = re.compile(r"(<!-- generated:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /generated:(?P=name) -->)", re.S)
 
 
@@ -164,12 +162,11 @@ def _threads(run_dir: Path) -> str:
 
 
 def publish(run_dir: Path, docs: Path) -> None:
-    """Copy a finished demo run's result files and figures into docs/."""
+    """Copy a finished demo run's result files and its figures (which report.md shows) into docs/demo/."""
     for name in SHIPPED:
         shutil.copy2(run_dir / name, docs / "demo" / name)
-    for src, dst in FIGURES.items():
-        if (run_dir / "figures" / src).exists():
-            shutil.copy2(run_dir / "figures" / src, docs / dst)
+    shutil.rmtree(docs / "demo" / "figures", ignore_errors=True)
+    shutil.copytree(run_dir / "figures", docs / "demo" / "figures")
 
 
 def update_readme(readme: Path, docs: Path, check: bool = False) -> bool:
