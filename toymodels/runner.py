@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +42,17 @@ EXECUTORS = ("local", "ray")
 
 
 def environment_info(device: str) -> dict[str, Any]:
-    import aha  # noqa: PLC0415  (version lives in the CLI package)
-
+    try:
+        package_version = version("aha-playground")
+    except PackageNotFoundError:  # a source tree that is not installed
+        package_version = "0.0.0+unknown"
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                                 cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         commit = None
     return {
-        "package_version": aha.__version__, "git_commit": commit, "torch_version": str(torch.__version__),
+        "package_version": package_version, "git_commit": commit, "torch_version": str(torch.__version__),
         "xarray_version": xr.__version__, "python": platform.python_version(), "host": platform.node(),
         "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
