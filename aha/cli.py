@@ -3,6 +3,8 @@
     aha demo                                  # the demo grid into results/demo, with report
     aha grid --preset horizon --set seed=0,1 --out results/h4
     aha info results/demo | aha plot results/demo | aha report results/demo | aha fit results/demo
+    aha info results/demo/grid.nc             # RUN_DIR or its grid.nc
+    aha rebuild results/demo                  # grid.nc again from cells/ (after a crash or a corrupt file)
     aha bridge --published --out results/bridge
 
 Bad arguments give one line on stderr and exit status 2, before any training starts.
@@ -56,8 +58,29 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def check_sets(sets: dict[str, Any]) -> None:
+    """Before any work: every `--set` field is a config field, and a device asked for exists."""
+    import difflib  # noqa: PLC0415
+
+    from toymodels.config import resolve_device  # noqa: PLC0415
+    from toymodels.grid import config_fields  # noqa: PLC0415
+
+    known = [f for f in config_fields() if f != "seeds"] + ["seed"]
+    for key in sets:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else " (the fields are listed in toymodels/config.py)"
+            raise ValueError(f"--set: unknown field {key!r}{hint}")
+    devices = sets.get("device")
+    for dev in devices if isinstance(devices, list) else [devices] if devices is not None else []:
+        resolve_device(str(dev))  # 'cuda' without a CUDA device: one line, nothing trained
+
+
 def run_dir_arg(path: str) -> Path:
+    """RUN_DIR, or its grid.nc given as a file."""
     p = Path(path)
+    if p.name == "grid.nc" and p.is_file():
+        p = p.parent
     if not (p / "grid.nc").is_file():
         raise ValueError(f"RUN_DIR {p} has no grid.nc; run `aha grid` or `aha demo` into it first")
     return p
@@ -70,7 +93,13 @@ def cmd_grid(args: argparse.Namespace) -> int:
     from .presets import get_preset, load_presets_file  # noqa: PLC0415
 
     extra = load_presets_file(Path(args.presets_file)) if args.presets_file else None
-    spec = get_preset(args.preset, extra).with_overrides(parse_sets(args.set or []))
+    sets = parse_sets(args.set or [])
+    check_sets(sets)
+    if isinstance(sets.get("device"), str):
+        if args.device not in ("auto", sets["device"]):
+            raise ValueError(f"--device {args.device} and --set device={sets['device']} disagree; give one")
+        args.device = sets["device"]  # the runner resolves args.device and stores it as the cells' device
+    spec = get_preset(args.preset, extra).with_overrides(sets)
     out = Path(args.out or f"results/{spec.name}")
     t0 = time.time()
     ds = run_grid(spec, out, executor=args.executor, address=args.address, device=args.device,
@@ -122,7 +151,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .report import describe_run  # noqa: PLC0415
 
-    print(describe_run(run_dir_arg(args.run_dir)))
+    p = Path(args.run_dir)
+    print(describe_run(p if p.is_file() and p.suffix == ".nc" else run_dir_arg(args.run_dir)))
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from toymodels.grid import GridSpec  # noqa: PLC0415
+    from toymodels.runner import combine_run  # noqa: PLC0415
+
+    run = Path(args.run_dir)
+    run = run.parent if run.name == "grid.nc" else run
+    if not (run / "config.json").is_file() or not (run / "cells").is_dir():
+        raise ValueError(f"{run} has no config.json and cells/ to rebuild grid.nc from; rerun `aha grid` into it")
+    t0 = time.time()
+    ds = combine_run(GridSpec.from_dict(json.loads((run / "config.json").read_text())), run)
+    print(f"grid.nc rebuilt from {run / 'cells'}/: {int(ds.status.size)} cells ({time.time() - t0:.1f} s)")
     return 0
 
 
@@ -210,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     grid_options(q)
     q.set_defaults(func=cmd_grid)
 
-    for name, func, hlp in (("info", cmd_info, "dims, sizes and status counts of a run"),
+    for name, func, hlp in (("info", cmd_info, "dims, sizes and status counts of a run (RUN_DIR or its grid.nc)"),
+                            ("rebuild", cmd_rebuild, "rewrite RUN_DIR/grid.nc from its cells/ (nothing retrained)"),
                             ("plot", cmd_plot, "write the figures of a run"),
                             ("report", cmd_report, "write report.md (and figures) of a run")):
         q = sub.add_parser(name, help=hlp)

@@ -134,9 +134,12 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             )
         rl1 = mask(_sel(ds["rl_pass_at_k"], k=1, split="id"))
         if not extra and n_trials is not None:
-            f = fit_transition(rl1, n_trials, n_boot=n_boot, seed=seed)
-            h1["rl_pass1"] = f
-            md += _transition_lines("H1 post-RL pass@1", f)
+            try:
+                f = fit_transition(rl1, n_trials, n_boot=n_boot, seed=seed)
+                h1["rl_pass1"] = f
+                md += _transition_lines("H1 post-RL pass@1", f)
+            except ValueError as e:
+                md.append(f"- **H1 post-RL pass@1**: undetermined: {e}")
         fits["H1"] = h1
     else:
         missing("H1", "rl_pass_at_k / base_pass_at_k")

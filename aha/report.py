@@ -79,10 +79,11 @@ def sharpening_and_collapses(ds: xr.Dataset) -> tuple[dict, list[str]]:
 
 
 def describe_run(run_dir: Path) -> str:
-    """Dims, sizes and status counts (what `aha info` prints)."""
+    """Dims, sizes and status counts (what `aha info` prints); ``run_dir`` may be the .nc file itself."""
     from toymodels.storage import load_dataset  # noqa: PLC0415
 
-    ds = load_dataset(Path(run_dir) / "grid.nc")
+    run_dir = Path(run_dir)
+    ds = load_dataset(run_dir if run_dir.is_file() else run_dir / "grid.nc")
     spec = json.loads(ds.attrs.get("config", "{}"))
     lines = [f"run: {run_dir}  (grid {spec.get('name', '?')}, created {ds.attrs.get('created', '?')}, "
              f"device {ds.attrs.get('device', '?')})"]

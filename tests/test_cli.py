@@ -29,7 +29,7 @@ def test_version_and_help():
     ("args", "needle"),
     [
         (["grid", "--preset", "nope"], "preset must be one of demo, dense"),
-        (["grid", "--preset", "demo", "--set", "bogus=1"], "'bogus' is not a CellConfig field"),
+        (["grid", "--preset", "demo", "--set", "bogus=1"], "unknown field 'bogus'"),
         (["grid", "--preset", "demo", "--set", "width=0"], "width"),
         (["grid", "--preset", "demo", "--set", "algo=ddpg"], "algo must be one of"),
         (["grid", "--preset", "demo", "--set", "noise=2"], "noise"),

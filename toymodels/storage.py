@@ -55,7 +55,18 @@ def load_dataset(path: Path) -> xr.Dataset:
         with xr.open_dataset(path, engine=ENGINE) as ds:
             return ds.load()
     except Exception as e:  # h5py/netCDF raise many kinds
-        raise ValueError(f"result file {path} is unreadable ({type(e).__name__}: {e}); delete it and rerun") from None
+        raise ValueError(f"result file {path} is unreadable ({type(e).__name__}: {e}); {_remedy(Path(path))}") from None
+
+
+def _remedy(path: Path) -> str:
+    """What rebuilds an unreadable result file, in one clause."""
+    run = path.parent
+    if path.name == "grid.nc" and (run / "cells").is_dir() and (run / "config.json").is_file():
+        return (f"rebuild it from {run / 'cells'}/ with `aha rebuild {run}` (seconds; nothing is retrained "
+                "or lost)")
+    if run.name == "cells":
+        return f"delete it and rerun the same `aha grid` command into {run.parent}: only that cell is retrained"
+    return "delete it and rerun the command that wrote it"
 
 
 def drop_constant_dims(da: xr.DataArray, keep: tuple[str, ...] = ()) -> xr.DataArray:
