@@ -1,24 +1,94 @@
 """toymodels RL: advantages, zero gradient on uninformative groups, seed batching, divergence, a real gain."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 
-from toymodels import CellConfig, advantages, make_model, make_rl, make_train, run_cell
+from toymodels import (
+    Algorithm,
+    CellConfig,
+    advantages,
+    algo_names,
+    make_model,
+    make_rl,
+    make_train,
+    register_algorithm,
+    run_cell,
+)
+from toymodels.algos import ALGORITHMS
 from toymodels.pretrain import sequences
 from toymodels.rl import rl_loss
 
 SMALL = dict(pretrain_tokens=20 * 16 * 8, pretrain_batch=16, rl_updates=4, prompts_per_update=4, group_size=4,
              k_max=4, eval_prompts=8, log_every=1, width=16, horizon=2, device="cpu")
+MOVES = dict(SMALL, reward="random", rl_lr=1e-2)  # most groups informative: RL moves the policy
 
 
 def test_advantages():
     r = torch.tensor([[1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]])  # (S=1, N=8), G=4
-    a, inf = advantages(r, 4, "rloo", True)
+    a, inf = advantages(r, 4, SimpleNamespace(algo="rloo", std_norm=True))
     torch.testing.assert_close(a[0, :4], torch.tensor([1.0, -1 / 3, -1 / 3, -1 / 3]))
     assert inf.tolist() == [[True, False]] and torch.equal(a[0, 4:], torch.zeros(4))
-    a, _ = advantages(r, 4, "grpo", False)
+    a, _ = advantages(r, 4, SimpleNamespace(algo="grpo", std_norm=False))
     torch.testing.assert_close(a[0, :4], torch.tensor([0.75, -0.25, -0.25, -0.25]))
+    # REINFORCE: the baseline is the batch mean (5/8), and an all-equal group keeps its advantage
+    a, inf = advantages(r, 4, SimpleNamespace(algo="reinforce", std_norm=True))
+    torch.testing.assert_close(a[0], r[0] - 0.625)
+    assert inf.tolist() == [[True, False]]
+
+
+def test_every_algorithm_is_a_valid_config_and_unknown_ones_list_them():
+    assert {"grpo", "dr_grpo", "rloo", "ppo", "reinforce"} <= set(algo_names())
+    for name in algo_names():
+        assert CellConfig(algo=name, **SMALL).algo == name
+    with pytest.raises(ValueError) as e:
+        CellConfig(algo="sac", **SMALL)
+    msg = str(e.value)
+    assert msg.startswith("algo must be one of") and "'sac'" in msg and "\n" not in msg
+    assert all(name in msg for name in algo_names())
+
+
+def test_dr_grpo_is_grpo_without_std_with_token_sum_bit_for_bit():
+    dr, _ = make_train(CellConfig(algo="dr_grpo", **MOVES))((0,))
+    flags, _ = make_train(CellConfig(algo="grpo", std_norm=False, token_sum_norm=True, **MOVES))((0,))
+    plain, _ = make_train(CellConfig(algo="grpo", **MOVES))((0,))
+    for k in ("reward", "kl", "grad_norm", "entropy"):
+        np.testing.assert_array_equal(dr["curves"][k], flags["curves"][k], err_msg=k)
+    assert not np.array_equal(dr["curves"]["grad_norm"], plain["curves"]["grad_norm"])
+
+
+@pytest.fixture
+def registered():
+    """Register algorithms for one test and remove them afterwards."""
+    added = []
+
+    def add(algo):
+        added.append(register_algorithm(algo).name)
+
+    yield add
+    for name in added:
+        ALGORITHMS.pop(name, None)
+
+
+def test_a_user_registered_algorithm_is_the_one_that_runs(registered):
+    # zero advantages, no KL or entropy term: no gradient, so RL leaves the model as it was
+    registered(Algorithm("frozen", "test: no signal", advantages=lambda r, cfg: torch.zeros_like(r)))
+    out, _ = make_train(CellConfig(algo="frozen", **MOVES))((0,))
+    np.testing.assert_array_equal(out["rl"]["logp_answer"], out["base"]["logp_answer"])
+    assert np.all(out["curves"]["grad_norm"] == 0)
+    moved, _ = make_train(CellConfig(algo="reinforce", **MOVES))((0,))
+    assert not np.array_equal(moved["rl"]["logp_answer"], moved["base"]["logp_answer"])
+
+
+def test_algorithm_registry_rejects_bad_entries(registered):
+    with pytest.raises(ValueError, match="algorithm name must be lower case"):
+        Algorithm("My Algo", "x", advantages=lambda r, cfg: r)
+    with pytest.raises(ValueError, match="advantages must be a function"):
+        Algorithm("x", "x", advantages=3)
+    with pytest.raises(ValueError, match="'grpo' is already registered"):
+        register_algorithm(Algorithm("grpo", "another", advantages=lambda r, cfg: r))
 
 
 @pytest.mark.parametrize("std_norm", [True, False])
@@ -33,7 +103,7 @@ def test_grpo_gradient_is_exactly_zero_when_groups_are_uninformative(std_norm, t
     comps = torch.randint(9, 19, (S, N, C), generator=torch.Generator().manual_seed(0))
     seqs = sequences(task, prompts[None].expand(S, -1, -1), comps)
     returns = torch.tensor([0.0, 1.0, 0.3]).repeat_interleave(G)[None].expand(S, -1) + 0.1  # equal in groups
-    adv, inf = advantages(returns, G, "grpo", std_norm)
+    adv, inf = advantages(returns, G, cfg)
     assert not inf.any() and torch.equal(adv, torch.zeros_like(adv))
     loss, _ = rl_loss(cfg, model, None, seqs, comps, torch.ones(S, N, C, dtype=torch.bool), adv,
                       torch.zeros(S, N, C), None, None, P, C, N)
@@ -42,14 +112,14 @@ def test_grpo_gradient_is_exactly_zero_when_groups_are_uninformative(std_norm, t
         assert torch.equal(p.grad, torch.zeros_like(p)), n
     # and one informative group does move the policy
     model.zero_grad()
-    adv, _ = advantages(returns + torch.arange(N) % 2, G, "grpo", std_norm)
+    adv, _ = advantages(returns + torch.arange(N) % 2, G, cfg)
     loss, _ = rl_loss(cfg, model, None, seqs, comps, torch.ones(S, N, C, dtype=torch.bool), adv,
                       torch.zeros(S, N, C), None, None, P, C, N)
     loss.sum().backward()
     assert model.W_U.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("algo", ["grpo", "rloo", "ppo"])
+@pytest.mark.parametrize("algo", algo_names())
 def test_rl_seed_batched_equals_alone(algo):
     cfg = CellConfig(algo=algo, kl_coef=0.05, entropy_coef=0.01, ppo_epochs=2 if algo == "ppo" else 1,
                      seeds=(0, 1, 2), **SMALL)

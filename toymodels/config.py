@@ -12,10 +12,10 @@ from typing import Any
 
 import envs
 
+from .algos import algo_names
 from .models import MODEL_KINDS, POSITIONS, ModelConfig
 from .sampling import MAX_SEED
 
-ALGOS = ("grpo", "rloo", "ppo")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -93,7 +93,8 @@ class CellConfig:
     curriculum_start .. L - 1 gets an equal share of them."""
     # --- RL -----------------------------------------------------------------------------------
     algo: str = "grpo"
-    """'grpo', 'rloo' or 'ppo'."""
+    """RL algorithm, a name in `toymodels.algos` (grpo, dr_grpo, rloo, ppo, reinforce, or one
+    registered with `register_algorithm`)."""
     rl_updates: int = 150
     """Policy updates."""
     prompts_per_update: int = 16
@@ -110,10 +111,11 @@ class CellConfig:
     """Sampling temperature of RL rollouts and of the RL loss's probabilities (> 0); evaluation
     uses eval_temperature, so a temperature intervention acts on RL only."""
     std_norm: bool = True
-    """GRPO: divide group-centred rewards by the group standard deviation."""
+    """GRPO (and PPO's group advantage, unused by its loss): divide group-centred rewards by the
+    group standard deviation."""
     token_sum_norm: bool = False
-    """Dr. GRPO: sum token losses and divide by a constant (sequences x completion length)
-    instead of averaging per sequence."""
+    """Sum token losses and divide by a constant (sequences x completion length) instead of
+    averaging per sequence, for any algorithm (algo='dr_grpo' always does, without std_norm)."""
     clip_low: float = 0.2
     """Lower ratio clip (1 - clip_low)."""
     clip_high: float = 0.28
@@ -184,7 +186,7 @@ class CellConfig:
         choice("task", envs.task_names())
         choice("model_kind", MODEL_KINDS)
         choice("positions", POSITIONS)
-        choice("algo", ALGOS)
+        choice("algo", algo_names())
         choice("device", DEVICES)
         for b in ("cot", "std_norm", "token_sum_norm", "curriculum"):
             boolean(b)

@@ -1,19 +1,23 @@
-"""RL from the verifier's reward: GRPO, RLOO and PPO-clip, seed-batched, one visible loop.
+"""RL from the verifier's reward, seed-batched, one visible loop for every algorithm.
 
-Advantages (per episode i of a group of G sharing one prompt, rewards r):
-- grpo: A_i = r_i - mean(r), divided by std(r) + 1e-6 when `std_norm`. Groups whose rewards are
-  all equal get A = 0 exactly (no signal, no gradient: H3).
-- rloo: A_i = r_i - mean_{j != i} r_j = G / (G - 1) (r_i - mean(r)).
-- ppo: A_t = R_t - V(s_t), R_t the undiscounted reward-to-go, V a linear value head on the
-  final residual stream (loss vf_coef * 0.5 (V - R)^2).
+The algorithm (`cfg.algo`) is a named unit of `toymodels.algos` (GRPO, Dr. GRPO, RLOO, PPO,
+REINFORCE, or one a user registers): it turns each group's rewards into advantages, gives the
+per-token policy loss and says whether a value head is learned. Everything else is here.
+
+Advantages (per episode i of a group of G sharing one prompt, rewards r): the unit's, e.g. grpo
+A_i = r_i - mean(r), divided by std(r) + 1e-6 when `std_norm`; groups whose rewards are all equal
+get A = 0 exactly (no signal, no gradient: H3) unless the unit says otherwise. With a value head
+(ppo): A_t = R_t - V(s_t), R_t the undiscounted reward-to-go, V a linear value head on the final
+residual stream (loss vf_coef * 0.5 (V - R)^2).
 
 Per-token objective (ratio rho = pi / pi_old, pi_old the policy that sampled the rollout):
-    -min(rho A, clip(rho, 1 - clip_low, 1 + clip_high) A) + kl_coef * k3 - entropy_coef * H
-with k3 = exp(ref - logp) - (ref - logp) - 1 (Schulman's estimator of KL(pi || pi_ref)) and
+    token_loss(rho, A) + kl_coef * k3 - entropy_coef * H
+with token_loss the unit's (default the PPO-clip -min(rho A, clip(rho, 1 - clip_low, 1 + clip_high) A)),
+k3 = exp(ref - logp) - (ref - logp) - 1 (Schulman's estimator of KL(pi || pi_ref)) and
 H the full-distribution entropy. Aggregation: the mean over each sequence's tokens then over
-the minibatch's sequences, or with `token_sum_norm` (Dr. GRPO) the token sum over (sequences x
-completion length). Log-probabilities use logits / temperature, the distribution the rollouts
-were sampled from.
+the minibatch's sequences, or with `token_sum_norm` (or a unit with `token_sum`, Dr. GRPO) the
+token sum over (sequences x completion length). Log-probabilities use logits / temperature, the
+distribution the rollouts were sampled from.
 
 Optimisation passes: each update makes `ppo_epochs` epochs over its rollout; an epoch splits the
 rollout's groups into `minibatches` equal disjoint minibatches (consecutive groups, the same split
@@ -47,6 +51,7 @@ import copy
 import numpy as np
 import torch
 
+from .algos import get_algorithm
 from .pretrain import completion_logits, sequences
 from .rollout import make_env, rollout
 from .sampling import clip_and_mask, flat_grads, seed_grad_norm
@@ -59,19 +64,15 @@ def logged_updates(n_updates: int, every: int) -> list[int]:
     return sorted(set(range(0, n_updates, every)) | {n_updates - 1})
 
 
-def advantages(returns: torch.Tensor, G: int, algo: str, std_norm: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """returns (S, N) -> (advantages (S, N), informative (S, N // G) bool)."""
+def advantages(returns: torch.Tensor, G: int, cfg) -> tuple[torch.Tensor, torch.Tensor]:
+    """returns (S, N) -> (advantages (S, N), informative (S, N // G) bool), by `cfg.algo`'s unit."""
     S, N = returns.shape
+    algo = get_algorithm(cfg.algo)
     r = returns.view(S, N // G, G)  # (S, groups, G)
     informative = r.amax(-1) != r.amin(-1)
-    centred = r - r.mean(-1, keepdim=True)
-    if algo == "rloo":
-        adv = centred * (G / max(G - 1, 1))
-    elif std_norm:
-        adv = centred / (r.std(-1, keepdim=True, unbiased=False) + 1e-6)
-    else:
-        adv = centred
-    adv = torch.where(informative[..., None], adv, torch.zeros_like(adv))
+    adv = algo.advantages(r, cfg)
+    if algo.zero_uninformative:
+        adv = torch.where(informative[..., None], adv, torch.zeros_like(adv))
     return adv.reshape(S, N), informative
 
 
@@ -102,14 +103,15 @@ def rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P: i
     if old is None:
         old = logp.detach()
     ratio = torch.exp(logp - old)
-    if cfg.algo == "ppo":
+    algo = get_algorithm(cfg.algo)
+    if algo.value_head:
         d = h.shape[-1]
         v = (h.float() * value[:, None, None, :d]).sum(-1) + value[:, None, None, d]  # (S, n, C)
         A = ret_tg - v.detach()
     else:
         A = adv[..., None].expand_as(logp)
     lo, hi = 1 - cfg.clip_low, 1 + cfg.clip_high
-    tok = -torch.minimum(ratio * A, ratio.clamp(lo, hi) * A)
+    tok = algo.token_loss(ratio, logp, A, cfg)  # (S, n, C)
     ent = -(lp_all.exp() * lp_all).sum(-1)  # (S, n, C)
     if cfg.entropy_coef:
         tok = tok - cfg.entropy_coef * ent
@@ -120,11 +122,11 @@ def rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P: i
         if cfg.kl_coef:
             tok = tok + cfg.kl_coef * kl
     m = mask.float()
-    if cfg.token_sum_norm:
+    if cfg.token_sum_norm or algo.token_sum:
         loss = (tok * m).sum((1, 2)) / (N * C)
     else:
         loss = ((tok * m).sum(2) / m.sum(2).clamp(min=1)).sum(1) / N
-    if cfg.algo == "ppo":
+    if algo.value_head:
         loss = loss + cfg.vf_coef * 0.5 * (((v - ret_tg) ** 2) * m).sum((1, 2)) / (N * C)
     if stats is not None:
         stats["tokens"] = m.sum((1, 2))
@@ -165,7 +167,7 @@ def make_rl(cfg):
         ref = copy.deepcopy(model).requires_grad_(False)
         params = list(model.parameters())
         value = None
-        if cfg.algo == "ppo":
+        if get_algorithm(cfg.algo).value_head:
             value = torch.nn.Parameter(torch.zeros(S, d + 1, device=dev))  # (S, d + 1): weights, bias
             params = [*params, value]
         opt = torch.optim.AdamW(params, lr=cfg.rl_lr, betas=(0.9, 0.95), weight_decay=0.0, foreach=True)
@@ -182,7 +184,7 @@ def make_rl(cfg):
             P, C = task.prompt_len, task.completion_len
             ro = rollout(model, env, u, n_prompts, G, T)
             seqs = sequences(task, ro.prompts, ro.completions)  # (S, N, 1 + P + C)
-            adv, informative = advantages(ro.returns, G, cfg.algo, cfg.std_norm)
+            adv, informative = advantages(ro.returns, G, cfg)
             ret_tg = ro.rewards.flip(-1).cumsum(-1).flip(-1)  # (S, N, C) reward-to-go
             is_logged = u in logged
             ref_lp = None
