@@ -169,3 +169,14 @@ def test_swept_eval_prompts_become_a_variable(tmp_path):
     ds = run_grid(spec, tmp_path / "run", progress=False)
     assert "n_eval_prompts" not in ds.attrs
     assert ds.n_eval_prompts.sel(eval_prompts=4).item() == 4 and ds.n_eval_prompts.sel(eval_prompts=8).item() == 8
+
+
+def test_string_axis_values_survive_grid_nc(tmp_path):
+    """String axis values of different lengths ('transformer', 'mlp'; variant names) are stored whole:
+    the first cell file's fixed-width string dtype must not truncate the others in grid.nc."""
+    spec = GridSpec("strings", axes={"width": [8], "depth": [1], "model_kind": ["mlp", "transformer"], "seed": [0]},
+                    fixed=dict(TINY), variants={"plain": {}, "dense-reward": {"reward": "dense"}})
+    run_grid(spec, tmp_path / "run", progress=False)
+    ds = storage.load_dataset(tmp_path / "run" / "grid.nc")
+    assert list(ds.model_kind.values) == ["mlp", "transformer"]
+    assert list(ds.variant.values) == ["plain", "dense-reward"]

@@ -101,6 +101,9 @@ def combine_cells(cells: list[xr.Dataset], dims: list[str], order: dict[str, lis
     ds = xr.combine_by_coords(cells, combine_attrs="drop_conflicts", data_vars="all", join="outer",
                               compat="no_conflicts")
     ds = ds.reindex({d: [plain_coord(v) for v in vals] for d, vals in (order or {}).items() if d in ds.dims})
+    for v in ds.variables.values():  # a cell file's fixed-width string dtype ('<U3' for 'mlp') would truncate
+        if v.dtype.kind in "US":      # longer values ('transformer') when grid.nc is written
+            v.encoding.pop("dtype", None)
     order = [d for d in dims if d in ds.dims] + [d for d in ("split", "k", "step") if d in ds.dims]
     ds = ds.transpose(*order, ...)
     for name in ("n_params", "n_params_total"):
