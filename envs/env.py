@@ -6,7 +6,6 @@ The agent writes a completion one token per step after a fixed prompt. The batch
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -15,7 +14,7 @@ from gymnasium import spaces
 
 from . import vocab
 from .rewards import RewardConfig
-from .task import Instance, Task, check_int
+from .task import Instance, Task, check_int, check_task_kwargs
 
 ENV_KWARGS = ("reward", "delay", "format_bonus", "noise", "random_p", "n_ctx", "render_mode")
 
@@ -29,11 +28,7 @@ def split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 def build(task_cls: type[Task], kwargs: dict[str, Any]) -> tuple[Task, RewardConfig, int]:
     """Task, reward config and n_ctx from keyword arguments; errors name the bad argument."""
     env_kw, task_kw = split_kwargs(kwargs)
-    task_args = [a for a in inspect.signature(task_cls.__init__).parameters if a != "self"]
-    unknown = sorted(set(task_kw) - set(task_args))
-    if unknown:
-        raise ValueError(f"unknown argument {unknown[0]!r} for {task_cls.name}; allowed: "
-                         f"{', '.join(task_args + list(ENV_KWARGS))}")
+    check_task_kwargs(task_cls, task_kw, ENV_KWARGS)
     task = task_cls(**task_kw)
     rc = RewardConfig(
         mode=env_kw.get("reward", "sparse"), delay=env_kw.get("delay", 0),
@@ -45,6 +40,33 @@ def build(task_cls: type[Task], kwargs: dict[str, Any]) -> tuple[Task, RewardCon
     return task, rc, n_ctx
 
 
+def check_render_mode(render_mode: str | None) -> str | None:
+    if render_mode not in (None, "ansi"):
+        raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+    return render_mode
+
+
+def warn_no_render_mode(env) -> None:
+    """What Gymnasium's own envs do when render() is called without a render_mode."""
+    spec = getattr(env, "spec", None)
+    gym.logger.warn("You are calling render method without specifying any render mode. You can specify the "
+                    f'render_mode at initialization, e.g. gym.make("{spec.id if spec else "aha/<Task>-v0"}", '
+                    'render_mode="ansi")')
+
+
+def render_fields(task: Task, prompt: list[int], completion: list[int],
+                  verdict: dict | None = None) -> list[tuple[str, str]]:
+    """(label, text) of an episode: prompt, completion so far ('k of C tokens') and, once known, the
+    verdict. Tokens are separated by spaces and fields by labels, so the token `|` is never a separator."""
+    out = [("prompt", vocab.decode(prompt)),
+           ("completion", f"{vocab.decode(completion)}  ({len(completion)} of {task.completion_len} tokens)")]
+    if verdict is not None:
+        what = ("correct" + (", trace correct" if verdict["trace_correct"] else ", trace wrong")
+                if verdict["correct"] else "wrong answer, well formed" if verdict["well_formed"] else "ill formed")
+        out.append(("verdict", what))
+    return out
+
+
 def observation_space(n_ctx: int) -> spaces.Dict:
     return spaces.Dict({
         "tokens": spaces.Box(0, vocab.D_VOCAB - 1, shape=(n_ctx,), dtype=np.int64),
@@ -53,15 +75,13 @@ def observation_space(n_ctx: int) -> spaces.Dict:
 
 
 class TokenEnv(gym.Env):
-    """Generic token-level env; each task subclasses it with its own docstring and `task_cls`."""
+    """Generic token-level env; `envs.register_task` makes one subclass per task (`task_cls`, docstring)."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
     task_cls: ClassVar[type[Task]]
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode)
         self.task, self.reward_cfg, self.n_ctx = build(self.task_cls, kwargs)
         self.action_space = spaces.Discrete(vocab.D_VOCAB)
         self.observation_space = observation_space(self.n_ctx)
@@ -121,10 +141,17 @@ class TokenEnv(gym.Env):
             info = {k: self._verdict[k] for k in ("correct", "trace_correct", "well_formed")}
         return self._obs(), float(reward), terminated, truncated, info
 
-    def render(self):
-        if self.render_mode == "ansi" and self.instance is not None:
-            return f"{vocab.decode(self.instance.prompt)} | {vocab.decode(self.completion)}"
-        return None
+    def render(self) -> str | None:
+        """render_mode="ansi": the task, then labelled lines `prompt`, `completion` and, once
+        delivered, `verdict` (see `render_fields`); without a render_mode: a warning and None."""
+        if self.render_mode is None:
+            return warn_no_render_mode(self)
+        if self.instance is None:
+            return f"{self.task!r}: call reset() to start an episode"
+        done = self._terminal is not None and self._delay_left == 0
+        fields = render_fields(self.task, list(self.instance.prompt), self.completion, self._verdict if done else None)
+        return "\n".join([f"{self.task!r}, seed {self._stream} item {self._index}",
+                          *(f"{label:<11} {text}" for label, text in fields)])
 
     # --- helpers -----------------------------------------------------------------------------
     def _obs(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ steps and answer of the same question (e.g. a dropped carry); pretraining's `pri
 from __future__ import annotations
 
 import copy
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -63,6 +64,15 @@ def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     return value
 
 
+def check_task_kwargs(task_cls: type[Task], kwargs: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
+    """Unknown keyword arguments of a task: one line naming the first and listing the allowed ones."""
+    args = [a for a in inspect.signature(task_cls.__init__).parameters if a != "self"]
+    unknown = sorted(set(kwargs) - set(args) - set(extra))
+    if unknown:
+        raise ValueError(f"unknown argument {unknown[0]!r} for {task_cls.name}; "
+                         f"allowed: {', '.join(args + list(extra))}")
+
+
 def product_space(sizes: list[int]) -> torch.Tensor:
     """Every tuple (x_1 .. x_m) with 0 <= x_j < sizes[j], first coordinate slowest: (prod, m)."""
     n = 1
@@ -81,6 +91,8 @@ class Task(ABC):
     name: ClassVar[str]
     #: the keyword argument that sets the task's horizon (number of composed steps), e.g. "L"
     horizon_arg: ClassVar[str]
+    #: an `envs.EnvDoc`: the task-specific text of its env's docstring (None: from the class docstring)
+    env_doc: ClassVar[Any] = None
     #: the tokens that may appear in SLOT positions of a well-formed completion
     value_tokens: ClassVar[tuple[int, ...]] = tuple(range(vocab.DIGIT0, vocab.DIGIT0 + 10))
 
@@ -90,6 +102,10 @@ class Task(ABC):
         self.cot = cot
         self.hint = check_int("hint", hint, 0, len(self.step_layout()))
         self.split = splits.check_split(split)
+
+    def __repr__(self) -> str:
+        args = {**self.difficulty(), "cot": self.cot, "hint": self.hint, "split": self.split}
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
 
     def with_split(self, split: str) -> Task:
         """The same task drawing its items from another part of the item space."""

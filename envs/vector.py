@@ -2,7 +2,12 @@
 
 No Python loop runs over environments: prompts come from the task's batched generator, the
 verdict from its batched verifier, rewards from `RewardConfig` on tensors. Runs on CPU or CUDA
-(`device=`). Observations, rewards and flags are torch tensors on that device.
+(`device=`). Observations, rewards and flags are torch tensors on that device: `tokens` int64
+(num_envs, n_ctx), `length` int64 (num_envs,), rewards float64, terminated/truncated bool; the
+`observation_space` and `action_space` (`envs.spaces`) hold exactly these (`contains` is True for
+them, `sample` returns them). `single_observation_space` is the single env's (numpy). Actions may
+be a torch tensor, a numpy array or a list of token ids. `render_mode="ansi"`: `render()` shows
+the first `render_envs` envs (default 4), one line each.
 
 Seeding follows `gymnasium.vector.SyncVectorEnv`: `reset(seed=s)` gives env i the stream s + i,
 so env i matches a single `TokenEnv` reset with seed s + i; `reset()` without a seed moves every
@@ -35,10 +40,10 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from . import vocab
-from .env import build, observation_space
+from .env import build, check_render_mode, observation_space, render_fields, warn_no_render_mode
+from .spaces import TensorBox, TensorMultiDiscrete
 from .task import Task, check_int
 
 V = vocab.D_VOCAB
@@ -50,17 +55,23 @@ _WRONG_STEP, _WRONG_ANSWER, _BAD, _RIGHT_STEP, _ENDS = 1, 2, 4, 8, 16
 
 
 class TokenVectorEnv(VectorEnv):
-    metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["ansi"]}
     task_cls: ClassVar[type[Task]]
+    render_envs: int = 4  # envs shown by render()
 
-    def __init__(self, num_envs: int = 1, device: str | torch.device = "cpu", **kwargs: Any):
+    def __init__(self, num_envs: int = 1, device: str | torch.device = "cpu", render_mode: str | None = None,
+                 **kwargs: Any):
         self.num_envs = check_int("num_envs", num_envs, 1)
+        self.render_mode = check_render_mode(render_mode)
         self.device = torch.device(device)
         self.task, self.reward_cfg, self.n_ctx = build(self.task_cls, kwargs)
         self.single_action_space = spaces.Discrete(V)
         self.single_observation_space = observation_space(self.n_ctx)
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = TensorMultiDiscrete([V] * num_envs, self.device)
+        self.observation_space = spaces.Dict({
+            "tokens": TensorBox(0, V - 1, (num_envs, self.n_ctx), self.device),
+            "length": TensorMultiDiscrete([self.n_ctx + 1] * num_envs, self.device),
+        })
         N, dev, task = num_envs, self.device, self.task
         self._P, self._C = task.prompt_len, task.completion_len
         self._base = 1 + self._P  # token column of the first completion token
@@ -166,6 +177,21 @@ class TokenVectorEnv(VectorEnv):
             self._start(restart)
         self._done = deliver
         return self._obs(), reward, terminated, deliver ^ terminated, info
+
+    def render(self) -> str | None:
+        """render_mode="ansi": the task, then one line per env for the first `render_envs` envs."""
+        if self.render_mode is None:
+            return warn_no_render_mode(self)
+        head = f"{self.task!r}, {self.num_envs} envs"
+        if not self._ready:
+            return f"{head}: call reset() to start the episodes"
+        shown = min(self.num_envs, self.render_envs)
+        lines = [f"{head}{f' (the first {shown})' if shown < self.num_envs else ''}"]
+        comps, pos = self._completions[:shown].tolist(), self._pos[:shown].tolist()
+        for i in range(shown):
+            fields = render_fields(self.task, self.prompts[i].tolist(), comps[i][: pos[i]])
+            lines.append(f"env {i}  " + "  ".join(f"{label}: {text}" for label, text in fields))
+        return "\n".join(lines)
 
     # --- helpers -----------------------------------------------------------------------------
     def _actions(self, actions) -> torch.Tensor:

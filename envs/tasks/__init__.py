@@ -1,1 +1,4 @@
-"""The task families. Each file holds a Task, its gymnasium.Env and its batched VectorEnv."""
+"""The package's task families, one module each; importing a module registers its task
+(`@envs.register_task`), its `<Name>Env`, `<Name>VectorEnv` and the id `aha/<Name>-v0`."""
+
+from . import mod_chain, multi_digit_add, countdown, sparse_parity, permutation_compose  # noqa: F401, I001  (this order)

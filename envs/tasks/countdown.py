@@ -41,10 +41,9 @@ import math
 import torch
 
 from .. import splits, vocab
-from ..env import TokenEnv
 from ..hashing import randint, randperm
+from ..registry import EnvDoc, register_task
 from ..task import Instance, Task, Verdict, check_int
-from ..vector import TokenVectorEnv
 from . import rpn
 
 _CHANCE: dict[tuple[int, int], float] = {}  # (n_numbers, max_number) -> chance level
@@ -59,9 +58,27 @@ def max_value(n: int, m: int) -> int:
     return best[n]
 
 
+@register_task
 class Countdown(Task):
     name = "Countdown"
     horizon_arg = "n_numbers"
+    env_doc = EnvDoc(
+        summary="Reach a target from n single-digit numbers with + - * /, written as an RPN expression.",
+        description="The prompt lists n numbers in 1..max_number (digit tokens), '|', the target in W digits "
+        "and '='. The agent writes an RPN (postfix) expression of 2n-1 tokens that uses every number exactly "
+        "once; several answers can be right, and the verifier evaluates the expression with exact rationals. "
+        "With the chain of thought on, the completion starts with a scratchpad: `<think>`, the expression, "
+        "'|', the value of each of its n-1 operators in W digits separated by ',', `</think>`; then the "
+        "answer expression and `<eos>`.",
+        correct="well formed (fixed tokens in place, expression slots digits or operators, result slots "
+        "digits, the answer a valid RPN expression) and correct (each number used once, no division by zero, "
+        "value exactly the target)",
+        dense_step="each correct result digit of the scratchpad (right for the scratch expression written so "
+        "far)",
+        hint="leading scratchpad tokens (the first ones are the canonical expression)",
+        arguments={"n_numbers": "horizon, 2..5", "max_number": "2..9"},
+        notes="Every target is reachable (it is the value of a random expression over the numbers).",
+    )
     value_tokens = (*range(vocab.DIGIT0, vocab.DIGIT0 + 10), *vocab.OPERATORS)
 
     def __init__(self, n_numbers: int = 3, max_number: int = 9, cot: bool = True, hint: int = 0,
@@ -315,62 +332,3 @@ class Countdown(Task):
         correct = wf and parsed[0] == inst.metadata["target"] and \
             sorted(parsed[1]) == sorted(inst.metadata["numbers"])
         return {"correct": correct, "well_formed": wf, "answer": ans}
-
-
-class CountdownEnv(TokenEnv):
-    """Reach a target from n single-digit numbers with + - * /, written as an RPN expression.
-
-    ## Description
-    The prompt lists n numbers in 1..max_number (digit tokens), '|', the target in W digits and
-    '='. The agent writes an RPN (postfix) expression of 2n-1 tokens that uses every number
-    exactly once; several answers can be right, and the verifier evaluates the expression with
-    exact rationals. With the chain of thought on, the completion starts with a scratchpad:
-    `<think>`, the expression, '|', the value of each of its n-1 operators in W digits separated
-    by ',', `</think>`; then the answer expression and `<eos>`.
-
-    ## Action Space
-    `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
-
-    ## Observation Space
-    `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer
-    `<bos> prompt completion-so-far` padded with `<pad>` (0), and the number of real tokens.
-
-    ## Rewards
-    `reward="sparse"` (default): 1 on the step that delivers the verdict if the completion is
-    well formed (fixed tokens in place, expression slots digits or operators, result slots
-    digits, the answer a valid RPN expression) and correct (each number used once, no division
-    by zero, value exactly the target), else `format_bonus` if well formed, else 0. The verdict
-    is delivered on the step that ends the answer (`<eos>`, or the completion's last allowed
-    token) when `delay=0`, otherwise `delay` steps later (actions during the delay are
-    ignored). `reward="dense"`: 1/((n-1)W+1) on the step that writes each correct result digit
-    of the scratchpad (right for the scratch expression written so far), plus 1/((n-1)W+1) for
-    a correct answer at the verdict. `noise=e` flips the verdict's correctness with probability
-    e; `reward="random"` pays Bernoulli(`random_p`) regardless.
-
-    ## Starting State
-    Item `index` of the stream `seed` (`reset(seed=s)` starts stream s at index 0, each later
-    `reset()` takes the next index; `options={"index": i}` picks item i). Every target is
-    reachable (it is the value of a random expression over the numbers).
-
-    ## Episode End
-    Terminated when the verdict is delivered after `<eos>`; truncated when the completion
-    reaches its length limit without `<eos>` (the verdict is still delivered, ill formed).
-
-    ## Arguments
-    `n_numbers` (horizon, 2..5, default 3), `max_number` (2..9, default 9), `cot` (default
-    True), `hint` (0..len(scratchpad) leading scratchpad tokens revealed in the prompt after
-    `<hint>`: the first ones are the canonical expression), `split` ("all" default, "train" or
-    "eval": only questions of that content part, see `envs.splits`), `reward`, `delay`,
-    `format_bonus`, `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
-
-    ## Version History
-    - v0: initial version.
-    """
-
-    task_cls = Countdown
-
-
-class CountdownVectorEnv(TokenVectorEnv):
-    """Batched, torch-native twin of `CountdownEnv` (see its docstring for the MDP)."""
-
-    task_cls = Countdown

@@ -17,15 +17,25 @@ from __future__ import annotations
 import torch
 
 from .. import splits, vocab
-from ..env import TokenEnv
 from ..hashing import randint
+from ..registry import EnvDoc, register_task
 from ..task import Instance, Task, check_int, product_space
-from ..vector import TokenVectorEnv
 
 
+@register_task
 class ModChain(Task):
     name = "ModChain"
     horizon_arg = "L"
+    env_doc = EnvDoc(
+        summary="Sum L digits modulo p, one token at a time, with a sparse reward at the end.",
+        description="The prompt lists L digits a_1..a_L in [0, p) followed by '='. The agent writes the "
+        "completion token by token: with the chain of thought on, `<think>`, the L running sums "
+        "(a_1 + ... + a_i) mod p, `</think>`, the answer (a_1 + ... + a_L) mod p and `<eos>`.",
+        correct="well formed and its answer exact",
+        dense_step="each correct running sum",
+        hint="leading running sums",
+        arguments={"L": "horizon, 1..64", "p": "modulus, 2..10"},
+    )
 
     def __init__(self, L: int = 5, p: int = 10, cot: bool = True, hint: int = 0, split: str = "all"):
         self.L = check_int("L", L, 1, 64)
@@ -86,54 +96,3 @@ class ModChain(Task):
         terms = inst.metadata["terms"]
         return (f"Compute ({' + '.join(map(str, terms))}) mod {self.p}. "
                 f"Keep a running sum modulo {self.p} after each term.")
-
-
-class ModChainEnv(TokenEnv):
-    """Sum L digits modulo p, one token at a time, with a sparse reward at the end.
-
-    ## Description
-    The prompt lists L digits a_1..a_L in [0, p) followed by '='. The agent writes the
-    completion token by token: with the chain of thought on, `<think>`, the L running sums
-    (a_1 + ... + a_i) mod p, `</think>`, the answer (a_1 + ... + a_L) mod p and `<eos>`.
-
-    ## Action Space
-    `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
-
-    ## Observation Space
-    `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer
-    `<bos> prompt completion-so-far` padded with `<pad>` (0), and the number of real tokens.
-
-    ## Rewards
-    `reward="sparse"` (default): 1 on the step that delivers the verdict if the completion is
-    well formed and its answer exact, else `format_bonus` if well formed, else 0. The verdict
-    is delivered on the step that ends the answer (`<eos>`, or the completion's last allowed
-    token) when `delay=0`, otherwise `delay` steps later (actions during the delay are
-    ignored). `reward="dense"`: 1/(n_steps+1) on the step that writes each correct running sum,
-    plus 1/(n_steps+1) for a correct answer at the verdict. `noise=e` flips the verdict's
-    correctness with probability e; `reward="random"` pays Bernoulli(`random_p`) regardless.
-
-    ## Starting State
-    Item `index` of the stream `seed` (`reset(seed=s)` starts stream s at index 0, each later
-    `reset()` takes the next index; `options={"index": i}` picks item i).
-
-    ## Episode End
-    Terminated when the verdict is delivered after `<eos>`; truncated when the completion
-    reaches its length limit without `<eos>` (the verdict is still delivered, ill formed).
-
-    ## Arguments
-    `L` (horizon, 1..64, default 5), `p` (modulus, 2..10, default 10), `cot` (default True),
-    `hint` (0..L leading steps revealed in the prompt after `<hint>`), `split` ("all" default,
-    "train" or "eval": only questions of that content part, see `envs.splits`), `reward`,
-    `delay`, `format_bonus`, `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
-
-    ## Version History
-    - v0: initial version.
-    """
-
-    task_cls = ModChain
-
-
-class ModChainVectorEnv(TokenVectorEnv):
-    """Batched, torch-native twin of `ModChainEnv` (see its docstring for the MDP)."""
-
-    task_cls = ModChain

@@ -18,15 +18,26 @@ from __future__ import annotations
 import torch
 
 from .. import splits, vocab
-from ..env import TokenEnv
 from ..hashing import randint
+from ..registry import EnvDoc, register_task
 from ..task import Instance, Task, check_int, product_space
-from ..vector import TokenVectorEnv
 
 
+@register_task
 class MultiDigitAdd(Task):
     name = "MultiDigitAdd"
     horizon_arg = "n_digits"
+    env_doc = EnvDoc(
+        summary="Add two n-digit numbers token by token, with a sparse reward at the end.",
+        description="The prompt is `a_1 .. a_n + b_1 .. b_n =` (digits, most significant first, leading zeros "
+        "allowed). With the chain of thought on, the agent writes `<think>`, the n carries out of each column "
+        "from the least significant one (digits 0/1), `</think>`, then the n+1 digits of the sum a + b "
+        "(zero-padded; least significant first when `reverse=True`) and `<eos>`.",
+        correct="well formed (every slot a digit, fixed tokens in place) and all n+1 answer digits are exact",
+        dense_step="each correct carry",
+        hint="leading carries",
+        arguments={"n_digits": "horizon, 1..32", "reverse": "answer least significant digit first"},
+    )
 
     def __init__(self, n_digits: int = 3, reverse: bool = False, cot: bool = True, hint: int = 0,
                  split: str = "all"):
@@ -135,57 +146,3 @@ class MultiDigitAdd(Task):
             digits = digits[::-1]
         correct = wf and int(digits) == inst.metadata["a"] + inst.metadata["b"]
         return {"correct": correct, "well_formed": wf, "answer": ans}
-
-
-class MultiDigitAddEnv(TokenEnv):
-    """Add two n-digit numbers token by token, with a sparse reward at the end.
-
-    ## Description
-    The prompt is `a_1 .. a_n + b_1 .. b_n =` (digits, most significant first, leading zeros
-    allowed). With the chain of thought on, the agent writes `<think>`, the n carries out of
-    each column from the least significant one (digits 0/1), `</think>`, then the n+1 digits of
-    the sum a + b (zero-padded; least significant first when `reverse=True`) and `<eos>`.
-
-    ## Action Space
-    `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
-
-    ## Observation Space
-    `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer
-    `<bos> prompt completion-so-far` padded with `<pad>` (0), and the number of real tokens.
-
-    ## Rewards
-    `reward="sparse"` (default): 1 on the step that delivers the verdict if the completion is
-    well formed (every slot a digit, fixed tokens in place) and all n+1 answer digits are exact,
-    else `format_bonus` if well formed, else 0. The verdict is delivered on the step that ends
-    the answer (`<eos>`, or the completion's last allowed token) when `delay=0`, otherwise
-    `delay` steps later (actions during the delay are ignored). `reward="dense"`: 1/(n+1) on
-    the step that writes each correct carry, plus 1/(n+1) for a correct answer at the verdict.
-    `noise=e` flips the verdict's correctness with probability e; `reward="random"` pays
-    Bernoulli(`random_p`) regardless.
-
-    ## Starting State
-    Item `index` of the stream `seed` (`reset(seed=s)` starts stream s at index 0, each later
-    `reset()` takes the next index; `options={"index": i}` picks item i).
-
-    ## Episode End
-    Terminated when the verdict is delivered after `<eos>`; truncated when the completion
-    reaches its length limit without `<eos>` (the verdict is still delivered, ill formed).
-
-    ## Arguments
-    `n_digits` (horizon, 1..32, default 3), `reverse` (answer least significant digit first,
-    default False), `cot` (default True), `hint` (0..n_digits leading carries revealed in the
-    prompt after `<hint>`), `split` ("all" default, "train" or "eval": only questions of that
-    content part, see `envs.splits`), `reward`, `delay`, `format_bonus`, `noise`, `random_p`,
-    `n_ctx` (default: the minimum that fits).
-
-    ## Version History
-    - v0: initial version.
-    """
-
-    task_cls = MultiDigitAdd
-
-
-class MultiDigitAddVectorEnv(TokenVectorEnv):
-    """Batched, torch-native twin of `MultiDigitAddEnv` (see its docstring for the MDP)."""
-
-    task_cls = MultiDigitAdd

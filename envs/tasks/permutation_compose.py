@@ -23,15 +23,28 @@ import math
 import torch
 
 from .. import splits, vocab
-from ..env import TokenEnv
 from ..hashing import randperm
+from ..registry import EnvDoc, register_task
 from ..task import Instance, Task, check_int, product_space
-from ..vector import TokenVectorEnv
 
 
+@register_task
 class PermutationCompose(Task):
     name = "PermutationCompose"
     horizon_arg = "L"
+    env_doc = EnvDoc(
+        summary="Compose L permutations of {0..n-1} token by token, with a sparse reward at the end.",
+        description="The prompt lists L random permutations pi_1..pi_L of {0..n-1} in one-line notation (n "
+        "digits each), separated by '|' and followed by '='. With the chain of thought on, the agent writes "
+        "`<think>`, the running compositions s_1..s_L separated by '|' (s_j applies pi_1 first, then .. pi_j: "
+        "s_j(x) = pi_j(s_{j-1}(x))), `</think>`, the full composition s_L restated as n digits and `<eos>`. "
+        "Chance level is 1/n!.",
+        correct="well formed (fixed tokens in place, every slot a digit below n, the answer a permutation) "
+        "and the answer is the composition",
+        dense_step="each correct digit of a running composition",
+        hint="leading chain-of-thought tokens, separators included,",
+        arguments={"L": "horizon, 1..32", "n": "2..10"},
+    )
 
     def __init__(self, L: int = 3, n: int = 4, cot: bool = True, hint: int = 0, split: str = "all"):
         self.L = check_int("L", L, 1, 32)
@@ -155,59 +168,3 @@ class PermutationCompose(Task):
         want = [t - vocab.DIGIT0 for t in (inst.target[i] for i in self.answer_positions)]
         wf = sorted(got) == list(range(self.n))
         return {"correct": got == want, "well_formed": wf, "answer": ans}
-
-
-class PermutationComposeEnv(TokenEnv):
-    """Compose L permutations of {0..n-1} token by token, with a sparse reward at the end.
-
-    ## Description
-    The prompt lists L random permutations pi_1..pi_L of {0..n-1} in one-line notation (n
-    digits each), separated by '|' and followed by '='. With the chain of thought on, the agent
-    writes `<think>`, the running compositions s_1..s_L separated by '|' (s_j applies pi_1
-    first, then .. pi_j: s_j(x) = pi_j(s_{j-1}(x))), `</think>`, the full composition s_L
-    restated as n digits and `<eos>`.
-
-    ## Action Space
-    `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
-
-    ## Observation Space
-    `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer
-    `<bos> prompt completion-so-far` padded with `<pad>` (0), and the number of real tokens.
-
-    ## Rewards
-    `reward="sparse"` (default): 1 on the step that delivers the verdict if the completion is
-    well formed (fixed tokens in place, every slot a digit below n, the answer a permutation)
-    and the answer is the composition, else `format_bonus` if well formed, else 0. The verdict
-    is delivered on the step that ends the answer (`<eos>`, or the completion's last allowed
-    token) when `delay=0`, otherwise `delay` steps later (actions during the delay are
-    ignored). `reward="dense"`: 1/(nL+1) on the step that writes each correct digit of a
-    running composition, plus 1/(nL+1) for a correct answer at the verdict. `noise=e` flips
-    the verdict's correctness with probability e; `reward="random"` pays Bernoulli(`random_p`)
-    regardless. Chance level is 1/n!.
-
-    ## Starting State
-    Item `index` of the stream `seed` (`reset(seed=s)` starts stream s at index 0, each later
-    `reset()` takes the next index; `options={"index": i}` picks item i).
-
-    ## Episode End
-    Terminated when the verdict is delivered after `<eos>`; truncated when the completion
-    reaches its length limit without `<eos>` (the verdict is still delivered, ill formed).
-
-    ## Arguments
-    `L` (horizon, 1..32, default 3), `n` (2..10, default 4), `cot` (default True), `hint`
-    (0..len(chain of thought) leading chain-of-thought tokens, separators included, revealed in
-    the prompt after `<hint>`), `split` ("all" default, "train" or "eval": only questions of
-    that content part, see `envs.splits`), `reward`, `delay`, `format_bonus`, `noise`,
-    `random_p`, `n_ctx` (default: the minimum that fits).
-
-    ## Version History
-    - v0: initial version.
-    """
-
-    task_cls = PermutationCompose
-
-
-class PermutationComposeVectorEnv(TokenVectorEnv):
-    """Batched, torch-native twin of `PermutationComposeEnv` (see its docstring for the MDP)."""
-
-    task_cls = PermutationCompose

@@ -20,17 +20,29 @@ from __future__ import annotations
 import torch
 
 from .. import splits, vocab
-from ..env import TokenEnv
 from ..hashing import randint, randperm
+from ..registry import EnvDoc, register_task
 from ..task import Instance, Task, check_int, product_space
-from ..vector import TokenVectorEnv
 
 _SUBSET_INDEX = 0x5B5E7  # hash index of the subset draw, apart from item indices
 
 
+@register_task
 class SparseParity(Task):
     name = "SparseParity"
     horizon_arg = "k"
+    env_doc = EnvDoc(
+        summary="The parity of k hidden bits among n, one token at a time, with a sparse reward at the end.",
+        description="The prompt lists n random bits (the digit tokens 0 and 1) and '='. A fixed hidden subset "
+        "of k positions (drawn from `subset_seed`, the same for every episode) decides the answer: the XOR of "
+        "those bits. With the chain of thought on, the agent writes `<think>`, the running parities after "
+        "each of the k subset bits (in index order), `</think>`, the parity of all k (the last running "
+        "parity, restated) and `<eos>`. Chance level is 1/2.",
+        correct="well formed (every slot the digit 0 or 1, fixed tokens in place) and its answer exact",
+        dense_step="each correct running parity",
+        hint="leading running parities",
+        arguments={"n_bits": "1..64", "k": "horizon, 1..n_bits", "subset_seed": "which hidden subset, 0..2**31-1"},
+    )
     value_tokens = (vocab.DIGIT0, vocab.DIGIT0 + 1)
 
     def __init__(self, n_bits: int = 8, k: int = 3, subset_seed: int = 0, cot: bool = True, hint: int = 0,
@@ -106,58 +118,3 @@ class SparseParity(Task):
         if self.cot:
             q += " Keep a running parity over those positions in order."
         return q
-
-
-class SparseParityEnv(TokenEnv):
-    """The parity of k hidden bits among n, one token at a time, with a sparse reward at the end.
-
-    ## Description
-    The prompt lists n random bits (the digit tokens 0 and 1) and '='. A fixed hidden subset of
-    k positions (drawn from `subset_seed`, the same for every episode) decides the answer: the
-    XOR of those bits. With the chain of thought on, the agent writes `<think>`, the running
-    parities after each of the k subset bits (in index order), `</think>`, the parity of all k
-    (the last running parity, restated) and `<eos>`.
-
-    ## Action Space
-    `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`).
-
-    ## Observation Space
-    `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer
-    `<bos> prompt completion-so-far` padded with `<pad>` (0), and the number of real tokens.
-
-    ## Rewards
-    `reward="sparse"` (default): 1 on the step that delivers the verdict if the completion is
-    well formed (every slot the digit 0 or 1, fixed tokens in place) and its answer exact, else
-    `format_bonus` if well formed, else 0. The verdict is delivered on the step that ends the
-    answer (`<eos>`, or the completion's last allowed token) when `delay=0`, otherwise `delay`
-    steps later (actions during the delay are ignored). `reward="dense"`: 1/(k+1) on the step that
-    writes each correct running parity, plus 1/(k+1) for a correct answer at the verdict.
-    `noise=e` flips the verdict's correctness with probability e; `reward="random"` pays
-    Bernoulli(`random_p`) regardless. Chance level is 1/2.
-
-    ## Starting State
-    Item `index` of the stream `seed` (`reset(seed=s)` starts stream s at index 0, each later
-    `reset()` takes the next index; `options={"index": i}` picks item i).
-
-    ## Episode End
-    Terminated when the verdict is delivered after `<eos>`; truncated when the completion
-    reaches its length limit without `<eos>` (the verdict is still delivered, ill formed).
-
-    ## Arguments
-    `n_bits` (1..64, default 8), `k` (horizon, 1..n_bits, default 3), `subset_seed` (which
-    hidden subset, 0..2**31-1, default 0), `cot` (default True), `hint` (0..k leading running
-    parities revealed in the prompt after `<hint>`), `split` ("all" default, "train" or "eval":
-    only questions of that content part, see `envs.splits`), `reward`, `delay`, `format_bonus`,
-    `noise`, `random_p`, `n_ctx` (default: the minimum that fits).
-
-    ## Version History
-    - v0: initial version.
-    """
-
-    task_cls = SparseParity
-
-
-class SparseParityVectorEnv(TokenVectorEnv):
-    """Batched, torch-native twin of `SparseParityEnv` (see its docstring for the MDP)."""
-
-    task_cls = SparseParity
