@@ -38,6 +38,7 @@ class Group:
 
     config: CellConfig
     coords: dict[str, Any]  # axis name -> value, for every axis except seed
+    base_only: bool = False  # pretrain + evaluate, no RL (its cells get ids of their own)
 
     @property
     def label(self) -> str:
@@ -45,7 +46,8 @@ class Group:
 
     def cell_configs(self) -> dict[int, dict[str, Any]]:
         """seed -> the one-seed config dict of each cell in this group."""
-        return {s: replace(self.config, seeds=(s,)).to_dict() for s in self.config.seeds}
+        extra = {"base_only": True} if self.base_only else {}
+        return {s: {**replace(self.config, seeds=(s,)).to_dict(), **extra} for s in self.config.seeds}
 
 
 @dataclass
@@ -63,6 +65,9 @@ class GridSpec:
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Named sets of field overrides swept as one extra axis `variant` (e.g. plain vs hint vs
     dense reward, each against the plain setting) where a full cross product would be wasteful."""
+    base_only: bool = False
+    """Pretrain and evaluate only, no RL (`aha grid --base-only`): base_* variables, no rl_* or
+    curves; the cheap half of a cell, for predicting the gain before RL."""
 
     def __post_init__(self):
         allowed = set(config_fields()) - {"seeds"} | {"seed"}
@@ -116,18 +121,20 @@ class GridSpec:
                 cfg = CellConfig.from_dict({**fields_, "seeds": seeds})
             except ValueError as e:
                 raise ValueError(f"grid {self.name!r}, cell {coords}: {e}") from None
-            out.append(Group(cfg, coords))
+            out.append(Group(cfg, coords, self.base_only))
         return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "axes": {k: list(v) for k, v in self.axes.items()},
                 "fixed": dict(self.fixed), "description": self.description,
-                "variants": {k: dict(v) for k, v in self.variants.items()}}
+                "variants": {k: dict(v) for k, v in self.variants.items()},
+                **({"base_only": True} if self.base_only else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GridSpec:
         return cls(d["name"], {k: list(v) for k, v in d["axes"].items()}, dict(d.get("fixed", {})),
-                   d.get("description", ""), {k: dict(v) for k, v in d.get("variants", {}).items()})
+                   d.get("description", ""), {k: dict(v) for k, v in d.get("variants", {}).items()},
+                   bool(d.get("base_only", False)))
 
     def with_overrides(self, overrides: dict[str, Any]) -> GridSpec:
         """A copy with fields set: a list value (or an existing axis) sets an axis, else a fixed field."""
@@ -138,4 +145,4 @@ class GridSpec:
                 axes[k] = v if isinstance(v, list) else [v]
             else:
                 fixed[k] = v
-        return GridSpec(self.name, axes, fixed, self.description, self.variants)
+        return GridSpec(self.name, axes, fixed, self.description, self.variants, self.base_only)

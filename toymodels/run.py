@@ -47,8 +47,9 @@ def ood_untrained_inputs(cfg: CellConfig) -> str:
     return ""
 
 
-def make_train(cfg: CellConfig):
-    """Validate and build the seed-independent parts; returns `train(seeds) -> (metrics, model)`."""
+def make_train(cfg: CellConfig, base_only: bool = False):
+    """Validate and build the seed-independent parts; returns `train(seeds) -> (metrics, model)`.
+    `base_only`: pretrain and evaluate, no RL (metrics 'rl' and 'curves' are None)."""
     tasks = cfg.tasks()
     mcfg = cfg.model_config()
     dev = cfg.resolved_device()
@@ -86,6 +87,10 @@ def make_train(cfg: CellConfig):
         base = eval_all(model, alive)
         if ckpt_dir is not None:
             save_checkpoints(model, Path(ckpt_dir), "base")
+        if base_only:
+            status = np.where(~base_alive.cpu().numpy(), "diverged", "ok")
+            return {"pretrain_loss": pretrain_loss.cpu().numpy(), "base": base, "rl": None, "curves": None,
+                    "status": status}, model
         curves, alive = rl(model, alive.clone())
         rl_ev = eval_all(model, alive)
         if ckpt_dir is not None:
@@ -100,29 +105,32 @@ def make_train(cfg: CellConfig):
     return train
 
 
-def run_cell(config: CellConfig, ckpt_dir: Path | None = None, progress: bool = False) -> xr.Dataset:
-    """All `config.seeds` in one batched pass; the Dataset described in DESIGN.md (no width/depth dims)."""
-    train = make_train(config)
+def run_cell(config: CellConfig, ckpt_dir: Path | None = None, progress: bool = False,
+             base_only: bool = False) -> xr.Dataset:
+    """All `config.seeds` in one batched pass; the Dataset described in DESIGN.md (no width/depth dims).
+    `base_only`: no RL; base_* variables only (no rl_*, no curves over step)."""
+    train = make_train(config, base_only)
     t0 = time.perf_counter()
     m, model = train(config.seeds, ckpt_dir, progress)
     wall = time.perf_counter() - t0
     S, kk, c = len(config.seeds), ks(config.k_max), m["curves"]
     tasks = train.tasks
     data = {}
-    for phase in ("base", "rl"):
+    for phase in ("base",) if base_only else ("base", "rl"):
         for key in [*EVAL_KEYS, *(f"hinted_{k}" for k in EVAL_KEYS if config.hint)]:
             v = m[phase][key]
             dims = ("seed", "split", "k") if v.ndim == 3 else ("seed", "split")
             data[f"{phase}_{key}"] = (dims, v)
-    for key in METRICS:
+    for key in METRICS if not base_only else ():
         data[key] = (("seed", "step"), c[key])
     data["chance"] = (("split",), np.array([tasks[s].chance() for s in SPLITS]))
     data["pretrain_loss"] = (("seed",), m["pretrain_loss"].astype(np.float64))
     data["status"] = (("seed",), m["status"].astype(str))
     data["wall_s"] = (("seed",), np.full(S, wall / S))
-    coords = {"seed": list(config.seeds), "split": list(SPLITS), "k": kk, "step": c["step"],
-              "samples": ("step", c["samples"]), "width": config.width, "depth": config.depth,
-              "n_params": model.n_params, "n_params_total": model.n_params_total}
+    coords = {"seed": list(config.seeds), "split": list(SPLITS), "k": kk, "width": config.width,
+              "depth": config.depth, "n_params": model.n_params, "n_params_total": model.n_params_total}
+    if not base_only:
+        coords |= {"step": c["step"], "samples": ("step", c["samples"])}
     H = config.rl_horizon()
     attrs = {"config": config.to_json(), "n_eval_prompts": config.eval_prompts,
              "torch_version": torch.__version__, "device": str(train.device), "horizon": H,
