@@ -1,0 +1,66 @@
+"""Verdict rules of the study's claims (theory/claims.py): each verdict follows from the numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory import claims as c
+
+
+def test_c1_holds_fails_and_not_determined():
+    assert c.verdict_c1([0.0, 0.01, -0.02, 0.0], [0.4, 0.5, 0.45], 0.2, "trace pass@64 < 0.05").verdict == "holds"
+    assert c.verdict_c1([0.3, 0.35, 0.32], [0.4, 0.5, 0.45], 0.0, "x").verdict.startswith("fails")
+    assert c.verdict_c1([0.0], [0.4, 0.5, 0.45], 0.0, "x").verdict.startswith("not determined")
+    assert c.verdict_c1([0.0, 0.01, 0.0], [0.0, 0.02, 0.01], 0.0, "x").verdict.startswith("holds only in part")
+
+
+def test_c2_threshold_and_its_predictability():
+    assert c.verdict_c2("sharp transition", (1e3, 2e3), "resolved", 2.0).verdict == "holds"
+    assert c.verdict_c2("sharp transition", (1e3, 2e3), "resolved", 0.5).verdict.startswith("holds only in part")
+    assert c.verdict_c2("smooth", (1e3, 2e3), "budget", np.nan).verdict.startswith("fails")
+    assert c.verdict_c2("undetermined", (np.nan, np.nan), "", np.nan).verdict.startswith("not determined")
+
+
+def test_c3_moves_by_category():
+    inf = np.inf
+    f = {"horizon": {"3": (1e3, 2e3), "5": (4e3, 8e3)}, "prior": {"0.3": (1e3, 3e3), "1.0": (2e3, 4e3)},
+         "depth": {"1": (1e3, 2e3), "2": (3e3, inf)}}
+    cats = {"horizon": "task", "prior": "data", "depth": "architecture"}
+    v = c.verdict_c3(f, cats)
+    assert v.verdict == "holds only where the factor is architecture or task"
+    f["prior"]["1.0"] = (5e3, 9e3)
+    assert c.verdict_c3(f, cats).verdict == "holds"
+    flat = {k: {"a": (1e3, 2e3), "b": (1.5e3, 3e3)} for k in cats}
+    assert c.verdict_c3(flat, cats).verdict.startswith("fails")
+    assert c.verdict_c3({"horizon": {"3": (np.nan, np.nan)}}, cats).verdict.startswith("not determined")
+
+
+def test_c4_c5_rules():
+    big = {"n": 6, "rise_fall": 0.1, "collapsed": 0.0, "final_sd": 0.01}
+    assert c.verdict_c4({"n": 6, "rise_fall": 0.6, "collapsed": 0.5, "final_sd": 0.1}, big).verdict == "holds"
+    assert c.verdict_c4({"n": 6, "rise_fall": 0.1, "collapsed": 0.0, "final_sd": 0.1}, big).verdict.startswith("fails")
+    assert c.verdict_c4({"n": 6, "rise_fall": 0.6, "collapsed": 0.0, "final_sd": 0.1}, big).verdict.startswith(
+        "holds only in part")
+    assert c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2]).verdict == "holds"
+    assert c.verdict_c5([0.2, 0.3, 0.25], [0.1, 0.1, 0.2], [0.1, 0.3, 0.2]).verdict.startswith("fails")
+
+
+def test_c6_c7_c8_c9_rules():
+    ln_n = np.log([100, 100, 400, 400, 1600, 1600])
+    assert c.verdict_c6(ln_n, [0.2, 0.3, 0.5, 0.6, 0.8, 0.9], {"temperature": [0.0, -0.01, 0.01]}).verdict == "holds"
+    assert c.verdict_c6(ln_n, [0.9, 0.8, 0.6, 0.5, 0.3, 0.2], {}).verdict.startswith("fails")
+    s = {"hint": {"small": [0.0, 0.01, -0.01], "large": [0.2, 0.25, 0.3]},
+         "dense": {"small": [0.2, 0.25, 0.3], "large": [0.2, 0.25, 0.3]}}
+    assert c.verdict_c7(s).verdict == "holds only where the signal is hint"
+    assert c.verdict_c7({"dense": s["dense"]}).verdict.startswith("fails: dense help small")
+    t = {"coverage": {"mae": 0.05, "auroc": 0.9, "nc_err_steps": 0.5, "n_settings": 5},
+         "ln N": {"mae": 0.2, "auroc": 0.6, "nc_err_steps": 2.0, "n_settings": 5}}
+    assert c.verdict_c8(t, ("coverage", "ln N")).verdict == "holds"
+    t["coverage"]["mae"] = 0.3
+    assert c.verdict_c8(t, ("coverage", "ln N")).verdict.startswith("fails")
+    same = {"dA": [0.0, 0.01, -0.01, 0.0], "dlnC": [-0.5, -0.6, -0.4, -0.5], "dB": [0.0, 0.1, -0.1, 0.0]}
+    up = {"dA": [0.2, 0.25, 0.3, 0.2], "dlnC": [0.0] * 4, "dB": [0.0] * 4}
+    assert c.verdict_c9({"curriculum": {"small": same, "large": same}}).verdict.startswith("holds; curriculum")
+    assert c.verdict_c9({"curriculum": {"small": same, "large": up}}).verdict.startswith("fails")
+    assert c.verdict_c9({"curriculum": {"small": up, "large": same}}).verdict.startswith("holds only where")
+    assert c.verdict_c9({}).verdict.startswith("not determined")

@@ -1,0 +1,312 @@
+"""Verdicts on the study's claims C1-C9, by explicit rules from the numbers (pure functions).
+
+Each ``verdict_cN`` takes the measured numbers (already reduced by the study) and returns a
+``Verdict``: the measured result in words with its interval, one of the verdict words below, and
+the rule that decided it. The verdict words are those of the issue: ``holds``, ``fails``,
+``holds only where …`` / ``holds only in part: …``, ``not determined: …`` (with why). Means come
+with a t interval over cells (``LEVEL``); "no effect" means the interval covers 0.
+
+Sizes are split by the plain setting's own gain: *small* = widths whose mean gain over seeds is
+below ``GAIN`` (0.1), *large* = the others. Nothing here knows which answer a claim "should" get.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from ._result import JsonMixin
+
+__all__ = ["GAIN", "LEVEL", "MIN_CELLS", "Verdict", "mean_ci", "intervals_disjoint", "verdict_c1", "verdict_c2",
+           "verdict_c3", "verdict_c4", "verdict_c5", "verdict_c6", "verdict_c7", "verdict_c8", "verdict_c9"]
+
+GAIN = 0.1
+"""A gain of at least this much counts as RL paying off."""
+LEVEL = 0.9
+"""Confidence level of every interval."""
+MIN_CELLS = 3
+"""Fewer cells than this on a side of a comparison and the claim is not determined."""
+AUROC_GOOD = 0.8
+"""C8: a predictor separates gaining from non-gaining cells when its AUROC reaches this."""
+MAE_RATIO = 0.8
+"""C8: a base-only predictor beats size when its MAE is at most this fraction of ln N's."""
+EFFECT = 0.05
+"""C9: a change of the ceiling A smaller than this is no change, even when its interval excludes 0."""
+
+
+@dataclass
+class Verdict(JsonMixin):
+    claim: str
+    result: str
+    """The measured result in words, with intervals."""
+    verdict: str
+    rule: str
+    """The rule that decided the verdict (printed in study.md)."""
+
+
+def mean_ci(x, level: float = LEVEL) -> tuple[float, float, float, int]:
+    """(mean, lo, hi, n) of the finite values: a t interval; lo = hi = NaN with fewer than 2."""
+    a = np.asarray(x, dtype=float)
+    a = a[np.isfinite(a)]
+    n = int(a.size)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    m = float(a.mean())
+    if n < 2:
+        return m, float("nan"), float("nan"), n
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * a.std(ddof=1) / np.sqrt(n))
+    return m, m - half, m + half, n
+
+
+def _fmt(mc) -> str:
+    m, lo, hi, n = mc
+    if not np.isfinite(m):
+        return "n/a (0 cells)"
+    if not np.isfinite(lo):
+        return f"{m:+.3f} (n={n})"
+    return f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}] (n={n})"
+
+
+def intervals_disjoint(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Two intervals (NaN-free; ±inf allowed for open ends) do not overlap."""
+    return a[1] < b[0] or b[1] < a[0]
+
+
+# --- C1 -------------------------------------------------------------------------------------
+def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capability: str) -> Verdict:
+    """Gains of cells without base capability (``capability`` below its line) and with it."""
+    lo_c, hi_c = mean_ci(gain_without), mean_ci(gain_with)
+    result = (f"gain without base capability ({capability}) {_fmt(lo_c)}, with it {_fmt(hi_c)}; "
+              f"RL made {collapsed_without_frac:.0%} of the cells without capability worse than base")
+    rule = (f"holds if the gain without capability has its {LEVEL:.0%} interval below {GAIN} and the gain with "
+            f"it exceeds that by >= {GAIN} with disjoint intervals; fails if the gain without capability has "
+            f"its interval above {GAIN}; not determined with < {MIN_CELLS} cells on a side")
+    if lo_c[3] < MIN_CELLS or hi_c[3] < MIN_CELLS:
+        return Verdict("C1", result, f"not determined: {lo_c[3]} cells without and {hi_c[3]} with base "
+                       f"capability (need >= {MIN_CELLS} each)", rule)
+    if lo_c[1] >= GAIN:
+        return Verdict("C1", result, "fails: RL gains without any base capability", rule)
+    if lo_c[2] < GAIN and hi_c[0] - lo_c[0] >= GAIN and hi_c[1] > lo_c[2]:
+        return Verdict("C1", result, "holds", rule)
+    if lo_c[2] < GAIN:
+        return Verdict("C1", result, "holds only in part: without capability RL gains little, but cells with "
+                       "capability do not clearly gain more", rule)
+    return Verdict("C1", result, "not determined: the gain without capability is too uncertain to place", rule)
+
+
+# --- C2 -------------------------------------------------------------------------------------
+def verdict_c2(transition: str, nc_interval: tuple[float, float], refine_stop: str,
+               predictor_nc_err_steps: float) -> Verdict:
+    """The transition verdict of gain vs N, its N_c interval, why refinement stopped, and the
+    best base-only predictor's N_c error (√2 steps; NaN if not evaluated)."""
+    lo, hi = nc_interval
+    result = (f"gain vs N: {transition}; N_c in [{lo:.3g}, {hi:.3g}] (refinement stopped: {refine_stop or 'n/a'}); "
+              f"best base-only predictor misses N_c by {predictor_nc_err_steps:.2f} √2 steps")
+    rule = ("fails if the fit calls gain vs N smooth or without trend; holds if it is a sharp transition and "
+            "no base-only predictor places N_c within one √2 step; holds only in part if one does")
+    if transition in ("smooth", "no trend"):
+        return Verdict("C2", result, f"fails: the gain rises {transition}ly, not at a threshold"
+                       if transition == "smooth" else "fails: the gain shows no trend with size", rule)
+    if transition != "sharp transition" or not (np.isfinite(lo) and np.isfinite(hi)):
+        return Verdict("C2", result, f"not determined: the transition fit is '{transition}'", rule)
+    if np.isfinite(predictor_nc_err_steps) and predictor_nc_err_steps <= 1:
+        return Verdict("C2", result, "holds only in part: there is a threshold, but base-only measurements "
+                       "place it within one √2 step before RL", rule)
+    return Verdict("C2", result, "holds", rule)
+
+
+# --- C3 -------------------------------------------------------------------------------------
+def verdict_c3(factors: dict[str, dict[str, tuple[float, float]]], categories: dict[str, str]) -> Verdict:
+    """``factors``: factor -> {value label -> N_c interval (lo, hi), ±inf for open ends};
+    ``categories``: factor -> 'task', 'data' or 'architecture'. A factor moves N_c when two of its
+    values have disjoint intervals."""
+    moves, parts = {}, []
+    for f, vals in factors.items():
+        known = {v: iv for v, iv in vals.items() if np.isfinite(iv[0]) or np.isfinite(iv[1])}
+        if len(known) < 2:
+            moves[f] = None
+            parts.append(f"{f}: not determined ({len(known)} values with a located N_c)")
+            continue
+        ivs = list(known.values())
+        moves[f] = any(intervals_disjoint(a, b) for i, a in enumerate(ivs) for b in ivs[i + 1:])
+        parts.append(f"{f}: {'moves' if moves[f] else 'does not move'} N_c")
+    rule = ("a factor moves N_c when two of its values have disjoint N_c intervals; holds if a factor of each of "
+            "task, data and architecture moves it; fails if no tested factor does; holds only for the "
+            "categories where one does")
+    result = "; ".join(parts) if parts else "no factor was swept"
+    cats = sorted(set(categories.values()) | {"task", "data", "architecture"})
+    by_cat = {c: [moves.get(f) for f, cc in categories.items() if cc == c and f in moves] for c in cats}
+    moved = [c for c, v in by_cat.items() if any(x is True for x in v)]
+    undetermined = [c for c, v in by_cat.items() if not any(x is not None for x in v)]
+    if not moves or all(v is None for v in moves.values()):
+        return Verdict("C3", result, "not determined: no factor has two values with a located N_c", rule)
+    if len(moved) == len(cats):
+        return Verdict("C3", result, "holds", rule)
+    if not moved:
+        return Verdict("C3", result, "fails: no tested factor moves N_c" +
+                       (f" ({', '.join(undetermined)} not determined)" if undetermined else ""), rule)
+    return Verdict("C3", result, f"holds only where the factor is {' or '.join(moved)}" +
+                   (f" ({', '.join(undetermined)} not determined)" if undetermined else ""), rule)
+
+
+# --- C4 -------------------------------------------------------------------------------------
+def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
+    """Per size class: n (cells), rise_fall (fraction whose reward rose >= EFFECT and then fell
+    >= EFFECT from its peak by the end), collapsed (fraction with final pass@1 below base by more
+    than noise), final_sd (seed sd of the final reward, mean over widths)."""
+    f = lambda d: (f"reward rose then fell in {d['rise_fall']:.0%}, pass@1 ended below base in "  # noqa: E731
+                   f"{d['collapsed']:.0%}, seed sd of final reward {d['final_sd']:.3f} (n={d['n']:.0f})")
+    result = f"small: {f(small)}; large: {f(large)}" if large.get("n", 0) else f"small: {f(small)}"
+    rule = (f"holds if among small models the reward rose then fell in >= 50% and pass@1 ended below base in "
+            f">= 25%, both above the large models' rates; fails if < 25% rose then fell and < 10% collapsed; "
+            f"not determined with < {MIN_CELLS} small cells")
+    if small.get("n", 0) < MIN_CELLS:
+        return Verdict("C4", result, f"not determined: {small.get('n', 0):.0f} small-model cells", rule)
+    lg_rf, lg_col = large.get("rise_fall", 0.0), large.get("collapsed", 0.0)
+    rf = small["rise_fall"] >= 0.5 and small["rise_fall"] > lg_rf
+    col = small["collapsed"] >= 0.25 and small["collapsed"] > lg_col
+    if rf and col:
+        return Verdict("C4", result, "holds", rule)
+    if small["rise_fall"] < 0.25 and small["collapsed"] < 0.1:
+        return Verdict("C4", result, "fails: small models' reward neither rises and falls nor ends below base", rule)
+    part = "the reward rises and falls, but pass@1 rarely ends below base" if rf else (
+        "pass@1 often ends below base, but the reward rarely rises first" if col else
+        "some small models rise and fall or collapse, fewer than the rule asks, or no more than large ones")
+    return Verdict("C4", result, f"holds only in part: {part}", rule)
+
+
+# --- C5 -------------------------------------------------------------------------------------
+def verdict_c5(small_start, small_end, large_end) -> Verdict:
+    """Share of reward from format (not correctness) per cell with format_bonus on: small models
+    at the start and the end of RL, large models at the end."""
+    s0, s1, l1 = mean_ci(small_start), mean_ci(small_end), mean_ci(large_end)
+    result = f"format share, small models: start {_fmt(s0)}, end {_fmt(s1)}; large models at the end {_fmt(l1)}"
+    rule = ("holds if small models end with >= 50% of their reward from format, more than at their start and "
+            "than large models; fails if their end share is < 25% or not above large models'")
+    if s1[3] < MIN_CELLS:
+        return Verdict("C5", result, f"not determined: {s1[3]} small-model cells with format_bonus", rule)
+    above_large = l1[3] == 0 or s1[0] > l1[0]
+    if s1[0] >= 0.5 and s1[0] > s0[0] and above_large:
+        return Verdict("C5", result, "holds", rule)
+    if s1[0] < 0.25 or (l1[3] and s1[0] <= l1[0]):
+        return Verdict("C5", result, "fails: small models' reward does not come mostly from format", rule)
+    return Verdict("C5", result, "holds only in part: format carries a growing share of small models' reward, "
+                   "below the rule's 50% or not rising over training", rule)
+
+
+# --- C6 -------------------------------------------------------------------------------------
+def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Verdict:
+    """``entropy_ratio``: per cell, entropy halfway through RL over entropy at its start;
+    ``variant_small``: temperature / entropy-bonus variant -> gain differences vs plain at small widths."""
+    x, y = np.asarray(ln_n, float), np.asarray(entropy_ratio, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    rho, p = stats.spearmanr(x[ok], y[ok]) if ok.sum() >= MIN_CELLS else (np.nan, np.nan)
+    diffs = {k: mean_ci(v) for k, v in variant_small.items()}
+    result = (f"Spearman ρ(ln N, entropy kept halfway) = {rho:.2f} (p = {p:.2g}, n={int(ok.sum())}); "
+              + "; ".join(f"{k} vs plain at small widths {_fmt(v)}" for k, v in diffs.items()))
+    rule = ("part 1 holds if ρ > 0 with p < 0.05 (small models keep less entropy), fails if ρ < 0 with p < 0.05; "
+            "part 2 holds if no variant's gain difference at small widths has its interval above 0; holds if "
+            "both parts hold, fails if part 1 fails")
+    if not np.isfinite(rho):
+        return Verdict("C6", result, f"not determined: {int(ok.sum())} cells with entropy curves", rule)
+    if rho < 0 and p < 0.05:
+        return Verdict("C6", result, "fails: small models keep more entropy, not less", rule)
+    part2 = [k for k, v in diffs.items() if np.isfinite(v[1]) and v[1] > 0]
+    part2_known = any(np.isfinite(v[1]) for v in diffs.values())
+    if rho > 0 and p < 0.05:
+        if part2_known and not part2:
+            return Verdict("C6", result, "holds", rule)
+        if part2:
+            return Verdict("C6", result, f"holds only in part: entropy collapses faster in small models, but "
+                           f"{', '.join(part2)} help them", rule)
+        return Verdict("C6", result, "holds only in part: entropy collapses faster in small models; the "
+                       "variants were not measured", rule)
+    return Verdict("C6", result, f"not determined: no significant trend of entropy with size (p = {p:.2g})", rule)
+
+
+# --- C7 -------------------------------------------------------------------------------------
+def verdict_c7(signals: dict[str, dict[str, list[float]]]) -> Verdict:
+    """signal -> {'small': gain differences vs plain (paired by seed) at small widths, 'large': at
+    large widths}."""
+    parts, fit_claim, helps_small, undetermined = [], [], [], []
+    for name, d in signals.items():
+        s, lg = mean_ci(d.get("small", [])), mean_ci(d.get("large", []))
+        parts.append(f"{name}: small {_fmt(s)}, large {_fmt(lg)}")
+        if s[3] < 2 or lg[3] < 2:
+            undetermined.append(name)
+        elif s[1] > 0:
+            helps_small.append(name)
+        elif lg[1] > 0:
+            fit_claim.append(name)
+    rule = ("a signal behaves as claimed when its gain difference vs plain has its interval above 0 at large "
+            "widths and not above 0 at small ones; holds if every signal does, fails if none does, holds only "
+            "for the signals that do")
+    result = "; ".join(parts) if parts else "no design signal was run"
+    judged = [n for n in signals if n not in undetermined]
+    if not judged:
+        return Verdict("C7", result, "not determined: no signal has >= 2 cells at both small and large widths", rule)
+    extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
+    if len(fit_claim) == len(judged):
+        return Verdict("C7", result, "holds" + extra, rule)
+    if not fit_claim:
+        why = f"{', '.join(helps_small)} help small models too" if helps_small else "no signal helps large models"
+        return Verdict("C7", result, f"fails: {why}{extra}", rule)
+    return Verdict("C7", result, f"holds only where the signal is {', '.join(fit_claim)}{extra}", rule)
+
+
+# --- C8 -------------------------------------------------------------------------------------
+def verdict_c8(table: dict[str, dict[str, float]], base_only: tuple[str, ...], baseline: str = "ln N") -> Verdict:
+    """``table``: leave-one-setting-out scores per predictor (mae, auroc, nc_err_steps, n_settings)."""
+    rule = (f"holds if the best base-only predictor (least MAE) has MAE <= {MAE_RATIO} x ln N's and AUROC >= "
+            f"{AUROC_GOOD}; fails if its MAE is not below ln N's; not determined with < 3 settings")
+    cands = {k: v for k, v in table.items() if k in base_only and k not in (baseline, "constant")
+             and np.isfinite(v.get("mae", np.nan))}
+    if not cands or baseline not in table:
+        return Verdict("C8", "no predictor was evaluated", "not determined: nothing to compare", rule)
+    best = min(cands, key=lambda k: cands[k]["mae"])
+    b, ln = cands[best], table[baseline]
+    result = (f"best base-only predictor {best}: MAE {b['mae']:.3f} vs ln N {ln['mae']:.3f}, AUROC {b['auroc']:.2f} "
+              f"vs {ln['auroc']:.2f}, N_c error {b['nc_err_steps']:.2f} vs {ln['nc_err_steps']:.2f} √2 steps "
+              f"({b.get('n_settings', 0):.0f} settings left out)")
+    if b.get("n_settings", 0) < 3:
+        return Verdict("C8", result, f"not determined: only {b.get('n_settings', 0):.0f} settings", rule)
+    if not b["mae"] < ln["mae"]:
+        return Verdict("C8", result, "fails: no base-only measurement predicts the gain better than size", rule)
+    if b["mae"] <= MAE_RATIO * ln["mae"] and np.isfinite(b["auroc"]) and b["auroc"] >= AUROC_GOOD:
+        return Verdict("C8", result, "holds", rule)
+    return Verdict("C8", result, "holds only in part: base-only measurements beat size, but not by the "
+                   "rule's margin or not separating gaining cells well", rule)
+
+
+# --- C9 -------------------------------------------------------------------------------------
+def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdict:
+    """variant -> size class ('small'/'large') -> {'dA': ceiling differences vs plain, 'dlnC': ln
+    C_mid differences, 'dB': steepness differences}, paired by width and seed."""
+    moved_a, moved_speed, parts, undetermined = {}, {}, [], []
+    for name, by in variants.items():
+        for size, d in by.items():
+            a, c, b = mean_ci(d.get("dA", [])), mean_ci(d.get("dlnC", [])), mean_ci(d.get("dB", []))
+            parts.append(f"{name} ({size}): ΔA {_fmt(a)}, Δln C_mid {_fmt(c)}, ΔB {_fmt(b)}")
+            if a[3] < 2:
+                undetermined.append(f"{name} ({size})")
+                continue
+            moved_a[(name, size)] = (a[1] > 0 or a[2] < 0) and abs(a[0]) >= EFFECT
+            moved_speed[(name, size)] = any(np.isfinite(x[1]) and (x[1] > 0 or x[2] < 0) for x in (c, b))
+    rule = (f"a variant moves the ceiling when ΔA's interval excludes 0 and |ΔA| >= {EFFECT}; holds if no "
+            "variant moves A; fails if one moves A at large sizes; holds only at large sizes if A moves at small "
+            "sizes only")
+    result = "; ".join(parts) if parts else "no recipe variant was run"
+    if not moved_a:
+        return Verdict("C9", result, "not determined: too few fitted compute curves", rule)
+    large = [n for (n, s), m in moved_a.items() if m and s == "large"]
+    small = [n for (n, s), m in moved_a.items() if m and s == "small"]
+    if large:
+        return Verdict("C9", result, f"fails: {', '.join(large)} change(s) the ceiling A at large sizes", rule)
+    if small:
+        return Verdict("C9", result, f"holds only where models are large: {', '.join(small)} move A for small "
+                       "ones", rule)
+    speed = sorted({n for (n, s), m in moved_speed.items() if m})
+    tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"
+    return Verdict("C9", result, "holds" + tail, rule)
