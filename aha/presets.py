@@ -1,4 +1,5 @@
-"""Named grids, in code. Users add their own in a Python file that defines `PRESETS`.
+"""Named grids, in code. Users add their own in a Python file that defines `PRESETS` (and may
+register tasks and RL algorithms of their own: examples/extending/my_lab.py).
 
     # my_presets.py
     from toymodels.grid import GridSpec
@@ -13,6 +14,7 @@ Every preset measures one prediction of DESIGN.md; none is tuned so that it come
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,12 +109,21 @@ PRESETS: dict[str, Callable[[], GridSpec]] = {
 
 
 def load_presets_file(path: Path) -> dict[str, Callable[[], GridSpec]]:
-    """User presets: a Python file defining PRESETS = {name: callable returning GridSpec}."""
-    path = Path(path)
+    """User presets: a Python file defining PRESETS = {name: callable returning GridSpec}.
+
+    The file runs before any config is validated, so the tasks (`@envs.register_task`) and RL
+    algorithms (`toymodels.algos.register_algorithm`) it defines or imports are known to the grid.
+    Its folder is put on `sys.path` (and stays there), so it can import modules beside it; it is
+    itself importable as `aha_user_presets_<stem>` (examples/extending/my_lab.py shows all three)."""
+    path = Path(path).resolve()
     if not path.is_file():
         raise ValueError(f"--presets-file {path} does not exist")
-    spec = importlib.util.spec_from_file_location(f"aha_user_presets_{path.stem}", path)
+    name = f"aha_user_presets_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    sys.modules[name] = mod  # its classes resolve by module name (pickling, gymnasium entry points)
     spec.loader.exec_module(mod)
     found = getattr(mod, "PRESETS", None)
     if not isinstance(found, dict):
