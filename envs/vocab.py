@@ -4,7 +4,8 @@ Token ids are fixed so that a checkpoint trained on one task can be evaluated on
 
     0 <pad>  1 <bos>  2 <eos>  3 =  4 ,  5 |  6 <think>  7 </think>  8 <hint>
     9..18 the digits 0..9   19 +  20 -  21 *  22 /  23 (  24 )  25 ?
-    26..29 the filler "think" tokens <t0> .. <t3>
+    26..29 the filler "think" tokens <t0> .. <t3>: no task's layout uses them, so a completion
+           that contains one is ill formed (room for pause-token experiments)
 """
 
 from __future__ import annotations
