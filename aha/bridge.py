@@ -13,7 +13,7 @@ from llm_bridge.checks import G, observations, run_checks
 from llm_bridge.gain import fit_scale, load_toy_params, predict_gain
 from llm_bridge.local_eval import EvalConfig, evaluate_models
 from llm_bridge.published import load_published
-from llm_bridge.report import checks_table, gain_figure, large_k_figure, rows_table
+from llm_bridge.report import checks_table, gain_figure, large_k_figure, rows_table, rules_lines, tags_lines
 
 
 def save_dataset(ds: xr.Dataset, path: Path) -> Path:
@@ -57,11 +57,14 @@ def run_bridge(
         f"Created {time.strftime('%Y-%m-%d %H:%M:%S')}. Gain model: `theory.amplifier` "
         f"(gain = s·φ(p_sig, G={G})·(1 − p1), or coverage instead of φ); s is the only scale fitted on "
         "real data, inside each leave-one-group-out fold. Baselines: constant gain and gain linear in ln N, "
-        "fitted on the same folds. Errors are rates (0.1 = 10 points). Status rules: `holds` when theory's "
-        "LOO error is below both baselines with the 90% bootstrap CI of the difference below 0; `fails` when "
-        "a baseline is better with the CI above 0; otherwise `inconclusive`.",
+        "fitted on the same folds. Errors are rates (0.1 = 10 points). Each check's `rule` column names the "
+        "rule that decided its status, from the numbers printed in its row:",
+        "",
+        *rules_lines(),
+        "- `not testable`: the inputs the check needs are missing (named in the row).",
         "",
     ]
+    summary: dict = {"checks": []}
     calib = None
     rows: list[dict] = []
     if published:
@@ -69,14 +72,27 @@ def run_bridge(
         save_dataset(ds, out / "bridge.nc")
         results = run_checks(ds)
         rows = observations(ds)
+        src = _shown_path(ds.attrs["source_file"])
+        tags = {t for r in rows for t in r["tag"].split(",") if t}
         md += [
-            f"## Published before/after-RL numbers ({ds.attrs['source_file']})",
+            f"## Published before/after-RL numbers ({src})",
             "",
             f"{ds.sizes['model']} model groups, {len(rows)} (group, benchmark) rows with base pass@1 and an "
             "observed RL gain (contrast `base_to_rl`, `Avg*` benchmarks left out). Dataset: `bridge.nc`.",
             "",
             *checks_table(results),
             "",
+            "Read tags (the `tag` column below; how each published number was read):",
+            "",
+            *tags_lines(tags),
+            "",
+        ]
+        summary.update(source_file=src, n_model_groups=int(ds.sizes["model"]), n_rows=len(rows))
+        summary["checks"] = [
+            {"hid": r.hid, "rule": r.rule, "status": r.status, "mae": r.mae,
+             "diff_ci": {k: list(v) for k, v in r.diff_ci.items()}, "n_groups": r.n_groups, "n_rows": r.n_rows,
+             "missing": r.missing}
+            for r in results
         ]
         for r in results:
             t = rows_table(r)
@@ -121,7 +137,8 @@ def run_bridge(
             "",
             f"Scale s from: {where}. pass@1 from {cfg.n_samples} samples × {cfg.n_prompts} prompts.",
             "",
-            "| model | n_params | task | shots | base pass@1 | pass@max k | logp answer | chance | predicted gain [90%] |",
+            "| model | n_params | task | shots | base pass@1 | pass@max k | logp answer | chance | "
+            "predicted gain [90%] |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         pts = []
@@ -149,4 +166,25 @@ def run_bridge(
     md += [f"_Wall time {time.time() - t0:.1f} s._", ""]
     path = out / "bridge.md"
     path.write_text("\n".join(md))
+    summary["wall_s"] = round(time.time() - t0, 1)
+    (out / "bridge.json").write_text(json.dumps(_clean(summary), indent=1) + "\n")
     return path
+
+
+def _clean(x):
+    """JSON-ready: NaN becomes null (bridge.json is read by `aha readme`)."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (float, np.floating)):
+        return float(x) if np.isfinite(x) else None
+    return x
+
+
+def _shown_path(p: str) -> str:
+    """``p`` relative to the working directory when under it (reports do not name a machine's paths)."""
+    try:
+        return str(Path(p).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return Path(p).name

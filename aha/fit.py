@@ -39,11 +39,42 @@ def _fmt_ci(fit: TransitionFit) -> str:
     return f"N_c = {fit.N_c:.3g} ({fit.ci_level:.0%} CI {lo:.3g}–{hi:.3g}), w = {fit.w:.2g} in ln N"
 
 
-def _transition_lines(name: str, fit: TransitionFit) -> list[str]:
+#: the verdict rules the "## Theory" section states (each hypothesis line ends with its verdict word)
+RULES = {
+    "H1": "`sharp transition`, `smooth` or `no trend` when that kind of fit is best by BIC by at least 2 "
+    "(a sharp one also needs a trustworthy N_c); otherwise `undetermined`",
+    "H2": "`holds` when the base-only gain model's leave-one-size-out RMSE is below both the constant's and "
+    "the ln N line's; `fails` otherwise; `undetermined` with fewer than 4 sizes to leave out",
+    "H3": "`holds` when the cells without signal (φ < 0.05 at the first RL update) gain less than 0.02 on "
+    "average; `fails` otherwise; `not testable` when every cell has signal",
+    "H4": "on a horizon axis as H8; on one horizon `not testable` (the p = q^L predictor is still compared "
+    "with the observed gain)",
+    "H5": "`holds` when RL pass@k_max is above the base's (support expanded) in fewer than half of the ok "
+    "cells; `fails` otherwise",
+    "H6": "`holds` when the median R² over cells is at least 0.5 and a > 0 in more than half of them; "
+    "`fails` otherwise",
+    "H7": "`holds` when the continuous metric also shows a sharp transition (sharpness survives); `fails` "
+    "when it is smooth or flat; `undetermined` when the rate itself is not sharp",
+    "H8": "(and H4, H10, H11 on their axes) `holds` when every N_c on the axis is trustworthy and Spearman "
+    "ρ(N_c, axis) has the predicted sign (H4: > 0, H8: < 0, H11: < 0; H10: |ρ| ≥ 0.5); `fails` when they "
+    "are trustworthy and it has not; `undetermined` when any N_c is not trustworthy; `not testable` "
+    "without the axis",
+}
+
+
+def _v(word: str) -> str:
+    """The verdict word that ends a hypothesis line."""
+    return f"verdict: **{word}**."
+
+
+def _transition_lines(name: str, fit: TransitionFit, verdict: str | None = None) -> list[str]:
+    """Lines of one transition fit; the first ends with ``verdict`` (the fit's own by default)."""
+    lead = "" if verdict is None else f"fit: {fit.verdict}; "
     out = [
-        f"- **{name}**: {fit.verdict}; {_fmt_ci(fit)}; {fit.n_sizes} sizes, {fit.n_obs} cells, "
+        f"- **{name}**: {lead}{_fmt_ci(fit)}; {fit.n_sizes} sizes, {fit.n_obs} cells, "
         f"{fit.likelihood} likelihood, bootstrap over {fit.bootstrap} "
-        f"({fit.n_boot_failed} of {fit.n_boot_ok + fit.n_boot_failed} refits failed)."
+        f"({fit.n_boot_failed} of {fit.n_boot_ok + fit.n_boot_failed} refits failed); "
+        + _v(verdict or fit.verdict)
     ]
     if fit.N_c_note:
         out.append(f"  - N_c: {fit.N_c_note}")
@@ -93,9 +124,10 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
     fig_dir = run_dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     fits: dict = {}
-    md = ["## Theory", ""]
+    md = ["## Theory", "", "Verdict rules (each line below ends with its verdict; ± is the sd over seeds):", ""]
+    md += [f"- {h} rule: {text}." for h, text in RULES.items()] + [""]
     figures: list[Path] = []
-    missing = lambda hid, var: md.append(f"- **{hid}**: not testable: missing variable {var}")
+    missing = lambda hid, var: md.append(f"- **{hid}**: missing variable {var}; {_v('not testable')}")
 
     ok = None
     if "status" in ds:
@@ -112,9 +144,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
     extra = [d for d in ds.dims if d not in _GRID_DIMS + _AXES]
 
     # --- what the RL gain is made of: sharpening towards base greedy accuracy, and collapses -----
-    found, lines = sharpening_and_collapses(ds)
+    found, _ = sharpening_and_collapses(ds)  # their lines are in report.md's own section
     fits.update(found)
-    md += lines
 
     # --- H1: transition of the RL gain (and of post-RL pass@1) -------------------------------
     gain = None
@@ -125,12 +156,13 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             try:
                 f = fit_transition(sub, n_boot=n_boot, seed=seed)
             except ValueError as e:
-                md.append(f"- **H1{label}**: undetermined: {e}")
+                md.append(f"- **H1{label}**: {e}; {_v('undetermined')}")
                 continue
             h1[f"rl_gain{label}"] = f
             md += _transition_lines(f"H1 rl_gain{label}", f)
             figures.append(
-                plots.plot_transition(sub, f, fig_dir / f"H1_rl_gain{_fn(label)}.png", "RL gain (pass@1)")
+                plots.plot_transition(sub, f, fig_dir / f"H1_rl_gain{_fn(label)}.png",
+                                     "RL gain in pass@1 (fraction of held-out prompts)")
             )
         rl1 = mask(_sel(ds["rl_pass_at_k"], k=1, split="id"))
         if not extra and n_trials is not None:
@@ -139,7 +171,7 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
                 h1["rl_pass1"] = f
                 md += _transition_lines("H1 post-RL pass@1", f)
             except ValueError as e:
-                md.append(f"- **H1 post-RL pass@1**: undetermined: {e}")
+                md.append(f"- **H1 post-RL pass@1**: {e}; {_v('undetermined')}")
         fits["H1"] = h1
     else:
         missing("H1", "rl_pass_at_k / base_pass_at_k")
@@ -157,14 +189,17 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
         try:
             f7 = fit_transition(y, n_boot=n_boot, seed=seed)
             fits["H7"] = {"logp_fit": f7}
-            md += _transition_lines("H7 log p(answer)", f7)
-            figures.append(plots.plot_transition(y, f7, fig_dir / "H7_logp.png", "Δ log p(answer)"))
+            chk = None
             if gain is not None and "rl_gain" in fits.get("H1", {}):
                 chk = sharpness_survives(fits["H1"]["rl_gain"], f7)
                 fits["H7"]["sharpness"] = chk
+            word = {"yes": "holds", "no": "fails"}.get(chk.survives, "undetermined") if chk else "undetermined"
+            md += _transition_lines("H7 log p(answer)", f7, verdict=word)
+            if chk is not None:
                 md.append(f"  - sharpness survives on the continuous metric: {chk.survives} ({chk.reason})")
+            figures.append(plots.plot_transition(y, f7, fig_dir / "H7_logp.png", "Δ log p(answer) (nats)"))
         except ValueError as e:
-            md.append(f"- **H7**: undetermined: {e}")
+            md.append(f"- **H7**: {e}; {_v('undetermined')}")
     else:
         missing("H7", "rl_logp_answer")
 
@@ -204,10 +239,12 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             )
             h2[kind] = {"loo": loo, "gain_params": params}
             r = loo.rmse
+            word = ("undetermined" if loo.verdict.startswith("undetermined")
+                    else "holds" if r["gain_model"] < min(r["constant"], r["linear_lnN"]) else "fails")
             md.append(
                 f"- **H2 ({kind}{', ' + cov_note if kind == 'coverage' else ''})**: {loo.verdict}; "
                 f"LOO RMSE gain model {r['gain_model']:.3g} vs constant {r['constant']:.3g} vs "
-                f"linear in ln N {r['linear_lnN']:.3g} ({loo.n_groups} held-out groups)."
+                f"linear in ln N {r['linear_lnN']:.3g} ({loo.n_groups} held-out sizes); {_v(word)}"
             )
         fits["H2"] = h2
 
@@ -223,10 +260,11 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             "n_cells_no_signal": int(low.size),
             "mean_gain_no_signal": float(low.mean()) if low.size else None,
         }
+        word = "not testable" if not low.size else "holds" if abs(low.mean()) < 0.02 else "fails"
         md.append(
             f"- **H3**: corr(φ at step 0, gain) = {rho:.2f}; cells with φ < 0.05: {low.size}"
-            + (f", their mean gain {low.mean():.3f}" if low.size else "")
-            + "."
+            + (f", their mean gain {low.mean():.3f}" if low.size else " (every cell has signal)")
+            + f"; {_v(word)}"
         )
         base1 = mask(_sel(ds["base_pass_at_k"], k=1, split="id"))
         nn = base1["n_params"].broadcast_like(base1).values.ravel()
@@ -238,7 +276,9 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             pt = mask(_sel(ds["base_trace_pass_at_k"], k=1, split="id"))
             curves["φ(p_trace) theory"] = _per_size(xr.apply_ufunc(phi, pt, G), nn, base1)
         un = np.unique(nn[np.isfinite(nn)])
-        figures.append(plots.plot_signal(un, curves, fig_dir / "H3_phi.png", "informative-group fraction"))
+        figures.append(plots.plot_signal(
+            un, curves, fig_dir / "H3_phi.png", "informative-group fraction φ (fraction of groups)",
+            "Informative GRPO groups at the first update against size"))
     else:
         missing("H3", "informative_frac")
 
@@ -271,7 +311,9 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             md.append(
                 f"- **H4**: L = {L}, q = base step_prob; predicted N_c = {pred.N_c:.3g} "
                 "(mean-field, uncalibrated lr=1); "
-                f"prediction vs observed gain: RMSE {table.rmse:.3g}, corr {table.corr:.2f}."
+                f"prediction vs observed gain: RMSE {table.rmse:.3g}, corr {table.corr:.2f}; "
+                + (_v("not testable") if "horizon" not in ds.dims else "the N_c per horizon line decides; "
+                   + _v("see below"))
             )
         md += [f"  - note: {n}" for n in pred.notes]
         nn = np.array(pred.n_params)
@@ -281,7 +323,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             curves["trace pass@1 measured"] = _per_size(
                 pt, pt["n_params"].broadcast_like(pt).values.ravel(), pt, nn
             )
-        figures.append(plots.plot_signal(nn, curves, fig_dir / "H4_p_qL.png", "probability"))
+        figures.append(plots.plot_signal(nn, curves, fig_dir / "H4_p_qL.png", "probability (0 to 1)",
+                                         f"Per-step probability q and whole-trace p = q^{L} against size"))
         fits["H4"] = h4
     else:
         missing("H4", "base_step_prob" if "base_step_prob" not in ds else "config task_kwargs.L")
@@ -302,7 +345,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
         md.append(
             f"- **H5**: crossover in {np.mean(np.isfinite(ks)):.0%} of cells"
             + (f" (median k* = {np.nanmedian(ks):.3g})" if np.isfinite(ks).any() else "")
-            + f"; RL pass@k_max above base's (support expanded) in {exp_frac:.0%} of ok cells."
+            + f"; RL pass@k_max above base's (support expanded) in {exp_frac:.0%} of ok cells; "
+            + _v("holds" if exp_frac < 0.5 else "fails")
         )
     else:
         missing("H5", "rl_pass_at_k over k")
@@ -315,7 +359,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
         md.append(
             f"- **H6**: R = −a·exp(H) + b, median R² = {s.median_r2:.2f} over {s.n_cells} cells, "
             f"a > 0 in {s.frac_a_positive:.0%}; d a / d ln N = {s.a_slope_lnN:.3g} (p = {s.a_slope_p:.2g}), "
-            f"d b / d ln N = {s.b_slope_lnN:.3g} (p = {s.b_slope_p:.2g})."
+            f"d b / d ln N = {s.b_slope_lnN:.3g} (p = {s.b_slope_p:.2g}); "
+            + _v("holds" if s.median_r2 >= 0.5 and s.frac_a_positive > 0.5 else "fails")
         )
         figures.append(
             plots.plot_entropy_law(
@@ -334,10 +379,11 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             f"depth {v:g}: {nc:.3g}{'' if t else ' (untrusted)'}"
             for v, nc, t in zip(surf.values, surf.N_c, surf.trustworthy, strict=True)
         )
-        md.append(f"- **H10**: N_c per depth: {rows}; Spearman ρ(N_c, depth) = {surf.spearman_rho:.2f}.")
+        md.append(f"- **H10**: N_c per depth: {rows}; Spearman ρ(N_c, depth) = {surf.spearman_rho:.2f}; "
+                  + _v(_axis_verdict("H10", surf)))
         md += [f"  - note: {n}" for n in surf.notes]
     else:
-        md.append("- **H10**: not testable: depth has a single value")
+        md.append(f"- **H10**: depth has a single value; {_v('not testable')}")
 
     # --- H4 / H8 / H11: does N_c move with a swept setting? -----------------------------------
     for dim, hid in _SETTING_HYPOTHESES.items():
@@ -353,21 +399,45 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             for v, nc, verdict, t in zip(surf.values, surf.N_c, surf.verdicts, surf.trustworthy, strict=True)
         )
         rho = "n/a" if not np.isfinite(surf.spearman_rho) else f"{surf.spearman_rho:.2f}"
-        md.append(f"- **{hid}**: N_c of the RL gain per {dim}: {rows}; Spearman ρ(N_c, {dim}) = {rho}.")
+        md.append(f"- **{hid}**: N_c of the RL gain per {dim}: {rows}; Spearman ρ(N_c, {dim}) = {rho}; "
+                  + _v(_axis_verdict(hid, surf)))
         md += [f"  - note: {n}" for n in surf.notes]
 
     md.append("")
-    md += [f"![{p.stem}](figures/{p.name})" for p in figures]
+    md += [f"![{_FIG_ALT.get(p.stem.split('[')[0].rstrip('_'), p.stem)}](figures/{p.name})" for p in figures]
     markdown = "\n".join(md) + "\n"
     fits_json = to_jsonable(fits)
     (run_dir / "fits.json").write_text(json.dumps(fits_json, indent=2))
     report = run_dir / "report.md"
     report.write_text(replace_section(report.read_text() if report.exists() else "", "## Theory", markdown))
+    if (fig_dir / "passk_curves.png").exists() and "H1" in fits:
+        from aha.plots import plot_run  # noqa: PLC0415
+
+        plot_run(run_dir, only=("passk_curves",))  # adds the size nearest the threshold just fitted
+    if "## Summary" in report.read_text():
+        from aha.report import write_summary  # noqa: PLC0415
+
+        write_summary(run_dir)  # its verdicts line reads the section just written
     return {"fits": fits_json, "markdown": markdown, "figures": [str(p) for p in figures]}
 
 
+_FIG_ALT = {"H1_rl_gain": "H1: RL gain against size with the fitted transition",
+            "H7_logp": "H7: change in log p of the answer against size with the fitted transition",
+            "H3_phi": "H3: informative-group fraction against size, measured and theory",
+            "H4_p_qL": "H4: per-step probability q and p = q^L against size",
+            "H6_entropy_law": "H6: reward against exp(entropy) per cell with the fitted law"}
+
 #: swept settings whose effect on the threshold is a prediction of DESIGN.md
 _SETTING_HYPOTHESES = {"horizon": "H4", "prior": "H8", "pretrain_tokens": "H11"}
+
+
+def _axis_verdict(hid: str, surf) -> str:
+    """RULES["H8"]: the sign of Spearman ρ(N_c, axis) when every N_c on the axis is trustworthy."""
+    rho = surf.spearman_rho
+    if not all(surf.trustworthy) or not np.isfinite(rho):
+        return "undetermined"
+    ok = {"H4": rho > 0, "H8": rho < 0, "H11": rho < 0, "H10": abs(rho) >= 0.5}[hid]
+    return "holds" if ok else "fails"
 
 
 def _slices(da: xr.DataArray, extra: list[str]):

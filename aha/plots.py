@@ -4,7 +4,10 @@
 - gain against n_params (each seed a point, the mean a line) with base pass@1 beside base greedy
   accuracy, base pass@k_max and trace pass@k_max on the same axes, and the chance level;
 - learning curves (reward, entropy, informative-group fraction) coloured by size;
-- pass@k curves, base vs after RL, for a small, a medium and a large model.
+- pass@k curves, base vs after RL, for a small, a medium and a large model and the one nearest
+  the fitted threshold (when fits.json has it).
+
+Lines are means over seeds; bars or bands show the spread over seeds; axes say their units.
 
 One set of figures per combination of the extra axes (horizon, prior, variant, ...).
 """
@@ -53,11 +56,19 @@ def ok_only(ds: xr.Dataset) -> xr.Dataset:
     return ds.where(ok)
 
 
+N_LABEL = "non-embedding parameters N (log scale)"
+RATE = "fraction of held-out prompts"
+
+
+def _suptitle(title: str, slice_title: str) -> str:
+    return title + (f"\n{slice_title}" if slice_title else "")
+
+
 def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     gain = rl_gain(ok_only(ds))
     mean, sd = gain.mean("seed"), gain.std("seed", ddof=1)
     W, D = ds.width.values, ds.depth.values
-    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(W), 1.4 + 0.9 * len(D)))
+    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(W), 1.6 + 0.9 * len(D)))
     vmax = max(0.05, float(np.nanmax(np.abs(mean.values)))) if np.isfinite(mean.values).any() else 1
     im = ax.imshow(mean.transpose("depth", "width").values, origin="lower", cmap="RdBu", vmin=-vmax, vmax=vmax,
                    aspect="auto")
@@ -68,10 +79,10 @@ def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
                     color="white" if abs(m) > 0.6 * vmax else "black")
     ax.set_xticks(range(len(W)), [str(w) for w in W])
     ax.set_yticks(range(len(D)), [str(d) for d in D])
-    ax.set_xlabel("width (d_model)")
-    ax.set_ylabel("depth (n_layers)")
-    ax.set_title(f"RL gain in pass@1 (mean ± sd over {ds.sizes['seed']} seeds)\n{title}", fontsize=9)
-    fig.colorbar(im, ax=ax, label="rl_pass@1 − base_pass@1")
+    ax.set_xlabel("width (model dimension d_model)")
+    ax.set_ylabel("depth (transformer layers)")
+    ax.set_title(_suptitle(f"RL gain in pass@1: mean ± sd over {ds.sizes['seed']} seeds", title), fontsize=9)
+    fig.colorbar(im, ax=ax, label=f"RL gain in pass@1 ({RATE})")
     return _save(fig, path)
 
 
@@ -79,18 +90,22 @@ def gain_vs_size_series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarr
     """Curves of the gain-vs-size figure for one depth, each (n_params, mean over ok seeds) sorted by N:
     RL gain, base pass@1 beside base greedy accuracy (their gap is what sharpening can close), base
     pass@k_max and trace pass@k_max."""
+    return {k: (n, m) for k, (n, m, _) in _series(sub).items()}
+
+
+def _series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """As `gain_vs_size_series`, each with the sd over ok seeds as a third array."""
     d = ok_only(sub)
     kmax = int(d.k.max())
     n = d.n_params.values if d.n_params.ndim else np.full(d.sizes["width"], float(d.n_params))
     order = np.argsort(n)
-    mean = lambda da: da.mean("seed").values[order]  # noqa: E731
-    out = {"RL gain (pass@1)": (n[order], mean(rl_gain(d))),
-           "base pass@1": (n[order], mean(d.base_pass_at_k.sel(k=1, split="id")))}
+    ms = lambda da: (n[order], da.mean("seed").values[order], da.std("seed", ddof=1).values[order])  # noqa: E731
+    out = {"RL gain (pass@1)": ms(rl_gain(d)), "base pass@1": ms(d.base_pass_at_k.sel(k=1, split="id"))}
     if "base_greedy_acc" in d:
-        out["base greedy acc"] = (n[order], mean(d.base_greedy_acc.sel(split="id")))
-    out[f"base pass@{kmax}"] = (n[order], mean(d.base_pass_at_k.sel(k=kmax, split="id")))
+        out["base greedy acc"] = ms(d.base_greedy_acc.sel(split="id"))
+    out[f"base pass@{kmax}"] = ms(d.base_pass_at_k.sel(k=kmax, split="id"))
     if "base_trace_pass_at_k" in d:
-        out[f"base trace pass@{kmax}"] = (n[order], mean(d.base_trace_pass_at_k.sel(k=kmax, split="id")))
+        out[f"base trace pass@{kmax}"] = ms(d.base_trace_pass_at_k.sel(k=kmax, split="id"))
     return out
 
 
@@ -100,66 +115,104 @@ _SERIES_STYLE = {"RL gain": ("-o", "C0"), "base pass@1": ("--o", "C3"), "base gr
 
 def gain_vs_size(ds: xr.Dataset, title: str, path: Path) -> Path:
     d = ok_only(ds)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(6.8, 4.4))
     for depth in d.depth.values:
         sub = d.sel(depth=depth)
         tag = f" (depth {depth})" if d.sizes["depth"] > 1 else ""
         n = sub.n_params.values if sub.n_params.ndim else np.full(sub.sizes["width"], float(sub.n_params))
         gain = rl_gain(sub)
-        for s in d.seed.values:
-            ax.scatter(n, gain.sel(seed=s).values, s=12, color="C0", alpha=0.5)
-        for label, (nn, y) in gain_vs_size_series(sub).items():
+        for i, s in enumerate(d.seed.values):
+            ax.scatter(n, gain.sel(seed=s).values, s=12, color="C0", alpha=0.5,
+                       label="RL gain, one seed" if i == 0 and depth == d.depth.values[0] else None)
+        for label, (nn, y, sd) in _series(sub).items():
             style, color = next(v for k, v in _SERIES_STYLE.items() if label.startswith(k))
-            ax.plot(nn, y, style, ms=4, color=color, label=f"{label}{tag}")
+            ax.errorbar(nn, y, yerr=sd, fmt=style, ms=4, color=color, capsize=2, lw=1.2, elinewidth=0.8,
+                        label=f"{label}{tag}")
     if "chance" in d:
         ax.axhline(float(d.chance.sel(split="id").max()), color="grey", lw=0.8, ls="-.", label="chance (pass@1)")
     ax.axhline(0, color="black", lw=0.5)
     ax.set_xscale("log")
-    ax.set_xlabel("n_params (non-embedding)")
-    ax.set_ylabel("rate")
-    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(N_LABEL)
+    ax.set_ylabel(f"pass rate or gain ({RATE})")
+    ax.set_title(_suptitle(f"RL gain and base capability against size (lines: mean over {d.sizes['seed']} "
+                           "seeds, bars: ± sd over seeds)", title), fontsize=9)
     ax.legend(fontsize=7)
     return _save(fig, path)
+
+
+_CURVE_LABELS = {"reward": ("reward per sample", "mean reward (0 to 1)"),
+                 "entropy": ("policy entropy", "entropy (nats per token)"),
+                 "informative_frac": ("informative groups φ", "φ (fraction of GRPO groups)")}
 
 
 def learning_curves(ds: xr.Dataset, title: str, path: Path) -> Path:
     d = ok_only(ds).stack(size=("width", "depth"))
     names = [v for v in ("reward", "entropy", "informative_frac") if v in d]
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.8), squeeze=False, layout="constrained")
     n = d.n_params.values if "n_params" in d.coords and d.n_params.ndim else np.arange(d.sizes["size"])
     norm = matplotlib.colors.LogNorm(vmin=max(1, np.nanmin(n)), vmax=max(2, np.nanmax(n)))
     x = d.samples.values if "samples" in d.coords else d.step.values
     for ax, name in zip(axes[0], names):
         for i in range(d.sizes["size"]):
-            y = d[name].isel(size=i).mean("seed").values
-            ax.plot(x, y, color=plt.cm.viridis(norm(n[i])), lw=1.2)
-        ax.set_xlabel("episodes consumed" if "samples" in d.coords else "RL update")
-        ax.set_title(name, fontsize=9)
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes[0].tolist(), label="n_params")
-    fig.suptitle(title, fontsize=9)
+            v = d[name].isel(size=i)
+            c = plt.cm.viridis(norm(n[i]))
+            ax.fill_between(x, v.min("seed").values, v.max("seed").values, color=c, alpha=0.15, lw=0)
+            ax.plot(x, v.mean("seed").values, color=c, lw=1.2)
+        ax.set_xlabel("episodes consumed (samples)" if "samples" in d.coords else "RL update")
+        ax.set_title(_CURVE_LABELS.get(name, (name, ""))[0], fontsize=9)
+        ax.set_ylabel(_CURVE_LABELS.get(name, ("", name))[1])
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes[0].tolist(),
+                 label="non-embedding parameters N")
+    fig.suptitle(_suptitle(f"RL learning curves per size: lines are means over {d.sizes['seed']} seeds, "
+                           "bands the range over seeds", title), fontsize=9)
     return _save(fig, path, tight=False)
 
 
-def passk_curves(ds: xr.Dataset, title: str, path: Path) -> Path:
+def threshold_size(n: np.ndarray, fit: dict | None) -> int | None:
+    """Index into ``n`` of the size nearest the fitted threshold N_c (its interval's geometric middle
+    when N_c is only bracketed); None without a fit."""
+    if not fit:
+        return None
+    nc = fit.get("N_c")
+    lo, hi = fit.get("N_c_ci") or (np.nan, np.nan)
+    if fit.get("N_c_bracketed") or nc is None or not np.isfinite(nc):
+        nc = float(np.sqrt(lo * hi)) if np.isfinite(lo) and np.isfinite(hi) and lo > 0 else None
+    if nc is None:
+        return None
+    return int(np.nanargmin(np.abs(np.log(n) - np.log(nc))))
+
+
+def passk_curves(ds: xr.Dataset, title: str, path: Path, fit: dict | None = None) -> Path:
+    """pass@k before and after RL for the smallest, the middle and the largest size, and the size
+    nearest the threshold of ``fit`` (fits.json's H1 rl_gain) when given."""
     d = ok_only(ds).stack(size=("width", "depth"))
     n = d.n_params.values if d.n_params.ndim else np.arange(d.sizes["size"])
     order = np.argsort(n)
-    picks = sorted({order[0], order[len(order) // 2], order[-1]})
-    fig, axes = plt.subplots(1, len(picks), figsize=(4 * len(picks), 3.4), squeeze=False, sharey=True)
+    at = threshold_size(n, fit)
+    picks = sorted({order[0], order[len(order) // 2], order[-1], *([at] if at is not None else [])},
+                   key=lambda i: n[i])
+    fig, axes = plt.subplots(1, len(picks), figsize=(3.9 * len(picks), 3.8), squeeze=False, sharey=True)
     for ax, i in zip(axes[0], picks):
         cell = d.isel(size=i)
-        for var, style, label in (("base_pass_at_k", "--o", "base"), ("rl_pass_at_k", "-o", "after RL"),
-                                  ("base_trace_pass_at_k", "--^", "base, trace"),
-                                  ("rl_trace_pass_at_k", "-^", "after RL, trace")):
-            m = cell[var].sel(split="id").mean("seed")
-            ax.plot(cell.k.values, m.values, style, ms=3, label=label)
+        for j, (var, style, label) in enumerate((("base_pass_at_k", "--o", "base"),
+                                                 ("rl_pass_at_k", "-o", "after RL"),
+                                                 ("base_trace_pass_at_k", "--^", "base, whole trace"),
+                                                 ("rl_trace_pass_at_k", "-^", "after RL, whole trace"))):
+            if var not in cell:
+                continue
+            v = cell[var].sel(split="id")
+            ax.fill_between(cell.k.values, v.min("seed").values, v.max("seed").values, color=f"C{j}", alpha=0.12,
+                            lw=0)
+            ax.plot(cell.k.values, v.mean("seed").values, style, ms=3, color=f"C{j}", label=label)
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("k")
+        ax.set_xlabel("k (samples per prompt)")
         w, dep = d["width"].values[i], d["depth"].values[i]
-        ax.set_title(f"width {w}, depth {dep} (N={int(n[i]):,})", fontsize=9)
-    axes[0][0].set_ylabel("pass@k (in-distribution)")
+        near = "\nnearest the threshold N_c" if i == at else ""
+        ax.set_title(f"width {w}, depth {dep} (N = {int(n[i]):,}){near}", fontsize=9)
+    axes[0][0].set_ylabel(f"pass@k ({RATE})")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(_suptitle(f"pass@k before and after RL: lines are means over {d.sizes['seed']} seeds, bands "
+                           "the range over seeds", title), fontsize=9)
     return _save(fig, path)
 
 
@@ -172,17 +225,27 @@ def _save(fig, path: Path, tight: bool = True) -> Path:
     return path
 
 
-def plot_run(run_dir: Path) -> list[Path]:
-    """Write every figure of the run; returns their paths."""
+def plot_run(run_dir: Path, only: tuple[str, ...] = ()) -> list[Path]:
+    """Write every figure of the run (or those named in ``only``); returns their paths. The pass@k
+    figure adds the size nearest the threshold when fits.json holds an H1 fit."""
+    import json  # noqa: PLC0415
+
     from toymodels.storage import load_dataset  # noqa: PLC0415
 
-    ds = load_dataset(Path(run_dir) / "grid.nc")
-    out, figs = Path(run_dir) / "figures", []
+    run_dir = Path(run_dir)
+    ds = load_dataset(run_dir / "grid.nc")
+    fits = json.loads((run_dir / "fits.json").read_text()) if (run_dir / "fits.json").exists() else {}
+    out, figs = run_dir / "figures", []
+    want = lambda name: not only or name in only  # noqa: E731
     for suffix, sub in slices(ds):
-        title = suffix.strip("_").replace("_", ", ") or "all cells"
-        figs.append(phase_diagram(sub, title, out / f"phase_diagram{suffix}.png"))
-        figs.append(gain_vs_size(sub, title, out / f"gain_vs_size{suffix}.png"))
-        if "step" in sub.dims:
+        title = ", ".join(f"{d} = {sub[d].item()}" for d in extra_dims(ds))
+        if want("phase_diagram"):
+            figs.append(phase_diagram(sub, title, out / f"phase_diagram{suffix}.png"))
+        if want("gain_vs_size"):
+            figs.append(gain_vs_size(sub, title, out / f"gain_vs_size{suffix}.png"))
+        if "step" in sub.dims and want("learning_curves"):
             figs.append(learning_curves(sub, title, out / f"learning_curves{suffix}.png"))
-        figs.append(passk_curves(sub, title, out / f"passk_curves{suffix}.png"))
+        if want("passk_curves"):
+            fit = fits.get("H1", {}).get("rl_gain") if not suffix else None
+            figs.append(passk_curves(sub, title, out / f"passk_curves{suffix}.png", fit))
     return figs

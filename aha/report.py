@@ -120,12 +120,12 @@ def size_table(ds: xr.Dataset) -> str:
     for w in d.width.values:
         for dep in d.depth.values:
             c = d.sel(width=w, depth=dep)
-            idb = lambda v, k: c[v].sel(split="id", k=k)  # noqa: E731
+            idb = lambda v, k, c=c: c[v].sel(split="id", k=k)  # noqa: E731
             phi = c.informative_frac.isel(step=0) if "informative_frac" in c else None
             n_ok = int((ds.status.sel(width=w, depth=dep) == "ok").sum()) if "status" in ds else c.sizes["seed"]
             greedy = ms(c.base_greedy_acc.sel(split="id")) if "base_greedy_acc" in c else "–"
             fl = flags.sel(width=w, depth=dep) if flags is not None else None
-            coll = "–" if fl is None else ", ".join(str(s) for s in fl.seed.values[fl.values]) or "none"
+            coll = "–" if fl is None else ", ".join(f"seed {s}" for s in fl.seed.values[fl.values]) or "none"
             rows.append(
                 f"| {w} | {dep} | {int(c.n_params):,} | {ms(idb('base_pass_at_k', 1))} | {greedy} | "
                 f"{ms(idb('base_pass_at_k', kmax))} | {ms(idb('base_trace_pass_at_k', kmax))} | "
@@ -150,6 +150,106 @@ def hinted_table(ds: xr.Dataset) -> str:
     return "\n".join(rows)
 
 
+def _cell_settings(ds: xr.Dataset) -> dict:
+    try:
+        return json.loads(ds.attrs.get("cell_config", "{}"))
+    except (TypeError, ValueError):
+        return {}
+
+
+def wall_time_text(env: dict) -> str:
+    """The one wall time every report and the README quote: env.json's "timing" of the last invocation."""
+    t = env.get("timing")
+    if not t:
+        return "wall time not recorded (env.json has no timing)"
+    return (f"wall time {t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and "
+            f"fits) on {t['cpus']} CPU cores with {t['torch_threads']} torch threads (env.json timing)")
+
+
+def _verdicts(theory: str) -> list[tuple[str, str]]:
+    """(hypothesis, verdict word) of every line of a '## Theory' section."""
+    import re  # noqa: PLC0415
+
+    pat = re.compile(r"^- \*\*(H[^*]+)\*\*: .*verdict: \*\*([^*]+)\*\*\.$", re.M)
+    return pat.findall(theory)
+
+
+def summary_lines(run_dir: Path, ds: xr.Dataset | None = None) -> list[str]:
+    """'## Summary' of report.md: what ran, what happened, how sure; from grid.nc, env.json,
+    fits.json and the verdicts of the Theory section (when `aha fit` has run)."""
+    from toymodels.storage import load_dataset  # noqa: PLC0415
+
+    run_dir = Path(run_dir)
+    ds = load_dataset(run_dir / "grid.nc") if ds is None else ds
+    env = json.loads((run_dir / "env.json").read_text()) if (run_dir / "env.json").exists() else {}
+    fits = json.loads((run_dir / "fits.json").read_text()) if (run_dir / "fits.json").exists() else {}
+    report = run_dir / "report.md"
+    old = report.read_text() if report.exists() else ""
+    cell = _cell_settings(ds)
+    d = ok_only(ds)
+    n_cells = int(np.prod([ds.sizes[k] for k in ds.dims if k not in ("split", "k", "step")]))
+    n = d.n_params.values.astype(float) if "n_params" in d.coords else np.array([np.nan])
+    seeds, kmax = ds.sizes.get("seed", 1), int(ds.k.max()) if "k" in ds.dims else 1
+    n_eval = ds.attrs.get("n_eval_prompts")
+    task = cell.get("task", "?") + (f" (horizon {ds.attrs['horizon']})" if "horizon" in ds.attrs else "")
+    ran = (f"- **What ran**: {n_cells} cells of {task}: widths {_span(ds, 'width')}, depths {_span(ds, 'depth')}"
+           f" (N = {np.nanmin(n):,.0f}–{np.nanmax(n):,.0f} non-embedding parameters), {seeds} seeds"
+           + "".join(f", {k} {_span(ds, k)}" for k in extra_dims(ds))
+           + (f"; pretraining {cell['pretrain_tokens']:,} tokens" if cell.get("pretrain_tokens") else "")
+           + (f"; {str(cell.get('algo', 'RL')).upper()} {cell['rl_updates']} updates of "
+              f"{cell.get('prompts_per_update', '?')} prompts × {cell.get('group_size', '?')} samples"
+              if cell.get("rl_updates") else "")
+           + f"; {wall_time_text(env)}.")
+    out = ["## Summary", "", ran]
+    if "rl_pass_at_k" in d and "base_pass_at_k" in d:
+        g = rl_gain(d).mean("seed")
+        other = [k for k in g.dims if k != "width"]
+        gw = g.mean(other) if other else g
+        lo, hi = int(np.nanargmin(gw.values)), int(np.nanargmax(gw.values))
+        col = fits.get("collapses")
+        happened = (f"- **What happened**: the RL gain in pass@1 (mean over seeds) runs from "
+                    f"{float(gw[lo]):+.2f} at width {int(gw.width[lo])} to {float(gw[hi]):+.2f} at width "
+                    f"{int(gw.width[hi])}")
+        h1 = fits.get("H1", {}).get("rl_gain")
+        if h1:
+            lo_nc, hi_nc = h1["N_c_ci"]
+            happened += (f"; threshold (H1): `{h1['verdict']}`, N_c between {lo_nc:.2g} and {hi_nc:.2g} "
+                         f"(trustworthy: {'yes' if h1.get('trustworthy') else 'no'})")
+        if col:
+            happened += f"; RL made pass@1 worse in {col['n']} of {col['n_cells']} cells"
+        out.append(happened + ".")
+    theory = old[old.index("\n## Theory"):] if "\n## Theory" in old else ""
+    verdicts = _verdicts(theory)
+    if verdicts:
+        out.append("- **Verdicts** (rules and numbers in Theory below): "
+                   + "; ".join(f"{h} `{v}`" for h, v in verdicts) + ".")
+    sure = (f"- **How sure**: {seeds} seed{'s' if seeds != 1 else ''} per setting (± in the tables is the sd "
+            "over seeds)")
+    if n_eval:
+        sure += (f"; each evaluation uses {n_eval} held-out prompts × {kmax} samples, so each pass@1 rests on "
+                 f"{int(n_eval) * kmax:,} samples (binomial s.e. at most {0.5 / np.sqrt(int(n_eval) * kmax):.3f})")
+    if fits.get("H1"):
+        sure += "; N_c intervals are 90% bootstrap intervals over seeds"
+    out += [sure + ".", ""]
+    return out
+
+
+def _span(ds: xr.Dataset, dim: str) -> str:
+    if dim not in ds.dims:
+        return "?"
+    v = ds[dim].values.tolist()
+    return str(v[0]) if len(v) == 1 else f"{v[0]}–{v[-1]}" if len(v) > 3 else ", ".join(map(str, v))
+
+
+def write_summary(run_dir: Path) -> Path:
+    """Rewrite report.md's '## Summary' (after `aha fit` or a new timing in env.json)."""
+    from .fit import replace_section  # noqa: PLC0415
+
+    path = Path(run_dir) / "report.md"
+    path.write_text(replace_section(path.read_text(), "## Summary", "\n".join(summary_lines(run_dir))))
+    return path
+
+
 def write_report(run_dir: Path) -> Path:
     """Write figures and RUN_DIR/report.md; keeps an existing '## Theory' section."""
     from toymodels.storage import load_dataset  # noqa: PLC0415
@@ -165,27 +265,23 @@ def write_report(run_dir: Path) -> Path:
         "",
         spec.get("description", ""),
         "",
-        "## What ran",
+        *summary_lines(run_dir, ds),
+        "## Run details",
         "",
         f"- cells: {int(np.prod([ds.sizes[d] for d in ds.dims if d not in ('split', 'k', 'step')]))}, "
         f"dims: {', '.join(f'{d}={n}' for d, n in ds.sizes.items())}",
-        f"- device: {env.get('device', ds.attrs.get('device', '?'))}; wall time of the last invocation: "
-        f"{env.get('run_wall_s', '?')} s; created {env.get('created', '?')}",
+        f"- device: {env.get('device', ds.attrs.get('device', '?'))}; {wall_time_text(env)}; "
+        f"created {env.get('created', '?')}",
         f"- versions: aha-playground {env.get('package_version', '?')}, torch {env.get('torch_version', '?')}, "
         f"git {str(env.get('git_commit') or '?')[:10]}",
         f"- chance level of the answer (in-distribution): {chance:.3f}",
         *([f"- OOD split: {ds.attrs['ood_untrained_inputs']}"] if ds.attrs.get("ood_untrained_inputs") else []),
-        "",
-        "Grid spec:",
-        "",
-        "```json",
-        json.dumps(spec, indent=1, default=str),
-        "```",
+        "- the grid spec is at the end of this report (and in config.json)",
         "",
         "## Figures",
         "",
     ]
-    parts += [f"![{p.stem}](figures/{p.name})" for p in figs]
+    parts += [f"![{_fig_alt(p.stem)}](figures/{p.name})" for p in figs]
     _, lines = sharpening_and_collapses(ds)
     if lines:
         parts += ["", "## Sharpening and collapses", ""] + lines
@@ -195,15 +291,37 @@ def write_report(run_dir: Path) -> Path:
         if "rl_hinted_pass_at_k" in sub and bool(np.isfinite(sub["rl_hinted_pass_at_k"].values).any()):
             parts += ["", "With the hint in the prompt too (the table above evaluates without it, like every cell):",
                       "", hinted_table(sub)]
-    parts += ["", "rl_gain = rl pass@1 − base pass@1 (in-distribution); base greedy acc = accuracy of the base "
+    parts += ["", "Entries are mean ± sd over seeds (ok cells only). rl_gain = rl pass@1 − base pass@1 "
+              "(in-distribution); base greedy acc = accuracy of the base "
               "model's greedy (argmax) answer, beside its sampled pass@1: where greedy is far above pass@1, a gain "
               "up to greedy is sharpening; collapsed seeds = RL pass@1 below base pass@1 by more than the eval's "
               "binomial noise (see Sharpening and collapses); φ = informative-group fraction at the first RL "
               "update; cells with status other than 'ok' are left out of means.", ""]
-    text = "\n".join(parts)
     path = run_dir / "report.md"
     old = path.read_text() if path.exists() else ""
     if "\n## Theory" in old:
-        text += old[old.index("\n## Theory"):]
-    path.write_text(text)
+        theory = old[old.index("\n## Theory") + 1:]
+        theory = theory[: theory.index("\n## ", 1) + 1] if "\n## " in theory[1:] else theory
+        parts += [theory.rstrip("\n"), ""]
+    else:
+        parts += ["## Theory", "", "Not fitted yet: `aha fit RUN_DIR` adds the fits and their verdicts here.", ""]
+    parts += ["## Grid spec", "", "```json", json.dumps(spec, indent=1, default=str), "```", ""]
+    path.write_text("\n".join(parts))
     return path
+
+
+_FIG_TITLES = {
+    "phase_diagram": "RL gain over width and depth",
+    "gain_vs_size": "RL gain and base capability against size",
+    "learning_curves": "RL learning curves per size",
+    "passk_curves": "pass@k before and after RL",
+}
+
+
+def _fig_alt(stem: str) -> str:
+    """A figure's title in words (its file stem when unknown), with its slice of the extra axes."""
+    for key, title in _FIG_TITLES.items():
+        if stem.startswith(key):
+            rest = stem[len(key):].strip("_").replace("_", ", ")
+            return title + (f" ({rest})" if rest else "")
+    return stem

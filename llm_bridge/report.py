@@ -10,22 +10,51 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .checks import CheckResult, gain_curve  # noqa: E402
+from .checks import RULES, CheckResult, gain_curve  # noqa: E402
+
+NOT_REPORTED = "not reported"
+TAGS = {
+    "P": "from the paper, its PDF or official repository",
+    "P-thread": "from the authors' own thread",
+    "P-blog": "from the authors' own, unreviewed blog",
+    "P-abstract": "from the abstract only",
+    "S": "only from a secondary summary (check before relying on it)",
+    "U": "uncertain: read off a plot, or an unclear extraction",
+    "D": "derived by arithmetic from published numbers",
+}
+"""Reliability tags of the published rows (the end of the CSV's `notes`; llm_bridge/data/README.md)."""
 
 
 def _e(s: str) -> str:
     return str(s).replace("|", "\\|")
 
 
-def _f(x: float) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x:.3f}"
+def _f(x: float, missing: str = "–") -> str:
+    return missing if x is None or not np.isfinite(x) else f"{x:.3f}"
+
+
+def _g(x: float) -> str:
+    return NOT_REPORTED if x is None or not np.isfinite(x) else f"{x:.3g}"
+
+
+def rules_lines() -> list[str]:
+    """The status rules, one bullet each, as every bridge report states them."""
+    return [f"- `{name}` rule: {text}." for name, text in RULES.items()]
+
+
+def tags_lines(tags: set[str] = frozenset()) -> list[str]:
+    """What the read tags in the `tag` columns mean (every tag in ``tags``, and the base ones)."""
+    names = list(TAGS) + sorted(t for t in tags if t not in TAGS)
+    out = [f"- `{t}`: {TAGS.get(t, 'a tag of the source CSV (see llm_bridge/data/README.md)')}" for t in names]
+    return out + ["- several tags (`D,P`): every one applies; `~` after the tags: the value is approximate "
+                  "(the source says about, or `~`)."]
 
 
 def checks_table(results: list[CheckResult]) -> list[str]:
     md = [
-        "| prediction | status | LOO MAE theory | constant | linear in ln N | theory − constant (90% CI) | "
+        "| prediction | rule | status | LOO MAE theory | constant | linear in ln N | theory − constant (90% CI) | "
         "theory − linear (90% CI) | detail / missing input |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         ci = lambda b, r=r: (
@@ -37,7 +66,7 @@ def checks_table(results: list[CheckResult]) -> list[str]:
         if "uniform_lift" in r.mae:
             extra += f" Uniform-lift baseline (RL lifts pass@k by its pass@1 gain): MAE {_f(r.mae['uniform_lift'])}."
         md.append(
-            f"| **{r.hid}**: {_e(r.prediction)} | {r.status} | {_f(r.mae.get('theory'))} | "
+            f"| **{r.hid}**: {_e(r.prediction)} | {r.rule} | {r.status} | {_f(r.mae.get('theory'))} | "
             f"{_f(r.mae.get('constant'))} | {_f(r.mae.get('linear_lnN'))} | {ci('constant')} | "
             f"{ci('linear_lnN')} | {_e(extra)} |"
         )
@@ -54,7 +83,8 @@ def rows_table(r: CheckResult) -> list[str]:
     ]
     for x in r.rows:
         md.append(
-            f"| {_e(x['group'])} | {_e(x['benchmark'])} | {x['n_params'] / 1e9:.3g} | {_f(x['base'])} | "
+            f"| {_e(x['group'])} | {_e(x['benchmark'])} | {_g(x['n_params'] / 1e9)} | "
+            f"{_f(x['base'], NOT_REPORTED)} | "
             f"{_f(x[obs])} | {_f(x['pred_theory'])} | {_f(x['pred_constant'])} | "
             f"{_f(x['pred_linear_lnN'])} | {x['tag']}{' ~' if x['approx'] else ''} |"
         )
@@ -84,32 +114,43 @@ def gain_figure(rows: list[dict], out: Path, local: list[tuple[str, float, float
         ax.annotate(Path(name).name, (base, pred), fontsize=7)
     ax.axhline(0, color="0.6", lw=0.6)
     ax.set(
-        xlabel="base pass@1 (rate)",
-        ylabel="RL gain in pass@1 (rate)",
+        xlabel="base pass@1 (fraction of problems solved)",
+        ylabel="RL gain in pass@1 (fraction of problems)",
         xlim=(0, 1),
-        title="Published RL gains vs base accuracy (▲: not all [P])",
+        title="Published RL gains against base accuracy\n(● every number from the paper [P]; ▲ some blog, "
+        "abstract, derived or read off a plot)",
     )
-    ax.legend(fontsize=6, loc="upper right")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=6, loc="upper right", title="source (marker size grows with N)", title_fontsize=6)
     fig.tight_layout()
     path = out / "gain_vs_base.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
 def large_k_figure(rows: list[dict], out: Path) -> Path:
     """H5: RL − base at large k next to the pass@1 gain of the same group and benchmark."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    lab = [f"{r['group'].split(':')[-1][:28]}\n{r['benchmark']} ({r['metric']})" for r in rows]
+    import textwrap  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(7.6, 1.2 + 0.75 * len(rows)))
+    lab = ["\n".join(textwrap.wrap(f"{r['group'].split(': ', 1)[-1]}", 38)) + f"\n{r['benchmark']} ({r['metric']})"
+           for r in rows]
     y = np.arange(len(rows))
-    ax.barh(y - 0.2, [r["delta"] for r in rows], 0.4, label="Δ at large k (RL − base)", color="C3")
-    ax.barh(y + 0.2, [r["pass1_gain"] for r in rows], 0.4, label="Δ pass@1", color="C0")
+    for off, key, name, color in ((-0.2, "delta", "at large k (RL − base)", "C3"),
+                                  (0.2, "pass1_gain", "pass@1 gain (RL − base)", "C0")):
+        v = np.array([r[key] for r in rows], dtype=float)
+        ax.barh(y + off, np.nan_to_num(v), 0.4, label=name, color=color)
+        for yi in (y + off)[~np.isfinite(v)]:
+            ax.text(0.005, yi, NOT_REPORTED, va="center", ha="left", fontsize=7, color=color)
     ax.axvline(0, color="k", lw=0.6)
-    ax.set_yticks(y, lab, fontsize=6)
-    ax.set(xlabel="rate", title="H5: RL sharpens pass@1 but not pass@k at large k")
-    ax.legend(fontsize=7)
+    ax.set_yticks(y, lab, fontsize=7)
+    ax.invert_yaxis()
+    ax.set(xlabel="change in pass rate, RL − base (fraction of problems)",
+           title="H5: RL raises pass@1 but not pass@k at large k (k ≥ 64)")
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     path = out / "h5_large_k.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path

@@ -69,7 +69,7 @@ def test_grid_info_plot_report_fit(tmp_path):
     r = run("fit", str(out), "--n-boot", "20")
     assert r.returncode == 0, r.stderr
     report = (out / "report.md").read_text()
-    assert "## Per size" in report and "## Theory" in report and "![phase_diagram]" in report
+    assert "## Per size" in report and "## Theory" in report and "(figures/phase_diagram.png)" in report
     assert (out / "fits.json").is_file()
 
 

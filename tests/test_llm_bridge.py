@@ -59,7 +59,7 @@ def test_published_schema_rates_and_tags(pub):
 
 def test_pass_at_k_view_maps_metrics_to_k(pub):
     v = pass_at_k_view(pub)
-    g = "Yue2025: Qwen2.5-7B -> GRPO(450 steps)"
+    g = "Yue et al. limit-of-RLVR: Qwen2.5-7B -> GRPO(450 steps)"
     c = v.sel(model=g, benchmark="Omni-MATH-Test")
     assert float(c.base_pass_at_k.sel(k=256)) == pytest.approx(0.691)
     assert float(c.rl_pass_at_k.sel(k=1)) == pytest.approx(0.283)

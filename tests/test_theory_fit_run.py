@@ -98,8 +98,8 @@ def test_fit_run_skips_missing(tmp_path):
     out = fit_run(run, n_boot=20)
     md = out["markdown"]
     for var in ("rl_logp_answer", "informative_frac", "base_step_prob", "reward / entropy"):
-        assert f"not testable: missing variable {var}" in md
-    assert "H10**: not testable" in md
+        assert f"missing variable {var}; verdict: **not testable**." in md
+    assert "H10**: depth has a single value; verdict: **not testable**." in md
     assert (run / "report.md").read_text().startswith("## Theory")
 
 

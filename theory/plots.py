@@ -23,20 +23,28 @@ def plot_transition(y: xr.DataArray, fit: TransitionFit, path: Path, ylabel: str
     v = y.values.ravel()
     ax.scatter(n, v, s=10, alpha=0.4, color="0.4", label="cells")
     un = np.unique(n[np.isfinite(v)])
-    ax.plot(un, [np.nanmean(v[n == u]) for u in un], "o", color="k", label="mean per size")
+    ax.plot(un, [np.nanmean(v[n == u]) for u in un], "o", color="k", label="mean over seeds per size")
     grid = np.logspace(np.log10(fit.N_range[0]), np.log10(fit.N_range[1]), 200)
     best = fit.comparison.best_bic
     ax.plot(grid, fit.predict(grid, best), color="C0", label=f"best: {best}")
     if best != "logistic" and "logistic" in fit.params:
         ax.plot(grid, fit.predict(grid, "logistic"), "--", color="C1", label="logistic")
-    if np.all(np.isfinite(fit.N_c_ci)):
-        ax.axvspan(*fit.N_c_ci, color="C1", alpha=0.15, label=f"N_c {fit.ci_level:.0%} CI")
-    if np.isfinite(fit.N_c):
+    lo_n, hi_n = float(np.nanmin(n)), float(np.nanmax(n))
+    if np.all(np.isfinite(fit.N_c_ci)):  # clipped to the sizes measured: nothing is known outside them
+        lo, hi = max(fit.N_c_ci[0], lo_n), min(fit.N_c_ci[1], hi_n)
+        clipped = lo > fit.N_c_ci[0] or hi < fit.N_c_ci[1]
+        if lo < hi:
+            note = " (clipped to the sizes measured)" if clipped else ""
+            ax.axvspan(lo, hi, color="C1", alpha=0.15, label=f"N_c {fit.ci_level:.0%} interval{note}")
+    if np.isfinite(fit.N_c) and lo_n <= fit.N_c <= hi_n:
         ax.axvline(fit.N_c, color="C1", lw=1)
     ax.set_xscale("log")
-    ax.set_xlabel("n_params")
+    ax.set_xlim(lo_n / 1.5, hi_n * 1.5)
+    ax.set_xlabel("non-embedding parameters N (log scale)")
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{fit.verdict}" + ("" if fit.trustworthy else " (N_c not trustworthy)"), fontsize=9)
+    ax.set_title(f"{ylabel.split(' (')[0]} against size: best fit {fit.verdict}"
+                 + ("" if fit.trustworthy else "\n(N_c not trustworthy)") + "; dots are cells (one seed each)",
+                 fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -44,15 +52,18 @@ def plot_transition(y: xr.DataArray, fit: TransitionFit, path: Path, ylabel: str
     return Path(path)
 
 
-def plot_signal(n_params: np.ndarray, curves: dict[str, np.ndarray], path: Path, ylabel: str = "") -> Path:
-    """Several base-only quantities (φ, p = q^L, ...) against N."""
+def plot_signal(
+    n_params: np.ndarray, curves: dict[str, np.ndarray], path: Path, ylabel: str = "", title: str = ""
+) -> Path:
+    """Several base-only quantities (φ, p = q^L, ...) against N (each a mean over seeds per size)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     order = np.argsort(n_params)
     for name, c in curves.items():
         ax.plot(np.asarray(n_params)[order], np.asarray(c)[order], "o-", label=name)
     ax.set_xscale("log")
-    ax.set_xlabel("n_params")
+    ax.set_xlabel("non-embedding parameters N (log scale)")
     ax.set_ylabel(ylabel)
+    ax.set_title((title or f"{ylabel.split(' (')[0]} against size") + " (means over seeds per size)", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -63,23 +74,33 @@ def plot_signal(n_params: np.ndarray, curves: dict[str, np.ndarray], path: Path,
 def plot_entropy_law(
     reward: xr.DataArray, entropy: xr.DataArray, law: xr.Dataset, path: Path, max_cells: int = 12
 ) -> Path:
-    """R against exp(H) per cell (first ``max_cells`` cells) with the fitted lines."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    """R against exp(H) per cell (up to ``max_cells`` cells, spread over sizes) with the fitted lines;
+    the colour is the cell's size N (colour bar), so seeds of one size share a colour."""
+    fig, ax = plt.subplots(figsize=(6.2, 3.9))
     cell_dims = [d for d in reward.dims if d != "step"]
     R = reward.stack(cell=cell_dims) if cell_dims else reward.expand_dims(cell=[0])
     H = entropy.stack(cell=cell_dims) if cell_dims else entropy.expand_dims(cell=[0])
     a = law["a"].stack(cell=cell_dims).values if cell_dims else np.atleast_1d(law["a"].values)
     b = law["b"].stack(cell=cell_dims).values if cell_dims else np.atleast_1d(law["b"].values)
-    for i in range(min(R.sizes["cell"], max_cells)):
+    n = (R["n_params"].broadcast_like(R.isel(step=0)).values.astype(float) if "n_params" in R.coords
+         else np.arange(1, R.sizes["cell"] + 1, dtype=float))
+    norm = matplotlib.colors.LogNorm(vmin=max(1.0, np.nanmin(n)), vmax=max(2.0, np.nanmax(n)))
+    shown = np.unique(np.linspace(0, R.sizes["cell"] - 1, min(R.sizes["cell"], max_cells)).round().astype(int))
+    for i in shown:
         X = np.exp(H.isel(cell=i).values)
         if not np.isfinite(X).any():  # an excluded cell
             continue
-        ax.plot(X, R.isel(cell=i).values, ".", color=f"C{i % 10}", alpha=0.6)
+        c = plt.cm.viridis(norm(n[i]))
+        ax.plot(X, R.isel(cell=i).values, ".", color=c, alpha=0.6)
         xs = np.linspace(np.nanmin(X), np.nanmax(X), 20)
-        ax.plot(xs, -a[i] * xs + b[i], color=f"C{i % 10}", lw=1)
-    ax.set_xlabel("exp(entropy)")
-    ax.set_ylabel("reward")
-    ax.set_title("R = -a exp(H) + b per cell", fontsize=9)
+        ax.plot(xs, -a[i] * xs + b[i], color=c, lw=1)
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label="non-embedding parameters N")
+    ax.plot([], [], "k.", label="one RL update of one cell")
+    ax.plot([], [], "k-", lw=1, label="fitted R = −a·exp(H) + b")
+    ax.legend(fontsize=7)
+    ax.set_xlabel("exp(policy entropy H), H in nats per token")
+    ax.set_ylabel("mean reward per sample (0 to 1)")
+    ax.set_title(f"Entropy–reward law per cell ({len(shown)} of {R.sizes['cell']} cells shown)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

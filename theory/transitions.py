@@ -285,10 +285,12 @@ def _trust_problems(lg, sizes, ln_nc, ln_w, nc_ci, n_ok, n_fail) -> tuple[list[s
     limit where N_c is known (to about the grid spacing), not that the rise is sharp."""
     out = []
     if len(sizes) < MIN_SIZES:
-        out.append(f"only {len(sizes)} sizes (< {MIN_SIZES})")
+        out.append(f"{_n_sizes(len(sizes))} (< {MIN_SIZES})")
     below, above = int(np.sum(sizes < ln_nc)), int(np.sum(sizes > ln_nc))
     if min(below, above) < 2:
-        out.append(f"N_c not bracketed: {below} sizes below and {above} above (need >= 2 each)")
+        out.append(
+            f"N_c not bracketed: {below} size{'s' if below != 1 else ''} below and {above} above (need >= 2 each)"
+        )
     if not lg.converged:
         out.append("logistic fit failed to converge")
     if "ln_N_c" in lg.at_bound:
@@ -297,7 +299,7 @@ def _trust_problems(lg, sizes, ln_nc, ln_w, nc_ci, n_ok, n_fail) -> tuple[list[s
     inside = int(np.sum(np.abs(sizes - ln_nc) <= np.log(19.0) * np.exp(ln_w)))  # 5-95 % of the rise
     if inside < MIN_INSIDE:
         out.append(
-            f"only {inside} sizes inside the transition (5-95 % of the rise; need >= {MIN_INSIDE}): "
+            f"{_n_sizes(inside, 'no')} inside the transition (5-95 % of the rise; need >= {MIN_INSIDE}): "
             "N_c is located only to about the grid spacing"
         )
     if n_ok < 10:
@@ -334,3 +336,8 @@ def sharpness_survives(rate: TransitionFit, continuous: TransitionFit) -> Sharpn
     else:
         s, why = "undetermined", "the continuous metric does not separate sharp from smooth"
     return SharpnessCheck(rate.verdict, continuous.verdict, s, dec(rate), dec(continuous), why)
+
+
+def _n_sizes(n: int, zero: str = "no") -> str:
+    """'only 1 size', 'only 3 sizes', 'no size' (``zero`` for 0)."""
+    return f"{zero} size" if n == 0 else f"only {n} size{'s' if n != 1 else ''}"

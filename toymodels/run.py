@@ -20,6 +20,7 @@ from .evaluate import evaluate, ks
 from .models import ModelConfig, make_model
 from .pretrain import make_pretrain
 from .rl import METRICS, make_rl
+from .storage import describe_variables
 
 SPLITS = ("id", "ood")
 EVAL_KEYS = ("pass_at_k", "trace_pass_at_k", "logp_answer", "step_prob", "step_acc_argmax", "greedy_acc")
@@ -137,7 +138,7 @@ def run_cell(config: CellConfig, ckpt_dir: Path | None = None, progress: bool = 
              "ood_horizon": H + config.ood_delta, "ood_untrained_inputs": ood_untrained_inputs(config),
              "model_config": json.dumps(train.model_config.to_dict()),
              "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    return describe_variables(xr.Dataset(data, coords=coords, attrs=attrs))
 
 
 # --- checkpoints ------------------------------------------------------------------------------

@@ -93,6 +93,63 @@ def promote_constant(ds: xr.Dataset, name: str, keep: tuple[str, ...] = ()) -> x
     return ds.drop_vars(name).assign_coords({name: drop_constant_dims(ds[name], keep)})
 
 
+_EVAL = {
+    "pass_at_k": ("probability that at least one of k sampled answers is right (unbiased estimator), "
+                  "over held-out prompts", "fraction of prompts"),
+    "trace_pass_at_k": ("as pass_at_k, but every intermediate step of the sampled trace must be right too",
+                        "fraction of prompts"),
+    "logp_answer": ("sum of the log-probabilities of the correct answer tokens, teacher forced, mean over "
+                    "prompts", "nats"),
+    "step_prob": ("teacher-forced probability of the correct next step at the eval temperature, mean over "
+                  "steps and prompts", "probability (0 to 1)"),
+    "step_acc_argmax": ("teacher-forced argmax accuracy of the step tokens", "fraction of steps"),
+    "greedy_acc": ("accuracy of the greedy (argmax) answer", "fraction of prompts"),
+}
+VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
+    **{f"{ph}_{k}": (f"{label}: {d}", u) for ph, label in (("base", "pretrained model before RL"),
+                                                           ("rl", "after RL")) for k, (d, u) in _EVAL.items()},
+    "reward": ("mean reward per sampled completion at this RL update", "reward (0 to 1)"),
+    "entropy": ("policy entropy, token-weighted mean over every pass of the update", "nats per token"),
+    "kl": ("KL divergence to the reference (base) policy, token-weighted mean", "nats per token"),
+    "informative_frac": ("fraction φ of GRPO groups whose rewards are not all equal (only those carry a gradient)",
+                         "fraction of groups"),
+    "grad_norm": ("norm of the policy gradient before clipping, probe at the update's start", "gradient norm"),
+    "grad_snr": ("gradient signal-to-noise ratio ||g||² / variance over prompt subsets", "ratio (dimensionless)"),
+    "clip_frac": ("fraction of tokens whose probability ratio was clipped", "fraction of tokens"),
+    "rl_horizon": ("RL horizon (steps per answer) used at this update", "steps"),
+    "chance": ("probability a random answer is right, per split", "probability (0 to 1)"),
+    "pretrain_loss": ("final pretraining cross-entropy", "nats per token"),
+    "status": ("cell outcome: ok, diverged or failed (not ok cells are left out of means and fits)", "none (text)"),
+    "wall_s": ("wall time of the cell's batched run divided by its seeds", "seconds"),
+    "n_eval_prompts": ("held-out prompts per evaluation", "prompts"),
+    "n_params": ("non-embedding parameters N", "parameters"),
+    "n_params_total": ("all parameters, embeddings included", "parameters"),
+    "samples": ("episodes (sampled completions) consumed by RL up to this update", "episodes"),
+    "width": ("model dimension d_model", "units"),
+    "depth": ("transformer layers (MLP: hidden layers)", "layers"),
+    "seed": ("training seed of the cell", "none (id)"),
+    "split": ("evaluation split: id (held-out prompts, training horizon) or ood (horizon + ood_delta)",
+              "none (label)"),
+    "k": ("samples per prompt in pass@k", "samples"),
+    "step": ("RL update index", "updates"),
+}
+"""`description` and `units` of every variable and coordinate a grid.nc can hold (`describe_variables`)."""
+
+
+def describe_variables(ds: xr.Dataset) -> xr.Dataset:
+    """Set attrs `description` and `units` on every data variable and coordinate (grid.nc, cells);
+    hint-evaluated twins (`base_hinted_*`) and swept settings get theirs from the base name."""
+    for name in list(ds.variables):
+        key = str(name).replace("_hinted_", "_")
+        desc, units = VARIABLE_ATTRS.get(key, (None, None))
+        if desc is None:
+            desc, units = f"grid axis: the config field {name!r}", "as the config field"
+        if key != name:
+            desc = f"with the hint in the prompt; {desc}"
+        ds[name].attrs.update(description=desc, units=units)
+    return ds
+
+
 def combine_cells(cells: list[xr.Dataset], dims: list[str], order: dict[str, list] | None = None) -> xr.Dataset:
     """Merge one-cell datasets (each with length-1 grid dims) into the grid dataset.
 
@@ -113,7 +170,7 @@ def combine_cells(cells: list[xr.Dataset], dims: list[str], order: dict[str, lis
         ds["chance"] = drop_constant_dims(ds["chance"], keep=("split",))
     if "status" in ds:
         ds["status"] = ds["status"].fillna("failed").astype(str)
-    return ds
+    return describe_variables(ds)
 
 
 def strip_cell(ds: xr.Dataset, coords: dict[str, Any]) -> xr.Dataset:
