@@ -78,7 +78,8 @@ def run_bridge(
             f"## Published before/after-RL numbers ({src})",
             "",
             f"{ds.sizes['model']} model groups, {len(rows)} (group, benchmark) rows with base pass@1 and an "
-            "observed RL gain (contrast `base_to_rl`, `Avg*` benchmarks left out). Dataset: `bridge.nc`.",
+            "observed RL gain (contrast `base_to_rl`, `Avg*` benchmarks left out). Dataset: `bridge.nc` (written "
+            "beside this file by `aha bridge`; `llm_bridge.load_published()` rebuilds it from the CSV).",
             "",
             *checks_table(results),
             "",

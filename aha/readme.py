@@ -117,9 +117,43 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
     return "\n".join(out)
 
 
+def bridge_facts(bridge: dict) -> str:
+    """What `aha bridge --published` found for the gain models, from docs/bridge/bridge.json."""
+    checks = {c["hid"]: c for c in bridge["checks"]}
+    out = []
+    phi = checks.get("H2 (phi)")
+    if phi and phi["status"] != "not testable":
+        m, ci = phi["mae"], phi["diff_ci"]["linear_lnN"]
+        out.append(
+            f"- On real LLMs (`aha bridge --published`, [docs/bridge/bridge.md](docs/bridge/bridge.md)), the same "
+            f"φ gain model: leave-one-model-group-out MAE {m['theory']:.3f} against {m['constant']:.3f} for a "
+            f"constant gain and {m['linear_lnN']:.3f} for a gain linear in ln N ({phi['n_rows']} published "
+            f"before/after-RL rows in {phi['n_groups']} model groups; 90% interval of the error difference to "
+            f"ln N {_sgn3(ci[0])} to {_sgn3(ci[1])}): verdict `{phi['status']}`.")
+    cov = checks.get("H2 (coverage)")
+    if cov and cov["status"] == "not testable":
+        out.append(f"- The coverage gain model is not testable on the published numbers: only {cov['n_groups']} "
+                   f"model groups ({cov['n_rows']} rows) report {cov['missing']}.")
+    elif cov:
+        m = cov["mae"]
+        out.append(f"- On real LLMs, the coverage gain model: MAE {m['theory']:.3f} against {m['constant']:.3f} "
+                   f"(constant) and {m['linear_lnN']:.3f} (ln N), {cov['n_rows']} rows in {cov['n_groups']} "
+                   f"groups: verdict `{cov['status']}`.")
+    return "\n".join(out)
+
+
+def _sgn3(x: float) -> str:
+    return f"{x:+.3f}".replace("-", "−")
+
+
 def blocks(docs: Path) -> dict[str, str]:
+    """Every generated block from ``docs`` (docs/demo/) and its sibling docs/bridge/ when shipped."""
     ds, fits, env, repro = _load(docs)
-    return {"demo-table": demo_table(ds, fits), "demo-facts": demo_facts(ds, fits, env, repro)}
+    out = {"demo-table": demo_table(ds, fits), "demo-facts": demo_facts(ds, fits, env, repro)}
+    bridge = Path(docs).parent / "bridge" / "bridge.json"
+    if bridge.is_file():
+        out["bridge"] = bridge_facts(json.loads(bridge.read_text()))
+    return out
 
 
 def render(text: str, new: dict[str, str]) -> str:

@@ -192,7 +192,9 @@ def summary_lines(run_dir: Path, ds: xr.Dataset | None = None) -> list[str]:
     seeds, kmax = ds.sizes.get("seed", 1), int(ds.k.max()) if "k" in ds.dims else 1
     n_eval = ds.attrs.get("n_eval_prompts")
     task = cell.get("task", "?") + (f" (horizon {ds.attrs['horizon']})" if "horizon" in ds.attrs else "")
-    ran = (f"- **What ran**: {n_cells} cells of {task}: widths {_span(ds, 'width')}, depths {_span(ds, 'depth')}"
+    nd = ds.sizes.get("depth", 1)
+    ran = (f"- **What ran**: {n_cells} cells of {task}: widths {_span(ds, 'width')}, "
+           f"depth{'s' if nd > 1 else ''} {_span(ds, 'depth')}"
            f" (N = {np.nanmin(n):,.0f}–{np.nanmax(n):,.0f} non-embedding parameters), {seeds} seeds"
            + "".join(f", {k} {_span(ds, k)}" for k in extra_dims(ds))
            + (f"; pretraining {cell['pretrain_tokens']:,} tokens" if cell.get("pretrain_tokens") else "")
@@ -276,7 +278,7 @@ def write_report(run_dir: Path) -> Path:
         f"git {str(env.get('git_commit') or '?')[:10]}",
         f"- chance level of the answer (in-distribution): {chance:.3f}",
         *([f"- OOD split: {ds.attrs['ood_untrained_inputs']}"] if ds.attrs.get("ood_untrained_inputs") else []),
-        "- the grid spec is at the end of this report (and in config.json)",
+        "- the grid spec is at the end of this report",
         "",
         "## Figures",
         "",
