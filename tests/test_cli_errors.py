@@ -55,9 +55,10 @@ def test_corrupt_grid_nc_names_the_rebuild_command_and_rebuild_restores_it(tmp_p
     capsys.readouterr()
     good = (run / "grid.nc").read_bytes()
     (run / "grid.nc").write_bytes(b"not a netCDF file")
-    assert main(["info", str(run)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and f"aha rebuild {run}" in err and "cells/" in err, err
+    for cmd in ("info", "report", "fit", "plot"):
+        assert main([cmd, str(run)]) == 2, cmd
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"aha rebuild {run}" in err and "cells/" in err, (cmd, err)
     assert main(["rebuild", str(run)]) == 0
     from toymodels.storage import load_dataset
 
