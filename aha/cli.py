@@ -88,6 +88,7 @@ def run_dir_arg(path: str) -> Path:
 
 # --- commands ----------------------------------------------------------------------------------
 def cmd_grid(args: argparse.Namespace) -> int:
+    from toymodels.grid import GridSpec  # noqa: PLC0415
     from toymodels.runner import run_grid  # noqa: PLC0415  (heavy imports only when used)
 
     from .presets import get_preset, load_presets_file  # noqa: PLC0415
@@ -100,6 +101,8 @@ def cmd_grid(args: argparse.Namespace) -> int:
             raise ValueError(f"--device {args.device} and --set device={sets['device']} disagree; give one")
         args.device = sets["device"]  # the runner resolves args.device and stores it as the cells' device
     spec = get_preset(args.preset, extra).with_overrides(sets)
+    if getattr(args, "base_only", False):  # pretrain + evaluate only: the input of `aha predict`
+        spec = GridSpec.from_dict({**spec.to_dict(), "base_only": True})
     out = Path(args.out or f"results/{spec.name}")
     t0 = time.time()
     ds = run_grid(spec, out, executor=args.executor, address=args.address, device=args.device,
@@ -110,7 +113,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         print(f"aha grid: {n_failed} cells failed (tracebacks in {out / 'failed'}); rerun the same command "
               "to retry them", file=sys.stderr)
     grid_s = time.time() - t0
-    if not args.no_report and n_failed < spec.n_cells:
+    if not args.no_report and n_failed < spec.n_cells and not spec.base_only:
         finish_report(out, fit=not args.no_fit)
     record_timing(out, grid_s, time.time() - t0)
     if (out / "report.md").exists():
@@ -229,6 +232,36 @@ def cmd_readme(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    from .study import study_command  # noqa: PLC0415
+
+    return study_command(args)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .study import predict_command  # noqa: PLC0415
+
+    return predict_command(run_dir_arg(args.run_dir), Path(args.model), args.predictor)
+
+
+def study_parsers(sub) -> None:
+    q = sub.add_parser("study", help="run a named study (grids + claims C1-C9) and write study.md")
+    q.add_argument("name", metavar="NAME", help="quick, full, or one from --studies-file")
+    q.add_argument("--out", help="study directory (default results/study-<NAME>)")
+    q.add_argument("--executor", choices=("local", "ray"), default="local")
+    q.add_argument("--address", help="Ray cluster address (default: start a local instance)")
+    q.add_argument("--device", choices=DEVICES, default="auto")
+    q.add_argument("--dry-run", action="store_true", help="print cell counts and projected time; run nothing")
+    q.add_argument("--studies-file", help="a Python file defining STUDIES = {name: function -> Study}")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.set_defaults(func=cmd_study)
+    q = sub.add_parser("predict", help="predict each cell's RL gain and N_c from a base-only run")
+    q.add_argument("run_dir", metavar="RUN_DIR")
+    q.add_argument("--model", required=True, metavar="FITTED.json", help="predictors.json written by aha study")
+    q.add_argument("--predictor", help="which fitted predictor (default: the study's best base-only one)")
+    q.set_defaults(func=cmd_predict)
+
+
 # --- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aha", description="Measure when RL with sparse, delayed rewards starts to pay.")
@@ -255,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--presets-file", help="a Python file defining PRESETS = {name: function -> GridSpec}")
     q.add_argument("--no-report", action="store_true", help="skip figures and report.md")
     q.add_argument("--no-fit", action="store_true", help="skip the theory fits")
+    q.add_argument("--base-only", action="store_true", help="pretrain and evaluate only, no RL (for aha predict)")
     grid_options(q)
     q.set_defaults(func=cmd_grid)
 
@@ -281,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--toy-fits", help="fits.json of a toy grid to take the gain model from")
     q.add_argument("--out", default="results/bridge")
     q.set_defaults(func=cmd_bridge)
+    study_parsers(sub)
     q = sub.add_parser("readme", help="regenerate README.md's demo numbers from docs/demo/ (or check them)")
     q.add_argument("--from", dest="from_run", metavar="RUN_DIR", help="first copy this demo run into docs/demo/")
     q.add_argument("--compare", nargs=2, action="append", metavar="RUN_DIR",

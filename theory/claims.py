@@ -309,4 +309,5 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
                        "ones", rule)
     speed = sorted({n for (n, s), m in moved_speed.items() if m})
     tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"
-    return Verdict("C9", result, "holds" + tail, rule)
+    extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
+    return Verdict("C9", result, "holds" + tail + extra, rule)

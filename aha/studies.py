@@ -1,0 +1,354 @@
+"""Named studies, in code: a study is a list of grids plus the claims (analyses) it decides.
+
+    # my_studies.py
+    from aha.studies import Study, Budget
+    from toymodels.grid import GridSpec
+    STUDIES = {"mine": lambda: Study("mine", grids=[lambda: GridSpec("base", {...}, {...})],
+                                     analyses=["C1", "C2"], refine=["base"])}
+
+    aha study mine --studies-file my_studies.py [--dry-run]
+
+The first grid is the *reference setting*: every other grid deviates from it in one or a few
+fields, and the analyses compare settings that differ from it in one field at a time (C3's
+factors, C5-C7's and C9's recipe variants). Every grid below says why it is there; none is
+tuned so that a claim comes out true. Sizes, seeds and budgets follow the demo's (700k
+pretraining tokens chosen on a base-only criterion, docs/demo/), so that ``quick`` fits 2 CPU
+cores; ``full`` is the same rows at GPU scale.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from toymodels.grid import GridSpec
+
+from .presets import SQRT2_WIDTHS
+
+CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9")
+QUICK_WIDTHS = [8, 16, 32, 64, 128]
+SEEDS3 = [0, 1, 2]
+REF = {"task": "ModChain", "horizon": 5, "model_kind": "transformer", "pretrain_tokens": 700_000,
+       "rl_updates": 150, "log_every": 5}
+"""The reference setting: the demo's (ModChain L=5, 700k tokens, 150 GRPO updates); curves every
+5 updates so the early-RL forecast has points in the first quarter."""
+
+DESIGN_SIGNALS = {"hint": {"hint": 2}, "curriculum": {"curriculum": True}, "dense-reward": {"reward": "dense"},
+                  "no-think": {"cot": False}, "critic": {"algo": "ppo"}}
+"""C7's design signals, each against plain (the reference). `no-think` drops the chain of thought
+(answer directly), so "think first" is plain vs no-think; it changes pretraining data too (the
+format is the task's), the one signal that does."""
+ENTROPY_KNOBS = {"temperature": {"temperature": 1.5}, "entropy-bonus": {"entropy_coef": 0.01}}
+"""C6's knobs against plain (act on RL only)."""
+RECIPES = {"std-norm-off": {"std_norm": False}, "token-sum": {"token_sum_norm": True}}
+"""C9's recipe details beside curriculum and temperature: advantage normalisation off, and loss
+aggregation by token sum (Dr. GRPO) instead of per-sequence mean."""
+FORMAT = {"format-bonus": {"format_bonus": 0.2}}
+"""C5: a well-formed wrong answer earns 0.2 (a fifth of a correct one)."""
+
+
+@dataclass
+class Budget:
+    """How far adaptive refinement may go."""
+
+    refine_rounds: int = 2
+    """Refinement rounds at most (each: one bisection width, seeds raised to refine_seeds)."""
+    refine_seeds: int = 5
+    """Seeds at the bracket's widths and at new widths (>= 5 in the shipped studies)."""
+    max_cpu_s: float | None = None
+    """Projected CPU seconds for the whole study; a refinement round that would pass it is not run."""
+
+    def __post_init__(self):
+        if not isinstance(self.refine_rounds, int) or self.refine_rounds < 0:
+            raise ValueError(f"budget.refine_rounds must be an integer >= 0, got {self.refine_rounds!r}")
+        if not isinstance(self.refine_seeds, int) or self.refine_seeds < 1:
+            raise ValueError(f"budget.refine_seeds must be an integer >= 1, got {self.refine_seeds!r}")
+        if self.max_cpu_s is not None and not (isinstance(self.max_cpu_s, (int, float)) and self.max_cpu_s > 0):
+            raise ValueError(f"budget.max_cpu_s must be a number > 0 or None, got {self.max_cpu_s!r}")
+
+
+@dataclass
+class Study:
+    """A named list of grids and the claims decided from them."""
+
+    name: str
+    """Study name (its directory under results/ by default)."""
+    grids: list[GridSpec | Callable[[], GridSpec]]
+    """Grids, or functions returning them; the first is the reference setting."""
+    analyses: list[str] = field(default_factory=lambda: list(CLAIMS))
+    """Claims to decide, by id: C1 ... C9."""
+    refine: list[str] = field(default_factory=list)
+    """Names of grids whose width sweep is refined adaptively (no extra axes besides width/seed)."""
+    budget: Budget = field(default_factory=Budget)
+    """Refinement budget."""
+    description: str = ""
+    """What the study asks (shown in study.md)."""
+    n_boot: int = 100
+    """Bootstrap resamples of each transition fit."""
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name or any(c in self.name for c in "/\\ "):
+            raise ValueError(f"study name must be a non-empty string without '/', '\\' or spaces, got {self.name!r}")
+        if not isinstance(self.grids, list) or not self.grids:
+            raise ValueError(f"study {self.name!r}: grids must be a non-empty list of GridSpec or functions")
+        for g in self.grids:
+            if not (isinstance(g, GridSpec) or callable(g)):
+                raise ValueError(f"study {self.name!r}: grids must hold GridSpec or functions, got {type(g).__name__}")
+        bad = [a for a in self.analyses if a not in CLAIMS]
+        if bad:
+            raise ValueError(f"study {self.name!r}: analyses must be among {', '.join(CLAIMS)}; got {bad}")
+        if not isinstance(self.budget, Budget):
+            raise ValueError(f"study {self.name!r}: budget must be a Budget, got {type(self.budget).__name__}")
+        if not isinstance(self.n_boot, int) or self.n_boot < 10:
+            raise ValueError(f"study {self.name!r}: n_boot must be an integer >= 10, got {self.n_boot!r}")
+
+    def specs(self) -> list[GridSpec]:
+        """The grids as GridSpecs (validated: names unique, refine names known and refinable)."""
+        out = []
+        for g in self.grids:
+            spec = g() if not isinstance(g, GridSpec) else g
+            if not isinstance(spec, GridSpec):
+                raise ValueError(f"study {self.name!r}: a grid function returned {type(spec).__name__}, not GridSpec")
+            out.append(spec)
+        names = [s.name for s in out]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"study {self.name!r}: grid names must be unique, repeated: {dup}")
+        for r in self.refine:
+            if r not in names:
+                raise ValueError(f"study {self.name!r}: refine names grid {r!r}; grids are {', '.join(names)}")
+            spec = out[names.index(r)]
+            extra = [a for a in spec.axes if a not in ("width", "seed", "depth")]
+            extra += ["variant"] if spec.variants else []
+            if extra or len(spec.axes["depth"]) != 1:
+                raise ValueError(f"study {self.name!r}: refine grid {r!r} must sweep only width and seed (it sweeps "
+                                 f"{extra or 'depth'})")
+        return out
+
+
+# --- time projection ---------------------------------------------------------------------------
+PRETRAIN_SHARE, RL_SHARE, EVAL_SHARE = 0.45, 0.40, 0.15
+"""Assumed split of a demo cell's wall time (pretraining, RL, both evaluations), from the token
+counts of the demo's phases (pretraining 700k tokens forward + backward; RL 150 x 16 x 8 episodes
+of ~16 tokens decoded and trained on; evaluation 2 x 2 x 64 x 64 samples decoded). Each share is
+scaled by its own budget; RL and evaluation also by the sequence length (the longest task.min_ctx
+over 20, the demo's) and
+everything by the depth. An assumption, stated in every projection."""
+DEMO_FALLBACK_S = {8: 3.33, 16: 3.27, 32: 5.17, 64: 8.26, 128: 19.33}
+"""Seconds per cell of the demo on 2 CPU cores (docs/demo/grid.nc wall_s), used when that file is absent."""
+GPU_S_PER_GROUP = 60.0
+"""Assumed GPU seconds per cell group (all seeds batched) at the reference budget on one modern GPU:
+tiny models are latency-bound, so a group's time hardly depends on width or seed count; scaled
+by budget, sequence length and depth like the CPU projection. Not measured (no GPU was lent)."""
+
+
+@cache
+def demo_seconds(path: str = "docs/demo/grid.nc") -> tuple[tuple[int, float], ...]:
+    """(width, seconds per cell) of the demo, mean over seeds; the built-in table without the file."""
+    p = Path(path)
+    if not p.is_file():
+        p = Path(__file__).resolve().parents[1] / path
+    if p.is_file():
+        import xarray as xr  # noqa: PLC0415
+
+        with xr.open_dataset(p) as ds:
+            w = ds["wall_s"].mean([d for d in ds["wall_s"].dims if d != "width"])
+            return tuple((int(a), float(b)) for a, b in zip(w["width"].values, w.values, strict=True))
+    return tuple(DEMO_FALLBACK_S.items())
+
+
+def _scale(cfg) -> float:
+    """Cost of a cell relative to the demo cell of the same width (PRETRAIN_SHARE etc.)."""
+    seq = max(t.min_ctx for t in cfg.tasks().values()) / 20.0  # demo: ModChain L=5, longest (OOD) 20
+    rl = cfg.rl_updates * cfg.prompts_per_update * cfg.group_size * cfg.ppo_epochs / (150 * 16 * 8)
+    ev = cfg.eval_prompts * cfg.k_max / (64 * 64) * (2 if cfg.hint else 1)
+    return cfg.depth * (PRETRAIN_SHARE * cfg.pretrain_tokens / 700_000 + RL_SHARE * rl * seq + EVAL_SHARE * ev * seq)
+
+
+def cell_cpu_seconds(cfg, base_only: bool = False) -> float:
+    """Projected seconds of one cell (one seed) on 2 CPU cores: the demo's time at this width
+    (log-log interpolation, extrapolated with the last slope) times ``_scale``."""
+    table = demo_seconds()
+    w = np.log([a for a, _ in table])
+    t = np.log([b for _, b in table])
+    x = math.log(cfg.width)
+    if x > w[-1]:
+        y = t[-1] + (t[-1] - t[-2]) / (w[-1] - w[-2]) * (x - w[-1])
+    else:
+        y = float(np.interp(x, w, t))
+    s = _scale(cfg)
+    if base_only:
+        s -= cfg.depth * RL_SHARE * cfg.rl_updates / 150
+    return float(math.exp(y) * s)
+
+
+def spec_cpu_seconds(spec: GridSpec, groups=None) -> float:
+    return sum(cell_cpu_seconds(g.config, spec.base_only) * len(g.config.seeds) for g in groups or spec.groups())
+
+
+def spec_gpu_seconds(spec: GridSpec, groups=None) -> float:
+    return sum(GPU_S_PER_GROUP * _scale(g.config) / g.config.depth * (1 + 0.15 * (g.config.depth - 1))
+               for g in groups or spec.groups())
+
+
+def refine_round_cells(spec: GridSpec, budget: Budget) -> float:
+    """Projected CPU seconds of one refinement round: one new width (the geometric middle of the
+    grid's widths) with refine_seeds seeds, and the seeds added at two bracket widths."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    ws = sorted(spec.axes["width"])
+    g = spec.groups()[0].config
+    mid = int(2 * round(math.sqrt(ws[len(ws) // 2] * ws[min(len(ws) // 2 + 1, len(ws) - 1)]) / 2))
+    add = max(budget.refine_seeds - len(spec.axes["seed"]), 0)
+    return (cell_cpu_seconds(replace(g, width=mid)) * budget.refine_seeds
+            + 2 * add * cell_cpu_seconds(replace(g, width=ws[min(len(ws) // 2 + 1, len(ws) - 1)])))
+
+
+def projection(study: Study) -> dict:
+    """Cells and projected CPU / GPU time per grid and in total, refinement rounds included."""
+    specs = study.specs()
+    rows = [{"grid": s.name, "cells": s.n_cells, "cpu_s": spec_cpu_seconds(s, gs), "gpu_s": spec_gpu_seconds(s, gs),
+             "description": s.description} for s in specs for gs in [s.groups()]]
+    for r in study.refine:
+        s = specs[[x.name for x in specs].index(r)]
+        per = refine_round_cells(s, study.budget)
+        n = study.budget.refine_rounds
+        rows.append({"grid": f"{r} (refinement, up to {n} rounds)", "cells": n * (study.budget.refine_seeds + 2 * max(
+            study.budget.refine_seeds - len(s.axes["seed"]), 0)), "cpu_s": n * per, "gpu_s": n * 2 * GPU_S_PER_GROUP,
+            "description": "bisection in log N between the largest non-gaining and the smallest gaining width"})
+    return {"rows": rows, "cells": sum(r["cells"] for r in rows), "cpu_s": sum(r["cpu_s"] for r in rows),
+            "gpu_s": sum(r["gpu_s"] for r in rows)}
+
+
+# --- the shipped studies -----------------------------------------------------------------------
+def _matched_mlp_widths(widths: list[int], fixed: dict) -> list[int]:
+    """MLP widths whose n_params is closest (in log) to the transformer's at each width."""
+    import torch  # noqa: PLC0415
+
+    from toymodels.config import CellConfig  # noqa: PLC0415
+    from toymodels.models import make_model  # noqa: PLC0415
+
+    @cache
+    def n(kind, w):
+        c = CellConfig(**{**fixed, "model_kind": kind, "width": w})
+        with torch.device("meta"):  # shapes only: no memory, no random numbers
+            return make_model(c.model_config(), (0,)).n_params
+
+    out = []
+    for w in widths:
+        target = n("transformer", w)
+        lo, hi = 2, 2 * w  # n_params grows with width: the first MLP width at or above the target
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (mid + 1, hi) if n("mlp", mid) < target else (lo, mid)
+        out.append(min((max(lo - 1, 2), lo), key=lambda m: abs(math.log(n("mlp", m) / target))))
+    return out
+
+
+def _grids(widths: list[int], seeds: list[int], depths: list[int], ref: dict,
+           dense: bool) -> list[Callable[[], GridSpec]]:
+    ax = lambda **extra: {"width": widths, "depth": [1], **extra, "seed": seeds}  # noqa: E731
+    scale = "GPU scale" if dense else "CPU size"
+
+    def threshold():
+        return GridSpec("threshold", ax(), dict(ref), description=(
+            f"C1, C2, C4, C8: the reference setting (the demo's: ModChain L=5, 700k tokens, depth 1) over widths "
+            f"{widths[0]}-{widths[-1]}, {len(seeds)} seeds ({scale}); refined adaptively around its rise. The "
+            "reference every other grid deviates from."))
+
+    def horizon():
+        return GridSpec("horizon", ax(horizon=[3, 7] if not dense else [3, 4, 6, 7, 8]),
+                        {k: v for k, v in ref.items() if k != "horizon"}, description=(
+            "C3 (task difficulty): the horizon L beside the reference's L=5 (>= 3 values with it). L=3 is the "
+            "smallest with enough held-out prompts; L=7 keeps the OOD split (L+2) within ModChain's range."))
+
+    def prior():
+        return GridSpec("prior", ax(prior=[0.25, 1.0] if not dense else [0.1, 0.25, 0.75, 1.0]),
+                        {k: v for k, v in ref.items()}, description=(
+            "C3 (data): the fraction of pretraining traces following the correct rule, beside the reference's "
+            "0.5: 0.25 (the wrong rule is the mode) and 1.0 (no wrong traces)."))
+
+    def budget():
+        return GridSpec("pretrain-budget", ax(pretrain_tokens=[350_000, 1_400_000] if not dense else
+                                              [175_000, 350_000, 1_400_000, 2_800_000]),
+                        {k: v for k, v in ref.items() if k != "pretrain_tokens"}, description=(
+            "C3 (data), H11: pretraining tokens at half and twice the reference's 700k (>= 3 values with it)."))
+
+    def depth():
+        return GridSpec("permutation-depth", {"width": widths, "depth": depths, "seed": seeds},
+                        {k: v for k, v in ref.items() if k not in ("task", "horizon")} | {
+                            "task": "PermutationCompose", "horizon": 3}, description=(
+            f"C3 (task family, architecture): PermutationCompose L=3 (state tracking, needs depth to compose) over "
+            f"width x depth {depths}, at the reference's pretraining budget (not tuned to this task)."))
+
+    def addition():
+        return GridSpec("addition", ax(), {k: v for k, v in ref.items() if k not in ("task", "horizon")} | {
+            "task": "MultiDigitAdd"}, description=(
+            "C3 (task family): MultiDigitAdd (3 digits; chance 1e-4, so no lucky guesses) at the reference budget."))
+
+    def mlp():
+        mw = _matched_mlp_widths(widths, ref)
+        return GridSpec("mlp", {"width": mw, "depth": [1], "seed": seeds}, {**ref, "model_kind": "mlp"}, description=(
+            f"C3 (architecture): an MLP over a fixed context window at widths {mw}, each matched in non-embedding "
+            "parameter count to the transformer width of the reference grid (closest in log N)."))
+
+    def signals():
+        variants = {**FORMAT, **ENTROPY_KNOBS, **DESIGN_SIGNALS, **RECIPES}
+        return GridSpec("signals", ax(), dict(ref), variants=variants, description=(
+            "C5 (format-bonus), C6 (temperature, entropy-bonus), C7 (hint, curriculum, dense-reward, no-think, "
+            "critic = PPO with a value head), C9 (curriculum, temperature, std-norm-off, token-sum): each variant "
+            "changes RL only (no-think also the trace format) and is compared with the reference grid's plain "
+            f"cells at the same width and seed; {len(seeds)} seeds."))
+
+    return [threshold, horizon, prior, budget, depth, addition, mlp, signals]
+
+
+def quick() -> Study:
+    return Study("quick", _grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False), refine=["threshold"],
+                 budget=Budget(refine_rounds=2, refine_seeds=5, max_cpu_s=85 * 60), description=(
+        "All of C1-C9 at CPU size: widths 8-128 in factor-2 steps (refined in √2 steps around the reference's "
+        "rise), depth 1 (1-2 for PermutationCompose), 3 seeds (5 where refined), the demo's budgets. Projected "
+        "within 90 minutes on 2 CPU cores."))
+
+
+def full() -> Study:
+    ref = {**REF, "pretrain_tokens": 2_000_000, "rl_updates": 300}
+    return Study("full", _grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, dense=True),
+                 refine=["threshold"], budget=Budget(refine_rounds=4, refine_seeds=12), n_boot=200, description=(
+        "The same rows at GPU scale: widths 8-512 in √2 steps, depths 1-8 (PermutationCompose), 8 seeds, "
+        "2M pretraining tokens and 300 RL updates."))
+
+
+STUDIES: dict[str, Callable[[], Study]] = {"quick": quick, "full": full}
+
+
+def load_studies_file(path: Path) -> dict[str, Callable[[], Study]]:
+    """User studies: a Python file defining STUDIES = {name: callable returning Study}."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"--studies-file {path} does not exist")
+    spec = importlib.util.spec_from_file_location(f"aha_user_studies_{path.stem}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    found = getattr(mod, "STUDIES", None)
+    if not isinstance(found, dict):
+        raise ValueError(f"--studies-file {path} must define STUDIES = {{name: function returning Study}}")
+    return found
+
+
+def get_study(name: str, extra: dict[str, Callable[[], Study]] | None = None) -> Study:
+    """The named study with every grid built and validated (nothing runs)."""
+    table = {**STUDIES, **(extra or {})}
+    if name not in table:
+        raise ValueError(f"study must be one of {', '.join(table)}; got {name!r}")
+    study = table[name]() if callable(table[name]) else table[name]
+    if not isinstance(study, Study):
+        raise ValueError(f"study {name!r} must be a Study, got {type(study).__name__}")
+    study.specs()  # every grid and cell validated before any work
+    return study
