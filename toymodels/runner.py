@@ -111,16 +111,23 @@ def failed_cell(group: Group, seed: int) -> xr.Dataset:
     return ds.expand_dims({k: [storage.plain_coord(v)] for k, v in {**group.coords, "seed": seed}.items()})
 
 
-def _run_group(cfg_dict: dict[str, Any], base_only: bool = False) -> xr.Dataset:
+def _task(g: Group) -> dict[str, Any]:
+    """What `_run_group` receives: the group's config dict, with base_only=True for a base-only grid."""
+    return {**g.config.to_dict(), **({"base_only": True} if g.base_only else {})}
+
+
+def _run_group(cfg_dict: dict[str, Any]) -> xr.Dataset:
     from .config import CellConfig  # noqa: PLC0415  (also the Ray task's entry point)
 
-    return run_cell(CellConfig.from_dict(cfg_dict), base_only=base_only)
+    cfg = dict(cfg_dict)
+    base_only = bool(cfg.pop("base_only", False))
+    return run_cell(CellConfig.from_dict(cfg), base_only=base_only)
 
 
 def iter_local(groups: list[Group]) -> Iterator[tuple[Group, xr.Dataset | Exception]]:
     for g in groups:
         try:
-            yield g, _run_group(g.config.to_dict(), g.base_only)
+            yield g, _run_group(_task(g))
         except Exception as e:  # noqa: BLE001  (recorded as a failed group; the grid goes on)
             yield g, e
 
@@ -134,7 +141,7 @@ def iter_ray(groups: list[Group], address: str | None, device: str) -> Iterator[
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     task = ray.remote(num_cpus=1, num_gpus=0.25 if device == "cuda" else 0)(_run_group)
-    refs = {task.remote(g.config.to_dict(), g.base_only): g for g in groups}
+    refs = {task.remote(_task(g)): g for g in groups}
     while refs:
         ready, _ = ray.wait(list(refs), num_returns=1)
         g = refs.pop(ready[0])
