@@ -103,6 +103,9 @@ def _curves_figure(cells, curves, ref, fmt_setting, fig_dir):
             ax.plot([0, 1], [row.format_start, row.format_end], "-o", ms=3, color=_cls_color(cells, row.n_params))
         ax.set_xticks([0, 1], ["start of RL", "end of RL"])
     ax.set_title("share of reward from format (format-bonus)", fontsize=9)
+    ns = np.log(cells["n_params"].to_numpy(float))
+    sm = plt.cm.ScalarMappable(cmap="viridis", norm=plt.Normalize(ns.min(), ns.max()))
+    fig.colorbar(sm, ax=axes[2], label="ln N (colour of every panel)")
     return _fig(fig_dir / "C4_C5_C6_curves.png", fig)
 
 
@@ -215,7 +218,7 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
         for v, s in vals.items():
             nc, (lo, hi) = sa.nc_interval(cells[cells.setting == s])
             rows.append(f"| {f} | {v} | {s} | {nc:.3g} | [{lo:.3g}, {hi:.3g}] |")
-    sec["C3"] = _c3_figure(groups, cells, fig_dir) + "\n\n" + "\n".join(rows)
+    sec["C3"] = _c3_figure(groups, cells, fig_dir) + "\n\n" + "\n".join(rows) if groups else ""
 
     # C4
     def summ(mask):

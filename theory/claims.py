@@ -204,8 +204,8 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
     ok = np.isfinite(x) & np.isfinite(y)
     rho, p = stats.spearmanr(x[ok], y[ok]) if ok.sum() >= MIN_CELLS else (np.nan, np.nan)
     diffs = {k: mean_ci(v) for k, v in variant_small.items()}
-    result = (f"Spearman ρ(ln N, entropy kept halfway) = {rho:.2f} (p = {p:.2g}, n={int(ok.sum())}); "
-              + "; ".join(f"{k} vs plain at small widths {_fmt(v)}" for k, v in diffs.items()))
+    result = "; ".join([f"Spearman ρ(ln N, entropy kept halfway) = {rho:.2f} (p = {p:.2g}, n={int(ok.sum())})",
+                        *(f"{k} vs plain at small widths {_fmt(v)}" for k, v in diffs.items())])
     rule = ("part 1 holds if ρ > 0 with p < 0.05 (small models keep less entropy), fails if ρ < 0 with p < 0.05; "
             "part 2 holds if no variant's gain difference at small widths has its interval above 0; holds if "
             "both parts hold, fails if part 1 fails")
