@@ -1,0 +1,54 @@
+"""Exercise 5: entropy collapse, and the entropy-reward law R = -a * exp(H) + b fitted to a run.
+
+During RL the policy's entropy H falls while the reward R rises. Cui et al. (2025, "The Entropy
+Mechanism of Reinforcement Learning for Reasoning Language Models") report that R follows
+R = -a * exp(H) + b over training: once the entropy is spent (H -> 0) the reward is capped at b - a.
+Fit the law to the learning curves of a toy run and read the cap off the fit.
+
+Fill in the two TODOs, run this file (it reads docs/demo/grid.nc, or AHA_RUN_DIR/grid.nc), then grade it:
+pytest examples/classroom/ex5
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+# TODO 1 -------------------------------------------------------------------------------------------
+def fit_law(entropy: np.ndarray, reward: np.ndarray) -> tuple[float, float, float]:
+    """(a, b, r2) of the least-squares fit R = -a * exp(H) + b over the finite points of two 1-D curves."""
+    # Hint: the law is linear in x = exp(H). Leave out NaN points (steps a diverged seed never reached).
+    raise NotImplementedError("TODO 1: fit R = -a * exp(H) + b by least squares; return (a, b, r2)")
+
+
+# TODO 2 -------------------------------------------------------------------------------------------
+def reward_when_entropy_is_spent(a: float, b: float) -> float:
+    """The reward the law predicts at H = 0."""
+    raise NotImplementedError("TODO 2: the law's reward at H = 0")
+
+
+def main() -> None:
+    import xarray as xr  # noqa: PLC0415
+
+    run = Path(os.environ.get("AHA_RUN_DIR", "docs/demo"))
+    ds = xr.open_dataset(run / "grid.nc", engine="h5netcdf").load()
+    print(f"{run}: per width (seed 0), the law's fit over the RL curve and the reward it caps at")
+    print(f"{'width':>6s} {'a':>7s} {'b':>7s} {'r2':>5s} {'cap b-a':>8s} {'final R':>8s} {'final H':>8s}")
+    for w in ds.width.values:
+        cell = ds.sel(width=w, seed=ds.seed.values[0]).isel(depth=0)
+        try:
+            a, b, r2 = fit_law(cell.entropy.values, cell.reward.values)
+            cap = reward_when_entropy_is_spent(a, b)
+        except NotImplementedError as e:
+            print(e)
+            return
+        print(f"{int(w):>6d} {a:>7.3f} {b:>7.3f} {r2:>5.2f} {cap:>8.3f} "
+              f"{float(cell.reward[-1]):>8.3f} {float(cell.entropy[-1]):>8.3f}")
+    print("Where is the final reward close to the cap? What does that say about running RL longer?")
+
+
+if __name__ == "__main__":
+    main()
