@@ -1,26 +1,26 @@
 """Predict a grid's RL gains from base-only measurements, then run RL and score the prediction.
 
-What it does, in order (the runner has no base-only mode yet, so step 1 uses the pieces of
-toymodels.run.make_train directly):
+What it does, in order:
 
-1. Base only: for every group of the grid (the demo's widths, ModChain L = 5), pretrain the seeds
-   and evaluate them on the in-distribution split exactly as `run_cell` does (same seeds, same
-   counter-based sampling streams, same held-out prompts), but run no RL. Nothing from RL is read.
+1. Base only: the grid (the demo's widths, ModChain L = 5) with `GridSpec.base_only` set, into
+   OUT/base-only: every cell pretrained and evaluated exactly as the full run does it (same seeds,
+   same counter-based sampling streams, same held-out prompts), but no RL. Nothing from RL is read.
 2. Predict: the gain model of theory/amplifier.py, uncalibrated (scale 1, fitted on nothing):
    f = φ(p, G) · (1 − p1), with p1 the base pass@1, p its chance-corrected value and φ(p, G) =
    1 − p^G − (1 − p)^G the fraction of GRPO groups with any learning signal. f ranks the cells; it is
    not a gain in pass@1 units. The mean-field predictor (theory/predictor.py, lr = 1, not tuned) adds
    a predicted threshold N_c from the base per-step accuracy.
-3. Run the RL grid with the kill-safe runner (its base numbers must equal step 1's: printed).
+3. Run the RL grid into OUT (its base numbers must equal step 1's: printed).
 4. Score: Spearman rank correlation of f with the observed gain over cells, against ln N's.
 
     python examples/grids/predict_from_base.py --quick                        # quick mode: ~2 min on 2 CPU cores
     python examples/grids/predict_from_base.py                                # full: the demo grid, ~4 min on 2 cores
-    python examples/grids/predict_from_base.py --device auto --executor ray   # RL on a GPU / Ray (step 1 runs locally)
+    python examples/grids/predict_from_base.py --device auto --executor ray   # the same code on a GPU / Ray cluster
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _common, also when loaded as a presets file
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 import xarray as xr  # noqa: E402
 from _common import FULL, QUICK, SMOKE, Budget, caveat, done, gain, parse_args, run  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
@@ -36,11 +35,8 @@ from scipy.stats import spearmanr  # noqa: E402
 from aha import presets  # noqa: E402
 from theory.amplifier import gain_feature  # noqa: E402
 from theory.predictor import predict_threshold  # noqa: E402
-from toymodels.config import CellConfig  # noqa: E402
-from toymodels.evaluate import evaluate  # noqa: E402
 from toymodels.grid import GridSpec  # noqa: E402
-from toymodels.models import make_model  # noqa: E402
-from toymodels.pretrain import make_pretrain  # noqa: E402
+from toymodels.runner import run_grid  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -67,36 +63,24 @@ class Config:
         return spec
 
 
-def base_only(cfg: CellConfig, device: str) -> dict[str, np.ndarray]:
-    """Pretrain cfg.seeds and evaluate them in-distribution, as run_cell does before RL (no RL)."""
-    tasks = cfg.tasks()
-    model = make_model(cfg.model_config(), cfg.seeds).to(device)
-    pretrain = make_pretrain(tasks["pretrain"], budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch,
-                             lr=cfg.pretrain_lr, prior=cfg.prior, label_noise=cfg.label_noise,
-                             max_grad_norm=cfg.max_grad_norm)
-    torch.manual_seed(0)  # as run_cell (nothing should read the global generator)
-    pretrain(model)
-    r = evaluate(model, tasks["id"], cfg.eval_prompts, cfg.k_max, cfg.eval_temperature, split_id=0)
-    return {"pass1": r["pass_at_k"][:, 0], "step_prob": r["step_prob"], "n_params": model.n_params,
-            "chance": tasks["id"].chance()}
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(__doc__, "results/predict-from-base", argv)
     cfg = Config.at(args.scale)
     spec = cfg.spec()
-    device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
 
-    # 1. base-only measurements: (width, seed)
-    rows = [base_only(g.config, device) for g in spec.groups()]
+    # 1. base-only measurements: (width, seed); the same cells as the RL grid's, without RL
+    base = run_grid(dataclasses.replace(spec, base_only=True), args.out / "base-only", executor=args.executor,
+                    address=args.address, device=args.device, progress=args.scale == "full").sel(depth=1)
+    assert not any(v.startswith("rl_") for v in base.data_vars), "a base-only run holds no RL numbers"
+    p1 = base.base_pass_at_k.sel(k=1, split="id").where(base.status == "ok")
+    q = base.base_step_prob.sel(split="id").where(base.status == "ok")
+    n_params = base.n_params.broadcast_like(base.width).values.astype(float)
+    chance, c = float(base.chance.sel(split="id")), spec.groups()[0].config
     dims, coords = ("width", "seed"), {"width": list(cfg.widths), "seed": list(cfg.seeds)}
-    p1 = xr.DataArray(np.stack([r["pass1"] for r in rows]), dims=dims, coords=coords)
-    q = xr.DataArray(np.stack([r["step_prob"] for r in rows]), dims=dims, coords=coords)
-    n_params = np.array([r["n_params"] for r in rows], dtype=float)
-    chance, c = rows[0]["chance"], spec.groups()[0].config
 
     # 2. predictions, before any RL
-    f = xr.DataArray(gain_feature(p1.values, chance=chance, G=c.group_size), dims=dims, coords=coords)
+    f = xr.DataArray(gain_feature(p1.transpose(*dims).values, chance=chance, G=c.group_size), dims=dims,
+                     coords=coords)
     mf = predict_threshold(q.mean("seed").values, n_params, L=c.rl_horizon(), n_updates=c.rl_updates,
                            G=c.group_size, prompts_per_update=c.prompts_per_update, chance=chance)
     print(f"\nbase only (no RL yet), seed means {caveat(args)}")
@@ -111,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
 
     # 3. RL
     ds = run(spec, args)
-    same = np.allclose(ds.base_pass_at_k.sel(k=1, split="id", depth=1).values, p1.values, equal_nan=True)
+    same = np.allclose(ds.base_pass_at_k.sel(k=1, split="id", depth=1).transpose(*dims).values,
+                       p1.transpose(*dims).values, equal_nan=True)
     print(f"\nthe RL grid's base pass@1 equals the base-only run's: {same}")
 
     # 4. score the prediction

@@ -11,8 +11,6 @@ Run: python examples/classroom/ex6/solution.py        (trains 4 tiny models twic
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -50,9 +48,6 @@ def top_k_overlap(scores, gains, k: int) -> float:
 
 
 def main() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "grids"))
-    from predict_from_base import base_only  # noqa: PLC0415  (pretrain + evaluate, no RL)
-
     from toymodels.config import CellConfig  # noqa: PLC0415
     from toymodels.run import run_cell  # noqa: PLC0415
 
@@ -62,9 +57,10 @@ def main() -> None:
     widths = (8, 16) if tiny else (8, 16, 32, 64)
     cells = [CellConfig(task="ModChain", horizon=5, width=w, seeds=(0,), device="cpu", **budget) for w in widths]
 
-    base = [base_only(c, "cpu") for c in cells]  # 1. measure the base models only
-    p1 = np.array([float(b["pass1"][0]) for b in base])
-    scores = gain_score(p1, base[0]["chance"], cells[0].group_size)  # 2. predict, before any RL
+    base = [run_cell(c, base_only=True) for c in cells]  # 1. pretrain and measure the base models, no RL
+    p1 = np.array([float(b.base_pass_at_k.sel(k=1, split="id").item()) for b in base])
+    chance = float(base[0].chance.sel(split="id"))
+    scores = gain_score(p1, chance, cells[0].group_size)  # 2. predict, before any RL
     print("base pass@1:", {w: round(float(v), 3) for w, v in zip(widths, p1)},
           " predicted score:", {w: round(float(v), 4) for w, v in zip(widths, scores)})
 
