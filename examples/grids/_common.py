@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
@@ -176,6 +177,7 @@ def gain_figure(ds: xr.Dataset, by: str | None, path: Path, title: str) -> Path:
         ax.scatter(n.values.ravel(), sub.values.ravel(), s=10, alpha=0.4, color=line.get_color())
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # decade labels only
     ax.set_xlabel("non-embedding parameters")
     ax.set_ylabel("RL gain in pass@1 (after − before)")
     ax.set_title(title)
