@@ -56,7 +56,7 @@ def test_grid_scripts_answer_help_naming_their_quick_mode():
             "    except SystemExit:\n        print('=== end of', name)\n")
     out = run("-c", code, *GRIDS)
     for name, text in zip(GRIDS, out.split("=== end of")):
-        assert "--quick" in text and "quick mode: about 2 minutes on 2 CPU cores" in text, (name, text)
+        assert "--quick" in text and "quick mode: under 2 minutes on 2 CPU cores" in text, (name, text)
         assert "--executor" in text and "--device" in text and "--smoke" not in text, (name, text)
 
 

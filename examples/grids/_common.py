@@ -8,7 +8,7 @@ it) and then calls:
     figure = ...                                                    # the script's own figure
     done(args, figure)                                              # prints where everything is
 
-The same code runs at every scale: `--quick` (about 2 minutes on 2 CPU cores: numbers that show the
+The same code runs at every scale: `--quick` (under 2 minutes on 2 CPU cores: numbers that show the
 script works, not an answer), the default full scale (the preset in aha/presets.py, hours on a CPU,
 minutes on a GPU or a Ray cluster: `--device auto --executor ray`), and a hidden `--smoke` for CI.
 """
@@ -58,7 +58,7 @@ class Budget:
 FULL = Budget()
 """The preset's own budget."""
 QUICK = Budget(pretrain_tokens=300_000, rl_updates=40, prompts_per_update=8, eval_prompts=32, k_max=16, log_every=5)
-"""About 2 minutes for a handful of cells on 2 CPU cores."""
+"""20-40 s for a handful of cells on 2 CPU cores (measured; examples/README.md)."""
 SMOKE = Budget(pretrain_tokens=6_000, rl_updates=2, prompts_per_update=4, eval_prompts=8, k_max=4, log_every=1)
 """Seconds: only proves the script runs (the test suite)."""
 BUDGETS = {"full": FULL, "quick": QUICK, "smoke": SMOKE}
@@ -86,7 +86,7 @@ def parse_args(doc: str, default_out: str, argv: list[str] | None = None) -> Run
     """--quick / --out / --executor / --address / --device, and the hidden --smoke."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="quick mode: about 2 minutes on 2 CPU cores, fewer sizes, one seed and a small budget; "
+                    help="quick mode: under 2 minutes on 2 CPU cores (fewer sizes, one seed, a small budget); "
                          "its numbers only show that the script works, they answer nothing")
     ap.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # seconds; for the test suite
     ap.add_argument("--out", type=Path, default=None,

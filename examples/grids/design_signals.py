@@ -5,9 +5,9 @@ Widths 8-128 at depth 1 on ModChain (horizon 5), three seeds, six variants (aha/
 `interventions`). Every variant changes RL only: pretraining and evaluation are the plain cell's, so the
 gains compare directly. Prints the mean RL gain per (variant, width) and each variant's gain minus plain's.
 
-    python examples/grids/design_signals.py --quick                        # quick mode: ~2 min on 2 CPU cores
-    python examples/grids/design_signals.py                                # full: 90 cells, about 1.5 h on 2 cores
-    python examples/grids/design_signals.py --device auto --executor ray   # the same code on a GPU / Ray cluster
+    python examples/grids/design_signals.py --quick                       # quick mode: under 2 min, 2 cores
+    python examples/grids/design_signals.py                               # full, estimated: 90 cells, ~1.5 h on 2 cores
+    python examples/grids/design_signals.py --device auto --executor ray  # the same on a GPU or Ray
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Widths 8-256 at depth 2 on ModChain at horizons 3, 4, 6, 8, three seeds (aha/pre
 If per-step accuracy q(N) sets the exact-match rate p = q^L, the threshold N_c should move right as L grows.
 Prints the mean RL gain per (horizon, width) and the H4 fit of the threshold against L.
 
-    python examples/grids/horizon.py --quick                        # quick mode: ~2 min on 2 CPU cores
-    python examples/grids/horizon.py                                # full: 72 cells, about an hour on 2 cores
-    python examples/grids/horizon.py --device auto --executor ray   # the same code on a GPU / Ray cluster
+    python examples/grids/horizon.py --quick                       # quick mode: under 2 min, 2 cores
+    python examples/grids/horizon.py                               # full, estimated: 72 cells, ~1 h on 2 cores
+    python examples/grids/horizon.py --device auto --executor ray  # the same on a GPU or Ray
 
 Also a presets file: `aha grid --presets-file examples/grids/horizon.py --preset horizon-quick`.
 """

@@ -5,9 +5,9 @@ window of tokens (CellConfig.model_kind). The two have different parameter count
 so compare them against non-embedding parameters (the figure), not width. Prints the mean RL gain and
 the parameter count per (model kind, width).
 
-    python examples/grids/mlp_vs_transformer.py --quick                        # quick mode: ~2 min on 2 CPU cores
-    python examples/grids/mlp_vs_transformer.py                                # full: 30 cells, ~30 min on 2 cores
-    python examples/grids/mlp_vs_transformer.py --device auto --executor ray   # the same code on a GPU / Ray cluster
+    python examples/grids/mlp_vs_transformer.py --quick                       # quick mode: under 2 min, 2 cores
+    python examples/grids/mlp_vs_transformer.py                               # full, estimated: 30 cells, ~30 min
+    python examples/grids/mlp_vs_transformer.py --device auto --executor ray  # the same on a GPU or Ray
 """
 
 from __future__ import annotations

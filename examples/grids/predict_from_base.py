@@ -13,9 +13,9 @@ What it does, in order:
 3. Run the RL grid into OUT (its base numbers must equal step 1's: printed).
 4. Score: Spearman rank correlation of f with the observed gain over cells, against ln N's.
 
-    python examples/grids/predict_from_base.py --quick                        # quick mode: ~2 min on 2 CPU cores
-    python examples/grids/predict_from_base.py                                # full: the demo grid, ~4 min on 2 cores
-    python examples/grids/predict_from_base.py --device auto --executor ray   # the same code on a GPU / Ray cluster
+    python examples/grids/predict_from_base.py --quick                       # quick mode: under 2 min, 2 cores
+    python examples/grids/predict_from_base.py                               # full, estimated: ~4 min, 2 cores
+    python examples/grids/predict_from_base.py --device auto --executor ray  # the same on a GPU or Ray
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ probability `prior` and its one consistent wrong rule otherwise (below 0.5 the w
 three seeds (aha/presets.py `prior`). RL can only amplify what pretraining put there: with a low prior
 the threshold should move to larger models, or vanish. Prints the mean RL gain per (prior, width).
 
-    python examples/grids/prior.py --quick                        # quick mode: ~2 min on 2 CPU cores
-    python examples/grids/prior.py                                # full: 60 cells, about an hour on 2 cores
-    python examples/grids/prior.py --device auto --executor ray   # the same code on a GPU / Ray cluster
+    python examples/grids/prior.py --quick                       # quick mode: under 2 min, 2 cores
+    python examples/grids/prior.py                               # full, estimated: 60 cells, ~1 h on 2 cores
+    python examples/grids/prior.py --device auto --executor ray  # the same on a GPU or Ray
 """
 
 from __future__ import annotations

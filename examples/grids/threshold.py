@@ -3,9 +3,9 @@
 Widths 8-128 at depth 1 on ModChain (horizon 5), three seeds each: the demo grid of aha/presets.py.
 Prints the mean RL gain per width and the H1 transition fit (N_c with its interval and verdict).
 
-    python examples/grids/threshold.py --quick                        # quick mode: ~2 min on 2 CPU cores
-    python examples/grids/threshold.py                                # full: the demo grid, ~3 min on 2 cores
-    python examples/grids/threshold.py --device auto --executor ray   # the same code on a GPU / Ray cluster
+    python examples/grids/threshold.py --quick                       # quick mode: under 2 min, 2 cores
+    python examples/grids/threshold.py                               # full, estimated: the demo grid, ~3 min on 2 cores
+    python examples/grids/threshold.py --device auto --executor ray  # the same on a GPU or Ray
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ Widths 8-128 at depths 1, 2 and 4 on PermutationCompose (horizon 4), three seeds
 far more parameters than a deeper one to cross the threshold. Prints the mean RL gain per (depth,
 width) with each cell's non-embedding parameter count, and the H10 critical-surface fit.
 
-    python examples/grids/width_vs_depth.py --quick                        # quick mode: ~2 min on 2 CPU cores
-    python examples/grids/width_vs_depth.py                                # full: 45 cells, about an hour on 2 cores
-    python examples/grids/width_vs_depth.py --device auto --executor ray   # the same code on a GPU / Ray cluster
+    python examples/grids/width_vs_depth.py --quick                       # quick mode: under 2 min, 2 cores
+    python examples/grids/width_vs_depth.py                               # full, estimated: 45 cells, ~1 h on 2 cores
+    python examples/grids/width_vs_depth.py --device auto --executor ray  # the same on a GPU or Ray
 """
 
 from __future__ import annotations
