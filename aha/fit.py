@@ -51,7 +51,8 @@ RULES = {
     "with the observed gain)",
     "H5": "`holds` when RL pass@k_max is above the base's (support expanded) in fewer than half of the ok "
     "cells; `fails` otherwise",
-    "H6": "`holds` when the median R² over cells is at least 0.5 and a > 0 in more than half of them; "
+    "H6": "`undetermined` when no cell's law could be fitted; `holds` when the median R² over cells is at least 0.5 "
+    "and a > 0 in more than half of them; "
     "`fails` otherwise",
     "H7": "`holds` when the continuous metric also shows a sharp transition (sharpness survives); `fails` "
     "when it is smooth or flat; `undetermined` when the rate itself is not sharp",
@@ -362,7 +363,8 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             f"- **H6**: R = −a·exp(H) + b, median R² = {s.median_r2:.2f} over {s.n_cells} cells, "
             f"a > 0 in {s.frac_a_positive:.0%}; d a / d ln N = {s.a_slope_lnN:.3g} (p = {s.a_slope_p:.2g}), "
             f"d b / d ln N = {s.b_slope_lnN:.3g} (p = {s.b_slope_p:.2g}); "
-            + _v("holds" if s.median_r2 >= 0.5 and s.frac_a_positive > 0.5 else "fails")
+            + _v("undetermined" if s.n_cells == 0 else
+                 "holds" if s.median_r2 >= 0.5 and s.frac_a_positive > 0.5 else "fails")
         )
         figures.append(
             plots.plot_entropy_law(

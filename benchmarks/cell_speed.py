@@ -104,7 +104,7 @@ def main():
             r = cell(w, depth)
             sp, sq = r["shape_peak"], r["square_peak"]
 
-            def col(key, r=r):
+            def col(key, r=r, sp=sp, sq=sq):
                 f = r[key][0]
                 return f"{f / 1e9:.2f} ({f / sp:.1%}, {f / sq:.1%})"
 

@@ -81,7 +81,10 @@ def test_fit_run_counts_collapses_and_sharpening(tmp_path):
     assert c["n"] == 2 and {(d["width"], d["seed"]) for d in c["cells"]} == {(64, 2), (128, 0)}
     assert c["n_samples"] == [64 * 8]
     assert out["fits"]["sharpening"]["frac_gain_sharpening"] == pytest.approx(0.931, abs=1e-3)
-    md = out["markdown"]
+    from aha.report import sharpening_and_collapses  # the lines report.md prints in its own section
+
+    _, lines = sharpening_and_collapses(small_grid(tmp_path / "again"))
+    md = "\n".join(lines)
     assert "Collapses**: 2 of 15 cells" in md and "width=64, depth=1, seed=2" in md
     assert "sharpening" in md and "base greedy accuracy" in md
 
@@ -97,7 +100,7 @@ def test_report_tables_and_figure_show_base_greedy(tmp_path):
     row64 = next(line for line in table.splitlines() if line.startswith("| 64 |"))
     cells = [c.strip() for c in row64.strip("|").split("|")]
     assert cells[head.index("base greedy acc")].startswith("1.000")
-    assert cells[head.index("collapsed seeds")] == "2"
+    assert cells[head.index("collapsed seeds")] == "seed 2"
     series = gain_vs_size_series(ds.sel(depth=1))
     n, greedy = series["base greedy acc"]
     assert list(n) == list(12.0 * WIDTHS**2) and greedy[3] == pytest.approx(1.0)

@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from theory.predict_gain import (
-    PREDICTORS, auroc, base_features, crossing_N, fit_predictor, leave_one_setting_out, select_combination,
+    PREDICTORS,
+    auroc,
+    base_features,
+    crossing_N,
+    fit_predictor,
+    leave_one_setting_out,
+    select_combination,
 )
 
 

@@ -176,7 +176,8 @@ class CellConfig:
             ok = not isinstance(v, bool) and isinstance(v, (int, float)) and v == v
             ok = ok and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
             if not ok:
-                rng = f"{'(' if lo_open else '['}{lo}, {hi if hi is not None else 'inf'}{']' if hi is not None else ')'}"
+                close = "]" if hi is not None else ")"
+                rng = f"{'(' if lo_open else '['}{lo}, {hi if hi is not None else 'inf'}{close}"
                 raise ValueError(f"{name} must be a number in {rng}, got {v!r}")
 
         def boolean(name):

@@ -76,7 +76,8 @@ class GridSpec:
                 raise ValueError(f"grid axis {name!r} is not a CellConfig field; allowed: {', '.join(sorted(allowed))}")
         for name in self.fixed:
             if name not in allowed - {"seed"}:
-                raise ValueError(f"fixed field {name!r} is not a CellConfig field; allowed: {', '.join(sorted(allowed - {'seed'}))}")
+                names = ", ".join(sorted(allowed - {"seed"}))
+                raise ValueError(f"fixed field {name!r} is not a CellConfig field; allowed: {names}")
             if name in self.axes:
                 raise ValueError(f"field {name!r} is both an axis and fixed; give it in one place")
         for name in ALWAYS:
