@@ -108,27 +108,32 @@ PRESETS: dict[str, Callable[[], GridSpec]] = {
 }
 
 
-def load_presets_file(path: Path) -> dict[str, Callable[[], GridSpec]]:
-    """User presets: a Python file defining PRESETS = {name: callable returning GridSpec}.
+def load_user_file(path: Path, option: str, table: str, what: str) -> dict:
+    """Run a user's Python file and return its `table` dict (PRESETS, STUDIES, ...).
 
     The file runs before any config is validated, so the tasks (`@envs.register_task`) and RL
     algorithms (`toymodels.algos.register_algorithm`) it defines or imports are known to the grid.
     Its folder is put on `sys.path` (and stays there), so it can import modules beside it; it is
-    itself importable as `aha_user_presets_<stem>` (examples/extending/my_lab.py shows all three)."""
+    itself importable as `aha_user_<table>_<stem>` (examples/extending/my_lab.py shows all three)."""
     path = Path(path).resolve()
     if not path.is_file():
-        raise ValueError(f"--presets-file {path} does not exist")
-    name = f"aha_user_presets_{path.stem}"
+        raise ValueError(f"{option} {path} does not exist")
+    name = f"aha_user_{table.lower()}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     if str(path.parent) not in sys.path:
         sys.path.insert(0, str(path.parent))
     sys.modules[name] = mod  # its classes resolve by module name (pickling, gymnasium entry points)
     spec.loader.exec_module(mod)
-    found = getattr(mod, "PRESETS", None)
+    found = getattr(mod, table, None)
     if not isinstance(found, dict):
-        raise ValueError(f"--presets-file {path} must define PRESETS = {{name: function returning GridSpec}}")
+        raise ValueError(f"{option} {path} must define {table} = {{name: function returning {what}}}")
     return found
+
+
+def load_presets_file(path: Path) -> dict[str, Callable[[], GridSpec]]:
+    """User presets: a Python file defining PRESETS = {name: callable returning GridSpec}."""
+    return load_user_file(path, "--presets-file", "PRESETS", "GridSpec")
 
 
 def get_preset(name: str, extra: dict[str, Callable[[], GridSpec]] | None = None) -> GridSpec:

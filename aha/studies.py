@@ -18,7 +18,6 @@ cores; ``full`` is the same rows at GPU scale.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ import numpy as np
 
 from toymodels.grid import GridSpec
 
-from .presets import SQRT2_WIDTHS
+from .presets import SQRT2_WIDTHS, load_user_file
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9")
 QUICK_WIDTHS = [8, 16, 32, 64, 128]
@@ -329,17 +328,9 @@ STUDIES: dict[str, Callable[[], Study]] = {"quick": quick, "full": full}
 
 
 def load_studies_file(path: Path) -> dict[str, Callable[[], Study]]:
-    """User studies: a Python file defining STUDIES = {name: callable returning Study}."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"--studies-file {path} does not exist")
-    spec = importlib.util.spec_from_file_location(f"aha_user_studies_{path.stem}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    found = getattr(mod, "STUDIES", None)
-    if not isinstance(found, dict):
-        raise ValueError(f"--studies-file {path} must define STUDIES = {{name: function returning Study}}")
-    return found
+    """User studies: a Python file defining STUDIES = {name: callable returning Study}; like a presets
+    file, it may register its own tasks and algorithms and import modules beside it."""
+    return load_user_file(path, "--studies-file", "STUDIES", "Study")
 
 
 def get_study(name: str, extra: dict[str, Callable[[], Study]] | None = None) -> Study:
