@@ -43,6 +43,7 @@ bench: install
 	$(PY) benchmarks/env_throughput.py
 	$(PY) benchmarks/seed_batching.py
 	$(PY) benchmarks/grid_throughput.py
+	$(PY) benchmarks/cell_speed.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
