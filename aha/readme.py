@@ -153,7 +153,25 @@ def blocks(docs: Path) -> dict[str, str]:
     bridge = Path(docs).parent / "bridge" / "bridge.json"
     if bridge.is_file():
         out["bridge"] = bridge_facts(json.loads(bridge.read_text()))
+    out["study"] = study_table(Path(docs).parent / "study")
     return out
+
+
+def study_table(study_dir: Path) -> str:
+    """The claims table of the shipped study (docs/study/verdicts.json), or a line saying it is not run."""
+    from .study_report import CLAIM_TEXT  # noqa: PLC0415
+
+    path = study_dir / "verdicts.json"
+    if not path.is_file():
+        return ("The `quick` study has not been run and shipped yet: `aha study quick` (at most 90 min on 2 CPU "
+                "cores) writes it; `aha readme` then fills this section from `docs/study/`.")
+    verdicts = json.loads(path.read_text())
+    rows = ["| claim | what it says | measured | verdict |", "|---|---|---|---|"]
+    for c, v in verdicts.items():
+        cell = lambda t: str(t).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+        rows.append(f"| {c} | {cell(CLAIM_TEXT.get(c, ''))} | {cell(v['result'])} | **{cell(v['verdict'])}** |")
+    more = "Details, figures and the rule behind each verdict: [docs/study/study.md](docs/study/study.md)."
+    return "\n".join(rows) + "\n\n" + more
 
 
 def render(text: str, new: dict[str, str]) -> str:
