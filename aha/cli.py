@@ -213,7 +213,7 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 def cmd_readme(args: argparse.Namespace) -> int:
     from toymodels.storage import atomic_write_json  # noqa: PLC0415
 
-    from .readme import compare_runs, publish, update_readme  # noqa: PLC0415
+    from .readme import compare_runs, publish, publish_study, update_readme  # noqa: PLC0415
 
     root = Path(args.root)
     docs = root / "docs"
@@ -223,6 +223,8 @@ def cmd_readme(args: argparse.Namespace) -> int:
         print("\n".join(r["summary"] for r in reps))
     if args.from_run:
         publish(run_dir_arg(args.from_run), docs)
+    if args.study_from:
+        publish_study(Path(args.study_from), docs)
     ok = update_readme(root / "README.md", docs, check=args.check)
     if args.check:
         print("README.md is up to date with docs/demo/" if ok else
@@ -320,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--from", dest="from_run", metavar="RUN_DIR", help="first copy this demo run into docs/demo/")
     q.add_argument("--compare", nargs=2, action="append", metavar="RUN_DIR",
                    help="two runs of the same grid (repeatable): write docs/demo/repro.json")
+    q.add_argument("--study-from", metavar="STUDY_DIR", help="first copy this finished study into docs/study/")
     q.add_argument("--check", action="store_true", help="only compare; exit 1 when README.md is stale")
     q.add_argument("--root", default=".", help="the repository root (default .)")
     q.set_defaults(func=cmd_readme)

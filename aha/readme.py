@@ -1,6 +1,7 @@
 """The README's generated blocks: the demo's numbers, rendered from the files the demo wrote.
 
     aha readme --from results/demo   # copy the demo's result files into docs/demo/, rewrite the blocks
+    aha readme --study-from results/study-quick   # copy a finished study into docs/study/ too
     aha readme --check               # exit 1 when README.md's blocks differ from what docs/demo/ gives
     aha readme --compare A B [--compare C D]   # how far runs of one grid differ (docs/demo/repro.json)
 
@@ -219,6 +220,28 @@ def publish(run_dir: Path, docs: Path) -> None:
         shutil.copy2(run_dir / name, docs / "demo" / name)
     shutil.rmtree(docs / "demo" / "figures", ignore_errors=True)
     shutil.copytree(run_dir / "figures", docs / "demo" / "figures")
+
+
+STUDY_FILES = ("study.md", "study.json", "verdicts.json", "predictors.json", "predictions.csv", "cells.csv",
+               "refine.json")
+
+
+def publish_study(study_dir: Path, docs: Path) -> None:
+    """Copy a finished study's report, figures, per-cell table, fitted predictors and each grid's
+    combined grid.nc (no cell files) into docs/study/."""
+    out = docs / "study"
+    if not (study_dir / "verdicts.json").is_file():
+        raise ValueError(f"--study-from {study_dir} holds no verdicts.json; run `aha study` into it first")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for name in STUDY_FILES:
+        if (study_dir / name).exists():
+            shutil.copy2(study_dir / name, out / name)
+    if (study_dir / "figures").is_dir():
+        shutil.copytree(study_dir / "figures", out / "figures")
+    for grid in sorted((study_dir / "grids").glob("*/grid.nc")):
+        (out / "grids").mkdir(exist_ok=True)
+        shutil.copy2(grid, out / "grids" / f"{grid.parent.name}.nc")
 
 
 def update_readme(readme: Path, docs: Path, check: bool = False) -> bool:

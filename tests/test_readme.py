@@ -74,3 +74,19 @@ def test_study_block_is_the_shipped_claims_table(tmp_path):
     table = study_table(tmp_path / "study").splitlines()
     assert table[2].startswith("| C1 |") and "gain 0.0 \\| 0.4" in table[2] and table[2].endswith("| **holds** |")
     assert table[3].startswith("| C2 |") and table[3].endswith("| **fails** |")
+
+
+def test_publish_study_copies_the_report_and_each_grid_and_refuses_an_unfinished_one(tmp_path):
+    from aha.readme import publish_study
+
+    study, docs = tmp_path / "study-run", tmp_path / "docs"
+    (study / "grids" / "threshold" / "cells").mkdir(parents=True)
+    shutil.copy(DOCS / "demo" / "grid.nc", study / "grids" / "threshold" / "grid.nc")
+    (study / "grids" / "threshold" / "cells" / "a.nc").write_text("cell")
+    with pytest.raises(ValueError, match="no verdicts.json"):
+        publish_study(study, docs)
+    (study / "verdicts.json").write_text("{}")
+    (study / "study.md").write_text("| C1 |")
+    publish_study(study, docs)
+    assert (docs / "study" / "study.md").read_text() == "| C1 |"
+    assert (docs / "study" / "grids" / "threshold.nc").is_file() and not (docs / "study" / "cells").exists()
