@@ -26,6 +26,7 @@ def test_a_changed_number_in_the_results_changes_the_readme(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(DOCS / "demo", docs / "demo")
     shutil.copytree(DOCS / "bridge", docs / "bridge")  # the README's bridge block reads docs/bridge/
+    shutil.copytree(DOCS / "study", docs / "study")  # and its study block docs/study/
     ds = load_dataset(docs / "demo" / "grid.nc")
     ds["rl_pass_at_k"][dict(width=0, depth=0, seed=0)] = 1.0
     atomic_write_dataset(docs / "demo" / "grid.nc", ds)

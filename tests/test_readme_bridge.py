@@ -42,6 +42,7 @@ def test_a_changed_bridge_result_changes_the_readme(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(DOCS / "demo", docs / "demo")
     shutil.copytree(DOCS / "bridge", docs / "bridge")
+    shutil.copytree(DOCS / "study", docs / "study")  # the README's study block reads docs/study/
     readme = tmp_path / "README.md"
     shutil.copy(ROOT / "README.md", readme)
     assert update_readme(readme, docs, check=True)
