@@ -27,7 +27,7 @@ from toymodels.grid import GridSpec  # noqa: E402
 class Config:
     """The design-signal grid (full scale: aha/presets.py `interventions`, all six variants)."""
 
-    widths: tuple[int, ...] = (8, 16, 32, 64, 128)
+    widths: tuple[int, ...] = tuple(presets.interventions().axes["width"])
     """Model widths (d_model), all at depth 1."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Seeds per cell (trained together in one batched pass)."""

@@ -28,11 +28,11 @@ from toymodels.grid import GridSpec  # noqa: E402
 class Config:
     """The horizon grid (full scale: aha/presets.py `horizon`)."""
 
-    widths: tuple[int, ...] = (8, 16, 32, 64, 128, 256)
+    widths: tuple[int, ...] = tuple(presets.horizon().axes["width"])
     """Model widths (d_model)."""
-    depth: int = 2
+    depth: int = presets.horizon().axes["depth"][0]
     """Layers, the same for every width."""
-    horizons: tuple[int, ...] = (3, 4, 6, 8)
+    horizons: tuple[int, ...] = tuple(presets.horizon().axes["horizon"])
     """RL horizons L (steps per answer); pretraining uses the same L. L >= 3: L = 2 has too few held-out questions."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Seeds per cell (trained together in one batched pass)."""

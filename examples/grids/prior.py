@@ -27,9 +27,9 @@ from toymodels.grid import GridSpec  # noqa: E402
 class Config:
     """The prior grid (full scale: aha/presets.py `prior`)."""
 
-    widths: tuple[int, ...] = (8, 16, 32, 64, 128)
+    widths: tuple[int, ...] = tuple(presets.prior().axes["width"])
     """Model widths (d_model), all at depth 1."""
-    priors: tuple[float, ...] = (0.1, 0.3, 0.6, 1.0)
+    priors: tuple[float, ...] = tuple(presets.prior().axes["prior"])
     """Fraction of pretraining traces that follow the correct rule (CellConfig.prior)."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Seeds per cell (trained together in one batched pass)."""

@@ -27,9 +27,9 @@ from toymodels.grid import GridSpec  # noqa: E402
 class Config:
     """The width x depth grid (full scale: aha/presets.py `width-vs-depth`)."""
 
-    widths: tuple[int, ...] = (8, 16, 32, 64, 128)
+    widths: tuple[int, ...] = tuple(presets.width_vs_depth().axes["width"])
     """Model widths (d_model)."""
-    depths: tuple[int, ...] = (1, 2, 4)
+    depths: tuple[int, ...] = tuple(presets.width_vs_depth().axes["depth"])
     """Transformer layers."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Seeds per cell (trained together in one batched pass)."""
