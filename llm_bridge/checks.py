@@ -8,6 +8,10 @@ The unit left out is a *model group* (one model and setting, all its benchmarks)
 of the same run never calibrate each other. The only quantity calibrated on real data is the one
 scale of theory's gain model, refitted inside the loop on the groups left in.
 
+Each published result counts once: every check first drops entries that repeat a result given
+elsewhere (`duplicate_of`, e.g. a combined row kept beside its split rows; `unique_results`), and
+each `CheckResult` says how many rows (`n_rows`) from how many sources (`n_sources`) stand behind it.
+
 Rules fixed before looking at outcomes: benchmarks named `Avg*` are averages of other rows and
 are left out; only `contrast == base_to_rl` rows count as RL gains; "large k" means k >= 64 (or
 a `#solvable/N (large k)` count); φ uses G = 8 (theory's default); math benchmarks have chance 0.
@@ -24,7 +28,7 @@ from theory.amplifier import fit_gain_model, gain_feature
 from theory.amplifier import predict_gain as theory_predict_gain
 from theory.credit import phi
 
-from .published import pass_at_k_view
+from .published import pass_at_k_view, unique_results
 
 LARGE_K = 64
 G = 8
@@ -84,10 +88,17 @@ class CheckResult:
     """Which of `RULES` decided `status` (each report states them and prints the numbers each uses)."""
     n_rows: int = 0
     """(group, benchmark) rows the check used."""
+    n_sources: int = 0
+    """Distinct sources (papers, repositories) of those rows."""
+
+    def __post_init__(self):
+        if self.rows and self.n_rows == len(self.rows) and not self.n_sources:  # rows = those behind the verdict
+            self.n_sources = len({r.get("source", "") for r in self.rows} - {""})
 
 
 def observations(ds: xr.Dataset) -> list[dict]:
     """One dict per (model group, benchmark) with base pass@1 and an observed pass@1 gain."""
+    ds = unique_results(ds)
     v = pass_at_k_view(ds)
     big = [k for k in v.k.values if k >= LARGE_K]
     rows = []
@@ -220,6 +231,7 @@ def check_h2(rows: list[dict], kind: str = "phi", label: str = "") -> CheckResul
 def check_h3(rows: list[dict], ds: xr.Dataset, threshold: float = 0.05) -> CheckResult:
     """H3: no gain where the informative-group fraction at the start of RL is ≈ 0."""
     pred = f"gain ≈ 0 where φ(base, G=8) < {threshold} (no informative groups)"
+    ds = unique_results(ds)
     sig = []
     for r in rows:
         cov = r["base_pass_at_k"]
@@ -269,6 +281,7 @@ def check_h3(rows: list[dict], ds: xr.Dataset, threshold: float = 0.05) -> Check
 
 def large_k_rows(ds: xr.Dataset) -> list[dict]:
     """Base vs RL at large k: pass@K (K ≥ 64) pairs, `#solvable/N (large k)` counts, `pass@K gap` deltas."""
+    ds = unique_results(ds)
     v = pass_at_k_view(ds)
     out = []
     for m in ds.model.values:
@@ -371,6 +384,7 @@ def check_h5_both(ds: xr.Dataset) -> tuple[CheckResult, CheckResult]:
 def check_size_order(ds: xr.Dataset, rows: list[dict]) -> CheckResult:
     """H1/H11 threshold order: within a family (same source, setting recipe, benchmark), gain rises with N."""
     pred = "within a family, a bigger/stronger base gains more (rank correlation of gain with N > 0)"
+    ds = unique_results(ds)
     fam: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
         fam.setdefault((r["source"], r["benchmark"]), []).append(r)
@@ -405,12 +419,14 @@ def check_size_order(ds: xr.Dataset, rows: list[dict]) -> CheckResult:
     rhos = np.array([r[3] for r in res])
     status = "holds" if np.all(rhos > 0) else ("fails" if np.all(rhos < 0) else "inconclusive")
     detail = "; ".join(f"{s} / {b}: n={k}, ρ={r:+.2f}" for s, b, k, r in res)
+    used = [r for v in ladders.values() for r in v]
     return CheckResult("H1/H11", pred, status, detail, n_groups=len(res), rule="rank",
-                       n_rows=sum(r[2] for r in res))
+                       n_rows=len(used), n_sources=len({r["source"] for r in used}))
 
 
 def run_checks(ds: xr.Dataset) -> list[CheckResult]:
-    """All checks on one dataset (published or a user's CSV / lm-eval files)."""
+    """All checks on one dataset (published or a user's CSV / lm-eval files); each result counted once."""
+    ds = unique_results(ds)
     rows = observations(ds)
     out = [check_h2(rows, "phi"), check_h2(rows, "coverage")]
     clean = [r for r in rows if set(r["tag"].split(",")) <= {"P", "D"} and not r["approx"]]

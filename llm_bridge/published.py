@@ -33,7 +33,23 @@ import xarray as xr
 DATA_CSV = Path(__file__).parent / "data" / "published_rl_results.csv"
 
 REQUIRED = ("source", "model", "params_B", "setting", "benchmark", "metric", "before", "after")
-OPTIONAL = ("arxiv_or_url", "location", "delta_computed", "notes", "contrast", "group", "origin")
+OPTIONAL = (
+    "arxiv_or_url",
+    "location",
+    "delta_computed",
+    "notes",
+    "contrast",
+    "group",
+    "origin",
+    "result_id",
+    "duplicate_of",
+    "params_total_B",
+    "params_active_B",
+    "paper_version",
+    "read_from",
+)
+META = ("arxiv_or_url", "location", "notes", "origin", "result_id", "duplicate_of", "paper_version", "read_from")
+READ_FROM = ("table", "plot", "text", "unknown")
 CONTRASTS = (
     "base_to_rl",
     "rl_variant",
@@ -45,9 +61,7 @@ CONTRASTS = (
     "rm_overoptimization",
 )
 METRIC_HELP = "pass@K, avg@K, cons@K, maj@K, acc_pct, acc_gain_pts, #solvable/N, qualitative"
-_STRICT_METRIC = re.compile(
-    r"^(pass@\d+|avg@\d+|cons@\d+|maj@\d+|acc_pct|acc_gain_pts|#solvable/\d+|qualitative)$"
-)
+_STRICT_METRIC = re.compile(r"^(pass@\d+|avg@\d+|cons@\d+|maj@\d+|acc_pct|acc_gain_pts|#solvable/\d+|qualitative)$")
 _NUM = re.compile(r"^\s*(~|approx\.?\s*)?([+-]?\d+(?:\.\d+)?)\s*%?\s*(\([^()]*\))?\s*$")
 _TAG = re.compile(r"\[([PSUD](?:-[a-z]+)?)\]")
 _STRING_VARS = (
@@ -57,6 +71,10 @@ _STRING_VARS = (
     "location",
     "notes",
     "origin",
+    "result_id",
+    "duplicate_of",
+    "paper_version",
+    "read_from",
     "before_raw",
     "after_raw",
     "delta_raw",
@@ -87,6 +105,18 @@ def parse_params(text: str) -> tuple[float, bool, bool]:
         return float("nan"), moe, False
 
 
+def row_params(row: dict) -> tuple[float, float]:
+    """(total, active) parameters in billions: the numeric columns where present, else from `params_B`
+    (a plain number; dense models active = total, MoE active unknown); NaN where undisclosed."""
+    total, moe, _ = parse_params(row.get("params_B", ""))
+    active = float("nan") if moe else total
+    if "params_total_B" in row:
+        total = parse_number(row["params_total_B"])[0]
+    if "params_active_B" in row:
+        active = parse_number(row["params_active_B"])[0]
+    return total, active
+
+
 def metric_scale(metric: str) -> float | None:
     """Divisor that turns a value of `metric` into a rate; None when it is not a rate (counts, text)."""
     m = metric.strip()
@@ -96,6 +126,13 @@ def metric_scale(metric: str) -> float | None:
         n = re.search(r"/(\d+)", m)
         return float(n.group(1)) if n else None
     return 100.0
+
+
+def duplicates_by_origin(rows: list[dict]) -> set[int]:
+    """Indices of combined rows (`origin` 'shared row N') whose results also stand in split rows
+    ('split of shared row N'): the rule used where a CSV has no `duplicate_of` column."""
+    split = {r.get("origin", "")[len("split of ") :] for r in rows if r.get("origin", "").startswith("split of ")}
+    return {i for i, r in enumerate(rows) if r.get("origin", "") and r.get("origin", "") in split}
 
 
 @dataclass
@@ -110,6 +147,12 @@ class Entry:
     metric: str
     values: dict  # column -> raw text
     meta: dict
+    params: tuple[float, float] | None = None
+    """(total, active) parameters in billions; None: from `params_B` (see `row_params`)."""
+
+    def __post_init__(self):
+        if self.params is None:
+            self.params = row_params({"params_B": self.params_B})
 
 
 def _split_lists(row: dict) -> list[tuple[str, str, dict]]:
@@ -120,9 +163,7 @@ def _split_lists(row: dict) -> list[tuple[str, str, dict]]:
         if len(parts) < 2:
             continue
         split = {c: [p.strip() for p in v.split("/")] for c, v in vals.items()}
-        if any(len(s) == len(parts) for s in split.values()) and all(
-            len(s) in (1, len(parts)) for s in split.values()
-        ):
+        if any(len(s) == len(parts) for s in split.values()) and all(len(s) in (1, len(parts)) for s in split.values()):
             out = []
             for i, p in enumerate(parts):
                 v = {c: (s[i] if len(s) == len(parts) else s[0]) for c, s in split.items()}
@@ -145,17 +186,19 @@ def read_rows(path: Path, strict: bool) -> list[Entry]:
                 f"{path.name}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED)}"
                 f" (optional: {', '.join(OPTIONAL)})"
             )
-        rows = list(reader)
+        rows = [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    dup_rule = set() if "duplicate_of" in cols else duplicates_by_origin(rows)
     entries: list[Entry] = []
     seen: set[tuple[str, str, str]] = set()
     for i, row in enumerate(rows, start=2):  # line numbers as a spreadsheet shows them
-        row = {k: (v or "").strip() for k, v in row.items() if k is not None}
         where = f"{path.name} line {i}"
+        if not row.get("result_id"):
+            row["result_id"] = f"{path.name}:{i}"
+        if i - 2 in dup_rule:
+            row["duplicate_of"] = "split rows of the same origin"
         contrast = row.get("contrast") or "base_to_rl"
         if contrast not in CONTRASTS:
-            raise ValueError(
-                f"{where}: column 'contrast' must be one of {', '.join(CONTRASTS)}; got {contrast!r}"
-            )
+            raise ValueError(f"{where}: column 'contrast' must be one of {', '.join(CONTRASTS)}; got {contrast!r}")
         if strict:
             _, _, ok = parse_params(row["params_B"])
             if not ok:
@@ -163,11 +206,17 @@ def read_rows(path: Path, strict: bool) -> list[Entry]:
                     f"{where}: column 'params_B' must be a number of billions (optionally "
                     f"'(MoE)') or NA; got {row['params_B']!r}"
                 )
-            if not _STRICT_METRIC.match(row["metric"]):
+            for c in ("params_total_B", "params_active_B"):
+                if not parse_number(row.get(c, ""))[2] or "~" in row.get(c, ""):
+                    raise ValueError(f"{where}: column '{c}' must be a number of billions or NA; got {row[c]!r}")
+            if row.get("read_from", "") not in ("", *READ_FROM):
                 raise ValueError(
-                    f"{where}: column 'metric' must be one of {METRIC_HELP}; got {row['metric']!r}"
+                    f"{where}: column 'read_from' must be one of {', '.join(READ_FROM)}; got {row['read_from']!r}"
                 )
+            if not _STRICT_METRIC.match(row["metric"]):
+                raise ValueError(f"{where}: column 'metric' must be one of {METRIC_HELP}; got {row['metric']!r}")
         group = row.get("group") or f"{row['source']}: {row['model']} | {row['setting']}"
+        params = row_params(row)
         for bench, metric, vals in _split_lists(row):
             if strict:
                 for c, v in vals.items():
@@ -185,7 +234,7 @@ def read_rows(path: Path, strict: bool) -> list[Entry]:
                     )
                 continue
             seen.add(key)
-            meta = {c: row.get(c, "") for c in ("arxiv_or_url", "location", "notes", "origin")}
+            meta = {c: row.get(c, "") for c in META}
             entries.append(
                 Entry(
                     group,
@@ -198,6 +247,7 @@ def read_rows(path: Path, strict: bool) -> list[Entry]:
                     metric,
                     vals,
                     meta,
+                    params,
                 )
             )
     if not entries:
@@ -227,8 +277,8 @@ def entries_to_dataset(entries: list[Entry]) -> xr.Dataset:
         tags = _TAG.findall(e.meta["notes"])
         strs["tag"][idx] = ",".join(dict.fromkeys(tags)) or "untagged"
         strs["source"][idx] = e.source
-        for c in ("arxiv_or_url", "location", "notes", "origin"):
-            strs[c][idx] = e.meta[c]
+        for c in META:
+            strs[c][idx] = e.meta.get(c, "")
     params = [parse_params(first[g].params_B) for g in groups]
     dims = ("model", "benchmark", "metric")
     ds = xr.Dataset(
@@ -241,7 +291,9 @@ def entries_to_dataset(entries: list[Entry]) -> xr.Dataset:
             "model": groups,
             "benchmark": benches,
             "metric": metrics,
-            "n_params": ("model", np.array([p[0] * 1e9 for p in params])),
+            "n_params": ("model", np.array([first[g].params[0] * 1e9 for g in groups])),
+            "n_params_total": ("model", np.array([first[g].params[0] * 1e9 for g in groups])),
+            "n_params_active": ("model", np.array([first[g].params[1] * 1e9 for g in groups])),
             "params_B_raw": ("model", [first[g].params_B for g in groups]),
             "moe": ("model", np.array([p[1] for p in params])),
             "model_name": ("model", [first[g].model for g in groups]),
@@ -250,7 +302,8 @@ def entries_to_dataset(entries: list[Entry]) -> xr.Dataset:
             "contrast": ("model", [first[g].contrast for g in groups]),
         },
     )
-    ds["n_params"].attrs["note"] = "params_B * 1e9 as published (total parameters; MoE flagged in `moe`)"
+    ds["n_params"].attrs["note"] = "total parameters (params_total_B * 1e9; MoE flagged in `moe`); = n_params_total"
+    ds["n_params_active"].attrs["note"] = "parameters active per token (= total for dense models); NaN if undisclosed"
     for v in ("before", "after", "delta"):
         ds[v].attrs["units"] = "rate in [0, 1] (percent points / 100); NaN = NA or not a single number"
     return ds
@@ -304,3 +357,101 @@ def pass_at_k_view(ds: xr.Dataset) -> xr.Dataset:
         coords={"model": ds.model, "benchmark": ds.benchmark, "k": ks},
     )
     return res.assign_coords({c: ds[c] for c in ds.coords if ds[c].dims == ("model",)})
+
+
+def unique_results(ds: xr.Dataset) -> xr.Dataset:
+    """`ds` with every entry that repeats a result given elsewhere (`duplicate_of` set: a combined row
+    kept beside its split rows) blanked, and model groups left empty dropped: each result counts once."""
+    if "duplicate_of" not in ds:
+        return ds
+    dup = ds.duplicate_of != ""
+    if not bool(dup.any()):
+        return ds
+    out = ds.copy()
+    for v in out.data_vars:
+        fill = np.nan if out[v].dtype.kind == "f" else (False if out[v].dtype.kind == "b" else "")
+        out[v] = out[v].where(~dup, fill)
+    keep = (out.source != "").any(("benchmark", "metric"))
+    return out.sel(model=keep.values)
+
+
+GAIN_STRINGS = (
+    "result_id",
+    "source",
+    "arxiv_or_url",
+    "location",
+    "model",
+    "group",
+    "benchmark",
+    "metric",
+    "setting",
+    "tag",
+    "read_from",
+    "paper_version",
+)
+
+
+def gain_table(ds: xr.Dataset | None = None, averages: bool = False) -> xr.Dataset:
+    """One entry per unique `base_to_rl` result with numeric before and after, over dim `result`.
+
+    Variables: `before`, `after` (rates in [0, 1]), `k` (K of pass@K; 1 for avg@K / acc_pct / pass@1),
+    `params_total_B`, `params_active_B` (billions; NaN undisclosed), `approx` ('~' in the source) and
+    the strings `GAIN_STRINGS` (object arrays; `model` is the model as named in the source, `group` the
+    model group of `ds`). Benchmarks named `Avg*` average other rows and are left out unless `averages`.
+    Counts, gaps and stated gains without both sides (acc_gain_pts, #solvable/N) are not rates of
+    pass@k and are left out.
+    """
+    ds = unique_results(load_published() if ds is None else ds)
+    recs: list[dict] = []
+    for m in ds.model.values:
+        if str(ds.contrast.sel(model=m).values) != "base_to_rl":
+            continue
+        for met in ds.metric.values:
+            mk = _metric_k(str(met))
+            if mk is None:
+                continue
+            for b in ds.benchmark.values:
+                c = ds.sel(model=m, benchmark=b, metric=met)
+                bef, aft = float(c.before), float(c.after)
+                if not (np.isfinite(bef) and np.isfinite(aft)) or (str(b).startswith("Avg") and not averages):
+                    continue
+                recs.append(
+                    {
+                        "before": bef,
+                        "after": aft,
+                        "k": mk[0],
+                        "approx": bool(c.approx),
+                        "params_total_B": float(ds.n_params_total.sel(model=m)) / 1e9,
+                        "params_active_B": float(ds.n_params_active.sel(model=m)) / 1e9,
+                        **{
+                            s: str(c[s].values)
+                            for s in (
+                                "result_id",
+                                "source",
+                                "arxiv_or_url",
+                                "location",
+                                "tag",
+                                "read_from",
+                                "paper_version",
+                            )
+                            if s in c
+                        },
+                        "model": str(ds.model_name.sel(model=m).values),
+                        "group": str(m),
+                        "benchmark": str(b),
+                        "metric": str(met),
+                        "setting": str(ds.setting.sel(model=m).values),
+                    }
+                )
+    recs.sort(key=lambda r: (r["source"], r["group"], r["benchmark"], r["k"]))
+    data = {}
+    for v in ("before", "after", "params_total_B", "params_active_B"):
+        data[v] = ("result", np.array([r[v] for r in recs], dtype=float))
+    data["k"] = ("result", np.array([r["k"] for r in recs], dtype=int))
+    data["approx"] = ("result", np.array([r["approx"] for r in recs], dtype=bool))
+    for v in GAIN_STRINGS:
+        data[v] = ("result", np.array([r.get(v, "") for r in recs], dtype=object))
+    out = xr.Dataset(data, coords={"result": np.arange(len(recs))})
+    out["before"].attrs["units"] = out["after"].attrs["units"] = "rate in [0, 1]"
+    out.attrs.update(source_file=ds.attrs.get("source_file", ""), rule="unique base_to_rl results, both sides numeric")
+    return out

@@ -1,0 +1,130 @@
+"""llm_bridge published data: each result counted once, numeric sizes, citations, coverage bar."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from llm_bridge import load_published, run_checks
+from llm_bridge.checks import observations
+from llm_bridge.published import _TAG, DATA_CSV, READ_FROM, gain_table, parse_number, parse_params
+
+COLS = ("source", "model", "params_B", "setting", "benchmark", "metric", "before", "after", "origin")
+
+
+@pytest.fixture(scope="module")
+def pub_rows():
+    with open(DATA_CSV, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _write(path, rows, cols=COLS):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(cols))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _split_and_combined():
+    """A combined row ('A/B' with two values) kept beside its two split rows: two results, not four."""
+    base = dict(source="s", model="m", params_B="7", metric="pass@1")
+    return [
+        {
+            **base,
+            "setting": "grpo (both)",
+            "benchmark": "AIME24/MATH500",
+            "before": "10/40",
+            "after": "30/60",
+            "origin": "shared row 1",
+        },
+        {
+            **base,
+            "setting": "grpo",
+            "benchmark": "AIME24",
+            "before": "10",
+            "after": "30",
+            "origin": "split of shared row 1",
+        },
+        {
+            **base,
+            "setting": "grpo",
+            "benchmark": "MATH500",
+            "before": "40",
+            "after": "60",
+            "origin": "split of shared row 1",
+        },
+    ]
+
+
+def test_a_split_row_and_its_combined_row_count_once(tmp_path):
+    ds = load_published(_write(tmp_path / "t.csv", _split_and_combined()))
+    rows = observations(ds)
+    assert sorted(r["benchmark"] for r in rows) == ["AIME24", "MATH500"]
+    for r in run_checks(ds):
+        assert r.n_rows <= 2, (r.hid, r.n_rows)
+
+
+def test_explicit_duplicate_of_wins_over_the_origin_rule(tmp_path):
+    rows = [{**r, "result_id": f"x{i}", "duplicate_of": ""} for i, r in enumerate(_split_and_combined())]
+    rows[1]["duplicate_of"] = "x0"  # here the split rows are the repeats, the combined row stays
+    rows[2]["duplicate_of"] = "x0"
+    ds = load_published(_write(tmp_path / "t.csv", rows, COLS + ("result_id", "duplicate_of")))
+    g = gain_table(ds)
+    assert sorted(g.result_id.values) == ["x0", "x0"] and sorted(g.benchmark.values) == ["AIME24", "MATH500"]
+
+
+def test_gain_table_one_entry_per_unique_result(pub_rows):
+    g = gain_table()
+    assert set(g.dims) == {"result"} and g.sizes["result"] > 0
+    for v in ("before", "after"):
+        assert g[v].dtype == float and np.all((g[v] >= 0) & (g[v] <= 1))
+    assert g.k.dtype.kind == "i" and np.all(g.k >= 1)
+    for v in ("source", "model", "benchmark", "metric", "result_id"):
+        assert g[v].dtype == object and all(isinstance(x, str) and x for x in g[v].values)
+    keys = list(zip(g.result_id.values, g.benchmark.values, g.metric.values))
+    assert len(keys) == len(set(keys))
+    dup = {r["result_id"] for r in pub_rows if r["duplicate_of"]}
+    assert not dup & set(g.result_id.values)
+    base_to_rl = {r["result_id"] for r in pub_rows if r["contrast"] == "base_to_rl"}
+    assert set(g.result_id.values) <= base_to_rl
+    assert not any(str(b).startswith("Avg") for b in g.benchmark.values)
+    # DeepScaleR README table: AIME2024 28.8 -> 43.1 at 1.5B, a dense model
+    d = g.where((g.source == "DeepScaleR") & (g.benchmark == "AIME2024"), drop=True)
+    assert d.before.values.tolist() == pytest.approx([0.288]) and d.after.values.tolist() == pytest.approx([0.431])
+    assert d.params_total_B.values.tolist() == d.params_active_B.values.tolist() == [1.5]
+
+
+def test_numeric_size_columns_parse_and_agree_with_params_B(pub_rows):
+    for r in pub_rows:
+        tot, act = (parse_number(r[c]) for c in ("params_total_B", "params_active_B"))
+        assert tot[2] and act[2] and not tot[1] and not act[1], r["result_id"]
+        try:
+            plain = float(r["params_B"])
+        except ValueError:
+            plain = None
+        if plain is not None:  # a plain number is a dense model's size: total = active = params_B
+            assert tot[0] == plain and act[0] == plain, r["result_id"]
+        if "moe" in r["params_B"].lower():
+            assert tot[0] == parse_params(r["params_B"])[0] and not act[0] >= tot[0], r["result_id"]
+    ds = load_published()
+    assert {"n_params", "n_params_total", "n_params_active", "moe"} <= set(ds.coords)
+    np.testing.assert_array_equal(ds.n_params.values, ds.n_params_total.values)
+
+
+def test_every_row_has_citation_location_tag_and_read_from(pub_rows):
+    ids = [r["result_id"] for r in pub_rows]
+    assert len(ids) == len(set(ids)) and all(ids)
+    for r in pub_rows:
+        for c in ("source", "arxiv_or_url", "location", "notes"):
+            assert r[c], (r["result_id"], c)
+        assert _TAG.search(r["notes"]), r["result_id"]
+        assert r["read_from"] in READ_FROM, r["result_id"]
+        for d in r["duplicate_of"].split():
+            assert d in ids, (r["result_id"], d)
+    versions: dict[str, set] = {}
+    for r in pub_rows:
+        versions.setdefault(r["source"], set()).add(r["paper_version"])
+    for src, vs in versions.items():  # a source quoted from two versions names one on every row
+        if len(vs - {""}) > 1:
+            assert "" not in vs, src
