@@ -30,6 +30,9 @@ def build(task_cls: type[Task], kwargs: dict[str, Any]) -> tuple[Task, RewardCon
     env_kw, task_kw = split_kwargs(kwargs)
     check_task_kwargs(task_cls, task_kw, ENV_KWARGS)
     task = task_cls(**task_kw)
+    if task.revise and env_kw.get("reward") == "dense":
+        raise ValueError("reward='dense' cannot be combined with revise=True (a rewritten step would be paid "
+                         "again); use 'sparse' or 'random'")
     rc = RewardConfig(
         mode=env_kw.get("reward", "sparse"), delay=env_kw.get("delay", 0),
         format_bonus=env_kw.get("format_bonus", 0.0), noise=env_kw.get("noise", 0.0),

@@ -86,9 +86,12 @@ def env_docstring(task_cls: type[Task]) -> str:
 
     ## Action Space
     `Discrete(30)`: the next token id of the shared vocabulary (`envs.vocab.TOKENS`): `<pad>` `<bos>`
-    `<eos>`, the symbols `= , | + - * / ( ) ?`, `<think>` `</think>` `<hint>`, the digits 0-9, and
-    the filler tokens `<t0>`..`<t3>`, which no task's layout uses (writing one makes the completion
-    ill formed).
+    `<eos>`, the symbols `= , | + - * / ( ) ?`, `<think>` `</think>` `<hint>`, the digits 0-9, the
+    filler tokens `<t0>`..`<t2>`, which no task's layout uses (writing one makes the completion ill
+    formed), and `<wait>`, ill formed too unless the task takes `revise=True`: then it discards the
+    step token just before it inside `<think>` and the verdict judges the trace with every `<wait>`
+    collapsed (`envs.revise`: refused, so ill formed, as the first step, after another `<wait>`,
+    in the answer or beyond `max_revisions`).
 
     ## Observation Space
     `Dict(tokens=Box(0, 29, (n_ctx,), int64), length=Discrete(n_ctx + 1))`: the token buffer

@@ -18,6 +18,12 @@ keep only questions of that part of the item space, so training never sees a hel
 
 Wrong rule (`wrong`): each task also defines one consistent wrong rule, a second way to fill the
 steps and answer of the same question (e.g. a dropped carry); pretraining's `prior` mixes it in.
+
+Revisions (`revise=True`, tasks with single-token steps and the default verifier; `envs.revise`):
+a `<wait>` inside <think> discards the step written just before it and the next token rewrites
+it; the verifier judges the trace with every `<wait>` collapsed. `completion_len` grows by
+2 * max_revisions; `layout`, `step_positions` and `answer_positions` stay those of the plain
+(collapsed) trace, and targets are the plain canonical completion padded with <pad>.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from . import revise as _revise
 from . import splits, vocab
 
 
@@ -95,16 +102,25 @@ class Task(ABC):
     env_doc: ClassVar[Any] = None
     #: the tokens that may appear in SLOT positions of a well-formed completion
     value_tokens: ClassVar[tuple[int, ...]] = tuple(range(vocab.DIGIT0, vocab.DIGIT0 + 10))
+    #: `<wait>` revisions allowed (`envs.revise`); a task offers them by taking `revise` and
+    #: `max_revisions` in its constructor and passing them on here
+    revise: bool = False
+    max_revisions: int = 2
 
-    def __init__(self, cot: bool = True, hint: int = 0, split: str = "all"):
+    def __init__(self, cot: bool = True, hint: int = 0, split: str = "all", revise: bool = False,
+                 max_revisions: int = 2):
         if not isinstance(cot, bool):
             raise ValueError(f"cot must be True or False, got {cot!r}")
         self.cot = cot
         self.hint = check_int("hint", hint, 0, len(self.step_layout()))
         self.split = splits.check_split(split)
+        self.max_revisions = check_int("max_revisions", max_revisions, 1, 64)
+        self.revise = _revise.check_revise(self, revise, Task)
 
     def __repr__(self) -> str:
         args = {**self.difficulty(), "cot": self.cot, "hint": self.hint, "split": self.split}
+        if self.revise:
+            args |= {"revise": True, "max_revisions": self.max_revisions}
         return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
 
     def with_split(self, split: str) -> Task:
@@ -170,8 +186,14 @@ class Task(ABC):
         return self.question_len() + (1 + self.hint if self.hint else 0)
 
     @property
-    def completion_len(self) -> int:
+    def canonical_len(self) -> int:
+        """Tokens of the plain completion (the layout), <eos> included."""
         return len(self.layout())
+
+    @property
+    def completion_len(self) -> int:
+        """Most tokens a completion may have: the layout, plus 2 per allowed revision (`revise`)."""
+        return len(self.layout()) + (2 * self.max_revisions if self.revise else 0)
 
     @property
     def min_ctx(self) -> int:
@@ -222,12 +244,14 @@ class Task(ABC):
         hint = [vocab.HINT, *steps[: self.hint]] if self.hint else []
         cot = [vocab.THINK, *steps, vocab.END_THINK] if self.cot else []
         meta = {**meta, **self.difficulty(), "task": self.name, "cot": self.cot, "hint": self.hint}
-        return Instance(int(seed), int(index), (*question, *hint), (*cot, *answer, vocab.EOS), meta)
+        room = [vocab.PAD] * (self.completion_len - self.canonical_len)  # revisions' room (revise)
+        return Instance(int(seed), int(index), (*question, *hint), (*cot, *answer, vocab.EOS, *room), meta)
 
     def batch(self, seed: torch.Tensor, index: torch.Tensor,
               wrong: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batched `generate`: prompts (B, prompt_len) and targets (B, completion_len), int64;
-        `wrong` (B,) bool: rows whose steps and answer follow the wrong rule."""
+        """Batched `generate`: prompts (B, prompt_len) and targets (B, completion_len), int64 (the
+        plain completion, then <pad> in the revisions' room); `wrong` (B,) bool: rows whose steps
+        and answer follow the wrong rule."""
         seed, index = torch.broadcast_tensors(seed.long(), index.long())
         question, steps, answer = self._split_parts(seed, index)
         if wrong is not None:
@@ -242,7 +266,8 @@ class Task(ABC):
         hint = [const(vocab.HINT), steps[:, : self.hint]] if self.hint else []
         cot = [const(vocab.THINK), steps, const(vocab.END_THINK)] if self.cot else []
         prompts = torch.cat([question, *hint], dim=1)  # (B, P)
-        targets = torch.cat([*cot, answer, const(vocab.EOS)], dim=1)  # (B, C)
+        room = [const(vocab.PAD).expand(B, 2 * self.max_revisions)] if self.revise else []
+        targets = torch.cat([*cot, answer, const(vocab.EOS), *room], dim=1)  # (B, C)
         return prompts, targets
 
     def _split_parts(self, seed: torch.Tensor, index: torch.Tensor):
@@ -273,30 +298,62 @@ class Task(ABC):
         return fixed, torch.tensor(self.value_tokens, device=device)
 
     def well_formed(self, completions: torch.Tensor) -> torch.Tensor:
-        """(B, C) -> (B,) bool: fixed tokens in place and value slots hold value tokens."""
+        """(B, C) -> (B,) bool: fixed tokens in place and value slots hold value tokens (with
+        `revise`: every `<wait>` legal, and so is the collapsed trace)."""
+        if self.revise:
+            canon, legal = self.collapse(completions)
+            return legal & self._layout_ok(canon)
+        return self._layout_ok(completions)
+
+    def _layout_ok(self, completions: torch.Tensor) -> torch.Tensor:
+        """(B, C) -> (B,) bool: the first canonical_len tokens follow the layout, the rest are <pad>."""
         fixed, values = self._layout_tensors(completions.device)
-        is_slot = fixed < 0  # (C,)
-        ok_fixed = (completions == fixed) | is_slot
-        ok_slot = torch.isin(completions, values) | ~is_slot
-        return (ok_fixed & ok_slot).all(dim=1)
+        C0 = fixed.shape[0]
+        head = completions[:, :C0]  # (B, C0)
+        is_slot = fixed < 0  # (C0,)
+        ok_fixed = (head == fixed) | is_slot
+        ok_slot = torch.isin(head, values) | ~is_slot
+        ok = (ok_fixed & ok_slot).all(dim=1)
+        if completions.shape[1] > C0:
+            ok &= (completions[:, C0:] == vocab.PAD).all(dim=1)
+        return ok
+
+    def collapse(self, completions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """With `revise`: (B, C) -> the final traces (B, C) (every `<wait>` collapsed with the step
+        before it) and (B,) bool, every `<wait>` legal (`envs.revise`)."""
+        values = torch.tensor(self.value_tokens, device=completions.device)
+        return _revise.collapse(completions, values, self.max_revisions)[:2]
 
     def verify(self, prompts: torch.Tensor, completions: torch.Tensor, targets: torch.Tensor) -> Verdict:
         """Batched verifier. completions (B, C) padded with <pad>; targets (B, C) canonical.
 
         `step_correct` is causal: step j depends only on completion tokens up to its position,
         so verifying a partly written completion gives the right value for steps already written.
+        With `revise`, the completion is first collapsed (`collapse`) and everything, step_correct
+        included, is judged on the final trace (not causal in the raw positions: a later `<wait>`
+        can discard a step); a completion with a refused `<wait>` has no step right.
         """
-        wf = self.well_formed(completions)
+        legal = None
+        if self.revise:
+            completions, legal = self.collapse(completions)
+            wf = legal & self._layout_ok(completions)
+        else:
+            wf = self.well_formed(completions)
         sp, ap = self.step_positions, self.answer_positions
         step_ok = completions[:, sp] == targets[:, sp]  # (B, n_steps)
+        if legal is not None:
+            step_ok &= legal[:, None]
         correct = wf & (completions[:, ap] == targets[:, ap]).all(dim=1)
         return Verdict(correct, correct & step_ok.all(dim=1), wf, step_ok)
 
     def verify_one(self, inst: Instance, completion: list[int]) -> dict[str, Any]:
         """Reference verifier for one completion (plain Python): the slow twin of `verify`."""
-        lay, C = self.layout(), self.completion_len
-        comp = list(completion)[:C] + [vocab.PAD] * max(0, C - len(completion))
-        wf = len(completion) <= C and all(
+        lay, C0, raw = self.layout(), self.canonical_len, list(completion)
+        canon = _revise.collapse_one(raw, self.value_tokens, self.max_revisions) if self.revise else raw
+        fits = len(raw) <= self.completion_len and canon is not None
+        canon = canon or []
+        comp = canon[:C0] + [vocab.PAD] * max(0, C0 - len(canon))
+        wf = fits and all(t == vocab.PAD for t in canon[C0:]) and all(
             (c in self.value_tokens) if t is None else c == t for c, t in zip(comp, lay, strict=True)
         )
         steps = [comp[i] == inst.target[i] for i in self.step_positions]

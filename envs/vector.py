@@ -26,7 +26,7 @@ A step costs a few dozen tensor operations whatever num_envs is:
   for "not allowed here", "wrong answer token", "wrong step token", "right step token" and "the
   answer ends here". Tasks that keep the default exact-match verifier are judged from the bits
   accumulated over the episode; tasks with their own verifier (Countdown, PermutationCompose)
-  run `Task.verify` when an answer ends (and on every step for dense rewards);
+  or with `revise` run `Task.verify` when an answer ends (and on every step for dense rewards);
 - items are generated ahead, up to 64 per env (`Task.batch` on num_envs x K items), so an
   autoreset copies a prepared row: its tokens and its table offsets. `reset()` makes only the
   current items.
@@ -75,7 +75,8 @@ class TokenVectorEnv(VectorEnv):
         N, dev, task = num_envs, self.device, self.task
         self._P, self._C = task.prompt_len, task.completion_len
         self._base = 1 + self._P  # token column of the first completion token
-        self._exact = type(task).verify is Task.verify and type(task).well_formed is Task.well_formed
+        self._exact = (type(task).verify is Task.verify and type(task).well_formed is Task.well_formed
+                       and not task.revise)  # <wait> revisions: judged by Task.verify on the collapsed trace
         self._table = self._token_table().to(dev)
         self._step_pos = torch.tensor(task.step_positions, dtype=torch.long, device=dev)
         col = [self._base + p for p in range(self._C)] + [self.n_ctx]  # position C: a scratch column

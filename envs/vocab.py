@@ -4,8 +4,10 @@ Token ids are fixed so that a checkpoint trained on one task can be evaluated on
 
     0 <pad>  1 <bos>  2 <eos>  3 =  4 ,  5 |  6 <think>  7 </think>  8 <hint>
     9..18 the digits 0..9   19 +  20 -  21 *  22 /  23 (  24 )  25 ?
-    26..29 the filler "think" tokens <t0> .. <t3>: no task's layout uses them, so a completion
+    26..28 the filler "think" tokens <t0> .. <t2>: no task's layout uses them, so a completion
            that contains one is ill formed (room for pause-token experiments)
+    29 <wait>: with a task's `revise=True`, discards the step token written just before it so the
+       next token rewrites that step (`envs.revise`); without it, ill formed like the fillers
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ TOKENS: tuple[str, ...] = (
     "<pad>", "<bos>", "<eos>", "=", ",", "|", "<think>", "</think>", "<hint>",
     "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
     "+", "-", "*", "/", "(", ")", "?",
-    "<t0>", "<t1>", "<t2>", "<t3>",
+    "<t0>", "<t1>", "<t2>", "<wait>",
 )  # fmt: skip
 D_VOCAB = len(TOKENS)
 TOKEN_ID = {t: i for i, t in enumerate(TOKENS)}
@@ -25,6 +27,7 @@ PAD, BOS, EOS = TOKEN_ID["<pad>"], TOKEN_ID["<bos>"], TOKEN_ID["<eos>"]
 EQ, COMMA, BAR = TOKEN_ID["="], TOKEN_ID[","], TOKEN_ID["|"]
 THINK, END_THINK, HINT = TOKEN_ID["<think>"], TOKEN_ID["</think>"], TOKEN_ID["<hint>"]
 DIGIT0 = TOKEN_ID["0"]
+WAIT = TOKEN_ID["<wait>"]
 PLUS, MINUS, TIMES, DIV = TOKEN_ID["+"], TOKEN_ID["-"], TOKEN_ID["*"], TOKEN_ID["/"]
 OPERATORS = (PLUS, MINUS, TIMES, DIV)
 

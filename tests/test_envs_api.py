@@ -98,7 +98,8 @@ def test_bad_task_arguments(name, kwargs, message):
     ({"format_bonus": -0.1}, "format_bonus must be a number in [0, 1]"),
     ({"delay": -1}, "delay must be an integer in [0, 1000], got -1"),
     ({"n_ctx": 5}, f"n_ctx must be an integer in [{envs.make_task('ModChain').min_ctx}, 4096], got 5"),
-    ({"colour": 3}, "unknown argument 'colour' for ModChain; allowed: L, p, cot, hint, split, reward"),
+    ({"colour": 3}, "unknown argument 'colour' for ModChain; allowed: L, p, cot, hint, split, revise, "
+                    "max_revisions, reward"),
     ({"render_mode": "human"}, "render_mode must be None or 'ansi'"),
 ])
 def test_bad_env_arguments(kwargs, message):
@@ -124,7 +125,8 @@ def test_make_task_rejects_unknown_arguments_like_gym_make():
     """issue 15: make_task("ModChain", LL=5) gave a TypeError from inside the constructor."""
     with pytest.raises(ValueError) as direct:
         envs.make_task("ModChain", LL=5)
-    assert str(direct.value) == "unknown argument 'LL' for ModChain; allowed: L, p, cot, hint, split"
+    allowed = "L, p, cot, hint, split, revise, max_revisions"
+    assert str(direct.value) == f"unknown argument 'LL' for ModChain; allowed: {allowed}"
     with pytest.raises(ValueError) as made:
         gym.make("aha/ModChain-v0", LL=5)
     assert str(made.value).startswith(str(direct.value))  # gym.make also lists the env's own arguments

@@ -19,6 +19,7 @@ import torch
 from .. import splits, vocab
 from ..hashing import randint
 from ..registry import EnvDoc, register_task
+from ..revise import REVISE_ARGS
 from ..task import Instance, Task, check_int, product_space
 
 
@@ -34,14 +35,15 @@ class ModChain(Task):
         correct="well formed and its answer exact",
         dense_step="each correct running sum",
         hint="leading running sums",
-        arguments={"L": "horizon, 1..64", "p": "modulus, 2..10"},
+        arguments={"L": "horizon, 1..64", "p": "modulus, 2..10", **REVISE_ARGS},
     )
 
-    def __init__(self, L: int = 5, p: int = 10, cot: bool = True, hint: int = 0, split: str = "all"):
+    def __init__(self, L: int = 5, p: int = 10, cot: bool = True, hint: int = 0, split: str = "all",
+                 revise: bool = False, max_revisions: int = 2):
         self.L = check_int("L", L, 1, 64)
         self.p = check_int("p", p, 2, 10)
         self.value_tokens = tuple(vocab.DIGIT0 + d for d in range(self.p))
-        super().__init__(cot=cot, hint=hint, split=split)
+        super().__init__(cot=cot, hint=hint, split=split, revise=revise, max_revisions=max_revisions)
 
     def difficulty(self):
         return {"L": self.L, "p": self.p}

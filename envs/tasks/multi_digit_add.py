@@ -20,6 +20,7 @@ import torch
 from .. import splits, vocab
 from ..hashing import randint
 from ..registry import EnvDoc, register_task
+from ..revise import REVISE_ARGS
 from ..task import Instance, Task, check_int, product_space
 
 
@@ -36,16 +37,16 @@ class MultiDigitAdd(Task):
         correct="well formed (every slot a digit, fixed tokens in place) and all n+1 answer digits are exact",
         dense_step="each correct carry",
         hint="leading carries",
-        arguments={"n_digits": "horizon, 1..32", "reverse": "answer least significant digit first"},
+        arguments={"n_digits": "horizon, 1..32", "reverse": "answer least significant digit first", **REVISE_ARGS},
     )
 
     def __init__(self, n_digits: int = 3, reverse: bool = False, cot: bool = True, hint: int = 0,
-                 split: str = "all"):
+                 split: str = "all", revise: bool = False, max_revisions: int = 2):
         self.n_digits = check_int("n_digits", n_digits, 1, 32)
         if not isinstance(reverse, bool):
             raise ValueError(f"reverse must be True or False, got {reverse!r}")
         self.reverse = reverse
-        super().__init__(cot=cot, hint=hint, split=split)
+        super().__init__(cot=cot, hint=hint, split=split, revise=revise, max_revisions=max_revisions)
 
     def difficulty(self):
         return {"n_digits": self.n_digits, "reverse": self.reverse}

@@ -22,6 +22,7 @@ import torch
 from .. import splits, vocab
 from ..hashing import randint, randperm
 from ..registry import EnvDoc, register_task
+from ..revise import REVISE_ARGS
 from ..task import Instance, Task, check_int, product_space
 
 _SUBSET_INDEX = 0x5B5E7  # hash index of the subset draw, apart from item indices
@@ -41,12 +42,13 @@ class SparseParity(Task):
         correct="well formed (every slot the digit 0 or 1, fixed tokens in place) and its answer exact",
         dense_step="each correct running parity",
         hint="leading running parities",
-        arguments={"n_bits": "1..64", "k": "horizon, 1..n_bits", "subset_seed": "which hidden subset, 0..2**31-1"},
+        arguments={"n_bits": "1..64", "k": "horizon, 1..n_bits", "subset_seed": "which hidden subset, 0..2**31-1",
+                   **REVISE_ARGS},
     )
     value_tokens = (vocab.DIGIT0, vocab.DIGIT0 + 1)
 
     def __init__(self, n_bits: int = 8, k: int = 3, subset_seed: int = 0, cot: bool = True, hint: int = 0,
-                 split: str = "all"):
+                 split: str = "all", revise: bool = False, max_revisions: int = 2):
         self.n_bits = check_int("n_bits", n_bits, 1, 64)
         self.k = check_int("k", k, 1, self.n_bits)
         self.subset_seed = check_int("subset_seed", subset_seed, 0, 2**31 - 1)
@@ -55,7 +57,7 @@ class SparseParity(Task):
         #: the wrong rule's subset (each position shifted by one); complemented when it is the same
         self.wrong_subset = tuple(sorted((i + 1) % self.n_bits for i in self.subset))
         self._wrong_flip = int(self.wrong_subset == self.subset)
-        super().__init__(cot=cot, hint=hint, split=split)
+        super().__init__(cot=cot, hint=hint, split=split, revise=revise, max_revisions=max_revisions)
 
     def difficulty(self):
         return {"n_bits": self.n_bits, "k": self.k, "subset_seed": self.subset_seed}
