@@ -374,6 +374,17 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
     else:
         missing("H6", "reward / entropy")
 
+    # --- the aha as an event: change-point onset of each cell's reward curve (aha/fit_onset.py) ---
+    if "step" in ds.dims:
+        from .fit_onset import onset_section  # noqa: PLC0415
+
+        rl_cfg = cfg.get("rl", {})
+        found, lines, figs = onset_section(ds, run_dir, G, int(rl_cfg.get("prompts") or 16))
+        if found:
+            fits["onset"] = found
+        md += lines
+        figures += figs
+
     # --- H10: N_c per depth ----------------------------------------------------------------
     if gain is not None and "depth" in gain.dims and gain.sizes["depth"] > 1 and "width" in gain.dims:
         g10 = gain.isel({d: 0 for d in extra}) if extra else gain
@@ -429,7 +440,8 @@ _FIG_ALT = {"H1_rl_gain": "H1: RL gain against size with the fitted transition",
             "H7_logp": "H7: change in log p of the answer against size with the fitted transition",
             "H3_phi": "H3: informative-group fraction against size, measured and theory",
             "H4_p_qL": "H4: per-step probability q and p = q^L against size",
-            "H6_entropy_law": "H6: reward against exp(entropy) per cell with the fitted law"}
+            "H6_entropy_law": "H6: reward against exp(entropy) per cell with the fitted law",
+            "aha_onset_vs_size": "Aha onset (update of the reward's jump) against size, cells without one marked"}
 
 #: swept settings whose effect on the threshold is a prediction of DESIGN.md
 _SETTING_HYPOTHESES = {"horizon": "H4", "prior": "H8", "pretrain_tokens": "H11"}

@@ -132,6 +132,16 @@ VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
               "none (label)"),
     "k": ("samples per prompt in pass@k", "samples"),
     "step": ("RL update index", "updates"),
+    "aha_found": ("the reward curve over RL has an aha: an abrupt rise by theory.onset's rule (onset.nc)", "boolean"),
+    "aha_call": ("theory.onset's call on the reward curve: aha, flat, ramp, fall, small, too short; n/a when "
+                 "not ok; curriculum (not judged) when the RL horizon changes over the run",
+                 "none (label)"),
+    "aha_onset": ("RL update at 10% of the aha's fitted rise (NaN without an aha)", "updates"),
+    "aha_jump": ("fitted rise of the reward at the aha (NaN without an aha)", "reward (0 to 1)"),
+    "aha_sharpness": ("updates from 10% to 90% of the aha's rise, at least the logging interval", "updates"),
+    "phi_start": ("informative-group fraction φ at the first RL update", "fraction of groups"),
+    "first_signal_updates": ("predicted updates until the first informative group from a correct trace "
+                             "(theory.onset.first_signal_time, base trace pass@1)", "updates"),
 }
 """`description` and `units` of every variable and coordinate a grid.nc can hold (`describe_variables`)."""
 

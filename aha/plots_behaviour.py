@@ -1,0 +1,87 @@
+"""Figures of the aha as an event and as a behaviour (PNG under RUN_DIR/figures/).
+
+- onset against N: each cell with an aha at its onset update, cells without one marked in a band
+  above the run, by why not (flat, ramp, fall, small);
+- revision use against N (a run with `revise` cells): `<wait>` use before and after RL, how often a
+  revision fixes the step, completion length over RL, and the RL gain with revise against without.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from .plots import N_LABEL, _save  # noqa: E402
+
+_NONE_MARK = {
+    "flat": ("x", "0.5"),
+    "ramp": ("^", "C1"),
+    "fall": ("v", "C3"),
+    "small": ("s", "C4"),
+    "too short": ("d", "0.7"),
+}
+
+
+def slices_of(ds: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
+    """(label, sub-dataset) per combination of the dims other than width, depth and seed (and the
+    per-split, per-k, per-step dims)."""
+    extra = [d for d in ds.dims if d not in ("width", "depth", "seed", "split", "k", "step")]
+    if not extra:
+        return [("", ds)]
+    st = ds.stack(_s=extra)
+    return [(", ".join(f"{d}={st[d].values[i]}" for d in extra), st.isel(_s=i)) for i in range(st.sizes["_s"])]
+
+
+def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
+    """Onset update against N per cell (theory.onset); cells without an aha in a band on top."""
+    fig, ax = plt.subplots(figsize=(6.2, 4.0))
+    last = float(on.attrs.get("last_update", np.nanmax(on["aha_onset"].values, initial=1.0)))
+    band = 1.12 * last
+    on = on.assign(n_cell=on["n_params"].broadcast_like(on["aha_onset"]))
+    groups = slices_of(on)
+    rng = np.random.default_rng(0)
+    for i, (label, sub) in enumerate(groups):
+        n = sub["n_cell"].values.ravel()
+        jit = np.exp(0.04 * (i - (len(groups) - 1) / 2))
+        found = sub["aha_found"].values.ravel().astype(bool)
+        ax.scatter(
+            n[found] * jit,
+            sub["aha_onset"].values.ravel()[found],
+            s=22,
+            color=f"C{i % 10}",
+            label=f"aha onset{' (' + label + ')' if label else ''}",
+        )
+        calls = sub["aha_call"].values.ravel().astype(str)
+        for call, (m, c) in _NONE_MARK.items():
+            k = calls == call
+            if k.any():
+                ax.scatter(
+                    n[k] * jit,
+                    np.full(k.sum(), band) + rng.uniform(-0.03, 0.03, k.sum()) * last,
+                    marker=m,
+                    s=20,
+                    color=c,
+                    label=f"no aha: {call}" if i == 0 else None,
+                )
+    ax.axhline(last, color="0.7", lw=0.6, ls="--")
+    ax.text(
+        0.01,
+        (band + 0.05 * last) / (1.22 * last),
+        "cells without an aha (why not)",
+        fontsize=7,
+        color="0.4",
+        transform=ax.transAxes,
+    )
+    ax.set_ylim(0, 1.22 * last)
+    ax.set_xscale("log")
+    ax.set_xlabel(N_LABEL)
+    ax.set_ylabel("onset of the aha (RL update at 10% of the rise)")
+    ax.set_title("When the reward jumps: change-point onset per cell against size", fontsize=9)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return _save(fig, path)

@@ -1,0 +1,56 @@
+"""The aha as an event and as a behaviour: onset fits stored by `aha fit`, claims C10 and C11 on
+synthetic inputs with known answers, and the `aha-behaviour` preset."""
+
+import json
+
+import numpy as np
+import xarray as xr
+from test_theory_fit_run import make_grid
+
+from aha.fit import fit_run
+from aha.fit_onset import onset_dataset
+
+
+def _with_curves(run, seed: int = 0) -> xr.Dataset:
+    """make_grid's run with known reward curves: a step at update 25 in every width-256 cell, a
+    linear ramp at width 128, noise elsewhere; one width-64 cell on a curriculum."""
+    with xr.open_dataset(run / "grid.nc", engine="h5netcdf") as f:
+        ds = f.load()
+    rng = np.random.default_rng(seed)
+    t = ds["step"].values.astype(float)
+    r = 0.2 + rng.normal(0, 0.02, ds["reward"].shape)  # (step, width, depth, seed)
+    r[:, -1] += 0.6 * (t >= 25)[:, None, None]
+    r[:, -2] += 0.6 * (t / t[-1])[:, None, None]
+    ds["reward"] = (ds["reward"].dims, r)
+    h = np.full(ds["reward"].shape, 4.0)
+    h[: len(t) // 2, 3, 0, 1] = 2.0  # width 64, depth 1, seed 1: horizon 2 then 4
+    ds["rl_horizon"] = (ds["reward"].dims, h)
+    ds.to_netcdf(run / "grid.nc", engine="h5netcdf")
+    return ds
+
+
+def test_fit_stores_each_cells_onset_in_onset_nc_and_fits_json(tmp_path):
+    run = tmp_path / "run"
+    make_grid(run)
+    _with_curves(run)
+    fit_run(run, n_boot=10, seed=0)
+    on = xr.open_dataset(run / "onset.nc", engine="h5netcdf").load()
+    for v in ("aha_found", "aha_call", "aha_onset", "aha_jump", "aha_sharpness", "first_signal_updates"):
+        assert v in on and on[v].attrs["description"], v  # documented (storage.VARIABLE_ATTRS)
+    found = on["aha_found"].astype(bool)
+    assert bool(found.sel(width=256).all()) and not bool(found.sel(width=[8, 16, 32, 128]).any())
+    assert set(on["aha_call"].sel(width=128).values.ravel()) == {"ramp"}
+    onset = on["aha_onset"].sel(width=256).values
+    assert np.all((onset >= 20) & (onset <= 25))  # the step lies between the logged updates 20 and 25
+    assert np.allclose(on["aha_jump"].sel(width=256).values, 0.6, atol=0.05)
+    assert str(on["aha_call"].sel(width=8, depth=1, seed=0).item()) == "n/a"  # the diverged cell
+    assert str(on["aha_call"].sel(width=64, depth=1, seed=1).item()) == "curriculum"
+    fits = json.loads((run / "fits.json").read_text())["onset"]
+    assert fits["aha"] == 6 and fits["cells"] == 34  # 36 cells, one not ok, one on a curriculum
+    assert (run / "figures" / "aha_onset_vs_size.png").is_file()
+    assert "**Aha onset**" in (run / "report.md").read_text()
+
+
+def test_onset_dataset_needs_curves_over_updates(tmp_path):
+    ds = make_grid(tmp_path / "r")
+    assert onset_dataset(ds.drop_vars("reward")) is None
