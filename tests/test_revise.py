@@ -202,3 +202,43 @@ def test_vector_env_matches_single_envs_with_revise(name, kw):
             revised += int((sinfo["_correct"] & sinfo["correct"] & (sobs["tokens"] == W).any(1)).sum())
     assert ends >= 3 * N and revised >= 2
     senv.close()
+
+
+# --- the pretraining corpus ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "rate"), [("ModChain", 0.3), ("MultiDigitAdd", 0.05), ("ModChain", 1.0)])
+def test_corpus_revision_rate_matches_revise_rate(name, rate):
+    from toymodels.pretrain import corpus
+
+    task = envs.make_task(name, revise=True).with_split("train")
+    n = 4000
+    seed, idx = torch.full((n,), 7), torch.arange(n)
+    _, comps, _ = corpus(task, seed, idx, prior=0.5, label_noise=0.1, revise_rate=rate)
+    _, clean, _ = corpus(task, seed, idx, prior=0.5, label_noise=0.1, revise_rate=0.0)
+    waits = (comps == W).sum(1)
+    assert waits.max() <= 1
+    frac = waits.float().mean().item()
+    assert abs(frac - rate) <= 4 * (rate * (1 - rate) / n) ** 0.5 + 1e-9, frac
+    final, legal = task.collapse(comps)
+    assert legal.all() and torch.equal(final, clean)  # a self-correction ends in the trace's own step
+    at = (comps == W).float().argmax(1)[waits > 0]  # each <wait>, and the slip just before it
+    rows = torch.nonzero(waits > 0).squeeze(1)
+    assert (comps[rows, at - 1] != comps[rows, at + 1]).all()  # the slip differs from the rewrite
+    assert set((at - 1).tolist()) == set(task.step_positions)  # every step slot gets slips
+    # counter-based: an item's trace does not depend on the batch it is drawn in
+    sub = torch.tensor([3999, 5, 17])
+    assert torch.equal(corpus(task, seed[sub], sub, 0.5, 0.1, rate)[1], comps[sub])
+
+
+def test_revise_rate_is_validated_before_any_work():
+    from toymodels.config import CellConfig
+
+    with pytest.raises(ValueError, match=r"revise_rate must be a number in \[0.0, 1.0\], got 1.5"):
+        CellConfig(revise=True, revise_rate=1.5)
+    with pytest.raises(ValueError, match="revise_rate=0.2 needs revise=True"):
+        CellConfig(revise_rate=0.2)
+    with pytest.raises(ValueError, match="unknown argument 'revise' for Countdown"):
+        CellConfig(task="Countdown", revise=True)
+    with pytest.raises(ValueError, match="reward='dense' cannot be combined with revise=True"):
+        CellConfig(revise=True, reward="dense")
+    cfg = CellConfig(task="ModChain", horizon=3, revise=True, revise_rate=0.2, task_kwargs={"max_revisions": 3})
+    assert all(t.revise and t.max_revisions == 3 for t in cfg.tasks().values())

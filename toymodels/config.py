@@ -52,6 +52,10 @@ class CellConfig:
     """Reward of a well-formed wrong answer."""
     noise: float = 0.0
     """Probability of flipping the verdict."""
+    revise: bool = False
+    """Self-correction: True passes revise=True to the task (ModChain, MultiDigitAdd, SparseParity),
+    so `<wait>` discards the step before it and the verdict judges the collapsed trace, in
+    pretraining, RL and evaluation alike (`envs.revise`; max_revisions via task_kwargs, default 2)."""
     # --- model --------------------------------------------------------------------------------
     model_kind: str = "transformer"
     """'transformer' or 'mlp'."""
@@ -81,6 +85,9 @@ class CellConfig:
     label_noise: float = 0.0
     """Independent label noise: each value slot of any pretraining trace becomes another token of
     the same kind with this probability."""
+    revise_rate: float = 0.0
+    """Fraction of pretraining traces with one self-correction (a wrong step, `<wait>`, the right
+    step), in [0, 1]; above 0 it needs revise=True."""
     pretrain_horizon: int | None = None
     """Horizon of pretraining data; None: the RL horizon."""
     curriculum: bool = False
@@ -189,7 +196,7 @@ class CellConfig:
         choice("positions", POSITIONS)
         choice("algo", algo_names())
         choice("device", DEVICES)
-        for b in ("cot", "std_norm", "token_sum_norm", "curriculum"):
+        for b in ("cot", "std_norm", "token_sum_norm", "curriculum", "revise"):
             boolean(b)
         integer("hint", 0)
         envs.RewardConfig(mode=self.reward, delay=self.delay, format_bonus=self.format_bonus, noise=self.noise)
@@ -205,6 +212,7 @@ class CellConfig:
         number("pretrain_lr", 0.0, lo_open=True)
         number("prior", 0.0, 1.0)
         number("label_noise", 0.0, 1.0)
+        number("revise_rate", 0.0, 1.0)
         integer("rl_updates", 1)
         integer("prompts_per_update", 1)
         integer("group_size", 1)
@@ -246,6 +254,12 @@ class CellConfig:
         if self.n_ctx is not None and self.n_ctx < need:
             raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
         tasks = self.tasks()  # evaluation needs eval_prompts distinct held-out questions per split
+        if self.revise_rate > 0 and not tasks["pretrain"].revise:
+            raise ValueError(f"revise_rate={self.revise_rate} needs revise=True (else <wait> is ill formed); "
+                             "set revise=True or revise_rate=0")
+        if self.reward == "dense" and tasks["rl"].revise:
+            raise ValueError("reward='dense' cannot be combined with revise=True (a rewritten step would be paid "
+                             "again); use 'sparse' or 'random'")
         for split in ("id", "ood"):
             envs.splits.check_heldout(tasks[split], self.eval_prompts)
         integer("curriculum_start", 1)
@@ -271,6 +285,8 @@ class CellConfig:
         harg = envs.task_class(self.task).horizon_arg
         if horizon is not None:
             kw[harg] = horizon
+        if self.revise:
+            kw["revise"] = True
         return {**kw, "cot": self.cot, "hint": self.hint if hint is None else hint}
 
     def make_task(self, horizon: int | None = None, hint: int | None = None) -> envs.Task:

@@ -56,7 +56,7 @@ def make_train(cfg: CellConfig, base_only: bool = False):
     dev = cfg.resolved_device()
     pretrain = make_pretrain(tasks["pretrain"], budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch,
                              lr=cfg.pretrain_lr, prior=cfg.prior, label_noise=cfg.label_noise,
-                             max_grad_norm=cfg.max_grad_norm)
+                             max_grad_norm=cfg.max_grad_norm, revise_rate=cfg.revise_rate)
     rl = make_rl(cfg)
 
     def eval_all(model, alive):
