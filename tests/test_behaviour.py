@@ -9,6 +9,7 @@ from test_theory_fit_run import make_grid
 
 from aha.fit import fit_run
 from aha.fit_onset import onset_dataset
+from theory.claims import verdict_c10, verdict_c11
 
 
 def _with_curves(run, seed: int = 0) -> xr.Dataset:
@@ -54,3 +55,50 @@ def test_fit_stores_each_cells_onset_in_onset_nc_and_fits_json(tmp_path):
 def test_onset_dataset_needs_curves_over_updates(tmp_path):
     ds = make_grid(tmp_path / "r")
     assert onset_dataset(ds.drop_vars("reward")) is None
+
+
+# --- C10 and C11 on inputs with known answers -------------------------------------------------------
+def test_c10_holds_when_gains_are_abrupt_and_phi_orders_the_onsets():
+    phi = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    v = verdict_c10([True] * 6, onset=70 - 100 * phi, phi_start=phi, first_signal=1 / phi)
+    assert v.verdict == "holds"
+    assert "6 of 6" in v.result
+
+
+def test_c10_fails_when_gains_rise_gradually():
+    assert verdict_c10([True] + [False] * 7, [12.0], [0.5]).verdict.startswith("fails")
+
+
+def test_c10_holds_only_in_part_when_phi_does_not_order_the_onsets():
+    phi = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    v = verdict_c10([True] * 6 + [False], onset=[30, 10, 50, 20, 60, 40], phi_start=phi)
+    assert v.verdict.startswith("holds only in part") and "does not predict" in v.verdict
+    few = verdict_c10([True] * 3, onset=[10, 20, 30], phi_start=[0.3, 0.2, 0.1])  # too few to correlate
+    assert few.verdict.startswith("holds only in part") and "not determined" in few.verdict
+
+
+def test_c10_is_not_determined_with_too_few_gaining_cells():
+    assert verdict_c10([True, True], [5, 6], [0.2, 0.3]).verdict.startswith("not determined")
+
+
+def test_c11_holds_above_a_size_and_names_it():
+    v = verdict_c11(
+        {8: [-0.1, -0.12, -0.09], 16: [0.01, -0.01, 0.0], 32: [0.2, 0.25, 0.22], 64: [0.3, 0.31, 0.35]},
+        gain_diff={8: [0.0, 0.01, -0.01]},
+    )
+    assert v.verdict == "holds"
+    assert "from width 32 on" in v.result and "suppressed at width 8" in v.result
+
+
+def test_c11_fails_when_the_smallest_size_learns_it_too():
+    v = verdict_c11({8: [0.2, 0.21, 0.25], 16: [0.3, 0.31, 0.35]})
+    assert v.verdict.startswith("fails")
+
+
+def test_c11_in_part_and_undetermined_cases():
+    part = verdict_c11({8: [-0.1, -0.1, -0.12], 16: [0.2, 0.21, 0.25], 32: [0.0, 0.01, -0.01], 64: [0.3, 0.31, 0.3]})
+    assert part.verdict.startswith("holds only in part")
+    assert verdict_c11({8: [-0.1, -0.11, -0.1], 16: [0.0, 0.1, -0.1]}).verdict.startswith("not determined")
+    assert verdict_c11({8: [0.2, 0.3]}).verdict.startswith("not determined")  # one width
+    none = verdict_c11({}, why_not="the revise cells were not run")
+    assert none.verdict == "not determined: the revise cells were not run"
