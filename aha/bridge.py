@@ -12,8 +12,21 @@ import xarray as xr
 from llm_bridge.checks import G, observations, run_checks
 from llm_bridge.gain import fit_scale, load_toy_params, predict_gain
 from llm_bridge.local_eval import EvalConfig, evaluate_models
-from llm_bridge.published import load_published
-from llm_bridge.report import checks_table, gain_figure, large_k_figure, rows_table, rules_lines, tags_lines
+from llm_bridge.published import gain_table, load_published
+from llm_bridge.report import (
+    checks_table,
+    gain_figure,
+    large_k_figure,
+    rows_table,
+    rules_lines,
+    tags_lines,
+    transfer_lines,
+)
+from llm_bridge.scale_free import fit_toy_law, transfer_note
+from llm_bridge.transfer import gain_rows, leave_one_source_out
+
+TOY_CELLS = Path(__file__).resolve().parents[1] / "docs" / "study" / "cells.csv"
+"""The study's per-cell table (toy grids only): the scale-free law is fitted on it."""
 
 
 def save_dataset(ds: xr.Dataset, path: Path) -> Path:
@@ -54,7 +67,13 @@ def run_bridge(
     md = [
         "# Bridge: theory's predictions on real LLMs",
         "",
-        f"Created {time.strftime('%Y-%m-%d %H:%M:%S')}. Gain model: `theory.amplifier` "
+        f"Created {time.strftime('%Y-%m-%d %H:%M:%S')}.",
+        "",
+    ]
+    checks_intro = [
+        "## Theory's checks on the published numbers",
+        "",
+        "Gain model: `theory.amplifier` "
         f"(gain = s·φ(p_sig, G={G})·(1 − p1), or coverage instead of φ); s is the only scale fitted on "
         "real data, inside each leave-one-group-out fold. Baselines: constant gain and gain linear in ln N, "
         "fitted on the same folds. Errors are rates (0.1 = 10 points). Each check's `rule` column names the "
@@ -70,16 +89,17 @@ def run_bridge(
     if published:
         ds = load_published(published_csv)
         save_dataset(ds, out / "bridge.nc")
+        md += transfer_section(ds, summary)
         results = run_checks(ds)
         rows = observations(ds)
         src = _shown_path(ds.attrs["source_file"])
         tags = {t for r in rows for t in r["tag"].split(",") if t}
-        md += [
-            f"## Published before/after-RL numbers ({src})",
-            "",
-            f"{ds.sizes['model']} model groups, {len(rows)} (group, benchmark) rows with base pass@1 and an "
+        md += checks_intro + [
+            f"Published before/after-RL numbers ({src}): {ds.sizes['model']} model groups, {len(rows)} "
+            "(group, benchmark) rows with base pass@1 and an "
             "observed RL gain (contrast `base_to_rl`, `Avg*` benchmarks left out). Dataset: `bridge.nc` (written "
-            "beside this file by `aha bridge`; `llm_bridge.load_published()` rebuilds it from the CSV).",
+            "beside this file by `aha bridge`; `llm_bridge.load_published()` rebuilds it from the CSV). The "
+            "`rows / sources` column gives the rows and sources behind each verdict.",
             "",
             *checks_table(results),
             "",
@@ -92,7 +112,7 @@ def run_bridge(
         summary["checks"] = [
             {"hid": r.hid, "rule": r.rule, "status": r.status, "mae": r.mae,
              "diff_ci": {k: list(v) for k, v in r.diff_ci.items()}, "n_groups": r.n_groups, "n_rows": r.n_rows,
-             "missing": r.missing}
+             "n_sources": getattr(r, "n_sources", 0), "missing": r.missing}
             for r in results
         ]
         for r in results:
@@ -172,14 +192,29 @@ def run_bridge(
     return path
 
 
+def transfer_section(ds: xr.Dataset, summary: dict) -> list[str]:
+    """bridge.md's lead: leave-one-source-out transfer of the forecast and the toy law (summary["transfer"])."""
+    rows = gain_rows(gain_table(ds))
+    toy = fit_toy_law(TOY_CELLS) if TOY_CELLS.is_file() else None
+    try:
+        res = leave_one_source_out(rows, fixed=toy)
+    except ValueError as e:
+        return ["## Leave-one-source-out transfer", "", f"Not testable: {e}.", ""]
+    summary["transfer"] = {"overall": res.overall, "per_source": res.per_source.to_dict("records"),
+                           "level": res.level, "toy_law": toy.to_dict() if toy else None}
+    return transfer_lines(res, toy, transfer_note(TOY_CELLS, rows) if toy else "")
+
+
 def _clean(x):
     """JSON-ready: NaN becomes null (bridge.json is read by `aha readme`)."""
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
+        return {str(k): _clean(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_clean(v) for v in x]
     if isinstance(x, (float, np.floating)):
         return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
     return x
 
 

@@ -6,6 +6,7 @@
     aha info results/demo/grid.nc             # RUN_DIR or its grid.nc
     aha rebuild results/demo                  # grid.nc again from cells/ (after a crash or a corrupt file)
     aha bridge --published --out results/bridge
+    aha forecast --model PATH --benchmark mine.jsonl   # will RL pay on this base model?
 
 Bad arguments give one line on stderr and exit status 2, before any training starts.
 """
@@ -318,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", default="results/bridge")
     q.set_defaults(func=cmd_bridge)
     study_parsers(sub)
+    from .forecast_cmd import add_forecast_parser  # noqa: PLC0415  (its heavy imports stay inside the command)
+
+    add_forecast_parser(sub)
     q = sub.add_parser("readme", help="regenerate README.md's demo numbers from docs/demo/ (or check them)")
     q.add_argument("--from", dest="from_run", metavar="RUN_DIR", help="first copy this demo run into docs/demo/")
     q.add_argument("--compare", nargs=2, action="append", metavar="RUN_DIR",

@@ -5,9 +5,9 @@
 For each task and number of shots, `n_prompts` instances from stream `seed` are rendered with
 `task.text_prompt`; few-shot examples come from the disjoint stream `seed + SHOT_STREAM` and are
 written as `text_prompt + text_completion`. Each prompt is sampled `n_samples` times (left
-padding, `generate(do_sample=True, temperature, top_k=0, top_p=1)`); a completion is cut after
-its first 'Answer:' line and judged by `task.score_text`. pass@k uses theory's unbiased estimator;
-`base_logp_answer` is the teacher-forced log-probability of `text_completion` (the canonical
+padding, `generate(do_sample=True, temperature, top_k=0, top_p=1, num_return_sequences=n_samples)`); a
+completion is cut after its first 'Answer:' line and judged by `task.score_text`. pass@k uses theory's
+unbiased estimator; `base_logp_answer` is the teacher-forced log-probability of `text_completion` (the canonical
 answer text) given the prompt, summed over its tokens and averaged over prompts.
 
 Output schema (DESIGN.md): dims `model`, `task`, `shots`, `split` ("id"), `k`; coords `n_params`
@@ -148,24 +148,31 @@ def first_answer(text: str) -> str:
 
 
 @torch.no_grad()
+def generate_texts(tok, model, prompts: list[str], n: int, *, do_sample: bool = True, temperature: float = 1.0,
+                   max_new_tokens: int = 32, batch_size: int = 64, device="cpu", desc: str = "generate",
+                   progress: bool = True) -> list[list[str]]:
+    """n completions per prompt -> texts (P, n). Each generate call takes max(1, batch_size // n) prompts
+    with num_return_sequences = n (HF generate decodes with its KV cache, use_cache on by default);
+    do_sample=False is greedy decoding (n must be 1)."""
+    if not do_sample and n != 1:
+        raise ValueError(f"greedy decoding gives one completion per prompt; got n={n}")
+    per = max(1, batch_size // n)  # prompts per generate call
+    kw = dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0) if do_sample else dict(do_sample=False)
+    out: list[list[str]] = []
+    for s in tqdm(range(0, len(prompts), per), desc=desc, leave=False, disable=not progress):
+        enc = tok(prompts[s : s + per], return_tensors="pt", padding=True).to(device)
+        gen = model.generate(**enc, **kw, num_return_sequences=n, max_new_tokens=max_new_tokens,
+                             pad_token_id=tok.pad_token_id)  # (B * n, T_prompt + T_new), prompt-major
+        new = gen[:, enc["input_ids"].shape[1] :]  # (B * n, T_new), prompts are left padded
+        texts = tok.batch_decode(new, skip_special_tokens=True)
+        out += [texts[i * n : (i + 1) * n] for i in range(len(texts) // n)]
+    return out
+
+
 def sample(tok, model, prompts: list[str], cfg: EvalConfig, device, desc: str) -> list[list[str]]:
-    """n_samples completions per prompt, batched; returns texts (P, n_samples)."""
-    flat = [p for p in prompts for _ in range(cfg.n_samples)]
-    texts: list[str] = []
-    for s in tqdm(range(0, len(flat), cfg.batch_size), desc=desc, leave=False):
-        enc = tok(flat[s : s + cfg.batch_size], return_tensors="pt", padding=True).to(device)
-        gen = model.generate(
-            **enc,
-            do_sample=True,
-            temperature=cfg.temperature,
-            top_k=0,
-            top_p=1.0,
-            max_new_tokens=cfg.max_new_tokens,
-            pad_token_id=tok.pad_token_id,
-        )
-        new = gen[:, enc["input_ids"].shape[1] :]  # (B, T_new), prompts are left padded
-        texts += tok.batch_decode(new, skip_special_tokens=True)
-    return [texts[i * cfg.n_samples : (i + 1) * cfg.n_samples] for i in range(len(prompts))]
+    """cfg.n_samples completions per prompt at cfg.temperature, batched; returns texts (P, n_samples)."""
+    return generate_texts(tok, model, prompts, cfg.n_samples, temperature=cfg.temperature,
+                          max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, device=device, desc=desc)
 
 
 @torch.no_grad()

@@ -52,9 +52,9 @@ def tags_lines(tags: set[str] = frozenset()) -> list[str]:
 
 def checks_table(results: list[CheckResult]) -> list[str]:
     md = [
-        "| prediction | rule | status | LOO MAE theory | constant | linear in ln N | theory − constant (90% CI) | "
-        "theory − linear (90% CI) | detail / missing input |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| prediction | rule | status | rows / sources | LOO MAE theory | constant | linear in ln N | "
+        "theory − constant (90% CI) | theory − linear (90% CI) | detail / missing input |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         ci = lambda b, r=r: (
@@ -66,7 +66,8 @@ def checks_table(results: list[CheckResult]) -> list[str]:
         if "uniform_lift" in r.mae:
             extra += f" Uniform-lift baseline (RL lifts pass@k by its pass@1 gain): MAE {_f(r.mae['uniform_lift'])}."
         md.append(
-            f"| **{r.hid}**: {_e(r.prediction)} | {r.rule} | {r.status} | {_f(r.mae.get('theory'))} | "
+            f"| **{r.hid}**: {_e(r.prediction)} | {r.rule} | {r.status} | {r.n_rows} / {getattr(r, 'n_sources', 0)} | "
+            f"{_f(r.mae.get('theory'))} | "
             f"{_f(r.mae.get('constant'))} | {_f(r.mae.get('linear_lnN'))} | {ci('constant')} | "
             f"{ci('linear_lnN')} | {_e(extra)} |"
         )
@@ -154,3 +155,70 @@ def large_k_figure(rows: list[dict], out: Path) -> Path:
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def _r(x: float) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:+.2f}"
+
+
+def _ci(ci) -> str:
+    return "–" if not np.all(np.isfinite(ci)) else f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+
+def transfer_lines(res, toy=None, toy_note: str = "") -> list[str]:
+    """bridge.md's lead: the leave-one-source-out table (llm_bridge.transfer.TransferResult), then the
+    scale-free law's result (`toy`: the toy-fitted GainForecast scored as `fixed`)."""
+    from .transfer import COMPARE_RULE, compare_word  # noqa: PLC0415
+
+    o, lvl = res.overall, int(round(100 * res.level))
+    md = [
+        "## Leave-one-source-out transfer: the gain forecast on sources it never saw",
+        "",
+        f"{o['n_rows']} published pass@1 before/after-RL results (each counted once) from {o['n_sources']} sources. "
+        "For each source, the forecast (gain = a + b·p + c·φ(p, G=8), p = base pass@1, no parameter count) and the "
+        "baselines (constant gain; gain linear in ln N, on rows whose N is published) are fitted on every other "
+        f"source and forecast this one; the forecast's {lvl}% interval comes from residuals on sources left out "
+        "of the training ones, so nothing of a source enters its own forecast. `toy law`: the same form fitted "
+        "only on the toy grids (no real data). Errors are rates (0.1 = 10 points); ρ is Spearman's rank "
+        f"correlation of forecast and observed gain (≥ 3 rows); coverage is the share of observed gains inside the "
+        f"{lvl}% interval (aim {res.level:.2f}).",
+        "",
+        "| source | rows | MAE forecast | MAE constant | MAE ln N (rows) | MAE toy law | ρ forecast | ρ toy law | "
+        f"coverage {lvl}% | toy-law coverage |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def line(name, r):
+        return (f"| {name} | {r['n_rows']} | {_f(r['mae_forecast'])} | {_f(r['mae_constant'])} | "
+                f"{_f(r['mae_lnN'])} ({r['n_lnN']}) | {_f(r['mae_fixed'])} | {_r(r['rho_forecast'])} | "
+                f"{_r(r['rho_fixed'])} | {_f(r['coverage'], '–')} | {_f(r['coverage_fixed'], '–')} |")
+    for r in res.per_source.to_dict("records"):
+        md.append(line(_e(r["source"]), r))
+    md.append(line("**all sources**", o))
+    words = {b: compare_word(o[f"diff_ci_{b}"]) for b in ("constant", "lnN")}
+    md += [
+        "",
+        f"- Against a constant gain the forecast is **{words['constant']}** (MAE difference "
+        f"{_ci(o['diff_ci_constant'])}, 90% over sources, {o['n_rows']} rows from {o['n_sources']} sources); "
+        "against ln N it is "
+        f"**{words['lnN']}** ({_ci(o['diff_ci_lnN'])}, on the {o['n_lnN']} rows with a published N, where the "
+        f"forecast's MAE is {_f(o['mae_forecast_on_lnN_rows'])}). Rule: {COMPARE_RULE}.",
+        f"- Interval coverage {_f(o['coverage'])} against the stated {res.level:.2f}.",
+    ]
+    if toy is not None:
+        c = toy.coef
+        md += [
+            "",
+            "### The scale-free question: a toy-grid law on real LLMs, no real-data calibration",
+            "",
+            f"Fitted on {toy.n_rows} toy cells from {toy.n_sources} settings ({toy.fitted_on}): gain = {c[0]:+.3f} "
+            f"{c[1]:+.3f}·p {c[2]:+.3f}·φ(p, {toy.G}), p the chance-corrected base pass@1. On the real rows: MAE "
+            f"{_f(o['mae_fixed'])} against {_f(o['mae_forecast'])} for the calibrated forecast and "
+            f"{_f(o['mae_constant'])} for a constant; against the constant it is "
+            f"**{compare_word(o['diff_ci_fixed_constant'])}** ({_ci(o['diff_ci_fixed_constant'])}); ρ "
+            f"{_r(o['rho_fixed'])}; its {lvl}% interval (from the toy residuals) covers {_f(o['coverage_fixed'])} "
+            "of the real gains.",
+        ]
+        if toy_note:
+            md += ["", toy_note]
+    return md + [""]
