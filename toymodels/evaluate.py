@@ -14,6 +14,13 @@ never see (they draw from the "train" part).
 - step_acc_argmax: teacher-forced argmax accuracy of the same step tokens. It hides how much
   probability the wrong steps get: it can be 1 while step_prob is 0.5.
 Both use the answer tokens when the task has no steps (cot off).
+- wait_rate: fraction of the sampled completions (the pass@k samples) with at least one `<wait>`
+  (without `revise` a `<wait>` is an ill-formed token, still counted).
+- revise_fix_rate: among the revisions in those samples (legal `<wait>`s, `envs.revise`), the
+  fraction whose discarded step was wrong and whose rewrite is right; NaN when there was no
+  revision or the task has no `revise`.
+- completion_len: mean length of those samples in tokens, up to and including <eos> (all C
+  tokens when a sample never writes <eos>).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import numpy as np
 import torch
 
 from envs import splits, vocab
+from envs.revise import revision_counts
 from envs.task import Task
 from theory.passk import pass_at_k
 
@@ -60,6 +68,22 @@ def generate(model, prompts: torch.Tensor, C: int, n: int, temperature: float, s
     return out
 
 
+def sample_stats(task: Task, comps: torch.Tensor, targets: torch.Tensor) -> dict[str, np.ndarray]:
+    """wait_rate, revise_fix_rate and completion_len (S,) of sampled completions comps (S, M, C)
+    against their canonical targets (S * M, C)."""
+    S, M, C = comps.shape
+    is_eos = comps == vocab.EOS
+    length = torch.where(is_eos.any(-1), is_eos.float().argmax(-1) + 1, C)  # (S, M)
+    fix_rate = np.full(S, np.nan)
+    if task.revise:
+        values = torch.tensor(task.value_tokens, device=comps.device)
+        n_rev, n_fix = revision_counts(comps.reshape(S * M, C), targets, values, task.max_revisions)
+        n_rev, n_fix = n_rev.view(S, M).sum(1).cpu().numpy(), n_fix.view(S, M).sum(1).cpu().numpy()
+        fix_rate = np.where(n_rev > 0, n_fix / np.maximum(n_rev, 1), np.nan)
+    return {"wait_rate": (comps == vocab.WAIT).any(-1).float().mean(1).cpu().numpy(),
+            "revise_fix_rate": fix_rate, "completion_len": length.float().mean(1).cpu().numpy()}
+
+
 def eval_items(task: Task, n_prompts: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     """The held-out prompts (B, P) and canonical targets (B, C) every cell is evaluated on."""
     return splits.heldout(task, n_prompts, EVAL_STREAM, device)
@@ -75,8 +99,9 @@ def evaluate(model, task: Task, n_prompts: int, k_max: int, temperature: float, 
     streams = torch.tensor([stream(s, SAMPLE) for s in model.seeds], device=dev)
     slot0 = EVAL_SLOT + 1000 * split_id
     comps = generate(model, pr, C, n, temperature, streams, slot0)  # (S, B * n, C)
+    sample_targets = targets.repeat_interleave(n, 0).repeat(S, 1)  # (S * B * n, C)
     v = task.verify(prompts.repeat_interleave(n, 0).repeat(S, 1), comps.reshape(S * n_prompts * n, C),
-                    targets.repeat_interleave(n, 0).repeat(S, 1))
+                    sample_targets)
     c_ans = v.correct.view(S, n_prompts, n).sum(-1).cpu().numpy()  # (S, B)
     c_tr = v.trace_correct.view(S, n_prompts, n).sum(-1).cpu().numpy()
     kk = np.array(ks(k_max))
@@ -100,5 +125,5 @@ def evaluate(model, task: Task, n_prompts: int, k_max: int, temperature: float, 
         "pass_at_k": pak, "trace_pass_at_k": tpak,
         "greedy_acc": vg.correct.view(S, n_prompts).float().mean(-1).cpu().numpy(),
         "logp_answer": logp_answer.cpu().numpy(), "step_prob": step_prob.cpu().numpy(),
-        "step_acc_argmax": step_acc_argmax.cpu().numpy(),
+        "step_acc_argmax": step_acc_argmax.cpu().numpy(), **sample_stats(task, comps, sample_targets),
     }  # fmt: skip

@@ -38,6 +38,8 @@ optimiser steps of update u:
   gradient). grad_norm = ||g|| (before clipping); grad_snr = ||g||^2 / (sum_m ||g_m - g||^2 / (M - 1)),
   the squared norm of the mean gradient over the trace of the covariance of one set's gradient
   (NaN when M < 2). The probe costs one extra forward and backward pass on logged updates only;
+- wait_rate, completion_len: of update u's rollout, the fraction of completions with at least
+  one `<wait>` and their mean length in tokens (up to and including <eos>);
 - rl_horizon: the RL horizon used at update u (the curriculum's, else L); samples: episodes consumed
   before update u.
 A seed whose loss or gradient turns non-finite on a pass stops ("diverged"): its parameters return
@@ -51,12 +53,15 @@ import copy
 import numpy as np
 import torch
 
+from envs import vocab
+
 from .algos import get_algorithm
 from .pretrain import completion_logits, sequences
 from .rollout import make_env, rollout
 from .sampling import clip_and_mask, flat_grads, seed_grad_norm
 
-METRICS = ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac", "rl_horizon")
+METRICS = ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac", "rl_horizon",
+           "wait_rate", "completion_len")
 PASS_STATS = ("entropy", "kl", "clip_frac")  # token-weighted over every pass of an update
 
 
@@ -233,6 +238,8 @@ def make_rl(cfg):
                 n_tok = sums["tokens"].clamp(min=1)
                 vals = {"reward": ro.returns.mean(1), "informative_frac": informative.float().mean(1),
                         "grad_norm": norm0, "grad_snr": snr,
+                        "wait_rate": (ro.completions == vocab.WAIT).any(-1).float().mean(1),
+                        "completion_len": ro.mask.sum(-1).float().mean(1),
                         **{k: sums[k] / n_tok for k in PASS_STATS if k != "kl" or ref_lp is not None}}
                 for k, v in vals.items():
                     v = torch.where(alive, v.float(), torch.full_like(v.float(), float("nan")))

@@ -23,7 +23,8 @@ from .rl import METRICS, make_rl
 from .storage import describe_variables
 
 SPLITS = ("id", "ood")
-EVAL_KEYS = ("pass_at_k", "trace_pass_at_k", "logp_answer", "step_prob", "step_acc_argmax", "greedy_acc")
+EVAL_KEYS = ("pass_at_k", "trace_pass_at_k", "logp_answer", "step_prob", "step_acc_argmax", "greedy_acc",
+             "wait_rate", "revise_fix_rate", "completion_len")
 
 
 def ood_untrained_inputs(cfg: CellConfig) -> str:

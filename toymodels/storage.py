@@ -104,6 +104,11 @@ _EVAL = {
                   "steps and prompts", "probability (0 to 1)"),
     "step_acc_argmax": ("teacher-forced argmax accuracy of the step tokens", "fraction of steps"),
     "greedy_acc": ("accuracy of the greedy (argmax) answer", "fraction of prompts"),
+    "wait_rate": ("fraction of the sampled completions with at least one <wait> (a self-correction with revise, "
+                  "an ill-formed token without)", "fraction of completions"),
+    "revise_fix_rate": ("among the revisions (legal <wait>) in the sampled completions, the fraction whose discarded "
+                        "step was wrong and whose rewrite is right; NaN without revisions", "fraction of revisions"),
+    "completion_len": ("mean length of the sampled completions, up to and including <eos>", "tokens"),
 }
 VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
     **{f"{ph}_{k}": (f"{label}: {d}", u) for ph, label in (("base", "pretrained model before RL"),
@@ -117,6 +122,9 @@ VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
     "grad_snr": ("gradient signal-to-noise ratio ||g||² / variance over prompt subsets", "ratio (dimensionless)"),
     "clip_frac": ("fraction of tokens whose probability ratio was clipped", "fraction of tokens"),
     "rl_horizon": ("RL horizon (steps per answer) used at this update", "steps"),
+    "wait_rate": ("fraction of this RL update's sampled completions with at least one <wait>",
+                  "fraction of completions"),
+    "completion_len": ("mean length of this RL update's sampled completions, up to and including <eos>", "tokens"),
     "chance": ("probability a random answer is right, per split", "probability (0 to 1)"),
     "pretrain_loss": ("final pretraining cross-entropy", "nats per token"),
     "status": ("cell outcome: ok, diverged or failed (not ok cells are left out of means and fits)", "none (text)"),
