@@ -100,43 +100,47 @@ def observations(ds: xr.Dataset) -> list[dict]:
     """One dict per (model group, benchmark) with base pass@1 and an observed pass@1 gain."""
     ds = unique_results(ds)
     v = pass_at_k_view(ds)
-    big = [k for k in v.k.values if k >= LARGE_K]
+    ks = [int(k) for k in v.k.values]
+    if 1 not in ks:
+        return []
+    base, rl = v.base_pass_at_k.values, v.rl_pass_at_k.values  # (model, benchmark, k)
+    which = v.pass_at_k_metric.values  # (model, benchmark, k)
+    j1, big = ks.index(1), [j for j, k in enumerate(ks) if k >= LARGE_K]
+    mi = {str(m): j for j, m in enumerate(ds.metric.values)}
+    contrast, n_params = ds.contrast.values, ds.n_params.values
     rows = []
-    for m in v.model.values:
-        if str(ds.contrast.sel(model=m).values) != "base_to_rl":
+    for a, m in enumerate(v.model.values):
+        if str(contrast[a]) != "base_to_rl":
             continue
-        for b in v.benchmark.values:
-            if str(b).startswith("Avg"):
+        for b, bench in enumerate(v.benchmark.values):
+            if str(bench).startswith("Avg"):
                 continue
-            base1 = float(v.base_pass_at_k.sel(model=m, benchmark=b, k=1))
-            rl1 = float(v.rl_pass_at_k.sel(model=m, benchmark=b, k=1))
-            metric = str(v.pass_at_k_metric.sel(model=m, benchmark=b, k=1).values)
+            base1, rl1, metric = float(base[a, b, j1]), float(rl[a, b, j1]), str(which[a, b, j1])
             gain, how = rl1 - base1, "after − before"
             if np.isnan(rl1) and metric:  # gain stated only in the delta column (e.g. Spurious Rewards)
-                gain, how = float(ds.delta.sel(model=m, benchmark=b, metric=metric)), "delta column"
+                gain, how = float(ds.delta.values[a, b, mi[metric]]), "delta column"
             if not (np.isfinite(base1) and np.isfinite(gain)):
                 continue
             basek, kk = np.nan, np.nan
-            for k in big[::-1]:
-                x = float(v.base_pass_at_k.sel(model=m, benchmark=b, k=k))
-                if np.isfinite(x):
-                    basek, kk = x, int(k)
+            for j in big[::-1]:
+                if np.isfinite(base[a, b, j]):
+                    basek, kk = float(base[a, b, j]), ks[j]
                     break
-            cell = ds.sel(model=m, benchmark=b, metric=metric)
+            c = (a, b, mi[metric])
             rows.append(
                 {
                     "group": str(m),
-                    "benchmark": str(b),
-                    "n_params": float(ds.n_params.sel(model=m)),
+                    "benchmark": str(bench),
+                    "n_params": float(n_params[a]),
                     "metric": metric,
                     "base": base1,
                     "gain": gain,
                     "gain_from": how,
                     "base_pass_at_k": basek,
                     "k": kk,
-                    "tag": str(cell.tag.values),
-                    "approx": bool(cell.approx.values),
-                    "source": str(cell.source.values),
+                    "tag": str(ds.tag.values[c]),
+                    "approx": bool(ds.approx.values[c]),
+                    "source": str(ds.source.values[c]),
                 }
             )
     return rows
@@ -283,42 +287,42 @@ def large_k_rows(ds: xr.Dataset) -> list[dict]:
     """Base vs RL at large k: pass@K (K ≥ 64) pairs, `#solvable/N (large k)` counts, `pass@K gap` deltas."""
     ds = unique_results(ds)
     v = pass_at_k_view(ds)
-    out = []
-    for m in ds.model.values:
-        if str(ds.contrast.sel(model=m).values) != "base_to_rl":
+    ks = [int(k) for k in v.k.values]
+    up = (
+        v.rl_pass_at_k.values[..., ks.index(1)] - v.base_pass_at_k.values[..., ks.index(1)]
+        if 1 in ks
+        else np.full((ds.sizes["model"], ds.sizes["benchmark"]), np.nan)
+    )  # (model, benchmark): pass@1 gain
+    bef_all, aft_all, dl_all = ds.before.values, ds.after.values, ds.delta.values  # (model, benchmark, metric)
+    is_rl = ds.contrast.values == "base_to_rl"
+    found = []
+    for j, met in enumerate(str(x) for x in ds.metric.values):
+        is_k = met.startswith("pass@") and met[5:].isdigit() and int(met[5:]) >= LARGE_K
+        is_cnt = met.startswith("#solvable") and "large k" in met
+        is_gap = met.startswith("pass@") and met.endswith("gap")
+        if not (is_k or is_cnt or is_gap):
             continue
-        for b in ds.benchmark.values:
-            for met in ds.metric.values:
-                met = str(met)
-                is_k = met.startswith("pass@") and met[5:].isdigit() and int(met[5:]) >= LARGE_K
-                is_cnt = met.startswith("#solvable") and "large k" in met
-                is_gap = met.startswith("pass@") and met.endswith("gap")
-                if not (is_k or is_cnt or is_gap):
-                    continue
-                c = ds.sel(model=m, benchmark=b, metric=met)
-                bef, aft, dl = float(c.before), float(c.after), float(c.delta)
-                d = aft - bef if np.isfinite(bef) and np.isfinite(aft) else dl
-                if not np.isfinite(d):
-                    continue
-                up = float(
-                    v.rl_pass_at_k.sel(model=m, benchmark=b, k=1)
-                    - v.base_pass_at_k.sel(model=m, benchmark=b, k=1)
-                )
-                out.append(
-                    {
-                        "group": str(m),
-                        "benchmark": str(b),
-                        "metric": met,
-                        "n_params": float(ds.n_params.sel(model=m)),
-                        "base": bef,
-                        "rl": aft,
-                        "delta": d,
-                        "pass1_gain": up,
-                        "tag": str(c.tag.values),
-                        "approx": bool(c.approx.values),
-                        "source": str(c.source.values),
-                    }
-                )
+        bef, aft = bef_all[..., j], aft_all[..., j]
+        d = np.where(np.isfinite(bef) & np.isfinite(aft), aft - bef, dl_all[..., j])
+        found += [(a, b, j, met, float(d[a, b])) for a, b in np.argwhere(np.isfinite(d) & is_rl[:, None])]
+    out = []
+    for a, b, j, met, d in sorted(found, key=lambda t: t[:3]):  # model, benchmark, metric order
+        c = (a, b, j)
+        out.append(
+            {
+                "group": str(ds.model.values[a]),
+                "benchmark": str(ds.benchmark.values[b]),
+                "metric": met,
+                "n_params": float(ds.n_params.values[a]),
+                "base": float(bef_all[c]),
+                "rl": float(aft_all[c]),
+                "delta": d,
+                "pass1_gain": float(up[a, b]),
+                "tag": str(ds.tag.values[c]),
+                "approx": bool(ds.approx.values[c]),
+                "source": str(ds.source.values[c]),
+            }
+        )
     return out
 
 

@@ -402,47 +402,33 @@ def gain_table(ds: xr.Dataset | None = None, averages: bool = False) -> xr.Datas
     pass@k and are left out.
     """
     ds = unique_results(load_published() if ds is None else ds)
+    metric_k = {j: _metric_k(str(m)) for j, m in enumerate(ds.metric.values)}
+    keep = np.isfinite(ds.before.values) & np.isfinite(ds.after.values)  # (model, benchmark, metric)
+    keep &= (ds.contrast.values == "base_to_rl")[:, None, None]
+    keep &= np.array([mk is not None for mk in metric_k.values()])[None, None, :]
+    if not averages:
+        keep &= np.array([not str(b).startswith("Avg") for b in ds.benchmark.values])[None, :, None]
+    per_entry = [s for s in ("result_id", "arxiv_or_url", "location", "tag", "read_from", "paper_version") if s in ds]
     recs: list[dict] = []
-    for m in ds.model.values:
-        if str(ds.contrast.sel(model=m).values) != "base_to_rl":
-            continue
-        for met in ds.metric.values:
-            mk = _metric_k(str(met))
-            if mk is None:
-                continue
-            for b in ds.benchmark.values:
-                c = ds.sel(model=m, benchmark=b, metric=met)
-                bef, aft = float(c.before), float(c.after)
-                if not (np.isfinite(bef) and np.isfinite(aft)) or (str(b).startswith("Avg") and not averages):
-                    continue
-                recs.append(
-                    {
-                        "before": bef,
-                        "after": aft,
-                        "k": mk[0],
-                        "approx": bool(c.approx),
-                        "params_total_B": float(ds.n_params_total.sel(model=m)) / 1e9,
-                        "params_active_B": float(ds.n_params_active.sel(model=m)) / 1e9,
-                        **{
-                            s: str(c[s].values)
-                            for s in (
-                                "result_id",
-                                "source",
-                                "arxiv_or_url",
-                                "location",
-                                "tag",
-                                "read_from",
-                                "paper_version",
-                            )
-                            if s in c
-                        },
-                        "model": str(ds.model_name.sel(model=m).values),
-                        "group": str(m),
-                        "benchmark": str(b),
-                        "metric": str(met),
-                        "setting": str(ds.setting.sel(model=m).values),
-                    }
-                )
+    for a, b, j in sorted(map(tuple, np.argwhere(keep)), key=lambda t: (t[0], t[2], t[1])):
+        c = (a, b, j)
+        recs.append(
+            {
+                "before": float(ds.before.values[c]),
+                "after": float(ds.after.values[c]),
+                "k": metric_k[j][0],
+                "approx": bool(ds.approx.values[c]),
+                "params_total_B": float(ds.n_params_total.values[a]) / 1e9,
+                "params_active_B": float(ds.n_params_active.values[a]) / 1e9,
+                "source": str(ds.source.values[c]),
+                **{s: str(ds[s].values[c]) for s in per_entry},
+                "model": str(ds.model_name.values[a]),
+                "group": str(ds.model.values[a]),
+                "benchmark": str(ds.benchmark.values[b]),
+                "metric": str(ds.metric.values[j]),
+                "setting": str(ds.setting.values[a]),
+            }
+        )
     recs.sort(key=lambda r: (r["source"], r["group"], r["benchmark"], r["k"]))
     data = {}
     for v in ("before", "after", "params_total_B", "params_active_B"):

@@ -128,3 +128,13 @@ def test_every_row_has_citation_location_tag_and_read_from(pub_rows):
     for src, vs in versions.items():  # a source quoted from two versions names one on every row
         if len(vs - {""}) > 1:
             assert "" not in vs, src
+
+
+def test_published_table_meets_the_coverage_bar():
+    """Issue 14's bar, on unique base_to_rl results with both sides numeric (averages left out)."""
+    g = gain_table()
+    n_src = len(set(g.source.values))
+    sizes = g.params_total_B.values[np.isfinite(g.params_total_B.values)]
+    assert g.sizes["result"] >= 120 and n_src >= 18, (g.sizes["result"], n_src)
+    assert sizes.min() <= 1 and sizes.max() >= 30
+    assert {"table"} <= set(g.read_from.values) <= set(READ_FROM)
