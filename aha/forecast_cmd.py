@@ -13,6 +13,7 @@ toy-grid law (docs/study/cells.csv, no real-data calibration).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
@@ -81,11 +82,12 @@ def forecast_command(args: argparse.Namespace) -> int:
 
             load_jsonl(cfg.benchmark)  # bad lines stop before anything is fitted or loaded
     t0 = time.time()
-    models = fit_models(args.level)
     if cfg:
+        models = fit_models(args.level)  # before the long generation: a problem here costs no GPU time
         results, n_total = measure_model(cfg)
     else:
-        results, n_total = read_results(args.from_results)
+        results, n_total = read_results(args.from_results)  # bad files stop before anything is fitted
+        models = fit_models(args.level)
     stats = [
         summarize(r, args.group_size) if isinstance(r, PromptResults) else _lm_eval_stats(r, args.group_size)
         for r in results
@@ -112,8 +114,10 @@ def forecast_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@functools.lru_cache(maxsize=4)
 def fit_models(level: float) -> dict:
-    """The calibrated law (all published rows), its baselines and the toy law (if the study table ships)."""
+    """The calibrated law (all published rows), its baselines and the toy law (if the study table ships);
+    fitted once per process (the shipped tables do not change while it runs)."""
     from llm_bridge.forecast import fit_baselines, fit_forecast  # noqa: PLC0415
     from llm_bridge.scale_free import fit_toy_law  # noqa: PLC0415
     from llm_bridge.transfer import gain_rows  # noqa: PLC0415

@@ -121,3 +121,43 @@ def test_run_bridge_with_local_model(tiny, tmp_path):
     text = p.read_text()
     assert "## Local models" in text and "predicted gain" in text
     assert (tmp_path / "out" / "local_models.nc").is_file()
+
+
+def test_forecast_runs_a_tiny_checkpoint_on_a_jsonl_benchmark_and_a_project_task(tiny, tmp_path, capsys):
+    import json
+
+    from aha.cli import main
+
+    bench = tmp_path / "two.jsonl"
+    bench.write_text('{"prompt": "1+1=", "answer": "2"}\n{"prompt": "Say hi:", "answer": "hi", "verifier": "exact"}\n')
+    out = tmp_path / "fc"
+    argv = ["forecast", "--model", str(tiny), "--benchmark", str(bench), "--tasks", "ModChain", "--n-prompts", "2",
+            "--shots", "1", "--max-new-tokens", "4", "--k-max", "64", "--group-size", "8", "--device", "cpu",
+            "--out", str(out)]
+    assert main(argv) == 0
+    rep = json.loads((out / "forecast.json").read_text())
+    assert [b["benchmark"] for b in rep["benchmarks"]] == ["two", "ModChain"] and rep["params_total"] > 0
+    for b in rep["benchmarks"]:
+        pk = [b["pass_at_k"][k] for k in ("1", "2", "4", "8", "16", "32", "64")]
+        assert b["n_prompts"] == 2 and b["n_samples"] == 64 and np.all(np.diff(pk) >= -1e-12)
+        assert pk[0] == pytest.approx(b["pass1"]) and 0 <= b["informative_fraction"] <= 1
+        assert b["greedy_accuracy"] in (0.0, 0.5, 1.0) and b["recommendation"]
+        assert b["forecast"]["lo"] <= b["forecast"]["mean"] <= b["forecast"]["hi"]
+    assert rep["benchmarks"][1]["chance"] == pytest.approx(0.1)
+    assert "# RL gain forecast for" in capsys.readouterr().out
+
+
+def test_greedy_generation_is_deterministic_and_samples_come_per_prompt(tiny):
+    import torch
+
+    from llm_bridge.local_eval import generate_texts, load_model
+
+    tok, model = load_model(tiny, torch.device("cpu"))
+    prompts = ["1+1=", "a longer prompt: "]
+    g1 = generate_texts(tok, model, prompts, 1, do_sample=False, max_new_tokens=5, batch_size=1)
+    g2 = generate_texts(tok, model, prompts, 1, do_sample=False, max_new_tokens=5, batch_size=8)
+    assert g1 == g2 and [len(x) for x in g1] == [1, 1]  # left padding does not change greedy output
+    s = generate_texts(tok, model, prompts, 3, max_new_tokens=5, batch_size=4)
+    assert [len(x) for x in s] == [3, 3]
+    with pytest.raises(ValueError, match="greedy decoding gives one completion"):
+        generate_texts(tok, model, prompts, 2, do_sample=False)
