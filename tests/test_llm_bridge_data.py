@@ -7,6 +7,7 @@ import pytest
 
 from llm_bridge import load_published, run_checks
 from llm_bridge.checks import observations
+from llm_bridge.passk_curves import load_passk_curves
 from llm_bridge.published import _TAG, DATA_CSV, READ_FROM, gain_table, parse_number, parse_params
 
 COLS = ("source", "model", "params_B", "setting", "benchmark", "metric", "before", "after", "origin")
@@ -138,3 +139,33 @@ def test_published_table_meets_the_coverage_bar():
     assert g.sizes["result"] >= 120 and n_src >= 18, (g.sizes["result"], n_src)
     assert sizes.min() <= 1 and sizes.max() >= 30
     assert {"table"} <= set(g.read_from.values) <= set(READ_FROM)
+
+
+def test_passk_curves_load_long_form_and_agree_with_the_table():
+    cur = load_passk_curves()
+    assert set(cur.dims) == {"curve", "k"} and 1 in cur.k.values and 256 in cur.k.values
+    assert cur.sizes["curve"] >= 24 and np.all((cur.before >= 0) & (cur.before <= 1))
+    np.testing.assert_allclose(cur.delta.values, cur.after.values - cur.before.values)
+    g = gain_table()
+    table = {
+        (s, m, b, int(k)): (x, y)
+        for s, m, b, k, x, y in zip(*(g[v].values for v in ("source", "model", "benchmark", "k", "before", "after")))
+    }
+    for c in cur.curve.values:
+        p = cur.sel(curve=c)
+        for k in cur.k.values:
+            key = (str(p.source.values), str(p.model.values), str(p.benchmark.values), int(k))
+            assert key in table, key  # every curve point also stands in the before/after table
+            assert table[key] == pytest.approx((float(p.before.sel(k=k)), float(p.after.sel(k=k))))
+
+
+def test_passk_curve_csv_errors_name_line_and_column(tmp_path):
+    cols = ("source", "model", "benchmark", "k", "before", "after")
+    ok = dict(source="s", model="m", benchmark="B", k="1", before="10", after="20")
+    ds = load_passk_curves(_write(tmp_path / "ok.csv", [ok, {**ok, "k": "64", "before": "70"}], cols))
+    assert ds.sizes == {"curve": 1, "k": 2} and ds.before.sel(k=64).values.tolist() == pytest.approx([0.7])
+    for col, val, msg in (("k", "0", "line 2: column 'k'"), ("after", "120", "column 'after'")):
+        with pytest.raises(ValueError, match=msg):
+            load_passk_curves(_write(tmp_path / "bad.csv", [{**ok, col: val}], cols))
+    with pytest.raises(ValueError, match="missing column.*k"):
+        load_passk_curves(_write(tmp_path / "miss.csv", [{c: ok[c] for c in cols if c != "k"}], cols[:3] + cols[4:]))
