@@ -19,13 +19,12 @@ also stands in `published_rl_results.csv` (tests check they agree); this file is
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from .published import READ_FROM, parse_number
+from .published import READ_FROM, parse_number, read_csv_checked
 
 CURVES_CSV = Path(__file__).parent / "data" / "published_passk_curves.csv"
 CURVE_COLUMNS = ("source", "model", "benchmark", "k", "before", "after")
@@ -35,17 +34,7 @@ _POINT_STRINGS = ("location", "read_from", "notes")
 
 def _read_points(path: Path) -> list[dict]:
     """Rows of the CSV, validated: one-line errors name the line, the column and what it allows."""
-    if not path.is_file():
-        raise FileNotFoundError(f"pass@k curve CSV not found: {path}")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in CURVE_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(
-                f"{path.name}: missing column(s) {', '.join(missing)}; required: {', '.join(CURVE_COLUMNS)}"
-                f" (optional: {', '.join(CURVE_OPTIONAL)})"
-            )
-        rows = [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    _, rows = read_csv_checked(path, CURVE_COLUMNS, CURVE_OPTIONAL, "pass@k curve CSV")
     seen: set[tuple] = set()
     for i, r in enumerate(rows, start=2):
         where = f"{path.name} line {i}"

@@ -172,21 +172,27 @@ def _split_lists(row: dict) -> list[tuple[str, str, dict]]:
     return [(row["benchmark"], row["metric"], vals)]
 
 
+def read_csv_checked(path: Path, required: tuple, optional: tuple, what: str) -> tuple[list[str], list[dict]]:
+    """(columns, rows with stripped cells) of a CSV; a one-line error names the missing columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        cols = list(reader.fieldnames or [])
+        missing = [c for c in required if c not in cols]
+        if missing:
+            raise ValueError(
+                f"{path.name}: missing column(s) {', '.join(missing)}; required: {', '.join(required)}"
+                f" (optional: {', '.join(optional)})"
+            )
+        return cols, [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+
+
 def read_rows(path: Path, strict: bool) -> list[Entry]:
     """Parse and validate the CSV; strict mode raises a one-line error for the first bad cell."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"published CSV not found: {path}")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        cols = reader.fieldnames or []
-        missing = [c for c in REQUIRED if c not in cols]
-        if missing:
-            raise ValueError(
-                f"{path.name}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED)}"
-                f" (optional: {', '.join(OPTIONAL)})"
-            )
-        rows = [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    cols, rows = read_csv_checked(path, REQUIRED, OPTIONAL, "published CSV")
     dup_rule = set() if "duplicate_of" in cols else duplicates_by_origin(rows)
     entries: list[Entry] = []
     seen: set[tuple[str, str, str]] = set()
