@@ -10,9 +10,18 @@ one entry of the `model` dim. The Dataset has dims (`model`, `benchmark`, `metri
 - `before`, `after`, `delta`: rates in [0, 1] (percent points / 100; `#solvable/N` counts / N);
   NaN where the CSV says NA or the cell is not a single number (the text is kept in `*_raw`);
 - `tag` (reliability tags found in `notes`: P, S, U, D, P-blog, ...), `approx` (value had `~`),
-  `source`, `arxiv_or_url`, `location`, `notes`, `origin`, `*_raw` per entry;
-- coords over `model`: `n_params` (params_B * 1e9; NaN if undisclosed or a range), `params_B_raw`,
-  `moe`, `model_name`, `setting`, `source_group`, `contrast`.
+  `source`, `arxiv_or_url`, `location`, `notes`, `origin`, `result_id`, `duplicate_of`,
+  `paper_version`, `read_from`, `*_raw` per entry;
+- coords over `model`: `n_params_total`, `n_params_active` (parameters, from the numeric columns
+  `params_total_B` / `params_active_B`, else from a plain-number `params_B`; NaN if undisclosed, a
+  range or a list), `n_params` (= `n_params_total`), `params_B_raw`, `moe`, `model_name`, `setting`,
+  `source_group`, `contrast`.
+
+Each result counts once: an entry whose `duplicate_of` is set repeats a result given elsewhere (a
+combined row kept beside its split rows, or a second estimate of the same quantity) and is kept for
+provenance only; `unique_results(ds)` blanks those, and every check and `gain_table()` use it. A CSV
+without the column gets the rule from `origin`: a row `shared row N` with rows `split of shared row N`.
+`gain_table()` is the flat view for forecasts: one entry per unique `base_to_rl` result over `result`.
 
 pass@k mapping (see `pass_at_k_view`): metric `pass@K` fills `k=K`; `avg@K`, `acc_pct` and
 lm-eval's `acc`/`exact_match` are mean single-sample accuracies and fill `k=1`, in that priority
@@ -22,47 +31,30 @@ lm-eval's `acc`/`exact_match` are mean single-sample accuracies and fill `k=1`, 
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from .published_csv import (  # noqa: F401  (re-exported: the CSV half of this module)
+    CONTRASTS,
+    META,
+    METRIC_HELP,
+    OPTIONAL,
+    READ_FROM,
+    REQUIRED,
+    Entry,
+    duplicates_by_origin,
+    parse_number,
+    parse_params,
+    read_csv_checked,
+    read_rows,
+    row_params,
+)
+
 DATA_CSV = Path(__file__).parent / "data" / "published_rl_results.csv"
 
-REQUIRED = ("source", "model", "params_B", "setting", "benchmark", "metric", "before", "after")
-OPTIONAL = (
-    "arxiv_or_url",
-    "location",
-    "delta_computed",
-    "notes",
-    "contrast",
-    "group",
-    "origin",
-    "result_id",
-    "duplicate_of",
-    "params_total_B",
-    "params_active_B",
-    "paper_version",
-    "read_from",
-)
-META = ("arxiv_or_url", "location", "notes", "origin", "result_id", "duplicate_of", "paper_version", "read_from")
-READ_FROM = ("table", "plot", "text", "unknown")
-CONTRASTS = (
-    "base_to_rl",
-    "rl_variant",
-    "rl_spurious_reward",
-    "prompt",
-    "sft",
-    "reference",
-    "none",
-    "rm_overoptimization",
-)
-METRIC_HELP = "pass@K, avg@K, cons@K, maj@K, acc_pct, acc_gain_pts, #solvable/N, qualitative"
-_STRICT_METRIC = re.compile(r"^(pass@\d+|avg@\d+|cons@\d+|maj@\d+|acc_pct|acc_gain_pts|#solvable/\d+|qualitative)$")
-_NUM = re.compile(r"^\s*(~|approx\.?\s*)?([+-]?\d+(?:\.\d+)?)\s*%?\s*(\([^()]*\))?\s*$")
 _TAG = re.compile(r"\[([PSUD](?:-[a-z]+)?)\]")
 _STRING_VARS = (
     "tag",
@@ -81,42 +73,6 @@ _STRING_VARS = (
 )
 
 
-def parse_number(text: str) -> tuple[float, bool, bool]:
-    """'~12.5' -> (12.5, approx=True, ok=True); 'NA'/'' -> (nan, False, True); junk -> (nan, False, False)."""
-    t = (text or "").strip()
-    if t in ("", "NA", "N/A", "nan"):
-        return float("nan"), False, True
-    m = _NUM.match(t)
-    if not m:
-        return float("nan"), False, False
-    return float(m.group(2)), bool(m.group(1)), True
-
-
-def parse_params(text: str) -> tuple[float, bool, bool]:
-    """'671(MoE)' -> (671.0, moe=True, ok); '7' -> (7.0, False, ok); 'undisclosed'/'0.5-7' -> (nan, ., False)."""
-    t = (text or "").strip()
-    moe = "moe" in t.lower()
-    t = re.sub(r"\(\s*moe\s*\)", "", t, flags=re.I).strip()
-    if t in ("", "NA"):
-        return float("nan"), moe, True
-    try:
-        return float(t), moe, True
-    except ValueError:
-        return float("nan"), moe, False
-
-
-def row_params(row: dict) -> tuple[float, float]:
-    """(total, active) parameters in billions: the numeric columns where present, else from `params_B`
-    (a plain number; dense models active = total, MoE active unknown); NaN where undisclosed."""
-    total, moe, _ = parse_params(row.get("params_B", ""))
-    active = float("nan") if moe else total
-    if "params_total_B" in row:
-        total = parse_number(row["params_total_B"])[0]
-    if "params_active_B" in row:
-        active = parse_number(row["params_active_B"])[0]
-    return total, active
-
-
 def metric_scale(metric: str) -> float | None:
     """Divisor that turns a value of `metric` into a rate; None when it is not a rate (counts, text)."""
     m = metric.strip()
@@ -126,139 +82,6 @@ def metric_scale(metric: str) -> float | None:
         n = re.search(r"/(\d+)", m)
         return float(n.group(1)) if n else None
     return 100.0
-
-
-def duplicates_by_origin(rows: list[dict]) -> set[int]:
-    """Indices of combined rows (`origin` 'shared row N') whose results also stand in split rows
-    ('split of shared row N'): the rule used where a CSV has no `duplicate_of` column."""
-    split = {r.get("origin", "")[len("split of ") :] for r in rows if r.get("origin", "").startswith("split of ")}
-    return {i for i, r in enumerate(rows) if r.get("origin", "") and r.get("origin", "") in split}
-
-
-@dataclass
-class Entry:
-    group: str
-    model: str
-    params_B: str
-    setting: str
-    source: str
-    contrast: str
-    benchmark: str
-    metric: str
-    values: dict  # column -> raw text
-    meta: dict
-    params: tuple[float, float] | None = None
-    """(total, active) parameters in billions; None: from `params_B` (see `row_params`)."""
-
-    def __post_init__(self):
-        if self.params is None:
-            self.params = row_params({"params_B": self.params_B})
-
-
-def _split_lists(row: dict) -> list[tuple[str, str, dict]]:
-    """Expand 'A/B/C' benchmarks or metrics whose value columns hold lists of the same length."""
-    vals = {c: row.get(c, "") or "" for c in ("before", "after", "delta_computed")}
-    for key in ("benchmark", "metric"):
-        parts = [p.strip() for p in row[key].split("/")]
-        if len(parts) < 2:
-            continue
-        split = {c: [p.strip() for p in v.split("/")] for c, v in vals.items()}
-        if any(len(s) == len(parts) for s in split.values()) and all(len(s) in (1, len(parts)) for s in split.values()):
-            out = []
-            for i, p in enumerate(parts):
-                v = {c: (s[i] if len(s) == len(parts) else s[0]) for c, s in split.items()}
-                out.append((p, row["metric"], v) if key == "benchmark" else (row["benchmark"], p, v))
-            return out
-    return [(row["benchmark"], row["metric"], vals)]
-
-
-def read_csv_checked(path: Path, required: tuple, optional: tuple, what: str) -> tuple[list[str], list[dict]]:
-    """(columns, rows with stripped cells) of a CSV; a one-line error names the missing columns."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} not found: {path}")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        cols = list(reader.fieldnames or [])
-        missing = [c for c in required if c not in cols]
-        if missing:
-            raise ValueError(
-                f"{path.name}: missing column(s) {', '.join(missing)}; required: {', '.join(required)}"
-                f" (optional: {', '.join(optional)})"
-            )
-        return cols, [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
-
-
-def read_rows(path: Path, strict: bool) -> list[Entry]:
-    """Parse and validate the CSV; strict mode raises a one-line error for the first bad cell."""
-    path = Path(path)
-    cols, rows = read_csv_checked(path, REQUIRED, OPTIONAL, "published CSV")
-    dup_rule = set() if "duplicate_of" in cols else duplicates_by_origin(rows)
-    entries: list[Entry] = []
-    seen: set[tuple[str, str, str]] = set()
-    for i, row in enumerate(rows, start=2):  # line numbers as a spreadsheet shows them
-        where = f"{path.name} line {i}"
-        if not row.get("result_id"):
-            row["result_id"] = f"{path.name}:{i}"
-        if i - 2 in dup_rule:
-            row["duplicate_of"] = "split rows of the same origin"
-        contrast = row.get("contrast") or "base_to_rl"
-        if contrast not in CONTRASTS:
-            raise ValueError(f"{where}: column 'contrast' must be one of {', '.join(CONTRASTS)}; got {contrast!r}")
-        if strict:
-            _, _, ok = parse_params(row["params_B"])
-            if not ok:
-                raise ValueError(
-                    f"{where}: column 'params_B' must be a number of billions (optionally "
-                    f"'(MoE)') or NA; got {row['params_B']!r}"
-                )
-            for c in ("params_total_B", "params_active_B"):
-                if not parse_number(row.get(c, ""))[2] or "~" in row.get(c, ""):
-                    raise ValueError(f"{where}: column '{c}' must be a number of billions or NA; got {row[c]!r}")
-            if row.get("read_from", "") not in ("", *READ_FROM):
-                raise ValueError(
-                    f"{where}: column 'read_from' must be one of {', '.join(READ_FROM)}; got {row['read_from']!r}"
-                )
-            if not _STRICT_METRIC.match(row["metric"]):
-                raise ValueError(f"{where}: column 'metric' must be one of {METRIC_HELP}; got {row['metric']!r}")
-        group = row.get("group") or f"{row['source']}: {row['model']} | {row['setting']}"
-        params = row_params(row)
-        for bench, metric, vals in _split_lists(row):
-            if strict:
-                for c, v in vals.items():
-                    if not parse_number(v)[2]:
-                        raise ValueError(
-                            f"{where}: column '{c}' must be a number in percent points "
-                            f"(0-100), '~number' or NA; got {v!r}"
-                        )
-            key = (group, bench, metric)
-            if key in seen:
-                if strict:
-                    raise ValueError(
-                        f"{where}: duplicate entry for group {group!r}, benchmark {bench!r}, "
-                        f"metric {metric!r}; give the rows different 'group' or 'setting'"
-                    )
-                continue
-            seen.add(key)
-            meta = {c: row.get(c, "") for c in META}
-            entries.append(
-                Entry(
-                    group,
-                    row["model"],
-                    row["params_B"],
-                    row["setting"],
-                    row["source"],
-                    contrast,
-                    bench,
-                    metric,
-                    vals,
-                    meta,
-                    params,
-                )
-            )
-    if not entries:
-        raise ValueError(f"{path.name}: no rows")
-    return entries
 
 
 def entries_to_dataset(entries: list[Entry]) -> xr.Dataset:
