@@ -20,6 +20,7 @@ from llm_bridge.report import (
     rows_table,
     rules_lines,
     tags_lines,
+    transfer_figure,
     transfer_lines,
 )
 from llm_bridge.scale_free import fit_toy_law, transfer_note
@@ -89,7 +90,7 @@ def run_bridge(
     if published:
         ds = load_published(published_csv)
         save_dataset(ds, out / "bridge.nc")
-        md += transfer_section(ds, summary)
+        md += transfer_section(ds, summary, out)
         results = run_checks(ds)
         rows = observations(ds)
         src = _shown_path(ds.attrs["source_file"])
@@ -192,7 +193,7 @@ def run_bridge(
     return path
 
 
-def transfer_section(ds: xr.Dataset, summary: dict) -> list[str]:
+def transfer_section(ds: xr.Dataset, summary: dict, out: Path) -> list[str]:
     """bridge.md's lead: leave-one-source-out transfer of the forecast and the toy law (summary["transfer"])."""
     rows = gain_rows(gain_table(ds))
     toy = fit_toy_law(TOY_CELLS) if TOY_CELLS.is_file() else None
@@ -202,7 +203,9 @@ def transfer_section(ds: xr.Dataset, summary: dict) -> list[str]:
         return ["## Leave-one-source-out transfer", "", f"Not testable: {e}.", ""]
     summary["transfer"] = {"overall": res.overall, "per_source": res.per_source.to_dict("records"),
                            "level": res.level, "toy_law": toy.to_dict() if toy else None}
-    return transfer_lines(res, toy, transfer_note(TOY_CELLS, rows) if toy else "")
+    transfer_figure(res, out)
+    md = transfer_lines(res, toy, transfer_note(TOY_CELLS, rows) if toy else "")
+    return md + ["Figure: `transfer.png` (each source's held-out forecast and interval against its observed gain).", ""]
 
 
 def _clean(x):

@@ -70,6 +70,11 @@ class MeasureConfig:
             raise ValueError(f"--temperature must be > 0; got {self.temperature!r}")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
             raise ValueError(f"--device must be auto, cpu or cuda; got {self.device!r}")
+        if self.device.startswith("cuda"):
+            import torch  # noqa: PLC0415
+
+            if not torch.cuda.is_available():
+                raise ValueError("--device cuda: no CUDA device is visible here; use --device auto or cpu")
         if not Path(self.model).is_dir():
             raise ValueError(f"--model: no such checkpoint directory {self.model}")
 

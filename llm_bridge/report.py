@@ -222,3 +222,26 @@ def transfer_lines(res, toy=None, toy_note: str = "") -> list[str]:
         if toy_note:
             md += ["", toy_note]
     return md + [""]
+
+
+def transfer_figure(res, out: Path) -> Path:
+    """Held-out forecast (with its interval) against the observed gain, one colour per source."""
+    rows = res.rows
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    for i, (s, r) in enumerate(rows.groupby("source", sort=False)):
+        ax.errorbar(r["gain"], r["forecast"], yerr=[r["forecast"] - r["lo"], r["hi"] - r["forecast"]], fmt="o",
+                    ms=3, lw=0.5, color=plt.cm.tab20(i % 20), label=s, alpha=0.8)
+    if np.isfinite(rows["fixed"]).any():
+        ax.scatter(rows["gain"], rows["fixed"], marker="x", s=10, color="k", lw=0.6, label="toy law (no real data)")
+    lim = [min(rows["gain"].min(), rows["lo"].min(), 0), max(rows["gain"].max(), rows["hi"].max())]
+    ax.plot(lim, lim, "k--", lw=0.6)
+    ax.set(xlabel="observed RL gain in pass@1 (fraction of problems)",
+           ylabel="forecast from the other sources",
+           title=f"Leave-one-source-out: each source forecast by the others ({int(100 * res.level)}% intervals)")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=5, ncol=2, loc="upper left")
+    fig.tight_layout()
+    path = out / "transfer.png"
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
