@@ -133,3 +133,4 @@ def test_bridge_md_leads_with_the_transfer_table(tmp_path):
     assert text[first:].startswith("## Leave-one-source-out transfer")
     assert text.index("| **all sources** |") < text.index("## Theory's checks")
     assert "### The scale-free question" in text and "| rows / sources |" in text
+    assert (tmp_path / "b" / "transfer.png").is_file()
