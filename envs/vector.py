@@ -21,15 +21,21 @@ Reward randomness (noise, random rewards) is keyed on the episode's item (its se
 those of the group's first env) and its sample within the group (env index % G), never on the
 env's slot or the reset seed: a batch of seeds pays each seed what it would be paid alone.
 
-A step costs a few dozen tensor operations whatever num_envs is:
+A step costs a couple of dozen tensor operations whatever num_envs is:
 - every written token is looked up in a table indexed by (position, target token, token): bits
-  for "not allowed here", "wrong answer token", "wrong step token", "right step token" and "the
-  answer ends here". Tasks that keep the default exact-match verifier are judged from the bits
-  accumulated over the episode; tasks with their own verifier (Countdown, PermutationCompose)
-  or with `revise` run `Task.verify` when an answer ends (and on every step for dense rewards);
-- items are generated ahead, up to 64 per env (`Task.batch` on num_envs x K items), so an
-  autoreset copies a prepared row: its tokens and its table offsets. `reset()` makes only the
-  current items.
+  for "not allowed here", "wrong answer token", "wrong step token", "right step token", "the
+  answer ends here" and "<eos>". Tasks that keep the default exact-match verifier are judged from
+  the bits accumulated over the episode; tasks with their own verifier (Countdown,
+  PermutationCompose) or with `revise` run `Task.verify` when an answer ends (and on every step
+  for dense rewards);
+- the fast path (exact match, no delay, no noise, not random) reads every output of a step from
+  small tables indexed by those bits: the verdict flags (one lookup), the reward (one more, two
+  with dense rewards). Each env keeps a flat pointer to the token slot it writes next, and the
+  table offset of that slot sits at a fixed distance from it in the same row, so writing the
+  token and finding its bits are three indexing operations;
+- items are generated ahead (`Task.batch` on num_envs x K items), K doubling from 1 after a
+  reset up to 64, so an autoreset copies a prepared row (its tokens and its table offsets) and a
+  caller that runs one episode per env (an RL rollout) generates few items it never uses.
 """
 
 from __future__ import annotations
@@ -47,11 +53,12 @@ from .spaces import TensorBox, TensorMultiDiscrete
 from .task import Task, check_int
 
 V = vocab.D_VOCAB
-_ITEM_BUDGET = 1 << 22  # int64 entries of items generated ahead, all envs together
+_ITEM_BUDGET = 1 << 20  # int64 entries of items generated ahead, all envs together (8 MB)
 _VERDICT_KEYS = ("correct", "trace_correct", "well_formed")
 # token-table bits; the three error bits are ordered so that, with e = err & 7:
-# well formed <=> e < 4, correct <=> e < 2, trace correct <=> e == 0
-_WRONG_STEP, _WRONG_ANSWER, _BAD, _RIGHT_STEP, _ENDS = 1, 2, 4, 8, 16
+# well formed <=> e < 4, correct <=> e < 2, trace correct <=> e == 0. _EOS: <eos> written (it ends
+# the answer); _RESTART (fast path only): the env restarts this step and writes nothing
+_WRONG_STEP, _WRONG_ANSWER, _BAD, _RIGHT_STEP, _ENDS, _EOS, _RESTART = 1, 2, 4, 8, 16, 32, 64
 
 
 class TokenVectorEnv(VectorEnv):
@@ -77,13 +84,23 @@ class TokenVectorEnv(VectorEnv):
         self._base = 1 + self._P  # token column of the first completion token
         self._exact = (type(task).verify is Task.verify and type(task).well_formed is Task.well_formed
                        and not task.revise)  # <wait> revisions: judged by Task.verify on the collapsed trace
-        self._table = self._token_table().to(dev)
+        rc = self.reward_cfg
+        self._fast = self._exact and not rc.delay and not rc.noise and rc.mode != "random"
+        self._keyed = bool(rc.noise) or rc.mode == "random"  # the verdict hashes the episode's item
+        self._table = self._token_table(restart=self._fast).to(dev)
         self._step_pos = torch.tensor(task.step_positions, dtype=torch.long, device=dev)
-        col = [self._base + p for p in range(self._C)] + [self.n_ctx]  # position C: a scratch column
-        self._col = torch.tensor(col, dtype=torch.long, device=dev)  # (C + 1,)
-        self._width = self.n_ctx + 1 + self._C + 1  # a row: tokens + scratch, table offsets
-        self._k_max = max(1, min(64, _ITEM_BUDGET // (N * self._width)))
+        self._k_max = max(1, min(64, _ITEM_BUDGET // (N * 2 * self.n_ctx)))
         self._arange = torch.arange(N, device=dev)
+        # an env's state is two rows of n_ctx: its tokens, and under each completion token the
+        # table offset of its position and target (`_off`). A pointer (flat index into the token
+        # rows) names the slot an env writes; the same index into the offset rows gives its offset.
+        # Envs that write nothing this step point at column 0 (<bos>, rewritten with <bos> or by
+        # `_start`), whose offset is that of position C: bits 0 (_RESTART on the fast path)
+        self._row0 = self._arange * self.n_ctx  # (N,) pointer of each env's column 0
+        self._tp0 = self._row0 + self._base  # (N,) pointer of completion position 0
+        self._state0 = torch.stack([self._tp0, torch.zeros_like(self._tp0)])  # (2, N) a fresh episode's state
+        if self._fast:
+            self._verdict_tables()
         self.stream = torch.zeros(N, dtype=torch.long, device=dev)  # seed of each env's item stream
         self.episode = torch.full((N,), -1, dtype=torch.long, device=dev)  # episodes since seeded
         self._ready = False
@@ -105,11 +122,14 @@ class TokenVectorEnv(VectorEnv):
         self._item_seed = self.stream if seeds is None else self._per_env("seeds", seeds)
         # item index = episode + offset; the offset is None while they are equal
         self._offset = None if indices is None else self._per_env("indices", indices) - self.episode - 1
-        self._rows = torch.zeros(N, self._width, dtype=torch.long, device=dev)
-        self._tokens = self._rows[:, : self.n_ctx + 1]  # (N, n_ctx + 1) views into _rows
-        self._off = self._rows[:, self.n_ctx + 1 :]  # (N, C + 1) table offsets per position
-        self._pos = torch.zeros(N, dtype=torch.long, device=dev)  # completion tokens written
-        self._err = torch.zeros(N, dtype=torch.long, device=dev)  # table bits, or-ed
+        self._rows = torch.zeros(2, N, self.n_ctx, dtype=torch.long, device=dev)
+        self._tokens, self._off = self._rows  # (N, n_ctx) each: tokens, table offsets
+        self._flat = self._tokens.view(-1)  # (N * n_ctx,) what the pointers index
+        self._off_flat = self._off.view(-1)
+        # (2, N): the pointer of the slot each env writes next, and the table bits of its episode
+        # or-ed; updated in place only, so the views _tp and _err stay valid
+        self._state = torch.stack([self._tp0, torch.zeros_like(self._tp0)])
+        self._tp, self._err = self._state
         self._ended = torch.zeros(N, dtype=torch.bool, device=dev)  # verdict known (delay > 0)
         self._done = torch.zeros(N, dtype=torch.bool, device=dev)  # verdict delivered
         self._any_done = False
@@ -117,7 +137,9 @@ class TokenVectorEnv(VectorEnv):
         no = torch.zeros(N, dtype=torch.bool, device=dev)
         self._pending = (torch.zeros(N, dtype=torch.float64, device=dev), no, no, no, no)  # see step
         self._buf_k = self._k_bound = 0  # nothing generated ahead yet
+        self._buf = None
         self._sample = self._arange % self.group_size  # (N,) place of each env in its group
+        self._lead = self._arange - self._sample  # (N,) first env of each env's group
         self._ep_seed = torch.zeros(N, dtype=torch.long, device=dev)  # (N,) item of the current episode
         self._ep_index = torch.zeros(N, dtype=torch.long, device=dev)
         self._start(torch.ones(N, dtype=torch.bool, device=dev))
@@ -128,21 +150,46 @@ class TokenVectorEnv(VectorEnv):
         if not self._ready:
             raise RuntimeError("step() called before reset(); call env.reset(seed=...) first")
         a = self._actions(actions)  # (N,)
-        N, C, rc, dev = self.num_envs, self._C, self.reward_cfg, self.device
+        return self._step_fast(a) if self._fast else self._step_general(a)
+
+    def _step_fast(self, a: torch.Tensor):
+        """Exact match, no delay, no noise, not random: every output from the table bits.
+
+        Envs that restart this step (their episode ended on the last one) write at position C,
+        whose bits are _RESTART: the verdict tables give them nothing, and `_start` then copies
+        their new row over whatever they wrote."""
+        tp = self._tp if not self._any_done else torch.where(self._done, self._row0, self._tp)
+        self._flat.scatter_(0, tp, a)
+        code = self._table.take(self._off_flat.take(tp) + a)  # (N,) table bits of this token
+        err = self._err
+        err |= code  # in place
+        deliver, terminated, truncated, correct, trace, wf = self._vt.index_select(0, err).unbind(1)
+        reward = self._rt.take(err)  # (N,) float64
+        if self._dt is not None:  # dense: the step token's share, then the verdict's
+            reward = self._dt.take(code) + reward
+        self._tp += 1  # in place (envs that restart are set by _start)
+        if self._any_done:
+            self._start(self._done)
+        self._done, self._any_done = deliver, bool(deliver.any())
+        info = {"correct": correct, "trace_correct": trace, "well_formed": wf,
+                **{f"_{k}": deliver for k in _VERDICT_KEYS}}
+        return self._obs(), reward, terminated, truncated, info
+
+    def _step_general(self, a: torch.Tensor):
+        N, rc, dev = self.num_envs, self.reward_cfg, self.device
         restart, any_restart = self._done, self._any_done  # NEXT_STEP autoreset: these only reset
         if rc.delay:
             waiting = self._ended & ~restart  # answer ended, verdict not yet delivered
             writing = ~(restart | self._ended)
         else:  # without delay an ended episode is delivered at once and restarts next step
             writing = ~restart
-        row = torch.where(writing, self._pos, C)  # (N,) completion position written now; C: none
-        self._tokens.scatter_(1, self._col[row][:, None], a[:, None])  # position C: scratch column
-        self._pos = self._pos + writing
-        code = self._table[self._off.gather(1, row[:, None]).squeeze(1) + a]  # (N,) table bits
-        self._err = self._err | code
+        ptr = torch.where(writing, self._tp, self._row0)  # (N,) slot written now; column 0: none
+        self._flat.scatter_(0, ptr, torch.where(writing, a, vocab.BOS))
+        self._tp += writing
+        code = self._table.take(self._off_flat.take(ptr) + a)  # (N,) table bits
+        self._err |= code
         just = code >= _ENDS  # (N,) the answer ends now
         reward = self._dense(code, writing)
-
         verdict = None  # (reward, terminated, correct, trace_correct, well_formed), (N,) each
         any_just = bool(just.any())
         if any_just:
@@ -207,7 +254,7 @@ class TokenVectorEnv(VectorEnv):
         a = a.reshape(-1).long()
         if a.shape[0] != self.num_envs:
             raise ValueError(f"actions must be {allowed}, got shape {tuple(a.shape)}")
-        lo, hi = torch.stack(torch.aminmax(a)).tolist()
+        lo, hi = (int(x) for x in torch.aminmax(a))
         if lo < 0 or hi >= V:
             raise ValueError(f"actions must be {allowed}, got values in [{lo}, {hi}]")
         return a
@@ -218,9 +265,10 @@ class TokenVectorEnv(VectorEnv):
             raise ValueError(f"reset option {name} must be {self.num_envs} non-negative integers")
         return t.long()
 
-    def _token_table(self) -> torch.Tensor:
+    def _token_table(self, restart: bool = False) -> torch.Tensor:
         """Flat ((C + 1) * V * V,) bits for (position p, target token t, written token a) at
-        (p * V + t) * V + a. Position C is for envs that write nothing this step: all zero."""
+        (p * V + t) * V + a. Position C is for envs that write nothing this step: all zero, or
+        _RESTART with `restart` (the fast path)."""
         C, task = self._C, self.task
         table = torch.zeros(C + 1, V, V, dtype=torch.long)  # (position, target, written)
         same = torch.eye(V, dtype=torch.bool)  # (target, written)
@@ -232,9 +280,29 @@ class TokenVectorEnv(VectorEnv):
                                         (task.step_positions, _WRONG_STEP, _RIGHT_STEP)):
             for p in positions:
                 table[p] |= torch.where(same, right, wrong)
-        table[:C, :, vocab.EOS] |= _ENDS
+        table[:C, :, vocab.EOS] |= _ENDS | _EOS
         table[C - 1] |= _ENDS
+        if restart:
+            table[C] = _RESTART
         return table.reshape(-1)
+
+    def _verdict_tables(self) -> None:
+        """The fast path's outputs for every value of the or-ed bits err (0 .. 127): `_vt` (128, 6)
+        bool (delivered, terminated, truncated, correct, trace correct, well formed), `_rt`
+        (128,) float64 the verdict's reward, `_dt` (128,) float64 the dense reward of a step
+        token's bits (None without dense rewards); the same formulas as the general path."""
+        rc, dev, n_steps = self.reward_cfg, self.device, self.task.n_steps
+        err = torch.arange(128)
+        e = err & 7
+        ended = ((err & _ENDS) != 0) & ((err & _RESTART) == 0)
+        eos = (err & _EOS) != 0
+        correct, trace, wf = ended & (e < 2), ended & (e == 0), ended & (e < 4)
+        self._vt = torch.stack([ended, ended & eos, ended & ~eos, correct, trace, wf], 1).to(dev)
+        self._rt = rc.verdict(correct, wf, None, None, None, n_steps).to(dev)
+        w = rc.step_weight(n_steps)
+        self._dt = None
+        if w and n_steps:
+            self._dt = ((err & _RIGHT_STEP).double() * (w / _RIGHT_STEP)).to(dev)
 
     def _dense(self, code: torch.Tensor, writing: torch.Tensor) -> torch.Tensor | None:
         """(N,) dense reward of the step tokens written now, or None when there is none."""
@@ -263,23 +331,23 @@ class TokenVectorEnv(VectorEnv):
 
     def _start(self, mask: torch.Tensor) -> None:
         """Begin a new episode in the envs where `mask` is True."""
-        self.episode = self.episode + mask
+        self.episode += mask  # in place: nothing keeps a reference to it across steps
         item_seed, item_idx = self._item_seed, self.index
         if self.group_size > 1:  # each block of G envs shares its first env's item
-            lead = self._arange // self.group_size * self.group_size
-            item_seed, item_idx = item_seed[lead], item_idx[lead]
+            item_seed, item_idx = item_seed[self._lead], item_idx[self._lead]
         # each env moves at most one item on per call, so _k_bound bounds every env's offset
         self._k_bound += 1
         if self._buf_k and self._k_bound >= self._buf_k:
             self._k_bound = int((item_idx - self._buf_base).max())
         if not self._buf_k or self._k_bound >= self._buf_k:
-            self._generate(item_seed, item_idx, self._k_max if self._buf_k else 1)
+            self._generate(item_seed, item_idx, min(self._k_max, 2 * self._buf_k) if self._buf_k else 1)
         rows = mask.nonzero().squeeze(1)  # (R,) envs that start
-        self._rows.index_copy_(0, rows, self._buf.index_select(0, (self._flat0 + item_idx)[rows]))
-        self._ep_seed = torch.where(mask, item_seed, self._ep_seed)
-        self._ep_index = torch.where(mask, item_idx, self._ep_index)
-        self._pos.index_fill_(0, rows, 0)
-        self._err.index_fill_(0, rows, 0)
+        src = (self._flat0 + item_idx).index_select(0, rows)  # (R,) their rows in the buffer
+        self._rows.index_copy_(1, rows, self._buf.index_select(1, src))
+        if self._keyed:  # the reward's randomness is keyed on the episode's item
+            self._ep_seed = torch.where(mask, item_seed, self._ep_seed)
+            self._ep_index = torch.where(mask, item_idx, self._ep_index)
+        torch.where(mask, self._state0, self._state, out=self._state)  # pointer at position 0, bits 0
         if self.reward_cfg.delay:
             self._ended = self._ended & ~mask
 
@@ -289,17 +357,27 @@ class TokenVectorEnv(VectorEnv):
         seeds = item_seed[:, None].expand(N, K).reshape(-1)  # (N * K,)
         idx = (item_idx[:, None] + torch.arange(K, device=dev)).reshape(-1)  # (N * K,)
         prompts, targets = self.task.batch(seeds, idx)  # (N * K, P), (N * K, C)
-        buf = torch.full((N * K, self._width), vocab.PAD, dtype=torch.long, device=dev)
-        buf[:, 0] = vocab.BOS
-        buf[:, 1 : 1 + P] = prompts
-        tgt = torch.cat([targets, torch.full_like(targets[:, :1], vocab.PAD)], dim=1)  # (N * K, C + 1)
-        buf[:, self.n_ctx + 1 :] = (torch.arange(C + 1, device=dev) * V + tgt) * V
-        self._buf = buf  # (N * K, width): env i's item k in row i * K + k
+        shape, b = (2, N * K, self.n_ctx), 1 + P  # b: the first completion column
+        buf = self._buf if self._buf is not None and self._buf.shape == shape else None
+        if buf is None:  # a new buffer (reused while K stays: a fresh one costs page faults)
+            buf = torch.empty(shape, dtype=torch.long, device=dev)
+        # every entry written once: <bos>, prompt, <pad>; offsets (position C's outside the completion)
+        buf[0, :, 0] = vocab.BOS
+        buf[0, :, 1:b] = prompts
+        buf[0, :, b:] = vocab.PAD
+        torch.mul(torch.arange(C, device=dev) * V + targets, V, out=buf[1, :, b : b + C])
+        buf[1, :, :b] = buf[1, :, b + C :] = (C * V + vocab.PAD) * V
+        self._buf = buf  # (2, N * K, n_ctx) tokens and offsets: env i's item k in row i * K + k
         self._buf_base, self._buf_k, self._k_bound = item_idx.clone(), K, 0
         self._flat0 = self._arange * K - item_idx  # (N,) row of env i's item j: _flat0[i] + j
 
     def _obs(self) -> dict[str, torch.Tensor]:
-        return {"tokens": self._tokens[:, : self.n_ctx].clone(), "length": self._pos + self._base}
+        return {"tokens": self._tokens.clone(), "length": self._tp - self._row0}
+
+    @property
+    def _pos(self) -> torch.Tensor:
+        """(N,) completion tokens written in the current episode."""
+        return self._tp - self._tp0
 
     @property
     def _completions(self) -> torch.Tensor:
@@ -318,4 +396,4 @@ class TokenVectorEnv(VectorEnv):
     @property
     def targets(self) -> torch.Tensor:
         """(N, C) canonical completions of the current episodes (for evaluation, not for agents)."""
-        return self._off[:, : self._C] // V % V
+        return self._off[:, self._base : self._base + self._C] // V % V
