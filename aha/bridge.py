@@ -23,7 +23,7 @@ from llm_bridge.report import (
     transfer_figure,
     transfer_lines,
 )
-from llm_bridge.scale_free import fit_toy_law, transfer_note
+from llm_bridge.scale_free import fit_toy_law, study_predictor_scores, transfer_note
 from llm_bridge.transfer import gain_rows, leave_one_source_out
 
 TOY_CELLS = Path(__file__).resolve().parents[1] / "docs" / "study" / "cells.csv"
@@ -204,7 +204,10 @@ def transfer_section(ds: xr.Dataset, summary: dict, out: Path) -> list[str]:
     summary["transfer"] = {"overall": res.overall, "per_source": res.per_source.to_dict("records"),
                            "level": res.level, "toy_law": toy.to_dict() if toy else None}
     transfer_figure(res, out)
-    md = transfer_lines(res, toy, transfer_note(TOY_CELLS, rows) if toy else "")
+    shipped = TOY_CELLS.parent / "predictors.json"
+    study = study_predictor_scores(shipped, rows) if shipped.is_file() else None
+    summary["transfer"]["study_predictors"] = study
+    md = transfer_lines(res, toy, transfer_note(TOY_CELLS, rows) if toy else "", study)
     return md + ["Figure: `transfer.png` (each source's held-out forecast and interval against its observed gain).", ""]
 
 

@@ -165,9 +165,10 @@ def _ci(ci) -> str:
     return "–" if not np.all(np.isfinite(ci)) else f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
 
 
-def transfer_lines(res, toy=None, toy_note: str = "") -> list[str]:
+def transfer_lines(res, toy=None, toy_note: str = "", study: dict | None = None) -> list[str]:
     """bridge.md's lead: the leave-one-source-out table (llm_bridge.transfer.TransferResult), then the
-    scale-free law's result (`toy`: the toy-fitted GainForecast scored as `fixed`)."""
+    scale-free law's result (`toy`: the toy-fitted GainForecast scored as `fixed`; `study`: the study's
+    shipped predictors on the same rows, llm_bridge.scale_free.study_predictor_scores)."""
     from .transfer import COMPARE_RULE, compare_word  # noqa: PLC0415
 
     o, lvl = res.overall, int(round(100 * res.level))
@@ -219,6 +220,11 @@ def transfer_lines(res, toy=None, toy_note: str = "") -> list[str]:
             f"{_r(o['rho_fixed'])}; its {lvl}% interval (from the toy residuals) covers {_f(o['coverage_fixed'])} "
             "of the real gains.",
         ]
+        if study:
+            parts = [f"`{k}` MAE {_f(v['mae'])} (ρ {_r(v['rho'])})" for k, v in study.items()]
+            md += ["", f"The study's own predictors as shipped (docs/study/predictors.json, fitted on toy cells; "
+                   f"published pass@1 stands in for greedy accuracy), on the same {o['n_rows']} rows: "
+                   + ", ".join(parts) + "."]
         if toy_note:
             md += ["", toy_note]
     return md + [""]

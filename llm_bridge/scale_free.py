@@ -14,10 +14,13 @@ with `fixed=law`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from theory.credit import phi
 
 from .forecast import FEATURES, G_DEFAULT, LEVEL, GainForecast, capability, lstsq
 
@@ -68,6 +71,30 @@ def fit_toy_law(cells_csv: str | Path, level: float = LEVEL) -> GainForecast:
         df["source"].nunique(),
         fitted_on=f"toy grids ({Path(cells_csv).name})",
     )
+
+
+STUDY_PREDICTORS = ("phi0", "greedy")
+"""The study's shipped base-only predictors whose features a published row has (no coverage, no step_prob)."""
+
+
+def study_predictor_scores(predictors_json: str | Path, real: pd.DataFrame, G: int = G_DEFAULT) -> dict:
+    """The study's own fitted predictors (predictors.json of `aha study`), applied as shipped to the real
+    rows: `phi0` = φ(base pass@1, G), `greedy` = base accuracy (published pass@1 stands in for greedy).
+    Per predictor: MAE, Spearman ρ and rows, beside a constant at the toy mean gain (its `constant`)."""
+    from theory.predict_gain import LinearPredictor  # noqa: PLC0415
+
+    from .transfer import rank_corr  # noqa: PLC0415
+
+    fitted = json.loads(Path(predictors_json).read_text())["predictors"]
+    p = real["before"].to_numpy(float)
+    feats = pd.DataFrame({"phi0": phi(p, G), "greedy": p})
+    y = real["gain"].to_numpy(float)
+    out = {}
+    for name in (*STUDY_PREDICTORS, "constant"):
+        if name in fitted:
+            pred = LinearPredictor.from_dict(fitted[name]).predict(feats)
+            out[name] = {"mae": float(np.mean(np.abs(pred - y))), "rho": rank_corr(pred, y), "n_rows": len(y)}
+    return out
 
 
 def transfer_note(cells_csv: str | Path, real: pd.DataFrame) -> str:

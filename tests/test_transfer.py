@@ -134,3 +134,18 @@ def test_bridge_md_leads_with_the_transfer_table(tmp_path):
     assert text.index("| **all sources** |") < text.index("## Theory's checks")
     assert "### The scale-free question" in text and "| rows / sources |" in text
     assert (tmp_path / "b" / "transfer.png").is_file()
+
+
+def test_study_predictors_are_applied_as_shipped():
+    import json
+
+    from llm_bridge.scale_free import study_predictor_scores
+
+    path = ROOT / "docs" / "study" / "predictors.json"
+    df = synthetic()
+    got = study_predictor_scores(path, df)
+    fitted = json.loads(path.read_text())["predictors"]
+    p, y = df["before"].to_numpy(), df["gain"].to_numpy()
+    pred = fitted["phi0"]["intercept"] + fitted["phi0"]["coef"][0] * (1 - p**8 - (1 - p) ** 8)
+    assert got["phi0"]["mae"] == pytest.approx(np.mean(np.abs(pred - y)))
+    assert got["constant"]["mae"] == pytest.approx(np.mean(np.abs(fitted["constant"]["intercept"] - y)))
