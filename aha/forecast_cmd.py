@@ -165,7 +165,7 @@ def forecast_row(s: dict, models: dict, n_total: float, margin: float, G: int) -
             "lnN": float(base.predict_lnN(n_total / 1e9)[0]) if np.isfinite(n_total) else None,
         },
         "toy_law": float(toy.point([s["pass1"]], s["chance"])[0]) if toy else None,
-        "recommendation": recommend(s["informative_fraction"], prob, mean, lo, hi, margin, G),
+        "recommendation": recommend(s["informative_fraction"], prob, mean, lo, hi, margin, G, s["pass1"], s["chance"]),
     }
 
 

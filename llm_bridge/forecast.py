@@ -156,14 +156,30 @@ def fit_baselines(df: pd.DataFrame) -> Baselines:
 
 
 RECOMMEND_RULES = (
-    "φ < 0.05 at G: `no signal`; else P(gain ≥ margin) ≥ 0.7: `likely`; ≥ 0.3: `uncertain`; else `unlikely` "
+    "pass@1 not above the task's chance level (> 0): `at chance`; else φ < 0.05 at G: `no signal`; "
+    "else P(gain ≥ margin) ≥ 0.7: `likely`; ≥ 0.3: `uncertain`; else `unlikely` "
     "(fixed before any forecast was made)"
 )
 
 
-def recommend(informative: float, prob: float, mean: float, lo: float, hi: float, margin: float, G: int) -> str:
+def recommend(
+    informative: float,
+    prob: float,
+    mean: float,
+    lo: float,
+    hi: float,
+    margin: float,
+    G: int,
+    pass1: float = float("nan"),
+    chance: float = 0.0,
+) -> str:
     """One line in words, by RECOMMEND_RULES."""
     pts = lambda x: f"{100 * x:+.1f}"  # noqa: E731
+    if chance > 0 and np.isfinite(pass1) and pass1 <= chance:
+        return (
+            f"Do not start RL as it is: base pass@1 {pass1:.3f} is not above the chance level {chance:.3f}, so the "
+            "rewards it earns are lucky guesses and RL would reinforce them; get the base above chance first."
+        )
     band = f"forecast {pts(mean)} points, {pts(lo)} to {pts(hi)}" if np.isfinite(lo) else f"forecast {pts(mean)} points"
     if np.isfinite(informative) and informative < 0.05:
         return (

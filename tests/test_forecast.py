@@ -150,3 +150,6 @@ def test_recommendation_rules():
     assert recommend(0.5, 0.5, 0.05, -0.1, 0.2, 0.05, 8).startswith("Uncertain")
     assert recommend(0.5, 0.1, -0.02, -0.1, 0.04, 0.05, 8).startswith("RL is unlikely to pay")
     assert "P(gain ≥ 5 points) = 0.80" in recommend(0.5, 0.8, 0.2, 0.1, 0.3, 0.05, 8)
+    at_chance = recommend(0.6, 0.9, 0.2, 0.1, 0.3, 0.05, 8, pass1=0.1, chance=0.1)
+    assert at_chance.startswith("Do not start RL") and "chance level" in at_chance
+    assert recommend(0.6, 0.9, 0.2, 0.1, 0.3, 0.05, 8, pass1=0.3, chance=0.1).startswith("RL is likely")
