@@ -386,12 +386,17 @@ def check_h5_both(ds: xr.Dataset) -> tuple[CheckResult, CheckResult]:
 
 
 def check_size_order(ds: xr.Dataset, rows: list[dict]) -> CheckResult:
-    """H1/H11 threshold order: within a family (same source, setting recipe, benchmark), gain rises with N."""
+    """H1/H11 threshold order: within a family (same source, recipe `setting`, model series `family`,
+    benchmark), gain rises with N. Series are never pooled: a ladder mixing e.g. Qwen2.5 and Llama sizes
+    would rank series, not sizes."""
     pred = "within a family, a bigger/stronger base gains more (rank correlation of gain with N > 0)"
     ds = unique_results(ds)
-    fam: dict[tuple[str, str], list[dict]] = {}
+    fams = ds.family.values if "family" in ds.coords else [""] * ds.sizes["model"]
+    series = {str(m): (str(s), str(f)) for m, s, f in zip(ds.model.values, ds.setting.values, fams)}
+    fam: dict[tuple[str, ...], list[dict]] = {}
     for r in rows:
-        fam.setdefault((r["source"], r["benchmark"]), []).append(r)
+        setting, family = series.get(r["group"], ("", ""))
+        fam.setdefault((r["source"], setting, family, r["benchmark"]), []).append(r)
     ladders = {
         k: v for k, v in fam.items() if len({r["n_params"] for r in v if np.isfinite(r["n_params"])}) >= 3
     }
@@ -417,9 +422,9 @@ def check_size_order(ds: xr.Dataset, rows: list[dict]) -> CheckResult:
     from scipy.stats import spearmanr
 
     res = []
-    for (src, b), v in ladders.items():
+    for (src, _, family, b), v in ladders.items():
         rho = spearmanr([r["n_params"] for r in v], [r["gain"] for r in v]).statistic
-        res.append((src, b, len(v), float(rho)))
+        res.append((f"{src} ({family})" if family else src, b, len(v), float(rho)))
     rhos = np.array([r[3] for r in res])
     status = "holds" if np.all(rhos > 0) else ("fails" if np.all(rhos < 0) else "inconclusive")
     detail = "; ".join(f"{s} / {b}: n={k}, ρ={r:+.2f}" for s, b, k, r in res)

@@ -15,7 +15,7 @@ one entry of the `model` dim. The Dataset has dims (`model`, `benchmark`, `metri
 - coords over `model`: `n_params_total`, `n_params_active` (parameters, from the numeric columns
   `params_total_B` / `params_active_B`, else from a plain-number `params_B`; NaN if undisclosed, a
   range or a list), `n_params` (= `n_params_total`), `params_B_raw`, `moe`, `model_name`, `setting`,
-  `source_group`, `contrast`.
+  `source_group`, `contrast`, `family` (model series, e.g. Qwen2.5; empty where not set).
 
 Each result counts once: an entry whose `duplicate_of` is set repeats a result given elsewhere (a
 combined row kept beside its split rows, or a second estimate of the same quantity) and is kept for
@@ -128,6 +128,7 @@ def entries_to_dataset(entries: list[Entry]) -> xr.Dataset:
             "model_name": ("model", [first[g].model for g in groups]),
             "setting": ("model", [first[g].setting for g in groups]),
             "source_group": ("model", [first[g].source for g in groups]),
+            "family": ("model", [first[g].meta.get("family", "") for g in groups]),
             "contrast": ("model", [first[g].contrast for g in groups]),
         },
     )

@@ -25,6 +25,7 @@ OPTIONAL = (
     "params_active_B",
     "paper_version",
     "read_from",
+    "family",
 )
 META = ("arxiv_or_url", "location", "notes", "origin", "result_id", "duplicate_of", "paper_version", "read_from")
 READ_FROM = ("table", "plot", "text", "unknown")
@@ -191,7 +192,7 @@ def read_rows(path: Path, strict: bool) -> list[Entry]:
                     )
                 continue
             seen.add(key)
-            meta = {c: row.get(c, "") for c in META}
+            meta = {c: row.get(c, "") for c in (*META, "family")}
             entries.append(
                 Entry(
                     group,

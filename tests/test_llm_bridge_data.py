@@ -169,3 +169,27 @@ def test_passk_curve_csv_errors_name_line_and_column(tmp_path):
             load_passk_curves(_write(tmp_path / "bad.csv", [{**ok, col: val}], cols))
     with pytest.raises(ValueError, match="missing column.*k"):
         load_passk_curves(_write(tmp_path / "miss.csv", [{c: ok[c] for c in cols if c != "k"}], cols[:3] + cols[4:]))
+
+
+def test_size_ladders_do_not_mix_model_series(tmp_path):
+    """One source, one recipe, two series (gain rising with size in A, falling in B): two ladders that
+    disagree (inconclusive), not one mixed ladder whose pooled rank correlation happens to be positive."""
+    pts = {"A": ((1, 10, 20), (3, 10, 30), (10, 10, 40)), "B": ((2, 10, 60), (5, 10, 50), (20, 10, 45))}
+    rows = [
+        dict(
+            source="s",
+            model=f"{fam}-{n}B",
+            params_B=str(n),
+            setting="grpo",
+            benchmark="X",
+            metric="pass@1",
+            before=str(b),
+            after=str(a),
+            family=fam,
+        )
+        for fam, ladder in pts.items()
+        for n, b, a in ladder
+    ]
+    res = {r.hid: r for r in run_checks(load_published(_write(tmp_path / "f.csv", rows, COLS[:-1] + ("family",))))}
+    order = res["H1/H11"]
+    assert order.n_groups == 2 and order.status == "inconclusive", order.detail
