@@ -175,21 +175,12 @@ def test_size_ladders_do_not_mix_model_series(tmp_path):
     """One source, one recipe, two series (gain rising with size in A, falling in B): two ladders that
     disagree (inconclusive), not one mixed ladder whose pooled rank correlation happens to be positive."""
     pts = {"A": ((1, 10, 20), (3, 10, 30), (10, 10, 40)), "B": ((2, 10, 60), (5, 10, 50), (20, 10, 45))}
+    cols = COLS[:-1] + ("family",)
     rows = [
-        dict(
-            source="s",
-            model=f"{fam}-{n}B",
-            params_B=str(n),
-            setting="grpo",
-            benchmark="X",
-            metric="pass@1",
-            before=str(b),
-            after=str(a),
-            family=fam,
-        )
+        dict(zip(cols, ("s", f"{fam}-{n}B", str(n), "grpo", "X", "pass@1", str(b), str(a), fam)))
         for fam, ladder in pts.items()
         for n, b, a in ladder
     ]
-    res = {r.hid: r for r in run_checks(load_published(_write(tmp_path / "f.csv", rows, COLS[:-1] + ("family",))))}
+    res = {r.hid: r for r in run_checks(load_published(_write(tmp_path / "f.csv", rows, cols)))}
     order = res["H1/H11"]
     assert order.n_groups == 2 and order.status == "inconclusive", order.detail
