@@ -248,7 +248,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def study_parsers(sub) -> None:
-    q = sub.add_parser("study", help="run a named study (grids + claims C1-C9) and write study.md")
+    q = sub.add_parser("study", help="run a named study (grids + claims C1-C11) and write study.md")
     q.add_argument("name", metavar="NAME", help="quick, full, or one from --studies-file")
     q.add_argument("--out", help="study directory (default results/study-<NAME>)")
     q.add_argument("--executor", choices=("local", "ray"), default="local")
@@ -256,6 +256,8 @@ def study_parsers(sub) -> None:
     q.add_argument("--device", choices=DEVICES, default="auto")
     q.add_argument("--dry-run", action="store_true", help="print cell counts and projected time; run nothing")
     q.add_argument("--studies-file", help="a Python file defining STUDIES = {name: function -> Study}")
+    q.add_argument("--reuse", action="append", metavar="DIR", help="take finished grids of the same spec from DIR "
+                   "instead of running them: a shipped study (docs/study), a study dir or an `aha grid` run dir")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_study)
     q = sub.add_parser("predict", help="predict each cell's RL gain and N_c from a base-only run")

@@ -85,3 +85,49 @@ def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
     ax.set_title("When the reward jumps: change-point onset per cell against size", fontsize=9)
     ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(fig, path)
+
+
+def revision_panels(cells, path: Path, curves: dict | None = None) -> Path:
+    """Revision use against N from a per-cell table (columns task, revise, n_params, gain and
+    base_/rl_ wait_rate, revise_fix_rate, completion_len): `<wait>` use before and after RL, the
+    share of revisions that fix the step, completion length (before and after RL, or over RL from
+    ``curves`` = {(task, revise): (n_params, updates, mean length)}), and the gain with revise on and off."""
+    import pandas as pd  # noqa: PLC0415
+
+    cells = pd.DataFrame(cells)
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    per = cells.groupby(["task", "revise", "n_params"]).mean(numeric_only=True).reset_index()
+    for i, (task, g) in enumerate(per.groupby("task")):
+        on, off = g[g.revise], g[~g.revise]
+        c = f"C{i}"
+        for ax, var in ((axes[0], "wait_rate"), (axes[1], "revise_fix_rate")):
+            ax.plot(on.n_params, on[f"base_{var}"], "--o", ms=3, color=c, label=f"{task}: base")
+            ax.plot(on.n_params, on[f"rl_{var}"], "-o", ms=3, color=c, label=f"{task}: after RL")
+        if curves:
+            for (t, rev), (ns, steps, lens) in curves.items():
+                if t == task and rev:
+                    norm = matplotlib.colors.LogNorm(vmin=min(ns), vmax=max(ns) * 1.01)
+                    for n, y in zip(ns, lens, strict=True):
+                        axes[2].plot(steps, y, color=plt.cm.viridis(norm(n)), lw=1, ls="-" if i == 0 else ":")
+        else:
+            axes[2].plot(on.n_params, on.base_completion_len, "--o", ms=3, color=c, label=f"{task} revise: base")
+            axes[2].plot(on.n_params, on.rl_completion_len, "-o", ms=3, color=c, label=f"{task} revise: after RL")
+        axes[3].plot(on.n_params, on.gain, "-o", ms=3, color=c, label=f"{task}: revise on")
+        axes[3].plot(off.n_params, off.gain, "--s", ms=3, color=c, label=f"{task}: revise off")
+    titles = (
+        "share of sampled completions with a <wait>",
+        "share of revisions that fix the step",
+        "completion length (tokens)" + (" over RL, colour ln N" if curves else ", revise on"),
+        "RL gain in pass@1, revise on vs off",
+    )
+    for j, (ax, title) in enumerate(zip(axes, titles, strict=True)):
+        ax.set_title(title, fontsize=9)
+        if j != 2 or not curves:
+            ax.set_xscale("log")
+            ax.set_xlabel(N_LABEL)
+            ax.legend(fontsize=6)
+        else:
+            ax.set_xlabel("RL update")
+    axes[3].axhline(0, color="k", lw=0.5)
+    fig.suptitle("Self-correction against size (means over seeds, held-out prompts)", fontsize=9)
+    return _save(fig, path)

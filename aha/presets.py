@@ -102,9 +102,34 @@ def pretrain_budget() -> GridSpec:
     )
 
 
+REVISE = {"revise": True, "revise_rate": 0.2}
+"""Self-correction on: `<wait>` allowed (envs.revise) and one pretraining trace in five shows one
+(a wrong step, `<wait>`, the right step), so that the base model knows the move before RL; four in
+five stay plain. Chosen before any run, on that base-only ground."""
+BEHAVIOUR_WIDTHS = [8, 16, 32, 64]
+
+
+def aha_behaviour(widths: list[int] | None = None, seeds: list[int] | None = None) -> GridSpec:
+    widths = widths or BEHAVIOUR_WIDTHS
+    task = {"modchain": {"task": "ModChain", "horizon": 5}, "addition": {"task": "MultiDigitAdd"}}
+    variants = {f"{name}{suffix}": {**t, **extra} for name, t in task.items()
+                for suffix, extra in (("", {}), ("-revise", REVISE))}
+    return GridSpec(
+        "aha-behaviour",
+        axes={"width": widths, "depth": [1], "seed": seeds or [0, 1, 2]},
+        fixed={"model_kind": "transformer", "pretrain_tokens": 700_000, "rl_updates": 150, "log_every": 5},
+        variants=variants,
+        description="C10, C11: the aha as an event in training time (reward curves every 5 updates, onset by "
+        "theory.onset) and self-correction as a behaviour (`revise`: `<wait>` discards the step before it; "
+        "revise_rate 0.2 in pretraining) against size, on ModChain L=5 and MultiDigitAdd (3 digits) with and "
+        f"without revise, widths {widths[0]}-{widths[-1]} at depth 1 (ModChain's threshold lies between 16 and "
+        "32 in the quick study), 3 seeds, the demo's budgets. Sized for 2 CPU cores in under 15 minutes.",
+    )
+
+
 PRESETS: dict[str, Callable[[], GridSpec]] = {
     "demo": demo, "dense": dense, "horizon": horizon, "prior": prior, "width-vs-depth": width_vs_depth,
-    "interventions": interventions, "pretrain-budget": pretrain_budget,
+    "interventions": interventions, "pretrain-budget": pretrain_budget, "aha-behaviour": aha_behaviour,
 }
 
 

@@ -287,6 +287,9 @@ def write_report(run_dir: Path) -> Path:
     _, lines = sharpening_and_collapses(ds)
     if lines:
         parts += ["", "## Sharpening and collapses", ""] + lines
+    from .report_behaviour import behaviour_section  # noqa: PLC0415
+
+    parts += [""] + behaviour_section(ds, run_dir) if "base_wait_rate" in ds else []
     for suffix, sub in slices(ds):
         parts += ["", f"## Per size{(' (' + suffix.strip('_').replace('_', ', ') + ')') if suffix else ''}", "",
                   size_table(sub)]
@@ -317,6 +320,7 @@ _FIG_TITLES = {
     "gain_vs_size": "RL gain and base capability against size",
     "learning_curves": "RL learning curves per size",
     "passk_curves": "pass@k before and after RL",
+    "self_correction": "self-correction against size",
 }
 
 

@@ -28,9 +28,9 @@ import numpy as np
 
 from toymodels.grid import GridSpec
 
-from .presets import SQRT2_WIDTHS, load_user_file
+from .presets import SQRT2_WIDTHS, aha_behaviour, load_user_file
 
-CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9")
+CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11")
 QUICK_WIDTHS = [8, 16, 32, 64, 128]
 SEEDS3 = [0, 1, 2]
 REF = {"task": "ModChain", "horizon": 5, "model_kind": "transformer", "pretrain_tokens": 700_000,
@@ -81,11 +81,14 @@ class Study:
     grids: list[GridSpec | Callable[[], GridSpec]]
     """Grids, or functions returning them; the first is the reference setting."""
     analyses: list[str] = field(default_factory=lambda: list(CLAIMS))
-    """Claims to decide, by id: C1 ... C9."""
+    """Claims to decide, by id: C1 ... C11."""
     refine: list[str] = field(default_factory=list)
     """Names of grids whose width sweep is refined adaptively (no extra axes besides width/seed)."""
     budget: Budget = field(default_factory=Budget)
     """Refinement budget."""
+    behaviour: list[str] = field(default_factory=list)
+    """Names of grids whose cells decide only C10 and C11 (the aha-behaviour grid: its revise cells
+    change the trace format and its plain cells repeat other grids' settings), left out of C1-C9."""
     description: str = ""
     """What the study asks (shown in study.md)."""
     n_boot: int = 100
@@ -119,6 +122,9 @@ class Study:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"study {self.name!r}: grid names must be unique, repeated: {dup}")
+        for b in self.behaviour:
+            if b not in names:
+                raise ValueError(f"study {self.name!r}: behaviour names grid {b!r}; grids are {', '.join(names)}")
         for r in self.refine:
             if r not in names:
                 raise ValueError(f"study {self.name!r}: refine names grid {r!r}; grids are {', '.join(names)}")
@@ -309,17 +315,21 @@ def _grids(widths: list[int], seeds: list[int], depths: list[int], ref: dict,
 
 
 def quick() -> Study:
-    return Study("quick", _grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False), refine=["threshold"],
+    return Study("quick", [*_grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False), aha_behaviour],
+                 refine=["threshold"], behaviour=["aha-behaviour"],
                  budget=Budget(refine_rounds=2, refine_seeds=5, max_cpu_s=85 * 60), description=(
-        "All of C1-C9 at CPU size: widths 8-128 in factor-2 steps (refined in √2 steps around the reference's "
-        "rise), depth 1 (1-2 for PermutationCompose), 3 seeds (5 where refined), the demo's budgets. Projected "
-        "within 90 minutes on 2 CPU cores."))
+        "All of C1-C11 at CPU size: widths 8-128 in factor-2 steps (refined in √2 steps around the reference's "
+        "rise), depth 1 (1-2 for PermutationCompose), 3 seeds (5 where refined), the demo's budgets; the "
+        "aha-behaviour preset (widths 8-64, revise on and off) for C11. Projected within 90 minutes on 2 CPU cores."))
 
 
 def full() -> Study:
     ref = {**REF, "pretrain_tokens": 2_000_000, "rl_updates": 300}
-    return Study("full", _grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, dense=True),
-                 refine=["threshold"], budget=Budget(refine_rounds=4, refine_seeds=12), n_boot=200, description=(
+    behaviour = lambda: aha_behaviour(SQRT2_WIDTHS[:9], list(range(8))).with_overrides(  # noqa: E731
+        {k: ref[k] for k in ("pretrain_tokens", "rl_updates")})
+    return Study("full", [*_grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, dense=True), behaviour],
+                 refine=["threshold"], behaviour=["aha-behaviour"], budget=Budget(refine_rounds=4, refine_seeds=12),
+                 n_boot=200, description=(
         "The same rows at GPU scale: widths 8-512 in √2 steps, depths 1-8 (PermutationCompose), 8 seeds, "
         "2M pretraining tokens and 300 RL updates."))
 

@@ -35,6 +35,10 @@ from .studies import Study, cell_cpu_seconds, get_study, load_studies_file, proj
 
 __all__ = ["run_study", "cell_table", "study_command", "predict_command", "setting_key", "print_projection"]
 
+BEHAVIOUR = ("wait_rate", "revise_fix_rate", "completion_len")
+"""Evaluation variables of self-correction (base_* and rl_*, per split), when the run has them."""
+CURVES = ("reward", "entropy", "rl_horizon", "rl_wait_rate", "rl_completion_len")
+"""Curves over RL updates kept per cell (those the run has)."""
 _NOT_SETTING = ("width", "seeds", "device", "log_every")
 """Config fields that do not define a setting (a setting is everything but size and seed)."""
 
@@ -77,13 +81,18 @@ def cell_table(spec: GridSpec, ds: xr.Dataset, label: str | None = None) -> tupl
                    "base_p1": base1, "coverage": _val(c["base_trace_pass_at_k"], k=kmax, split="id"),
                    "step_prob": _val(c["base_step_prob"], split="id"), "greedy": _val(c["base_greedy_acc"], split="id")}
             row |= {"step_prob_L": row["step_prob"] ** L, "phi0": float(phi(base1, cfg.group_size)),
-                    "lnN": float(np.log(n_params))}
+                    "lnN": float(np.log(n_params)), "p_trace1": _val(c["base_trace_pass_at_k"], k=1, split="id"),
+                    "prompts": cfg.prompts_per_update, "rl_updates": cfg.rl_updates, "revise": bool(cfg.revise)}
+            row |= {f"{ph}_{v}": _val(c[f"{ph}_{v}"], split="id") for v in BEHAVIOUR for ph in ("base", "rl")
+                    if f"{ph}_{v}" in c and "step" not in c[f"{ph}_{v}"].dims}
             if "rl_pass_at_k" in ds:
                 row["rl_p1"] = _val(c["rl_pass_at_k"], k=1, split="id")
                 row["gain"] = row["rl_p1"] - base1 if status == "ok" else float("nan")
+                row["phi_start"] = float(c["informative_frac"].isel(step=0)) if "informative_frac" in c else np.nan
                 key = (setting, cfg.width, int(s))
-                curves[key] = {v: c[v].values.astype(float) for v in ("reward", "entropy") if v in c}
+                curves[key] = {v: c[v].values.astype(float) for v in CURVES if v in c and "step" in c[v].dims}
                 curves[key]["samples"] = ds["samples"].values.astype(float)
+                curves[key]["step"] = ds["step"].values.astype(float)
             if status != "ok":
                 for f in ("coverage", "step_prob_L", "phi0", "greedy", "base_p1"):
                     row[f] = float("nan")
@@ -97,8 +106,68 @@ def _spec_cost(spec: GridSpec, groups=None) -> dict[str, float]:
     return {g.label: cell_cpu_seconds(g.config, spec.base_only) * len(g.config.seeds) for g in groups or spec.groups()}
 
 
+def _same_spec(ds: xr.Dataset, spec: GridSpec) -> bool:
+    """A finished grid.nc holds ``spec``'s grid (the device the runner records aside)."""
+    try:
+        old = json.loads(ds.attrs.get("config", "{}"))
+    except (TypeError, ValueError):
+        return False
+    new = json.loads(json.dumps(spec.to_dict(), default=str))
+    for d in (old, new):
+        d.get("fixed", {}).pop("device", None)
+    return old == new
+
+
+def _finished(spec: GridSpec, out: Path) -> xr.Dataset | None:
+    """A grid taken over whole (``--reuse``, a shipped study): OUT/grid.nc without cells/ to resume
+    from, holding the same spec; None when the grid runs (or resumes) as usual."""
+    if (out / "cells").is_dir() or not (out / "grid.nc").is_file():
+        return None
+    ds = storage.load_dataset(out / "grid.nc")
+    if not _same_spec(ds, spec):
+        raise ValueError(f"{out / 'grid.nc'} holds another grid than the study's {spec.name!r} (its config "
+                         "differs) and has no cells/ to resume from; delete it or use another --out")
+    return ds
+
+
+def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path) -> list[str]:
+    """Copy finished grids from ``sources`` into OUT/grids/<name>/grid.nc for the study's grids (and
+    their refinement rounds, named <grid>-refine...) that OUT lacks; a source is a shipped study
+    (DIR/grids/<name>.nc, e.g. docs/study), a study directory (DIR/grids/<name>/grid.nc) or one
+    `aha grid` run (DIR/grid.nc). A grid is taken only when its spec equals the study's (checked
+    when the study reaches it). Returns the names copied."""
+    import shutil  # noqa: PLC0415
+
+    names = {s.name for s in specs}
+    found: dict[str, Path] = {}
+    for src in map(Path, sources):
+        if not src.is_dir():
+            raise ValueError(f"--reuse {src} is not a directory")
+        cands = [*(src / "grids").glob("*.nc"), *(src / "grids").glob("*/grid.nc"), src / "grid.nc"]
+        for f in cands:
+            if not f.is_file():
+                continue
+            name = f.stem if f.name != "grid.nc" else f.parent.name if f.parent != src else \
+                json.loads(storage.load_dataset(f).attrs.get("config", "{}")).get("name", "")
+            if name in names or any(name.startswith(f"{n}-refine") for n in names):
+                found.setdefault(name, f)
+    copied = []
+    for name, f in sorted(found.items()):
+        dest = out / "grids" / name
+        if dest.exists():
+            continue
+        dest.mkdir(parents=True)
+        shutil.copy2(f, dest / "grid.nc")
+        copied.append(name)
+    return copied
+
+
 def _run(spec: GridSpec, out: Path, bar, opts: dict) -> xr.Dataset:
     cost = _spec_cost(spec)
+    done = _finished(spec, out)
+    if done is not None:
+        bar.update(sum(cost.values()))
+        return done
     todo, _ = pending_groups(spec, out) if (out / "config.json").exists() else (spec.groups(), 0)
     bar.update(sum(cost.values()) - sum(cost[g.label] for g in todo))  # finished earlier
     bar.set_postfix_str(spec.name)
@@ -143,19 +212,26 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
 
 
 def _check_study_dir(study: Study, specs: list[GridSpec], out: Path) -> None:
+    """Write study.json, or check the one there: the same study, or this one extended (every grid it
+    had is unchanged; grids and analyses were added), whose finished grids stay valid."""
     blob = {"name": study.name, "grids": [s.to_dict() for s in specs], "analyses": study.analyses,
-            "refine": study.refine, "budget": vars(study.budget), "n_boot": study.n_boot}
+            "refine": study.refine, "budget": vars(study.budget), "n_boot": study.n_boot,
+            **({"behaviour": study.behaviour} if study.behaviour else {})}
     path = out / "study.json"
     blob = json.loads(json.dumps(blob, default=str))
-    if path.exists() and json.loads(path.read_text()) != blob:
+    old = json.loads(path.read_text()) if path.exists() else blob
+    kept = all(g in blob["grids"] for g in old.get("grids", [])) and set(old.get("analyses", [])) <= set(
+        blob["analyses"]) and all(old.get(k) == blob.get(k) for k in ("name", "refine", "budget", "n_boot"))
+    if not kept:
         raise ValueError(f"{out} holds another study (study.json differs); use another --out")
     out.mkdir(parents=True, exist_ok=True)
     storage.atomic_write_json(path, blob)
 
 
 def run_study(study: Study, out: Path, executor: str = "local", address: str | None = None,
-              device: str = "auto", progress: bool = True) -> Path:
-    """Run (or resume) every grid, refine, analyse; returns the path of study.md."""
+              device: str = "auto", progress: bool = True, reuse: list[Path] | None = None) -> Path:
+    """Run (or resume) every grid, refine, analyse; returns the path of study.md. ``reuse``:
+    directories whose finished grids are taken instead of run (``reuse_grids``)."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from .study_report import write_study  # noqa: PLC0415
@@ -163,6 +239,10 @@ def run_study(study: Study, out: Path, executor: str = "local", address: str | N
     out = Path(out)
     specs = study.specs()
     _check_study_dir(study, specs, out)
+    if reuse:
+        copied = reuse_grids(specs, reuse, out)
+        if progress:
+            print(f"reused finished grids: {', '.join(copied) or 'none new'}")
     t0 = time.time()
     opts = {"executor": executor, "address": address, "device": device}
     total = sum(sum(_spec_cost(s).values()) for s in specs)
@@ -214,7 +294,7 @@ def study_command(args) -> int:
     resolve_device(args.device)
     out = Path(args.out or f"results/study-{study.name}")
     path = run_study(study, out, executor=args.executor, address=args.address, device=args.device,
-                     progress=not args.quiet)
+                     progress=not args.quiet, reuse=getattr(args, "reuse", None))
     print(f"study {study.name}: {path}")
     return 0
 

@@ -20,6 +20,7 @@ from theory.transitions import fit_transition  # noqa: E402
 from toymodels import storage  # noqa: E402
 
 from . import study_analyses as sa  # noqa: E402
+from . import study_behaviour as sb  # noqa: E402
 from .study import setting_key  # noqa: E402
 
 CLAIM_TEXT = {
@@ -33,6 +34,8 @@ CLAIM_TEXT = {
     "C7": "design signals help large models and do nothing for small ones",
     "C8": "whether a model has entered the regime where RL pays off can be judged before RL",
     "C9": "recipe details change how fast RL gets there, not where it ends",
+    "C10": "the aha is an abrupt event in training whose onset the informative-group fraction predicts",
+    "C11": "RL teaches self-correction only above a size",
 }
 CAPABILITY_LINE = 0.05
 """C1: a cell has base capability when its base trace pass@k_max (a fully correct trace in k_max samples) is >= this."""
@@ -169,13 +172,16 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     ref = setting_key(specs[0].groups()[0].config.to_dict())
-    cells = sa.add_curve_measures(cells, curves)
+    cells = sb.add_onsets(sa.add_curve_measures(cells, curves), curves)
     cells.drop(columns=["key"]).to_csv(out / "cells.csv", index=False)
+    V, sec = {}, {}
+    V["C10"], sec["C10"] = sb.c10(cells, fig_dir)
+    V["C11"], sec["C11"] = sb.c11(cells, study.behaviour, fig_dir)
+    all_cells, cells = cells, cells[~cells.grid.isin(study.behaviour)]  # C1-C9 read the other grids only
     classes = sa.size_classes(cells, ref)
     recipe = sa.recipe_settings(cells, ref)
     refc = cells[(cells.key == ref) & (cells.status == "ok")]
     cls = refc["width"].map(classes)
-    V, sec = {}, {}
 
     loso, best, _ = _predictors(cells, ref, recipe, out)
     pred_nc = loso.table.get(best, {}).get("nc_err_steps", np.nan)
@@ -283,7 +289,7 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
         f"\n\nPredictors fitted on all plain-recipe settings: predictors.json (`aha predict RUN_DIR --model " \
         f"predictors.json`, default {best}); in-sample predictions: predictions.csv."
 
-    return _markdown(study, specs, cells, V, sec, out, wall)
+    return _markdown(study, specs, all_cells, V, sec, out, wall)
 
 
 def by_small(cells, ref, setting, classes) -> list[float]:

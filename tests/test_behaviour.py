@@ -2,14 +2,26 @@
 synthetic inputs with known answers, and the `aha-behaviour` preset."""
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pytest
 import xarray as xr
 from test_theory_fit_run import make_grid
 
+from aha import study as study_mod
 from aha.fit import fit_run
 from aha.fit_onset import onset_dataset
+from aha.presets import get_preset
+from aha.studies import Study, get_study, spec_cpu_seconds
+from aha.study_behaviour import c11
 from theory.claims import verdict_c10, verdict_c11
+from toymodels.grid import GridSpec
+from toymodels.runner import run_grid
+
+sys.path.insert(0, str(Path(__file__).parent / "data"))
 
 
 def _with_curves(run, seed: int = 0) -> xr.Dataset:
@@ -102,3 +114,63 @@ def test_c11_in_part_and_undetermined_cases():
     assert verdict_c11({8: [0.2, 0.3]}).verdict.startswith("not determined")  # one width
     none = verdict_c11({}, why_not="the revise cells were not run")
     assert none.verdict == "not determined: the revise cells were not run"
+
+
+# --- the preset, the study's wiring and reuse of finished grids ---------------------------------------
+def test_aha_behaviour_preset_validates_and_fits_the_cpu_budget():
+    spec = get_preset("aha-behaviour")
+    assert spec.axes["seed"] == [0, 1, 2] and spec.n_cells == 48
+    cfgs = {g.coords["variant"]: g.config for g in spec.groups() if g.config.width == 8}
+    assert {c.task for c in cfgs.values()} == {"ModChain", "MultiDigitAdd"}
+    for name, c in cfgs.items():
+        assert c.revise == name.endswith("-revise") and (c.revise_rate > 0) == c.revise
+    assert spec_cpu_seconds(spec) <= 15 * 60  # projected from the demo's measured cell times
+    quick = get_study("quick")
+    assert "aha-behaviour" in quick.behaviour and quick.analyses[-2:] == ["C10", "C11"]
+    assert [s for s in quick.specs() if s.name == "aha-behaviour"][0].to_dict() == spec.to_dict()
+
+
+def test_c11_from_the_cell_table_per_task(tmp_path):
+    rows = []
+    for task, amp_from in (("ModChain", 32), ("MultiDigitAdd", 999)):
+        for w in (8, 16, 32, 64):
+            for s in range(3):
+                up = 0.2 + 0.01 * s if w >= amp_from else 0.01 * (s - 1)
+                for revise in (True, False):
+                    rows.append(
+                        {
+                            "grid": "b",
+                            "status": "ok",
+                            "task": task,
+                            "width": w,
+                            "seed": s,
+                            "revise": revise,
+                            "n_params": 12.0 * w * w,
+                            "gain": 0.1 * revise,
+                            "base_wait_rate": 0.1,
+                            "rl_wait_rate": 0.1 + up,
+                            "base_revise_fix_rate": 1.0,
+                            "rl_revise_fix_rate": 1.0,
+                            "base_completion_len": 9.0,
+                            "rl_completion_len": 9.5,
+                        }
+                    )
+    v, text = c11(pd.DataFrame(rows), ["b"], tmp_path)
+    assert v.verdict.startswith("holds only where the task is ModChain")
+    assert "from width 32 on" in v.result and "| ModChain | on | 32 |" in text
+
+
+def test_study_reuses_finished_grids_without_training(tmp_path, monkeypatch):
+    from tiny_studies import TINY  # noqa: PLC0415
+
+    ref = GridSpec("ref", {"width": [8, 16], "depth": [1], "seed": [0, 1]}, dict(TINY), "reference")
+    run_grid(ref, tmp_path / "run", progress=False)  # one `aha grid` run
+    study = Study("s", [ref], n_boot=10)
+    monkeypatch.setattr(study_mod, "run_grid", lambda *a, **k: pytest.fail("a reused grid was run again"))
+    path = study_mod.run_study(study, tmp_path / "study", progress=False, reuse=[tmp_path / "run"])
+    assert "| C10 |" in path.read_text() and (tmp_path / "study" / "grids" / "ref" / "grid.nc").is_file()
+    other = GridSpec("ref", {"width": [8], "depth": [1], "seed": [0]}, dict(TINY), "reference")
+    with pytest.raises(ValueError, match="holds another"):  # the same name, another spec: never taken
+        study_mod.run_study(
+            Study("t", [other], n_boot=10), tmp_path / "study2", progress=False, reuse=[tmp_path / "run"]
+        )

@@ -122,7 +122,7 @@ def test_bad_names_and_fields_stop_before_any_work(tmp_path, capsys):
     assert err.count("\n") == 0 and "widht" in err
     assert not out.exists()
     with pytest.raises(ValueError, match="analyses must be among"):
-        Study("x", [lambda: None], analyses=["C10"])
+        Study("x", [lambda: None], analyses=["C12"])
     with pytest.raises(ValueError, match="refine_seeds"):
         Budget(refine_seeds=0)
     with pytest.raises(ValueError, match="refine names grid 'nope'"):
