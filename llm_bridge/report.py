@@ -46,8 +46,10 @@ def tags_lines(tags: set[str] = frozenset()) -> list[str]:
     """What the read tags in the `tag` columns mean (every tag in ``tags``, and the base ones)."""
     names = list(TAGS) + sorted(t for t in tags if t not in TAGS)
     out = [f"- `{t}`: {TAGS.get(t, 'a tag of the source CSV (see llm_bridge/data/README.md)')}" for t in names]
-    return out + ["- several tags (`D,P`): every one applies; `~` after the tags: the value is approximate "
-                  "(the source says about, or `~`)."]
+    return out + [
+        "- several tags (`D,P`): every one applies; `~` after the tags: the value is approximate "
+        "(the source says about, or `~`)."
+    ]
 
 
 def checks_table(results: list[CheckResult]) -> list[str]:
@@ -135,11 +137,15 @@ def large_k_figure(rows: list[dict], out: Path) -> Path:
     import textwrap  # noqa: PLC0415
 
     fig, ax = plt.subplots(figsize=(7.6, 1.2 + 0.75 * len(rows)))
-    lab = ["\n".join(textwrap.wrap(f"{r['group'].split(': ', 1)[-1]}", 38)) + f"\n{r['benchmark']} ({r['metric']})"
-           for r in rows]
+    lab = [
+        "\n".join(textwrap.wrap(f"{r['group'].split(': ', 1)[-1]}", 38)) + f"\n{r['benchmark']} ({r['metric']})"
+        for r in rows
+    ]
     y = np.arange(len(rows))
-    for off, key, name, color in ((-0.2, "delta", "at large k (RL − base)", "C3"),
-                                  (0.2, "pass1_gain", "pass@1 gain (RL − base)", "C0")):
+    for off, key, name, color in (
+        (-0.2, "delta", "at large k (RL − base)", "C3"),
+        (0.2, "pass1_gain", "pass@1 gain (RL − base)", "C0"),
+    ):
         v = np.array([r[key] for r in rows], dtype=float)
         ax.barh(y + off, np.nan_to_num(v), 0.4, label=name, color=color)
         for yi in (y + off)[~np.isfinite(v)]:
@@ -147,8 +153,10 @@ def large_k_figure(rows: list[dict], out: Path) -> Path:
     ax.axvline(0, color="k", lw=0.6)
     ax.set_yticks(y, lab, fontsize=7)
     ax.invert_yaxis()
-    ax.set(xlabel="change in pass rate, RL − base (fraction of problems)",
-           title="H5: RL raises pass@1 but not pass@k at large k (k ≥ 64)")
+    ax.set(
+        xlabel="change in pass rate, RL − base (fraction of problems)",
+        title="H5: RL raises pass@1 but not pass@k at large k (k ≥ 64)",
+    )
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     path = out / "h5_large_k.png"
@@ -190,9 +198,12 @@ def transfer_lines(res, toy=None, toy_note: str = "", study: dict | None = None)
     ]
 
     def line(name, r):
-        return (f"| {name} | {r['n_rows']} | {_f(r['mae_forecast'])} | {_f(r['mae_constant'])} | "
-                f"{_f(r['mae_lnN'])} ({r['n_lnN']}) | {_f(r['mae_fixed'])} | {_r(r['rho_forecast'])} | "
-                f"{_r(r['rho_fixed'])} | {_f(r['coverage'], '–')} | {_f(r['coverage_fixed'], '–')} |")
+        return (
+            f"| {name} | {r['n_rows']} | {_f(r['mae_forecast'])} | {_f(r['mae_constant'])} | "
+            f"{_f(r['mae_lnN'])} ({r['n_lnN']}) | {_f(r['mae_fixed'])} | {_r(r['rho_forecast'])} | "
+            f"{_r(r['rho_fixed'])} | {_f(r['coverage'], '–')} | {_f(r['coverage_fixed'], '–')} |"
+        )
+
     for r in res.per_source.to_dict("records"):
         md.append(line(_e(r["source"]), r))
     md.append(line("**all sources**", o))
@@ -205,6 +216,8 @@ def transfer_lines(res, toy=None, toy_note: str = "", study: dict | None = None)
         f"**{words['lnN']}** ({_ci(o['diff_ci_lnN'])}, on the {o['n_lnN']} rows with a published N, where the "
         f"forecast's MAE is {_f(o['mae_forecast_on_lnN_rows'])}). Rule: {COMPARE_RULE}.",
         f"- Interval coverage {_f(o['coverage'])} against the stated {res.level:.2f}.",
+        f"- P(gain ≥ {100 * res.margin:.0f} points), as `aha forecast` states it: Brier score {_f(o['brier'])} against "
+        f"{_f(o['brier_base'])} for the training sources' share of such gains (lower is better; 0.25 is a coin).",
     ]
     if toy is not None:
         c = toy.coef
@@ -222,9 +235,13 @@ def transfer_lines(res, toy=None, toy_note: str = "", study: dict | None = None)
         ]
         if study:
             parts = [f"`{k}` MAE {_f(v['mae'])} (ρ {_r(v['rho'])})" for k, v in study.items()]
-            md += ["", f"The study's own predictors as shipped (docs/study/predictors.json, fitted on toy cells; "
-                   f"published pass@1 stands in for greedy accuracy), on the same {o['n_rows']} rows: "
-                   + ", ".join(parts) + "."]
+            md += [
+                "",
+                f"The study's own predictors as shipped (docs/study/predictors.json, fitted on toy cells; "
+                f"published pass@1 stands in for greedy accuracy), on the same {o['n_rows']} rows: "
+                + ", ".join(parts)
+                + ".",
+            ]
         if toy_note:
             md += ["", toy_note]
     return md + [""]
@@ -235,15 +252,26 @@ def transfer_figure(res, out: Path) -> Path:
     rows = res.rows
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
     for i, (s, r) in enumerate(rows.groupby("source", sort=False)):
-        ax.errorbar(r["gain"], r["forecast"], yerr=[r["forecast"] - r["lo"], r["hi"] - r["forecast"]], fmt="o",
-                    ms=3, lw=0.5, color=plt.cm.tab20(i % 20), label=s, alpha=0.8)
+        ax.errorbar(
+            r["gain"],
+            r["forecast"],
+            yerr=[r["forecast"] - r["lo"], r["hi"] - r["forecast"]],
+            fmt="o",
+            ms=3,
+            lw=0.5,
+            color=plt.cm.tab20(i % 20),
+            label=s,
+            alpha=0.8,
+        )
     if np.isfinite(rows["fixed"]).any():
         ax.scatter(rows["gain"], rows["fixed"], marker="x", s=10, color="k", lw=0.6, label="toy law (no real data)")
     lim = [min(rows["gain"].min(), rows["lo"].min(), 0), max(rows["gain"].max(), rows["hi"].max())]
     ax.plot(lim, lim, "k--", lw=0.6)
-    ax.set(xlabel="observed RL gain in pass@1 (fraction of problems)",
-           ylabel="forecast from the other sources",
-           title=f"Leave-one-source-out: each source forecast by the others ({int(100 * res.level)}% intervals)")
+    ax.set(
+        xlabel="observed RL gain in pass@1 (fraction of problems)",
+        ylabel="forecast from the other sources",
+        title=f"Leave-one-source-out: each source forecast by the others ({int(100 * res.level)}% intervals)",
+    )
     ax.title.set_fontsize(9)
     ax.legend(fontsize=5, ncol=2, loc="upper left")
     fig.tight_layout()

@@ -30,6 +30,8 @@ from .published import K1_PRIORITY, gain_table
 
 N_BOOT = 2000
 MIN_RANK_ROWS = 3
+MARGIN = 0.05
+"""The margin of the probability check: P(gain ≥ 5 points), scored by its Brier score."""
 
 
 def _k1_rank(metric: str) -> int:
@@ -67,6 +69,13 @@ def rank_corr(pred, y) -> float:
     return float(spearmanr(p[ok], y[ok]).statistic)
 
 
+def _brier(prob, event) -> float:
+    """Mean squared error of a probability against the 0/1 event (0 is perfect; 0.25 is a coin)."""
+    p, e = np.asarray(prob, dtype=float), np.asarray(event, dtype=float)
+    ok = np.isfinite(p)
+    return float(np.mean((p[ok] - e[ok]) ** 2)) if ok.any() else float("nan")
+
+
 def _mae(pred, y) -> float:
     e = np.abs(np.asarray(pred, dtype=float) - np.asarray(y, dtype=float))
     return float(np.nanmean(e)) if np.isfinite(e).any() else float("nan")
@@ -78,14 +87,16 @@ class TransferResult:
 
     per_source: pd.DataFrame
     """One row per source: n_rows, mae_forecast, mae_constant, mae_lnN (NaN where N unknown),
-    mae_fixed, rho_forecast, rho_fixed, coverage, coverage_fixed, n_lnN."""
+    mae_fixed, rho_forecast, rho_fixed, coverage, coverage_fixed, n_lnN, brier (of P(gain ≥ margin))
+    and brier_base (of the training sources' share of gains ≥ margin)."""
     overall: dict
     rows: pd.DataFrame = field(repr=False)
     level: float = LEVEL
+    margin: float = MARGIN
 
 
 def leave_one_source_out(
-    df: pd.DataFrame, G: int = G_DEFAULT, level: float = LEVEL, fixed=None, seed: int = 0
+    df: pd.DataFrame, G: int = G_DEFAULT, level: float = LEVEL, fixed=None, seed: int = 0, margin: float = MARGIN
 ) -> TransferResult:
     """Hold out each source in turn; fit on the others; forecast the held-out rows (see module doc).
 
@@ -97,7 +108,7 @@ def leave_one_source_out(
     if len(sources) < 2:
         raise ValueError(f"leave-one-source-out needs rows from >= 2 sources; got {len(sources)}")
     chance = df["chance"].to_numpy(float) if "chance" in df else np.zeros(len(df))
-    names = ("forecast", "lo", "hi", "constant", "lnN", "fixed", "fixed_lo", "fixed_hi")
+    names = ("forecast", "lo", "hi", "constant", "lnN", "fixed", "fixed_lo", "fixed_hi", "prob", "prob_base")
     cols = {c: np.full(len(df), np.nan) for c in names}
     for s in sources:
         te = (df["source"] == s).to_numpy()
@@ -107,6 +118,8 @@ def leave_one_source_out(
         base = fit_baselines(train)
         cols["forecast"][te], cols["lo"][te], cols["hi"][te] = pr.mean, pr.lo, pr.hi
         cols["constant"][te] = base.constant
+        cols["prob"][te] = fc.prob_at_least(df["before"].to_numpy(float)[te], margin, chance[te])
+        cols["prob_base"][te] = float(np.mean(train["gain"].to_numpy(float) >= margin))
         if "params_total_B" in df:
             cols["lnN"][te] = base.predict_lnN(df["params_total_B"].to_numpy(float)[te])
         if fixed is not None:
@@ -116,12 +129,12 @@ def leave_one_source_out(
     per = []
     for s in sources:
         r = rows[rows["source"] == s]
-        per.append({"source": s, "n_rows": len(r), **_scores(r)})
+        per.append({"source": s, "n_rows": len(r), **_scores(r, margin)})
     per_source = pd.DataFrame(per)
     overall = {
         "n_rows": len(rows),
         "n_sources": len(sources),
-        **_scores(rows),
+        **_scores(rows, margin),
         "diff_ci_constant": _boot_diff(rows, "forecast", "constant", seed),
         "diff_ci_lnN": _boot_diff(rows, "forecast", "lnN", seed),
         "diff_ci_fixed_constant": _boot_diff(rows, "fixed", "constant", seed),
@@ -129,7 +142,7 @@ def leave_one_source_out(
     overall["mae_forecast_on_lnN_rows"] = _mae(
         rows["forecast"][np.isfinite(rows["lnN"])], rows["gain"][np.isfinite(rows["lnN"])]
     )
-    return TransferResult(per_source, overall, rows, level)
+    return TransferResult(per_source, overall, rows, level, margin)
 
 
 COMPARE_RULE = (
@@ -146,7 +159,7 @@ def compare_word(ci: tuple[float, float]) -> str:
     return "better" if hi < 0 else "worse" if lo > 0 else "not distinguishable"
 
 
-def _scores(r: pd.DataFrame) -> dict:
+def _scores(r: pd.DataFrame, margin: float = MARGIN) -> dict:
     y = r["gain"].to_numpy(float)
     return {
         "mae_forecast": _mae(r["forecast"], y),
@@ -158,6 +171,8 @@ def _scores(r: pd.DataFrame) -> dict:
         "rho_fixed": rank_corr(r["fixed"], y),
         "coverage": coverage(r["lo"], r["hi"], y),
         "coverage_fixed": coverage(r["fixed_lo"], r["fixed_hi"], y),
+        "brier": _brier(r["prob"], y >= margin),
+        "brier_base": _brier(r["prob_base"], y >= margin),
     }
 
 

@@ -55,6 +55,7 @@ def test_interval_coverage_reaches_the_stated_level_when_rows_are_exchangeable()
     assert 0.72 <= res.overall["coverage"] <= 0.88
     assert res.overall["mae_forecast"] < 0.8 * res.overall["mae_constant"]  # the law learned the p-dependence
     assert res.overall["rho_forecast"] > 0.5
+    assert res.overall["brier"] < res.overall["brier_base"]  # P(gain ≥ 5 points) knows more than the base rate
     np.testing.assert_allclose(
         fit_forecast(synthetic(n_sources=20, per=10, seed=1)).coef, [0.02, -0.1, 0.25], atol=0.03
     )  # the known law is recovered
