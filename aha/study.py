@@ -37,7 +37,7 @@ __all__ = ["run_study", "cell_table", "study_command", "predict_command", "setti
 
 BEHAVIOUR = ("wait_rate", "revise_fix_rate", "completion_len")
 """Evaluation variables of self-correction (base_* and rl_*, per split), when the run has them."""
-CURVES = ("reward", "entropy", "rl_horizon", "rl_wait_rate", "rl_completion_len")
+CURVES = ("reward", "entropy", "rl_horizon", "wait_rate", "completion_len")
 """Curves over RL updates kept per cell (those the run has)."""
 _NOT_SETTING = ("width", "seeds", "device", "log_every")
 """Config fields that do not define a setting (a setting is everything but size and seed)."""
