@@ -239,6 +239,9 @@ def gain_table(ds: xr.Dataset | None = None, averages: bool = False) -> xr.Datas
     if not averages:
         keep &= np.array([not str(b).startswith("Avg") for b in ds.benchmark.values])[None, :, None]
     per_entry = [s for s in ("result_id", "arxiv_or_url", "location", "tag", "read_from", "paper_version") if s in ds]
+    # (model,) parameters; Datasets saved before the numeric columns existed have only n_params (total)
+    total = (ds.n_params_total if "n_params_total" in ds.coords else ds.n_params).values
+    active = ds.n_params_active.values if "n_params_active" in ds.coords else np.full(total.shape, np.nan)
     recs: list[dict] = []
     for a, b, j in sorted(map(tuple, np.argwhere(keep)), key=lambda t: (t[0], t[2], t[1])):
         c = (a, b, j)
@@ -248,8 +251,8 @@ def gain_table(ds: xr.Dataset | None = None, averages: bool = False) -> xr.Datas
                 "after": float(ds.after.values[c]),
                 "k": metric_k[j][0],
                 "approx": bool(ds.approx.values[c]),
-                "params_total_B": float(ds.n_params_total.values[a]) / 1e9,
-                "params_active_B": float(ds.n_params_active.values[a]) / 1e9,
+                "params_total_B": float(total[a]) / 1e9,
+                "params_active_B": float(active[a]) / 1e9,
                 "source": str(ds.source.values[c]),
                 **{s: str(ds[s].values[c]) for s in per_entry},
                 "model": str(ds.model_name.values[a]),
