@@ -19,8 +19,6 @@ a `#solvable/N (large k)` count); φ uses G = 8 (theory's default); math benchma
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import xarray as xr
 
@@ -28,72 +26,21 @@ from theory.amplifier import fit_gain_model, gain_feature
 from theory.amplifier import predict_gain as theory_predict_gain
 from theory.credit import phi
 
+from .check_rules import (  # noqa: F401  (re-exported: report.py, aha/ and notebooks import them from here)
+    LARGE_K,
+    MIN_GROUPS,
+    N_BOOT,
+    RULES,
+    SIGN_TOL,
+    STATUSES,
+    CheckResult,
+    G,
+    _bootstrap_diff,
+    loo_status,
+    sign_status,
+)
+from .checks_large_k import check_h5, check_h5_both, large_k_rows
 from .published import pass_at_k_view, unique_results
-
-LARGE_K = 64
-G = 8
-MIN_GROUPS = 4  # as theory.amplifier.loo_compare: fewer held-out groups cannot judge a model
-N_BOOT = 2000
-STATUSES = ("holds", "fails", "inconclusive", "not testable")
-SIGN_TOL = 0.02  # published numbers are rounded to 0.1-1 point: a rise below 2 points is not a rise
-RULES = {
-    "LOO": "`holds` when theory's leave-one-group-out MAE is below both baselines' and the 90% bootstrap CIs "
-    "of both differences (theory − baseline) lie below 0; `fails` when either CI lies above 0; "
-    "otherwise `inconclusive`",
-    "sign": f"`holds` when Δ ≤ 0 in every entry; `fails` when some Δ > +{SIGN_TOL} (beyond the rounding of "
-    "published numbers); otherwise `inconclusive`; no interval (no standard errors are published)",
-    "no-signal": "`holds` when every row without informative groups (φ < 0.05) gains less than 0.02 in "
-    "absolute value; `fails` otherwise",
-    "rank": "`holds` when the rank correlation ρ of gain with N is above 0 in every family; `fails` when it "
-    "is below 0 in every family; otherwise `inconclusive`",
-}
-"""The status rules, by name (`CheckResult.rule`); `not testable` under any rule when inputs are missing."""
-
-
-def loo_status(mae: dict[str, float], ci: dict[str, tuple[float, float]]) -> str:
-    """The `LOO` rule of `RULES` on the numbers a report prints (MAE per predictor, CI per baseline)."""
-    bases = ("constant", "linear_lnN")
-    his = [ci[b][1] for b in bases if b in ci and np.isfinite(ci[b][1])]
-    los = [ci[b][0] for b in bases if b in ci and np.isfinite(ci[b][0])]
-    below = all(np.isfinite(mae.get(b, np.nan)) and mae["theory"] < mae[b] for b in bases)
-    if below and len(his) == len(bases) and all(h < 0 for h in his):
-        return "holds"
-    if any(lo > 0 for lo in los):
-        return "fails"
-    return "inconclusive"
-
-
-def sign_status(deltas) -> str:
-    """The `sign` rule of `RULES` on the printed Δ values."""
-    d = np.asarray(deltas, dtype=float)
-    if np.all(d <= 0):
-        return "holds"
-    return "fails" if np.any(d > SIGN_TOL) else "inconclusive"
-
-
-@dataclass
-class CheckResult:
-    hid: str
-    prediction: str
-    status: str
-    detail: str
-    missing: str = ""
-    mae: dict[str, float] = field(default_factory=dict)
-    """Mean absolute LOO error per predictor (rates), over held-out groups."""
-    diff_ci: dict[str, tuple[float, float]] = field(default_factory=dict)
-    """90% bootstrap CI (over groups) of MAE(theory) − MAE(baseline); < 0 means theory is better."""
-    rows: list[dict] = field(default_factory=list)
-    n_groups: int = 0
-    rule: str = "LOO"
-    """Which of `RULES` decided `status` (each report states them and prints the numbers each uses)."""
-    n_rows: int = 0
-    """(group, benchmark) rows the check used."""
-    n_sources: int = 0
-    """Distinct sources (papers, repositories) of those rows."""
-
-    def __post_init__(self):
-        if self.rows and self.n_rows == len(self.rows) and not self.n_sources:  # rows = those behind the verdict
-            self.n_sources = len({r.get("source", "") for r in self.rows} - {""})
 
 
 def observations(ds: xr.Dataset) -> list[dict]:
@@ -144,16 +91,6 @@ def observations(ds: xr.Dataset) -> list[dict]:
                 }
             )
     return rows
-
-
-def _bootstrap_diff(e_a: np.ndarray, e_b: np.ndarray, seed: int = 0) -> tuple[float, float]:
-    ok = np.isfinite(e_a) & np.isfinite(e_b)
-    d = (e_a - e_b)[ok]
-    if d.size < 2:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, d.size, (N_BOOT, d.size))].mean(axis=1)
-    return (float(np.quantile(means, 0.05)), float(np.quantile(means, 0.95)))
 
 
 def loo_gain(rows: list[dict], kind: str = "phi", chance: float = 0.0) -> tuple[list[dict], dict]:
@@ -281,108 +218,6 @@ def check_h3(rows: list[dict], ds: xr.Dataset, threshold: float = 0.05) -> Check
         rule="no-signal",
         n_rows=len(nosig),
     )
-
-
-def large_k_rows(ds: xr.Dataset) -> list[dict]:
-    """Base vs RL at large k: pass@K (K ≥ 64) pairs, `#solvable/N (large k)` counts, `pass@K gap` deltas."""
-    ds = unique_results(ds)
-    v = pass_at_k_view(ds)
-    ks = [int(k) for k in v.k.values]
-    up = (
-        v.rl_pass_at_k.values[..., ks.index(1)] - v.base_pass_at_k.values[..., ks.index(1)]
-        if 1 in ks
-        else np.full((ds.sizes["model"], ds.sizes["benchmark"]), np.nan)
-    )  # (model, benchmark): pass@1 gain
-    bef_all, aft_all, dl_all = ds.before.values, ds.after.values, ds.delta.values  # (model, benchmark, metric)
-    is_rl = ds.contrast.values == "base_to_rl"
-    found = []
-    for j, met in enumerate(str(x) for x in ds.metric.values):
-        is_k = met.startswith("pass@") and met[5:].isdigit() and int(met[5:]) >= LARGE_K
-        is_cnt = met.startswith("#solvable") and "large k" in met
-        is_gap = met.startswith("pass@") and met.endswith("gap")
-        if not (is_k or is_cnt or is_gap):
-            continue
-        bef, aft = bef_all[..., j], aft_all[..., j]
-        d = np.where(np.isfinite(bef) & np.isfinite(aft), aft - bef, dl_all[..., j])
-        found += [(a, b, j, met, float(d[a, b])) for a, b in np.argwhere(np.isfinite(d) & is_rl[:, None])]
-    out = []
-    for a, b, j, met, d in sorted(found, key=lambda t: t[:3]):  # model, benchmark, metric order
-        c = (a, b, j)
-        out.append(
-            {
-                "group": str(ds.model.values[a]),
-                "benchmark": str(ds.benchmark.values[b]),
-                "metric": met,
-                "n_params": float(ds.n_params.values[a]),
-                "base": float(bef_all[c]),
-                "rl": float(aft_all[c]),
-                "delta": d,
-                "pass1_gain": float(up[a, b]),
-                "tag": str(ds.tag.values[c]),
-                "approx": bool(ds.approx.values[c]),
-                "source": str(ds.source.values[c]),
-            }
-        )
-    return out
-
-
-def check_h5(ds: xr.Dataset) -> CheckResult:
-    """H5 by the `sign` rule: RL does not raise pass@k at large k (Δ ≤ 0 in every entry)."""
-    return check_h5_both(ds)[0]
-
-
-def check_h5_both(ds: xr.Dataset) -> tuple[CheckResult, CheckResult]:
-    """H5 twice, each under its own rule: the sign of Δ = RL − base at large k (`sign`), and Δ = 0 as a
-    point prediction against the constant and ln N baselines by leave-one-group-out error (`LOO`)."""
-    pred = "RL pass@k ≤ base pass@k at large k (k ≥ 64): Δ ≤ 0"
-    pred_point = "Δ = 0 at large k (k ≥ 64) as a point prediction of RL pass@k − base pass@k"
-    rows = large_k_rows(ds)
-    groups = list(dict.fromkeys(r["group"] for r in rows))
-    if not rows:
-        miss = "base and RL pass@k at k ≥ 64 (or solvable counts at large k)"
-        return (
-            CheckResult("H5", pred, "not testable", "no base and RL numbers at large k", missing=miss, rule="sign"),
-            CheckResult("H5 (point Δ = 0)", pred_point, "not testable", "no base and RL numbers at large k",
-                        missing=miss),
-        )
-    y = np.array([r["delta"] for r in rows])
-    n = np.array([r["n_params"] for r in rows])
-    grp = np.array([r["group"] for r in rows])
-    per = {"theory": [], "constant": [], "linear_lnN": [], "uniform_lift": []}
-    for g in groups:
-        tr, te = grp != g, grp == g
-        const = y[tr].mean() if tr.any() else np.nan
-        ok = tr & np.isfinite(n)
-        lin = (
-            np.polyval(np.polyfit(np.log(n[ok]), y[ok], 1), np.log(n[te]))
-            if len(np.unique(n[ok])) >= 2
-            else np.full(te.sum(), np.nan)
-        )
-        lift = np.array([r["pass1_gain"] for r in np.array(rows, dtype=object)[te]])
-        for name, yhat in (("theory", 0.0), ("constant", const), ("linear_lnN", lin), ("uniform_lift", lift)):
-            per[name].append(float(np.nanmean(np.abs(yhat - y[te]))) if np.isfinite(yhat).any() else np.nan)
-        for j, i in enumerate(np.flatnonzero(te)):
-            rows[i].update(
-                pred_theory=0.0,
-                pred_constant=float(const),
-                pred_linear_lnN=float(np.atleast_1d(lin)[j]),
-                pred_uniform_lift=float(lift[j]),
-            )
-    per = {k: np.array(v) for k, v in per.items()}
-    mae = {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in per.items()}
-    ci = {b: _bootstrap_diff(per["theory"], per[b]) for b in ("constant", "linear_lnN", "uniform_lift")}
-    n_ok = int(np.sum(y <= 0))
-    srcs = sorted({r["source"] for r in rows})
-    detail = (
-        f"Δ ≤ 0 in {n_ok}/{len(y)} entries ({len(groups)} groups; sources: {'; '.join(srcs)}); "
-        f"Δ = {np.round(y, 3).tolist()}"
-    )
-    sign = CheckResult("H5", pred, sign_status(np.round(y, 3)), detail, rows=rows, n_groups=len(groups),
-                       rule="sign", n_rows=len(y))
-    point = CheckResult("H5 (point Δ = 0)", pred_point, loo_status(mae, ci),
-                        f"{len(y)} entries in {len(groups)} held-out groups (errors are rates)", mae=mae,
-                        diff_ci=ci, rows=rows, n_groups=len(groups), n_rows=len(y))
-    return sign, point
 
 
 def check_size_order(ds: xr.Dataset, rows: list[dict]) -> CheckResult:
