@@ -108,7 +108,14 @@ def revision_panels(cells, path: Path, curves: dict | None = None) -> Path:
                 if t == task and rev:
                     norm = matplotlib.colors.LogNorm(vmin=min(ns), vmax=max(ns) * 1.01)
                     for n, y in zip(ns, lens, strict=True):
-                        axes[2].plot(steps, y, color=plt.cm.viridis(norm(n)), lw=1, ls="-" if i == 0 else ":")
+                        axes[2].plot(
+                            steps,
+                            y,
+                            color=plt.cm.viridis(norm(n)),
+                            lw=1,
+                            ls="-" if i == 0 else ":",
+                            label=f"{task}, N = {n:,.0f}",
+                        )
         else:
             axes[2].plot(on.n_params, on.base_completion_len, "--o", ms=3, color=c, label=f"{task} revise: base")
             axes[2].plot(on.n_params, on.rl_completion_len, "-o", ms=3, color=c, label=f"{task} revise: after RL")
@@ -129,5 +136,9 @@ def revision_panels(cells, path: Path, curves: dict | None = None) -> Path:
         else:
             ax.set_xlabel("RL update")
     axes[3].axhline(0, color="k", lw=0.5)
+    for ax in axes[:2]:
+        ax.set_ylim(-0.02, 1.02)
+    if curves:
+        axes[2].legend(fontsize=6)
     fig.suptitle("Self-correction against size (means over seeds, held-out prompts)", fontsize=9)
     return _save(fig, path)

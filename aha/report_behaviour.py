@@ -60,7 +60,8 @@ def _length_curves(ds: xr.Dataset, df: pd.DataFrame) -> dict | None:
     d = ok_only(ds)
     for v in ds["variant"].values:
         f = _cell_fields(spec, {"variant": str(v)})
-        c = d[name].sel(variant=v).mean([x for x in d[name].dims if x not in ("width", "step")])
+        c = d[name].sel(variant=v)
+        c = c.mean([x for x in c.dims if x not in ("width", "step")])  # (width, step)
         out[(f.get("task", "ModChain"), bool(f.get("revise", False)))] = (
             d["n_params"].broadcast_like(c.isel(step=0)).values.astype(float),
             ds["step"].values,
