@@ -289,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("grid", help="run a named grid preset")
     q.add_argument("--preset", required=True, help="demo, dense, horizon, prior, width-vs-depth, interventions, "
-                   "pretrain-budget, or one from --presets-file")
+                   "pretrain-budget, aha-behaviour, or one from --presets-file")
     q.add_argument("--presets-file", help="a Python file defining PRESETS = {name: function -> GridSpec}")
     q.add_argument("--no-report", action="store_true", help="skip figures and report.md")
     q.add_argument("--no-fit", action="store_true", help="skip the theory fits")
