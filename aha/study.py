@@ -241,6 +241,8 @@ def run_study(study: Study, out: Path, executor: str = "local", address: str | N
     _check_study_dir(study, specs, out)
     if reuse:
         copied = reuse_grids(specs, reuse, out)
+        old = json.loads((out / "reused.json").read_text()) if (out / "reused.json").exists() else []
+        storage.atomic_write_json(out / "reused.json", sorted(set(old) | set(copied)))
         if progress:
             print(f"reused finished grids: {', '.join(copied) or 'none new'}")
     t0 = time.time()

@@ -296,11 +296,19 @@ def by_small(cells, ref, setting, classes) -> list[float]:
     return sa.by_class(sa.paired_diffs(cells, ref, setting), classes)["small"]
 
 
+def _reused(out: Path) -> str:
+    """The grids this study took over finished (`aha study --reuse`), for the wall-time line."""
+    path = Path(out) / "reused.json"
+    names = json.loads(path.read_text()) if path.is_file() else []
+    return (f" (grids taken over finished from an earlier run, not rerun: {', '.join(names)}; their time is not in "
+            "it)") if names else ""
+
+
 def _markdown(study, specs, cells, V, sec, out, wall) -> Path:
     esc = lambda t: str(t).replace("|", "\\|")  # noqa: E731
     md = [f"# Study `{study.name}`", "", study.description, "",
           f"{len(cells)} cells in {len(specs)} grids (+ refinement), {int((cells.status != 'ok').sum())} not ok; "
-          f"wall time of this invocation {wall / 60:.1f} min.", "",
+          f"wall time of this invocation {wall / 60:.1f} min{_reused(out)}.", "",
           "| claim | statement | measured result | verdict |", "|---|---|---|---|"]
     for c in study.analyses:
         md.append(f"| {c} | {esc(CLAIM_TEXT[c])} | {esc(V[c].result)} | {esc(V[c].verdict)} |")

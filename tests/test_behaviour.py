@@ -168,7 +168,9 @@ def test_study_reuses_finished_grids_without_training(tmp_path, monkeypatch):
     study = Study("s", [ref], n_boot=10)
     monkeypatch.setattr(study_mod, "run_grid", lambda *a, **k: pytest.fail("a reused grid was run again"))
     path = study_mod.run_study(study, tmp_path / "study", progress=False, reuse=[tmp_path / "run"])
-    assert "| C10 |" in path.read_text() and (tmp_path / "study" / "grids" / "ref" / "grid.nc").is_file()
+    text = path.read_text()
+    assert "| C10 |" in text and (tmp_path / "study" / "grids" / "ref" / "grid.nc").is_file()
+    assert "taken over finished from an earlier run, not rerun: ref;" in text
     other = GridSpec("ref", {"width": [8], "depth": [1], "seed": [0]}, dict(TINY), "reference")
     with pytest.raises(ValueError, match="holds another"):  # the same name, another spec: never taken
         study_mod.run_study(
