@@ -42,7 +42,8 @@ from . import splits, vocab
 
 @dataclass(frozen=True)
 class Instance:
-    """One task item. `prompt` excludes <bos>; `target` is the canonical completion with <eos>."""
+    """One task item. `prompt` excludes <bos>; `target` is the canonical completion with <eos>
+    (with `revise`, then <pad> up to completion_len)."""
 
     seed: int
     index: int
