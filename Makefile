@@ -39,11 +39,10 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# every benchmark, its output kept in benchmarks/results/cpu_<date>_<time>.txt; on a machine
+# shared with other work: make bench BENCH_ARGS="--clock cpu" (seed batching on the CPU clock)
 bench: install
-	$(PY) benchmarks/env_throughput.py
-	$(PY) benchmarks/seed_batching.py
-	$(PY) benchmarks/grid_throughput.py
-	$(PY) benchmarks/cell_speed.py
+	PYTHON=$(PY) bash benchmarks/run_all.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -28,7 +28,7 @@ SLICE=(--preset dense --set width=64,128 --set depth=1,2 --device cuda --no-repo
 STEPS=(
   "pytest:$PY -m pytest -x -q"
   "env_throughput:$PY benchmarks/env_throughput.py"
-  "seed_batching:$PY benchmarks/seed_batching.py --width 32"
+  "seed_batching:$PY benchmarks/seed_batching.py --widths 8 32"
   "grid_throughput:$PY benchmarks/grid_throughput.py"
   "cell_speed:$PY benchmarks/cell_speed.py --device cuda"
   "dense_slice:$PY -m aha.cli grid ${SLICE[*]} --out $OUT/dense_slice"

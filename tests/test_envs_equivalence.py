@@ -47,7 +47,22 @@ def assert_same_info(vinfo, sinfo):
 @pytest.mark.parametrize("reward", REWARDS)
 @pytest.mark.parametrize("name", TASKS)
 def test_vector_env_matches_sync_vector_env(name, reward):
-    kw = {**REWARDS[reward], **({"hint": 1} if "hint" in reward else {})}
+    run_both(name, {**REWARDS[reward], **({"hint": 1} if "hint" in reward else {})})
+
+
+ROOM_CASES = [("ModChain", "sparse"), ("ModChain", "dense"), ("MultiDigitAdd", "delay2"), ("Countdown", "sparse")]
+
+
+@pytest.mark.parametrize(("name", "reward"), ROOM_CASES)
+def test_vector_env_matches_sync_vector_env_with_room_after_the_completion(name, reward):
+    """n_ctx longer than a whole episode: <pad> columns after the completion stay <pad> (the batched
+    env's envs that write nothing point into their own row: the fast path and the general one)."""
+    run_both(name, {**REWARDS[reward], "n_ctx": envs.make_task(name).min_ctx + 3})
+
+
+def run_both(name, kw):
+    """The batched env and SyncVectorEnv of single envs, the same actions (four policies), through
+    autoresets and a reset without a seed: every observation, reward, flag and verdict equal."""
     env_id, N = envs.env_id(name), 8
     venv = gym.make_vec(env_id, num_envs=N, vectorization_mode="vector_entry_point", **kw)
     senv = gym.vector.SyncVectorEnv([lambda: gym.make(env_id, **kw) for _ in range(N)])
