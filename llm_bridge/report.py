@@ -180,10 +180,22 @@ def transfer_lines(res, toy=None, toy_note: str = "", study: dict | None = None)
     from .transfer import COMPARE_RULE, compare_word  # noqa: PLC0415
 
     o, lvl = res.overall, int(round(100 * res.level))
+    words = {b: compare_word(o[f"diff_ci_{b}"]) for b in ("constant", "lnN", "fixed_constant")}
+    short = (
+        f"**In short:** forecast for sources it never saw, the gain law vs a constant gain: **{words['constant']}**; "
+        f"vs ln N: **{words['lnN']}** (MAE {_f(o['mae_forecast'])}, {_f(o['mae_constant'])}, {_f(o['mae_lnN'])}; "
+        f"{o['n_rows']} results from {o['n_sources']} sources). Its {lvl}% interval holds {_f(o['coverage'])} of "
+        "the observed gains."
+    )
+    if toy is not None:
+        short += f" The same law fitted on toy grids alone, vs the constant: **{words['fixed_constant']}**."
     md = [
         "## Leave-one-source-out transfer: the gain forecast on sources it never saw",
         "",
-        f"{o['n_rows']} published pass@1 before/after-RL results (each counted once) from {o['n_sources']} sources. "
+        short,
+        "",
+        f"{o['n_rows']} published pass@1 before/after-RL results (each counted once; both before and after "
+        f"published, so a gain stated without its after value is left out here) from {o['n_sources']} sources. "
         "For each source, the forecast (gain = a + b·p + c·φ(p, G=8), p = base pass@1, no parameter count) and the "
         "baselines (constant gain; gain linear in ln N, on rows whose N is published) are fitted on every other "
         f"source and forecast this one; the forecast's {lvl}% interval comes from residuals on sources left out "
@@ -207,7 +219,6 @@ def transfer_lines(res, toy=None, toy_note: str = "", study: dict | None = None)
     for r in res.per_source.to_dict("records"):
         md.append(line(_e(r["source"]), r))
     md.append(line("**all sources**", o))
-    words = {b: compare_word(o[f"diff_ci_{b}"]) for b in ("constant", "lnN")}
     md += [
         "",
         f"- Against a constant gain the forecast is **{words['constant']}** (MAE difference "
