@@ -125,3 +125,7 @@ print("the closed form assumes every prompt has the same p; the toy's prompts di
       "lowers φ (Jensen): where the measured fraction sits below the prediction, that is why")
 h3 = check_h3(observations(load_published()), load_published())
 print(f"real LLMs (no-signal check H3): {h3.status}: {h3.detail}")
+if h3.status == "fails":
+    print("read with care: a real row's φ comes from its benchmark's mean base pass@1, not from the RL training "
+          "prompts; a base near zero on a hard held-out benchmark can still earn rewards on easier training "
+          "prompts (and a different prompt format before and after RL can move pass@1 by itself)")
