@@ -142,3 +142,18 @@ def test_toy_report_states_its_rules_and_h2_verdicts_follow_from_the_printed_err
         g, c, lin = (float(v) for v in m.groups())
         verdict = re.search(r"verdict: \*\*(\w[\w ]*)\*\*", x).group(1)
         assert verdict == ("holds" if g < min(c, lin) else "fails"), x
+
+
+def test_bridge_md_opens_with_its_transfer_verdicts_in_words(bridge):
+    """The 'In short' line under bridge.md's first heading gives the leave-one-source-out verdicts by
+    COMPARE_RULE from the intervals bridge.json holds, and the rows and sources behind them."""
+    from llm_bridge.transfer import compare_word
+
+    md = (bridge / "bridge.md").read_text()
+    o = json.loads((bridge / "bridge.json").read_text())["transfer"]["overall"]
+    lead = md[md.index("## "):].splitlines()[2]
+    assert lead.startswith("**In short:**"), lead
+    assert f"vs a constant gain: **{compare_word(o['diff_ci_constant'])}**" in lead
+    assert f"vs ln N: **{compare_word(o['diff_ci_lnN'])}**" in lead
+    assert f"vs the constant: **{compare_word(o['diff_ci_fixed_constant'])}**" in lead
+    assert f"{o['n_rows']} results from {o['n_sources']} sources" in lead
