@@ -40,7 +40,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 # every benchmark, its output kept in benchmarks/results/cpu_<date>_<time>.txt; on a machine
-# shared with other work: make bench BENCH_ARGS="--clock cpu" (seed batching on the CPU clock)
+# shared with other work: make bench BENCH_ARGS="--clock cpu" (env and seed batching on the CPU clock)
 bench: install
 	PYTHON=$(PY) bash benchmarks/run_all.sh $(BENCH_ARGS)
 

@@ -8,9 +8,10 @@ thread (like for like with the single-threaded baseline) and, when CUDA is avail
 GPU; a last CPU line runs 4 x num_envs to show how the batched env's mostly fixed cost per step
 amortises (the sync baseline's rate does not depend on num_envs). Each figure is the best of
 `--rounds` timed rounds of `--seconds` after a warm-up; the rounds of the two main CPU envs are
-interleaved so that machine load hits both alike.
+interleaved so that machine load hits both alike. `--clock cpu` counts the process's CPU seconds
+instead of wall seconds for the CPU envs (the same on an idle machine; steadier on a shared one).
 
-    python benchmarks/env_throughput.py [--task ModChain] [--num-envs 1024] [--seconds 1.5]
+    python benchmarks/env_throughput.py [--task ModChain] [--num-envs 1024] [--seconds 1.5] [--clock wall]
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ import torch
 import envs
 
 
-def rate(env, actions: list, seconds: float, sync=lambda: None) -> float:
-    """Token-steps per second over about `seconds` (cycling through the action batches)."""
+def rate(env, actions: list, seconds: float, sync=lambda: None, clock=time.perf_counter) -> float:
+    """Token-steps per second of `clock` over about `seconds` (cycling through the action batches)."""
     n_envs, steps = env.num_envs, 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), clock()
     while time.perf_counter() - t0 < seconds:
         for a in actions:
             env.step(a)
         steps += len(actions)
     sync()
-    return steps * n_envs / (time.perf_counter() - t0)
+    return steps * n_envs / (clock() - c0)
 
 
 def batched(env_id: str, num_envs: int, device: str, kwargs: dict):
@@ -55,7 +56,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--num-envs", type=int, default=1024)
     ap.add_argument("--seconds", type=float, default=1.5, help="length of one timed round")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall seconds, or this process's CPU seconds (CPU envs only)")
     args = ap.parse_args(argv)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     env_id = envs.env_id(args.task)
     kwargs = {"L": 5} if args.task == "ModChain" else {}
     torch.set_num_threads(1)
@@ -70,16 +74,17 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     sync_rates, cpu_rates = [], []
     for _ in range(args.rounds):
-        sync_rates.append(rate(sync_env, sync_actions, args.seconds))
-        cpu_rates.append(rate(cpu_env, cpu_actions, args.seconds))
+        sync_rates.append(rate(sync_env, sync_actions, args.seconds, clock=clock))
+        cpu_rates.append(rate(cpu_env, cpu_actions, args.seconds, clock=clock))
     out = {"sync": max(sync_rates), "cpu": max(cpu_rates)}
 
     # the batched env's cost per step is mostly fixed overhead: show how it amortises
     big_env, big_actions = batched(env_id, 4 * args.num_envs, "cpu", kwargs)
-    out["cpu_4x"] = max(rate(big_env, big_actions, args.seconds) for _ in range(args.rounds))
+    out["cpu_4x"] = max(rate(big_env, big_actions, args.seconds, clock=clock) for _ in range(args.rounds))
     del big_env, big_actions
 
-    print(f"{env_id} {kwargs or ''}, random actions, token-steps/s (best of {args.rounds} rounds):")
+    print(f"{env_id} {kwargs or ''}, random actions, token-steps per {args.clock} second "
+          f"(best of {args.rounds} rounds):")
     print(f"  SyncVectorEnv, {args.num_envs} x TokenEnv       {out['sync']:>14,.0f}")
     print(f"  TokenVectorEnv, {args.num_envs} envs, CPU 1 thread {out['cpu']:>12,.0f}   "
           f"{out['cpu'] / out['sync']:7.1f}x")

@@ -103,7 +103,8 @@ def rotary_angles(start: int, T: int, dh: int, device) -> tuple[torch.Tensor, to
 
 
 def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """RoPE on x (..., T, dh): each pair (i, i + dh/2) rotated by its angle (cos, sin (T, dh/2))."""
+    """RoPE on x (..., dh): each pair (i, i + dh/2) rotated by its angle; cos and sin (..., dh/2)
+    broadcast against x's leading dims (e.g. (T, dh/2) for x (..., T, dh))."""
     h = x.shape[-1] // 2
     x1, x2 = x[..., :h], x[..., h:]
     cos, sin = cos.to(x.dtype), sin.to(x.dtype)
@@ -203,10 +204,14 @@ class TinyTransformer(SeedBatched):
             cos, sin = rotary_angles(start, T, c.d_head, x.device)  # (T, dh/2) each
         for i in range(c.n_layers):
             h = layer_norm(x, P[f"ln1_w{i}"], P[f"ln1_b{i}"])
-            qkv = linear(h, P[f"W_qkv{i}"], P[f"b_qkv{i}"])  # (S, B, T, 3d)
-            q, k, v = qkv.view(S, B, T, 3, c.n_heads, c.d_head).permute(3, 0, 1, 4, 2, 5)  # (S, B, H, T, dh)
-            if c.positions == "rotary":
-                q, k = rotate(q, cos, sin), rotate(k, cos, sin)  # the cache holds rotated keys
+            qkv = linear(h, P[f"W_qkv{i}"], P[f"b_qkv{i}"]).view(S, B, T, 3, c.n_heads, c.d_head)
+            if c.positions == "rotary":  # the cache holds rotated keys
+                # q and k rotated together in qkv's own layout, whose last dim is contiguous: the
+                # same values as rotating the permuted q and k, several times faster on CPU
+                qk = rotate(qkv[:, :, :, :2], cos[:, None, None], sin[:, None, None])  # (S, B, T, 2, H, dh)
+                (q, k), v = qk.permute(3, 0, 1, 4, 2, 5), qkv[:, :, :, 2].transpose(2, 3)  # (S, B, H, T, dh)
+            else:
+                q, k, v = qkv.permute(3, 0, 1, 4, 2, 5)  # (S, B, H, T, dh) each
             if past is not None:
                 k, v = torch.cat([past[i][0], k], 3), torch.cat([past[i][1], v], 3)
             cache.append((k, v))
