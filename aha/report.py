@@ -192,6 +192,11 @@ def summary_lines(run_dir: Path, ds: xr.Dataset | None = None) -> list[str]:
     seeds, kmax = ds.sizes.get("seed", 1), int(ds.k.max()) if "k" in ds.dims else 1
     n_eval = ds.attrs.get("n_eval_prompts")
     task = cell.get("task", "?") + (f" (horizon {ds.attrs['horizon']})" if "horizon" in ds.attrs else "")
+    spec = json.loads(ds.attrs.get("config", "{}"))
+    tasks = sorted({v.get("task", spec.get("fixed", {}).get("task", cell.get("task", "?")))
+                    for v in spec.get("variants", {}).values()})
+    if len(tasks) > 1:  # variants that change the task (the aha-behaviour preset)
+        task = " and ".join(tasks) + " (by variant)"
     nd = ds.sizes.get("depth", 1)
     ran = (f"- **What ran**: {n_cells} cells of {task}: widths {_span(ds, 'width')}, "
            f"depth{'s' if nd > 1 else ''} {_span(ds, 'depth')}"
