@@ -20,12 +20,13 @@ import xarray as xr  # noqa: E402
 from .plots import N_LABEL, _save  # noqa: E402
 
 _NONE_MARK = {
-    "flat": ("x", "0.5"),
-    "ramp": ("^", "C1"),
-    "fall": ("v", "C3"),
-    "small": ("s", "C4"),
-    "too short": ("d", "0.7"),
+    "flat": ("x", "0.55"),
+    "ramp": ("^", "0.35"),
+    "fall": ("v", "0.15"),
+    "small": ("s", "0.45"),
+    "too short": ("d", "0.75"),
 }
+"""Marker and grey level of each reason a cell has no aha (colours are kept for the ahas)."""
 
 
 def slices_of(ds: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
@@ -46,17 +47,19 @@ def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
     on = on.assign(n_cell=on["n_params"].broadcast_like(on["aha_onset"]))
     groups = slices_of(on)
     rng = np.random.default_rng(0)
+    labelled: set[str] = set()
     for i, (label, sub) in enumerate(groups):
         n = sub["n_cell"].values.ravel()
         jit = np.exp(0.04 * (i - (len(groups) - 1) / 2))
         found = sub["aha_found"].values.ravel().astype(bool)
-        ax.scatter(
-            n[found] * jit,
-            sub["aha_onset"].values.ravel()[found],
-            s=22,
-            color=f"C{i % 10}",
-            label=f"aha onset{' (' + label + ')' if label else ''}",
-        )
+        if found.any():
+            ax.scatter(
+                n[found] * jit,
+                sub["aha_onset"].values.ravel()[found],
+                s=22,
+                color=f"C{i % 10}",
+                label=f"aha onset{' (' + label + ')' if label else ''}",
+            )
         calls = sub["aha_call"].values.ravel().astype(str)
         for call, (m, c) in _NONE_MARK.items():
             k = calls == call
@@ -67,8 +70,9 @@ def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
                     marker=m,
                     s=20,
                     color=c,
-                    label=f"no aha: {call}" if i == 0 else None,
+                    label=None if call in labelled else f"no aha: {call}",
                 )
+                labelled.add(call)
     ax.axhline(last, color="0.7", lw=0.6, ls="--")
     ax.text(
         0.01,
