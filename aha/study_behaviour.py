@@ -150,24 +150,23 @@ def c11(cells: pd.DataFrame, behaviour: list[str], fig_dir: Path) -> tuple[Verdi
 
 
 def _combine(per_task: dict[str, Verdict]) -> Verdict:
-    """One C11 verdict from the per-task ones: the same word everywhere, or 'holds only where'."""
+    """One C11 verdict from the per-task ones, led by one of the verdict words: the common verdict;
+    else 'holds only where the task is ...' when some task holds; else 'holds only in part', 'fails'
+    or 'not determined' in that order of precedence, each task's own verdict after it."""
     result = "; ".join(f"{t}: {v.result}" for t, v in per_task.items())
     words = {t: v.verdict for t, v in per_task.items()}
     rule = next(iter(per_task.values())).rule + "; decided per task, then combined"
-    held = [t for t, w in words.items() if w == "holds"]
     if len(set(words.values())) == 1:
         return Verdict("C11", result, next(iter(words.values())), rule)
+    each = "; ".join(f"{t}: {w}" for t, w in words.items())
+    held = [t for t, w in words.items() if w == "holds"]
     if held:
         rest = "; ".join(f"{t}: {w}" for t, w in words.items() if t not in held)
         return Verdict("C11", result, f"holds only where the task is {', '.join(held)} ({rest})", rule)
-    return Verdict(
-        "C11",
-        result,
-        "; ".join(f"{t}: {w}" for t, w in words.items())
-        if not all(w.startswith("not determined") for w in words.values())
-        else "not determined: " + "; ".join(f"{t}: {w.removeprefix('not determined: ')}" for t, w in words.items()),
-        rule,
-    )
+    for lead in ("holds only in part", "fails", "not determined"):
+        if any(w.startswith(lead) for w in words.values()):
+            return Verdict("C11", result, f"{lead}: {each}", rule)
+    return Verdict("C11", result, f"not determined: {each}", rule)
 
 
 def _c11_table(sub: pd.DataFrame) -> str:

@@ -176,3 +176,13 @@ def test_study_reuses_finished_grids_without_training(tmp_path, monkeypatch):
         study_mod.run_study(
             Study("t", [other], n_boot=10), tmp_path / "study2", progress=False, reuse=[tmp_path / "run"]
         )
+
+
+def test_c11_tasks_combine_under_one_leading_verdict_word():
+    from aha.study_behaviour import _combine  # noqa: PLC0415
+
+    nd = verdict_c11({8: [-0.1, -0.11, -0.1], 16: [-0.2, -0.21, -0.22]})
+    fails = verdict_c11({8: [0.2, 0.21, 0.25], 16: [0.3, 0.31, 0.35]})
+    v = _combine({"ModChain": nd, "MultiDigitAdd": fails})
+    assert v.verdict.startswith("fails: ModChain: not determined") and "MultiDigitAdd: fails" in v.verdict
+    assert _combine({"A": nd, "B": nd}).verdict == nd.verdict
