@@ -42,7 +42,7 @@ def slices_of(ds: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
 def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
     """Onset update against N per cell (theory.onset); cells without an aha in a band on top."""
     fig, ax = plt.subplots(figsize=(6.2, 4.0))
-    last = float(on.attrs.get("last_update", np.nanmax(on["aha_onset"].values, initial=1.0)))
+    last = max(float(on.attrs.get("last_update", np.nanmax(on["aha_onset"].values, initial=1.0))), 1.0)
     band = 1.12 * last
     on = on.assign(n_cell=on["n_params"].broadcast_like(on["aha_onset"]))
     groups = slices_of(on)
