@@ -123,8 +123,9 @@ def fix_use(df: pd.DataFrame, ph: str) -> pd.Series:
     return df[f"{ph}_wait_rate"] * df[f"{ph}_revise_fix_rate"].fillna(0.0)
 
 
-def c11(cells: pd.DataFrame, behaviour: list[str], fig_dir: Path) -> tuple[Verdict, str]:
-    """C11's verdict (per task, combined) and section."""
+def c11(cells: pd.DataFrame, behaviour: list[str], fig_dir: Path, curves: dict | None = None) -> tuple[Verdict, str]:
+    """C11's verdict (per task, combined) and section; ``curves`` (the study's per-cell curves) give
+    the figure's completion length over RL."""
     sub = cells[cells.grid.isin(behaviour) & (cells.status == "ok")]
     need = {f"{ph}_{v}" for ph in ("base", "rl") for v in ("wait_rate", "revise_fix_rate")}
     rev = sub[sub.revise] if "revise" in sub else sub.iloc[:0]
@@ -146,7 +147,7 @@ def c11(cells: pd.DataFrame, behaviour: list[str], fig_dir: Path) -> tuple[Verdi
         }
         per_task[task] = claims.verdict_c11(by_w, diff)
     v = _combine(per_task)
-    return v, _c11_table(sub) + "\n\n" + _behaviour_figure(sub, fig_dir)
+    return v, _c11_table(sub) + "\n\n" + _behaviour_figure(sub, fig_dir, _length_curves(sub, curves or {}))
 
 
 def _combine(per_task: dict[str, Verdict]) -> Verdict:
@@ -189,8 +190,25 @@ def _c11_table(sub: pd.DataFrame) -> str:
     )
 
 
-def _behaviour_figure(sub: pd.DataFrame, fig_dir: Path) -> str:
+def _length_curves(sub: pd.DataFrame, curves: dict) -> dict | None:
+    """{(task, revise): (sizes, updates, mean completion length over seeds per size)} of the cells."""
+    out = {}
+    for (task, revise), g in sub.groupby(["task", "revise"]):
+        ns, lens, steps = [], [], None
+        for n, gn in g.groupby("n_params"):
+            cs = [curves.get((r.setting, r.width, r.seed), {}) for r in gn.itertuples(index=False)]
+            ys = [c["completion_len"] for c in cs if "completion_len" in c]
+            if ys:
+                ns.append(float(n))
+                lens.append(np.nanmean(ys, axis=0))
+                steps = cs[0]["step"]
+        if ns:
+            out[(task, bool(revise))] = (ns, steps, lens)
+    return out or None
+
+
+def _behaviour_figure(sub: pd.DataFrame, fig_dir: Path, curves: dict | None) -> str:
     from .plots_behaviour import revision_panels  # noqa: PLC0415
 
-    revision_panels(sub, fig_dir / "C11_revisions.png")
+    revision_panels(sub, fig_dir / "C11_revisions.png", curves)
     return "![C11_revisions](figures/C11_revisions.png)"

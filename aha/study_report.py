@@ -176,7 +176,7 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     cells.drop(columns=["key"]).to_csv(out / "cells.csv", index=False)
     V, sec = {}, {}
     V["C10"], sec["C10"] = sb.c10(cells, fig_dir)
-    V["C11"], sec["C11"] = sb.c11(cells, study.behaviour, fig_dir)
+    V["C11"], sec["C11"] = sb.c11(cells, study.behaviour, fig_dir, curves)
     all_cells, cells = cells, cells[~cells.grid.isin(study.behaviour)]  # C1-C9 read the other grids only
     classes = sa.size_classes(cells, ref)
     recipe = sa.recipe_settings(cells, ref)
