@@ -192,6 +192,8 @@ def _c11_table(sub: pd.DataFrame) -> str:
 
 def _length_curves(sub: pd.DataFrame, curves: dict) -> dict | None:
     """{(task, revise): (sizes, updates, mean completion length over seeds per size)} of the cells."""
+    if not curves:
+        return None
     out = {}
     for (task, revise), g in sub.groupby(["task", "revise"]):
         ns, lens, steps = [], [], None
