@@ -91,6 +91,7 @@ class TokenVectorEnv(VectorEnv):
         self._step_pos = torch.tensor(task.step_positions, dtype=torch.long, device=dev)
         self._k_max = max(1, min(64, _ITEM_BUDGET // (N * 2 * self.n_ctx)))
         self._arange = torch.arange(N, device=dev)
+        self._one = torch.ones(1, dtype=torch.long, device=dev)
         # an env's state is two rows of n_ctx: its tokens, and under each completion token the
         # table offset of its position and target (`_off`). A pointer (flat index into the token
         # rows) names the slot an env writes; the same index into the offset rows gives its offset.
@@ -331,7 +332,8 @@ class TokenVectorEnv(VectorEnv):
 
     def _start(self, mask: torch.Tensor) -> None:
         """Begin a new episode in the envs where `mask` is True."""
-        self.episode += mask  # in place: nothing keeps a reference to it across steps
+        rows = mask.nonzero(as_tuple=True)[0]  # (R,) envs that start
+        self.episode.index_put_((rows,), self._one, accumulate=True)  # += 1 there, in place
         item_seed, item_idx = self._item_seed, self.index
         if self.group_size > 1:  # each block of G envs shares its first env's item
             item_seed, item_idx = item_seed[self._lead], item_idx[self._lead]
@@ -341,7 +343,6 @@ class TokenVectorEnv(VectorEnv):
             self._k_bound = int((item_idx - self._buf_base).max())
         if not self._buf_k or self._k_bound >= self._buf_k:
             self._generate(item_seed, item_idx, min(self._k_max, 2 * self._buf_k) if self._buf_k else 1)
-        rows = mask.nonzero().squeeze(1)  # (R,) envs that start
         src = (self._flat0 + item_idx).index_select(0, rows)  # (R,) their rows in the buffer
         self._rows.index_copy_(1, rows, self._buf.index_select(1, src))
         if self._keyed:  # the reward's randomness is keyed on the episode's item
