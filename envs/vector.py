@@ -92,6 +92,7 @@ class TokenVectorEnv(VectorEnv):
         self._k_max = max(1, min(64, _ITEM_BUDGET // (N * 2 * self.n_ctx)))
         self._arange = torch.arange(N, device=dev)
         self._one = torch.ones(1, dtype=torch.long, device=dev)
+        self._shape = (N,)
         # an env's state is two rows of n_ctx: its tokens, and under each completion token the
         # table offset of its position and target (`_off`). A pointer (flat index into the token
         # rows) names the slot an env writes; the same index into the offset rows gives its offset.
@@ -173,7 +174,7 @@ class TokenVectorEnv(VectorEnv):
             self._start(self._done)
         self._done, self._any_done = deliver, bool(deliver.any())
         info = {"correct": correct, "trace_correct": trace, "well_formed": wf,
-                **{f"_{k}": deliver for k in _VERDICT_KEYS}}
+                "_correct": deliver, "_trace_correct": deliver, "_well_formed": deliver}  # _VERDICT_KEYS
         return self._obs(), reward, terminated, truncated, info
 
     def _step_general(self, a: torch.Tensor):
@@ -245,6 +246,11 @@ class TokenVectorEnv(VectorEnv):
     # --- helpers -----------------------------------------------------------------------------
     def _actions(self, actions) -> torch.Tensor:
         """Validated (N,) int64 actions; errors name the allowed range."""
+        if (type(actions) is torch.Tensor and actions.dtype == torch.long and actions.shape == self._shape
+                and actions.device == self.device):  # the common case, checked with one reduction
+            lo, hi = torch.aminmax(actions)
+            if 0 <= int(lo) and int(hi) < V:
+                return actions
         allowed = f"integer token ids in [0, {V - 1}] of shape ({self.num_envs},)"
         try:
             a = torch.as_tensor(actions, device=self.device)
