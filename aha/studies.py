@@ -13,7 +13,9 @@ fields, and the analyses compare settings that differ from it in one field at a 
 factors, C5-C7's and C9's recipe variants). Every grid below says why it is there; none is
 tuned so that a claim comes out true. Sizes, seeds and budgets follow the demo's (700k
 pretraining tokens chosen on a base-only criterion, docs/demo/), so that ``quick`` fits 2 CPU
-cores; ``full`` is the same rows at GPU scale.
+cores; ``full`` is the same rows at GPU scale. Grids a study names in ``behaviour`` (the
+aha-behaviour preset: revise on and off) decide only C10 and C11 and stay out of C1-C9; C10
+reads the reward curves of every grid (aha/study_behaviour.py).
 """
 
 from __future__ import annotations

@@ -5,13 +5,21 @@ claims, write study.md; `aha predict`: a fitted predictor applied to a base-only
       study.json           the study (a rerun with a different one stops)
       grids/<grid>/        one run directory per grid (and per refinement round), as `aha grid` writes
       refine.json          each refinement round: bracket, widths added, why it stopped
+      reused.json          grids taken over finished with --reuse (not rerun)
       cells.csv            one row per cell: setting, width, seed, gain, base-only features, ...
       predictors.json      the fitted gain predictors (input of `aha predict --model`)
       predictions.csv      their in-sample predictions per cell
       study.md, figures/   claims table first, then one section per claim
 
 Each grid resumes as `aha grid` does; refinement rounds are decided from results on disk, so a
-rerun proposes the same rounds and skips what is finished.
+rerun proposes the same rounds and skips what is finished. `--reuse DIR` takes finished grids of
+the same spec instead of running them (a shipped study's docs/study/grids/<grid>.nc, another study
+directory, or one `aha grid` run): they are copied to grids/<grid>/grid.nc, listed in reused.json
+and named in study.md. So a grid added to a study joins the shipped one without rerunning the rest:
+
+    aha grid --preset aha-behaviour --out results/aha-behaviour
+    aha study quick --out results/study-quick --reuse docs/study --reuse results/aha-behaviour
+    aha readme --study-from results/study-quick
 """
 
 from __future__ import annotations
