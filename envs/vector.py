@@ -160,7 +160,9 @@ class TokenVectorEnv(VectorEnv):
         Envs that restart this step (their episode ended on the last one) write at position C,
         whose bits are _RESTART: the verdict tables give them nothing, and `_start` then copies
         their new row over whatever they wrote."""
-        tp = self._tp if not self._any_done else torch.where(self._done, self._row0, self._tp)
+        done = self._done
+        rows = done.nonzero(as_tuple=True)[0]  # (R,) envs that restart now (no separate any())
+        tp = torch.where(done, self._row0, self._tp) if rows.shape[0] else self._tp
         self._flat.scatter_(0, tp, a)
         code = self._table.take(self._off_flat.take(tp) + a)  # (N,) table bits of this token
         err = self._err
@@ -170,9 +172,9 @@ class TokenVectorEnv(VectorEnv):
         if self._dt is not None:  # dense: the step token's share, then the verdict's
             reward = self._dt.take(code) + reward
         self._tp += 1  # in place (envs that restart are set by _start)
-        if self._any_done:
-            self._start(self._done)
-        self._done, self._any_done = deliver, bool(deliver.any())
+        if rows.shape[0]:
+            self._start(done, rows)
+        self._done = deliver
         info = {"correct": correct, "trace_correct": trace, "well_formed": wf,
                 "_correct": deliver, "_trace_correct": deliver, "_well_formed": deliver}  # _VERDICT_KEYS
         return self._obs(), reward, terminated, truncated, info
@@ -336,9 +338,9 @@ class TokenVectorEnv(VectorEnv):
         out[:, rows] = torch.stack([v.correct, v.trace_correct, v.well_formed])
         return out[0], out[1], out[2]
 
-    def _start(self, mask: torch.Tensor) -> None:
-        """Begin a new episode in the envs where `mask` is True."""
-        rows = mask.nonzero(as_tuple=True)[0]  # (R,) envs that start
+    def _start(self, mask: torch.Tensor, rows: torch.Tensor | None = None) -> None:
+        """Begin a new episode in the envs where `mask` is True (`rows`: those envs, if known)."""
+        rows = mask.nonzero(as_tuple=True)[0] if rows is None else rows  # (R,) envs that start
         self.episode.index_put_((rows,), self._one, accumulate=True)  # += 1 there, in place
         item_seed, item_idx = self._item_seed, self.index
         if self.group_size > 1:  # each block of G envs shares its first env's item
