@@ -180,3 +180,20 @@ def test_string_axis_values_survive_grid_nc(tmp_path):
     ds = storage.load_dataset(tmp_path / "run" / "grid.nc")
     assert list(ds.model_kind.values) == ["mlp", "transformer"]
     assert list(ds.variant.values) == ["plain", "dense-reward"]
+
+
+def test_a_knob_added_at_its_neutral_default_keeps_old_cell_ids():
+    """Adding a config field with a neutral default must not rename every finished cell (a rerun
+    after an upgrade would retrain instead of resume). The ids are the hash of the config as it
+    was before `revise`/`revise_rate` existed."""
+    from dataclasses import asdict
+
+    from toymodels.config import CellConfig
+    from toymodels.grid import ID_NEUTRAL, cell_id
+
+    cfg = asdict(CellConfig())
+    old = {k: v for k, v in cfg.items() if k not in ("revise", "revise_rate")}
+    assert cell_id(cfg) == cell_id(old)
+    assert set(ID_NEUTRAL) >= {"revise", "revise_rate"}
+    on = {**cfg, "revise": True, "revise_rate": 0.2}
+    assert cell_id(on) != cell_id(cfg)

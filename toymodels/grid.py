@@ -26,9 +26,15 @@ def config_fields() -> list[str]:
     return [f.name for f in fields(CellConfig)]
 
 
+# Fields added after results were shipped, with the value that leaves a cell as it was: at that
+# value they stay out of the hash, so finished cells keep their ids (a rerun resumes, not retrains).
+ID_NEUTRAL: dict[str, Any] = {"revise": False, "revise_rate": 0.0}
+
+
 def cell_id(cfg_dict: dict[str, Any]) -> str:
     """Stable short hash of a one-seed cell config (its file name in the run directory)."""
-    blob = json.dumps(cfg_dict, sort_keys=True, default=str).encode()
+    kept = {k: v for k, v in cfg_dict.items() if not (k in ID_NEUTRAL and v == ID_NEUTRAL[k])}
+    blob = json.dumps(kept, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
