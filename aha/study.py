@@ -79,20 +79,45 @@ def cell_table(spec: GridSpec, ds: xr.Dataset, label: str | None = None) -> tupl
             n_params = float(c["n_params"].values) if "n_params" in c.coords else float(c["n_params"])
             base1 = _val(c["base_pass_at_k"], k=1, split="id")
             L = cfg.rl_horizon()
-            row = {"setting": setting, "key": setting_key(cfg.to_dict()), "grid": spec.name, "width": cfg.width,
-                   "depth": cfg.depth, "seed": int(s), "n_params": n_params, "status": status,
-                   "task": cfg.task, "L": L, "prior": cfg.prior, "pretrain_tokens": cfg.pretrain_tokens,
-                   "model_kind": cfg.model_kind, "variant": coords.get("variant", ""),
-                   "format_bonus": cfg.format_bonus, "G": cfg.group_size,
-                   "chance": _val(ds["chance"], split="id"),
-                   "n_samples": (float(np.asarray(n_eval).ravel()[0]) if np.size(n_eval) else np.nan) * cfg.k_max,
-                   "base_p1": base1, "coverage": _val(c["base_trace_pass_at_k"], k=kmax, split="id"),
-                   "step_prob": _val(c["base_step_prob"], split="id"), "greedy": _val(c["base_greedy_acc"], split="id")}
-            row |= {"step_prob_L": row["step_prob"] ** L, "phi0": float(phi(base1, cfg.group_size)),
-                    "lnN": float(np.log(n_params)), "p_trace1": _val(c["base_trace_pass_at_k"], k=1, split="id"),
-                    "prompts": cfg.prompts_per_update, "rl_updates": cfg.rl_updates, "revise": bool(cfg.revise)}
-            row |= {f"{ph}_{v}": _val(c[f"{ph}_{v}"], split="id") for v in BEHAVIOUR for ph in ("base", "rl")
-                    if f"{ph}_{v}" in c and "step" not in c[f"{ph}_{v}"].dims}
+            row = {
+                "setting": setting,
+                "key": setting_key(cfg.to_dict()),
+                "grid": spec.name,
+                "width": cfg.width,
+                "depth": cfg.depth,
+                "seed": int(s),
+                "n_params": n_params,
+                "status": status,
+                "task": cfg.task,
+                "L": L,
+                "prior": cfg.prior,
+                "pretrain_tokens": cfg.pretrain_tokens,
+                "model_kind": cfg.model_kind,
+                "variant": coords.get("variant", ""),
+                "format_bonus": cfg.format_bonus,
+                "G": cfg.group_size,
+                "chance": _val(c["chance"], split="id"),
+                "n_samples": (float(np.asarray(n_eval).ravel()[0]) if np.size(n_eval) else np.nan) * cfg.k_max,
+                "base_p1": base1,
+                "coverage": _val(c["base_trace_pass_at_k"], k=kmax, split="id"),
+                "step_prob": _val(c["base_step_prob"], split="id"),
+                "greedy": _val(c["base_greedy_acc"], split="id"),
+            }
+            row |= {
+                "step_prob_L": row["step_prob"] ** L,
+                "phi0": float(phi(base1, cfg.group_size)),
+                "lnN": float(np.log(n_params)),
+                "p_trace1": _val(c["base_trace_pass_at_k"], k=1, split="id"),
+                "prompts": cfg.prompts_per_update,
+                "rl_updates": cfg.rl_updates,
+                "revise": bool(cfg.revise),
+            }
+            row |= {
+                f"{ph}_{v}": _val(c[f"{ph}_{v}"], split="id")
+                for v in BEHAVIOUR
+                for ph in ("base", "rl")
+                if f"{ph}_{v}" in c and "step" not in c[f"{ph}_{v}"].dims
+            }
             if "rl_pass_at_k" in ds:
                 row["rl_p1"] = _val(c["rl_pass_at_k"], k=1, split="id")
                 row["gain"] = row["rl_p1"] - base1 if status == "ok" else float("nan")
@@ -133,8 +158,10 @@ def _finished(spec: GridSpec, out: Path) -> xr.Dataset | None:
         return None
     ds = storage.load_dataset(out / "grid.nc")
     if not _same_spec(ds, spec):
-        raise ValueError(f"{out / 'grid.nc'} holds another grid than the study's {spec.name!r} (its config "
-                         "differs) and has no cells/ to resume from; delete it or use another --out")
+        raise ValueError(
+            f"{out / 'grid.nc'} holds another grid than the study's {spec.name!r} (its config "
+            "differs) and has no cells/ to resume from; delete it or use another --out"
+        )
     return ds
 
 
@@ -155,8 +182,13 @@ def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path) -> list[s
         for f in cands:
             if not f.is_file():
                 continue
-            name = f.stem if f.name != "grid.nc" else f.parent.name if f.parent != src else \
-                json.loads(storage.load_dataset(f).attrs.get("config", "{}")).get("name", "")
+            name = (
+                f.stem
+                if f.name != "grid.nc"
+                else f.parent.name
+                if f.parent != src
+                else json.loads(storage.load_dataset(f).attrs.get("config", "{}")).get("name", "")
+            )
             if name in names or any(name.startswith(f"{n}-refine") for n in names):
                 found.setdefault(name, f)
     copied = []
@@ -189,23 +221,39 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
     table = cell_table(spec, base_ds)[0]
     for r in range(1, study.budget.refine_rounds + 2):
         gains = {int(w): list(sub.sort_values("seed")["gain"]) for w, sub in table.groupby("width")}
-        prop = propose_refinement(gains, min_seeds=study.budget.refine_seeds,
-                                  rounds_left=study.budget.refine_rounds - r + 1)
+        prop = propose_refinement(
+            gains, min_seeds=study.budget.refine_seeds, rounds_left=study.budget.refine_rounds - r + 1
+        )
         specs = []
         if prop.new_widths:
-            specs.append(GridSpec(f"{spec.name}-refine{r}", {**spec.axes, "width": prop.new_widths,
-                                  "seed": list(range(study.budget.refine_seeds))}, dict(spec.fixed), spec.description))
+            specs.append(
+                GridSpec(
+                    f"{spec.name}-refine{r}",
+                    {**spec.axes, "width": prop.new_widths, "seed": list(range(study.budget.refine_seeds))},
+                    dict(spec.fixed),
+                    spec.description,
+                )
+            )
         by_seeds: dict[tuple, list[int]] = {}
         for w, seeds in prop.more_seeds.items():
             by_seeds.setdefault(tuple(seeds), []).append(w)
         for j, (seeds, ws) in enumerate(sorted(by_seeds.items())):
-            specs.append(GridSpec(f"{spec.name}-refine{r}-seeds{j}", {**spec.axes, "width": sorted(ws),
-                                  "seed": list(seeds)}, dict(spec.fixed), spec.description))
+            specs.append(
+                GridSpec(
+                    f"{spec.name}-refine{r}-seeds{j}",
+                    {**spec.axes, "width": sorted(ws), "seed": list(seeds)},
+                    dict(spec.fixed),
+                    spec.description,
+                )
+            )
         cost = sum(sum(_spec_cost(s).values()) for s in specs)
         entry = {"round": r, **prop.to_dict(), "projected_s": cost}
         if not prop.stop and study.budget.max_cpu_s is not None and spent + cost > study.budget.max_cpu_s:
-            entry |= {"stop": "budget", "reason": f"the next round ({cost:.0f} s projected) would pass the study's "
-                      f"budget of {study.budget.max_cpu_s:.0f} s ({spent:.0f} s spent by projection)"}
+            entry |= {
+                "stop": "budget",
+                "reason": f"the next round ({cost:.0f} s projected) would pass the study's "
+                f"budget of {study.budget.max_cpu_s:.0f} s ({spent:.0f} s spent by projection)",
+            }
         log.append(entry)
         if entry["stop"]:
             break
@@ -222,22 +270,38 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
 def _check_study_dir(study: Study, specs: list[GridSpec], out: Path) -> None:
     """Write study.json, or check the one there: the same study, or this one extended (every grid it
     had is unchanged; grids and analyses were added), whose finished grids stay valid."""
-    blob = {"name": study.name, "grids": [s.to_dict() for s in specs], "analyses": study.analyses,
-            "refine": study.refine, "budget": vars(study.budget), "n_boot": study.n_boot,
-            **({"behaviour": study.behaviour} if study.behaviour else {})}
+    blob = {
+        "name": study.name,
+        "grids": [s.to_dict() for s in specs],
+        "analyses": study.analyses,
+        "refine": study.refine,
+        "budget": vars(study.budget),
+        "n_boot": study.n_boot,
+        **({"behaviour": study.behaviour} if study.behaviour else {}),
+    }
     path = out / "study.json"
     blob = json.loads(json.dumps(blob, default=str))
     old = json.loads(path.read_text()) if path.exists() else blob
-    kept = all(g in blob["grids"] for g in old.get("grids", [])) and set(old.get("analyses", [])) <= set(
-        blob["analyses"]) and all(old.get(k) == blob.get(k) for k in ("name", "refine", "budget", "n_boot"))
+    kept = (
+        all(g in blob["grids"] for g in old.get("grids", []))
+        and set(old.get("analyses", [])) <= set(blob["analyses"])
+        and all(old.get(k) == blob.get(k) for k in ("name", "refine", "budget", "n_boot"))
+    )
     if not kept:
         raise ValueError(f"{out} holds another study (study.json differs); use another --out")
     out.mkdir(parents=True, exist_ok=True)
     storage.atomic_write_json(path, blob)
 
 
-def run_study(study: Study, out: Path, executor: str = "local", address: str | None = None,
-              device: str = "auto", progress: bool = True, reuse: list[Path] | None = None) -> Path:
+def run_study(
+    study: Study,
+    out: Path,
+    executor: str = "local",
+    address: str | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    reuse: list[Path] | None = None,
+) -> Path:
     """Run (or resume) every grid, refine, analyse; returns the path of study.md. ``reuse``:
     directories whose finished grids are taken instead of run (``reuse_grids``)."""
     from tqdm.auto import tqdm  # noqa: PLC0415
@@ -256,8 +320,13 @@ def run_study(study: Study, out: Path, executor: str = "local", address: str | N
     t0 = time.time()
     opts = {"executor": executor, "address": address, "device": device}
     total = sum(sum(_spec_cost(s).values()) for s in specs)
-    bar = tqdm(total=total, unit="s", desc=f"study {study.name} (projected CPU s)", disable=not progress,
-               bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s projected [{elapsed}<{remaining}{postfix}]")
+    bar = tqdm(
+        total=total,
+        unit="s",
+        desc=f"study {study.name} (projected CPU s)",
+        disable=not progress,
+        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s projected [{elapsed}<{remaining}{postfix}]",
+    )
     runs = []
     for s in specs:
         runs.append((s, _run(s, out / "grids" / s.name, bar, opts), s.name))
@@ -287,10 +356,14 @@ def print_projection(study: Study) -> None:
     for r in p["rows"]:
         print(f"{r['grid']:<42}{r['cells']:>7}{r['cpu_s'] / 60:>9.1f}{r['gpu_s'] / 3600:>8.2f}")
     print(f"{'total':<42}{p['cells']:>7}{p['cpu_s'] / 60:>9.1f}{p['gpu_s'] / 3600:>8.2f}")
-    print("CPU: projected on 2 cores from the demo's measured seconds per cell (docs/demo/grid.nc wall_s) scaled "
-          "by each cell's budgets (assumed split 45% pretraining, 40% RL, 15% evaluation), sequence length and depth.")
-    print("GPU: an assumption, not a measurement: 60 s per cell group (all seeds batched) at the demo's budgets on "
-          "one GPU, scaled by budgets and sequence length, +15% per extra layer.")
+    print(
+        "CPU: projected on 2 cores from the demo's measured seconds per cell (docs/demo/grid.nc wall_s) scaled "
+        "by each cell's budgets (assumed split 45% pretraining, 40% RL, 15% evaluation), sequence length and depth."
+    )
+    print(
+        "GPU: an assumption, not a measurement: 60 s per cell group (all seeds batched) at the demo's budgets on "
+        "one GPU, scaled by budgets and sequence length, +15% per extra layer."
+    )
 
 
 def study_command(args) -> int:
@@ -303,8 +376,15 @@ def study_command(args) -> int:
 
     resolve_device(args.device)
     out = Path(args.out or f"results/study-{study.name}")
-    path = run_study(study, out, executor=args.executor, address=args.address, device=args.device,
-                     progress=not args.quiet, reuse=getattr(args, "reuse", None))
+    path = run_study(
+        study,
+        out,
+        executor=args.executor,
+        address=args.address,
+        device=args.device,
+        progress=not args.quiet,
+        reuse=getattr(args, "reuse", None),
+    )
     print(f"study {study.name}: {path}")
     return 0
 

@@ -28,7 +28,7 @@ TOY_COLUMNS = ("base_p1", "chance", "gain", "G", "status", "setting")
 
 
 def toy_rows(cells_csv: str | Path) -> pd.DataFrame:
-    """The study table's usable cells (status ok, finite base pass@1 and gain) as forecast rows:
+    """The study table's usable cells (status ok, finite base pass@1, gain and chance) as forecast rows:
     columns source (= the cell's setting), before (= base pass@1), chance, gain, G."""
     p = Path(cells_csv)
     if not p.is_file():
@@ -37,7 +37,7 @@ def toy_rows(cells_csv: str | Path) -> pd.DataFrame:
     missing = [c for c in TOY_COLUMNS if c not in df]
     if missing:
         raise ValueError(f"{p.name}: missing column(s) {', '.join(missing)}; need {', '.join(TOY_COLUMNS)}")
-    df = df[(df["status"] == "ok") & np.isfinite(df["base_p1"]) & np.isfinite(df["gain"])]
+    df = df[(df["status"] == "ok") & np.isfinite(df["base_p1"]) & np.isfinite(df["gain"]) & np.isfinite(df["chance"])]
     return pd.DataFrame(
         {
             "source": df["setting"].astype(str),

@@ -186,3 +186,14 @@ def test_c11_tasks_combine_under_one_leading_verdict_word():
     v = _combine({"ModChain": nd, "MultiDigitAdd": fails})
     assert v.verdict.startswith("fails: ModChain: not determined") and "MultiDigitAdd: fails" in v.verdict
     assert _combine({"A": nd, "B": nd}).verdict == nd.verdict
+
+
+def test_cell_table_reads_each_cells_own_chance_when_variants_change_the_task():
+    """chance varies over `variant` in aha-behaviour (ModChain 1/10, MultiDigitAdd 10^-4); the cell
+    table must read each cell's own value, not give NaN for a grid whose chance is not one number."""
+    spec = get_preset("aha-behaviour")
+    ds = xr.open_dataset(Path(__file__).parents[1] / "docs" / "study" / "grids" / "aha-behaviour.nc")
+    df, _ = study_mod.cell_table(spec, ds)
+    assert np.isfinite(df["chance"]).all()
+    by_task = df.groupby("task")["chance"].unique()
+    assert {t: list(v) for t, v in by_task.items()} == {"ModChain": [0.1], "MultiDigitAdd": [pytest.approx(1e-4)]}

@@ -150,3 +150,16 @@ def test_study_predictors_are_applied_as_shipped():
     pred = fitted["phi0"]["intercept"] + fitted["phi0"]["coef"][0] * (1 - p**8 - (1 - p) ** 8)
     assert got["phi0"]["mae"] == pytest.approx(np.mean(np.abs(pred - y)))
     assert got["constant"]["mae"] == pytest.approx(np.mean(np.abs(fitted["constant"]["intercept"] - y)))
+
+
+def test_toy_law_skips_cells_without_a_chance_level(tmp_path):
+    """A cell whose chance is unknown (NaN) cannot be put in capability units: it is left out,
+    not allowed to poison the least-squares fit (it used to stop with a LinAlgError)."""
+    from llm_bridge.scale_free import fit_toy_law
+
+    df = pd.read_csv(ROOT / "docs" / "study" / "cells.csv")
+    usable = (df["status"] == "ok") & np.isfinite(df["base_p1"]) & np.isfinite(df["gain"]) & np.isfinite(df["chance"])
+    df.loc[df.index[usable][:5], "chance"] = np.nan
+    df.to_csv(tmp_path / "cells.csv", index=False)
+    law = fit_toy_law(tmp_path / "cells.csv")
+    assert np.isfinite(law.coef).all() and law.n_rows == int(usable.sum()) - 5
