@@ -55,11 +55,7 @@ def run_bridge(
 ) -> Path:
     """Write out/bridge.md, out/bridge.nc (published data), figures; evaluate local models if given."""
     out = Path(out)
-    cfg = (
-        EvalConfig(tasks=tuple(tasks), n_samples=n_samples, n_prompts=n_prompts, device=device)
-        if models
-        else None
-    )
+    cfg = EvalConfig(tasks=tuple(tasks), n_samples=n_samples, n_prompts=n_prompts, device=device) if models else None
     toy = load_toy_params(toy_fits) if toy_fits else None  # bad inputs fail before any work
     if not published and not models:
         raise ValueError("run_bridge needs published=True and/or at least one model path")
@@ -111,9 +107,17 @@ def run_bridge(
         ]
         summary.update(source_file=src, n_model_groups=int(ds.sizes["model"]), n_rows=len(rows))
         summary["checks"] = [
-            {"hid": r.hid, "rule": r.rule, "status": r.status, "mae": r.mae,
-             "diff_ci": {k: list(v) for k, v in r.diff_ci.items()}, "n_groups": r.n_groups, "n_rows": r.n_rows,
-             "n_sources": getattr(r, "n_sources", 0), "missing": r.missing}
+            {
+                "hid": r.hid,
+                "rule": r.rule,
+                "status": r.status,
+                "mae": r.mae,
+                "diff_ci": {k: list(v) for k, v in r.diff_ci.items()},
+                "n_groups": r.n_groups,
+                "n_rows": r.n_rows,
+                "n_sources": getattr(r, "n_sources", 0),
+                "missing": r.missing,
+            }
             for r in results
         ]
         for r in results:
@@ -147,13 +151,7 @@ def run_bridge(
         local = evaluate_models(models, cfg)
         save_dataset(local, out / "local_models.nc")
         params = toy or calib
-        where = (
-            "toy grid fits"
-            if toy
-            else "all published rows"
-            if calib
-            else "none (theory's uncalibrated s = 1)"
-        )
+        where = "toy grid fits" if toy else "all published rows" if calib else "none (theory's uncalibrated s = 1)"
         md += [
             "## Local models (base only; no RL run here, so predictions are not checked)",
             "",
@@ -180,8 +178,7 @@ def run_bridge(
         if "failed" in local.attrs:
             md += [
                 "",
-                "Failed models: "
-                + "; ".join(f"{k}: {v}" for k, v in json.loads(local.attrs["failed"]).items()),
+                "Failed models: " + "; ".join(f"{k}: {v}" for k, v in json.loads(local.attrs["failed"]).items()),
             ]
         md.append("")
         gain_figure(rows, out, local=pts)
@@ -201,8 +198,12 @@ def transfer_section(ds: xr.Dataset, summary: dict, out: Path) -> list[str]:
         res = leave_one_source_out(rows, fixed=toy)
     except ValueError as e:
         return ["## Leave-one-source-out transfer", "", f"Not testable: {e}.", ""]
-    summary["transfer"] = {"overall": res.overall, "per_source": res.per_source.to_dict("records"),
-                           "level": res.level, "toy_law": toy.to_dict() if toy else None}
+    summary["transfer"] = {
+        "overall": res.overall,
+        "per_source": res.per_source.to_dict("records"),
+        "level": res.level,
+        "toy_law": toy.to_dict() if toy else None,
+    }
     transfer_figure(res, out)
     shipped = TOY_CELLS.parent / "predictors.json"
     study = study_predictor_scores(shipped, rows) if shipped.is_file() else None

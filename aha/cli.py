@@ -106,13 +106,22 @@ def cmd_grid(args: argparse.Namespace) -> int:
         spec = GridSpec.from_dict({**spec.to_dict(), "base_only": True})
     out = Path(args.out or f"results/{spec.name}")
     t0 = time.time()
-    ds = run_grid(spec, out, executor=args.executor, address=args.address, device=args.device,
-                  force=args.force, progress=not args.quiet)
+    ds = run_grid(
+        spec,
+        out,
+        executor=args.executor,
+        address=args.address,
+        device=args.device,
+        force=args.force,
+        progress=not args.quiet,
+    )
     print(f"grid {spec.name}: {spec.n_cells} cells in {out} ({time.time() - t0:.0f} s)")
     n_failed = int((ds.status == "failed").sum())
     if n_failed:
-        print(f"aha grid: {n_failed} cells failed (tracebacks in {out / 'failed'}); rerun the same command "
-              "to retry them", file=sys.stderr)
+        print(
+            f"aha grid: {n_failed} cells failed (tracebacks in {out / 'failed'}); rerun the same command to retry them",
+            file=sys.stderr,
+        )
     grid_s = time.time() - t0
     if not args.no_report and n_failed < spec.n_cells and not spec.base_only:
         finish_report(out, fit=not args.no_fit)
@@ -132,8 +141,13 @@ def record_timing(run_dir: Path, grid_s: float, total_s: float) -> None:
 
     path = run_dir / "env.json"
     env = json.loads(path.read_text()) if path.exists() else {}
-    env["timing"] = {"grid_s": round(grid_s, 1), "report_s": round(total_s - grid_s, 1),
-                     "total_s": round(total_s, 1), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    env["timing"] = {
+        "grid_s": round(grid_s, 1),
+        "report_s": round(total_s - grid_s, 1),
+        "total_s": round(total_s, 1),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
     atomic_write_json(path, env)
 
 
@@ -204,9 +218,16 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
     if not args.published and not args.model:
         raise ValueError("aha bridge needs --published and/or --model PATH")
-    path = run_bridge(Path(args.out), published=args.published, models=[Path(m) for m in args.model or []],
-                      tasks=args.tasks, n_samples=args.n_samples, n_prompts=args.n_prompts,
-                      device=args.device, toy_fits=Path(args.toy_fits) if args.toy_fits else None)
+    path = run_bridge(
+        Path(args.out),
+        published=args.published,
+        models=[Path(m) for m in args.model or []],
+        tasks=args.tasks,
+        n_samples=args.n_samples,
+        n_prompts=args.n_prompts,
+        device=args.device,
+        toy_fits=Path(args.toy_fits) if args.toy_fits else None,
+    )
     print(f"bridge report: {path}")
     return 0
 
@@ -228,8 +249,11 @@ def cmd_readme(args: argparse.Namespace) -> int:
         publish_study(Path(args.study_from), docs)
     ok = update_readme(root / "README.md", docs, check=args.check)
     if args.check:
-        print("README.md is up to date with docs/demo/" if ok else
-              "README.md differs from docs/demo/: run `aha readme` to regenerate it")
+        print(
+            "README.md is up to date with docs/demo/"
+            if ok
+            else "README.md differs from docs/demo/: run `aha readme` to regenerate it"
+        )
         return 0 if ok else 1
     print("README.md " + ("unchanged" if ok else "rewritten") + " from docs/demo/")
     return 0
@@ -256,8 +280,13 @@ def study_parsers(sub) -> None:
     q.add_argument("--device", choices=DEVICES, default="auto")
     q.add_argument("--dry-run", action="store_true", help="print cell counts and projected time; run nothing")
     q.add_argument("--studies-file", help="a Python file defining STUDIES = {name: function -> Study}")
-    q.add_argument("--reuse", action="append", metavar="DIR", help="take finished grids of the same spec from DIR "
-                   "instead of running them: a shipped study (docs/study), a study dir or an `aha grid` run dir")
+    q.add_argument(
+        "--reuse",
+        action="append",
+        metavar="DIR",
+        help="take finished grids of the same spec from DIR "
+        "instead of running them: a shipped study (docs/study), a study dir or an `aha grid` run dir",
+    )
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_study)
     q = sub.add_parser("predict", help="predict each cell's RL gain and N_c from a base-only run")
@@ -274,8 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def grid_options(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--set", action="append", metavar="FIELD=VALUE",
-                       help="override a field; a comma list (width=8,16,32) sets an axis")
+        q.add_argument(
+            "--set",
+            action="append",
+            metavar="FIELD=VALUE",
+            help="override a field; a comma list (width=8,16,32) sets an axis",
+        )
         q.add_argument("--out", help="run directory (default results/<preset>)")
         q.add_argument("--executor", choices=("local", "ray"), default="local")
         q.add_argument("--address", help="Ray cluster address (default: start a local instance)")
@@ -288,8 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_demo)
 
     q = sub.add_parser("grid", help="run a named grid preset")
-    q.add_argument("--preset", required=True, help="demo, dense, horizon, prior, width-vs-depth, interventions, "
-                   "pretrain-budget, aha-behaviour, or one from --presets-file")
+    q.add_argument(
+        "--preset",
+        required=True,
+        help="demo, dense, horizon, prior, width-vs-depth, interventions, "
+        "pretrain-budget, aha-behaviour, or one from --presets-file",
+    )
     q.add_argument("--presets-file", help="a Python file defining PRESETS = {name: function -> GridSpec}")
     q.add_argument("--no-report", action="store_true", help="skip figures and report.md")
     q.add_argument("--no-fit", action="store_true", help="skip the theory fits")
@@ -297,10 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     grid_options(q)
     q.set_defaults(func=cmd_grid)
 
-    for name, func, hlp in (("info", cmd_info, "dims, sizes and status counts of a run (RUN_DIR or its grid.nc)"),
-                            ("rebuild", cmd_rebuild, "rewrite RUN_DIR/grid.nc from its cells/ (nothing retrained)"),
-                            ("plot", cmd_plot, "write the figures of a run"),
-                            ("report", cmd_report, "write report.md (and figures) of a run")):
+    for name, func, hlp in (
+        ("info", cmd_info, "dims, sizes and status counts of a run (RUN_DIR or its grid.nc)"),
+        ("rebuild", cmd_rebuild, "rewrite RUN_DIR/grid.nc from its cells/ (nothing retrained)"),
+        ("plot", cmd_plot, "write the figures of a run"),
+        ("report", cmd_report, "write report.md (and figures) of a run"),
+    ):
         q = sub.add_parser(name, help=hlp)
         q.add_argument("run_dir", metavar="RUN_DIR")
         q.set_defaults(func=func)
@@ -326,8 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_forecast_parser(sub)
     q = sub.add_parser("readme", help="regenerate README.md's demo numbers from docs/demo/ (or check them)")
     q.add_argument("--from", dest="from_run", metavar="RUN_DIR", help="first copy this demo run into docs/demo/")
-    q.add_argument("--compare", nargs=2, action="append", metavar="RUN_DIR",
-                   help="two runs of the same grid (repeatable): write docs/demo/repro.json")
+    q.add_argument(
+        "--compare",
+        nargs=2,
+        action="append",
+        metavar="RUN_DIR",
+        help="two runs of the same grid (repeatable): write docs/demo/repro.json",
+    )
     q.add_argument("--study-from", metavar="STUDY_DIR", help="first copy this finished study into docs/study/")
     q.add_argument("--check", action="store_true", help="only compare; exit 1 when README.md is stale")
     q.add_argument("--root", default=".", help="the repository root (default .)")
@@ -346,8 +390,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"aha {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"aha {args.command}: interrupted; finished cells are kept, rerun the same command to resume",
-              file=sys.stderr)
+        print(
+            f"aha {args.command}: interrupted; finished cells are kept, rerun the same command to resume",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -34,8 +34,9 @@ def _sel(da: xr.DataArray, **kw) -> xr.DataArray:
 def _fmt_ci(fit: TransitionFit) -> str:
     lo, hi = fit.N_c_ci
     if fit.N_c_bracketed:  # an interval, never a point: the grid does not locate N_c inside it
-        return (f"N_c between {lo:.3g} and {hi:.3g} ({fit.ci_level:.0%}; bracket of grid sizes), "
-                f"w <= {fit.w:.2g} in ln N")
+        return (
+            f"N_c between {lo:.3g} and {hi:.3g} ({fit.ci_level:.0%}; bracket of grid sizes), w <= {fit.w:.2g} in ln N"
+        )
     return f"N_c = {fit.N_c:.3g} ({fit.ci_level:.0%} CI {lo:.3g}–{hi:.3g}), w = {fit.w:.2g} in ln N"
 
 
@@ -74,8 +75,7 @@ def _transition_lines(name: str, fit: TransitionFit, verdict: str | None = None)
     out = [
         f"- **{name}**: {lead}{_fmt_ci(fit)}; {fit.n_sizes} sizes, {fit.n_obs} cells, "
         f"{fit.likelihood} likelihood, bootstrap over {fit.bootstrap} "
-        f"({fit.n_boot_failed} of {fit.n_boot_ok + fit.n_boot_failed} refits failed); "
-        + _v(verdict or fit.verdict)
+        f"({fit.n_boot_failed} of {fit.n_boot_ok + fit.n_boot_failed} refits failed); " + _v(verdict or fit.verdict)
     ]
     if fit.N_c_note:
         out.append(f"  - N_c: {fit.N_c_note}")
@@ -101,9 +101,15 @@ def _config(ds: xr.Dataset) -> dict:
     if cell.get("horizon") is not None:
         task_kwargs[envs.task_class(cell["task"]).horizon_arg] = cell["horizon"]
     task_kwargs.setdefault("L", task_kwargs.get(envs.task_class(cell["task"]).horizon_arg))
-    return {"task": cell["task"], "task_kwargs": task_kwargs,
-            "rl": {"group_size": cell.get("group_size"), "n_updates": cell.get("rl_updates"),
-                   "prompts": cell.get("prompts_per_update")}}
+    return {
+        "task": cell["task"],
+        "task_kwargs": task_kwargs,
+        "rl": {
+            "group_size": cell.get("group_size"),
+            "n_updates": cell.get("rl_updates"),
+            "prompts": cell.get("prompts_per_update"),
+        },
+    }
 
 
 def replace_section(text: str, heading: str, body: str) -> str:
@@ -164,8 +170,9 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             h1[f"rl_gain{label}"] = f
             md += _transition_lines(f"H1 rl_gain{label}", f)
             figures.append(
-                plots.plot_transition(sub, f, fig_dir / f"H1_rl_gain{_fn(label)}.png",
-                                     "RL gain in pass@1 (fraction of held-out prompts)")
+                plots.plot_transition(
+                    sub, f, fig_dir / f"H1_rl_gain{_fn(label)}.png", "RL gain in pass@1 (fraction of held-out prompts)"
+                )
             )
         rl1 = mask(_sel(ds["rl_pass_at_k"], k=1, split="id"))
         if not extra and n_trials is not None:
@@ -181,11 +188,7 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
 
     # --- H7: the same fit on a continuous metric ---------------------------------------------
     if "rl_logp_answer" in ds:
-        y = (
-            ds["rl_logp_answer"] - ds["base_logp_answer"]
-            if "base_logp_answer" in ds
-            else ds["rl_logp_answer"]
-        )
+        y = ds["rl_logp_answer"] - ds["base_logp_answer"] if "base_logp_answer" in ds else ds["rl_logp_answer"]
         y = mask(_sel(y, split="id"))
         if extra:
             y = y.isel({d: 0 for d in extra})
@@ -242,8 +245,13 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             )
             h2[kind] = {"loo": loo, "gain_params": params}
             r = loo.rmse
-            word = ("undetermined" if loo.verdict.startswith("undetermined")
-                    else "holds" if r["gain_model"] < min(r["constant"], r["linear_lnN"]) else "fails")
+            word = (
+                "undetermined"
+                if loo.verdict.startswith("undetermined")
+                else "holds"
+                if r["gain_model"] < min(r["constant"], r["linear_lnN"])
+                else "fails"
+            )
             md.append(
                 f"- **H2 ({kind}{', ' + cov_note if kind == 'coverage' else ''})**: {loo.verdict}; "
                 f"LOO RMSE gain model {r['gain_model']:.3g} vs constant {r['constant']:.3g} vs "
@@ -279,9 +287,15 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             pt = mask(_sel(ds["base_trace_pass_at_k"], k=1, split="id"))
             curves["φ(p_trace) theory"] = _per_size(xr.apply_ufunc(phi, pt, G), nn, base1)
         un = np.unique(nn[np.isfinite(nn)])
-        figures.append(plots.plot_signal(
-            un, curves, fig_dir / "H3_phi.png", "informative-group fraction φ (fraction of groups)",
-            "Informative GRPO groups at the first update against size"))
+        figures.append(
+            plots.plot_signal(
+                un,
+                curves,
+                fig_dir / "H3_phi.png",
+                "informative-group fraction φ (fraction of groups)",
+                "Informative GRPO groups at the first update against size",
+            )
+        )
     else:
         missing("H3", "informative_frac")
 
@@ -295,48 +309,58 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             q = q.isel({d: 0 for d in extra})
         L = int(L)
         rl_cfg = cfg.get("rl", {})
-        n_upd = int(
-            rl_cfg.get("n_updates", rl_cfg.get("steps", int(ds["step"].max()) if "step" in ds.dims else 100))
-        )
+        n_upd = int(rl_cfg.get("n_updates", rl_cfg.get("steps", int(ds["step"].max()) if "step" in ds.dims else 100)))
         pred = predict_threshold(
-            q, L=L, n_updates=n_upd, G=G, prompts_per_update=int(rl_cfg.get("prompts", 1)),
+            q,
+            L=L,
+            n_updates=n_upd,
+            G=G,
+            prompts_per_update=int(rl_cfg.get("prompts", 1)),
             chance=float(chance.isel({d: 0 for d in extra if d in chance.dims}).mean()),
         )
-        h4 = {"prediction": pred, "L": L, "lr_note": "mean-field lr = 1.0 (uncalibrated scale)",
-              "q_source": "base_step_prob: teacher-forced probability of the correct step at the eval temperature"}
+        h4 = {
+            "prediction": pred,
+            "L": L,
+            "lr_note": "mean-field lr = 1.0 (uncalibrated scale)",
+            "q_source": "base_step_prob: teacher-forced probability of the correct step at the eval temperature",
+        }
         if gain is not None:
             g0 = gain.isel({d: 0 for d in extra}) if extra else gain
             obs_nc = fits.get("H1", {}).get("rl_gain")
-            table = compare_prediction(
-                pred, g0, obs_nc.N_c if obs_nc is not None and obs_nc.trustworthy else None
-            )
+            table = compare_prediction(pred, g0, obs_nc.N_c if obs_nc is not None and obs_nc.trustworthy else None)
             h4["comparison"] = table
             md.append(
                 f"- **H4**: L = {L}, q = base step_prob; predicted N_c = {pred.N_c:.3g} "
                 "(mean-field, uncalibrated lr=1); "
                 f"prediction vs observed gain: RMSE {table.rmse:.3g}, corr {table.corr:.2f}; "
-                + (_v("not testable") if "horizon" not in ds.dims else "the N_c per horizon line decides; "
-                   + _v("see below"))
+                + (
+                    _v("not testable")
+                    if "horizon" not in ds.dims
+                    else "the N_c per horizon line decides; " + _v("see below")
+                )
             )
         md += [f"  - note: {n}" for n in pred.notes]
         nn = np.array(pred.n_params)
         curves = {"q (per step)": np.array(pred.q), f"p = q^{L}": np.array(pred.p0)}
         if "base_trace_pass_at_k" in ds:
             pt = mask(_sel(ds["base_trace_pass_at_k"], k=1, split="id"))
-            curves["trace pass@1 measured"] = _per_size(
-                pt, pt["n_params"].broadcast_like(pt).values.ravel(), pt, nn
+            curves["trace pass@1 measured"] = _per_size(pt, pt["n_params"].broadcast_like(pt).values.ravel(), pt, nn)
+        figures.append(
+            plots.plot_signal(
+                nn,
+                curves,
+                fig_dir / "H4_p_qL.png",
+                "probability (0 to 1)",
+                f"Per-step probability q and whole-trace p = q^{L} against size",
             )
-        figures.append(plots.plot_signal(nn, curves, fig_dir / "H4_p_qL.png", "probability (0 to 1)",
-                                         f"Per-step probability q and whole-trace p = q^{L} against size"))
+        )
         fits["H4"] = h4
     else:
         missing("H4", "base_step_prob" if "base_step_prob" not in ds else "config task_kwargs.L")
 
     # --- H5: crossover k* ----------------------------------------------------------------------
     if "rl_pass_at_k" in ds and "k" in ds.dims and ds.sizes["k"] > 1:
-        cx = crossover(
-            mask(_sel(ds["base_pass_at_k"], split="id")), mask(_sel(ds["rl_pass_at_k"], split="id"))
-        )
+        cx = crossover(mask(_sel(ds["base_pass_at_k"], split="id")), mask(_sel(ds["rl_pass_at_k"], split="id")))
         ks = cx["k_star"].values
         valid = mask(_sel(ds["rl_pass_at_k"], split="id", k=1)).notnull()
         exp_frac = float(cx["expanded"].where(valid).mean())
@@ -363,13 +387,16 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             f"- **H6**: R = −a·exp(H) + b, median R² = {s.median_r2:.2f} over {s.n_cells} cells, "
             f"a > 0 in {s.frac_a_positive:.0%}; d a / d ln N = {s.a_slope_lnN:.3g} (p = {s.a_slope_p:.2g}), "
             f"d b / d ln N = {s.b_slope_lnN:.3g} (p = {s.b_slope_p:.2g}); "
-            + _v("undetermined" if s.n_cells == 0 else
-                 "holds" if s.median_r2 >= 0.5 and s.frac_a_positive > 0.5 else "fails")
+            + _v(
+                "undetermined"
+                if s.n_cells == 0
+                else "holds"
+                if s.median_r2 >= 0.5 and s.frac_a_positive > 0.5
+                else "fails"
+            )
         )
         figures.append(
-            plots.plot_entropy_law(
-                mask(ds["reward"]), mask(ds["entropy"]), law, fig_dir / "H6_entropy_law.png"
-            )
+            plots.plot_entropy_law(mask(ds["reward"]), mask(ds["entropy"]), law, fig_dir / "H6_entropy_law.png")
         )
     else:
         missing("H6", "reward / entropy")
@@ -394,8 +421,10 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             f"depth {v:g}: {nc:.3g}{'' if t else ' (untrusted)'}"
             for v, nc, t in zip(surf.values, surf.N_c, surf.trustworthy, strict=True)
         )
-        md.append(f"- **H10**: N_c per depth: {rows}; Spearman ρ(N_c, depth) = {surf.spearman_rho:.2f}; "
-                  + _v(_axis_verdict("H10", surf)))
+        md.append(
+            f"- **H10**: N_c per depth: {rows}; Spearman ρ(N_c, depth) = {surf.spearman_rho:.2f}; "
+            + _v(_axis_verdict("H10", surf))
+        )
         md += [f"  - note: {n}" for n in surf.notes]
     else:
         md.append(f"- **H10**: depth has a single value; {_v('not testable')}")
@@ -414,8 +443,10 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
             for v, nc, verdict, t in zip(surf.values, surf.N_c, surf.verdicts, surf.trustworthy, strict=True)
         )
         rho = "n/a" if not np.isfinite(surf.spearman_rho) else f"{surf.spearman_rho:.2f}"
-        md.append(f"- **{hid}**: N_c of the RL gain per {dim}: {rows}; Spearman ρ(N_c, {dim}) = {rho}; "
-                  + _v(_axis_verdict(hid, surf)))
+        md.append(
+            f"- **{hid}**: N_c of the RL gain per {dim}: {rows}; Spearman ρ(N_c, {dim}) = {rho}; "
+            + _v(_axis_verdict(hid, surf))
+        )
         md += [f"  - note: {n}" for n in surf.notes]
 
     md.append("")
@@ -436,12 +467,14 @@ def fit_run(run_dir: Path, n_boot: int = 200, seed: int = 0) -> dict:
     return {"fits": fits_json, "markdown": markdown, "figures": [str(p) for p in figures]}
 
 
-_FIG_ALT = {"H1_rl_gain": "H1: RL gain against size with the fitted transition",
-            "H7_logp": "H7: change in log p of the answer against size with the fitted transition",
-            "H3_phi": "H3: informative-group fraction against size, measured and theory",
-            "H4_p_qL": "H4: per-step probability q and p = q^L against size",
-            "H6_entropy_law": "H6: reward against exp(entropy) per cell with the fitted law",
-            "aha_onset_vs_size": "Aha onset (update of the reward's jump) against size, cells without one marked"}
+_FIG_ALT = {
+    "H1_rl_gain": "H1: RL gain against size with the fitted transition",
+    "H7_logp": "H7: change in log p of the answer against size with the fitted transition",
+    "H3_phi": "H3: informative-group fraction against size, measured and theory",
+    "H4_p_qL": "H4: per-step probability q and p = q^L against size",
+    "H6_entropy_law": "H6: reward against exp(entropy) per cell with the fitted law",
+    "aha_onset_vs_size": "Aha onset (update of the reward's jump) against size, cells without one marked",
+}
 
 #: swept settings whose effect on the threshold is a prediction of DESIGN.md
 _SETTING_HYPOTHESES = {"horizon": "H4", "prior": "H8", "pretrain_tokens": "H11"}
@@ -482,12 +515,8 @@ def _groups(da: xr.DataArray) -> np.ndarray:
     return np.ravel_multi_index(tuple(idx[keep]), tuple(da.shape[i] for i in keep))
 
 
-def _per_size(
-    v: xr.DataArray, n_cells: np.ndarray, like: xr.DataArray, sizes: np.ndarray | None = None
-) -> np.ndarray:
+def _per_size(v: xr.DataArray, n_cells: np.ndarray, like: xr.DataArray, sizes: np.ndarray | None = None) -> np.ndarray:
     """Mean of ``v`` (broadcast like ``like``) per unique n_params."""
     vals = v.broadcast_like(like).values.ravel()
     un = np.unique(n_cells[np.isfinite(n_cells)]) if sizes is None else sizes
-    return np.array(
-        [np.nanmean(vals[np.isclose(n_cells, u)]) if np.isclose(n_cells, u).any() else np.nan for u in un]
-    )
+    return np.array([np.nanmean(vals[np.isclose(n_cells, u)]) if np.isclose(n_cells, u).any() else np.nan for u in un])

@@ -70,13 +70,21 @@ def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     W, D = ds.width.values, ds.depth.values
     fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(W), 1.6 + 0.9 * len(D)))
     vmax = max(0.05, float(np.nanmax(np.abs(mean.values)))) if np.isfinite(mean.values).any() else 1
-    im = ax.imshow(mean.transpose("depth", "width").values, origin="lower", cmap="RdBu", vmin=-vmax, vmax=vmax,
-                   aspect="auto")
+    im = ax.imshow(
+        mean.transpose("depth", "width").values, origin="lower", cmap="RdBu", vmin=-vmax, vmax=vmax, aspect="auto"
+    )
     for i, d in enumerate(D):
         for j, w in enumerate(W):
             m, s = float(mean.sel(width=w, depth=d)), float(sd.sel(width=w, depth=d))
-            ax.text(j, i, f"{m:+.2f}\n±{s:.2f}", ha="center", va="center", fontsize=8,
-                    color="white" if abs(m) > 0.6 * vmax else "black")
+            ax.text(
+                j,
+                i,
+                f"{m:+.2f}\n±{s:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if abs(m) > 0.6 * vmax else "black",
+            )
     ax.set_xticks(range(len(W)), [str(w) for w in W])
     ax.set_yticks(range(len(D)), [str(d) for d in D])
     ax.set_xlabel("width (model dimension d_model)")
@@ -109,8 +117,13 @@ def _series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarr
     return out
 
 
-_SERIES_STYLE = {"RL gain": ("-o", "C0"), "base pass@1": ("--o", "C3"), "base greedy acc": ("-D", "C4"),
-                 "base pass@": ("--s", "C1"), "base trace": (":^", "C2")}
+_SERIES_STYLE = {
+    "RL gain": ("-o", "C0"),
+    "base pass@1": ("--o", "C3"),
+    "base greedy acc": ("-D", "C4"),
+    "base pass@": ("--s", "C1"),
+    "base trace": (":^", "C2"),
+}
 
 
 def gain_vs_size(ds: xr.Dataset, title: str, path: Path) -> Path:
@@ -122,27 +135,42 @@ def gain_vs_size(ds: xr.Dataset, title: str, path: Path) -> Path:
         n = sub.n_params.values if sub.n_params.ndim else np.full(sub.sizes["width"], float(sub.n_params))
         gain = rl_gain(sub)
         for i, s in enumerate(d.seed.values):
-            ax.scatter(n, gain.sel(seed=s).values, s=12, color="C0", alpha=0.5,
-                       label="RL gain, one seed" if i == 0 and depth == d.depth.values[0] else None)
+            ax.scatter(
+                n,
+                gain.sel(seed=s).values,
+                s=12,
+                color="C0",
+                alpha=0.5,
+                label="RL gain, one seed" if i == 0 and depth == d.depth.values[0] else None,
+            )
         for label, (nn, y, sd) in _series(sub).items():
             style, color = next(v for k, v in _SERIES_STYLE.items() if label.startswith(k))
-            ax.errorbar(nn, y, yerr=sd, fmt=style, ms=4, color=color, capsize=2, lw=1.2, elinewidth=0.8,
-                        label=f"{label}{tag}")
+            ax.errorbar(
+                nn, y, yerr=sd, fmt=style, ms=4, color=color, capsize=2, lw=1.2, elinewidth=0.8, label=f"{label}{tag}"
+            )
     if "chance" in d:
         ax.axhline(float(d.chance.sel(split="id").max()), color="grey", lw=0.8, ls="-.", label="chance (pass@1)")
     ax.axhline(0, color="black", lw=0.5)
     ax.set_xscale("log")
     ax.set_xlabel(N_LABEL)
     ax.set_ylabel(f"pass rate or gain ({RATE})")
-    ax.set_title(_suptitle(f"RL gain and base capability against size (lines: mean over {d.sizes['seed']} "
-                           "seeds, bars: ± sd over seeds)", title), fontsize=9)
+    ax.set_title(
+        _suptitle(
+            f"RL gain and base capability against size (lines: mean over {d.sizes['seed']} "
+            "seeds, bars: ± sd over seeds)",
+            title,
+        ),
+        fontsize=9,
+    )
     ax.legend(fontsize=7)
     return _save(fig, path)
 
 
-_CURVE_LABELS = {"reward": ("reward per sample", "mean reward (0 to 1)"),
-                 "entropy": ("policy entropy", "entropy (nats per token)"),
-                 "informative_frac": ("informative groups φ", "φ (fraction of GRPO groups)")}
+_CURVE_LABELS = {
+    "reward": ("reward per sample", "mean reward (0 to 1)"),
+    "entropy": ("policy entropy", "entropy (nats per token)"),
+    "informative_frac": ("informative groups φ", "φ (fraction of GRPO groups)"),
+}
 
 
 def learning_curves(ds: xr.Dataset, title: str, path: Path) -> Path:
@@ -161,10 +189,16 @@ def learning_curves(ds: xr.Dataset, title: str, path: Path) -> Path:
         ax.set_xlabel("episodes consumed (samples)" if "samples" in d.coords else "RL update")
         ax.set_title(_CURVE_LABELS.get(name, (name, ""))[0], fontsize=9)
         ax.set_ylabel(_CURVE_LABELS.get(name, ("", name))[1])
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes[0].tolist(),
-                 label="non-embedding parameters N")
-    fig.suptitle(_suptitle(f"RL learning curves per size: lines are means over {d.sizes['seed']} seeds, "
-                           "bands the range over seeds", title), fontsize=9)
+    fig.colorbar(
+        plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes[0].tolist(), label="non-embedding parameters N"
+    )
+    fig.suptitle(
+        _suptitle(
+            f"RL learning curves per size: lines are means over {d.sizes['seed']} seeds, bands the range over seeds",
+            title,
+        ),
+        fontsize=9,
+    )
     return _save(fig, path, tight=False)
 
 
@@ -189,20 +223,22 @@ def passk_curves(ds: xr.Dataset, title: str, path: Path, fit: dict | None = None
     n = d.n_params.values if d.n_params.ndim else np.arange(d.sizes["size"])
     order = np.argsort(n)
     at = threshold_size(n, fit)
-    picks = sorted({order[0], order[len(order) // 2], order[-1], *([at] if at is not None else [])},
-                   key=lambda i: n[i])
+    picks = sorted({order[0], order[len(order) // 2], order[-1], *([at] if at is not None else [])}, key=lambda i: n[i])
     fig, axes = plt.subplots(1, len(picks), figsize=(3.9 * len(picks), 3.8), squeeze=False, sharey=True)
     for ax, i in zip(axes[0], picks):
         cell = d.isel(size=i)
-        for j, (var, style, label) in enumerate((("base_pass_at_k", "--o", "base"),
-                                                 ("rl_pass_at_k", "-o", "after RL"),
-                                                 ("base_trace_pass_at_k", "--^", "base, whole trace"),
-                                                 ("rl_trace_pass_at_k", "-^", "after RL, whole trace"))):
+        for j, (var, style, label) in enumerate(
+            (
+                ("base_pass_at_k", "--o", "base"),
+                ("rl_pass_at_k", "-o", "after RL"),
+                ("base_trace_pass_at_k", "--^", "base, whole trace"),
+                ("rl_trace_pass_at_k", "-^", "after RL, whole trace"),
+            )
+        ):
             if var not in cell:
                 continue
             v = cell[var].sel(split="id")
-            ax.fill_between(cell.k.values, v.min("seed").values, v.max("seed").values, color=f"C{j}", alpha=0.12,
-                            lw=0)
+            ax.fill_between(cell.k.values, v.min("seed").values, v.max("seed").values, color=f"C{j}", alpha=0.12, lw=0)
             ax.plot(cell.k.values, v.mean("seed").values, style, ms=3, color=f"C{j}", label=label)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("k (samples per prompt)")
@@ -211,8 +247,13 @@ def passk_curves(ds: xr.Dataset, title: str, path: Path, fit: dict | None = None
         ax.set_title(f"width {w}, depth {dep} (N = {int(n[i]):,}){near}", fontsize=9)
     axes[0][0].set_ylabel(f"pass@k ({RATE})")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(_suptitle(f"pass@k before and after RL: lines are means over {d.sizes['seed']} seeds, bands "
-                           "the range over seeds", title), fontsize=9)
+    fig.suptitle(
+        _suptitle(
+            f"pass@k before and after RL: lines are means over {d.sizes['seed']} seeds, bands the range over seeds",
+            title,
+        ),
+        fontsize=9,
+    )
     return _save(fig, path)
 
 

@@ -82,9 +82,14 @@ def interventions() -> GridSpec:
         "interventions",
         axes={"width": [8, 16, 32, 64, 128], "depth": [1], "seed": [0, 1, 2]},
         fixed={**BASE},
-        variants={"plain": {}, "hint": {"hint": 2}, "curriculum": {"curriculum": True},
-                  "temperature": {"temperature": 1.5}, "entropy-bonus": {"entropy_coef": 0.01},
-                  "dense-reward": {"reward": "dense"}},
+        variants={
+            "plain": {},
+            "hint": {"hint": 2},
+            "curriculum": {"curriculum": True},
+            "temperature": {"temperature": 1.5},
+            "entropy-bonus": {"entropy_coef": 0.01},
+            "dense-reward": {"reward": "dense"},
+        },
         description="H9: design signals (dense reward, hints, entropy bonus, temperature) against size. Each "
         "variant changes RL only: pretraining and evaluation (plain prompts, eval_temperature) are the plain "
         "cell's; the hint variant is also evaluated with its hint (*_hinted_* variables).",
@@ -94,8 +99,12 @@ def interventions() -> GridSpec:
 def pretrain_budget() -> GridSpec:
     return GridSpec(
         "pretrain-budget",
-        axes={"width": [8, 16, 32, 64, 128], "depth": [1], "pretrain_tokens": [60_000, 250_000, 1_000_000],
-              "seed": [0, 1, 2]},
+        axes={
+            "width": [8, 16, 32, 64, 128],
+            "depth": [1],
+            "pretrain_tokens": [60_000, 250_000, 1_000_000],
+            "seed": [0, 1, 2],
+        },
         fixed={**BASE},
         description="H11: does the threshold move with pretraining tokens seen, and does base capability "
         "predict the gain better than N?",
@@ -112,8 +121,11 @@ BEHAVIOUR_WIDTHS = [8, 16, 32, 64]
 def aha_behaviour(widths: list[int] | None = None, seeds: list[int] | None = None) -> GridSpec:
     widths = widths or BEHAVIOUR_WIDTHS
     task = {"modchain": {"task": "ModChain", "horizon": 5}, "addition": {"task": "MultiDigitAdd"}}
-    variants = {f"{name}{suffix}": {**t, **extra} for name, t in task.items()
-                for suffix, extra in (("", {}), ("-revise", REVISE))}
+    variants = {
+        f"{name}{suffix}": {**t, **extra}
+        for name, t in task.items()
+        for suffix, extra in (("", {}), ("-revise", REVISE))
+    }
     return GridSpec(
         "aha-behaviour",
         axes={"width": widths, "depth": [1], "seed": seeds or [0, 1, 2]},
@@ -128,8 +140,14 @@ def aha_behaviour(widths: list[int] | None = None, seeds: list[int] | None = Non
 
 
 PRESETS: dict[str, Callable[[], GridSpec]] = {
-    "demo": demo, "dense": dense, "horizon": horizon, "prior": prior, "width-vs-depth": width_vs_depth,
-    "interventions": interventions, "pretrain-budget": pretrain_budget, "aha-behaviour": aha_behaviour,
+    "demo": demo,
+    "dense": dense,
+    "horizon": horizon,
+    "prior": prior,
+    "width-vs-depth": width_vs_depth,
+    "interventions": interventions,
+    "pretrain-budget": pretrain_budget,
+    "aha-behaviour": aha_behaviour,
 }
 
 

@@ -52,8 +52,10 @@ def demo_table(ds: xr.Dataset, fits: dict) -> str:
     """One row per width: base greedy vs sampled pass@1, coverage, step probability, RL, gains."""
     kmax = int(ds.k.max())
     collapsed = {(c["width"], c["seed"]) for c in fits.get("collapses", {}).get("cells", [])}
-    head = (f"| width | n_params | base greedy acc. | base pass@1 | base trace pass@{kmax} | base step prob. | "
-            f"RL pass@1 | RL gain per seed | collapsed seeds | RL gain OOD (L+2) |")
+    head = (
+        f"| width | n_params | base greedy acc. | base pass@1 | base trace pass@{kmax} | base step prob. | "
+        f"RL pass@1 | RL gain per seed | collapsed seeds | RL gain OOD (L+2) |"
+    )
     rows = [head, "|" + "---|" * 10]
     for w in ds.width.values:
         c = ds.sel(width=w).isel(depth=0)
@@ -78,41 +80,55 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
     if h1:
         lo, hi = h1["N_c_ci"]
         note = "; located only to the grid spacing" if h1.get("N_c_bracketed") else ""
-        out.append(f"- Threshold (H1, RL gain vs non-embedding parameters N): verdict `{h1['verdict']}`, "
-                   f"N_c between {_n(lo)} and {_n(hi)} (90% bootstrap interval over seeds{note}; "
-                   f"trustworthy: {'yes' if h1.get('trustworthy') else 'no'}).")
+        out.append(
+            f"- Threshold (H1, RL gain vs non-embedding parameters N): verdict `{h1['verdict']}`, "
+            f"N_c between {_n(lo)} and {_n(hi)} (90% bootstrap interval over seeds{note}; "
+            f"trustworthy: {'yes' if h1.get('trustworthy') else 'no'})."
+        )
     col = fits.get("collapses")
     if col:
-        out.append(f"- Collapses (RL pass@1 below base pass@1 by more than 2 binomial s.e.): "
-                   f"{col['n']} of {col['n_cells']} cells.")
+        out.append(
+            f"- Collapses (RL pass@1 below base pass@1 by more than 2 binomial s.e.): "
+            f"{col['n']} of {col['n_cells']} cells."
+        )
     sh = fits.get("sharpening")
     if sh:
-        out.append(f"- Sharpening: of the mean RL gain in pass@1 ({_sgn(sh['mean_gain'])}), "
-                   f"{_sgn(sh['mean_sharpening'])} brings sampled pass@1 up to what greedy decoding of the base "
-                   f"already gets right and {_sgn(sh['mean_beyond_greedy'])} goes beyond base greedy accuracy.")
+        out.append(
+            f"- Sharpening: of the mean RL gain in pass@1 ({_sgn(sh['mean_gain'])}), "
+            f"{_sgn(sh['mean_sharpening'])} brings sampled pass@1 up to what greedy decoding of the base "
+            f"already gets right and {_sgn(sh['mean_beyond_greedy'])} goes beyond base greedy accuracy."
+        )
     h2 = fits.get("H2", {})
     for kind, label in (("phi", "φ gain model"), ("coverage", "coverage gain model (trace pass@k)")):
         if kind in h2:
             r, n = h2[kind]["loo"]["rmse"], h2[kind]["loo"]["n_groups"]
-            out.append(f"- H2, {label}: leave-one-size-out RMSE {r['gain_model']:.2f} against {r['constant']:.2f} "
-                       f"for a constant gain and {r['linear_lnN']:.2f} for a gain linear in ln N ({n} sizes held out).")
+            out.append(
+                f"- H2, {label}: leave-one-size-out RMSE {r['gain_model']:.2f} against {r['constant']:.2f} "
+                f"for a constant gain and {r['linear_lnN']:.2f} for a gain linear in ln N ({n} sizes held out)."
+            )
     h3 = fits.get("H3")
     if h3:
         out.append(f"- H3: correlation of φ at the first RL update with the gain {_sgn(h3['corr_informative0_gain'])}.")
     h4 = fits.get("H4", {}).get("comparison")
     if h4:
-        out.append(f"- H4, p = q^L with q the base model's probability of the correct step: predicted vs observed "
-                   f"gain per size RMSE {h4['rmse']:.2f}, correlation {h4['corr']:.2f}.")
+        out.append(
+            f"- H4, p = q^L with q the base model's probability of the correct step: predicted vs observed "
+            f"gain per size RMSE {h4['rmse']:.2f}, correlation {h4['corr']:.2f}."
+        )
     kmax = int(ds.k.max())
     ood = ds.sel(split="ood")
     og = (ood.rl_pass_at_k - ood.base_pass_at_k).sel(k=1).values
-    out.append(f"- Out of distribution (horizon {ds.attrs.get('ood_horizon', 'L+2')}, rotary positions): the base "
-               f"models' trace pass@{kmax} is at most {float(np.nanmax(ood.base_trace_pass_at_k.sel(k=kmax))):.2f} "
-               f"and the RL gain in pass@1 lies between {_sgn(float(np.nanmin(og)))} and {_sgn(float(np.nanmax(og)))}.")
+    out.append(
+        f"- Out of distribution (horizon {ds.attrs.get('ood_horizon', 'L+2')}, rotary positions): the base "
+        f"models' trace pass@{kmax} is at most {float(np.nanmax(ood.base_trace_pass_at_k.sel(k=kmax))):.2f} "
+        f"and the RL gain in pass@1 lies between {_sgn(float(np.nanmin(og)))} and {_sgn(float(np.nanmax(og)))}."
+    )
     t = env.get("timing", {})
     if t:
-        out.append(f"- Wall time of `aha demo` on {t['cpus']} CPU cores ({t['torch_threads']} torch threads): "
-                   f"{t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and fits).")
+        out.append(
+            f"- Wall time of `aha demo` on {t['cpus']} CPU cores ({t['torch_threads']} torch threads): "
+            f"{t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and fits)."
+        )
     if repro:
         out.append(f"- Reproducibility of `aha demo`: {'; '.join(c['summary'] for c in repro['comparisons'])}.")
     return "\n".join(out)
@@ -136,7 +152,8 @@ def bridge_facts(bridge: dict) -> str:
             f"`{compare_word(ci)}` (90% interval of the error difference {_sgn3(ci[0])} to {_sgn3(ci[1])}); its 90% "
             f"interval holds {tr['coverage']:.3f} of the observed gains. The same law fitted on the toy grids "
             f"alone, with no real data: MAE {tr['mae_fixed']:.3f}; against the constant "
-            f"`{compare_word(tr['diff_ci_fixed_constant'])}`.")
+            f"`{compare_word(tr['diff_ci_fixed_constant'])}`."
+        )
     phi = checks.get("H2 (phi)")
     if phi and phi["status"] != "not testable":
         m, c0, c1 = phi["mae"], phi["diff_ci"]["constant"], phi["diff_ci"]["linear_lnN"]
@@ -145,18 +162,26 @@ def bridge_facts(bridge: dict) -> str:
             f"{m['constant']:.3f} for a constant gain and {m['linear_lnN']:.3f} for a gain linear in ln N "
             f"({phi['n_rows']} published before/after-RL rows in {phi['n_groups']} model groups from "
             f"{phi.get('n_sources', 0)} sources; 90% intervals of the error difference: to the constant "
-            f"{_sgn3(c0[0])} to {_sgn3(c0[1])}, to ln N {_sgn3(c1[0])} to {_sgn3(c1[1])}): verdict `{phi['status']}`.")
+            f"{_sgn3(c0[0])} to {_sgn3(c0[1])}, to ln N {_sgn3(c1[0])} to {_sgn3(c1[1])}): verdict `{phi['status']}`."
+        )
     cov = checks.get("H2 (coverage)")
     if cov and cov["status"] == "not testable":
-        out.append(f"- The coverage gain model is not testable on the published numbers: only {cov['n_groups']} "
-                   f"model groups ({cov['n_rows']} rows) report {cov['missing']}.")
+        out.append(
+            f"- The coverage gain model is not testable on the published numbers: only {cov['n_groups']} "
+            f"model groups ({cov['n_rows']} rows) report {cov['missing']}."
+        )
     elif cov:
         m = cov["mae"]
-        lin = (f"{m['linear_lnN']:.3f} (ln N)" if m.get("linear_lnN") is not None
-               else "ln N not fitted (one model size, or N unpublished)")
-        out.append(f"- The coverage gain model on real LLMs: MAE {m['theory']:.3f} against {m['constant']:.3f} "
-                   f"(constant), {lin}; {cov['n_rows']} rows in {cov['n_groups']} groups from "
-                   f"{cov.get('n_sources', 0)} source(s): verdict `{cov['status']}`.")
+        lin = (
+            f"{m['linear_lnN']:.3f} (ln N)"
+            if m.get("linear_lnN") is not None
+            else "ln N not fitted (one model size, or N unpublished)"
+        )
+        out.append(
+            f"- The coverage gain model on real LLMs: MAE {m['theory']:.3f} against {m['constant']:.3f} "
+            f"(constant), {lin}; {cov['n_rows']} rows in {cov['n_groups']} groups from "
+            f"{cov.get('n_sources', 0)} source(s): verdict `{cov['status']}`."
+        )
     return "\n".join(out)
 
 
@@ -181,8 +206,10 @@ def study_table(study_dir: Path) -> str:
 
     path = study_dir / "verdicts.json"
     if not path.is_file():
-        return ("The `quick` study has not been run and shipped yet: `aha study quick` (at most 90 min on 2 CPU "
-                "cores) writes it; `aha readme` then fills this section from `docs/study/`.")
+        return (
+            "The `quick` study has not been run and shipped yet: `aha study quick` (at most 90 min on 2 CPU "
+            "cores) writes it; `aha readme` then fills this section from `docs/study/`."
+        )
     verdicts = json.loads(path.read_text())
     rows = ["| claim | what it says | measured | verdict |", "|---|---|---|---|"]
     for c, v in verdicts.items():
@@ -194,6 +221,7 @@ def study_table(study_dir: Path) -> str:
 
 def render(text: str, new: dict[str, str]) -> str:
     """`text` with every generated block's body replaced; an unknown block name is an error."""
+
     def sub(m: re.Match) -> str:
         name = m.group("name")
         if name not in new:
@@ -219,9 +247,12 @@ def compare_runs(a: Path, b: Path) -> dict:
     gains = [(d.rl_pass_at_k - d.base_pass_at_k).sel(k=1, split="id") for d in (da, db)]
     dg = float(np.nanmax(np.abs(gains[0].values - gains[1].values)))
     how = " and ".join(_threads(p) for p in (a, b))
-    summary = (f"two runs on one machine with {how} gave bit-identical results (every variable but wall_s)"
-               if same else f"two runs on one machine with {how} differed: the largest difference in a cell's "
-               f"RL gain was {dg:.3f} (per variable in docs/demo/repro.json)")
+    summary = (
+        f"two runs on one machine with {how} gave bit-identical results (every variable but wall_s)"
+        if same
+        else f"two runs on one machine with {how} differed: the largest difference in a cell's "
+        f"RL gain was {dg:.3f} (per variable in docs/demo/repro.json)"
+    )
     return {"identical": same, "max_abs_diff": diffs, "max_gain_diff": dg, "summary": summary}
 
 
@@ -239,8 +270,15 @@ def publish(run_dir: Path, docs: Path) -> None:
     shutil.copytree(run_dir / "figures", docs / "demo" / "figures")
 
 
-STUDY_FILES = ("study.md", "study.json", "verdicts.json", "predictors.json", "predictions.csv", "cells.csv",
-               "refine.json")
+STUDY_FILES = (
+    "study.md",
+    "study.json",
+    "verdicts.json",
+    "predictors.json",
+    "predictions.csv",
+    "cells.csv",
+    "refine.json",
+)
 
 
 def publish_study(study_dir: Path, docs: Path) -> None:

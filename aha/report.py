@@ -54,8 +54,11 @@ def sharpening_and_collapses(ds: xr.Dataset) -> tuple[dict, list[str]]:
             + f" ({cell['base_pass1']:.3f} → {cell['rl_pass1']:.3f})"
             for cell in c.cells
         )
-        md.append(f"- **Collapses**: {c.n} of {c.n_cells} cells, RL made pass@1 worse"
-                  + (f": {which}" if c.cells else "") + f". Rule: {c.rule}.")
+        md.append(
+            f"- **Collapses**: {c.n} of {c.n_cells} cells, RL made pass@1 worse"
+            + (f": {which}" if c.cells else "")
+            + f". Rule: {c.rule}."
+        )
     if "base_greedy_acc" in ds:
         s = summarize_sharpening(b1, r1, _id(d.base_greedy_acc))
         out["sharpening"] = s
@@ -85,8 +88,10 @@ def describe_run(run_dir: Path) -> str:
     run_dir = Path(run_dir)
     ds = load_dataset(run_dir if run_dir.is_file() else run_dir / "grid.nc")
     spec = json.loads(ds.attrs.get("config", "{}"))
-    lines = [f"run: {run_dir}  (grid {spec.get('name', '?')}, created {ds.attrs.get('created', '?')}, "
-             f"device {ds.attrs.get('device', '?')})"]
+    lines = [
+        f"run: {run_dir}  (grid {spec.get('name', '?')}, created {ds.attrs.get('created', '?')}, "
+        f"device {ds.attrs.get('device', '?')})"
+    ]
     lines.append("dims: " + ", ".join(f"{d}={n}" for d, n in ds.sizes.items()))
     for d in ds.dims:
         if d not in ("k", "step") and ds[d].size <= 16:
@@ -105,9 +110,11 @@ def size_table(ds: xr.Dataset) -> str:
     """Markdown table: one row per (width, depth), means ± sd over seeds of the key numbers."""
     d = ok_only(ds)
     kmax = int(d.k.max())
-    head = (f"| width | depth | n_params | base pass@1 | base greedy acc | base pass@{kmax} | "
-            f"base trace pass@{kmax} | φ at start | RL pass@1 | RL pass@{kmax} | RL gain | ok seeds | "
-            "collapsed seeds |")
+    head = (
+        f"| width | depth | n_params | base pass@1 | base greedy acc | base pass@{kmax} | "
+        f"base trace pass@{kmax} | φ at start | RL pass@1 | RL pass@{kmax} | RL gain | ok seeds | "
+        "collapsed seeds |"
+    )
     rows = [head, "|" + "---|" * 13]
     gain = rl_gain(d)
     flags = collapse_flags(ds)
@@ -139,8 +146,10 @@ def size_table(ds: xr.Dataset) -> str:
 def hinted_table(ds: xr.Dataset) -> str:
     """Markdown table of a hint cell's evaluation with the hint: pass@1 before and after RL, per size."""
     d = ok_only(ds)
-    rows = ["| width | depth | base pass@1 with hint | RL pass@1 with hint | RL gain with hint |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| width | depth | base pass@1 with hint | RL pass@1 with hint | RL gain with hint |",
+        "|---|---|---|---|---|",
+    ]
     for w in d.width.values:
         for dep in d.depth.values:
             c = d.sel(width=w, depth=dep, split="id", k=1)
@@ -162,8 +171,10 @@ def wall_time_text(env: dict) -> str:
     t = env.get("timing")
     if not t:
         return "wall time not recorded (env.json has no timing)"
-    return (f"wall time {t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and "
-            f"fits) on {t['cpus']} CPU cores with {t['torch_threads']} torch threads (env.json timing)")
+    return (
+        f"wall time {t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and "
+        f"fits) on {t['cpus']} CPU cores with {t['torch_threads']} torch threads (env.json timing)"
+    )
 
 
 def _verdicts(theory: str) -> list[tuple[str, str]]:
@@ -193,20 +204,29 @@ def summary_lines(run_dir: Path, ds: xr.Dataset | None = None) -> list[str]:
     n_eval = ds.attrs.get("n_eval_prompts")
     task = cell.get("task", "?") + (f" (horizon {ds.attrs['horizon']})" if "horizon" in ds.attrs else "")
     spec = json.loads(ds.attrs.get("config", "{}"))
-    tasks = sorted({v.get("task", spec.get("fixed", {}).get("task", cell.get("task", "?")))
-                    for v in spec.get("variants", {}).values()})
+    tasks = sorted(
+        {
+            v.get("task", spec.get("fixed", {}).get("task", cell.get("task", "?")))
+            for v in spec.get("variants", {}).values()
+        }
+    )
     if len(tasks) > 1:  # variants that change the task (the aha-behaviour preset)
         task = " and ".join(tasks) + " (by variant)"
     nd = ds.sizes.get("depth", 1)
-    ran = (f"- **What ran**: {n_cells} cells of {task}: widths {_span(ds, 'width')}, "
-           f"depth{'s' if nd > 1 else ''} {_span(ds, 'depth')}"
-           f" (N = {np.nanmin(n):,.0f}–{np.nanmax(n):,.0f} non-embedding parameters), {seeds} seeds"
-           + "".join(f", {k} {_span(ds, k)}" for k in extra_dims(ds))
-           + (f"; pretraining {cell['pretrain_tokens']:,} tokens" if cell.get("pretrain_tokens") else "")
-           + (f"; {str(cell.get('algo', 'RL')).upper()} {cell['rl_updates']} updates of "
-              f"{cell.get('prompts_per_update', '?')} prompts × {cell.get('group_size', '?')} samples"
-              if cell.get("rl_updates") else "")
-           + f"; {wall_time_text(env)}.")
+    ran = (
+        f"- **What ran**: {n_cells} cells of {task}: widths {_span(ds, 'width')}, "
+        f"depth{'s' if nd > 1 else ''} {_span(ds, 'depth')}"
+        f" (N = {np.nanmin(n):,.0f}–{np.nanmax(n):,.0f} non-embedding parameters), {seeds} seeds"
+        + "".join(f", {k} {_span(ds, k)}" for k in extra_dims(ds))
+        + (f"; pretraining {cell['pretrain_tokens']:,} tokens" if cell.get("pretrain_tokens") else "")
+        + (
+            f"; {str(cell.get('algo', 'RL')).upper()} {cell['rl_updates']} updates of "
+            f"{cell.get('prompts_per_update', '?')} prompts × {cell.get('group_size', '?')} samples"
+            if cell.get("rl_updates")
+            else ""
+        )
+        + f"; {wall_time_text(env)}."
+    )
     out = ["## Summary", "", ran]
     if "rl_pass_at_k" in d and "base_pass_at_k" in d:
         g = rl_gain(d).mean("seed")
@@ -214,27 +234,33 @@ def summary_lines(run_dir: Path, ds: xr.Dataset | None = None) -> list[str]:
         gw = g.mean(other) if other else g
         lo, hi = int(np.nanargmin(gw.values)), int(np.nanargmax(gw.values))
         col = fits.get("collapses")
-        happened = (f"- **What happened**: the RL gain in pass@1 (mean over seeds) runs from "
-                    f"{float(gw[lo]):+.2f} at width {int(gw.width[lo])} to {float(gw[hi]):+.2f} at width "
-                    f"{int(gw.width[hi])}")
+        happened = (
+            f"- **What happened**: the RL gain in pass@1 (mean over seeds) runs from "
+            f"{float(gw[lo]):+.2f} at width {int(gw.width[lo])} to {float(gw[hi]):+.2f} at width "
+            f"{int(gw.width[hi])}"
+        )
         h1 = fits.get("H1", {}).get("rl_gain")
         if h1:
             lo_nc, hi_nc = h1["N_c_ci"]
-            happened += (f"; threshold (H1): `{h1['verdict']}`, N_c between {lo_nc:.2g} and {hi_nc:.2g} "
-                         f"(trustworthy: {'yes' if h1.get('trustworthy') else 'no'})")
+            happened += (
+                f"; threshold (H1): `{h1['verdict']}`, N_c between {lo_nc:.2g} and {hi_nc:.2g} "
+                f"(trustworthy: {'yes' if h1.get('trustworthy') else 'no'})"
+            )
         if col:
             happened += f"; RL made pass@1 worse in {col['n']} of {col['n_cells']} cells"
         out.append(happened + ".")
-    theory = old[old.index("\n## Theory"):] if "\n## Theory" in old else ""
+    theory = old[old.index("\n## Theory") :] if "\n## Theory" in old else ""
     verdicts = _verdicts(theory)
     if verdicts:
-        out.append("- **Verdicts** (rules and numbers in Theory below): "
-                   + "; ".join(f"{h} `{v}`" for h, v in verdicts) + ".")
-    sure = (f"- **How sure**: {seeds} seed{'s' if seeds != 1 else ''} per setting (± in the tables is the sd "
-            "over seeds)")
+        out.append(
+            "- **Verdicts** (rules and numbers in Theory below): " + "; ".join(f"{h} `{v}`" for h, v in verdicts) + "."
+        )
+    sure = f"- **How sure**: {seeds} seed{'s' if seeds != 1 else ''} per setting (± in the tables is the sd over seeds)"
     if n_eval:
-        sure += (f"; each evaluation uses {n_eval} held-out prompts × {kmax} samples, so each pass@1 rests on "
-                 f"{int(n_eval) * kmax:,} samples (binomial s.e. at most {0.5 / np.sqrt(int(n_eval) * kmax):.3f})")
+        sure += (
+            f"; each evaluation uses {n_eval} held-out prompts × {kmax} samples, so each pass@1 rests on "
+            f"{int(n_eval) * kmax:,} samples (binomial s.e. at most {0.5 / np.sqrt(int(n_eval) * kmax):.3f})"
+        )
     if fits.get("H1"):
         sure += "; N_c intervals are 90% bootstrap intervals over seeds"
     out += [sure + ".", ""]
@@ -296,21 +322,33 @@ def write_report(run_dir: Path) -> Path:
 
     parts += [""] + behaviour_section(ds, run_dir) if "base_wait_rate" in ds else []
     for suffix, sub in slices(ds):
-        parts += ["", f"## Per size{(' (' + suffix.strip('_').replace('_', ', ') + ')') if suffix else ''}", "",
-                  size_table(sub)]
+        parts += [
+            "",
+            f"## Per size{(' (' + suffix.strip('_').replace('_', ', ') + ')') if suffix else ''}",
+            "",
+            size_table(sub),
+        ]
         if "rl_hinted_pass_at_k" in sub and bool(np.isfinite(sub["rl_hinted_pass_at_k"].values).any()):
-            parts += ["", "With the hint in the prompt too (the table above evaluates without it, like every cell):",
-                      "", hinted_table(sub)]
-    parts += ["", "Entries are mean ± sd over seeds (ok cells only). rl_gain = rl pass@1 − base pass@1 "
-              "(in-distribution); base greedy acc = accuracy of the base "
-              "model's greedy (argmax) answer, beside its sampled pass@1: where greedy is far above pass@1, a gain "
-              "up to greedy is sharpening; collapsed seeds = RL pass@1 below base pass@1 by more than the eval's "
-              "binomial noise (see Sharpening and collapses); φ = informative-group fraction at the first RL "
-              "update; cells with status other than 'ok' are left out of means.", ""]
+            parts += [
+                "",
+                "With the hint in the prompt too (the table above evaluates without it, like every cell):",
+                "",
+                hinted_table(sub),
+            ]
+    parts += [
+        "",
+        "Entries are mean ± sd over seeds (ok cells only). rl_gain = rl pass@1 − base pass@1 "
+        "(in-distribution); base greedy acc = accuracy of the base "
+        "model's greedy (argmax) answer, beside its sampled pass@1: where greedy is far above pass@1, a gain "
+        "up to greedy is sharpening; collapsed seeds = RL pass@1 below base pass@1 by more than the eval's "
+        "binomial noise (see Sharpening and collapses); φ = informative-group fraction at the first RL "
+        "update; cells with status other than 'ok' are left out of means.",
+        "",
+    ]
     path = run_dir / "report.md"
     old = path.read_text() if path.exists() else ""
     if "\n## Theory" in old:
-        theory = old[old.index("\n## Theory") + 1:]
+        theory = old[old.index("\n## Theory") + 1 :]
         theory = theory[: theory.index("\n## ", 1) + 1] if "\n## " in theory[1:] else theory
         parts += [theory.rstrip("\n"), ""]
     else:
@@ -333,6 +371,6 @@ def _fig_alt(stem: str) -> str:
     """A figure's title in words (its file stem when unknown), with its slice of the extra axes."""
     for key, title in _FIG_TITLES.items():
         if stem.startswith(key):
-            rest = stem[len(key):].strip("_").replace("_", ", ")
+            rest = stem[len(key) :].strip("_").replace("_", ", ")
             return title + (f" ({rest})" if rest else "")
     return stem

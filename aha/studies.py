@@ -35,13 +35,24 @@ from .presets import SQRT2_WIDTHS, aha_behaviour, load_user_file
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11")
 QUICK_WIDTHS = [8, 16, 32, 64, 128]
 SEEDS3 = [0, 1, 2]
-REF = {"task": "ModChain", "horizon": 5, "model_kind": "transformer", "pretrain_tokens": 700_000,
-       "rl_updates": 150, "log_every": 5}
+REF = {
+    "task": "ModChain",
+    "horizon": 5,
+    "model_kind": "transformer",
+    "pretrain_tokens": 700_000,
+    "rl_updates": 150,
+    "log_every": 5,
+}
 """The reference setting: the demo's (ModChain L=5, 700k tokens, 150 GRPO updates); curves every
 5 updates so the early-RL forecast has points in the first quarter."""
 
-DESIGN_SIGNALS = {"hint": {"hint": 2}, "curriculum": {"curriculum": True}, "dense-reward": {"reward": "dense"},
-                  "no-think": {"cot": False}, "critic": {"algo": "ppo"}}
+DESIGN_SIGNALS = {
+    "hint": {"hint": 2},
+    "curriculum": {"curriculum": True},
+    "dense-reward": {"reward": "dense"},
+    "no-think": {"cot": False},
+    "critic": {"algo": "ppo"},
+}
 """C7's design signals, each against plain (the reference). `no-think` drops the chain of thought
 (answer directly), so "think first" is plain vs no-think; it changes pretraining data too (the
 format is the task's), the one signal that does."""
@@ -134,8 +145,10 @@ class Study:
             extra = [a for a in spec.axes if a not in ("width", "seed", "depth")]
             extra += ["variant"] if spec.variants else []
             if extra or len(spec.axes["depth"]) != 1:
-                raise ValueError(f"study {self.name!r}: refine grid {r!r} must sweep only width and seed (it sweeps "
-                                 f"{extra or 'depth'})")
+                raise ValueError(
+                    f"study {self.name!r}: refine grid {r!r} must sweep only width and seed (it sweeps "
+                    f"{extra or 'depth'})"
+                )
         return out
 
 
@@ -200,8 +213,10 @@ def spec_cpu_seconds(spec: GridSpec, groups=None) -> float:
 
 
 def spec_gpu_seconds(spec: GridSpec, groups=None) -> float:
-    return sum(GPU_S_PER_GROUP * _scale(g.config) / g.config.depth * (1 + 0.15 * (g.config.depth - 1))
-               for g in groups or spec.groups())
+    return sum(
+        GPU_S_PER_GROUP * _scale(g.config) / g.config.depth * (1 + 0.15 * (g.config.depth - 1))
+        for g in groups or spec.groups()
+    )
 
 
 def refine_round_cells(spec: GridSpec, budget: Budget) -> float:
@@ -213,24 +228,44 @@ def refine_round_cells(spec: GridSpec, budget: Budget) -> float:
     g = spec.groups()[0].config
     mid = int(2 * round(math.sqrt(ws[len(ws) // 2] * ws[min(len(ws) // 2 + 1, len(ws) - 1)]) / 2))
     add = max(budget.refine_seeds - len(spec.axes["seed"]), 0)
-    return (cell_cpu_seconds(replace(g, width=mid)) * budget.refine_seeds
-            + 2 * add * cell_cpu_seconds(replace(g, width=ws[min(len(ws) // 2 + 1, len(ws) - 1)])))
+    return cell_cpu_seconds(replace(g, width=mid)) * budget.refine_seeds + 2 * add * cell_cpu_seconds(
+        replace(g, width=ws[min(len(ws) // 2 + 1, len(ws) - 1)])
+    )
 
 
 def projection(study: Study) -> dict:
     """Cells and projected CPU / GPU time per grid and in total, refinement rounds included."""
     specs = study.specs()
-    rows = [{"grid": s.name, "cells": s.n_cells, "cpu_s": spec_cpu_seconds(s, gs), "gpu_s": spec_gpu_seconds(s, gs),
-             "description": s.description} for s in specs for gs in [s.groups()]]
+    rows = [
+        {
+            "grid": s.name,
+            "cells": s.n_cells,
+            "cpu_s": spec_cpu_seconds(s, gs),
+            "gpu_s": spec_gpu_seconds(s, gs),
+            "description": s.description,
+        }
+        for s in specs
+        for gs in [s.groups()]
+    ]
     for r in study.refine:
         s = specs[[x.name for x in specs].index(r)]
         per = refine_round_cells(s, study.budget)
         n = study.budget.refine_rounds
-        rows.append({"grid": f"{r} (refinement, up to {n} rounds)", "cells": n * (study.budget.refine_seeds + 2 * max(
-            study.budget.refine_seeds - len(s.axes["seed"]), 0)), "cpu_s": n * per, "gpu_s": n * 2 * GPU_S_PER_GROUP,
-            "description": "bisection in log N between the largest non-gaining and the smallest gaining width"})
-    return {"rows": rows, "cells": sum(r["cells"] for r in rows), "cpu_s": sum(r["cpu_s"] for r in rows),
-            "gpu_s": sum(r["gpu_s"] for r in rows)}
+        rows.append(
+            {
+                "grid": f"{r} (refinement, up to {n} rounds)",
+                "cells": n * (study.budget.refine_seeds + 2 * max(study.budget.refine_seeds - len(s.axes["seed"]), 0)),
+                "cpu_s": n * per,
+                "gpu_s": n * 2 * GPU_S_PER_GROUP,
+                "description": "bisection in log N between the largest non-gaining and the smallest gaining width",
+            }
+        )
+    return {
+        "rows": rows,
+        "cells": sum(r["cells"] for r in rows),
+        "cpu_s": sum(r["cpu_s"] for r in rows),
+        "gpu_s": sum(r["gpu_s"] for r in rows),
+    }
 
 
 # --- the shipped studies -----------------------------------------------------------------------
@@ -258,82 +293,140 @@ def _matched_mlp_widths(widths: list[int], fixed: dict) -> list[int]:
     return out
 
 
-def _grids(widths: list[int], seeds: list[int], depths: list[int], ref: dict,
-           dense: bool) -> list[Callable[[], GridSpec]]:
+def _grids(
+    widths: list[int], seeds: list[int], depths: list[int], ref: dict, dense: bool
+) -> list[Callable[[], GridSpec]]:
     ax = lambda **extra: {"width": widths, "depth": [1], **extra, "seed": seeds}  # noqa: E731
     scale = "GPU scale" if dense else "CPU size"
 
     def threshold():
-        return GridSpec("threshold", ax(), dict(ref), description=(
-            f"C1, C2, C4, C8: the reference setting (the demo's: ModChain L=5, 700k tokens, depth 1) over widths "
-            f"{widths[0]}-{widths[-1]}, {len(seeds)} seeds ({scale}); refined adaptively around its rise. The "
-            "reference every other grid deviates from."))
+        return GridSpec(
+            "threshold",
+            ax(),
+            dict(ref),
+            description=(
+                f"C1, C2, C4, C8: the reference setting (the demo's: ModChain L=5, 700k tokens, depth 1) over widths "
+                f"{widths[0]}-{widths[-1]}, {len(seeds)} seeds ({scale}); refined adaptively around its rise. The "
+                "reference every other grid deviates from."
+            ),
+        )
 
     def horizon():
-        return GridSpec("horizon", ax(horizon=[3, 7] if not dense else [3, 4, 6, 7, 8]),
-                        {k: v for k, v in ref.items() if k != "horizon"}, description=(
-            "C3 (task difficulty): the horizon L beside the reference's L=5 (>= 3 values with it). L=3 is the "
-            "smallest with enough held-out prompts; L=7 keeps the OOD split (L+2) within ModChain's range."))
+        return GridSpec(
+            "horizon",
+            ax(horizon=[3, 7] if not dense else [3, 4, 6, 7, 8]),
+            {k: v for k, v in ref.items() if k != "horizon"},
+            description=(
+                "C3 (task difficulty): the horizon L beside the reference's L=5 (>= 3 values with it). L=3 is the "
+                "smallest with enough held-out prompts; L=7 keeps the OOD split (L+2) within ModChain's range."
+            ),
+        )
 
     def prior():
-        return GridSpec("prior", ax(prior=[0.25, 1.0] if not dense else [0.1, 0.25, 0.75, 1.0]),
-                        {k: v for k, v in ref.items()}, description=(
-            "C3 (data): the fraction of pretraining traces following the correct rule, beside the reference's "
-            "0.5: 0.25 (the wrong rule is the mode) and 1.0 (no wrong traces)."))
+        return GridSpec(
+            "prior",
+            ax(prior=[0.25, 1.0] if not dense else [0.1, 0.25, 0.75, 1.0]),
+            {k: v for k, v in ref.items()},
+            description=(
+                "C3 (data): the fraction of pretraining traces following the correct rule, beside the reference's "
+                "0.5: 0.25 (the wrong rule is the mode) and 1.0 (no wrong traces)."
+            ),
+        )
 
     def budget():
-        return GridSpec("pretrain-budget", ax(pretrain_tokens=[350_000, 1_400_000] if not dense else
-                                              [175_000, 350_000, 1_400_000, 2_800_000]),
-                        {k: v for k, v in ref.items() if k != "pretrain_tokens"}, description=(
-            "C3 (data), H11: pretraining tokens at half and twice the reference's 700k (>= 3 values with it)."))
+        return GridSpec(
+            "pretrain-budget",
+            ax(pretrain_tokens=[350_000, 1_400_000] if not dense else [175_000, 350_000, 1_400_000, 2_800_000]),
+            {k: v for k, v in ref.items() if k != "pretrain_tokens"},
+            description=(
+                "C3 (data), H11: pretraining tokens at half and twice the reference's 700k (>= 3 values with it)."
+            ),
+        )
 
     def depth():
-        return GridSpec("permutation-depth", {"width": widths, "depth": depths, "seed": seeds},
-                        {k: v for k, v in ref.items() if k not in ("task", "horizon")} | {
-                            "task": "PermutationCompose", "horizon": 3}, description=(
-            f"C3 (task family, architecture): PermutationCompose L=3 (state tracking, needs depth to compose) over "
-            f"width x depth {depths}, at the reference's pretraining budget (not tuned to this task)."))
+        return GridSpec(
+            "permutation-depth",
+            {"width": widths, "depth": depths, "seed": seeds},
+            {k: v for k, v in ref.items() if k not in ("task", "horizon")}
+            | {"task": "PermutationCompose", "horizon": 3},
+            description=(
+                f"C3 (task family, architecture): PermutationCompose L=3 (state tracking, needs depth to compose) over "
+                f"width x depth {depths}, at the reference's pretraining budget (not tuned to this task)."
+            ),
+        )
 
     def addition():
-        return GridSpec("addition", ax(), {k: v for k, v in ref.items() if k not in ("task", "horizon")} | {
-            "task": "MultiDigitAdd"}, description=(
-            "C3 (task family): MultiDigitAdd (3 digits; chance 1e-4, so no lucky guesses) at the reference budget."))
+        return GridSpec(
+            "addition",
+            ax(),
+            {k: v for k, v in ref.items() if k not in ("task", "horizon")} | {"task": "MultiDigitAdd"},
+            description=(
+                "C3 (task family): MultiDigitAdd (3 digits; chance 1e-4, so no lucky guesses) at the reference budget."
+            ),
+        )
 
     def mlp():
         mw = _matched_mlp_widths(widths, ref)
-        return GridSpec("mlp", {"width": mw, "depth": [1], "seed": seeds}, {**ref, "model_kind": "mlp"}, description=(
-            f"C3 (architecture): an MLP over a fixed context window at widths {mw}, each matched in non-embedding "
-            "parameter count to the transformer width of the reference grid (closest in log N)."))
+        return GridSpec(
+            "mlp",
+            {"width": mw, "depth": [1], "seed": seeds},
+            {**ref, "model_kind": "mlp"},
+            description=(
+                f"C3 (architecture): an MLP over a fixed context window at widths {mw}, each matched in non-embedding "
+                "parameter count to the transformer width of the reference grid (closest in log N)."
+            ),
+        )
 
     def signals():
         variants = {**FORMAT, **ENTROPY_KNOBS, **DESIGN_SIGNALS, **RECIPES}
-        return GridSpec("signals", ax(), dict(ref), variants=variants, description=(
-            "C5 (format-bonus), C6 (temperature, entropy-bonus), C7 (hint, curriculum, dense-reward, no-think, "
-            "critic = PPO with a value head), C9 (curriculum, temperature, std-norm-off, token-sum): each variant "
-            "changes RL only (no-think also the trace format) and is compared with the reference grid's plain "
-            f"cells at the same width and seed; {len(seeds)} seeds."))
+        return GridSpec(
+            "signals",
+            ax(),
+            dict(ref),
+            variants=variants,
+            description=(
+                "C5 (format-bonus), C6 (temperature, entropy-bonus), C7 (hint, curriculum, dense-reward, no-think, "
+                "critic = PPO with a value head), C9 (curriculum, temperature, std-norm-off, token-sum): each variant "
+                "changes RL only (no-think also the trace format) and is compared with the reference grid's plain "
+                f"cells at the same width and seed; {len(seeds)} seeds."
+            ),
+        )
 
     return [threshold, horizon, prior, budget, depth, addition, mlp, signals]
 
 
 def quick() -> Study:
-    return Study("quick", [*_grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False), aha_behaviour],
-                 refine=["threshold"], behaviour=["aha-behaviour"],
-                 budget=Budget(refine_rounds=2, refine_seeds=5, max_cpu_s=85 * 60), description=(
-        "All of C1-C11 at CPU size: widths 8-128 in factor-2 steps (refined in √2 steps around the reference's "
-        "rise), depth 1 (1-2 for PermutationCompose), 3 seeds (5 where refined), the demo's budgets; the "
-        "aha-behaviour preset (widths 8-64, revise on and off) for C11. Projected within 90 minutes on 2 CPU cores."))
+    return Study(
+        "quick",
+        [*_grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False), aha_behaviour],
+        refine=["threshold"],
+        behaviour=["aha-behaviour"],
+        budget=Budget(refine_rounds=2, refine_seeds=5, max_cpu_s=85 * 60),
+        description=(
+            "All of C1-C11 at CPU size: widths 8-128 in factor-2 steps (refined in √2 steps around the reference's "
+            "rise), depth 1 (1-2 for PermutationCompose), 3 seeds (5 where refined), the demo's budgets; the "
+            "aha-behaviour preset (widths 8-64, revise on and off) for C11. Projected within 90 minutes on 2 CPU cores."
+        ),
+    )
 
 
 def full() -> Study:
     ref = {**REF, "pretrain_tokens": 2_000_000, "rl_updates": 300}
     behaviour = lambda: aha_behaviour(SQRT2_WIDTHS[:9], list(range(8))).with_overrides(  # noqa: E731
-        {k: ref[k] for k in ("pretrain_tokens", "rl_updates")})
-    return Study("full", [*_grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, dense=True), behaviour],
-                 refine=["threshold"], behaviour=["aha-behaviour"], budget=Budget(refine_rounds=4, refine_seeds=12),
-                 n_boot=200, description=(
-        "The same rows at GPU scale: widths 8-512 in √2 steps, depths 1-8 (PermutationCompose), 8 seeds, "
-        "2M pretraining tokens and 300 RL updates."))
+        {k: ref[k] for k in ("pretrain_tokens", "rl_updates")}
+    )
+    return Study(
+        "full",
+        [*_grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, dense=True), behaviour],
+        refine=["threshold"],
+        behaviour=["aha-behaviour"],
+        budget=Budget(refine_rounds=4, refine_seeds=12),
+        n_boot=200,
+        description=(
+            "The same rows at GPU scale: widths 8-512 in √2 steps, depths 1-8 (PermutationCompose), 8 seeds, "
+            "2M pretraining tokens and 300 RL updates."
+        ),
+    )
 
 
 STUDIES: dict[str, Callable[[], Study]] = {"quick": quick, "full": full}

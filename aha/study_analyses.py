@@ -19,12 +19,38 @@ from theory.predict_gain import crossing_N
 from theory.refine import gain_bracket
 from theory.sharpening import collapsed
 
-RECIPE_FIELDS = {"hint", "curriculum", "curriculum_start", "curriculum_frac", "reward", "delay", "format_bonus",
-                 "noise", "algo", "kl_coef", "entropy_coef", "temperature", "std_norm", "token_sum_norm",
-                 "clip_low", "clip_high", "ppo_epochs", "minibatches", "vf_coef", "rl_lr", "cot"}
+RECIPE_FIELDS = {
+    "hint",
+    "curriculum",
+    "curriculum_start",
+    "curriculum_frac",
+    "reward",
+    "delay",
+    "format_bonus",
+    "noise",
+    "algo",
+    "kl_coef",
+    "entropy_coef",
+    "temperature",
+    "std_norm",
+    "token_sum_norm",
+    "clip_low",
+    "clip_high",
+    "ppo_epochs",
+    "minibatches",
+    "vf_coef",
+    "rl_lr",
+    "cot",
+}
 """Fields of a recipe (RL-side) comparison; `cot` is here though it also changes the trace format."""
-FACTORS = {"horizon": "task", "task": "task", "prior": "data", "pretrain_tokens": "data",
-           "depth": "architecture", "model_kind": "architecture"}
+FACTORS = {
+    "horizon": "task",
+    "task": "task",
+    "prior": "data",
+    "pretrain_tokens": "data",
+    "depth": "architecture",
+    "model_kind": "architecture",
+}
 """C3's factors and the category of each."""
 C6_FIELDS, C7_FIELDS = {"temperature", "entropy_coef"}, {"hint", "curriculum", "reward", "cot", "algo"}
 C9_FIELDS = {"curriculum", "temperature", "std_norm", "token_sum_norm"}
@@ -148,8 +174,21 @@ def format_share(reward: float, p_correct: float) -> float:
 def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
     """Columns: rise_fall, final_reward, entropy_kept, format_start/end, forecast_rise, A, C_mid, B."""
     cells = cells.copy()
-    cols = {c: [] for c in ("rise_fall", "final_reward", "entropy_kept", "format_start", "format_end",
-                            "forecast_rise", "A", "C_mid", "B", "collapsed")}
+    cols = {
+        c: []
+        for c in (
+            "rise_fall",
+            "final_reward",
+            "entropy_kept",
+            "format_start",
+            "format_end",
+            "forecast_rise",
+            "A",
+            "C_mid",
+            "B",
+            "collapsed",
+        )
+    }
     for row in cells.itertuples(index=False):
         cv = curves.get((row.setting, row.width, row.seed))
         ok = cv is not None and row.status == "ok" and "reward" in cv
@@ -166,8 +205,9 @@ def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
         cols["forecast_rise"].append(fc - r[0] if ok else np.nan)
         for p in ("A", "C_mid", "B"):
             cols[p].append(getattr(fit, p) if ok else np.nan)
-        cols["collapsed"].append(bool(collapsed(row.base_p1, getattr(row, "rl_p1", np.nan), row.n_samples))
-                                 if ok else np.nan)
+        cols["collapsed"].append(
+            bool(collapsed(row.base_p1, getattr(row, "rl_p1", np.nan), row.n_samples)) if ok else np.nan
+        )
     for c, v in cols.items():
         cells[c] = v
     return cells

@@ -28,7 +28,7 @@ CLAIM_TEXT = {
     "C2": "there is a size threshold, and its location is not known before training",
     "C3": "the threshold depends on the task, the data and the architecture",
     "C4": "in small models RL's reward rises briefly, then oscillates or collapses, and accuracy falls, "
-          "often below the base",
+    "often below the base",
     "C5": "small models reinforce non-causal tokens (format, templates) rather than the task",
     "C6": "entropy collapses faster in small models; temperature and entropy bonuses only add token noise",
     "C7": "design signals help large models and do nothing for small ones",
@@ -57,8 +57,11 @@ def _c2(cells, ref, refine_log, fig_dir, n_boot):
     sub = cells[cells.key == ref]
     da = sub.pivot_table(index="width", columns="seed", values="gain").sort_index()
     n = sub.groupby("width")["n_params"].first().reindex(da.index)
-    y = xr.DataArray(da.values, dims=("width", "seed"), coords={"width": da.index.values, "seed": da.columns.values,
-                                                                 "n_params": ("width", n.values)})
+    y = xr.DataArray(
+        da.values,
+        dims=("width", "seed"),
+        coords={"width": da.index.values, "seed": da.columns.values, "n_params": ("width", n.values)},
+    )
     try:
         f = fit_transition(y, n_boot=n_boot)
     except ValueError as e:
@@ -121,8 +124,15 @@ def _signals_figure(cells, ref, named, fig_dir, name):
         rows = [(n, *mean_ci(g["diff"])[:3]) for n, g in d.groupby("n_params")]
         if rows:
             n, m, lo, hi = map(np.array, zip(*rows, strict=True))
-            ax.errorbar(n * (1 + 0.04 * i), m, yerr=[m - np.nan_to_num(lo, nan=m), np.nan_to_num(hi, nan=m) - m],
-                        fmt="o-", ms=3, capsize=2, label=sig)
+            ax.errorbar(
+                n * (1 + 0.04 * i),
+                m,
+                yerr=[m - np.nan_to_num(lo, nan=m), np.nan_to_num(hi, nan=m) - m],
+                fmt="o-",
+                ms=3,
+                capsize=2,
+                label=sig,
+            )
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xscale("log")
     ax.set_xlabel("N")
@@ -135,15 +145,22 @@ def _predictors(cells, ref, recipe, out):
     plain = cells[~cells.setting.isin([s for s, _ in recipe.values()]) & (cells.status == "ok")].copy()
     plain = plain[np.isfinite(plain["gain"])]
     loso = leave_one_setting_out(plain)
-    fitted = {n: (select_combination(plain) if PREDICTORS[n] is None else fit_predictor(plain, n, PREDICTORS[n]))
-              for n in BASE_ONLY}
+    fitted = {
+        n: (select_combination(plain) if PREDICTORS[n] is None else fit_predictor(plain, n, PREDICTORS[n]))
+        for n in BASE_ONLY
+    }
     cands = {n: loso.table[n]["mae"] for n in BASE_ONLY if n not in ("ln N", "constant") and n in loso.table}
     best = min(cands, key=lambda n: (np.nan_to_num(cands[n], nan=np.inf), n)) if cands else "ln N"
-    blob = {"threshold": GAIN, "best": best, "predictors": {n: p.to_dict() for n, p in fitted.items()},
-            "loso": loso.table, "fitted_on": sorted(plain.setting.unique()),
-            "features": "coverage = base trace pass@k_max (id); step_prob_L = base step_prob^L; "
-                        "phi0 = φ(base pass@1, G); "
-                        "greedy = base greedy accuracy; lnN = ln n_params"}
+    blob = {
+        "threshold": GAIN,
+        "best": best,
+        "predictors": {n: p.to_dict() for n, p in fitted.items()},
+        "loso": loso.table,
+        "fitted_on": sorted(plain.setting.unique()),
+        "features": "coverage = base trace pass@k_max (id); step_prob_L = base step_prob^L; "
+        "phi0 = φ(base pass@1, G); "
+        "greedy = base greedy accuracy; lnN = ln n_params",
+    }
     storage.atomic_write_json(out / "predictors.json", json.loads(json.dumps(blob, default=float)))
     pred = plain[["setting", "width", "seed", "n_params", "gain"]].copy()
     for n, p in fitted.items():
@@ -190,9 +207,12 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     plain_mask = ~cells.setting.isin([s for s, _ in recipe.values()])
     cap = cells[(cells.status == "ok") & np.isfinite(cells["gain"]) & plain_mask]
     low = cap[cap["coverage"] < CAPABILITY_LINE]
-    V["C1"] = claims.verdict_c1(low["gain"], cap[cap["coverage"] >= CAPABILITY_LINE]["gain"],
-                                float(np.nanmean(low["collapsed"].astype(float))) if len(low) else float("nan"),
-                                f"base trace pass@k_max < {CAPABILITY_LINE}")
+    V["C1"] = claims.verdict_c1(
+        low["gain"],
+        cap[cap["coverage"] >= CAPABILITY_LINE]["gain"],
+        float(np.nanmean(low["collapsed"].astype(float))) if len(low) else float("nan"),
+        f"base trace pass@k_max < {CAPABILITY_LINE}",
+    )
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
     sc = ax.scatter(cap["coverage"], cap["gain"], c=np.log(cap["n_params"]), s=10, cmap="viridis")
     ax.axvline(CAPABILITY_LINE, color="k", lw=0.6, ls="--")
@@ -209,15 +229,19 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
         V["C2"] = Verdict("C2", err, f"not determined: {err}", "needs a transition fit of the reference's gain vs N")
     else:
         V["C2"] = claims.verdict_c2(fit.verdict, fit.N_c_ci, "; ".join(stops), pred_nc)
-    rounds = "\n".join(f"- {g} round {e['round']}: bracket {e['bracket']}, added widths {e['new_widths']}, "
-                       f"seeds {e['more_seeds']}; {e['stop'] or 'ran'}: {e['reason']}"
-                       for g, log in refine_log.items() for e in log)
+    rounds = "\n".join(
+        f"- {g} round {e['round']}: bracket {e['bracket']}, added widths {e['new_widths']}, "
+        f"seeds {e['more_seeds']}; {e['stop'] or 'ran'}: {e['reason']}"
+        for g, log in refine_log.items()
+        for e in log
+    )
     sec["C2"] = img + ("\n\nRefinement:\n" + rounds if rounds else "")
 
     # C3
     groups = sa.factor_groups(cells, ref)
-    factors = {f: {v: sa.nc_interval(cells[cells.setting == s])[1] for v, s in vals.items()}
-               for f, vals in groups.items()}
+    factors = {
+        f: {v: sa.nc_interval(cells[cells.setting == s])[1] for v, s in vals.items()} for f, vals in groups.items()
+    }
     V["C3"] = claims.verdict_c3(factors, {f: sa.FACTORS[f] for f in factors})
     rows = ["| factor | value | setting | N_c (crossing) | N_c interval |", "|---|---|---|---|---|"]
     for f, vals in groups.items():
@@ -230,9 +254,13 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     def summ(mask):
         sub = refc[mask]
         sd = sub.groupby("width")["final_reward"].std().mean() if len(sub) else np.nan
-        return {"n": len(sub), "rise_fall": float(np.nanmean(sub["rise_fall"].astype(float))) if len(sub) else 0.0,
-                "collapsed": float(np.nanmean(sub["collapsed"].astype(float))) if len(sub) else 0.0,
-                "final_sd": float(sd) if np.isfinite(sd) else float("nan")}
+        return {
+            "n": len(sub),
+            "rise_fall": float(np.nanmean(sub["rise_fall"].astype(float))) if len(sub) else 0.0,
+            "collapsed": float(np.nanmean(sub["collapsed"].astype(float))) if len(sub) else 0.0,
+            "final_sd": float(sd) if np.isfinite(sd) else float("nan"),
+        }
+
     V["C4"] = claims.verdict_c4(summ(cls == "small"), summ(cls == "large"))
     fmt = next((s for s, d in recipe.values() if "format_bonus" in d), None)
     sec["C4"] = _curves_figure(cells, curves, ref, fmt, fig_dir)
@@ -241,21 +269,29 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     if fmt:
         fc = cells[(cells.setting == fmt) & (cells.status == "ok")]
         fcls = fc["width"].map(classes)
-        V["C5"] = claims.verdict_c5(fc[fcls == "small"]["format_start"], fc[fcls == "small"]["format_end"],
-                                    fc[fcls == "large"]["format_end"])
+        V["C5"] = claims.verdict_c5(
+            fc[fcls == "small"]["format_start"], fc[fcls == "small"]["format_end"], fc[fcls == "large"]["format_end"]
+        )
     else:
         V["C5"] = Verdict("C5", "no setting with format_bonus", "not determined: no format-bonus grid", "")
-    sec["C5"] = "Format share = (mean reward − pass@1) / mean reward at the start (base pass@1) and end (RL pass@1) " \
-                "of RL; the curves record only the mean reward, so the share is known at these two points. " \
-                "Figure: third panel of the C4 figure."
+    sec["C5"] = (
+        "Format share = (mean reward − pass@1) / mean reward at the start (base pass@1) and end (RL pass@1) "
+        "of RL; the curves record only the mean reward, so the share is known at these two points. "
+        "Figure: third panel of the C4 figure."
+    )
 
     # C6, C7, C9: recipe comparisons against plain
     pick = lambda fields: {n: v for n, v in recipe.items() if v[1] <= fields}  # noqa: E731
     c6 = pick(sa.C6_FIELDS)
-    V["C6"] = claims.verdict_c6(np.log(refc["n_params"]), refc["entropy_kept"],
-                                {n: by_small(cells, ref, s, classes) for n, (s, _) in c6.items()})
-    sec["C6"] = "Entropy kept = entropy halfway through RL / entropy at its start (reference cells); figure: second " \
-                "panel of the C4 figure.\n\n" + _signals_figure(cells, ref, c6, fig_dir, "C6_knobs")
+    V["C6"] = claims.verdict_c6(
+        np.log(refc["n_params"]),
+        refc["entropy_kept"],
+        {n: by_small(cells, ref, s, classes) for n, (s, _) in c6.items()},
+    )
+    sec["C6"] = (
+        "Entropy kept = entropy halfway through RL / entropy at its start (reference cells); figure: second "
+        "panel of the C4 figure.\n\n" + _signals_figure(cells, ref, c6, fig_dir, "C6_knobs")
+    )
     c7 = pick(sa.C7_FIELDS)
     V["C7"] = claims.verdict_c7({n: sa.by_class(sa.paired_diffs(cells, ref, s), classes) for n, (s, _) in c7.items()})
     shift = ["| signal | N_c (crossing) | N_c interval |", "|---|---|---|"]
@@ -263,8 +299,9 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
         sub = cells[cells.key == ref] if n == "plain" else cells[cells.setting == s]
         nc, (lo, hi) = sa.nc_interval(sub)
         shift.append(f"| {n} | {nc:.3g} | [{lo:.3g}, {hi:.3g}] |")
-    sec["C7"] = (_signals_figure(cells, ref, c7, fig_dir, "C7_signals") + "\n\nDoes the signal move N_c?\n\n"
-                 + "\n".join(shift))
+    sec["C7"] = (
+        _signals_figure(cells, ref, c7, fig_dir, "C7_signals") + "\n\nDoes the signal move N_c?\n\n" + "\n".join(shift)
+    )
     c9 = pick(sa.C9_FIELDS)
     c9n = {}
     for n, (s, _) in c9.items():
@@ -275,19 +312,29 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
         d["dlnC"] = sa.by_class(sa.paired_diffs(cc, ref, s, "lnC"), classes)
         c9n[n] = {size: {k: d[k][size] for k in d} for size in ("small", "large")}
     V["C9"] = claims.verdict_c9(c9n)
-    sec["C9"] = "R(C) = R0 + (A − R0) / (1 + (C_mid / C)^B) fitted per cell to the training reward against episodes; " \
-                "differences are variant minus plain at the same width and seed."
+    sec["C9"] = (
+        "R(C) = R0 + (A − R0) / (1 + (C_mid / C)^B) fitted per cell to the training reward against episodes; "
+        "differences are variant minus plain at the same width and seed."
+    )
 
     # C8
     V["C8"] = claims.verdict_c8(loso.table, BASE_ONLY)
-    rows = ["| predictor | MAE of gain | AUROC (gain ≥ 0.1) | N_c error (√2 steps, median) | settings with both N_c |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| predictor | MAE of gain | AUROC (gain ≥ 0.1) | N_c error (√2 steps, median) | settings with both N_c |",
+        "|---|---|---|---|---|",
+    ]
     for n, t in loso.table.items():
-        rows.append(f"| {n}{' (best base-only)' if n == best else ''} | {t['mae']:.3f} | {t['auroc']:.2f} | "
-                    f"{t['nc_err_steps']:.2f} | {t['nc_defined']} of {t['n_settings']} |")
-    sec["C8"] = "\n".join(rows) + "\n\n" + _pred_figure(loso, best, fig_dir) + \
-        f"\n\nPredictors fitted on all plain-recipe settings: predictors.json (`aha predict RUN_DIR --model " \
+        rows.append(
+            f"| {n}{' (best base-only)' if n == best else ''} | {t['mae']:.3f} | {t['auroc']:.2f} | "
+            f"{t['nc_err_steps']:.2f} | {t['nc_defined']} of {t['n_settings']} |"
+        )
+    sec["C8"] = (
+        "\n".join(rows)
+        + "\n\n"
+        + _pred_figure(loso, best, fig_dir)
+        + f"\n\nPredictors fitted on all plain-recipe settings: predictors.json (`aha predict RUN_DIR --model "
         f"predictors.json`, default {best}); in-sample predictions: predictions.csv."
+    )
 
     return _markdown(study, specs, all_cells, V, sec, out, wall)
 
@@ -300,22 +347,42 @@ def _reused(out: Path) -> str:
     """The grids this study took over finished (`aha study --reuse`), for the wall-time line."""
     path = Path(out) / "reused.json"
     names = json.loads(path.read_text()) if path.is_file() else []
-    return (f" (grids taken over finished from an earlier run, not rerun: {', '.join(names)}; their time is not in "
-            "it)") if names else ""
+    return (
+        (f" (grids taken over finished from an earlier run, not rerun: {', '.join(names)}; their time is not in it)")
+        if names
+        else ""
+    )
 
 
 def _markdown(study, specs, cells, V, sec, out, wall) -> Path:
     esc = lambda t: str(t).replace("|", "\\|")  # noqa: E731
-    md = [f"# Study `{study.name}`", "", study.description, "",
-          f"{len(cells)} cells in {len(specs)} grids (+ refinement), {int((cells.status != 'ok').sum())} not ok; "
-          f"wall time of this invocation {wall / 60:.1f} min{_reused(out)}.", "",
-          "| claim | statement | measured result | verdict |", "|---|---|---|---|"]
+    md = [
+        f"# Study `{study.name}`",
+        "",
+        study.description,
+        "",
+        f"{len(cells)} cells in {len(specs)} grids (+ refinement), {int((cells.status != 'ok').sum())} not ok; "
+        f"wall time of this invocation {wall / 60:.1f} min{_reused(out)}.",
+        "",
+        "| claim | statement | measured result | verdict |",
+        "|---|---|---|---|",
+    ]
     for c in study.analyses:
         md.append(f"| {c} | {esc(CLAIM_TEXT[c])} | {esc(V[c].result)} | {esc(V[c].verdict)} |")
     md.append("")
     for c in study.analyses:
-        md += [f"## {c}: {CLAIM_TEXT[c]}", "", f"**Verdict: {V[c].verdict}.**", "", f"Measured: {V[c].result}.", "",
-               f"Rule: {V[c].rule}.", "", sec.get(c, ""), ""]
+        md += [
+            f"## {c}: {CLAIM_TEXT[c]}",
+            "",
+            f"**Verdict: {V[c].verdict}.**",
+            "",
+            f"Measured: {V[c].result}.",
+            "",
+            f"Rule: {V[c].rule}.",
+            "",
+            sec.get(c, ""),
+            "",
+        ]
     md += ["## Grids", ""] + [f"- **{s.name}** ({s.n_cells} cells): {s.description}" for s in specs]
     storage.atomic_write_json(out / "verdicts.json", {c: V[c].to_dict() for c in study.analyses})
     path = out / "study.md"

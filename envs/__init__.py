@@ -21,5 +21,21 @@ from .registry import EnvDoc, env_docstring, env_id, make_task, register_task, t
 from .rewards import REWARD_MODES, RewardConfig
 from .task import Instance, Task, Verdict
 
-__all__ = ["EnvDoc", "Instance", "REWARD_MODES", "RewardConfig", "Task", "Verdict", "env_docstring", "env_id",
-           "make_task", "register_task", "splits", "task_class", "task_names", "tasks", "unregister_task", "vocab"]
+__all__ = [
+    "EnvDoc",
+    "Instance",
+    "REWARD_MODES",
+    "RewardConfig",
+    "Task",
+    "Verdict",
+    "env_docstring",
+    "env_id",
+    "make_task",
+    "register_task",
+    "splits",
+    "task_class",
+    "task_names",
+    "tasks",
+    "unregister_task",
+    "vocab",
+]

@@ -31,11 +31,15 @@ def build(task_cls: type[Task], kwargs: dict[str, Any]) -> tuple[Task, RewardCon
     check_task_kwargs(task_cls, task_kw, ENV_KWARGS)
     task = task_cls(**task_kw)
     if task.revise and env_kw.get("reward") == "dense":
-        raise ValueError("reward='dense' cannot be combined with revise=True (a rewritten step would be paid "
-                         "again); use 'sparse' or 'random'")
+        raise ValueError(
+            "reward='dense' cannot be combined with revise=True (a rewritten step would be paid "
+            "again); use 'sparse' or 'random'"
+        )
     rc = RewardConfig(
-        mode=env_kw.get("reward", "sparse"), delay=env_kw.get("delay", 0),
-        format_bonus=env_kw.get("format_bonus", 0.0), noise=env_kw.get("noise", 0.0),
+        mode=env_kw.get("reward", "sparse"),
+        delay=env_kw.get("delay", 0),
+        format_bonus=env_kw.get("format_bonus", 0.0),
+        noise=env_kw.get("noise", 0.0),
         random_p=env_kw.get("random_p", 0.5),
     )
     n_ctx = env_kw.get("n_ctx") or task.min_ctx
@@ -52,29 +56,41 @@ def check_render_mode(render_mode: str | None) -> str | None:
 def warn_no_render_mode(env) -> None:
     """What Gymnasium's own envs do when render() is called without a render_mode."""
     spec = getattr(env, "spec", None)
-    gym.logger.warn("You are calling render method without specifying any render mode. You can specify the "
-                    f'render_mode at initialization, e.g. gym.make("{spec.id if spec else "aha/<Task>-v0"}", '
-                    'render_mode="ansi")')
+    gym.logger.warn(
+        "You are calling render method without specifying any render mode. You can specify the "
+        f'render_mode at initialization, e.g. gym.make("{spec.id if spec else "aha/<Task>-v0"}", '
+        'render_mode="ansi")'
+    )
 
 
-def render_fields(task: Task, prompt: list[int], completion: list[int],
-                  verdict: dict | None = None) -> list[tuple[str, str]]:
+def render_fields(
+    task: Task, prompt: list[int], completion: list[int], verdict: dict | None = None
+) -> list[tuple[str, str]]:
     """(label, text) of an episode: prompt, completion so far ('k of C tokens') and, once known, the
     verdict. Tokens are separated by spaces and fields by labels, so the token `|` is never a separator."""
-    out = [("prompt", vocab.decode(prompt)),
-           ("completion", f"{vocab.decode(completion)}  ({len(completion)} of {task.completion_len} tokens)")]
+    out = [
+        ("prompt", vocab.decode(prompt)),
+        ("completion", f"{vocab.decode(completion)}  ({len(completion)} of {task.completion_len} tokens)"),
+    ]
     if verdict is not None:
-        what = ("correct" + (", trace correct" if verdict["trace_correct"] else ", trace wrong")
-                if verdict["correct"] else "wrong answer, well formed" if verdict["well_formed"] else "ill formed")
+        what = (
+            "correct" + (", trace correct" if verdict["trace_correct"] else ", trace wrong")
+            if verdict["correct"]
+            else "wrong answer, well formed"
+            if verdict["well_formed"]
+            else "ill formed"
+        )
         out.append(("verdict", what))
     return out
 
 
 def observation_space(n_ctx: int) -> spaces.Dict:
-    return spaces.Dict({
-        "tokens": spaces.Box(0, vocab.D_VOCAB - 1, shape=(n_ctx,), dtype=np.int64),
-        "length": spaces.Discrete(n_ctx + 1),
-    })
+    return spaces.Dict(
+        {
+            "tokens": spaces.Box(0, vocab.D_VOCAB - 1, shape=(n_ctx,), dtype=np.int64),
+            "length": spaces.Discrete(n_ctx + 1),
+        }
+    )
 
 
 class TokenEnv(gym.Env):
@@ -114,8 +130,7 @@ class TokenEnv(gym.Env):
         if self.instance is None:
             raise RuntimeError("step() called before reset(); call env.reset(seed=...) first")
         if not self.action_space.contains(action):
-            raise ValueError(
-                f"action must be an integer token id in [0, {vocab.D_VOCAB - 1}], got {action!r}")
+            raise ValueError(f"action must be an integer token id in [0, {vocab.D_VOCAB - 1}], got {action!r}")
         if self._terminal is not None and self._delay_left == 0:
             raise RuntimeError("step() called after the episode ended; call reset()")
         reward, info = 0.0, {}
@@ -153,8 +168,12 @@ class TokenEnv(gym.Env):
             return f"{self.task!r}: call reset() to start an episode"
         done = self._terminal is not None and self._delay_left == 0
         fields = render_fields(self.task, list(self.instance.prompt), self.completion, self._verdict if done else None)
-        return "\n".join([f"{self.task!r}, seed {self._stream} item {self._index}",
-                          *(f"{label:<11} {text}" for label, text in fields)])
+        return "\n".join(
+            [
+                f"{self.task!r}, seed {self._stream} item {self._index}",
+                *(f"{label:<11} {text}" for label, text in fields),
+            ]
+        )
 
     # --- helpers -----------------------------------------------------------------------------
     def _obs(self) -> dict[str, Any]:

@@ -157,16 +157,26 @@ def register_task(task_cls: type[Task]) -> type[Task]:
     name = task_cls.name
     old = TASKS.get(name)
     if old is not None and (old.__module__, old.__qualname__) != (task_cls.__module__, task_cls.__qualname__):
-        raise ValueError(f"task name {name!r} is already registered by {old.__module__}.{old.__qualname__}; "
-                         "give the new task another name")
+        raise ValueError(
+            f"task name {name!r} is already registered by {old.__module__}.{old.__qualname__}; "
+            "give the new task another name"
+        )
     doc = env_docstring(task_cls)
     made = {}
-    for suffix, base, text in (("Env", TokenEnv, doc),
-                               ("VectorEnv", TokenVectorEnv,
-                                f"Batched, torch-native twin of `{name}Env` (see its docstring for the MDP).")):
-        made[suffix] = type(f"{name}{suffix}", (base,), {
-            "__doc__": text, "task_cls": task_cls, "__module__": task_cls.__module__,
-            "__qualname__": f"{name}{suffix}"})
+    for suffix, base, text in (
+        ("Env", TokenEnv, doc),
+        ("VectorEnv", TokenVectorEnv, f"Batched, torch-native twin of `{name}Env` (see its docstring for the MDP)."),
+    ):
+        made[suffix] = type(
+            f"{name}{suffix}",
+            (base,),
+            {
+                "__doc__": text,
+                "task_cls": task_cls,
+                "__module__": task_cls.__module__,
+                "__qualname__": f"{name}{suffix}",
+            },
+        )
     module = sys.modules.get(task_cls.__module__)
     if module is not None:
         for cls in made.values():
@@ -198,15 +208,18 @@ def _check(task_cls: Any) -> None:
     who = task_cls.__qualname__
     name = task_cls.__dict__.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        raise ValueError(f"task {who} must set name = 'Name' (letters, digits, '_'; the id is {NAMESPACE}/Name-v0), "
-                         f"got {name!r}")
+        raise ValueError(
+            f"task {who} must set name = 'Name' (letters, digits, '_'; the id is {NAMESPACE}/Name-v0), got {name!r}"
+        )
     if inspect.isabstract(task_cls):
         raise ValueError(f"task {name} must define {', '.join(sorted(task_cls.__abstractmethods__))}")
     params = inspect.signature(task_cls.__init__).parameters
     harg = getattr(task_cls, "horizon_arg", None)
     if harg not in params:
-        raise ValueError(f"task {name} must set horizon_arg to one of its constructor's arguments "
-                         f"({', '.join(a for a in params if a != 'self')}), got {harg!r}")
+        raise ValueError(
+            f"task {name} must set horizon_arg to one of its constructor's arguments "
+            f"({', '.join(a for a in params if a != 'self')}), got {harg!r}"
+        )
     clash = sorted(set(params) & set(ENV_KWARGS))
     if clash:
         raise ValueError(f"task {name}: argument {clash[0]!r} is taken by the env; rename it")
@@ -222,8 +235,10 @@ def task_names() -> list[str]:
 
 def task_class(name: str) -> type[Task]:
     if name not in TASKS:
-        raise ValueError(f"task must be one of {', '.join(TASKS)}; got {name!r} (a task of your own registers "
-                         "itself with @envs.register_task when its module is imported)")
+        raise ValueError(
+            f"task must be one of {', '.join(TASKS)}; got {name!r} (a task of your own registers "
+            "itself with @envs.register_task when its module is imported)"
+        )
     return TASKS[name]
 
 

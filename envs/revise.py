@@ -30,8 +30,10 @@ import torch.nn.functional as F
 from . import vocab
 
 #: the env docstring's lines for the two arguments of a task that offers revisions
-REVISE_ARGS = {"revise": "`<wait>` discards the step before it, to rewrite it (envs.revise)",
-               "max_revisions": "most `<wait>` per completion with revise, 1..64; each adds 2 tokens of room"}
+REVISE_ARGS = {
+    "revise": "`<wait>` discards the step before it, to rewrite it (envs.revise)",
+    "max_revisions": "most `<wait>` per completion with revise, 1..64; each adds 2 tokens of room",
+}
 
 
 def check_revise(task, revise, base: type) -> bool:
@@ -41,15 +43,20 @@ def check_revise(task, revise, base: type) -> bool:
     if revise and not task.cot:
         raise ValueError("revise=True needs cot=True (a <wait> discards a chain-of-thought step)")
     kind = type(task)
-    if revise and (kind.verify is not base.verify or kind.well_formed is not base.well_formed
-                   or any(t is not None for t in task.step_layout())):
-        raise ValueError(f"{task.name} cannot take revise=True: revisions need single-token steps and the "
-                         "default verifier")
+    if revise and (
+        kind.verify is not base.verify
+        or kind.well_formed is not base.well_formed
+        or any(t is not None for t in task.step_layout())
+    ):
+        raise ValueError(
+            f"{task.name} cannot take revise=True: revisions need single-token steps and the default verifier"
+        )
     return revise
 
 
-def collapse(completions: torch.Tensor, value_tokens: torch.Tensor,
-             max_revisions: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def collapse(
+    completions: torch.Tensor, value_tokens: torch.Tensor, max_revisions: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Batched collapse of completions (B, C) padded with <pad>.
 
     Returns the collapsed completions (B, C) (left-packed, <pad> after), `legal` (B,) bool (every
@@ -89,8 +96,9 @@ def collapse_one(completion: Sequence[int], value_tokens: Sequence[int], max_rev
     return out
 
 
-def revision_counts(completions: torch.Tensor, targets: torch.Tensor, value_tokens: torch.Tensor,
-                    max_revisions: int) -> tuple[torch.Tensor, torch.Tensor]:
+def revision_counts(
+    completions: torch.Tensor, targets: torch.Tensor, value_tokens: torch.Tensor, max_revisions: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per completion (B, C): revisions (B,) and fixes (B,), long.
 
     Revisions are the legal `<wait>` tokens of completions whose every `<wait>` is legal (in a

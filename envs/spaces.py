@@ -48,8 +48,11 @@ class TensorMultiDiscrete(spaces.MultiDiscrete):
 
     def contains(self, x: Any) -> bool:
         if isinstance(x, torch.Tensor):
-            return x.dtype == torch.int64 and tuple(x.shape) == self.shape and _in_range(x, self.start,
-                                                                                           self.start + self.nvec - 1)
+            return (
+                x.dtype == torch.int64
+                and tuple(x.shape) == self.shape
+                and _in_range(x, self.start, self.start + self.nvec - 1)
+            )
         return super().contains(x)
 
     def sample(self, *args: Any, **kwargs: Any) -> torch.Tensor:

@@ -52,8 +52,11 @@ def is_heldout(question):
 def in_part(question, split: str):
     """Whether the question lies in `split` ("all" holds everything)."""
     if split == "all":
-        return torch.ones(question.shape[0], dtype=torch.bool, device=question.device) \
-            if isinstance(question, torch.Tensor) else True
+        return (
+            torch.ones(question.shape[0], dtype=torch.bool, device=question.device)
+            if isinstance(question, torch.Tensor)
+            else True
+        )
     held = is_heldout(question)
     return held if split == "eval" else ~held if isinstance(held, torch.Tensor) else not held
 
@@ -65,8 +68,10 @@ def describe(task) -> str:
 
 def empty_part(task, split: str, seed, index) -> ValueError:
     R = CANDIDATES[split]
-    return ValueError(f"no question of the {split!r} part among the {R} candidates of item {index} of stream "
-                      f"{seed} for {describe(task)}: its item space is too small for split={split!r}")
+    return ValueError(
+        f"no question of the {split!r} part among the {R} candidates of item {index} of stream "
+        f"{seed} for {describe(task)}: its item space is too small for split={split!r}"
+    )
 
 
 # --- the held-out set ----------------------------------------------------------------------------
@@ -96,12 +101,16 @@ def check_heldout(task, n: int) -> None:
     """One-line ValueError unless the task's item space holds n distinct held-out questions."""
     have, total = _count(task)
     if have is None and n > max_heldout():
-        raise ValueError(f"eval_prompts must be at most {max_heldout()} for {describe(task)} (more than "
-                         f"{QUESTION_LIMIT} questions, held out ones not counted exactly), got {n}")
+        raise ValueError(
+            f"eval_prompts must be at most {max_heldout()} for {describe(task)} (more than "
+            f"{QUESTION_LIMIT} questions, held out ones not counted exactly), got {n}"
+        )
     if have is not None and n > have:
-        raise ValueError(f"eval_prompts={n} needs {n} distinct held-out prompts but {describe(task)} has "
-                         f"{total} questions, only {have} distinct held-out (1 in {EVAL_SHARE}); lower "
-                         f"eval_prompts or use a larger item space")
+        raise ValueError(
+            f"eval_prompts={n} needs {n} distinct held-out prompts but {describe(task)} has "
+            f"{total} questions, only {have} distinct held-out (1 in {EVAL_SHARE}); lower "
+            f"eval_prompts or use a larger item space"
+        )
 
 
 def heldout(task, n: int, seed: int, device="cpu", chunk: int = 4096, max_scan: int = 1 << 22):
@@ -112,8 +121,10 @@ def heldout(task, n: int, seed: int, device="cpu", chunk: int = 4096, max_scan: 
     start = 0
     while len(found) < n:
         if start >= max_scan:
-            raise ValueError(f"only {len(found)} distinct held-out prompts of {describe(task)} in the first "
-                             f"{max_scan} items of stream {seed}; eval_prompts={n} is too many")
+            raise ValueError(
+                f"only {len(found)} distinct held-out prompts of {describe(task)} in the first "
+                f"{max_scan} items of stream {seed}; eval_prompts={n} is too many"
+            )
         idx = torch.arange(start, start + chunk, device=device)
         prompts, targets = task.batch(torch.full_like(idx, seed), idx)  # (chunk, P), (chunk, C)
         rows = is_heldout(prompts[:, :Q]).nonzero().squeeze(1).tolist()

@@ -77,8 +77,9 @@ def check_task_kwargs(task_cls: type[Task], kwargs: dict[str, Any], extra: tuple
     args = [a for a in inspect.signature(task_cls.__init__).parameters if a != "self"]
     unknown = sorted(set(kwargs) - set(args) - set(extra))
     if unknown:
-        raise ValueError(f"unknown argument {unknown[0]!r} for {task_cls.name}; "
-                         f"allowed: {', '.join(args + list(extra))}")
+        raise ValueError(
+            f"unknown argument {unknown[0]!r} for {task_cls.name}; allowed: {', '.join(args + list(extra))}"
+        )
 
 
 def product_space(sizes: list[int]) -> torch.Tensor:
@@ -108,8 +109,9 @@ class Task(ABC):
     revise: bool = False
     max_revisions: int = 2
 
-    def __init__(self, cot: bool = True, hint: int = 0, split: str = "all", revise: bool = False,
-                 max_revisions: int = 2):
+    def __init__(
+        self, cot: bool = True, hint: int = 0, split: str = "all", revise: bool = False, max_revisions: int = 2
+    ):
         if not isinstance(cot, bool):
             raise ValueError(f"cot must be True or False, got {cot!r}")
         self.cot = cot
@@ -248,8 +250,9 @@ class Task(ABC):
         room = [vocab.PAD] * (self.completion_len - self.canonical_len)  # revisions' room (revise)
         return Instance(int(seed), int(index), (*question, *hint), (*cot, *answer, vocab.EOS, *room), meta)
 
-    def batch(self, seed: torch.Tensor, index: torch.Tensor,
-              wrong: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(
+        self, seed: torch.Tensor, index: torch.Tensor, wrong: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Batched `generate`: prompts (B, prompt_len) and targets (B, completion_len), int64 (the
         plain completion, then <pad> in the revisions' room); `wrong` (B,) bool: rows whose steps
         and answer follow the wrong rule."""
@@ -354,13 +357,14 @@ class Task(ABC):
         fits = len(raw) <= self.completion_len and canon is not None
         canon = canon or []
         comp = canon[:C0] + [vocab.PAD] * max(0, C0 - len(canon))
-        wf = fits and all(t == vocab.PAD for t in canon[C0:]) and all(
-            (c in self.value_tokens) if t is None else c == t for c, t in zip(comp, lay, strict=True)
+        wf = (
+            fits
+            and all(t == vocab.PAD for t in canon[C0:])
+            and all((c in self.value_tokens) if t is None else c == t for c, t in zip(comp, lay, strict=True))
         )
         steps = [comp[i] == inst.target[i] for i in self.step_positions]
         correct = wf and all(comp[i] == inst.target[i] for i in self.answer_positions)
-        return {"correct": correct, "trace_correct": correct and all(steps),
-                "well_formed": wf, "step_correct": steps}
+        return {"correct": correct, "trace_correct": correct and all(steps), "well_formed": wf, "step_correct": steps}
 
     # --- text for real LLMs ------------------------------------------------------------------
     def text_answer(self, inst: Instance) -> str:
@@ -385,7 +389,7 @@ class Task(ABC):
         idx = text.rfind("Answer:")
         if idx < 0:
             return None
-        line = text[idx + len("Answer:"):].strip().splitlines()
+        line = text[idx + len("Answer:") :].strip().splitlines()
         if not line:
             return None
         toks = [ch for ch in line[0] if not ch.isspace()]

@@ -105,9 +105,7 @@ def loo_gain(rows: list[dict], kind: str = "phi", chance: float = 0.0) -> tuple[
     for g in dict.fromkeys(grp):
         tr, te = grp != g, grp == g
         params = fit_gain_model(p1[tr], y[tr], None if pk is None else pk[tr], chance, G, kind, kk)
-        pred = np.atleast_1d(
-            theory_predict_gain(p1[te], None if pk is None else pk[te], chance, G, params).mean
-        )
+        pred = np.atleast_1d(theory_predict_gain(p1[te], None if pk is None else pk[te], chance, G, params).mean)
         const = np.full(te.sum(), y[tr].mean())
         ntr = n[tr][np.isfinite(n[tr])]
         if len(np.unique(ntr)) >= 2 and np.all(np.isfinite(n[te])):
@@ -140,18 +138,12 @@ def _judge(per_group: dict[str, np.ndarray]) -> tuple[str, dict, dict]:
 def check_h2(rows: list[dict], kind: str = "phi", label: str = "") -> CheckResult:
     """H2: gain predicted from base accuracy (phi) or base coverage (coverage) beats size baselines."""
     hid = f"H2 ({kind}{label})"
-    feat = (
-        "φ(pass@1, G=8)·(1 − pass@1)" if kind == "phi" else "chance-corrected base pass@k(k≥64)·(1 − pass@1)"
-    )
+    feat = "φ(pass@1, G=8)·(1 − pass@1)" if kind == "phi" else "chance-corrected base pass@k(k≥64)·(1 − pass@1)"
     pred = f"gain = s · {feat}; s fitted on the groups left in"
     use = [r for r in rows if kind == "phi" or np.isfinite(r["base_pass_at_k"])]
     n_groups = len({r["group"] for r in use})
     if n_groups < MIN_GROUPS:
-        need = (
-            "base pass@1 with an observed gain"
-            if kind == "phi"
-            else "base pass@k at k≥64 next to an observed gain"
-        )
+        need = "base pass@1 with an observed gain" if kind == "phi" else "base pass@k at k≥64 next to an observed gain"
         return CheckResult(
             hid,
             pred,
@@ -165,8 +157,7 @@ def check_h2(rows: list[dict], kind: str = "phi", label: str = "") -> CheckResul
     out, per_group = loo_gain(use, kind)
     status, mae, ci = _judge(per_group)
     detail = f"{len(use)} rows in {n_groups} held-out groups (errors are rates)"
-    return CheckResult(hid, pred, status, detail, mae=mae, diff_ci=ci, rows=out, n_groups=n_groups,
-                       n_rows=len(use))
+    return CheckResult(hid, pred, status, detail, mae=mae, diff_ci=ci, rows=out, n_groups=n_groups, n_rows=len(use))
 
 
 def check_h3(rows: list[dict], ds: xr.Dataset, threshold: float = 0.05) -> CheckResult:
@@ -232,9 +223,7 @@ def check_size_order(ds: xr.Dataset, rows: list[dict]) -> CheckResult:
     for r in rows:
         setting, family = series.get(r["group"], ("", ""))
         fam.setdefault((r["source"], setting, family, r["benchmark"]), []).append(r)
-    ladders = {
-        k: v for k, v in fam.items() if len({r["n_params"] for r in v if np.isfinite(r["n_params"])}) >= 3
-    }
+    ladders = {k: v for k, v in fam.items() if len({r["n_params"] for r in v if np.isfinite(r["n_params"])}) >= 3}
     after_only = sorted(
         {
             str(ds.source_group.sel(model=m).values)
@@ -264,8 +253,16 @@ def check_size_order(ds: xr.Dataset, rows: list[dict]) -> CheckResult:
     status = "holds" if np.all(rhos > 0) else ("fails" if np.all(rhos < 0) else "inconclusive")
     detail = "; ".join(f"{s} / {b}: n={k}, ρ={r:+.2f}" for s, b, k, r in res)
     used = [r for v in ladders.values() for r in v]
-    return CheckResult("H1/H11", pred, status, detail, n_groups=len(res), rule="rank",
-                       n_rows=len(used), n_sources=len({r["source"] for r in used}))
+    return CheckResult(
+        "H1/H11",
+        pred,
+        status,
+        detail,
+        n_groups=len(res),
+        rule="rank",
+        n_rows=len(used),
+        n_sources=len({r["source"] for r in used}),
+    )
 
 
 def run_checks(ds: xr.Dataset) -> list[CheckResult]:

@@ -29,9 +29,7 @@ def _read(path: Path) -> tuple[str, float, dict[tuple[str, str], float]]:
     except json.JSONDecodeError as e:
         raise ValueError(f"{path.name}: not JSON ({e.msg} at line {e.lineno})") from None
     if not isinstance(obj.get("results"), dict) or not obj["results"]:
-        raise ValueError(
-            f"{path.name}: missing 'results' (task -> {{'acc,none': ...}}) of lm-evaluation-harness"
-        )
+        raise ValueError(f"{path.name}: missing 'results' (task -> {{'acc,none': ...}}) of lm-evaluation-harness")
     cfg = obj.get("config") or {}
     name = obj.get("model_name") or ""
     if not name:

@@ -64,9 +64,7 @@ class EvalConfig:
         self.tasks, self.shots = tuple(self.tasks), tuple(self.shots)
         bad = [t for t in self.tasks if t not in task_names()]
         if bad or not self.tasks:
-            raise ValueError(
-                f"tasks must be a non-empty list from {', '.join(task_names())}; got {bad or self.tasks}"
-            )
+            raise ValueError(f"tasks must be a non-empty list from {', '.join(task_names())}; got {bad or self.tasks}")
         for name, lo in (("n_prompts", 1), ("n_samples", 1), ("max_new_tokens", 1), ("batch_size", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
@@ -148,9 +146,20 @@ def first_answer(text: str) -> str:
 
 
 @torch.no_grad()
-def generate_texts(tok, model, prompts: list[str], n: int, *, do_sample: bool = True, temperature: float = 1.0,
-                   max_new_tokens: int = 32, batch_size: int = 64, device="cpu", desc: str = "generate",
-                   progress: bool = True) -> list[list[str]]:
+def generate_texts(
+    tok,
+    model,
+    prompts: list[str],
+    n: int,
+    *,
+    do_sample: bool = True,
+    temperature: float = 1.0,
+    max_new_tokens: int = 32,
+    batch_size: int = 64,
+    device="cpu",
+    desc: str = "generate",
+    progress: bool = True,
+) -> list[list[str]]:
     """n completions per prompt -> texts (P, n). Each generate call takes max(1, batch_size // n) prompts
     with num_return_sequences = n (HF generate decodes with its KV cache, use_cache on by default);
     do_sample=False is greedy decoding (n must be 1)."""
@@ -161,8 +170,9 @@ def generate_texts(tok, model, prompts: list[str], n: int, *, do_sample: bool = 
     out: list[list[str]] = []
     for s in tqdm(range(0, len(prompts), per), desc=desc, leave=False, disable=not progress):
         enc = tok(prompts[s : s + per], return_tensors="pt", padding=True).to(device)
-        gen = model.generate(**enc, **kw, num_return_sequences=n, max_new_tokens=max_new_tokens,
-                             pad_token_id=tok.pad_token_id)  # (B * n, T_prompt + T_new), prompt-major
+        gen = model.generate(
+            **enc, **kw, num_return_sequences=n, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id
+        )  # (B * n, T_prompt + T_new), prompt-major
         new = gen[:, enc["input_ids"].shape[1] :]  # (B * n, T_new), prompts are left padded
         texts = tok.batch_decode(new, skip_special_tokens=True)
         out += [texts[i * n : (i + 1) * n] for i in range(len(texts) // n)]
@@ -171,8 +181,17 @@ def generate_texts(tok, model, prompts: list[str], n: int, *, do_sample: bool = 
 
 def sample(tok, model, prompts: list[str], cfg: EvalConfig, device, desc: str) -> list[list[str]]:
     """cfg.n_samples completions per prompt at cfg.temperature, batched; returns texts (P, n_samples)."""
-    return generate_texts(tok, model, prompts, cfg.n_samples, temperature=cfg.temperature,
-                          max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, device=device, desc=desc)
+    return generate_texts(
+        tok,
+        model,
+        prompts,
+        cfg.n_samples,
+        temperature=cfg.temperature,
+        max_new_tokens=cfg.max_new_tokens,
+        batch_size=cfg.batch_size,
+        device=device,
+        desc=desc,
+    )
 
 
 @torch.no_grad()
@@ -193,9 +212,7 @@ def logp_answer(tok, model, prompts: list[str], answers: list[str], batch_size: 
             ids[i, T - len(sq) :] = torch.tensor(sq)
             mask[i, T - len(sq) :] = 1
         ids, mask = ids.to(device), mask.to(device)
-        pos = (mask.cumsum(1) - 1).clamp(
-            min=0
-        )  # left padding: positions start at each sequence's first token
+        pos = (mask.cumsum(1) - 1).clamp(min=0)  # left padding: positions start at each sequence's first token
         logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits.float()  # (B, T, V)
         lp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None])[..., 0]  # (B, T-1)
         for i, n in enumerate(n_ans):

@@ -58,8 +58,21 @@ def test_parse_value():
 
 def test_grid_info_plot_report_fit(tmp_path):
     out = tmp_path / "run"
-    r = run("grid", "--preset", "tiny", "--presets-file", PRESETS_FILE, "--set", "width=8,16,32", "--set",
-            "seed=0", "--out", str(out), "--quiet", "--no-fit")
+    r = run(
+        "grid",
+        "--preset",
+        "tiny",
+        "--presets-file",
+        PRESETS_FILE,
+        "--set",
+        "width=8,16,32",
+        "--set",
+        "seed=0",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-fit",
+    )
     assert r.returncode == 0, r.stderr
     assert (out / "grid.nc").is_file() and (out / "report.md").is_file()
     r = run("info", str(out))

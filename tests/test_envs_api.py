@@ -45,8 +45,16 @@ def test_check_env_passes_without_warnings(env_id, cot):
 @pytest.mark.parametrize("env_id", AHA_IDS)
 def test_env_docstring_has_gymnasium_sections(env_id):
     doc = gym.make(env_id).unwrapped.__class__.__doc__
-    for section in ("Description", "Action Space", "Observation Space", "Rewards", "Starting State",
-                    "Episode End", "Arguments", "Version History"):
+    for section in (
+        "Description",
+        "Action Space",
+        "Observation Space",
+        "Rewards",
+        "Starting State",
+        "Episode End",
+        "Arguments",
+        "Version History",
+    ):
         assert f"## {section}" in doc, section
 
 
@@ -67,22 +75,25 @@ def test_task_protocol(name):
 
 
 # --- errors name the argument and the allowed values ------------------------------------------
-@pytest.mark.parametrize(("name", "kwargs", "message"), [
-    ("ModChain", {"L": 0}, "L must be an integer in [1, 64], got 0"),
-    ("ModChain", {"p": 1}, "p must be an integer in [2, 10], got 1"),
-    ("ModChain", {"L": 2.5}, "L must be an integer in [1, 64], got 2.5"),
-    ("ModChain", {"cot": "yes"}, "cot must be True or False"),
-    ("ModChain", {"L": 5, "hint": 9}, "hint must be an integer in [0, "),
-    ("PermutationCompose", {"L": 2, "n": 3, "hint": 8}, "hint must be an integer in [0, 7], got 8"),
-    ("MultiDigitAdd", {"n_digits": 0}, "n_digits must be an integer in [1, 32], got 0"),
-    ("MultiDigitAdd", {"reverse": 1}, "reverse must be True or False"),
-    ("Countdown", {"n_numbers": 6}, "n_numbers must be an integer in [2, 5], got 6"),
-    ("Countdown", {"max_number": 10}, "max_number must be an integer in [2, 9], got 10"),
-    ("SparseParity", {"n_bits": 4, "k": 5}, "k must be an integer in [1, 4], got 5"),
-    ("SparseParity", {"subset_seed": -1}, "subset_seed must be an integer in [0, 2147483647]"),
-    ("PermutationCompose", {"n": 11}, "n must be an integer in [2, 10], got 11"),
-    ("PermutationCompose", {"L": 0}, "L must be an integer in [1, 32], got 0"),
-])
+@pytest.mark.parametrize(
+    ("name", "kwargs", "message"),
+    [
+        ("ModChain", {"L": 0}, "L must be an integer in [1, 64], got 0"),
+        ("ModChain", {"p": 1}, "p must be an integer in [2, 10], got 1"),
+        ("ModChain", {"L": 2.5}, "L must be an integer in [1, 64], got 2.5"),
+        ("ModChain", {"cot": "yes"}, "cot must be True or False"),
+        ("ModChain", {"L": 5, "hint": 9}, "hint must be an integer in [0, "),
+        ("PermutationCompose", {"L": 2, "n": 3, "hint": 8}, "hint must be an integer in [0, 7], got 8"),
+        ("MultiDigitAdd", {"n_digits": 0}, "n_digits must be an integer in [1, 32], got 0"),
+        ("MultiDigitAdd", {"reverse": 1}, "reverse must be True or False"),
+        ("Countdown", {"n_numbers": 6}, "n_numbers must be an integer in [2, 5], got 6"),
+        ("Countdown", {"max_number": 10}, "max_number must be an integer in [2, 9], got 10"),
+        ("SparseParity", {"n_bits": 4, "k": 5}, "k must be an integer in [1, 4], got 5"),
+        ("SparseParity", {"subset_seed": -1}, "subset_seed must be an integer in [0, 2147483647]"),
+        ("PermutationCompose", {"n": 11}, "n must be an integer in [2, 10], got 11"),
+        ("PermutationCompose", {"L": 0}, "L must be an integer in [1, 32], got 0"),
+    ],
+)
 def test_bad_task_arguments(name, kwargs, message):
     with pytest.raises(ValueError) as e:
         envs.make_task(name, **kwargs)
@@ -92,16 +103,21 @@ def test_bad_task_arguments(name, kwargs, message):
     assert message in str(e.value)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"reward": "shaped"}, "reward must be one of sparse, dense, random; got 'shaped'"),
-    ({"noise": 1.5}, "noise must be a number in [0, 1], got 1.5"),
-    ({"format_bonus": -0.1}, "format_bonus must be a number in [0, 1]"),
-    ({"delay": -1}, "delay must be an integer in [0, 1000], got -1"),
-    ({"n_ctx": 5}, f"n_ctx must be an integer in [{envs.make_task('ModChain').min_ctx}, 4096], got 5"),
-    ({"colour": 3}, "unknown argument 'colour' for ModChain; allowed: L, p, cot, hint, split, revise, "
-                    "max_revisions, reward"),
-    ({"render_mode": "human"}, "render_mode must be None or 'ansi'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"reward": "shaped"}, "reward must be one of sparse, dense, random; got 'shaped'"),
+        ({"noise": 1.5}, "noise must be a number in [0, 1], got 1.5"),
+        ({"format_bonus": -0.1}, "format_bonus must be a number in [0, 1]"),
+        ({"delay": -1}, "delay must be an integer in [0, 1000], got -1"),
+        ({"n_ctx": 5}, f"n_ctx must be an integer in [{envs.make_task('ModChain').min_ctx}, 4096], got 5"),
+        (
+            {"colour": 3},
+            "unknown argument 'colour' for ModChain; allowed: L, p, cot, hint, split, revise, max_revisions, reward",
+        ),
+        ({"render_mode": "human"}, "render_mode must be None or 'ansi'"),
+    ],
+)
 def test_bad_env_arguments(kwargs, message):
     with pytest.raises(ValueError) as e, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # gym.make's own warning about render_mode
@@ -141,10 +157,17 @@ def test_single_env_rejects_invalid_actions(action):
     env.step(np.int64(vocab.DIGIT0))  # numpy integers are fine
 
 
-@pytest.mark.parametrize("actions", [
-    torch.tensor([0, 30]), torch.tensor([-1, 0]), torch.tensor([1.0, 2.0]), np.array([True, False]),
-    torch.tensor([1, 2, 3]), ["a", "b"],
-])
+@pytest.mark.parametrize(
+    "actions",
+    [
+        torch.tensor([0, 30]),
+        torch.tensor([-1, 0]),
+        torch.tensor([1.0, 2.0]),
+        np.array([True, False]),
+        torch.tensor([1, 2, 3]),
+        ["a", "b"],
+    ],
+)
 def test_vector_env_rejects_invalid_actions(actions):
     venv = gym.make_vec("aha/ModChain-v0", num_envs=2, vectorization_mode="vector_entry_point")
     venv.reset(seed=0)

@@ -13,8 +13,16 @@ from envs import vocab
 
 TASKS = envs.task_names()
 ACTIONS = st.lists(st.integers(0, vocab.D_VOCAB - 1), min_size=1, max_size=60)
-KNOBS = st.sampled_from([{}, {"reward": "dense"}, {"delay": 3}, {"format_bonus": 0.5, "noise": 0.2},
-                         {"reward": "random"}, {"cot": False, "reward": "dense", "delay": 1}])
+KNOBS = st.sampled_from(
+    [
+        {},
+        {"reward": "dense"},
+        {"delay": 3},
+        {"format_bonus": 0.5, "noise": 0.2},
+        {"reward": "random"},
+        {"cot": False, "reward": "dense", "delay": 1},
+    ]
+)
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -53,7 +61,8 @@ def test_any_actions_keep_the_vector_env_in_bounds(name, actions, knobs):
         a = torch.tensor([acts[step % len(acts)] for acts in actions])
         obs, r, term, trunc, _ = venv.step(a)
         assert venv.single_observation_space.contains(
-            {"tokens": obs["tokens"][0].numpy(), "length": int(obs["length"][0])})
+            {"tokens": obs["tokens"][0].numpy(), "length": int(obs["length"][0])}
+        )
         assert obs["tokens"].shape == (3, venv.n_ctx)
         assert ((obs["tokens"] >= 0) & (obs["tokens"] < vocab.D_VOCAB)).all()
         assert ((obs["length"] > venv.task.prompt_len) & (obs["length"] <= venv.n_ctx)).all()
@@ -115,8 +124,7 @@ def test_group_size_shares_prompts_and_keeps_noise_per_env():
 
 def run_answers(name, knobs, writer, num_envs=4000, seed=0):
     """Rewards (num_envs,) when every env writes `writer(targets, layout)` (B, C) at once."""
-    venv = gym.make_vec(envs.env_id(name), num_envs=num_envs, vectorization_mode="vector_entry_point",
-                        **knobs)
+    venv = gym.make_vec(envs.env_id(name), num_envs=num_envs, vectorization_mode="vector_entry_point", **knobs)
     venv.reset(seed=seed)
     comp = writer(venv.targets, venv.task)
     total = torch.zeros(num_envs, dtype=torch.float64)
@@ -161,11 +169,13 @@ def test_format_bonus_pays_only_well_formed_wrong_answers():
     assert (run_answers("SparseParity", kw, right, 256) == 1.0).all()
     assert (run_answers("SparseParity", kw, wrong_but_well_formed, 256) == 0.25).all()
     assert (run_answers("SparseParity", kw, ill_formed, 256) == 0.0).all()
+
     # a Countdown answer that is a valid expression but misses the target earns the bonus too
     def other_expression(targets, task):
         comp = targets.clone()  # every operator becomes '+': still a valid expression
         comp[(comp >= vocab.PLUS) & (comp <= vocab.DIV)] = vocab.PLUS
         return comp
+
     paid = run_answers("Countdown", {"format_bonus": 0.25, "cot": False}, other_expression, 256)
     assert set(paid.tolist()) <= {0.25, 1.0} and (paid == 0.25).any()
 

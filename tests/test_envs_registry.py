@@ -55,12 +55,15 @@ def test_registering_the_same_name_twice_is_an_error():
     assert envs.task_class("ModChain") is ModChain
 
 
-@pytest.mark.parametrize(("attrs", "message"), [
-    ({}, "must set name = 'Name'"),
-    ({"name": "has space"}, "must set name = 'Name'"),
-    ({"name": "Odd", "horizon_arg": "depth"}, "must set horizon_arg to one of its constructor's arguments"),
-    ({"name": "Odd", "env_doc": "text"}, "env_doc must be an envs.EnvDoc"),
-])
+@pytest.mark.parametrize(
+    ("attrs", "message"),
+    [
+        ({}, "must set name = 'Name'"),
+        ({"name": "has space"}, "must set name = 'Name'"),
+        ({"name": "Odd", "horizon_arg": "depth"}, "must set horizon_arg to one of its constructor's arguments"),
+        ({"name": "Odd", "env_doc": "text"}, "env_doc must be an envs.EnvDoc"),
+    ],
+)
 def test_bad_task_classes_get_one_line_errors(attrs, message):
     cls = type("Odd", (ModChain,), {"__doc__": "x", **attrs})  # an inherited name does not count
     with pytest.raises(ValueError, match=message):

@@ -54,7 +54,7 @@ def test_single_env_render_ansi_separates_prompt_from_completion():
 def test_render_without_render_mode_warns_like_gymnasium():
     env = gym.make("aha/ModChain-v0")
     env.reset(seed=0)
-    with pytest.warns(UserWarning, match="without specifying any render mode.*render_mode=\"ansi\""):
+    with pytest.warns(UserWarning, match='without specifying any render mode.*render_mode="ansi"'):
         assert env.unwrapped.render() is None
     venv = gym.make_vec("aha/ModChain-v0", num_envs=2)
     venv.reset(seed=0)
@@ -73,8 +73,10 @@ def test_vector_render_ansi_shows_the_first_envs():
     for i, line in enumerate(lines[1:]):
         single = gym.make("aha/ModChain-v0", L=3).unwrapped
         single.reset(seed=i)
-        assert line == (f"env {i}  prompt: {vocab.decode(single.instance.prompt)}  "
-                        f"completion: <think>  (1 of {single.task.completion_len} tokens)")
+        assert line == (
+            f"env {i}  prompt: {vocab.decode(single.instance.prompt)}  "
+            f"completion: <think>  (1 of {single.task.completion_len} tokens)"
+        )
 
 
 def test_check_env_still_passes_with_render_mode_ansi():

@@ -92,7 +92,7 @@ def test_hint_reveals_the_first_step_tokens():
     task = envs.make_task("PermutationCompose", L=3, n=4, hint=6)
     inst = task.generate(1, 1)
     q = task.question_len()
-    assert inst.prompt[q] == vocab.HINT and list(inst.prompt[q + 1:]) == list(inst.target[1:7])
+    assert inst.prompt[q] == vocab.HINT and list(inst.prompt[q + 1 :]) == list(inst.target[1:7])
 
 
 # --- Countdown ---------------------------------------------------------------------------------
@@ -109,8 +109,11 @@ def judge(task, inst, expr: str, scratch: str | None = None):
     comp = comp + [vocab.PAD] * (task.completion_len - len(comp))
     ref = task.verify_one(inst, comp)
     v = task.verify(torch.tensor([inst.prompt]), torch.tensor([comp]), torch.tensor([comp]))
-    assert (bool(v.correct[0]), bool(v.trace_correct[0]), bool(v.well_formed[0])) == \
-        (ref["correct"], ref["trace_correct"], ref["well_formed"])
+    assert (bool(v.correct[0]), bool(v.trace_correct[0]), bool(v.well_formed[0])) == (
+        ref["correct"],
+        ref["trace_correct"],
+        ref["well_formed"],
+    )
     return ref
 
 
@@ -199,13 +202,26 @@ def test_countdown_chance_is_small_and_falls_with_n():
 def test_countdown_score_text_parses_infix_safely():
     task = Countdown()
     inst = countdown_item(task, [3, 4, 2], 14)
-    for text, ok in [("Answer: (3+4)*2", True), ("Answer: (3 + 4) × 2 = 14", True),
-                     ("work...\nAnswer: 2*(4+3)\nmore", True), ("Answer: 3*4+2", True),
-                     ("Answer: 3+4*2", False), ("Answer: (3+4)*2*1", False), ("Answer: 14", False),
-                     ("Answer: 34-20", False), ("Answer: -(3-4)*2*7", False), ("no answer", False)]:
+    for text, ok in [
+        ("Answer: (3+4)*2", True),
+        ("Answer: (3 + 4) × 2 = 14", True),
+        ("work...\nAnswer: 2*(4+3)\nmore", True),
+        ("Answer: 3*4+2", True),
+        ("Answer: 3+4*2", False),
+        ("Answer: (3+4)*2*1", False),
+        ("Answer: 14", False),
+        ("Answer: 34-20", False),
+        ("Answer: -(3-4)*2*7", False),
+        ("no answer", False),
+    ]:
         assert task.score_text(inst, text)["correct"] is ok, text
-    for text in ["Answer: __import__('os').system('x')", "Answer: (3+4", "Answer: 3 4 + 2 *",
-                 "Answer: " + "(" * 40 + "3" + ")" * 40, "Answer: 2**3"]:
+    for text in [
+        "Answer: __import__('os').system('x')",
+        "Answer: (3+4",
+        "Answer: 3 4 + 2 *",
+        "Answer: " + "(" * 40 + "3" + ")" * 40,
+        "Answer: 2**3",
+    ]:
         out = task.score_text(inst, text)
         assert not out["correct"] and not out["well_formed"], text
     div0 = task.score_text(countdown_item(task, [3, 3, 5], 0), "Answer: 5/(3-3)")

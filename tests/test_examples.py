@@ -36,8 +36,15 @@ def run(*args: str, ok: bool = True, timeout: int = 300) -> str:
 
 # --- grid scripts ---------------------------------------------------------------------------------
 def test_the_expected_grid_scripts_exist():
-    assert set(GRIDS) == {"threshold", "horizon", "prior", "width_vs_depth", "design_signals", "mlp_vs_transformer",
-                          "predict_from_base"}
+    assert set(GRIDS) == {
+        "threshold",
+        "horizon",
+        "prior",
+        "width_vs_depth",
+        "design_signals",
+        "mlp_vs_transformer",
+        "predict_from_base",
+    }
 
 
 @pytest.mark.parametrize("name", GRIDS)
@@ -51,9 +58,11 @@ def test_grid_script_smoke(tmp_path, name):
 
 
 def test_grid_scripts_answer_help_naming_their_quick_mode():
-    code = ("import runpy, sys\nfor name in sys.argv[1:]:\n    sys.argv = [name, '--help']\n    try:\n"
-            "        runpy.run_path(f'examples/grids/{name}.py', run_name='__main__')\n"
-            "    except SystemExit:\n        print('=== end of', name)\n")
+    code = (
+        "import runpy, sys\nfor name in sys.argv[1:]:\n    sys.argv = [name, '--help']\n    try:\n"
+        "        runpy.run_path(f'examples/grids/{name}.py', run_name='__main__')\n"
+        "    except SystemExit:\n        print('=== end of', name)\n"
+    )
     out = run("-c", code, *GRIDS)
     for name, text in zip(GRIDS, out.split("=== end of")):
         assert "--quick" in text and "quick mode: under 2 minutes on 2 CPU cores" in text, (name, text)
@@ -93,22 +102,44 @@ def test_the_expected_notebooks_exist():
 def test_notebook_executes(src, small_run, monkeypatch):
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
-    for k, v in {"AHA_RUN_DIR": str(small_run), "AHA_N_BOOT": "10", "AHA_MC_GROUPS": "3000",
-                 "AHA_CHAIN_UPDATES": "40", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}.items():
+    for k, v in {
+        "AHA_RUN_DIR": str(small_run),
+        "AHA_N_BOOT": "10",
+        "AHA_MC_GROUPS": "3000",
+        "AHA_CHAIN_UPDATES": "40",
+        "OMP_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+    }.items():
         monkeypatch.setenv(k, v)  # the kernel inherits this process's environment
     nb = jupytext.read(src)
-    nbclient.NotebookClient(nb, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    ).execute()
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     checks = {  # the number each notebook reproduces first, and its statement of where toy and real data part
-        "transition": ["estimator 0.5333  brute force 0.5333", "pass@32 of a uniform digit guess (1 - 0.9^32): 0.966",
-                       "real LLMs: inconclusive: SimpleRL-Zoo (Qwen2.5)"],  # as section 4's prose says
-        "mirage": ["phi at G=8: {0.5: 0.9922, 0.1: 0.5695, 0.01: 0.0773}", "0.9^5 = 0.5905",
-                   "not testable on the published data"],
-        "credit_assignment": ["p=0.1    phi=0.5695", "verdict: {'correct': True, 'trace_correct': True",
-                              "'trace_correct': False", "q > 0.9659", "real LLMs (no-signal check H3)"],
-        "bridge_to_llms": ["AIME2024 pass@1 0.156 -> 0.710", "arXiv:2501.12948", "H2, does base-only φ predict",
-                           "forecast vs constant: "],
+        "transition": [
+            "estimator 0.5333  brute force 0.5333",
+            "pass@32 of a uniform digit guess (1 - 0.9^32): 0.966",
+            "real LLMs: inconclusive: SimpleRL-Zoo (Qwen2.5)",
+        ],  # as section 4's prose says
+        "mirage": [
+            "phi at G=8: {0.5: 0.9922, 0.1: 0.5695, 0.01: 0.0773}",
+            "0.9^5 = 0.5905",
+            "not testable on the published data",
+        ],
+        "credit_assignment": [
+            "p=0.1    phi=0.5695",
+            "verdict: {'correct': True, 'trace_correct': True",
+            "'trace_correct': False",
+            "q > 0.9659",
+            "real LLMs (no-signal check H3)",
+        ],
+        "bridge_to_llms": [
+            "AIME2024 pass@1 0.156 -> 0.710",
+            "arXiv:2501.12948",
+            "H2, does base-only φ predict",
+            "forecast vs constant: ",
+        ],
     }[src.stem]
     for want in checks:
         assert want in text, f"{src.name}: expected {want!r} in its output:\n{text[-3000:]}"
@@ -124,7 +155,8 @@ def test_shipped_ipynb_holds_the_source_cells(src):
     assert ipynb.is_file(), f"{ipynb.name} missing: run python examples/notebooks/build_ipynb.py {src.name}"
     cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]
     assert cells(jupytext.read(ipynb)) == cells(jupytext.read(src)), (
-        f"{ipynb.name} is out of date with {src.name}: run python examples/notebooks/build_ipynb.py {src.name}")
+        f"{ipynb.name} is out of date with {src.name}: run python examples/notebooks/build_ipynb.py {src.name}"
+    )
     executed = jupytext.read(ipynb)
     assert all(c.get("outputs") is not None for c in executed.cells if c.cell_type == "code")
     assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code"), f"{ipynb.name} was not executed"
@@ -157,11 +189,22 @@ def test_autograders_fail_on_every_untouched_student_file_with_its_todo():
 def test_one_exercise_grades_a_handed_in_file(tmp_path):
     """`pytest examples/classroom/ex3 --submission FILE` grades that file: a half-done one fails where it stops."""
     half = (ROOT / "examples" / "classroom" / "ex3" / "solution.py").read_text()
-    half = half.replace('    if phi(0.5, G) < target:\n        return float("nan")\n',
-                        '    raise NotImplementedError("TODO 2: not yet")\n')
+    half = half.replace(
+        '    if phi(0.5, G) < target:\n        return float("nan")\n',
+        '    raise NotImplementedError("TODO 2: not yet")\n',
+    )
     (tmp_path / "alice.py").write_text(half)
-    out = run("-m", "pytest", "examples/classroom/ex3", "--submission", str(tmp_path / "alice.py"),
-              "-p", "no:cacheprovider", "-q", ok=False)
+    out = run(
+        "-m",
+        "pytest",
+        "examples/classroom/ex3",
+        "--submission",
+        str(tmp_path / "alice.py"),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        ok=False,
+    )
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and "test_min_accuracy" in failed[0], out
     assert "min_accuracy() in alice.py is not written yet: TODO 2" in failed[0], out

@@ -38,10 +38,37 @@ def test_my_lab_runs_through_aha_grid(tmp_path):
     """The CI smoke test of the worked example, as its docstring runs it."""
     out = tmp_path / "run"
     r = subprocess.run(
-        [sys.executable, "-m", "aha.cli", "grid", "--presets-file", str(MY_LAB), "--preset", "reverse-lab",
-         "--set", "width=8", "--set", "seed=0", "--set", "pretrain_tokens=2000", "--set", "rl_updates=2",
-         "--set", "eval_prompts=8", "--set", "k_max=4", "--out", str(out), "--quiet", "--no-report"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "aha.cli",
+            "grid",
+            "--presets-file",
+            str(MY_LAB),
+            "--preset",
+            "reverse-lab",
+            "--set",
+            "width=8",
+            "--set",
+            "seed=0",
+            "--set",
+            "pretrain_tokens=2000",
+            "--set",
+            "rl_updates=2",
+            "--set",
+            "eval_prompts=8",
+            "--set",
+            "k_max=4",
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-report",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     from toymodels.storage import load_dataset  # noqa: PLC0415
 
@@ -86,11 +113,13 @@ def test_my_lab_algorithm_and_preset_are_known(lab):
 def test_a_presets_file_imports_a_task_module_beside_it(tmp_path):
     (tmp_path / "sibling_task.py").write_text(
         "import envs\nfrom envs.tasks.mod_chain import ModChain\n\n\n"
-        "@envs.register_task\nclass Sibling(ModChain):\n    name = 'Sibling'\n")
+        "@envs.register_task\nclass Sibling(ModChain):\n    name = 'Sibling'\n"
+    )
     (tmp_path / "lab.py").write_text(
         "import sibling_task  # noqa: F401\nfrom toymodels.grid import GridSpec\n\n"
         "PRESETS = {'sib': lambda: GridSpec('sib', axes={'width': [8], 'depth': [1], 'seed': [0]},\n"
-        "                                   fixed={'task': 'Sibling', 'horizon': 3})}\n")
+        "                                   fixed={'task': 'Sibling', 'horizon': 3})}\n"
+    )
     try:
         spec = get_preset("sib", load_presets_file(tmp_path / "lab.py"))
         assert spec.groups()[0].config.make_task().name == "Sibling"
@@ -110,13 +139,14 @@ def test_readme_task_table_lists_every_registered_task_with_its_defaults():
         for arg, p in inspect.signature(cls.__init__).parameters.items():
             if arg not in ("self", "cot", "hint", "split"):
                 assert f"`{arg}`={p.default!r}" in row, (name, arg)
-        assert f"`{cls.horizon_arg}`={inspect.signature(cls.__init__).parameters[cls.horizon_arg].default!r} " \
-               "(horizon)" in row
+        assert (
+            f"`{cls.horizon_arg}`={inspect.signature(cls.__init__).parameters[cls.horizon_arg].default!r} "
+            "(horizon)" in row
+        )
 
 
 def test_cli_and_readme_list_every_preset():
-    r = subprocess.run([sys.executable, "-m", "aha.cli", "grid", "--help"], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run([sys.executable, "-m", "aha.cli", "grid", "--help"], capture_output=True, text=True, timeout=60)
     help_text = " ".join(r.stdout.split())
     readme = (ROOT / "README.md").read_text()
     line = next(ln for ln in readme.splitlines() if "# presets:" in ln)

@@ -16,8 +16,13 @@ SCRIPT = ROOT / "benchmarks" / "gpu_check.sh"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=120,
-                          env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_dry_run_lists_every_step_and_the_dense_projection():

@@ -72,8 +72,18 @@ def test_rerun_skips_finished_cells(tmp_path, reference):
 
 def test_kill_minus_nine_then_resume_equals_uninterrupted(tmp_path, reference):
     run = tmp_path / "killed"
-    cmd = [*AHA, "grid", "--preset", "tiny", "--presets-file", PRESETS_FILE, "--out", str(run), "--quiet",
-           "--no-report"]
+    cmd = [
+        *AHA,
+        "grid",
+        "--preset",
+        "tiny",
+        "--presets-file",
+        PRESETS_FILE,
+        "--out",
+        str(run),
+        "--quiet",
+        "--no-report",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -174,8 +184,12 @@ def test_swept_eval_prompts_become_a_variable(tmp_path):
 def test_string_axis_values_survive_grid_nc(tmp_path):
     """String axis values of different lengths ('transformer', 'mlp'; variant names) are stored whole:
     the first cell file's fixed-width string dtype must not truncate the others in grid.nc."""
-    spec = GridSpec("strings", axes={"width": [8], "depth": [1], "model_kind": ["mlp", "transformer"], "seed": [0]},
-                    fixed=dict(TINY), variants={"plain": {}, "dense-reward": {"reward": "dense"}})
+    spec = GridSpec(
+        "strings",
+        axes={"width": [8], "depth": [1], "model_kind": ["mlp", "transformer"], "seed": [0]},
+        fixed=dict(TINY),
+        variants={"plain": {}, "dense-reward": {"reward": "dense"}},
+    )
     run_grid(spec, tmp_path / "run", progress=False)
     ds = storage.load_dataset(tmp_path / "run" / "grid.nc")
     assert list(ds.model_kind.values) == ["mlp", "transformer"]

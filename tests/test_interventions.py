@@ -15,8 +15,20 @@ from toymodels import CellConfig, run_cell
 from toymodels.grid import GridSpec
 from toymodels.runner import run_grid
 
-TINY = dict(pretrain_tokens=20 * 16 * 10, pretrain_batch=16, rl_updates=2, prompts_per_update=4, group_size=4,
-            k_max=4, eval_prompts=8, log_every=1, width=16, horizon=3, seeds=(0, 1), device="cpu")
+TINY = dict(
+    pretrain_tokens=20 * 16 * 10,
+    pretrain_batch=16,
+    rl_updates=2,
+    prompts_per_update=4,
+    group_size=4,
+    k_max=4,
+    eval_prompts=8,
+    log_every=1,
+    width=16,
+    horizon=3,
+    seeds=(0, 1),
+    device="cpu",
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +84,12 @@ def test_hint_acts_on_rl_only_and_is_also_evaluated_with_the_hint(plain, monkeyp
 
 def test_grid_with_plain_and_hint_variants_combines(tmp_path):
     kw = {k: v for k, v in TINY.items() if k not in ("seeds", "width", "device")}
-    spec = GridSpec("iv", axes={"width": [16], "depth": [1], "seed": [0, 1]}, fixed={**kw, "device": "cpu"},
-                    variants={"plain": {}, "hint": {"hint": 2}, "temperature": {"temperature": 1.5}})
+    spec = GridSpec(
+        "iv",
+        axes={"width": [16], "depth": [1], "seed": [0, 1]},
+        fixed={**kw, "device": "cpu"},
+        variants={"plain": {}, "hint": {"hint": 2}, "temperature": {"temperature": 1.5}},
+    )
     ds = run_grid(spec, tmp_path / "run", progress=False)
     base = ds["base_pass_at_k"]
     assert np.isfinite(base.values).all()

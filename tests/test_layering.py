@@ -10,8 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("envs", "theory", "toymodels", "llm_bridge", "aha")
-ALLOWED = {"envs": set(), "theory": set(), "toymodels": {"envs", "theory"}, "llm_bridge": {"envs", "theory"},
-           "aha": set(PACKAGES)}
+ALLOWED = {
+    "envs": set(),
+    "theory": set(),
+    "toymodels": {"envs", "theory"},
+    "llm_bridge": {"envs", "theory"},
+    "aha": set(PACKAGES),
+}
 
 
 def project_imports(path: Path) -> set[str]:

@@ -44,9 +44,7 @@ def test_published_schema_rates_and_tags(pub):
     for v in ("before", "after", "delta"):
         x = pub[v].values
         assert np.nanmin(x) >= -1 and np.nanmax(x) <= 1
-    r1 = pub.sel(
-        model="DeepSeek-R1: DeepSeek-V3-Base -> R1-Zero | zero-RL GRPO", benchmark="AIME2024", metric="pass@1"
-    )
+    r1 = pub.sel(model="DeepSeek-R1: DeepSeek-V3-Base -> R1-Zero | zero-RL GRPO", benchmark="AIME2024", metric="pass@1")
     assert float(r1.before) == pytest.approx(0.156) and float(r1.after) == pytest.approx(0.71)
     assert str(r1.tag.values) == "P"
     m = "DeepSeek-R1: DeepSeek-V3-Base -> R1-Zero | zero-RL GRPO"
@@ -68,9 +66,7 @@ def test_pass_at_k_view_maps_metrics_to_k(pub):
     assert str(c.pass_at_k_metric.sel(k=1).values) == "pass@1"
 
 
-def _write_csv(
-    path, rows, cols=("source", "model", "params_B", "setting", "benchmark", "metric", "before", "after")
-):
+def _write_csv(path, rows, cols=("source", "model", "params_B", "setting", "benchmark", "metric", "before", "after")):
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(cols))
         w.writeheader()
@@ -95,10 +91,7 @@ def test_user_csv_ok_and_errors(tmp_path):
     ]
     _write_csv(tmp_path / "ok.csv", rows)
     ds = load_published(tmp_path / "ok.csv")
-    assert (
-        ds.sizes["model"] == 2
-        and float(ds.after.sel(model="me: m1 | grpo", benchmark="B", metric="pass@1")) == 0.35
-    )
+    assert ds.sizes["model"] == 2 and float(ds.after.sel(model="me: m1 | grpo", benchmark="B", metric="pass@1")) == 0.35
     assert np.isnan(float(ds.after.sel(model="me: m2 | grpo", benchmark="B", metric="pass@1")))
     _write_csv(
         tmp_path / "miss.csv",
@@ -171,9 +164,7 @@ def test_toy_fits_json(tmp_path):
     (tmp_path / "fits.json").write_text(json.dumps({"H2": {"phi": {"gain_params": p.to_dict()}}}))
     q = load_toy_params(tmp_path / "fits.json")
     assert q.scale == pytest.approx(p.scale)
-    assert predict_gain(0.2, toy_fits=tmp_path / "fits.json").mean == pytest.approx(
-        predict_gain(0.2, params=p).mean
-    )
+    assert predict_gain(0.2, toy_fits=tmp_path / "fits.json").mean == pytest.approx(predict_gain(0.2, params=p).mean)
 
 
 def test_loo_matches_theory_reference(pub):

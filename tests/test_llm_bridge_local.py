@@ -66,8 +66,7 @@ def test_logp_batched_matches_unbatched(tiny):
     prompts, answers = ["Compute 1+2.\n", "Q: a much longer prompt here?\n"], ["Answer: 3", "Answer: 17"]
     batched = logp_answer(tok, model, prompts, answers, batch_size=2, device="cpu")
     single = [
-        logp_answer(tok, model, [p], [a], batch_size=1, device="cpu")[0]
-        for p, a in zip(prompts, answers, strict=True)
+        logp_answer(tok, model, [p], [a], batch_size=1, device="cpu")[0] for p, a in zip(prompts, answers, strict=True)
     ]
     # reference: plain forward without padding
     ids = tok(prompts[0] + answers[0])["input_ids"]
@@ -131,9 +130,29 @@ def test_forecast_runs_a_tiny_checkpoint_on_a_jsonl_benchmark_and_a_project_task
     bench = tmp_path / "two.jsonl"
     bench.write_text('{"prompt": "1+1=", "answer": "2"}\n{"prompt": "Say hi:", "answer": "hi", "verifier": "exact"}\n')
     out = tmp_path / "fc"
-    argv = ["forecast", "--model", str(tiny), "--benchmark", str(bench), "--tasks", "ModChain", "--n-prompts", "2",
-            "--shots", "1", "--max-new-tokens", "4", "--k-max", "64", "--group-size", "8", "--device", "cpu",
-            "--out", str(out)]
+    argv = [
+        "forecast",
+        "--model",
+        str(tiny),
+        "--benchmark",
+        str(bench),
+        "--tasks",
+        "ModChain",
+        "--n-prompts",
+        "2",
+        "--shots",
+        "1",
+        "--max-new-tokens",
+        "4",
+        "--k-max",
+        "64",
+        "--group-size",
+        "8",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     rep = json.loads((out / "forecast.json").read_text())
     assert [b["benchmark"] for b in rep["benchmarks"]] == ["two", "ModChain"] and rep["params_total"] > 0

@@ -88,8 +88,18 @@ def test_ood_untrained_inputs_is_said():
 def test_run_cell_records_whether_ood_reads_untrained_inputs():
     from toymodels import run_cell  # noqa: PLC0415
 
-    kw = dict(pretrain_tokens=2000, pretrain_batch=8, rl_updates=1, prompts_per_update=4, group_size=2, k_max=2,
-              eval_prompts=2, width=16, horizon=2, device="cpu")
+    kw = dict(
+        pretrain_tokens=2000,
+        pretrain_batch=8,
+        rl_updates=1,
+        prompts_per_update=4,
+        group_size=2,
+        k_max=2,
+        eval_prompts=2,
+        width=16,
+        horizon=2,
+        device="cpu",
+    )
     assert "not a generalisation test" in run_cell(CellConfig(model_kind="mlp", **kw)).attrs["ood_untrained_inputs"]
     assert run_cell(CellConfig(**kw)).attrs["ood_untrained_inputs"] == ""
 

@@ -118,8 +118,9 @@ def test_countdown_label_noise_respects_slot_kinds():
     out = corrupt(task, seed, idx, targets, 0.5)
 
     def kind(t):  # 0 digit, 1 operator, 2 other
-        return torch.where((t >= vocab.DIGIT0) & (t <= vocab.DIGIT0 + 9), 0, torch.where(
-            (t >= vocab.PLUS) & (t <= vocab.DIV), 1, 2))
+        return torch.where(
+            (t >= vocab.DIGIT0) & (t <= vocab.DIGIT0 + 9), 0, torch.where((t >= vocab.PLUS) & (t <= vocab.DIV), 1, 2)
+        )
 
     assert (out != targets).float().mean() > 0.2
     assert torch.equal(kind(out), kind(targets))  # operators stay operators, digits stay digits

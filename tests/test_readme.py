@@ -69,9 +69,14 @@ def test_study_block_is_the_shipped_claims_table(tmp_path):
 
     assert "has not been run" in study_table(tmp_path / "study")
     (tmp_path / "study").mkdir()
-    (tmp_path / "study" / "verdicts.json").write_text(json.dumps(
-        {"C1": {"claim": "C1", "result": "gain 0.0 | 0.4", "verdict": "holds", "rule": "r"},
-         "C2": {"claim": "C2", "result": "smooth", "verdict": "fails", "rule": "r"}}))
+    (tmp_path / "study" / "verdicts.json").write_text(
+        json.dumps(
+            {
+                "C1": {"claim": "C1", "result": "gain 0.0 | 0.4", "verdict": "holds", "rule": "r"},
+                "C2": {"claim": "C2", "result": "smooth", "verdict": "fails", "rule": "r"},
+            }
+        )
+    )
     table = study_table(tmp_path / "study").splitlines()
     assert table[2].startswith("| C1 |") and "gain 0.0 \\| 0.4" in table[2] and table[2].endswith("| **holds** |")
     assert table[3].startswith("| C2 |") and table[3].endswith("| **fails** |")

@@ -19,8 +19,10 @@ def test_readme_has_the_bridge_block_from_docs_bridge():
     b = blocks(DOCS / "demo")["bridge"]
     summary = json.loads((DOCS / "bridge" / "bridge.json").read_text())
     phi = next(c for c in summary["checks"] if c["hid"] == "H2 (phi)")
-    assert (f"{phi['n_rows']} published before/after-RL rows in {phi['n_groups']} model groups from "
-            f"{phi['n_sources']} sources") in b
+    assert (
+        f"{phi['n_rows']} published before/after-RL rows in {phi['n_groups']} model groups from "
+        f"{phi['n_sources']} sources"
+    ) in b
     assert f"verdict `{phi['status']}`" in b and b in text
 
 

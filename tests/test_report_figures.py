@@ -51,9 +51,16 @@ def test_report_opens_with_its_summary_and_ends_with_the_grid_spec(demo):
     text = (run / "report.md").read_text()
     heads = re.findall(r"^## (.+)$", text, re.M)
     assert heads[0] == "Summary" and heads[-1] == "Grid spec" and "Theory" in heads
-    summary = text[text.index("## Summary"):text.index("\n## ", text.index("## Summary") + 3)]
-    for phrase in ("**What ran**", "**What happened**", "**Verdicts**", "**How sure**", "sd over seeds",
-                   "threshold (H1)", "held-out prompts"):
+    summary = text[text.index("## Summary") : text.index("\n## ", text.index("## Summary") + 3)]
+    for phrase in (
+        "**What ran**",
+        "**What happened**",
+        "**Verdicts**",
+        "**How sure**",
+        "sd over seeds",
+        "threshold (H1)",
+        "held-out prompts",
+    ):
         assert phrase in summary, phrase
     env = json.loads((run / "env.json").read_text())
     assert wall_time_text(env) in summary  # the one wall time: env.json's timing, as in the README
@@ -68,8 +75,15 @@ def _axes(fig):
 
 def test_every_figure_labels_its_axes_with_units_and_titles_in_words(demo):
     _, figs = demo
-    assert {"phase_diagram", "gain_vs_size", "learning_curves", "passk_curves", "H1_rl_gain", "H7_logp",
-            "H6_entropy_law"} <= set(figs)
+    assert {
+        "phase_diagram",
+        "gain_vs_size",
+        "learning_curves",
+        "passk_curves",
+        "H1_rl_gain",
+        "H7_logp",
+        "H6_entropy_law",
+    } <= set(figs)
     for name, fig in figs.items():
         axes = _axes(fig)
         titles = " ".join([ax.get_title() for ax in axes] + [fig._suptitle.get_text() if fig._suptitle else ""])
@@ -88,8 +102,12 @@ def test_seed_means_say_so_and_show_their_spread(demo):
         fig = figs[name]
         text = " ".join([ax.get_title() for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""])
         assert "seeds" in text, name
-    bands = [c for ax in _axes(figs["passk_curves"]) for c in ax.collections
-             if isinstance(c, matplotlib.collections.PolyCollection)]
+    bands = [
+        c
+        for ax in _axes(figs["passk_curves"])
+        for c in ax.collections
+        if isinstance(c, matplotlib.collections.PolyCollection)
+    ]
     assert bands  # the range over seeds
 
 
@@ -129,8 +147,28 @@ def test_grid_nc_describes_every_variable_with_units(tmp_path):
     from toymodels.storage import load_dataset
 
     out = tmp_path / "run"
-    assert main(["grid", "--preset", "tiny", "--presets-file", PRESETS_FILE, "--set", "width=8,16", "--set",
-                 "seed=0", "--set", "rl_updates=1", "--out", str(out), "--quiet", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "grid",
+                "--preset",
+                "tiny",
+                "--presets-file",
+                PRESETS_FILE,
+                "--set",
+                "width=8,16",
+                "--set",
+                "seed=0",
+                "--set",
+                "rl_updates=1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     ds = load_dataset(out / "grid.nc")
     for name in ds.variables:
         a = ds[name].attrs

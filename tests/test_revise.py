@@ -46,8 +46,11 @@ def verdicts(task, inst, comps):
     v = task.verify(torch.tensor([list(inst.prompt)] * len(comps)), rows, tg)
     for b, c in enumerate(comps):
         ref = task.verify_one(inst, c)
-        assert [bool(v.correct[b]), bool(v.trace_correct[b]), bool(v.well_formed[b])] == \
-               [ref["correct"], ref["trace_correct"], ref["well_formed"]], vocab.decode(c)
+        assert [bool(v.correct[b]), bool(v.trace_correct[b]), bool(v.well_formed[b])] == [
+            ref["correct"],
+            ref["trace_correct"],
+            ref["well_formed"],
+        ], vocab.decode(c)
         assert v.step_correct[b].tolist() == ref["step_correct"]
     return v
 
@@ -134,14 +137,17 @@ def test_verify_matches_verify_one_with_revisions(name):
 
 def test_revision_counts_judge_the_discarded_and_the_rewritten_step(chain):
     task, inst = chain
-    comps = [[T0, d(5), d(7), W, d(5), d(1), T1, d(1), vocab.EOS],  # fixes step 2
-             [T0, d(5), d(7), W, d(8), d(9), W, d(1), T1, d(1), vocab.EOS],  # no fix, then a fix of step 3
-             [T0, d(5), d(5), W, d(5), d(1), T1, d(1), vocab.EOS],  # discards a right step: no fix
-             [T0, W, d(5), d(5), d(1), T1, d(1), vocab.EOS]]  # refused: counts nothing
+    comps = [
+        [T0, d(5), d(7), W, d(5), d(1), T1, d(1), vocab.EOS],  # fixes step 2
+        [T0, d(5), d(7), W, d(8), d(9), W, d(1), T1, d(1), vocab.EOS],  # no fix, then a fix of step 3
+        [T0, d(5), d(5), W, d(5), d(1), T1, d(1), vocab.EOS],  # discards a right step: no fix
+        [T0, W, d(5), d(5), d(1), T1, d(1), vocab.EOS],
+    ]  # refused: counts nothing
     C = task.completion_len
     rows = torch.tensor([c + [vocab.PAD] * (C - len(c)) for c in comps])
-    n_rev, n_fix = revision_counts(rows, torch.tensor([list(inst.target)] * 4),
-                                   torch.tensor(task.value_tokens), task.max_revisions)
+    n_rev, n_fix = revision_counts(
+        rows, torch.tensor([list(inst.target)] * 4), torch.tensor(task.value_tokens), task.max_revisions
+    )
     assert n_rev.tolist() == [1, 2, 1, 0] and n_fix.tolist() == [1, 1, 0, 0]
     assert collapse_one(comps[1], task.value_tokens, 2) == [T0, d(5), d(8), d(1), T1, d(1), vocab.EOS]
 
@@ -166,8 +172,11 @@ def revising_policy(rng, kind, task, target, plan):
     if not plan:
         if kind == 2:
             return int(rng.integers(vocab.D_VOCAB))
-        plan += random_completion(random.Random(int(rng.integers(2**31))), task, list(target)) if kind == 1 else \
-            list(target[: task.canonical_len])
+        plan += (
+            random_completion(random.Random(int(rng.integers(2**31))), task, list(target))
+            if kind == 1
+            else list(target[: task.canonical_len])
+        )
         if kind == 3:
             plan.insert(int(rng.integers(len(plan))), W)
     return plan.pop(0)
@@ -255,9 +264,25 @@ def test_tiny_cell_with_revise_trains_end_to_end():
     from toymodels.run import make_train, run_cell
     from toymodels.sampling import SAMPLE, stream
 
-    kw = dict(task="ModChain", horizon=3, task_kwargs={"p": 5}, revise=True, prior=1.0, width=16, depth=1,
-              pretrain_tokens=100_000, rl_updates=4, log_every=1, prompts_per_update=4, group_size=4,
-              minibatches=1, k_max=8, eval_prompts=12, seeds=(0, 1), device="cpu")
+    kw = dict(
+        task="ModChain",
+        horizon=3,
+        task_kwargs={"p": 5},
+        revise=True,
+        prior=1.0,
+        width=16,
+        depth=1,
+        pretrain_tokens=100_000,
+        rl_updates=4,
+        log_every=1,
+        prompts_per_update=4,
+        group_size=4,
+        minibatches=1,
+        k_max=8,
+        eval_prompts=12,
+        seeds=(0, 1),
+        device="cpu",
+    )
     cfg = CellConfig(**kw, revise_rate=0.5)
     ds = run_cell(cfg)
     assert (ds.status == "ok").all()

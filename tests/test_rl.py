@@ -21,8 +21,19 @@ from toymodels.algos import ALGORITHMS
 from toymodels.pretrain import sequences
 from toymodels.rl import rl_loss
 
-SMALL = dict(pretrain_tokens=20 * 16 * 8, pretrain_batch=16, rl_updates=4, prompts_per_update=4, group_size=4,
-             k_max=4, eval_prompts=8, log_every=1, width=16, horizon=2, device="cpu")
+SMALL = dict(
+    pretrain_tokens=20 * 16 * 8,
+    pretrain_batch=16,
+    rl_updates=4,
+    prompts_per_update=4,
+    group_size=4,
+    k_max=4,
+    eval_prompts=8,
+    log_every=1,
+    width=16,
+    horizon=2,
+    device="cpu",
+)
 MOVES = dict(SMALL, reward="random", rl_lr=1e-2)  # most groups informative: RL moves the policy
 
 
@@ -105,24 +116,51 @@ def test_grpo_gradient_is_exactly_zero_when_groups_are_uninformative(std_norm, t
     returns = torch.tensor([0.0, 1.0, 0.3]).repeat_interleave(G)[None].expand(S, -1) + 0.1  # equal in groups
     adv, inf = advantages(returns, G, cfg)
     assert not inf.any() and torch.equal(adv, torch.zeros_like(adv))
-    loss, _ = rl_loss(cfg, model, None, seqs, comps, torch.ones(S, N, C, dtype=torch.bool), adv,
-                      torch.zeros(S, N, C), None, None, P, C, N)
+    loss, _ = rl_loss(
+        cfg,
+        model,
+        None,
+        seqs,
+        comps,
+        torch.ones(S, N, C, dtype=torch.bool),
+        adv,
+        torch.zeros(S, N, C),
+        None,
+        None,
+        P,
+        C,
+        N,
+    )
     loss.sum().backward()
     for n, p in model.named_parameters():
         assert torch.equal(p.grad, torch.zeros_like(p)), n
     # and one informative group does move the policy
     model.zero_grad()
     adv, _ = advantages(returns + torch.arange(N) % 2, G, cfg)
-    loss, _ = rl_loss(cfg, model, None, seqs, comps, torch.ones(S, N, C, dtype=torch.bool), adv,
-                      torch.zeros(S, N, C), None, None, P, C, N)
+    loss, _ = rl_loss(
+        cfg,
+        model,
+        None,
+        seqs,
+        comps,
+        torch.ones(S, N, C, dtype=torch.bool),
+        adv,
+        torch.zeros(S, N, C),
+        None,
+        None,
+        P,
+        C,
+        N,
+    )
     loss.sum().backward()
     assert model.W_U.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize("algo", algo_names())
 def test_rl_seed_batched_equals_alone(algo):
-    cfg = CellConfig(algo=algo, kl_coef=0.05, entropy_coef=0.01, ppo_epochs=2 if algo == "ppo" else 1,
-                     seeds=(0, 1, 2), **SMALL)
+    cfg = CellConfig(
+        algo=algo, kl_coef=0.05, entropy_coef=0.01, ppo_epochs=2 if algo == "ppo" else 1, seeds=(0, 1, 2), **SMALL
+    )
     train = make_train(cfg)
     many, _ = train((0, 1, 2))
     one, _ = train((1,))
@@ -154,9 +192,23 @@ def test_rl_raises_pass_at_1_on_an_easy_task():
     # The parity of one hidden bit among 8, pretrained mostly (prior 0.2) on the wrong rule (its
     # neighbouring bit): the base model is near chance (0.5), so groups are informative. (ModChain
     # L=1 has too few questions to hold any out: evaluation prompts must be unseen in training.)
-    cfg = CellConfig(task="SparseParity", task_kwargs={"n_bits": 8}, horizon=1, width=32,
-                     pretrain_tokens=300 * 32 * 6, pretrain_batch=32, prior=0.2, rl_updates=100, rl_lr=3e-3,
-                     prompts_per_update=16, group_size=8, k_max=8, eval_prompts=16, log_every=20, device="cpu")
+    cfg = CellConfig(
+        task="SparseParity",
+        task_kwargs={"n_bits": 8},
+        horizon=1,
+        width=32,
+        pretrain_tokens=300 * 32 * 6,
+        pretrain_batch=32,
+        prior=0.2,
+        rl_updates=100,
+        rl_lr=3e-3,
+        prompts_per_update=16,
+        group_size=8,
+        k_max=8,
+        eval_prompts=16,
+        log_every=20,
+        device="cpu",
+    )
     ds = run_cell(cfg).sel(seed=0)
     base = float(ds.base_pass_at_k.sel(split="id", k=1))
     gain = float(ds.rl_pass_at_k.sel(split="id", k=1)) - base

@@ -18,8 +18,19 @@ from toymodels.pretrain import completion_logits, sequences
 from toymodels.rl import rl_loss
 from toymodels.runner import run_grid
 
-SMALL = dict(pretrain_tokens=20 * 16 * 8, pretrain_batch=16, rl_updates=4, prompts_per_update=4, group_size=4,
-             k_max=4, eval_prompts=8, log_every=1, width=16, horizon=2, device="cpu")
+SMALL = dict(
+    pretrain_tokens=20 * 16 * 8,
+    pretrain_batch=16,
+    rl_updates=4,
+    prompts_per_update=4,
+    group_size=4,
+    k_max=4,
+    eval_prompts=8,
+    log_every=1,
+    width=16,
+    horizon=2,
+    device="cpu",
+)
 BIT_EXACT = ("reward", "informative_frac", "clip_frac", "rl_horizon", "pass_at_k", "trace_pass_at_k", "greedy_acc")
 # (equal bit for bit; the other numbers are reductions over differently shaped tensors: float rounding)
 # random rewards: most groups are informative whatever the (barely pretrained) model does, so RL moves
@@ -64,8 +75,7 @@ def verdicts(env, update: int, item_seeds, n_prompts: int, G: int, reset_seed=0)
 
 
 def vec(num_envs, **kw):
-    return gym.make_vec(envs.env_id("ModChain"), num_envs=num_envs, vectorization_mode="vector_entry_point",
-                        L=2, **kw)
+    return gym.make_vec(envs.env_id("ModChain"), num_envs=num_envs, vectorization_mode="vector_entry_point", L=2, **kw)
 
 
 def test_noise_flips_differ_between_updates_and_not_with_the_reset_seed():
@@ -159,8 +169,15 @@ def test_curriculum_starts_at_start_horizon_and_differs_from_plain(monkeypatch):
     assert not np.array_equal(cur["rl"]["logp_answer"], plain["rl"]["logp_answer"])
 
 
-@pytest.mark.parametrize("kw", [dict(horizon=3, curriculum_start=3), dict(horizon=3, curriculum_start=4),
-                                dict(task="Countdown", horizon=3), dict(horizon=3, curriculum_frac=0.0)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(horizon=3, curriculum_start=3),
+        dict(horizon=3, curriculum_start=4),
+        dict(task="Countdown", horizon=3),
+        dict(horizon=3, curriculum_frac=0.0),
+    ],
+)
 def test_curriculum_that_cannot_ramp_is_a_one_line_error(kw):
     with pytest.raises(ValueError, match="curriculum") as e:
         CellConfig(curriculum=True, **kw)
@@ -196,8 +213,21 @@ def test_clipping_uses_clip_higher_bound_with_ratio_not_one():
     for i, moves in enumerate([True, False, False]):  # only the unclipped sequence has a gradient
         model.zero_grad()
         sl = slice(i, i + 1)
-        loss, _ = rl_loss(cfg, model, None, seqs[:, sl], comps[:, sl], mask[:, sl], adv[:, sl], zeros[:, sl],
-                          old[:, sl], None, P, C, 1)
+        loss, _ = rl_loss(
+            cfg,
+            model,
+            None,
+            seqs[:, sl],
+            comps[:, sl],
+            mask[:, sl],
+            adv[:, sl],
+            zeros[:, sl],
+            old[:, sl],
+            None,
+            P,
+            C,
+            1,
+        )
         loss.sum().backward()
         assert (model.W_U.grad.abs().sum() > 0) == moves, i
 
@@ -209,8 +239,7 @@ def test_k3_kl_against_hand_computation():
     _, lp = rl_loss(cfg, model, None, seqs, comps, mask, torch.zeros(1, 2), zeros, None, None, P, C, 2)
     x = torch.linspace(-1.5, 2.0, 2 * C).view(1, 2, C)  # x = ref - logp
     stats = {}
-    loss, _ = rl_loss(cfg, model, None, seqs, comps, mask, torch.zeros(1, 2), zeros, None, lp + x, P, C, 2,
-                      stats=stats)
+    loss, _ = rl_loss(cfg, model, None, seqs, comps, mask, torch.zeros(1, 2), zeros, None, lp + x, P, C, 2, stats=stats)
     k3 = [[math.exp(v) - v - 1 for v in row] for row in x[0].tolist()]
     mean = sum(sum(r) for r in k3) / (2 * C)
     torch.testing.assert_close(stats["kl"], torch.tensor([mean]), rtol=1e-5, atol=1e-6)

@@ -30,8 +30,14 @@ def small_grid(path=None) -> xr.Dataset:
             "chance": (("split",), [0.1]),
             "status": (dims[:3], np.full((5, 1, 3), "ok")),
         },
-        coords={"width": WIDTHS, "depth": [1], "seed": seeds, "split": ["id"], "k": k,
-                "n_params": ("width", 12.0 * WIDTHS**2)},
+        coords={
+            "width": WIDTHS,
+            "depth": [1],
+            "seed": seeds,
+            "split": ["id"],
+            "k": k,
+            "n_params": ("width", 12.0 * WIDTHS**2),
+        },
         attrs={"n_eval_prompts": 64, "config": json.dumps({"name": "small"})},
     )
     if path is not None:
@@ -62,8 +68,9 @@ def test_sharpening_splits_the_gain_at_base_greedy_accuracy():
     sh, beyond = sharpening(np.array([0.16, 0.10, 0.5]), np.array([0.68, 0.60, 0.3]), np.array([1.0, 0.10, 0.9]))
     assert sh == pytest.approx([0.52, 0.0, -0.2]) and beyond == pytest.approx([0.0, 0.5, 0.0])
     ds = small_grid()
-    s = summarize_sharpening(*(ds[v].sel(k=1, split="id") for v in ("base_pass_at_k", "rl_pass_at_k")),
-                             ds.base_greedy_acc.sel(split="id"))
+    s = summarize_sharpening(
+        *(ds[v].sel(k=1, split="id") for v in ("base_pass_at_k", "rl_pass_at_k")), ds.base_greedy_acc.sel(split="id")
+    )
     w64 = next(r for r in s.per_size if r["n_params"] == 12 * 64**2)
     assert w64["base_greedy_acc"] == pytest.approx(1.0) and w64["base_pass1"] == pytest.approx(0.39833, abs=1e-4)
     assert w64["beyond_greedy"] == 0

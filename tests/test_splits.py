@@ -62,17 +62,28 @@ def test_split_is_validated_and_a_space_without_train_items_errors():
         if splits.is_heldout(q).any():
             continue
         empty += 1
-        for make in (lambda t: t.batch(torch.zeros(4, dtype=torch.long), torch.arange(4)),
-                     lambda t: t.generate(0, 3)):
+        for make in (lambda t: t.batch(torch.zeros(4, dtype=torch.long), torch.arange(4)), lambda t: t.generate(0, 3)):
             with pytest.raises(ValueError, match="no question of the 'eval' part .* ModChain L=1"):
                 make(envs.make_task("ModChain", L=1, p=p, split="eval"))
     assert empty  # the case was exercised
 
 
 def small_cell(name, **kw):
-    return CellConfig(task=name, task_kwargs=SMALLEST[name], width=8, pretrain_tokens=4000, pretrain_batch=16,
-                      rl_updates=6, prompts_per_update=8, group_size=2, k_max=2, ood_delta=1, seeds=(0, 1),
-                      device="cpu", **kw)
+    return CellConfig(
+        task=name,
+        task_kwargs=SMALLEST[name],
+        width=8,
+        pretrain_tokens=4000,
+        pretrain_batch=16,
+        rl_updates=6,
+        prompts_per_update=8,
+        group_size=2,
+        k_max=2,
+        ood_delta=1,
+        seeds=(0, 1),
+        device="cpu",
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -89,8 +100,15 @@ def test_no_evaluation_prompt_occurs_in_pretraining_or_rl_data(name):
         held[split] = questions(tasks[split], prompts)
         assert len(held[split]) == n  # distinct prompts
         assert all(splits.is_heldout(list(q)) for q in held[split])
-    pt = make_pretrain(tasks["pretrain"], budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch, lr=1e-3,
-                       prior=0.5, label_noise=0.0, max_grad_norm=1.0)
+    pt = make_pretrain(
+        tasks["pretrain"],
+        budget=cfg.pretrain_tokens,
+        batch=cfg.pretrain_batch,
+        lr=1e-3,
+        prior=0.5,
+        label_noise=0.0,
+        max_grad_norm=1.0,
+    )
     streams = torch.tensor([stream(s, PRETRAIN) for s in cfg.seeds])
     seen = set()
     for i in range(pt.n_steps):
@@ -104,10 +122,13 @@ def test_no_evaluation_prompt_occurs_in_pretraining_or_rl_data(name):
     assert not (held["id"] & seen) and not (held["ood"] & seen)
 
 
-@pytest.mark.parametrize(("name", "kwargs", "count"), [
-    ("SparseParity", {"n_bits": 8}, "256 questions"),
-    ("ModChain", {"L": 2}, "100 questions"),
-])
+@pytest.mark.parametrize(
+    ("name", "kwargs", "count"),
+    [
+        ("SparseParity", {"n_bits": 8}, "256 questions"),
+        ("ModChain", {"L": 2}, "100 questions"),
+    ],
+)
 def test_item_space_too_small_for_the_held_out_prompts_is_a_config_error(name, kwargs, count):
     with pytest.raises(ValueError) as e:
         CellConfig(task=name, task_kwargs=kwargs, eval_prompts=64, ood_delta=0)

@@ -49,7 +49,7 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
     text = path.read_text()
     lines = text.splitlines()
     start = lines.index("| claim | statement | measured result | verdict |")
-    rows = lines[start + 2: start + 2 + 9]
+    rows = lines[start + 2 : start + 2 + 9]
     assert [r.split("|")[1].strip() for r in rows] == [f"C{i}" for i in range(1, 10)]
     verdicts = json.loads((out / "verdicts.json").read_text())
     for v in verdicts.values():  # every verdict is one of the words, and the table shows it
@@ -62,8 +62,12 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
     ref = cells[cells.setting == "ref"]
     assert sorted(ref.width.unique()) == [8, 12, 16]
     assert sorted(ref[ref.width == 12].seed) == [0, 1, 2] and sorted(ref[ref.width == 8].seed) == [0, 1, 2]
-    assert set(cells.setting) == {"ref", "other[horizon=4]", "recipes[variant=format-bonus]",
-                                  "recipes[variant=temperature]"}
+    assert set(cells.setting) == {
+        "ref",
+        "other[horizon=4]",
+        "recipes[variant=format-bonus]",
+        "recipes[variant=temperature]",
+    }
     for fig in ("C1_gain_vs_capability", "C3_nc_factors", "C4_C5_C6_curves", "C8_predicted_vs_observed"):
         assert (out / "figures" / f"{fig}.png").is_file() and f"figures/{fig}.png" in text
     assert "| predictor | MAE of gain |" in text
@@ -84,9 +88,27 @@ def test_rerun_resumes_without_training(tiny_run, monkeypatch):
 def test_base_only_run_and_predict_reproduce_the_study(tiny_run, tmp_path, capsys):
     _, out, _ = tiny_run
     run = tmp_path / "base"
-    code = main(["grid", "--preset", "tiny", "--presets-file", str(HERE / "data" / "tiny_presets.py"),
-                 "--set", "width=8,16", "--set", "seed=0,1", "--set", "rl_updates=4", "--set", "horizon=3",
-                 "--base-only", "--out", str(run), "--quiet"])
+    code = main(
+        [
+            "grid",
+            "--preset",
+            "tiny",
+            "--presets-file",
+            str(HERE / "data" / "tiny_presets.py"),
+            "--set",
+            "width=8,16",
+            "--set",
+            "seed=0,1",
+            "--set",
+            "rl_updates=4",
+            "--set",
+            "horizon=3",
+            "--base-only",
+            "--out",
+            str(run),
+            "--quiet",
+        ]
+    )
     assert code == 0
     ds = xr.open_dataset(run / "grid.nc")
     assert not [v for v in ds.data_vars if v.startswith("rl_")] and "reward" not in ds and "base_pass_at_k" in ds

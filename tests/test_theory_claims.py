@@ -23,8 +23,11 @@ def test_c2_threshold_and_its_predictability():
 
 def test_c3_moves_by_category():
     inf = np.inf
-    f = {"horizon": {"3": (1e3, 2e3), "5": (4e3, 8e3)}, "prior": {"0.3": (1e3, 3e3), "1.0": (2e3, 4e3)},
-         "depth": {"1": (1e3, 2e3), "2": (3e3, inf)}}
+    f = {
+        "horizon": {"3": (1e3, 2e3), "5": (4e3, 8e3)},
+        "prior": {"0.3": (1e3, 3e3), "1.0": (2e3, 4e3)},
+        "depth": {"1": (1e3, 2e3), "2": (3e3, inf)},
+    }
     cats = {"horizon": "task", "prior": "data", "depth": "architecture"}
     v = c.verdict_c3(f, cats)
     assert v.verdict == "holds only where the factor is architecture or task"
@@ -40,7 +43,8 @@ def test_c4_c5_rules():
     assert c.verdict_c4({"n": 6, "rise_fall": 0.6, "collapsed": 0.5, "final_sd": 0.1}, big).verdict == "holds"
     assert c.verdict_c4({"n": 6, "rise_fall": 0.1, "collapsed": 0.0, "final_sd": 0.1}, big).verdict.startswith("fails")
     assert c.verdict_c4({"n": 6, "rise_fall": 0.6, "collapsed": 0.0, "final_sd": 0.1}, big).verdict.startswith(
-        "holds only in part")
+        "holds only in part"
+    )
     assert c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2]).verdict == "holds"
     assert c.verdict_c5([0.2, 0.3, 0.25], [0.1, 0.1, 0.2], [0.1, 0.3, 0.2]).verdict.startswith("fails")
 
@@ -49,12 +53,16 @@ def test_c6_c7_c8_c9_rules():
     ln_n = np.log([100, 100, 400, 400, 1600, 1600])
     assert c.verdict_c6(ln_n, [0.2, 0.3, 0.5, 0.6, 0.8, 0.9], {"temperature": [0.0, -0.01, 0.01]}).verdict == "holds"
     assert c.verdict_c6(ln_n, [0.9, 0.8, 0.6, 0.5, 0.3, 0.2], {}).verdict.startswith("fails")
-    s = {"hint": {"small": [0.0, 0.01, -0.01], "large": [0.2, 0.25, 0.3]},
-         "dense": {"small": [0.2, 0.25, 0.3], "large": [0.2, 0.25, 0.3]}}
+    s = {
+        "hint": {"small": [0.0, 0.01, -0.01], "large": [0.2, 0.25, 0.3]},
+        "dense": {"small": [0.2, 0.25, 0.3], "large": [0.2, 0.25, 0.3]},
+    }
     assert c.verdict_c7(s).verdict == "holds only where the signal is hint"
     assert c.verdict_c7({"dense": s["dense"]}).verdict.startswith("fails: dense help small")
-    t = {"coverage": {"mae": 0.05, "auroc": 0.9, "nc_err_steps": 0.5, "n_settings": 5},
-         "ln N": {"mae": 0.2, "auroc": 0.6, "nc_err_steps": 2.0, "n_settings": 5}}
+    t = {
+        "coverage": {"mae": 0.05, "auroc": 0.9, "nc_err_steps": 0.5, "n_settings": 5},
+        "ln N": {"mae": 0.2, "auroc": 0.6, "nc_err_steps": 2.0, "n_settings": 5},
+    }
     assert c.verdict_c8(t, ("coverage", "ln N")).verdict == "holds"
     t["coverage"]["mae"] = 0.3
     assert c.verdict_c8(t, ("coverage", "ln N")).verdict.startswith("fails")

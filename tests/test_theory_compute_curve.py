@@ -27,8 +27,9 @@ def test_recovers_parameters(R0, A, C_mid, B):
 def test_per_cell_fits_keep_grid_dims_and_forecast_extrapolates():
     A = np.array([0.3, 0.8])
     R = np.stack([sigmoid(C, 0.05, a, 2000.0, 2.0) for a in A])  # (width, step)
-    da = xr.DataArray(R, dims=("width", "step"), coords={"width": [8, 64], "step": np.arange(C.size),
-                                                         "samples": ("step", C)})
+    da = xr.DataArray(
+        R, dims=("width", "step"), coords={"width": [8, 64], "step": np.arange(C.size), "samples": ("step", C)}
+    )
     fits = fit_compute_curves(da)
     assert fits.A.dims == ("width",)
     np.testing.assert_allclose(fits.A.values, A, atol=0.02)

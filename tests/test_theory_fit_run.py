@@ -105,9 +105,7 @@ def test_fit_run_skips_missing(tmp_path):
 
 def test_replace_section():
     assert replace_section("", "## Theory", "## Theory\nx\n") == "## Theory\nx\n"
-    assert (
-        replace_section("# A\n## Theory\nold\n", "## Theory", "## Theory\nnew\n") == "# A\n## Theory\nnew\n\n"
-    )
+    assert replace_section("# A\n## Theory\nold\n", "## Theory", "## Theory\nnew\n") == "# A\n## Theory\nnew\n\n"
 
 
 def test_fit_run_reports_threshold_per_swept_setting(tmp_path):
@@ -123,12 +121,25 @@ def test_fit_run_reports_threshold_per_swept_setting(tmp_path):
     k = np.array([1, 2, 4])
     dims = ("width", "depth", "pretrain_tokens", "seed")
     passk = lambda p1: np.stack([1 - (1 - p1) ** kk for kk in k], -1)[:, None]  # (width, 1, budget, seed, k)
-    ds = xr.Dataset(
-        {"base_pass_at_k": ((*dims, "k"), passk(base1)), "rl_pass_at_k": ((*dims, "k"), passk(rl1)),
-         "status": (dims, np.full((len(widths), 1, 3, 3), "ok"))},
-        coords={"width": widths, "depth": [1], "pretrain_tokens": budgets, "seed": seeds, "k": k,
-                "n_params": ("width", n)},
-    ).expand_dims(split=["id"]).transpose(*dims, "k", "split")
+    ds = (
+        xr.Dataset(
+            {
+                "base_pass_at_k": ((*dims, "k"), passk(base1)),
+                "rl_pass_at_k": ((*dims, "k"), passk(rl1)),
+                "status": (dims, np.full((len(widths), 1, 3, 3), "ok")),
+            },
+            coords={
+                "width": widths,
+                "depth": [1],
+                "pretrain_tokens": budgets,
+                "seed": seeds,
+                "k": k,
+                "n_params": ("width", n),
+            },
+        )
+        .expand_dims(split=["id"])
+        .transpose(*dims, "k", "split")
+    )
     ds.to_netcdf(tmp_path / "grid.nc", engine="h5netcdf")
     out = fit_run(tmp_path, n_boot=60)
     surf = out["fits"]["H11_pretrain_tokens"]

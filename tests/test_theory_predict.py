@@ -28,10 +28,21 @@ def synthetic(n_settings=6, seed=0) -> pd.DataFrame:
             N = 12.0 * w**2
             for sd in range(3):
                 cov = 1 / (1 + np.exp(-(np.log(N) - 9.5 - shift) * 2)) + 0.02 * rng.standard_normal()
-                rows.append({"setting": f"s{s}", "width": w, "n_params": N, "seed": sd,
-                             "coverage": cov, "step_prob_L": cov**2, "phi0": 0.5 * cov, "greedy": rng.random(),
-                             "lnN": np.log(N), "forecast_rise": cov + 0.05 * rng.standard_normal(),
-                             "gain": 0.6 * cov - 0.05 + 0.03 * rng.standard_normal()})
+                rows.append(
+                    {
+                        "setting": f"s{s}",
+                        "width": w,
+                        "n_params": N,
+                        "seed": sd,
+                        "coverage": cov,
+                        "step_prob_L": cov**2,
+                        "phi0": 0.5 * cov,
+                        "greedy": rng.random(),
+                        "lnN": np.log(N),
+                        "forecast_rise": cov + 0.05 * rng.standard_normal(),
+                        "gain": 0.6 * cov - 0.05 + 0.03 * rng.standard_normal(),
+                    }
+                )
     return pd.DataFrame(rows)
 
 

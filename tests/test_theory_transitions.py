@@ -56,9 +56,7 @@ def test_unresolved_sharp_rise_is_flagged():
     assert any("inside the transition" in p for p in f.problems)
 
 
-@pytest.mark.parametrize(
-    "kind,verdict", [("logistic", "sharp transition"), ("power", "smooth"), ("linear", "smooth")]
-)
+@pytest.mark.parametrize("kind,verdict", [("logistic", "sharp transition"), ("power", "smooth"), ("linear", "smooth")])
 def test_model_selection_picks_generating_family(kind, verdict):
     rng = np.random.default_rng(7)
     # logistic rise over 0.7 decades of a 3-decade grid: "sharp" by the verdict's definition
@@ -71,9 +69,7 @@ def test_model_selection_picks_generating_family(kind, verdict):
 def test_no_trend_data_never_called_sharp():
     """Null data: the constant wins most of the time and a transition is never claimed."""
     rng = np.random.default_rng(11)
-    fits = [
-        fit_transition(_rates("constant", rng, m=2000, seeds=3), n_trials=2000, n_boot=20) for _ in range(10)
-    ]
+    fits = [fit_transition(_rates("constant", rng, m=2000, seeds=3), n_trials=2000, n_boot=20) for _ in range(10)]
     verdicts = [f.verdict for f in fits]
     assert "sharp transition" not in verdicts
     assert verdicts.count("no trend") >= 6 and sum(f.comparison.best_bic == "constant" for f in fits) >= 7

@@ -9,8 +9,18 @@ from toymodels import CellConfig, load_checkpoint, make_model, make_pretrain, ru
 from toymodels.models import ModelConfig
 from toymodels.pretrain import corpus
 
-TINY = dict(pretrain_tokens=20 * 16 * 10, pretrain_batch=16, rl_updates=3, prompts_per_update=4, group_size=4,
-            k_max=4, eval_prompts=8, log_every=2, width=16, horizon=3)
+TINY = dict(
+    pretrain_tokens=20 * 16 * 10,
+    pretrain_batch=16,
+    rl_updates=3,
+    prompts_per_update=4,
+    group_size=4,
+    k_max=4,
+    eval_prompts=8,
+    log_every=2,
+    width=16,
+    horizon=3,
+)
 
 
 # --- config ----------------------------------------------------------------------------------
@@ -97,8 +107,16 @@ def check_schema(ds, cfg):
         assert ds[v].dims == ("seed", "split", "k")
         assert ((ds[v] >= 0) & (ds[v] <= 1)).all()
         assert (ds[v].diff("k") >= -1e-12).all()  # pass@k grows with k
-    for v in ("base_logp_answer", "rl_logp_answer", "base_step_prob", "rl_step_prob", "base_step_acc_argmax",
-              "rl_step_acc_argmax", "base_greedy_acc", "rl_greedy_acc"):
+    for v in (
+        "base_logp_answer",
+        "rl_logp_answer",
+        "base_step_prob",
+        "rl_step_prob",
+        "base_step_acc_argmax",
+        "rl_step_acc_argmax",
+        "base_greedy_acc",
+        "rl_greedy_acc",
+    ):
         assert ds[v].dims == ("seed", "split")
     for v in ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac"):
         assert ds[v].dims == ("seed", "step"), v
@@ -126,8 +144,9 @@ def test_run_cell_schema_determinism_checkpoints(kind, tmp_path):
     assert m.n_seeds == 1 and m.n_params == int(ds.n_params)
 
 
-@pytest.mark.parametrize(("task", "kind"), [(t, "transformer") for t in envs.task_names() if t != "ModChain"]
-                         + [("MultiDigitAdd", "mlp")])
+@pytest.mark.parametrize(
+    ("task", "kind"), [(t, "transformer") for t in envs.task_names() if t != "ModChain"] + [("MultiDigitAdd", "mlp")]
+)
 def test_run_cell_every_task(task, kind):
     cfg = CellConfig(task=task, model_kind=kind, seeds=(0,), device="cpu", **{**TINY, "horizon": None})
     ds = run_cell(cfg)
@@ -135,8 +154,15 @@ def test_run_cell_every_task(task, kind):
     assert float(ds.chance.sel(split="id")) == pytest.approx(cfg.tasks()["id"].chance())
 
 
-@pytest.mark.parametrize("extra", [dict(hint=2), dict(curriculum=True, pretrain_horizon=2, horizon=4),
-                                   dict(algo="ppo"), dict(algo="rloo", reward="dense", kl_coef=0.05)])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        dict(hint=2),
+        dict(curriculum=True, pretrain_horizon=2, horizon=4),
+        dict(algo="ppo"),
+        dict(algo="rloo", reward="dense", kl_coef=0.05),
+    ],
+)
 def test_run_cell_settings(extra):
     """Hints, the horizon curriculum, PPO and RLOO with a dense reward and KL run end to end."""
     cfg = CellConfig(seeds=(0,), device="cpu", **{**TINY, **extra})

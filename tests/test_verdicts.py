@@ -33,7 +33,7 @@ def _checks_rows(md: str) -> list[dict]:
     i = next(j for j, x in enumerate(lines) if x.startswith("| prediction | rule | status"))
     head = _cells(lines[i])
     out = []
-    for x in lines[i + 2:]:
+    for x in lines[i + 2 :]:
         if not x.startswith("|"):
             break
         out.append(dict(zip(head, _cells(x), strict=True)))
@@ -63,12 +63,20 @@ def test_bridge_states_every_rule_it_uses_and_each_status_follows_from_its_row(b
             assert "**Missing:**" in detail
             continue
         if rule == "LOO":
-            mae = {"theory": _f(r["LOO MAE theory"]), "constant": _f(r["constant"]),
-                   "linear_lnN": _f(r["linear in ln N"])}
+            mae = {
+                "theory": _f(r["LOO MAE theory"]),
+                "constant": _f(r["constant"]),
+                "linear_lnN": _f(r["linear in ln N"]),
+            }
             ci = {"constant": _ci(r["theory − constant (90% CI)"]), "linear_lnN": _ci(r["theory − linear (90% CI)"])}
             below = all(mae["theory"] < mae[b] for b in ci)
-            expect = ("holds" if below and all(c[1] < 0 for c in ci.values())
-                      else "fails" if any(c[0] > 0 for c in ci.values()) else "inconclusive")
+            expect = (
+                "holds"
+                if below and all(c[1] < 0 for c in ci.values())
+                else "fails"
+                if any(c[0] > 0 for c in ci.values())
+                else "inconclusive"
+            )
         elif rule == "sign":
             d = np.array(json.loads(re.search(r"Δ = (\[[^\]]*\])", detail).group(1)))
             assert r["LOO MAE theory"] == "–"  # a sign test prints no error it could be judged by
@@ -131,7 +139,7 @@ def test_toy_report_states_its_rules_and_h2_verdicts_follow_from_the_printed_err
     write_report(run)
     fit_run(run, n_boot=20)
     text = (run / "report.md").read_text()
-    theory = text[text.index("## Theory"):]
+    theory = text[text.index("## Theory") :]
     assert "- H2 rule:" in theory
     lines = [x for x in theory.splitlines() if re.match(r"- \*\*H\d", x)]
     assert lines
@@ -151,7 +159,7 @@ def test_bridge_md_opens_with_its_transfer_verdicts_in_words(bridge):
 
     md = (bridge / "bridge.md").read_text()
     o = json.loads((bridge / "bridge.json").read_text())["transfer"]["overall"]
-    lead = md[md.index("## "):].splitlines()[2]
+    lead = md[md.index("## ") :].splitlines()[2]
     assert lead.startswith("**In short:**"), lead
     assert f"vs a constant gain: **{compare_word(o['diff_ci_constant'])}**" in lead
     assert f"vs ln N: **{compare_word(o['diff_ci_lnN'])}**" in lead

@@ -45,9 +45,7 @@ def _crossover_1d(diff: np.ndarray, k: np.ndarray) -> float:
     """First k where rl − base turns from > 0 to <= 0, interpolated in log2 k; NaN when none."""
     for i in range(1, len(k)):
         if diff[i - 1] > 0 >= diff[i]:
-            lk = np.log2(k[i - 1]) + diff[i - 1] / (diff[i - 1] - diff[i]) * (
-                np.log2(k[i]) - np.log2(k[i - 1])
-            )
+            lk = np.log2(k[i - 1]) + diff[i - 1] / (diff[i - 1] - diff[i]) * (np.log2(k[i]) - np.log2(k[i - 1]))
             return float(2.0**lk)
     return float("nan")
 

@@ -19,9 +19,25 @@ from scipy import stats
 
 from ._result import JsonMixin
 
-__all__ = ["GAIN", "LEVEL", "MIN_CELLS", "Verdict", "mean_ci", "intervals_disjoint", "verdict_c1", "verdict_c2",
-           "verdict_c3", "verdict_c4", "verdict_c5", "verdict_c6", "verdict_c7", "verdict_c8", "verdict_c9",
-           "verdict_c10", "verdict_c11"]
+__all__ = [
+    "GAIN",
+    "LEVEL",
+    "MIN_CELLS",
+    "Verdict",
+    "mean_ci",
+    "intervals_disjoint",
+    "verdict_c1",
+    "verdict_c2",
+    "verdict_c3",
+    "verdict_c4",
+    "verdict_c5",
+    "verdict_c6",
+    "verdict_c7",
+    "verdict_c8",
+    "verdict_c9",
+    "verdict_c10",
+    "verdict_c11",
+]
 
 GAIN = 0.1
 """A gain of at least this much counts as RL paying off."""
@@ -79,42 +95,71 @@ def intervals_disjoint(a: tuple[float, float], b: tuple[float, float]) -> bool:
 def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capability: str) -> Verdict:
     """Gains of cells without base capability (``capability`` below its line) and with it."""
     lo_c, hi_c = mean_ci(gain_without), mean_ci(gain_with)
-    result = (f"gain without base capability ({capability}) {_fmt(lo_c)}, with it {_fmt(hi_c)}; "
-              f"RL made {collapsed_without_frac:.0%} of the cells without capability worse than base")
-    rule = (f"holds if the gain without capability has its {LEVEL:.0%} interval below {GAIN} and the gain with "
-            f"it exceeds that by >= {GAIN} with disjoint intervals; fails if the gain without capability has "
-            f"its interval above {GAIN}; not determined with < {MIN_CELLS} cells on a side")
+    result = (
+        f"gain without base capability ({capability}) {_fmt(lo_c)}, with it {_fmt(hi_c)}; "
+        f"RL made {collapsed_without_frac:.0%} of the cells without capability worse than base"
+    )
+    rule = (
+        f"holds if the gain without capability has its {LEVEL:.0%} interval below {GAIN} and the gain with "
+        f"it exceeds that by >= {GAIN} with disjoint intervals; fails if the gain without capability has "
+        f"its interval above {GAIN}; not determined with < {MIN_CELLS} cells on a side"
+    )
     if lo_c[3] < MIN_CELLS or hi_c[3] < MIN_CELLS:
-        return Verdict("C1", result, f"not determined: {lo_c[3]} cells without and {hi_c[3]} with base "
-                       f"capability (need >= {MIN_CELLS} each)", rule)
+        return Verdict(
+            "C1",
+            result,
+            f"not determined: {lo_c[3]} cells without and {hi_c[3]} with base capability (need >= {MIN_CELLS} each)",
+            rule,
+        )
     if lo_c[1] >= GAIN:
         return Verdict("C1", result, "fails: RL gains without any base capability", rule)
     if lo_c[2] < GAIN and hi_c[0] - lo_c[0] >= GAIN and hi_c[1] > lo_c[2]:
         return Verdict("C1", result, "holds", rule)
     if lo_c[2] < GAIN:
-        return Verdict("C1", result, "holds only in part: without capability RL gains little, but cells with "
-                       "capability do not clearly gain more", rule)
+        return Verdict(
+            "C1",
+            result,
+            "holds only in part: without capability RL gains little, but cells with "
+            "capability do not clearly gain more",
+            rule,
+        )
     return Verdict("C1", result, "not determined: the gain without capability is too uncertain to place", rule)
 
 
 # --- C2 -------------------------------------------------------------------------------------
-def verdict_c2(transition: str, nc_interval: tuple[float, float], refine_stop: str,
-               predictor_nc_err_steps: float) -> Verdict:
+def verdict_c2(
+    transition: str, nc_interval: tuple[float, float], refine_stop: str, predictor_nc_err_steps: float
+) -> Verdict:
     """The transition verdict of gain vs N, its N_c interval, why refinement stopped, and the
     best base-only predictor's N_c error (√2 steps; NaN if not evaluated)."""
     lo, hi = nc_interval
-    result = (f"gain vs N: {transition}; N_c in [{lo:.3g}, {hi:.3g}] (refinement stopped: {refine_stop or 'n/a'}); "
-              f"best base-only predictor misses N_c by {predictor_nc_err_steps:.2f} √2 steps")
-    rule = ("fails if the fit calls gain vs N smooth or without trend; holds if it is a sharp transition and "
-            "no base-only predictor places N_c within one √2 step; holds only in part if one does")
+    result = (
+        f"gain vs N: {transition}; N_c in [{lo:.3g}, {hi:.3g}] (refinement stopped: {refine_stop or 'n/a'}); "
+        f"best base-only predictor misses N_c by {predictor_nc_err_steps:.2f} √2 steps"
+    )
+    rule = (
+        "fails if the fit calls gain vs N smooth or without trend; holds if it is a sharp transition and "
+        "no base-only predictor places N_c within one √2 step; holds only in part if one does"
+    )
     if transition in ("smooth", "no trend"):
-        return Verdict("C2", result, f"fails: the gain rises {transition}ly, not at a threshold"
-                       if transition == "smooth" else "fails: the gain shows no trend with size", rule)
+        return Verdict(
+            "C2",
+            result,
+            f"fails: the gain rises {transition}ly, not at a threshold"
+            if transition == "smooth"
+            else "fails: the gain shows no trend with size",
+            rule,
+        )
     if transition != "sharp transition" or not (np.isfinite(lo) and np.isfinite(hi)):
         return Verdict("C2", result, f"not determined: the transition fit is '{transition}'", rule)
     if np.isfinite(predictor_nc_err_steps) and predictor_nc_err_steps <= 1:
-        return Verdict("C2", result, "holds only in part: there is a threshold, but base-only measurements "
-                       "place it within one √2 step before RL", rule)
+        return Verdict(
+            "C2",
+            result,
+            "holds only in part: there is a threshold, but base-only measurements "
+            "place it within one √2 step before RL",
+            rule,
+        )
     return Verdict("C2", result, "holds", rule)
 
 
@@ -131,11 +176,13 @@ def verdict_c3(factors: dict[str, dict[str, tuple[float, float]]], categories: d
             parts.append(f"{f}: not determined ({len(known)} values with a located N_c)")
             continue
         ivs = list(known.values())
-        moves[f] = any(intervals_disjoint(a, b) for i, a in enumerate(ivs) for b in ivs[i + 1:])
+        moves[f] = any(intervals_disjoint(a, b) for i, a in enumerate(ivs) for b in ivs[i + 1 :])
         parts.append(f"{f}: {'moves' if moves[f] else 'does not move'} N_c")
-    rule = ("a factor moves N_c when two of its values have disjoint N_c intervals; holds if a factor of each of "
-            "task, data and architecture moves it; fails if no tested factor does; holds only for the "
-            "categories where one does")
+    rule = (
+        "a factor moves N_c when two of its values have disjoint N_c intervals; holds if a factor of each of "
+        "task, data and architecture moves it; fails if no tested factor does; holds only for the "
+        "categories where one does"
+    )
     result = "; ".join(parts) if parts else "no factor was swept"
     cats = sorted(set(categories.values()) | {"task", "data", "architecture"})
     by_cat = {c: [moves.get(f) for f, cc in categories.items() if cc == c and f in moves] for c in cats}
@@ -146,10 +193,20 @@ def verdict_c3(factors: dict[str, dict[str, tuple[float, float]]], categories: d
     if len(moved) == len(cats):
         return Verdict("C3", result, "holds", rule)
     if not moved:
-        return Verdict("C3", result, "fails: no tested factor moves N_c" +
-                       (f" ({', '.join(undetermined)} not determined)" if undetermined else ""), rule)
-    return Verdict("C3", result, f"holds only where the factor is {' or '.join(moved)}" +
-                   (f" ({', '.join(undetermined)} not determined)" if undetermined else ""), rule)
+        return Verdict(
+            "C3",
+            result,
+            "fails: no tested factor moves N_c"
+            + (f" ({', '.join(undetermined)} not determined)" if undetermined else ""),
+            rule,
+        )
+    return Verdict(
+        "C3",
+        result,
+        f"holds only where the factor is {' or '.join(moved)}"
+        + (f" ({', '.join(undetermined)} not determined)" if undetermined else ""),
+        rule,
+    )
 
 
 # --- C4 -------------------------------------------------------------------------------------
@@ -157,12 +214,16 @@ def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
     """Per size class: n (cells), rise_fall (fraction whose reward rose >= EFFECT and then fell
     >= EFFECT from its peak by the end), collapsed (fraction with final pass@1 below base by more
     than noise), final_sd (seed sd of the final reward, mean over widths)."""
-    f = lambda d: (f"reward rose then fell in {d['rise_fall']:.0%}, pass@1 ended below base in "  # noqa: E731
-                   f"{d['collapsed']:.0%}, seed sd of final reward {d['final_sd']:.3f} (n={d['n']:.0f})")
+    f = lambda d: (
+        f"reward rose then fell in {d['rise_fall']:.0%}, pass@1 ended below base in "  # noqa: E731
+        f"{d['collapsed']:.0%}, seed sd of final reward {d['final_sd']:.3f} (n={d['n']:.0f})"
+    )
     result = f"small: {f(small)}; large: {f(large)}" if large.get("n", 0) else f"small: {f(small)}"
-    rule = (f"holds if among small models the reward rose then fell in >= 50% and pass@1 ended below base in "
-            f">= 25%, both above the large models' rates; fails if < 25% rose then fell and < 10% collapsed; "
-            f"not determined with < {MIN_CELLS} small cells")
+    rule = (
+        f"holds if among small models the reward rose then fell in >= 50% and pass@1 ended below base in "
+        f">= 25%, both above the large models' rates; fails if < 25% rose then fell and < 10% collapsed; "
+        f"not determined with < {MIN_CELLS} small cells"
+    )
     if small.get("n", 0) < MIN_CELLS:
         return Verdict("C4", result, f"not determined: {small.get('n', 0):.0f} small-model cells", rule)
     lg_rf, lg_col = large.get("rise_fall", 0.0), large.get("collapsed", 0.0)
@@ -172,9 +233,15 @@ def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
         return Verdict("C4", result, "holds", rule)
     if small["rise_fall"] < 0.25 and small["collapsed"] < 0.1:
         return Verdict("C4", result, "fails: small models' reward neither rises and falls nor ends below base", rule)
-    part = "the reward rises and falls, but pass@1 rarely ends below base" if rf else (
-        "pass@1 often ends below base, but the reward rarely rises first" if col else
-        "some small models rise and fall or collapse, fewer than the rule asks, or no more than large ones")
+    part = (
+        "the reward rises and falls, but pass@1 rarely ends below base"
+        if rf
+        else (
+            "pass@1 often ends below base, but the reward rarely rises first"
+            if col
+            else "some small models rise and fall or collapse, fewer than the rule asks, or no more than large ones"
+        )
+    )
     return Verdict("C4", result, f"holds only in part: {part}", rule)
 
 
@@ -184,8 +251,10 @@ def verdict_c5(small_start, small_end, large_end) -> Verdict:
     at the start and the end of RL, large models at the end."""
     s0, s1, l1 = mean_ci(small_start), mean_ci(small_end), mean_ci(large_end)
     result = f"format share, small models: start {_fmt(s0)}, end {_fmt(s1)}; large models at the end {_fmt(l1)}"
-    rule = ("holds if small models end with >= 50% of their reward from format, more than at their start and "
-            "than large models; fails if their end share is < 25% or not above large models'")
+    rule = (
+        "holds if small models end with >= 50% of their reward from format, more than at their start and "
+        "than large models; fails if their end share is < 25% or not above large models'"
+    )
     if s1[3] < MIN_CELLS:
         return Verdict("C5", result, f"not determined: {s1[3]} small-model cells with format_bonus", rule)
     above_large = l1[3] == 0 or s1[0] > l1[0]
@@ -193,8 +262,13 @@ def verdict_c5(small_start, small_end, large_end) -> Verdict:
         return Verdict("C5", result, "holds", rule)
     if s1[0] < 0.25 or (l1[3] and s1[0] <= l1[0]):
         return Verdict("C5", result, "fails: small models' reward does not come mostly from format", rule)
-    return Verdict("C5", result, "holds only in part: format carries a growing share of small models' reward, "
-                   "below the rule's 50% or not rising over training", rule)
+    return Verdict(
+        "C5",
+        result,
+        "holds only in part: format carries a growing share of small models' reward, "
+        "below the rule's 50% or not rising over training",
+        rule,
+    )
 
 
 # --- C6 -------------------------------------------------------------------------------------
@@ -205,11 +279,17 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
     ok = np.isfinite(x) & np.isfinite(y)
     rho, p = stats.spearmanr(x[ok], y[ok]) if ok.sum() >= MIN_CELLS else (np.nan, np.nan)
     diffs = {k: mean_ci(v) for k, v in variant_small.items()}
-    result = "; ".join([f"Spearman ρ(ln N, entropy kept halfway) = {rho:.2f} (p = {p:.2g}, n={int(ok.sum())})",
-                        *(f"{k} vs plain at small widths {_fmt(v)}" for k, v in diffs.items())])
-    rule = ("part 1 holds if ρ > 0 with p < 0.05 (small models keep less entropy), fails if ρ < 0 with p < 0.05; "
-            "part 2 holds if no variant's gain difference at small widths has its interval above 0; holds if "
-            "both parts hold, fails if part 1 fails")
+    result = "; ".join(
+        [
+            f"Spearman ρ(ln N, entropy kept halfway) = {rho:.2f} (p = {p:.2g}, n={int(ok.sum())})",
+            *(f"{k} vs plain at small widths {_fmt(v)}" for k, v in diffs.items()),
+        ]
+    )
+    rule = (
+        "part 1 holds if ρ > 0 with p < 0.05 (small models keep less entropy), fails if ρ < 0 with p < 0.05; "
+        "part 2 holds if no variant's gain difference at small widths has its interval above 0; holds if "
+        "both parts hold, fails if part 1 fails"
+    )
     if not np.isfinite(rho):
         return Verdict("C6", result, f"not determined: {int(ok.sum())} cells with entropy curves", rule)
     if rho < 0 and p < 0.05:
@@ -220,10 +300,18 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
         if part2_known and not part2:
             return Verdict("C6", result, "holds", rule)
         if part2:
-            return Verdict("C6", result, f"holds only in part: entropy collapses faster in small models, but "
-                           f"{', '.join(part2)} help them", rule)
-        return Verdict("C6", result, "holds only in part: entropy collapses faster in small models; the "
-                       "variants were not measured", rule)
+            return Verdict(
+                "C6",
+                result,
+                f"holds only in part: entropy collapses faster in small models, but {', '.join(part2)} help them",
+                rule,
+            )
+        return Verdict(
+            "C6",
+            result,
+            "holds only in part: entropy collapses faster in small models; the variants were not measured",
+            rule,
+        )
     return Verdict("C6", result, f"not determined: no significant trend of entropy with size (p = {p:.2g})", rule)
 
 
@@ -241,9 +329,11 @@ def verdict_c7(signals: dict[str, dict[str, list[float]]]) -> Verdict:
             helps_small.append(name)
         elif lg[1] > 0:
             fit_claim.append(name)
-    rule = ("a signal behaves as claimed when its gain difference vs plain has its interval above 0 at large "
-            "widths and not above 0 at small ones; holds if every signal does, fails if none does, holds only "
-            "for the signals that do")
+    rule = (
+        "a signal behaves as claimed when its gain difference vs plain has its interval above 0 at large "
+        "widths and not above 0 at small ones; holds if every signal does, fails if none does, holds only "
+        "for the signals that do"
+    )
     result = "; ".join(parts) if parts else "no design signal was run"
     judged = [n for n in signals if n not in undetermined]
     if not judged:
@@ -260,25 +350,37 @@ def verdict_c7(signals: dict[str, dict[str, list[float]]]) -> Verdict:
 # --- C8 -------------------------------------------------------------------------------------
 def verdict_c8(table: dict[str, dict[str, float]], base_only: tuple[str, ...], baseline: str = "ln N") -> Verdict:
     """``table``: leave-one-setting-out scores per predictor (mae, auroc, nc_err_steps, n_settings)."""
-    rule = (f"holds if the best base-only predictor (least MAE) has MAE <= {MAE_RATIO} x ln N's and AUROC >= "
-            f"{AUROC_GOOD}; fails if its MAE is not below ln N's; not determined with < 3 settings")
-    cands = {k: v for k, v in table.items() if k in base_only and k not in (baseline, "constant")
-             and np.isfinite(v.get("mae", np.nan))}
+    rule = (
+        f"holds if the best base-only predictor (least MAE) has MAE <= {MAE_RATIO} x ln N's and AUROC >= "
+        f"{AUROC_GOOD}; fails if its MAE is not below ln N's; not determined with < 3 settings"
+    )
+    cands = {
+        k: v
+        for k, v in table.items()
+        if k in base_only and k not in (baseline, "constant") and np.isfinite(v.get("mae", np.nan))
+    }
     if not cands or baseline not in table:
         return Verdict("C8", "no predictor was evaluated", "not determined: nothing to compare", rule)
     best = min(cands, key=lambda k: cands[k]["mae"])
     b, ln = cands[best], table[baseline]
-    result = (f"best base-only predictor {best}: MAE {b['mae']:.3f} vs ln N {ln['mae']:.3f}, AUROC {b['auroc']:.2f} "
-              f"vs {ln['auroc']:.2f}, N_c error {b['nc_err_steps']:.2f} vs {ln['nc_err_steps']:.2f} √2 steps "
-              f"({b.get('n_settings', 0):.0f} settings left out)")
+    result = (
+        f"best base-only predictor {best}: MAE {b['mae']:.3f} vs ln N {ln['mae']:.3f}, AUROC {b['auroc']:.2f} "
+        f"vs {ln['auroc']:.2f}, N_c error {b['nc_err_steps']:.2f} vs {ln['nc_err_steps']:.2f} √2 steps "
+        f"({b.get('n_settings', 0):.0f} settings left out)"
+    )
     if b.get("n_settings", 0) < 3:
         return Verdict("C8", result, f"not determined: only {b.get('n_settings', 0):.0f} settings", rule)
     if not b["mae"] < ln["mae"]:
         return Verdict("C8", result, "fails: no base-only measurement predicts the gain better than size", rule)
     if b["mae"] <= MAE_RATIO * ln["mae"] and np.isfinite(b["auroc"]) and b["auroc"] >= AUROC_GOOD:
         return Verdict("C8", result, "holds", rule)
-    return Verdict("C8", result, "holds only in part: base-only measurements beat size, but not by the "
-                   "rule's margin or not separating gaining cells well", rule)
+    return Verdict(
+        "C8",
+        result,
+        "holds only in part: base-only measurements beat size, but not by the "
+        "rule's margin or not separating gaining cells well",
+        rule,
+    )
 
 
 # --- C9 -------------------------------------------------------------------------------------
@@ -295,9 +397,11 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
                 continue
             moved_a[(name, size)] = (a[1] > 0 or a[2] < 0) and abs(a[0]) >= EFFECT
             moved_speed[(name, size)] = any(np.isfinite(x[1]) and (x[1] > 0 or x[2] < 0) for x in (c, b))
-    rule = (f"a variant moves the ceiling when ΔA's interval excludes 0 and |ΔA| >= {EFFECT}; holds if no "
-            "variant moves A; fails if one moves A at large sizes; holds only at large sizes if A moves at small "
-            "sizes only")
+    rule = (
+        f"a variant moves the ceiling when ΔA's interval excludes 0 and |ΔA| >= {EFFECT}; holds if no "
+        "variant moves A; fails if one moves A at large sizes; holds only at large sizes if A moves at small "
+        "sizes only"
+    )
     result = "; ".join(parts) if parts else "no recipe variant was run"
     if not moved_a:
         return Verdict("C9", result, "not determined: too few fitted compute curves", rule)
@@ -306,8 +410,9 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
     if large:
         return Verdict("C9", result, f"fails: {', '.join(large)} change(s) the ceiling A at large sizes", rule)
     if small:
-        return Verdict("C9", result, f"holds only where models are large: {', '.join(small)} move A for small "
-                       "ones", rule)
+        return Verdict(
+            "C9", result, f"holds only where models are large: {', '.join(small)} move A for small ones", rule
+        )
     speed = sorted({n for (n, s), m in moved_speed.items() if m})
     tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"
     extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
@@ -340,19 +445,24 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None) -> Verdict:
     rho_fs, p_fs, m_fs = _rho(np.full(len(onset), np.nan) if first_signal is None else first_signal, onset)
     on = np.asarray(onset, float)
     frac = k / n if n else float("nan")
-    result = (f"{k} of {n} cells that gained >= {GAIN} had an aha ({frac:.0%})"
-              + (f", onset at updates {np.nanmin(on):.0f}-{np.nanmax(on):.0f}" if np.isfinite(on).any() else "")
-              + f"; Spearman ρ(φ at the first RL update, onset) = {rho:.2f} (p = {p:.2g}, n={m}); "
-              f"ρ(predicted first-signal time, onset) = {rho_fs:.2f} (p = {p_fs:.2g}, n={m_fs})")
-    rule = (f"part 1 (abrupt) holds if >= {ABRUPT:.0%} of the cells that gained >= {GAIN} have an aha "
-            f"(theory.onset), fails if < {ABRUPT / 2:.0%} do; part 2 (φ predicts the onset) holds if ρ(φ at the "
-            f"first update, onset) < 0 with p < 0.05 over the cells with an aha (>= {MIN_RHO}); holds if both "
-            f"parts hold, fails if part 1 fails; not determined with < {MIN_CELLS} gaining cells")
+    result = (
+        f"{k} of {n} cells that gained >= {GAIN} had an aha ({frac:.0%})"
+        + (f", onset at updates {np.nanmin(on):.0f}-{np.nanmax(on):.0f}" if np.isfinite(on).any() else "")
+        + f"; Spearman ρ(φ at the first RL update, onset) = {rho:.2f} (p = {p:.2g}, n={m}); "
+        f"ρ(predicted first-signal time, onset) = {rho_fs:.2f} (p = {p_fs:.2g}, n={m_fs})"
+    )
+    rule = (
+        f"part 1 (abrupt) holds if >= {ABRUPT:.0%} of the cells that gained >= {GAIN} have an aha "
+        f"(theory.onset), fails if < {ABRUPT / 2:.0%} do; part 2 (φ predicts the onset) holds if ρ(φ at the "
+        f"first update, onset) < 0 with p < 0.05 over the cells with an aha (>= {MIN_RHO}); holds if both "
+        f"parts hold, fails if part 1 fails; not determined with < {MIN_CELLS} gaining cells"
+    )
     if n < MIN_CELLS:
         return Verdict("C10", result, f"not determined: {n} cells gained >= {GAIN} (need >= {MIN_CELLS})", rule)
     if frac < ABRUPT / 2:
-        return Verdict("C10", result, f"fails: RL's gains mostly arrive gradually ({k} of {n} gaining cells rise "
-                       "abruptly)", rule)
+        return Verdict(
+            "C10", result, f"fails: RL's gains mostly arrive gradually ({k} of {n} gaining cells rise abruptly)", rule
+        )
     predicts = np.isfinite(rho) and rho < 0 and p < 0.05
     if not np.isfinite(rho):
         part2 = f"whether φ predicts the onset is not determined ({m} cells with an aha and varying φ)"
@@ -364,35 +474,48 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None) -> Verdict:
         return Verdict("C10", result, "holds", rule)
     if frac >= ABRUPT:
         return Verdict("C10", result, f"holds only in part: the gains rise abruptly, but {part2}", rule)
-    return Verdict("C10", result, f"holds only in part: {frac:.0%} of the gaining cells rise abruptly; {part2}",
-                   rule)
+    return Verdict("C10", result, f"holds only in part: {frac:.0%} of the gaining cells rise abruptly; {part2}", rule)
 
 
 # --- C11 ------------------------------------------------------------------------------------
-def verdict_c11(by_width: dict[int, list[float]], gain_diff: dict[int, list[float]] | None = None,
-                why_not: str = "") -> Verdict:
+def verdict_c11(
+    by_width: dict[int, list[float]], gain_diff: dict[int, list[float]] | None = None, why_not: str = ""
+) -> Verdict:
     """``by_width``: width -> per seed, the change RL makes in self-correction (after RL minus base
     of the rate of revisions that turn a wrong step right) with revise on; ``gain_diff``: width ->
     RL gain with revise minus without, paired by seed (reported). ``why_not``: why there are no
     revise cells, when there are none. A width *amplifies* when its interval lies above 0,
     *suppresses* when below."""
     if not by_width:
-        return Verdict("C11", why_not or "no revise cells", f"not determined: {why_not or 'no revise cells'}",
-                       "needs cells with revise on, base and after RL")
+        return Verdict(
+            "C11",
+            why_not or "no revise cells",
+            f"not determined: {why_not or 'no revise cells'}",
+            "needs cells with revise on, base and after RL",
+        )
     ws = sorted(by_width)
     cls, parts = {}, []
     for w in ws:
         mc = mean_ci(by_width[w])
-        cls[w] = (None if mc[3] < 2 or not np.isfinite(mc[1]) else
-                  "amplifies" if mc[1] > 0 else "suppresses" if mc[2] < 0 else "no change")
+        cls[w] = (
+            None
+            if mc[3] < 2 or not np.isfinite(mc[1])
+            else "amplifies"
+            if mc[1] > 0
+            else "suppresses"
+            if mc[2] < 0
+            else "no change"
+        )
         g = f", gain with minus without revise {_fmt(mean_ci(gain_diff[w]))}" if gain_diff and w in gain_diff else ""
         parts.append(f"width {w}: {_fmt(mc)} ({cls[w] or 'too few seeds'}){g}")
     result = "change in the rate of fixing revisions (after RL − base) per width: " + "; ".join(parts)
-    rule = ("a width amplifies self-correction when the change RL makes in the rate of revisions that fix a step "
-            f"(after RL − base, revise on) has its {LEVEL:.0%} interval above 0, suppresses it when below; holds if "
-            "some width amplifies and every larger width does while no smaller one does; fails if the smallest "
-            "width amplifies too; holds only in part if the amplifying widths are not all above the others; not "
-            "determined with < 2 widths of >= 2 seeds or no amplifying width")
+    rule = (
+        "a width amplifies self-correction when the change RL makes in the rate of revisions that fix a step "
+        f"(after RL − base, revise on) has its {LEVEL:.0%} interval above 0, suppresses it when below; holds if "
+        "some width amplifies and every larger width does while no smaller one does; fails if the smallest "
+        "width amplifies too; holds only in part if the amplifying widths are not all above the others; not "
+        "determined with < 2 widths of >= 2 seeds or no amplifying width"
+    )
     known = [w for w in ws if cls[w] is not None]
     amp = [w for w in known if cls[w] == "amplifies"]
     sup = [w for w in known if cls[w] == "suppresses"]
@@ -400,12 +523,23 @@ def verdict_c11(by_width: dict[int, list[float]], gain_diff: dict[int, list[floa
         return Verdict("C11", result, f"not determined: {len(known)} widths with >= 2 seeds", rule)
     tail = f" (suppressed at width {', '.join(map(str, sup))})" if sup else ""
     if not amp:
-        return Verdict("C11", result, "not determined: RL amplifies self-correction at no size measured, so no size "
-                       f"above which it does is seen{tail}", rule)
+        return Verdict(
+            "C11",
+            result,
+            "not determined: RL amplifies self-correction at no size measured, so no size "
+            f"above which it does is seen{tail}",
+            rule,
+        )
     if amp[0] == known[0]:
-        return Verdict("C11", result, f"fails: RL amplifies self-correction at the smallest width ({known[0]}) too",
-                       rule)
+        return Verdict(
+            "C11", result, f"fails: RL amplifies self-correction at the smallest width ({known[0]}) too", rule
+        )
     if all(w in amp for w in known if w >= amp[0]):
         return Verdict("C11", result + f"; RL amplifies self-correction from width {amp[0]} on{tail}", "holds", rule)
-    return Verdict("C11", result, f"holds only in part: RL amplifies self-correction at width "
-                   f"{', '.join(map(str, amp))}, but not at every larger width{tail}", rule)
+    return Verdict(
+        "C11",
+        result,
+        f"holds only in part: RL amplifies self-correction at width "
+        f"{', '.join(map(str, amp))}, but not at every larger width{tail}",
+        rule,
+    )

@@ -94,8 +94,9 @@ def fit_compute_curve(C, R, r_bounds: tuple[float, float] = (0.0, 1.0), c_mid_ma
     return CurveFit(float(t[0]), float(t[1]), float(np.exp(t[2])), float(t[3]), rmse, int(len(C)), bool(best.success))
 
 
-def fit_compute_curves(reward: xr.DataArray, compute: str = "samples", step_dim: str = "step",
-                       r_bounds: tuple[float, float] = (0.0, 1.0)) -> xr.Dataset:
+def fit_compute_curves(
+    reward: xr.DataArray, compute: str = "samples", step_dim: str = "step", r_bounds: tuple[float, float] = (0.0, 1.0)
+) -> xr.Dataset:
     """``fit_compute_curve`` for every cell of ``reward`` (dims: grid dims + ``step_dim``; coord
     ``compute`` over ``step_dim``). Returns R0, A, C_mid, B, rmse over the grid dims."""
     C = reward[compute].values if compute in reward.coords else reward[step_dim].values

@@ -104,9 +104,7 @@ def symbolic_moments(reward: str, estimator: str) -> tuple[sp.Expr, sp.Expr]:
         a, b = (G_s - 1) / G_s**2, 1 / G_s**2
         mean = a * G_s * moment(1, 1)  # E[T2] = 0 because E[s] = 0
         T1T2 = _pattern_sum([("i", 1, 1), ("j", 1, 0), ("k", 0, 1)], [("j", "k")], moment)
-        T2T2 = _pattern_sum(
-            [("j", 1, 0), ("i", 0, 1), ("m", 1, 0), ("k", 0, 1)], [("i", "j"), ("k", "m")], moment
-        )
+        T2T2 = _pattern_sum([("j", 1, 0), ("i", 0, 1), ("m", 1, 0), ("k", 0, 1)], [("i", "j"), ("k", "m")], moment)
         second = a**2 * T1T1 - 2 * a * b * T1T2 + b**2 * T2T2
     else:
         raise ValueError(f"estimator must be 'reinforce' or 'grpo', got {estimator!r}")

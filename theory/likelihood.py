@@ -105,9 +105,7 @@ def fit_batch(
         for p in range(P):
             e = np.zeros(P)
             e[p] = 1.0
-            J[..., p] = (mean(theta + h[:, p, None] * e) - mean(theta - h[:, p, None] * e)) / (
-                2 * h[:, p, None]
-            )
+            J[..., p] = (mean(theta + h[:, p, None] * e) - mean(theta - h[:, p, None] * e)) / (2 * h[:, p, None])
         if m is None:
             w = np.ones_like(mu)
         else:
@@ -165,6 +163,4 @@ def fit_family(family: Family, data: Data, starts: list[np.ndarray] | None = Non
         scale = 1e-4 * (abs(hi - lo) if lo is not None and hi is not None else 1.0)
         if (lo is not None and v - lo < scale) or (hi is not None and hi - v < scale):
             at_bound.append(name)
-    return FamilyFit(
-        family.name, np.asarray(best_theta), best_nll, converged and np.isfinite(best_nll), at_bound
-    )
+    return FamilyFit(family.name, np.asarray(best_theta), best_nll, converged and np.isfinite(best_nll), at_bound)

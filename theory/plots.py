@@ -42,9 +42,12 @@ def plot_transition(y: xr.DataArray, fit: TransitionFit, path: Path, ylabel: str
     ax.set_xlim(lo_n / 1.5, hi_n * 1.5)
     ax.set_xlabel("non-embedding parameters N (log scale)")
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{ylabel.split(' (')[0]} against size: best fit {fit.verdict}"
-                 + ("" if fit.trustworthy else "\n(N_c not trustworthy)") + "; dots are cells (one seed each)",
-                 fontsize=9)
+    ax.set_title(
+        f"{ylabel.split(' (')[0]} against size: best fit {fit.verdict}"
+        + ("" if fit.trustworthy else "\n(N_c not trustworthy)")
+        + "; dots are cells (one seed each)",
+        fontsize=9,
+    )
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -82,8 +85,11 @@ def plot_entropy_law(
     H = entropy.stack(cell=cell_dims) if cell_dims else entropy.expand_dims(cell=[0])
     a = law["a"].stack(cell=cell_dims).values if cell_dims else np.atleast_1d(law["a"].values)
     b = law["b"].stack(cell=cell_dims).values if cell_dims else np.atleast_1d(law["b"].values)
-    n = (R["n_params"].broadcast_like(R.isel(step=0)).values.astype(float) if "n_params" in R.coords
-         else np.arange(1, R.sizes["cell"] + 1, dtype=float))
+    n = (
+        R["n_params"].broadcast_like(R.isel(step=0)).values.astype(float)
+        if "n_params" in R.coords
+        else np.arange(1, R.sizes["cell"] + 1, dtype=float)
+    )
     norm = matplotlib.colors.LogNorm(vmin=max(1.0, np.nanmin(n)), vmax=max(2.0, np.nanmax(n)))
     shown = np.unique(np.linspace(0, R.sizes["cell"] - 1, min(R.sizes["cell"], max_cells)).round().astype(int))
     for i in shown:

@@ -33,14 +33,32 @@ from scipy.stats import norm
 from ._result import JsonMixin
 from .credit import phi
 
-__all__ = ["BASE_FEATURES", "PREDICTORS", "THRESHOLD", "base_features", "LinearPredictor", "fit_predictor",
-           "select_combination", "auroc", "crossing_N", "setting_N_c", "LosoResult", "leave_one_setting_out"]
+__all__ = [
+    "BASE_FEATURES",
+    "PREDICTORS",
+    "THRESHOLD",
+    "base_features",
+    "LinearPredictor",
+    "fit_predictor",
+    "select_combination",
+    "auroc",
+    "crossing_N",
+    "setting_N_c",
+    "LosoResult",
+    "leave_one_setting_out",
+]
 
 THRESHOLD = 0.1
 BASE_FEATURES = ("coverage", "step_prob_L", "phi0", "greedy")
 PREDICTORS: dict[str, tuple[str, ...] | None] = {
-    "coverage": ("coverage",), "step_prob^L": ("step_prob_L",), "phi0": ("phi0",), "greedy": ("greedy",),
-    "combination": None, "early-RL forecast": ("forecast_rise",), "ln N": ("lnN",), "constant": (),
+    "coverage": ("coverage",),
+    "step_prob^L": ("step_prob_L",),
+    "phi0": ("phi0",),
+    "greedy": ("greedy",),
+    "combination": None,
+    "early-RL forecast": ("forecast_rise",),
+    "ln N": ("lnN",),
+    "constant": (),
 }
 """Predictor name -> its feature columns (None: chosen per fit by ``select_combination``)."""
 BASE_ONLY = ("coverage", "step_prob^L", "phi0", "greedy", "combination", "ln N", "constant")
@@ -52,8 +70,13 @@ STEP_LN_N = float(np.log(2.0))
 def base_features(coverage, step_prob, L, base_pass1, G, greedy, n_params) -> dict[str, np.ndarray]:
     """The feature columns from base-only measurements (arrays broadcast together)."""
     f = lambda a: np.asarray(a, dtype=float)  # noqa: E731
-    return {"coverage": f(coverage), "step_prob_L": f(step_prob) ** f(L), "phi0": phi(f(base_pass1), f(G)),
-            "greedy": f(greedy), "lnN": np.log(f(n_params))}
+    return {
+        "coverage": f(coverage),
+        "step_prob_L": f(step_prob) ** f(L),
+        "phi0": phi(f(base_pass1), f(G)),
+        "greedy": f(greedy),
+        "lnN": np.log(f(n_params)),
+    }
 
 
 @dataclass
@@ -81,8 +104,9 @@ class LinearPredictor(JsonMixin):
         return cls(**d)
 
 
-def fit_predictor(df: pd.DataFrame, name: str, features: tuple[str, ...] | list[str],
-                  threshold: float = THRESHOLD) -> LinearPredictor:
+def fit_predictor(
+    df: pd.DataFrame, name: str, features: tuple[str, ...] | list[str], threshold: float = THRESHOLD
+) -> LinearPredictor:
     """Least squares of ``gain`` on ``features`` (+ intercept) over the rows with everything finite."""
     feats = list(features)
     cols = df[[*feats, "gain"]].to_numpy(float)
@@ -183,8 +207,9 @@ class LosoResult(JsonMixin):
         return to_jsonable({"table": self.table, "n_settings": self.n_settings, "notes": self.notes})
 
 
-def leave_one_setting_out(df: pd.DataFrame, predictors: tuple[str, ...] | None = None,
-                          threshold: float = THRESHOLD) -> LosoResult:
+def leave_one_setting_out(
+    df: pd.DataFrame, predictors: tuple[str, ...] | None = None, threshold: float = THRESHOLD
+) -> LosoResult:
     """Hold out each setting, fit every predictor on the others, predict the held-out cells."""
     names = [p for p in (predictors or tuple(PREDICTORS)) if p in PREDICTORS]
     names = [p for p in names if all(f in df for f in (BASE_FEATURES[:1] if PREDICTORS[p] is None else PREDICTORS[p]))]
@@ -213,9 +238,13 @@ def leave_one_setting_out(df: pd.DataFrame, predictors: tuple[str, ...] | None =
                 both.append(abs(np.log(np_) - np.log(no)) / STEP_LN_N)
             elif so and so == sp:
                 agree += 1
-        table[name] = {"mae": float(np.nanmean(err)) if np.isfinite(err).any() else float("nan"),
-                       "auroc": auroc(out[name], out["gain"] >= threshold),
-                       "nc_err_steps": float(np.median(both)) if both else float("nan"),
-                       "nc_defined": len(both), "nc_agree": agree,
-                       "n_cells": int(np.isfinite(out[name]).sum()), "n_settings": len(settings)}
+        table[name] = {
+            "mae": float(np.nanmean(err)) if np.isfinite(err).any() else float("nan"),
+            "auroc": auroc(out[name], out["gain"] >= threshold),
+            "nc_err_steps": float(np.median(both)) if both else float("nan"),
+            "nc_defined": len(both),
+            "nc_agree": agree,
+            "n_cells": int(np.isfinite(out[name]).sum()),
+            "n_settings": len(settings),
+        }
     return LosoResult(table, out, len(settings), notes)

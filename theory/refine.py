@@ -92,32 +92,59 @@ def propose_refinement(
     if br is None:
         mean = [float(np.nanmean(g)) for g in gains.values() if np.isfinite(np.asarray(g, float)).any()]
         what = "every width gains" if mean and min(mean) >= threshold else "no width gains"
-        return Refinement(None, float("nan"), [], {}, "no bracket",
-                          f"{what} >= {threshold:g}: there is no rise inside the grid to refine")
+        return Refinement(
+            None,
+            float("nan"),
+            [],
+            {},
+            "no bracket",
+            f"{what} >= {threshold:g}: there is no rise inside the grid to refine",
+        )
     lo, hi = br
     notes = []
     mean = {w: float(np.nanmean(g)) for w, g in gains.items() if np.isfinite(np.asarray(g, float)).any()}
     if any(m < threshold and w > lo for w, m in mean.items() if w >= hi) or any(
-            m >= threshold and w < hi for w, m in mean.items() if w <= lo):
+        m >= threshold and w < hi for w, m in mean.items() if w <= lo
+    ):
         notes.append(f"gain is not monotone in width: gaining and non-gaining widths interleave in {lo}-{hi}")
     use = interval if interval is not None and all(np.isfinite(interval)) and interval[1] > interval[0] else br
     span = steps(*use)
     if span <= 1 + STEP_TOL:
         src = "the fit's N_c interval" if use is interval else "the bracket"
-        return Refinement(br, span, [], {}, "resolved",
-                          f"{src} ({use[0]:.3g}-{use[1]:.3g}) spans {span:.2f} √2 steps (<= 1)", notes)
+        return Refinement(
+            br, span, [], {}, "resolved", f"{src} ({use[0]:.3g}-{use[1]:.3g}) spans {span:.2f} √2 steps (<= 1)", notes
+        )
     mid = _even(np.sqrt(lo * hi))
     new = [mid] if lo < mid < hi and mid not in gains else []
     at = sorted(w for w in gains if lo <= w <= hi)
     more = {w: list(range(len(gains[w]), min_seeds)) for w in at if len(gains[w]) < min_seeds}
     if not new and not more:
-        return Refinement(br, span, [], {}, "grid resolution",
-                          f"no even width left between {lo} and {hi} and every width there has "
-                          f">= {min_seeds} seeds, yet the interval spans {span:.2f} √2 steps", notes)
+        return Refinement(
+            br,
+            span,
+            [],
+            {},
+            "grid resolution",
+            f"no even width left between {lo} and {hi} and every width there has "
+            f">= {min_seeds} seeds, yet the interval spans {span:.2f} √2 steps",
+            notes,
+        )
     if rounds_left < 1:
-        return Refinement(br, span, new, more, "budget",
-                          f"the study's budget ended with the N_c interval at {span:.2f} √2 steps "
-                          f"(bracket {lo}-{hi})", notes)
-    return Refinement(br, span, new, more, "",
-                      f"bracket {lo}-{hi} spans {span:.2f} √2 steps: add width(s) {new} and seeds "
-                      f"up to {min_seeds}", notes)
+        return Refinement(
+            br,
+            span,
+            new,
+            more,
+            "budget",
+            f"the study's budget ended with the N_c interval at {span:.2f} √2 steps (bracket {lo}-{hi})",
+            notes,
+        )
+    return Refinement(
+        br,
+        span,
+        new,
+        more,
+        "",
+        f"bracket {lo}-{hi} spans {span:.2f} √2 steps: add width(s) {new} and seeds up to {min_seeds}",
+        notes,
+    )

@@ -51,9 +51,7 @@ def compare(nll: dict[str, float], k: dict[str, int], n_obs: int) -> ModelCompar
     b_min = min(bic.values())
     w = {f: np.exp(-(b - b_min) / 2) for f, b in bic.items()}
     tot = sum(w.values())
-    return ModelComparison(
-        aic, bic, min(aic, key=aic.get), min(bic, key=bic.get), {f: v / tot for f, v in w.items()}
-    )
+    return ModelComparison(aic, bic, min(aic, key=aic.get), min(bic, key=bic.get), {f: v / tot for f, v in w.items()})
 
 
 def rise_width(curve: np.ndarray, x: np.ndarray) -> float:
@@ -101,7 +99,8 @@ def verdict_from(
             wd = widths[f] / np.log(10)
             evidence.append(
                 f"{f} 10-90% width = {wd:.2f} decades of N (grid spans {ln_span / np.log(10):.2f})"
-                if np.isfinite(wd) else f"{f}: no single monotone rise"
+                if np.isfinite(wd)
+                else f"{f}: no single monotone rise"
             )
     if not rivals:
         return "undetermined", evidence + ["only one category fitted"]

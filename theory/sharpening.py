@@ -23,8 +23,15 @@ import xarray as xr
 
 from ._result import JsonMixin
 
-__all__ = ["Z_COLLAPSE", "collapsed", "Collapses", "count_collapses", "sharpening", "SharpeningSummary",
-           "summarize_sharpening"]
+__all__ = [
+    "Z_COLLAPSE",
+    "collapsed",
+    "Collapses",
+    "count_collapses",
+    "sharpening",
+    "SharpeningSummary",
+    "summarize_sharpening",
+]
 
 Z_COLLAPSE = 2.0
 """Standard errors of the difference by which RL pass@1 must fall below base pass@1."""
@@ -69,8 +76,10 @@ def count_collapses(base_p1: xr.DataArray, rl_p1: xr.DataArray, n_samples, z: fl
         b, r = float(c["b"]), float(c["r"])
         cells.append({**coords, "base_pass1": b, "rl_pass1": r, "drop": b - r})
     ns = np.unique(np.asarray(n_samples, dtype=float)).tolist()
-    rule = (f"RL pass@1 below base pass@1 by > {z:g} binomial standard errors of the difference, "
-            f"from n_eval_prompts × k_max = {', '.join(f'{v:g}' for v in ns)} samples per pass@1")
+    rule = (
+        f"RL pass@1 below base pass@1 by > {z:g} binomial standard errors of the difference, "
+        f"from n_eval_prompts × k_max = {', '.join(f'{v:g}' for v in ns)} samples per pass@1"
+    )
     return Collapses(len(cells), int(both.sum()), cells, rule, ns)
 
 
@@ -108,13 +117,23 @@ def summarize_sharpening(base_p1: xr.DataArray, rl_p1: xr.DataArray, base_greedy
     for size in np.unique(n):
         m = n == size
         b, g, r = v(base_p1)[m].mean(), v(base_greedy)[m].mean(), v(rl_p1)[m].mean()
-        rows.append({"n_params": float(size), "base_pass1": b, "base_greedy_acc": g, "rl_pass1": r,
-                     "gain": r - b, "sharpening": v(sh)[m].mean(), "beyond_greedy": v(bg)[m].mean(),
-                     "gap_closed": (r - b) / (g - b) if g - b > 1e-9 else float("nan")})
+        rows.append(
+            {
+                "n_params": float(size),
+                "base_pass1": b,
+                "base_greedy_acc": g,
+                "rl_pass1": r,
+                "gain": r - b,
+                "sharpening": v(sh)[m].mean(),
+                "beyond_greedy": v(bg)[m].mean(),
+                "gap_closed": (r - b) / (g - b) if g - b > 1e-9 else float("nan"),
+            }
+        )
     mg = float(gain.mean()) if gain.size else float("nan")
     ms = float(v(sh).mean()) if gain.size else float("nan")
-    return SharpeningSummary(mg, ms, float(v(bg).mean()) if gain.size else float("nan"),
-                             ms / mg if mg > 0 else float("nan"), rows)
+    return SharpeningSummary(
+        mg, ms, float(v(bg).mean()) if gain.size else float("nan"), ms / mg if mg > 0 else float("nan"), rows
+    )
 
 
 def _plain(v):

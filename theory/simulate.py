@@ -172,8 +172,9 @@ def _run_training(tree: bool, q0, L, K, G, n_updates, lr, prompts_per_update, re
     run ``_train`` on the chain (one state per step) or on the K-ary tree (one per node)."""
     logits = np.zeros((n_tree_nodes(L, K) if tree else L, K))
     logits[:, 0] = np.log(q0 * (K - 1) / (1 - q0))
-    return _train(logits, L, K, tree, G, prompts_per_update, n_updates, lr, REWARDS[reward],
-                  ESTIMATORS[estimator], chance, seed)
+    return _train(
+        logits, L, K, tree, G, prompts_per_update, n_updates, lr, REWARDS[reward], ESTIMATORS[estimator], chance, seed
+    )
 
 
 def train_chain(

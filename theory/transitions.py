@@ -130,9 +130,7 @@ def fit_transition(
 
     ``n_trials`` (e.g. ``n_eval_prompts``) switches to the binomial likelihood for rates.
     """
-    return fit_transition_data(
-        to_data(y, n_trials, unit_dim), n_boot=n_boot, seed=seed, ci=ci, families=families
-    )
+    return fit_transition_data(to_data(y, n_trials, unit_dim), n_boot=n_boot, seed=seed, ci=ci, families=families)
 
 
 def fit_transition_data(
@@ -193,9 +191,7 @@ def fit_transition_data(
         found, severe = _trust_problems(lg, sizes, ln_nc, ln_w, nc_ci, n_ok, n_fail)
         problems += found
         if "ln_w" in lg.at_bound:
-            notes.append(
-                "w at its lower bound: the rise is sharper than the grid resolves (w is an upper bound)"
-            )
+            notes.append("w at its lower bound: the rise is sharper than the grid resolves (w is an upper bound)")
     else:
         problems.append("logistic family not fitted: no N_c")
         severe = True

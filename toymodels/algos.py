@@ -84,8 +84,10 @@ def algo_names() -> list[str]:
 
 def get_algorithm(name: str) -> Algorithm:
     if name not in ALGORITHMS:
-        raise ValueError(f"algo must be one of {', '.join(ALGORITHMS)}; got {name!r} "
-                         "(add one with toymodels.algos.register_algorithm)")
+        raise ValueError(
+            f"algo must be one of {', '.join(ALGORITHMS)}; got {name!r} "
+            "(add one with toymodels.algos.register_algorithm)"
+        )
     return ALGORITHMS[name]
 
 
@@ -102,12 +104,21 @@ def _grpo(r: torch.Tensor, cfg: Any) -> torch.Tensor:
     return centred
 
 
-register_algorithm(Algorithm(
-    "grpo", "GRPO: group-centred reward, / group std with std_norm (Shao et al. 2024, arXiv 2402.03300)", _grpo))
+register_algorithm(
+    Algorithm(
+        "grpo", "GRPO: group-centred reward, / group std with std_norm (Shao et al. 2024, arXiv 2402.03300)", _grpo
+    )
+)
 
-register_algorithm(Algorithm(
-    "dr_grpo", "Dr. GRPO: group-centred reward without std, token losses summed over a constant "
-    "(Liu et al. 2025, arXiv 2503.20783)", lambda r, cfg: _centred(r), token_sum=True))
+register_algorithm(
+    Algorithm(
+        "dr_grpo",
+        "Dr. GRPO: group-centred reward without std, token losses summed over a constant "
+        "(Liu et al. 2025, arXiv 2503.20783)",
+        lambda r, cfg: _centred(r),
+        token_sum=True,
+    )
+)
 
 
 def _rloo(r: torch.Tensor, cfg: Any) -> torch.Tensor:
@@ -116,13 +127,22 @@ def _rloo(r: torch.Tensor, cfg: Any) -> torch.Tensor:
     return _centred(r) * (G / max(G - 1, 1))
 
 
-register_algorithm(Algorithm(
-    "rloo", "RLOO: reward minus the mean of the group's other rewards (Ahmadian et al. 2024, arXiv 2402.14740)",
-    _rloo))
+register_algorithm(
+    Algorithm(
+        "rloo",
+        "RLOO: reward minus the mean of the group's other rewards (Ahmadian et al. 2024, arXiv 2402.14740)",
+        _rloo,
+    )
+)
 
-register_algorithm(Algorithm(
-    "ppo", "PPO-clip with a linear value head: A_t = R_t - V(s_t) (Schulman et al. 2017, arXiv 1707.06347)",
-    _grpo, value_head=True))
+register_algorithm(
+    Algorithm(
+        "ppo",
+        "PPO-clip with a linear value head: A_t = R_t - V(s_t) (Schulman et al. 2017, arXiv 1707.06347)",
+        _grpo,
+        value_head=True,
+    )
+)
 
 
 def _reinforce(r: torch.Tensor, cfg: Any) -> torch.Tensor:
@@ -135,6 +155,12 @@ def _log_likelihood(ratio: torch.Tensor, logp: torch.Tensor, A: torch.Tensor, cf
     return -A * logp
 
 
-register_algorithm(Algorithm(
-    "reinforce", "REINFORCE with a batch-mean baseline: A_i = r_i - mean of the batch, loss -A log pi "
-    "(Williams 1992)", _reinforce, token_loss=_log_likelihood, zero_uninformative=False))
+register_algorithm(
+    Algorithm(
+        "reinforce",
+        "REINFORCE with a batch-mean baseline: A_i = r_i - mean of the batch, loss -A log pi (Williams 1992)",
+        _reinforce,
+        token_loss=_log_likelihood,
+        zero_uninformative=False,
+    )
+)

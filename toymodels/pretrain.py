@@ -56,8 +56,9 @@ def check_revise_rate(task: Task, rate: float) -> float:
     return float(rate)
 
 
-def add_revisions(task: Task, item_seed: torch.Tensor, index: torch.Tensor, comps: torch.Tensor,
-                  rate: float) -> torch.Tensor:
+def add_revisions(
+    task: Task, item_seed: torch.Tensor, index: torch.Tensor, comps: torch.Tensor, rate: float
+) -> torch.Tensor:
     """One self-correction in a fraction `rate` of completions (B, C) (items item_seed, index (B,)):
     a slip at a uniform step slot, `<wait>`, then the trace's own step token."""
     if rate == 0:
@@ -94,8 +95,9 @@ def _kind_tables(task: Task, device) -> tuple[torch.Tensor, ...]:
     return tuple(t.to(device) for t in (torch.tensor(pos, dtype=torch.long), kind, rank, members, sizes))
 
 
-def corrupt(task: Task, item_seed: torch.Tensor, index: torch.Tensor, targets: torch.Tensor,
-            rate: float) -> torch.Tensor:
+def corrupt(
+    task: Task, item_seed: torch.Tensor, index: torch.Tensor, targets: torch.Tensor, rate: float
+) -> torch.Tensor:
     """Label noise: each value slot of completions targets (B, C) becomes, with probability
     `rate`, another token of the same kind (uniform among the others). item_seed, index (B,)
     name each item (its randomness comes from their hash). Returns completions (B, C)."""
@@ -119,8 +121,9 @@ def corrupt(task: Task, item_seed: torch.Tensor, index: torch.Tensor, targets: t
     return out
 
 
-def corpus(task: Task, item_seed: torch.Tensor, index: torch.Tensor, prior: float,
-           label_noise: float, revise_rate: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def corpus(
+    task: Task, item_seed: torch.Tensor, index: torch.Tensor, prior: float, label_noise: float, revise_rate: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pretraining traces of items (item_seed, index) (B,): each follows the right rule with
     probability `prior`, else the task's wrong rule, then label noise, then a self-correction
     with probability `revise_rate`.
@@ -132,8 +135,9 @@ def corpus(task: Task, item_seed: torch.Tensor, index: torch.Tensor, prior: floa
     return prompts, add_revisions(task, item_seed, index, comps, revise_rate), follows
 
 
-def pretrain_data(task: Task, streams: torch.Tensor, step: int, batch: int, prior: float,
-                  label_noise: float, revise_rate: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+def pretrain_data(
+    task: Task, streams: torch.Tensor, step: int, batch: int, prior: float, label_noise: float, revise_rate: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Step `step`'s traces for the seeds' pretraining streams (S,): prompts (S, B, P) and
     completions (S, B, C), items step*B .. step*B+B-1 of each stream."""
     S, dev = streams.shape[0], streams.device
@@ -163,8 +167,17 @@ def pretrain_steps(task: Task, budget: int, batch: int) -> int:
     return 0 if budget == 0 else max(1, budget // per)
 
 
-def make_pretrain(task: Task, *, budget: int, batch: int, lr: float, prior: float, label_noise: float,
-                  max_grad_norm: float, revise_rate: float = 0.0):
+def make_pretrain(
+    task: Task,
+    *,
+    budget: int,
+    batch: int,
+    lr: float,
+    prior: float,
+    label_noise: float,
+    max_grad_norm: float,
+    revise_rate: float = 0.0,
+):
     """`pretrain(model) -> per-seed final loss (S,)`: trains the seed-batched model in place.
     `pretrain.data(step, streams)` gives the traces it trains on at that step."""
     task = task.with_split("train")
@@ -206,6 +219,5 @@ def make_pretrain(task: Task, *, budget: int, batch: int, lr: float, prior: floa
         return last, alive
 
     pretrain.n_steps = n_steps
-    pretrain.data = lambda step, streams: pretrain_data(task, streams, step, batch, prior, label_noise,
-                                                        revise_rate)
+    pretrain.data = lambda step, streams: pretrain_data(task, streams, step, batch, prior, label_noise, revise_rate)
     return pretrain

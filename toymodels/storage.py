@@ -62,8 +62,7 @@ def _remedy(path: Path) -> str:
     """What rebuilds an unreadable result file, in one clause."""
     run = path.parent
     if path.name == "grid.nc" and (run / "cells").is_dir() and (run / "config.json").is_file():
-        return (f"rebuild it from {run / 'cells'}/ with `aha rebuild {run}` (seconds; nothing is retrained "
-                "or lost)")
+        return f"rebuild it from {run / 'cells'}/ with `aha rebuild {run}` (seconds; nothing is retrained or lost)"
     if run.name == "cells":
         return f"delete it and rerun the same `aha grid` command into {run.parent}: only that cell is retrained"
     return "delete it and rerun the command that wrote it"
@@ -94,36 +93,57 @@ def promote_constant(ds: xr.Dataset, name: str, keep: tuple[str, ...] = ()) -> x
 
 
 _EVAL = {
-    "pass_at_k": ("probability that at least one of k sampled answers is right (unbiased estimator), "
-                  "over held-out prompts", "fraction of prompts"),
-    "trace_pass_at_k": ("as pass_at_k, but every intermediate step of the sampled trace must be right too",
-                        "fraction of prompts"),
-    "logp_answer": ("sum of the log-probabilities of the correct answer tokens, teacher forced, mean over "
-                    "prompts", "nats"),
-    "step_prob": ("teacher-forced probability of the correct next step at the eval temperature, mean over "
-                  "steps and prompts", "probability (0 to 1)"),
+    "pass_at_k": (
+        "probability that at least one of k sampled answers is right (unbiased estimator), over held-out prompts",
+        "fraction of prompts",
+    ),
+    "trace_pass_at_k": (
+        "as pass_at_k, but every intermediate step of the sampled trace must be right too",
+        "fraction of prompts",
+    ),
+    "logp_answer": (
+        "sum of the log-probabilities of the correct answer tokens, teacher forced, mean over prompts",
+        "nats",
+    ),
+    "step_prob": (
+        "teacher-forced probability of the correct next step at the eval temperature, mean over steps and prompts",
+        "probability (0 to 1)",
+    ),
     "step_acc_argmax": ("teacher-forced argmax accuracy of the step tokens", "fraction of steps"),
     "greedy_acc": ("accuracy of the greedy (argmax) answer", "fraction of prompts"),
-    "wait_rate": ("fraction of the sampled completions with at least one <wait> (a self-correction with revise, "
-                  "an ill-formed token without)", "fraction of completions"),
-    "revise_fix_rate": ("among the revisions (legal <wait>) in the sampled completions, the fraction whose discarded "
-                        "step was wrong and whose rewrite is right; NaN without revisions", "fraction of revisions"),
+    "wait_rate": (
+        "fraction of the sampled completions with at least one <wait> (a self-correction with revise, "
+        "an ill-formed token without)",
+        "fraction of completions",
+    ),
+    "revise_fix_rate": (
+        "among the revisions (legal <wait>) in the sampled completions, the fraction whose discarded "
+        "step was wrong and whose rewrite is right; NaN without revisions",
+        "fraction of revisions",
+    ),
     "completion_len": ("mean length of the sampled completions, up to and including <eos>", "tokens"),
 }
 VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
-    **{f"{ph}_{k}": (f"{label}: {d}", u) for ph, label in (("base", "pretrained model before RL"),
-                                                           ("rl", "after RL")) for k, (d, u) in _EVAL.items()},
+    **{
+        f"{ph}_{k}": (f"{label}: {d}", u)
+        for ph, label in (("base", "pretrained model before RL"), ("rl", "after RL"))
+        for k, (d, u) in _EVAL.items()
+    },
     "reward": ("mean reward per sampled completion at this RL update", "reward (0 to 1)"),
     "entropy": ("policy entropy, token-weighted mean over every pass of the update", "nats per token"),
     "kl": ("KL divergence to the reference (base) policy, token-weighted mean", "nats per token"),
-    "informative_frac": ("fraction φ of GRPO groups whose rewards are not all equal (only those carry a gradient)",
-                         "fraction of groups"),
+    "informative_frac": (
+        "fraction φ of GRPO groups whose rewards are not all equal (only those carry a gradient)",
+        "fraction of groups",
+    ),
     "grad_norm": ("norm of the policy gradient before clipping, probe at the update's start", "gradient norm"),
     "grad_snr": ("gradient signal-to-noise ratio ||g||² / variance over prompt subsets", "ratio (dimensionless)"),
     "clip_frac": ("fraction of tokens whose probability ratio was clipped", "fraction of tokens"),
     "rl_horizon": ("RL horizon (steps per answer) used at this update", "steps"),
-    "wait_rate": ("fraction of this RL update's sampled completions with at least one <wait>",
-                  "fraction of completions"),
+    "wait_rate": (
+        "fraction of this RL update's sampled completions with at least one <wait>",
+        "fraction of completions",
+    ),
     "completion_len": ("mean length of this RL update's sampled completions, up to and including <eos>", "tokens"),
     "chance": ("probability a random answer is right, per split", "probability (0 to 1)"),
     "pretrain_loss": ("final pretraining cross-entropy", "nats per token"),
@@ -136,20 +156,24 @@ VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
     "width": ("model dimension d_model", "units"),
     "depth": ("transformer layers (MLP: hidden layers)", "layers"),
     "seed": ("training seed of the cell", "none (id)"),
-    "split": ("evaluation split: id (held-out prompts, training horizon) or ood (horizon + ood_delta)",
-              "none (label)"),
+    "split": ("evaluation split: id (held-out prompts, training horizon) or ood (horizon + ood_delta)", "none (label)"),
     "k": ("samples per prompt in pass@k", "samples"),
     "step": ("RL update index", "updates"),
     "aha_found": ("the reward curve over RL has an aha: an abrupt rise by theory.onset's rule (onset.nc)", "boolean"),
-    "aha_call": ("theory.onset's call on the reward curve: aha, flat, ramp, fall, small, too short; n/a when "
-                 "not ok; curriculum (not judged) when the RL horizon changes over the run",
-                 "none (label)"),
+    "aha_call": (
+        "theory.onset's call on the reward curve: aha, flat, ramp, fall, small, too short; n/a when "
+        "not ok; curriculum (not judged) when the RL horizon changes over the run",
+        "none (label)",
+    ),
     "aha_onset": ("RL update at 10% of the aha's fitted rise (NaN without an aha)", "updates"),
     "aha_jump": ("fitted rise of the reward at the aha (NaN without an aha)", "reward (0 to 1)"),
     "aha_sharpness": ("updates from 10% to 90% of the aha's rise, at least the logging interval", "updates"),
     "phi_start": ("informative-group fraction φ at the first RL update", "fraction of groups"),
-    "first_signal_updates": ("predicted updates until the first informative group from a correct trace "
-                             "(theory.onset.first_signal_time, base trace pass@1)", "updates"),
+    "first_signal_updates": (
+        "predicted updates until the first informative group from a correct trace "
+        "(theory.onset.first_signal_time, base trace pass@1)",
+        "updates",
+    ),
 }
 """`description` and `units` of every variable and coordinate a grid.nc can hold (`describe_variables`)."""
 
@@ -173,11 +197,12 @@ def combine_cells(cells: list[xr.Dataset], dims: list[str], order: dict[str, lis
 
     `order` gives each axis its values in the order of the spec (combining sorts them).
     """
-    ds = xr.combine_by_coords(cells, combine_attrs="drop_conflicts", data_vars="all", join="outer",
-                              compat="no_conflicts")
+    ds = xr.combine_by_coords(
+        cells, combine_attrs="drop_conflicts", data_vars="all", join="outer", compat="no_conflicts"
+    )
     ds = ds.reindex({d: [plain_coord(v) for v in vals] for d, vals in (order or {}).items() if d in ds.dims})
     for v in ds.variables.values():  # a cell file's fixed-width string dtype ('<U3' for 'mlp') would truncate
-        if v.dtype.kind in "US":      # longer values ('transformer') when grid.nc is written
+        if v.dtype.kind in "US":  # longer values ('transformer') when grid.nc is written
             v.encoding.pop("dtype", None)
     order = [d for d in dims if d in ds.dims] + [d for d in ("split", "k", "step") if d in ds.dims]
     ds = ds.transpose(*order, ...)

@@ -73,16 +73,14 @@ class Countdown(Task):
         correct="well formed (fixed tokens in place, expression slots digits or operators, result slots "
         "digits, the answer a valid RPN expression) and correct (each number used once, no division by zero, "
         "value exactly the target)",
-        dense_step="each correct result digit of the scratchpad (right for the scratch expression written so "
-        "far)",
+        dense_step="each correct result digit of the scratchpad (right for the scratch expression written so far)",
         hint="leading scratchpad tokens (the first ones are the canonical expression)",
         arguments={"n_numbers": "horizon, 2..5", "max_number": "2..9"},
         notes="Every target is reachable (it is the value of a random expression over the numbers).",
     )
     value_tokens = (*range(vocab.DIGIT0, vocab.DIGIT0 + 10), *vocab.OPERATORS)
 
-    def __init__(self, n_numbers: int = 3, max_number: int = 9, cot: bool = True, hint: int = 0,
-                 split: str = "all"):
+    def __init__(self, n_numbers: int = 3, max_number: int = 9, cot: bool = True, hint: int = 0, split: str = "all"):
         self.n_numbers = check_int("n_numbers", n_numbers, 2, 5)
         self.max_number = check_int("max_number", max_number, 2, 9)
         self.width = len(str(max_value(self.n_numbers, self.max_number)))
@@ -280,8 +278,9 @@ class Countdown(Task):
         ok = len(completion) <= C and all(slot_ok(i, comp[i], lay[i]) for i in range(C))
         ans = rpn.eval_rpn([comp[i] for i in self.answer_positions])
         wf = ok and ans["valid"]
-        correct = (wf and sorted(ans["digits"]) == sorted(inst.metadata["numbers"])
-                   and ans["value"] == inst.metadata["target"])
+        correct = (
+            wf and sorted(ans["digits"]) == sorted(inst.metadata["numbers"]) and ans["value"] == inst.metadata["target"]
+        )
         scratch = [comp[i] for i in self._scratch_positions()]
         values = rpn.eval_rpn(scratch)["steps"] if self.cot else []
         step_ok = []
@@ -292,8 +291,12 @@ class Countdown(Task):
             pos = self.step_positions[k * W : (k + 1) * W]
             step_ok += [rep and comp[p] == w for p, w in zip(pos, want, strict=True)]
         same = not self.cot or scratch == [comp[i] for i in self.answer_positions]
-        return {"correct": correct, "trace_correct": correct and all(step_ok) and same,
-                "well_formed": wf, "step_correct": step_ok}
+        return {
+            "correct": correct,
+            "trace_correct": correct and all(step_ok) and same,
+            "well_formed": wf,
+            "step_correct": step_ok,
+        }
 
     def _estimate_chance(self, n_items: int) -> float:
         n = self.n_numbers
@@ -308,8 +311,10 @@ class Countdown(Task):
     # --- text for real LLMs ------------------------------------------------------------------
     def text_question(self, inst: Instance) -> str:
         nums, t = inst.metadata["numbers"], inst.metadata["target"]
-        return (f"Using each of the numbers {', '.join(map(str, nums))} exactly once, and the "
-                f"operations +, -, *, / with parentheses as needed, write an expression equal to {t}.")
+        return (
+            f"Using each of the numbers {', '.join(map(str, nums))} exactly once, and the "
+            f"operations +, -, *, / with parentheses as needed, write an expression equal to {t}."
+        )
 
     def text_answer(self, inst: Instance) -> str:
         return inst.metadata["expression"]
@@ -325,10 +330,9 @@ class Countdown(Task):
         """Parse the infix expression after 'Answer:' (an optional '= value' is ignored) safely and
         check the numbers used and the value."""
         idx = text.rfind("Answer:")
-        lines = text[idx + len("Answer:"):].strip().splitlines() if idx >= 0 else []
+        lines = text[idx + len("Answer:") :].strip().splitlines() if idx >= 0 else []
         ans = lines[0].split("=")[0].strip() if lines else None
         parsed = rpn.parse_infix(ans) if ans else None
         wf = parsed is not None
-        correct = wf and parsed[0] == inst.metadata["target"] and \
-            sorted(parsed[1]) == sorted(inst.metadata["numbers"])
+        correct = wf and parsed[0] == inst.metadata["target"] and sorted(parsed[1]) == sorted(inst.metadata["numbers"])
         return {"correct": correct, "well_formed": wf, "answer": ans}

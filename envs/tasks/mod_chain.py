@@ -38,8 +38,16 @@ class ModChain(Task):
         arguments={"L": "horizon, 1..64", "p": "modulus, 2..10", **REVISE_ARGS},
     )
 
-    def __init__(self, L: int = 5, p: int = 10, cot: bool = True, hint: int = 0, split: str = "all",
-                 revise: bool = False, max_revisions: int = 2):
+    def __init__(
+        self,
+        L: int = 5,
+        p: int = 10,
+        cot: bool = True,
+        hint: int = 0,
+        split: str = "all",
+        revise: bool = False,
+        max_revisions: int = 2,
+    ):
         self.L = check_int("L", L, 1, 64)
         self.p = check_int("p", p, 2, 10)
         self.value_tokens = tuple(vocab.DIGIT0 + d for d in range(self.p))
@@ -96,5 +104,6 @@ class ModChain(Task):
 
     def text_question(self, inst: Instance) -> str:
         terms = inst.metadata["terms"]
-        return (f"Compute ({' + '.join(map(str, terms))}) mod {self.p}. "
-                f"Keep a running sum modulo {self.p} after each term.")
+        return (
+            f"Compute ({' + '.join(map(str, terms))}) mod {self.p}. Keep a running sum modulo {self.p} after each term."
+        )

@@ -40,8 +40,16 @@ class MultiDigitAdd(Task):
         arguments={"n_digits": "horizon, 1..32", "reverse": "answer least significant digit first", **REVISE_ARGS},
     )
 
-    def __init__(self, n_digits: int = 3, reverse: bool = False, cot: bool = True, hint: int = 0,
-                 split: str = "all", revise: bool = False, max_revisions: int = 2):
+    def __init__(
+        self,
+        n_digits: int = 3,
+        reverse: bool = False,
+        cot: bool = True,
+        hint: int = 0,
+        split: str = "all",
+        revise: bool = False,
+        max_revisions: int = 2,
+    ):
         self.n_digits = check_int("n_digits", n_digits, 1, 32)
         if not isinstance(reverse, bool):
             raise ValueError(f"reverse must be True or False, got {reverse!r}")
@@ -130,8 +138,10 @@ class MultiDigitAdd(Task):
         if self.cot:
             q += " Work column by column from the right, keeping track of the carry."
         if self.reverse:
-            q += (f" Write the sum as exactly {n + 1} digits (pad with leading zeros), in reverse"
-                  " order: least significant digit first.")
+            q += (
+                f" Write the sum as exactly {n + 1} digits (pad with leading zeros), in reverse"
+                " order: least significant digit first."
+            )
         return q
 
     def text_answer(self, inst: Instance) -> str:

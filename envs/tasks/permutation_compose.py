@@ -79,6 +79,7 @@ class PermutationCompose(Task):
             s = [p[s[x]] for x in range(n)]
             running.append(s)
         d = vocab.DIGIT0
+
         def joined(perm_list):  # one-line notations separated by '|'
             out = []
             for j, p in enumerate(perm_list):
@@ -152,11 +153,16 @@ class PermutationCompose(Task):
     def text_question(self, inst: Instance) -> str:
         perms = inst.metadata["perms"]
         listed = "; ".join(f"p{j + 1} = {' '.join(map(str, p))}" for j, p in enumerate(perms))
-        order = (f"applies p1 first, then p2, and so on up to p{self.L}: "
-                 f"s(x) = p{self.L}(...p2(p1(x))...)") if self.L > 1 else "is p1 itself"
-        q = (f"Permutations of 0..{self.n - 1} are written in one-line notation: p(0) p(1) ... "
-             f"p({self.n - 1}). {listed}. Let s be the permutation that {order}. "
-             "Write s in one-line notation.")
+        order = (
+            (f"applies p1 first, then p2, and so on up to p{self.L}: s(x) = p{self.L}(...p2(p1(x))...)")
+            if self.L > 1
+            else "is p1 itself"
+        )
+        q = (
+            f"Permutations of 0..{self.n - 1} are written in one-line notation: p(0) p(1) ... "
+            f"p({self.n - 1}). {listed}. Let s be the permutation that {order}. "
+            "Write s in one-line notation."
+        )
         if self.cot:
             q += " Keep the running composition after each permutation."
         return q

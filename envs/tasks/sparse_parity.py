@@ -42,13 +42,26 @@ class SparseParity(Task):
         correct="well formed (every slot the digit 0 or 1, fixed tokens in place) and its answer exact",
         dense_step="each correct running parity",
         hint="leading running parities",
-        arguments={"n_bits": "1..64", "k": "horizon, 1..n_bits", "subset_seed": "which hidden subset, 0..2**31-1",
-                   **REVISE_ARGS},
+        arguments={
+            "n_bits": "1..64",
+            "k": "horizon, 1..n_bits",
+            "subset_seed": "which hidden subset, 0..2**31-1",
+            **REVISE_ARGS,
+        },
     )
     value_tokens = (vocab.DIGIT0, vocab.DIGIT0 + 1)
 
-    def __init__(self, n_bits: int = 8, k: int = 3, subset_seed: int = 0, cot: bool = True, hint: int = 0,
-                 split: str = "all", revise: bool = False, max_revisions: int = 2):
+    def __init__(
+        self,
+        n_bits: int = 8,
+        k: int = 3,
+        subset_seed: int = 0,
+        cot: bool = True,
+        hint: int = 0,
+        split: str = "all",
+        revise: bool = False,
+        max_revisions: int = 2,
+    ):
         self.n_bits = check_int("n_bits", n_bits, 1, 64)
         self.k = check_int("k", k, 1, self.n_bits)
         self.subset_seed = check_int("subset_seed", subset_seed, 0, 2**31 - 1)
@@ -115,8 +128,10 @@ class SparseParity(Task):
     def text_question(self, inst: Instance) -> str:
         bits = "".join(map(str, inst.metadata["bits"]))
         pos = ", ".join(map(str, self.subset))
-        q = (f"Here is a string of {self.n_bits} bits (positions numbered from 0): {bits}. "
-             f"What is the parity (XOR, 0 or 1) of the bits at positions {pos}?")
+        q = (
+            f"Here is a string of {self.n_bits} bits (positions numbered from 0): {bits}. "
+            f"What is the parity (XOR, 0 or 1) of the bits at positions {pos}?"
+        )
         if self.cot:
             q += " Keep a running parity over those positions in order."
         return q

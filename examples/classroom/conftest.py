@@ -23,8 +23,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def pytest_addoption(parser):
     group = parser.getgroup("classroom", "classroom autograders")
     group.addoption("--solution", action="store_true", help="grade each exercise's solution.py instead of student.py")
-    group.addoption("--submission", default=None, metavar="FILE",
-                    help="grade FILE (one exercise at a time: pytest examples/classroom/ex3 --submission FILE)")
+    group.addoption(
+        "--submission",
+        default=None,
+        metavar="FILE",
+        help="grade FILE (one exercise at a time: pytest examples/classroom/ex3 --submission FILE)",
+    )
 
 
 class Graded:

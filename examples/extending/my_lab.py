@@ -107,8 +107,9 @@ def sign_advantages(r: torch.Tensor, cfg) -> torch.Tensor:
     return torch.sign(r - r.mean(-1, keepdim=True))
 
 
-register_algorithm(Algorithm("sign_grpo", "sign of the group-centred reward (a scale-free GRPO)", sign_advantages),
-                   replace=True)
+register_algorithm(
+    Algorithm("sign_grpo", "sign of the group-centred reward (a scale-free GRPO)", sign_advantages), replace=True
+)
 
 
 # --- a preset: the three algorithms on the new task ------------------------------------------------

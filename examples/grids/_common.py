@@ -85,15 +85,26 @@ class RunArgs:
 def parse_args(doc: str, default_out: str, argv: list[str] | None = None) -> RunArgs:
     """--quick / --out / --executor / --address / --device, and the hidden --smoke."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true",
-                    help="quick mode: under 2 minutes on 2 CPU cores (fewer sizes, one seed, a small budget); "
-                         "its numbers only show that the script works, they answer nothing")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="quick mode: under 2 minutes on 2 CPU cores (fewer sizes, one seed, a small budget); "
+        "its numbers only show that the script works, they answer nothing",
+    )
     ap.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # seconds; for the test suite
-    ap.add_argument("--out", type=Path, default=None,
-                    help=f"run directory (default {default_out}, or {default_out}-quick with --quick); "
-                         "rerun the same command to resume")
-    ap.add_argument("--executor", choices=("local", "ray"), default="local",
-                    help="local: one process; ray: one task per group of seeds (pip install 'aha-playground[dist]')")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"run directory (default {default_out}, or {default_out}-quick with --quick); "
+        "rerun the same command to resume",
+    )
+    ap.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: one process; ray: one task per group of seeds (pip install 'aha-playground[dist]')",
+    )
     ap.add_argument("--address", default=None, help="Ray cluster address (default: start Ray locally)")
     ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when available")
     a = ap.parse_args(argv)
@@ -111,8 +122,9 @@ def run(spec: GridSpec, args: RunArgs, hypotheses: tuple[str, ...] = ("H1",)) ->
 
     print(f"{spec.name}: {spec.n_cells} cells ({args.scale} scale) -> {args.out}", flush=True)
     t0 = time.time()
-    ds = run_grid(spec, args.out, executor=args.executor, address=args.address, device=args.device,
-                  progress=args.scale == "full")
+    ds = run_grid(
+        spec, args.out, executor=args.executor, address=args.address, device=args.device, progress=args.scale == "full"
+    )
     print(f"grid done in {time.time() - t0:.0f} s", flush=True)
     if (ds.status == "ok").any():
         write_report(args.out)
@@ -135,12 +147,15 @@ def caveat(args: RunArgs) -> str:
     """The line printed above every table: what the numbers can and cannot say at this scale."""
     if args.scale == "full":
         return "(full scale: means over seeds; report.md gives the intervals and verdicts)"
-    return (f"({args.scale} mode: these numbers only show that the script works; at this budget they mean "
-            "nothing about the question. Run at full scale, without --quick, for an answer.)")
+    return (
+        f"({args.scale} mode: these numbers only show that the script works; at this budget they mean "
+        "nothing about the question. Run at full scale, without --quick, for an answer.)"
+    )
 
 
-def print_table(table: xr.DataArray, row: str, col: str, title: str, args: RunArgs | None,
-                fmt: str = "{:+8.3f}") -> None:
+def print_table(
+    table: xr.DataArray, row: str, col: str, title: str, args: RunArgs | None, fmt: str = "{:+8.3f}"
+) -> None:
     """A (row x col) table; with `args`, under the caveat of that scale (measured numbers)."""
     print(f"\n{title}" + (f"\n{caveat(args)}" if args is not None else ""))
     cols = [str(c) for c in table[col].values]
@@ -167,7 +182,7 @@ def gain_figure(ds: xr.Dataset, by: str | None, path: Path, title: str) -> Path:
 
     g = gain(ds)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for value in (g[by].values if by else [None]):
+    for value in g[by].values if by else [None]:
         sub = g.sel({by: value}) if by else g
         rest = [d for d in sub.dims if d not in ("width", "seed")]
         sub = sub.isel({d: 0 for d in rest}) if rest else sub  # e.g. depth when it is not `by`

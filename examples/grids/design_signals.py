@@ -36,16 +36,19 @@ class Config:
 
     @classmethod
     def at(cls, scale: str) -> Config:
-        quick = Budget(pretrain_tokens=150_000, rl_updates=30, prompts_per_update=8, eval_prompts=32, k_max=16,
-                       log_every=5)  # six variants: a smaller per-cell budget than the other quick grids
-        return {"full": cls(),
-                "quick": cls(widths=(16, 64), seeds=(0,), budget=quick),
-                "smoke": cls(widths=(8,), seeds=(0,), budget=SMOKE)}[scale]
+        quick = Budget(
+            pretrain_tokens=150_000, rl_updates=30, prompts_per_update=8, eval_prompts=32, k_max=16, log_every=5
+        )  # six variants: a smaller per-cell budget than the other quick grids
+        return {
+            "full": cls(),
+            "quick": cls(widths=(16, 64), seeds=(0,), budget=quick),
+            "smoke": cls(widths=(8,), seeds=(0,), budget=SMOKE),
+        }[scale]
 
     def spec(self) -> GridSpec:
-        return presets.interventions().with_overrides({"width": list(self.widths), "seed": list(self.seeds),
-                                                       **self.budget.fields()})
-
+        return presets.interventions().with_overrides(
+            {"width": list(self.widths), "seed": list(self.seeds), **self.budget.fields()}
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,13 +57,16 @@ def main(argv: list[str] | None = None) -> None:
     g = gain(ds).mean("seed").isel(depth=0)
     print_table(g, "variant", "width", "mean RL gain in pass@1 (rows: variant, columns: width)", args)
     print_table(g - g.sel(variant="plain"), "variant", "width", "the same minus plain GRPO's gain", args)
-    figure = gain_figure(ds, "variant", args.out / "figures" / "design_signals.png",
-                         "RL gain against size, per design signal (H9)")
+    figure = gain_figure(
+        ds, "variant", args.out / "figures" / "design_signals.png", "RL gain against size, per design signal (H9)"
+    )
     done(args, figure)
 
 
-PRESETS = {"design-signals": lambda: Config.at("full").spec(),
-           "design-signals-quick": lambda: Config.at("quick").spec()}
+PRESETS = {
+    "design-signals": lambda: Config.at("full").spec(),
+    "design-signals-quick": lambda: Config.at("quick").spec(),
+}
 
 if __name__ == "__main__":
     main()

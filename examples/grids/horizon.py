@@ -41,14 +41,22 @@ class Config:
 
     @classmethod
     def at(cls, scale: str) -> Config:
-        return {"full": cls(),
-                "quick": cls(widths=(16, 64), depth=1, horizons=(3, 6), seeds=(0,), budget=QUICK),
-                "smoke": cls(widths=(8, 16), depth=1, horizons=(3, 4), seeds=(0,), budget=SMOKE)}[scale]
+        return {
+            "full": cls(),
+            "quick": cls(widths=(16, 64), depth=1, horizons=(3, 6), seeds=(0,), budget=QUICK),
+            "smoke": cls(widths=(8, 16), depth=1, horizons=(3, 4), seeds=(0,), budget=SMOKE),
+        }[scale]
 
     def spec(self) -> GridSpec:
-        return presets.horizon().with_overrides({"width": list(self.widths), "depth": [self.depth],
-                                                 "horizon": list(self.horizons), "seed": list(self.seeds),
-                                                 **self.budget.fields()})
+        return presets.horizon().with_overrides(
+            {
+                "width": list(self.widths),
+                "depth": [self.depth],
+                "horizon": list(self.horizons),
+                "seed": list(self.seeds),
+                **self.budget.fields(),
+            }
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

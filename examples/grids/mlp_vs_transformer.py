@@ -38,15 +38,25 @@ class Config:
 
     @classmethod
     def at(cls, scale: str) -> Config:
-        return {"full": cls(),
-                "quick": cls(widths=(16, 64), seeds=(0,), budget=QUICK),
-                "smoke": cls(widths=(8, 16), seeds=(0,), budget=SMOKE)}[scale]
+        return {
+            "full": cls(),
+            "quick": cls(widths=(16, 64), seeds=(0,), budget=QUICK),
+            "smoke": cls(widths=(8, 16), seeds=(0,), budget=SMOKE),
+        }[scale]
 
     def spec(self) -> GridSpec:
-        spec = presets.demo().with_overrides({"width": list(self.widths), "model_kind": list(self.kinds),
-                                              "seed": list(self.seeds), **self.budget.fields()})
-        spec.name, spec.description = "mlp-vs-transformer", ("Transformer against MLP at the same widths on "
-                                                             "ModChain L=5: is the threshold about parameters?")
+        spec = presets.demo().with_overrides(
+            {
+                "width": list(self.widths),
+                "model_kind": list(self.kinds),
+                "seed": list(self.seeds),
+                **self.budget.fields(),
+            }
+        )
+        spec.name, spec.description = (
+            "mlp-vs-transformer",
+            ("Transformer against MLP at the same widths on ModChain L=5: is the threshold about parameters?"),
+        )
         return spec
 
 
@@ -55,15 +65,20 @@ def main(argv: list[str] | None = None) -> None:
     ds = run(Config.at(args.scale).spec(), args)
     g = gain(ds).mean("seed").isel(depth=0)
     print_table(g, "model_kind", "width", "mean RL gain in pass@1 (rows: model kind, columns: width)", args)
-    print_table(ds.n_params.broadcast_like(g), "model_kind", "width", "non-embedding parameters", None,
-                fmt="{:>8.0f}")
-    figure = gain_figure(ds, "model_kind", args.out / "figures" / "mlp_vs_transformer.png",
-                         "RL gain against parameters: MLP and transformer")
+    print_table(ds.n_params.broadcast_like(g), "model_kind", "width", "non-embedding parameters", None, fmt="{:>8.0f}")
+    figure = gain_figure(
+        ds,
+        "model_kind",
+        args.out / "figures" / "mlp_vs_transformer.png",
+        "RL gain against parameters: MLP and transformer",
+    )
     done(args, figure)
 
 
-PRESETS = {"mlp-vs-transformer": lambda: Config.at("full").spec(),
-           "mlp-vs-transformer-quick": lambda: Config.at("quick").spec()}
+PRESETS = {
+    "mlp-vs-transformer": lambda: Config.at("full").spec(),
+    "mlp-vs-transformer-quick": lambda: Config.at("quick").spec(),
+}
 
 if __name__ == "__main__":
     main()

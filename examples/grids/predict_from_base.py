@@ -52,13 +52,16 @@ class Config:
 
     @classmethod
     def at(cls, scale: str) -> Config:
-        return {"full": cls(),
-                "quick": cls(widths=(8, 32, 128), seeds=(0, 1), budget=QUICK),
-                "smoke": cls(widths=(8, 16), seeds=(0,), budget=SMOKE)}[scale]
+        return {
+            "full": cls(),
+            "quick": cls(widths=(8, 32, 128), seeds=(0, 1), budget=QUICK),
+            "smoke": cls(widths=(8, 16), seeds=(0,), budget=SMOKE),
+        }[scale]
 
     def spec(self) -> GridSpec:
-        spec = presets.demo().with_overrides({"width": list(self.widths), "seed": list(self.seeds),
-                                              **self.budget.fields()})
+        spec = presets.demo().with_overrides(
+            {"width": list(self.widths), "seed": list(self.seeds), **self.budget.fields()}
+        )
         spec.name = "predict-from-base"
         return spec
 
@@ -69,8 +72,14 @@ def main(argv: list[str] | None = None) -> None:
     spec = cfg.spec()
 
     # 1. base-only measurements: (width, seed); the same cells as the RL grid's, without RL
-    base = run_grid(dataclasses.replace(spec, base_only=True), args.out / "base-only", executor=args.executor,
-                    address=args.address, device=args.device, progress=args.scale == "full").sel(depth=1)
+    base = run_grid(
+        dataclasses.replace(spec, base_only=True),
+        args.out / "base-only",
+        executor=args.executor,
+        address=args.address,
+        device=args.device,
+        progress=args.scale == "full",
+    ).sel(depth=1)
     assert not any(v.startswith("rl_") for v in base.data_vars), "a base-only run holds no RL numbers"
     p1 = base.base_pass_at_k.sel(k=1, split="id").where(base.status == "ok")
     q = base.base_step_prob.sel(split="id").where(base.status == "ok")
@@ -79,24 +88,37 @@ def main(argv: list[str] | None = None) -> None:
     dims, coords = ("width", "seed"), {"width": list(cfg.widths), "seed": list(cfg.seeds)}
 
     # 2. predictions, before any RL
-    f = xr.DataArray(gain_feature(p1.transpose(*dims).values, chance=chance, G=c.group_size), dims=dims,
-                     coords=coords)
-    mf = predict_threshold(q.mean("seed").values, n_params, L=c.rl_horizon(), n_updates=c.rl_updates,
-                           G=c.group_size, prompts_per_update=c.prompts_per_update, chance=chance)
+    f = xr.DataArray(gain_feature(p1.transpose(*dims).values, chance=chance, G=c.group_size), dims=dims, coords=coords)
+    mf = predict_threshold(
+        q.mean("seed").values,
+        n_params,
+        L=c.rl_horizon(),
+        n_updates=c.rl_updates,
+        G=c.group_size,
+        prompts_per_update=c.prompts_per_update,
+        chance=chance,
+    )
     print(f"\nbase only (no RL yet), seed means {caveat(args)}")
     print(f"{'width':>6s} {'n_params':>9s} {'base pass@1':>11s} {'step prob q':>11s} {'f = phi*(1-p1)':>14s}")
     for i, w in enumerate(cfg.widths):
-        print(f"{w:>6d} {n_params[i]:>9.0f} {float(p1.sel(width=w).mean()):>11.3f} "
-              f"{float(q.sel(width=w).mean()):>11.3f} {float(f.sel(width=w).mean()):>14.4f}")
+        print(
+            f"{w:>6d} {n_params[i]:>9.0f} {float(p1.sel(width=w).mean()):>11.3f} "
+            f"{float(q.sel(width=w).mean()):>11.3f} {float(f.sel(width=w).mean()):>14.4f}"
+        )
     ranking = [cfg.widths[i] for i in np.argsort(-f.mean("seed").values)]
     print(f"predicted ranking of the gain (largest first): widths {ranking}")
-    print(f"mean-field predicted threshold N_c = {mf.N_c:.3g} non-embedding parameters"
-          + "".join(f"; {n}" for n in mf.notes))
+    print(
+        f"mean-field predicted threshold N_c = {mf.N_c:.3g} non-embedding parameters"
+        + "".join(f"; {n}" for n in mf.notes)
+    )
 
     # 3. RL
     ds = run(spec, args)
-    same = np.allclose(ds.base_pass_at_k.sel(k=1, split="id", depth=1).transpose(*dims).values,
-                       p1.transpose(*dims).values, equal_nan=True)
+    same = np.allclose(
+        ds.base_pass_at_k.sel(k=1, split="id", depth=1).transpose(*dims).values,
+        p1.transpose(*dims).values,
+        equal_nan=True,
+    )
     print(f"\nthe RL grid's base pass@1 equals the base-only run's: {same}")
 
     # 4. score the prediction
@@ -123,8 +145,10 @@ def main(argv: list[str] | None = None) -> None:
     done(args, figure)
 
 
-PRESETS = {"predict-from-base": lambda: Config.at("full").spec(),
-           "predict-from-base-quick": lambda: Config.at("quick").spec()}
+PRESETS = {
+    "predict-from-base": lambda: Config.at("full").spec(),
+    "predict-from-base-quick": lambda: Config.at("quick").spec(),
+}
 
 if __name__ == "__main__":
     main()

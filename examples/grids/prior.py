@@ -38,13 +38,16 @@ class Config:
 
     @classmethod
     def at(cls, scale: str) -> Config:
-        return {"full": cls(),
-                "quick": cls(widths=(16, 64), priors=(0.3, 1.0), seeds=(0,), budget=QUICK),
-                "smoke": cls(widths=(8, 16), priors=(0.3, 1.0), seeds=(0,), budget=SMOKE)}[scale]
+        return {
+            "full": cls(),
+            "quick": cls(widths=(16, 64), priors=(0.3, 1.0), seeds=(0,), budget=QUICK),
+            "smoke": cls(widths=(8, 16), priors=(0.3, 1.0), seeds=(0,), budget=SMOKE),
+        }[scale]
 
     def spec(self) -> GridSpec:
-        return presets.prior().with_overrides({"width": list(self.widths), "prior": list(self.priors),
-                                               "seed": list(self.seeds), **self.budget.fields()})
+        return presets.prior().with_overrides(
+            {"width": list(self.widths), "prior": list(self.priors), "seed": list(self.seeds), **self.budget.fields()}
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

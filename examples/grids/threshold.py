@@ -35,13 +35,16 @@ class Config:
 
     @classmethod
     def at(cls, scale: str) -> Config:
-        return {"full": cls(),
-                "quick": cls(widths=(8, 16, 32, 64, 128), seeds=(0,), budget=QUICK),
-                "smoke": cls(widths=(8, 16), seeds=(0,), budget=SMOKE)}[scale]
+        return {
+            "full": cls(),
+            "quick": cls(widths=(8, 16, 32, 64, 128), seeds=(0,), budget=QUICK),
+            "smoke": cls(widths=(8, 16), seeds=(0,), budget=SMOKE),
+        }[scale]
 
     def spec(self) -> GridSpec:
-        return presets.demo().with_overrides({"width": list(self.widths), "seed": list(self.seeds),
-                                              **self.budget.fields()})
+        return presets.demo().with_overrides(
+            {"width": list(self.widths), "seed": list(self.seeds), **self.budget.fields()}
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,8 +52,10 @@ def main(argv: list[str] | None = None) -> None:
     ds = run(Config.at(args.scale).spec(), args)
     g = gain(ds).sel(depth=1)
     base = ds.base_pass_at_k.sel(k=1, split="id", depth=1)
-    table = xr.concat([base.mean("seed"), g.mean("seed"), g.std("seed", ddof=1)], dim=xr.DataArray(
-        ["base pass@1", "RL gain", "gain sd"], dims="row"))
+    table = xr.concat(
+        [base.mean("seed"), g.mean("seed"), g.std("seed", ddof=1)],
+        dim=xr.DataArray(["base pass@1", "RL gain", "gain sd"], dims="row"),
+    )
     print_table(table, "row", "width", "per width (columns): seed means", args)
     print("non-embedding parameters per width:", ds.n_params.broadcast_like(ds.width).values.tolist())
     figure = gain_figure(ds, None, args.out / "figures" / "threshold.png", "RL gain against size (H1)")

@@ -38,28 +38,40 @@ class Config:
 
     @classmethod
     def at(cls, scale: str) -> Config:
-        return {"full": cls(),
-                "quick": cls(widths=(16, 64), depths=(1, 2), seeds=(0,), budget=QUICK),
-                "smoke": cls(widths=(8, 16), depths=(1, 2), seeds=(0,), budget=SMOKE)}[scale]
+        return {
+            "full": cls(),
+            "quick": cls(widths=(16, 64), depths=(1, 2), seeds=(0,), budget=QUICK),
+            "smoke": cls(widths=(8, 16), depths=(1, 2), seeds=(0,), budget=SMOKE),
+        }[scale]
 
     def spec(self) -> GridSpec:
-        return presets.width_vs_depth().with_overrides({"width": list(self.widths), "depth": list(self.depths),
-                                                        "seed": list(self.seeds), **self.budget.fields()})
+        return presets.width_vs_depth().with_overrides(
+            {"width": list(self.widths), "depth": list(self.depths), "seed": list(self.seeds), **self.budget.fields()}
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(__doc__, "results/width-vs-depth", argv)
     ds = run(Config.at(args.scale).spec(), args, hypotheses=("H1", "H10"))
     print_table(gain(ds).mean("seed"), "depth", "width", "mean RL gain in pass@1 (rows: depth, columns: width)", args)
-    print_table(ds.n_params.broadcast_like(gain(ds).mean("seed")), "depth", "width",
-                "non-embedding parameters of each cell", None, fmt="{:>8.0f}")
-    figure = gain_figure(ds, "depth", args.out / "figures" / "width_vs_depth.png",
-                         "RL gain against size, per depth (H10)")
+    print_table(
+        ds.n_params.broadcast_like(gain(ds).mean("seed")),
+        "depth",
+        "width",
+        "non-embedding parameters of each cell",
+        None,
+        fmt="{:>8.0f}",
+    )
+    figure = gain_figure(
+        ds, "depth", args.out / "figures" / "width_vs_depth.png", "RL gain against size, per depth (H10)"
+    )
     done(args, figure)
 
 
-PRESETS = {"width-vs-depth": lambda: Config.at("full").spec(),
-           "width-vs-depth-quick": lambda: Config.at("quick").spec()}
+PRESETS = {
+    "width-vs-depth": lambda: Config.at("full").spec(),
+    "width-vs-depth-quick": lambda: Config.at("quick").spec(),
+}
 
 if __name__ == "__main__":
     main()

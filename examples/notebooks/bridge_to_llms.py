@@ -40,10 +40,11 @@ G = 8  # the group size of every toy preset and the bridge's φ (TRL's default n
 
 # %%
 real = load_published()
-pair = real.sel(model="DeepSeek-R1: DeepSeek-V3-Base -> R1-Zero | zero-RL GRPO", benchmark="AIME2024",
-                metric="pass@1")
-print(f"{pair.source.item()} ({pair.arxiv_or_url.item()}, {pair.location.item()}): "
-      f"AIME2024 pass@1 {float(pair.before):.3f} -> {float(pair.after):.3f}")
+pair = real.sel(model="DeepSeek-R1: DeepSeek-V3-Base -> R1-Zero | zero-RL GRPO", benchmark="AIME2024", metric="pass@1")
+print(
+    f"{pair.source.item()} ({pair.arxiv_or_url.item()}, {pair.location.item()}): "
+    f"AIME2024 pass@1 {float(pair.before):.3f} -> {float(pair.after):.3f}"
+)
 
 # %% [markdown]
 # ## 2. The toy's gain model, fitted on the toy run
@@ -54,15 +55,17 @@ ds = xr.open_dataset(RUN_DIR / "grid.nc", engine="h5netcdf").load()
 ok = ds.status == "ok"
 extra = {d: 0 for d in ds.dims if d not in ("width", "depth", "seed", "split", "k", "step")}
 toy_p1 = ds.base_pass_at_k.sel(k=1, split="id").where(ok).isel(extra)
-toy_gain = (ds.rl_pass_at_k.sel(k=1, split="id").where(ok).isel(extra) - toy_p1)
+toy_gain = ds.rl_pass_at_k.sel(k=1, split="id").where(ok).isel(extra) - toy_p1
 chance = float(ds.chance.sel(split="id"))
 toy = fit_scale(toy_p1.values.ravel(), toy_gain.values.ravel(), chance=chance, G=G)
-print(f"toy ({RUN_DIR}; compare fits.json, H2.phi.gain_params): s = {toy.scale:.2f} ± {toy.scale_se:.2f} "
-      f"on {toy.n_fit} cells, residual sd {toy.resid_sd:.3f}")
+print(
+    f"toy ({RUN_DIR}; compare fits.json, H2.phi.gain_params): s = {toy.scale:.2f} ± {toy.scale_se:.2f} "
+    f"on {toy.n_fit} cells, residual sd {toy.resid_sd:.3f}"
+)
 n = ds.n_params.broadcast_like(toy_p1)
 groups = np.broadcast_to(np.arange(ds.sizes["width"])[:, None, None], toy_p1.shape)  # leave one width out
 toy_loo = loo_compare(toy_p1.values, toy_gain.values, n.values, groups, chance=chance, G=G)
-print(f"toy, leave one width out: {toy_loo.verdict} (RMSE {({k: round(v, 3) for k, v in toy_loo.rmse.items()})})")
+print(f"toy, leave one width out: {toy_loo.verdict} (RMSE { ({k: round(v, 3) for k, v in toy_loo.rmse.items()}) })")
 
 # %% [markdown]
 # ## 3. The toy's model on real LLMs
@@ -81,8 +84,10 @@ for r, pr in list(zip(rows, np.atleast_1d(pred)))[:SHOW]:
 print(f"... and {len(rows) - SHOW} more rows")
 mae_toy = float(np.mean(np.abs(pred - obs)))
 mae_const = float(np.mean(np.abs(obs.mean() - obs)))
-print(f"mean absolute error over {len(rows)} real rows: toy-calibrated model {mae_toy:.3f}, "
-      f"the real rows' own mean gain {mae_const:.3f} (a baseline that has seen the answers)")
+print(
+    f"mean absolute error over {len(rows)} real rows: toy-calibrated model {mae_toy:.3f}, "
+    f"the real rows' own mean gain {mae_const:.3f} (a baseline that has seen the answers)"
+)
 
 # %% [markdown]
 # ## 4. The bridge's checks, and where the toy and the real data disagree
@@ -99,20 +104,33 @@ for c in checks:
 h2 = next(c for c in checks if c.hid == "H2 (phi)")
 toy_beats_size = "better than size" in toy_loo.verdict
 real_vs_size = compare_word(h2.diff_ci["linear_lnN"])  # the MAE difference's 90% CI: below 0 is `better`
-print(f"\nH2, does base-only φ predict the gain better than size? toy: {toy_loo.verdict} ({toy_loo.n_groups} widths "
-      f"left out in turn); real LLMs: φ against ln N {real_vs_size}, against a constant gain "
-      f"{compare_word(h2.diff_ci['constant'])}, so H2 {h2.status} ({h2.n_rows} rows in {h2.n_groups} model groups "
-      f"from {h2.n_sources} sources).")
+print(
+    f"\nH2, does base-only φ predict the gain better than size? toy: {toy_loo.verdict} ({toy_loo.n_groups} widths "
+    f"left out in turn); real LLMs: φ against ln N {real_vs_size}, against a constant gain "
+    f"{compare_word(h2.diff_ci['constant'])}, so H2 {h2.status} ({h2.n_rows} rows in {h2.n_groups} model groups "
+    f"from {h2.n_sources} sources)."
+)
 if toy_beats_size != (real_vs_size == "better"):
-    print("They disagree: " + ("the toy says φ beats size, real LLMs do not confirm it. " if toy_beats_size else
-                               "real LLMs say φ beats size, the toy does not. ")
-          + "The real rows mix model families, recipes and benchmarks that the toy holds fixed.")
+    print(
+        "They disagree: "
+        + (
+            "the toy says φ beats size, real LLMs do not confirm it. "
+            if toy_beats_size
+            else "real LLMs say φ beats size, the toy does not. "
+        )
+        + "The real rows mix model families, recipes and benchmarks that the toy holds fixed."
+    )
 else:
     print("On H2 they agree" + ("." if toy_beats_size else ": in neither does φ beat size."))
-print(f"Scale: the toy's fitted s = {toy.scale:.2f} misses the real gains by {mae_toy:.3f} on average, against "
-      f"{mae_const:.3f} for their own mean"
-      + (": the toy's scale does not transfer to real LLMs." if mae_toy > mae_const
-                                           else ": the toy's scale transfers at least that well."))
+print(
+    f"Scale: the toy's fitted s = {toy.scale:.2f} misses the real gains by {mae_toy:.3f} on average, against "
+    f"{mae_const:.3f} for their own mean"
+    + (
+        ": the toy's scale does not transfer to real LLMs."
+        if mae_toy > mae_const
+        else ": the toy's scale transfers at least that well."
+    )
+)
 
 # %% [markdown]
 # ## 5. Leave-one-source-out: the forecast on sources it never saw
@@ -131,8 +149,12 @@ res = leave_one_source_out(table, G=G, fixed=law)
 cols = ["source", "n_rows", "mae_forecast", "mae_constant", "mae_fixed", "coverage"]
 print(res.per_source[cols].rename(columns={"mae_fixed": "mae_toy_law"}).to_string(index=False, float_format="%.3f"))
 o = res.overall
-print(f"\nall {o['n_rows']} results from {o['n_sources']} sources: MAE forecast {o['mae_forecast']:.3f}, constant "
-      f"{o['mae_constant']:.3f}, ln N {o['mae_lnN']:.3f}, toy law {o['mae_fixed']:.3f}; "
-      f"{int(round(100 * res.level))}% interval coverage {o['coverage']:.3f} (aim {res.level:.2f})")
-print(f"forecast vs constant: {compare_word(o['diff_ci_constant'])}; vs ln N: {compare_word(o['diff_ci_lnN'])}; "
-      f"toy law (no real data) vs constant: {compare_word(o['diff_ci_fixed_constant'])}")
+print(
+    f"\nall {o['n_rows']} results from {o['n_sources']} sources: MAE forecast {o['mae_forecast']:.3f}, constant "
+    f"{o['mae_constant']:.3f}, ln N {o['mae_lnN']:.3f}, toy law {o['mae_fixed']:.3f}; "
+    f"{int(round(100 * res.level))}% interval coverage {o['coverage']:.3f} (aim {res.level:.2f})"
+)
+print(
+    f"forecast vs constant: {compare_word(o['diff_ci_constant'])}; vs ln N: {compare_word(o['diff_ci_lnN'])}; "
+    f"toy law (no real data) vs constant: {compare_word(o['diff_ci_fixed_constant'])}"
+)

@@ -39,8 +39,9 @@ N_GROUPS = int(os.environ.get("AHA_MC_GROUPS", "20000"))  # Monte-Carlo groups p
 G = 8
 for p in (0.001, 0.01, 0.1, 0.5):
     wait = float(first_signal_updates(p, G, prompts_per_update=16))
-    print(f"p={p:<6} phi={float(phi(p, G)):.4f}  expected updates (16 prompts each) before the first signal: "
-          f"{wait:.1f}")
+    print(
+        f"p={p:<6} phi={float(phi(p, G)):.4f}  expected updates (16 prompts each) before the first signal: {wait:.1f}"
+    )
 
 # %% [markdown]
 # ## 2. One token per step, one reward at the end
@@ -78,8 +79,10 @@ print("a 20-step task needs per-step accuracy q >", round(0.5 ** (1 / 20), 4), "
 
 # %%
 K, q0 = 10, 0.6
-print(f"{'reward':>6s} {'estimator':>9s} {'L':>2s} {'mean (exact)':>12s} {'mean (MC)':>10s} "
-      f"{'var (exact)':>11s} {'var (MC)':>10s} {'SNR':>6s}")
+print(
+    f"{'reward':>6s} {'estimator':>9s} {'L':>2s} {'mean (exact)':>12s} {'mean (MC)':>10s} "
+    f"{'var (exact)':>11s} {'var (MC)':>10s} {'SNR':>6s}"
+)
 worst = 0.0
 for reward in ("sparse", "dense"):
     for estimator in ("reinforce", "grpo"):
@@ -88,8 +91,10 @@ for reward in ("sparse", "dense"):
             g = sample_gradients(q0, L, K, G, N_GROUPS, reward, estimator, seed=L)[:, 0]
             se = np.sqrt(v / N_GROUPS)
             worst = max(worst, abs(g.mean() - m) / se)
-            print(f"{reward:>6s} {estimator:>9s} {L:>2d} {float(m):>12.5f} {g.mean():>10.5f} {float(v):>11.5f} "
-                  f"{g.var():>10.5f} {float(abs(m) / np.sqrt(v)):>6.3f}")
+            print(
+                f"{reward:>6s} {estimator:>9s} {L:>2d} {float(m):>12.5f} {g.mean():>10.5f} {float(v):>11.5f} "
+                f"{g.var():>10.5f} {float(abs(m) / np.sqrt(v)):>6.3f}"
+            )
 print(f"largest |MC mean - exact mean| in standard errors: {worst:.1f} (below ~3.5 means they agree)")
 
 # %% [markdown]
@@ -100,12 +105,15 @@ print(f"largest |MC mean - exact mean| in standard errors: {worst:.1f} (below ~3
 n_updates = int(os.environ.get("AHA_CHAIN_UPDATES", "400"))
 for reward in ("sparse", "dense"):
     for L in (4, 8):
-        p_trace, first = train_chain(q0=0.3, L=L, K=10, G=8, n_updates=n_updates, lr=0.5, prompts_per_update=4,
-                                     reward=reward, seed=0)
+        p_trace, first = train_chain(
+            q0=0.3, L=L, K=10, G=8, n_updates=n_updates, lr=0.5, prompts_per_update=4, reward=reward, seed=0
+        )
         wait = float(first_signal_updates(0.3**L, 8, 4))
         expect = f" (closed form: {wait:.0f} on average)" if reward == "sparse" else ""
-        print(f"{reward:6s} L={L}: p_trace {p_trace[0]:.5f} -> {p_trace[-1]:.4f}; first non-zero gradient at update "
-              f"{first if first > 0 else 'none yet'}{expect}")
+        print(
+            f"{reward:6s} L={L}: p_trace {p_trace[0]:.5f} -> {p_trace[-1]:.4f}; first non-zero gradient at update "
+            f"{first if first > 0 else 'none yet'}{expect}"
+        )
 
 # %% [markdown]
 # ## 4. Where the closed form, the toy transformer and real LLMs disagree
@@ -119,13 +127,19 @@ G_run = int(json.loads(ds.attrs["cell_config"])["group_size"])
 predicted = phi(base1, G_run)
 measured = ds.informative_frac.isel(step=0)
 d = (measured - predicted).where(ds.status == "ok")
-print(f"{RUN_DIR}: informative fraction at update 0, measured minus φ(base pass@1, G={G_run}): "
-      f"mean {float(d.mean()):+.3f}, largest |difference| {float(abs(d).max()):.3f} over {int(d.count())} cells")
-print("the closed form assumes every prompt has the same p; the toy's prompts differ, and a spread of p "
-      "lowers φ (Jensen): where the measured fraction sits below the prediction, that is why")
+print(
+    f"{RUN_DIR}: informative fraction at update 0, measured minus φ(base pass@1, G={G_run}): "
+    f"mean {float(d.mean()):+.3f}, largest |difference| {float(abs(d).max()):.3f} over {int(d.count())} cells"
+)
+print(
+    "the closed form assumes every prompt has the same p; the toy's prompts differ, and a spread of p "
+    "lowers φ (Jensen): where the measured fraction sits below the prediction, that is why"
+)
 h3 = check_h3(observations(load_published()), load_published())
 print(f"real LLMs (no-signal check H3): {h3.status}: {h3.detail}")
 if h3.status == "fails":
-    print("read with care: a real row's φ comes from its benchmark's mean base pass@1, not from the RL training "
-          "prompts; a base near zero on a hard held-out benchmark can still earn rewards on easier training "
-          "prompts (and a different prompt format before and after RL can move pass@1 by itself)")
+    print(
+        "read with care: a real row's φ comes from its benchmark's mean base pass@1, not from the RL training "
+        "prompts; a base near zero on a hard held-out benchmark can still earn rewards on easier training "
+        "prompts (and a different prompt format before and after RL can move pass@1 by itself)"
+    )

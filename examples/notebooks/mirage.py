@@ -48,17 +48,23 @@ q_true = np.linspace(0.5, 0.99, len(sizes))
 rng = np.random.default_rng(1)
 n_prompts = 64
 coords = {"n_params": ("size", sizes)}
-q_obs = xr.DataArray(rng.binomial(n_prompts * 8, np.broadcast_to(q_true, (3, 10))) / (n_prompts * 8),
-                     dims=("seed", "size"), coords=coords)
-p_obs = xr.DataArray(rng.binomial(n_prompts, np.broadcast_to(q_true**8, (3, 10))) / n_prompts,
-                     dims=("seed", "size"), coords=coords)
+q_obs = xr.DataArray(
+    rng.binomial(n_prompts * 8, np.broadcast_to(q_true, (3, 10))) / (n_prompts * 8),
+    dims=("seed", "size"),
+    coords=coords,
+)
+p_obs = xr.DataArray(
+    rng.binomial(n_prompts, np.broadcast_to(q_true**8, (3, 10))) / n_prompts, dims=("seed", "size"), coords=coords
+)
 fit_p = fit_transition(p_obs, n_trials=n_prompts, n_boot=min(N_BOOT, 50))
 fit_q = fit_transition(q_obs, n_trials=n_prompts * 8, n_boot=min(N_BOOT, 50))
 chk = sharpness_survives(fit_p, fit_q)
 print(f"exact match p = q^8: verdict {fit_p.verdict!r}, 10-90% rise in {chk.width_decades_rate:.1f} decades of N")
 print(f"per-step q:          verdict {fit_q.verdict!r}, 10-90% rise in {chk.width_decades_continuous:.1f} decades of N")
-print(f"the same models look {chk.width_decades_continuous / chk.width_decades_rate:.1f}x sharper through exact match: "
-      "that part of any jump is the metric's")
+print(
+    f"the same models look {chk.width_decades_continuous / chk.width_decades_rate:.1f}x sharper through exact match: "
+    "that part of any jump is the metric's"
+)
 
 # %% [markdown]
 # ## 3. The run: a rate against a continuous metric of the same models
@@ -79,8 +85,10 @@ for depth in ds.depth.values:
     print(f"depth {depth}: RL gain in pass@1 -> {r_fit.verdict}; Δ log p(answer) -> {c_fit.verdict}")
     print(f"  sharpness survives: {chk.survives} ({chk.reason})")
 for w in ds.width.values:
-    print(f"  width {int(w):>4d}: gain {float(rate.sel(width=w).mean()):+.3f}, "
-          f"Δ log p(answer) {float(cont.sel(width=w).mean()):+.2f} nats (seed means, depth {int(ds.depth[0])})")
+    print(
+        f"  width {int(w):>4d}: gain {float(rate.sel(width=w).mean()):+.3f}, "
+        f"Δ log p(answer) {float(cont.sel(width=w).mean()):+.2f} nats (seed means, depth {int(ds.depth[0])})"
+    )
 
 # %% [markdown]
 # ## 4. Where the toy and real LLMs disagree

@@ -50,8 +50,10 @@ stored = json.loads(fits_file.read_text()).get("H1", {}).get("rl_gain") if fits_
 fit = fit_transition(gain, n_boot=N_BOOT, seed=0)  # the same call as `aha fit` (aha/fit.py)
 print(f"refit here:        verdict {fit.verdict}, N_c {fit.N_c:.4g}, interval {fit.N_c_ci[0]:.3g}..{fit.N_c_ci[1]:.3g}")
 if stored:
-    print(f"{fits_file} says: verdict {stored['verdict']}, N_c {stored['N_c']:.4g}, "
-          f"interval {stored['N_c_ci'][0]:.3g}..{stored['N_c_ci'][1]:.3g}")
+    print(
+        f"{fits_file} says: verdict {stored['verdict']}, N_c {stored['N_c']:.4g}, "
+        f"interval {stored['N_c_ci'][0]:.3g}..{stored['N_c_ci'][1]:.3g}"
+    )
 
 # %% [markdown]
 # ## 2. Synthetic data from a logistic in ln N with N_c = 3e4: recovered inside the interval?
@@ -66,8 +68,10 @@ counts = rng.binomial(n_prompts, np.broadcast_to(p, (3, len(sizes))))  # (seed, 
 y = xr.DataArray(counts / n_prompts, dims=("seed", "size"), coords={"n_params": ("size", sizes)})
 syn = fit_transition(y, n_trials=n_prompts, n_boot=min(N_BOOT, 100), unit_dim="seed")
 inside = syn.N_c_ci[0] <= true_nc <= syn.N_c_ci[1]
-print(f"verdict: {syn.verdict}; N_c = {syn.N_c:.3g} (90% interval {syn.N_c_ci[0]:.3g} .. {syn.N_c_ci[1]:.3g}); "
-      f"true {true_nc:.3g}, inside: {inside}; trustworthy: {syn.trustworthy}")
+print(
+    f"verdict: {syn.verdict}; N_c = {syn.N_c:.3g} (90% interval {syn.N_c_ci[0]:.3g} .. {syn.N_c_ci[1]:.3g}); "
+    f"true {true_nc:.3g}, inside: {inside}; trustworthy: {syn.trustworthy}"
+)
 
 # %% [markdown]
 # ## 3. The run: how sure is the verdict?
@@ -99,7 +103,11 @@ real = load_published()
 order = check_size_order(real, observations(real))
 print(f"toy: verdict {fit.verdict!r} (N_c interval {fit.N_c_ci[0]:.3g}..{fit.N_c_ci[1]:.3g} non-embedding parameters)")
 print(f"real LLMs: {order.status}: {order.detail}")
-print("they disagree" if order.status == "fails" else
-      "no contradiction, but no confirmation either: gain does not rise with size on every benchmark, and "
-      "a few sizes per series cannot place a threshold" if order.status != "holds"
-      else "they agree on the order (gain rises with size)")
+print(
+    "they disagree"
+    if order.status == "fails"
+    else "no contradiction, but no confirmation either: gain does not rise with size on every benchmark, and "
+    "a few sizes per series cannot place a threshold"
+    if order.status != "holds"
+    else "they agree on the order (gain rises with size)"
+)

@@ -2,8 +2,18 @@
 
 from toymodels.grid import GridSpec
 
-TINY = {"task": "ModChain", "horizon": 3, "pretrain_tokens": 6000, "rl_updates": 3, "prompts_per_update": 4,
-        "group_size": 4, "k_max": 4, "eval_prompts": 8, "log_every": 1, "device": "cpu"}
+TINY = {
+    "task": "ModChain",
+    "horizon": 3,
+    "pretrain_tokens": 6000,
+    "rl_updates": 3,
+    "prompts_per_update": 4,
+    "group_size": 4,
+    "k_max": 4,
+    "eval_prompts": 8,
+    "log_every": 1,
+    "device": "cpu",
+}
 
 
 def tiny() -> GridSpec:
@@ -11,8 +21,12 @@ def tiny() -> GridSpec:
 
 
 def tiny_variants() -> GridSpec:
-    return GridSpec("tiny-variants", axes={"width": [8, 16], "depth": [1], "seed": [0]}, fixed=dict(TINY),
-                    variants={"plain": {}, "dense": {"reward": "dense"}})
+    return GridSpec(
+        "tiny-variants",
+        axes={"width": [8, 16], "depth": [1], "seed": [0]},
+        fixed=dict(TINY),
+        variants={"plain": {}, "dense": {"reward": "dense"}},
+    )
 
 
 PRESETS = {"tiny": tiny, "tiny-variants": tiny_variants}

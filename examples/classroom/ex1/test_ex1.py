@@ -14,17 +14,20 @@ def test_derive_matches_the_closed_form(graded):
     mean, var = graded.derive()
     assert isinstance(mean, sp.Expr) and isinstance(var, sp.Expr), "derive() must return two sympy expressions"
     q, L = graded.q, graded.L
-    assert L in var.free_symbols, ("Var[g] does not depend on L: the horizon must enter through the probability "
-                                   "that every step is right")
+    assert L in var.free_symbols, (
+        "Var[g] does not depend on L: the horizon must enter through the probability that every step is right"
+    )
     for qv, Lv in POINTS:
         want_m, want_v = gradient_moments(qv, Lv, 1, "sparse", "reinforce")
         got_m, got_v = float(mean.subs({q: qv, L: Lv})), float(var.subs({q: qv, L: Lv}))
         assert got_m == pytest.approx(float(want_m), rel=1e-9), (
             f"E[g] at q={qv:.3f}, L={Lv} is {got_m:.6g}, expected {float(want_m):.6g}: g is non-zero only when all "
-            "L steps are right (probability q^L), and then s = 1 - q")
+            "L steps are right (probability q^L), and then s = 1 - q"
+        )
         assert got_v == pytest.approx(float(want_v), rel=1e-9), (
             f"Var[g] at q={qv:.3f}, L={Lv} is {got_v:.6g}, expected {float(want_v):.6g}: Var[g] = E[g^2] - E[g]^2, "
-            "and g^2 = R s^2 is non-zero in the same episodes as g")
+            "and g^2 = R s^2 is non-zero in the same episodes as g"
+        )
 
 
 def test_monte_carlo_agrees_with_the_closed_form(graded):
@@ -35,9 +38,11 @@ def test_monte_carlo_agrees_with_the_closed_form(graded):
         se = np.sqrt(want_v / n)
         assert abs(m - want_m) < 5 * se, (
             f"monte_carlo(q={qv:.3f}, L={Lv}) mean {m:.5g} is {abs(m - want_m) / se:.1f} standard errors from "
-            f"{want_m:.5g}: sample every step independently right with probability q, R = all steps right, s = c_1 - q")
+            f"{want_m:.5g}: sample every step independently right with probability q, R = all steps right, s = c_1 - q"
+        )
         assert v == pytest.approx(want_v, rel=0.1, abs=5e-4), (
-            f"monte_carlo(q={qv:.3f}, L={Lv}) variance {v:.5g}, expected about {want_v:.5g}")
+            f"monte_carlo(q={qv:.3f}, L={Lv}) variance {v:.5g}, expected about {want_v:.5g}"
+        )
 
 
 def test_monte_carlo_uses_its_seed(graded):
@@ -56,5 +61,7 @@ def test_horizon_where_noise_wins(graded):
                 break
             want += 1
         got = graded.horizon_where_noise_wins(qv)
-        assert got == want, (f"horizon_where_noise_wins({qv}) = {got}, expected {want}: the first L where "
-                             "|E[g]| / sd(g) < 1, with both from derive()")
+        assert got == want, (
+            f"horizon_where_noise_wins({qv}) = {got}, expected {want}: the first L where "
+            "|E[g]| / sd(g) < 1, with both from derive()"
+        )

@@ -13,9 +13,15 @@ def test_phi_matches_the_closed_form(graded):
     for G in (2, 5, 8, 13):
         got = np.asarray(graded.phi(p, G), dtype=float)
         assert got.shape == p.shape, f"phi must accept an array of p and return the same shape, got {got.shape}"
-        np.testing.assert_allclose(got, phi_ref(p, G), rtol=1e-10, err_msg=(
-            f"phi(p, G={G}) is wrong: a group is uninformative when all G rewards fail (probability (1-p)^G) "
-            "or all pass (p^G)"))
+        np.testing.assert_allclose(
+            got,
+            phi_ref(p, G),
+            rtol=1e-10,
+            err_msg=(
+                f"phi(p, G={G}) is wrong: a group is uninformative when all G rewards fail (probability (1-p)^G) "
+                "or all pass (p^G)"
+            ),
+        )
 
 
 def test_phi_matches_a_simulation(graded):
@@ -29,9 +35,11 @@ def test_min_accuracy(graded):
     for G, target in ((8, 0.5), (4, 0.3), (16, 0.9), (64, 0.2)):
         got = graded.min_accuracy(G, target)
         assert float(phi_ref(got, G)) >= target - 1e-5, (
-            f"min_accuracy({G}, {target}) = {got}: phi is below target there")
+            f"min_accuracy({G}, {target}) = {got}: phi is below target there"
+        )
         assert float(phi_ref(got - 1e-5, G)) < target, (
-            f"min_accuracy({G}, {target}) = {got} is not the smallest: phi already reaches the target below it")
+            f"min_accuracy({G}, {target}) = {got} is not the smallest: phi already reaches the target below it"
+        )
     assert np.isnan(graded.min_accuracy(2, 0.9)), "with G = 2, phi never exceeds 0.5: return NaN for target 0.9"
 
 
@@ -44,5 +52,6 @@ def test_size_threshold(graded):
         got = graded.size_threshold(sizes, acc, G, target)
         assert got == pytest.approx(want, nan_ok=True), (
             f"size_threshold(G={G}, target={target}) = {got}, expected {want}: the smallest size (the sizes are "
-            "not sorted) whose base accuracy gives phi >= target")
+            "not sorted) whose base accuracy gives phi >= target"
+        )
     assert np.isnan(graded.size_threshold(sizes, np.full(5, 1e-6), 8, 0.5)), "no size qualifies: return NaN"

@@ -38,15 +38,19 @@ def main() -> None:
     from toymodels.run import run_cell  # noqa: PLC0415
 
     tiny = bool(os.environ.get("CLASSROOM_SMOKE"))  # the test suite: seconds, numbers mean nothing
-    budget = (dict(pretrain_tokens=4_000, rl_updates=2, eval_prompts=8, k_max=4) if tiny
-              else dict(pretrain_tokens=300_000, rl_updates=60, eval_prompts=32, k_max=8))
+    budget = (
+        dict(pretrain_tokens=4_000, rl_updates=2, eval_prompts=8, k_max=4)
+        if tiny
+        else dict(pretrain_tokens=300_000, rl_updates=60, eval_prompts=32, k_max=8)
+    )
     widths = (8, 16) if tiny else (16, 32, 64)
     gains = {}
     for reward in ("sparse", "dense"):
         gains[reward] = []
         for width in widths:
-            ds = run_cell(CellConfig(task="ModChain", horizon=4, width=width, reward=reward, seeds=(0, 1),
-                                     device="cpu", **budget))
+            ds = run_cell(
+                CellConfig(task="ModChain", horizon=4, width=width, reward=reward, seeds=(0, 1), device="cpu", **budget)
+            )
             g = (ds.rl_pass_at_k - ds.base_pass_at_k).sel(k=1, split="id").mean("seed")
             gains[reward].append(float(g))
         per_width = {w: round(g, 3) for w, g in zip(widths, gains[reward])}
@@ -56,8 +60,10 @@ def main() -> None:
     print("Which sizes does each reward help, and why does the dense one reach smaller models?")
     try:
         for reward in ("sparse", "dense"):
-            print(f"{reward}: the smallest width that gains at least 0.05 is "
-                  f"{smallest_helped(widths, gains[reward], 0.05)}")
+            print(
+                f"{reward}: the smallest width that gains at least 0.05 is "
+                f"{smallest_helped(widths, gains[reward], 0.05)}"
+            )
     except NotImplementedError as e:
         print(e)
 

@@ -15,8 +15,11 @@ ANSWER_OK = rng.random(9) < 0.4
 def test_sparse_reward(graded):
     got = np.asarray(graded.sparse_reward(STEP_OK, ANSWER_OK), dtype=float)
     assert got.shape == (9,), f"one reward per episode: shape (9,), got {got.shape}"
-    np.testing.assert_array_equal(got, ANSWER_OK.astype(float),
-                                  err_msg="the sparse reward is 1 exactly when the answer is right: steps do not count")
+    np.testing.assert_array_equal(
+        got,
+        ANSWER_OK.astype(float),
+        err_msg="the sparse reward is 1 exactly when the answer is right: steps do not count",
+    )
 
 
 def test_dense_reward(graded):
@@ -43,9 +46,11 @@ def test_dense_reward_is_the_envs(graded, L):
             _, r, terminated, truncated, info = env.step(actions[t] if t < len(actions) else vocab.PAD)
             total, done, t = total + r, terminated or truncated, t + 1
         got = float(np.asarray(graded.dense_reward(~wrong[None], np.array([info["correct"]])))[0])
-        assert got == pytest.approx(total), (f"ModChain L={L}, {int(wrong.sum())} wrong steps: the env paid "
-                                             f"{total:.3f}, "
-                                             f"your dense_reward gives {got:.3f}")
+        assert got == pytest.approx(total), (
+            f"ModChain L={L}, {int(wrong.sum())} wrong steps: the env paid "
+            f"{total:.3f}, "
+            f"your dense_reward gives {got:.3f}"
+        )
 
 
 def test_smallest_helped(graded):

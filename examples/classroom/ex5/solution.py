@@ -43,8 +43,10 @@ def main() -> None:
     for w in ds.width.values:
         cell = ds.sel(width=w, seed=ds.seed.values[0]).isel(depth=0)
         a, b, r2 = fit_law(cell.entropy.values, cell.reward.values)
-        print(f"{int(w):>6d} {a:>7.3f} {b:>7.3f} {r2:>5.2f} {reward_when_entropy_is_spent(a, b):>8.3f} "
-              f"{float(cell.reward[-1]):>8.3f} {float(cell.entropy[-1]):>8.3f}")
+        print(
+            f"{int(w):>6d} {a:>7.3f} {b:>7.3f} {r2:>5.2f} {reward_when_entropy_is_spent(a, b):>8.3f} "
+            f"{float(cell.reward[-1]):>8.3f} {float(cell.entropy[-1]):>8.3f}"
+        )
     print("where r2 is high and the final entropy is low, RL has little left to find: the cap is near")
 
 

@@ -45,8 +45,10 @@ def main() -> None:
         except NotImplementedError as e:
             print(e)
             return
-        print(f"{int(w):>6d} {a:>7.3f} {b:>7.3f} {r2:>5.2f} {cap:>8.3f} "
-              f"{float(cell.reward[-1]):>8.3f} {float(cell.entropy[-1]):>8.3f}")
+        print(
+            f"{int(w):>6d} {a:>7.3f} {b:>7.3f} {r2:>5.2f} {cap:>8.3f} "
+            f"{float(cell.reward[-1]):>8.3f} {float(cell.entropy[-1]):>8.3f}"
+        )
     print("Where is the final reward close to the cap? What does that say about running RL longer?")
 
 

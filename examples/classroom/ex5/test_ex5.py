@@ -18,8 +18,9 @@ def test_recovers_known_a_and_b(graded):
         H = np.sort(rng.uniform(0.1, 1.5, 40))[::-1]  # entropy falls over training
         R = -a * np.exp(H) + b + rng.normal(0, 0.005, H.size)
         got_a, got_b, r2 = graded.fit_law(H, R)
-        assert got_a == pytest.approx(a, abs=0.02), (f"a = {got_a:.3f}, expected {a}: fit R against exp(H), not H; "
-                                                     "a is minus the slope")
+        assert got_a == pytest.approx(a, abs=0.02), (
+            f"a = {got_a:.3f}, expected {a}: fit R against exp(H), not H; a is minus the slope"
+        )
         assert got_b == pytest.approx(b, abs=0.03), f"b = {got_b:.3f}, expected {b}: b is the intercept"
         assert 0.9 < r2 <= 1.0, f"r2 = {r2:.3f} on nearly exact data: r2 is the squared correlation of exp(H) and R"
 

@@ -26,6 +26,7 @@ def gain_score(base_pass1, chance: float, G: int):
 # TODO 2 -------------------------------------------------------------------------------------------
 def spearman(x, y) -> float:
     """Spearman rank correlation of x and y (1-D, same length); tied values get their average rank."""
+
     def ranks(v):
         v = np.asarray(v, dtype=float)
         order = np.argsort(v, kind="stable")
@@ -52,8 +53,11 @@ def main() -> None:
     from toymodels.run import run_cell  # noqa: PLC0415
 
     tiny = bool(os.environ.get("CLASSROOM_SMOKE"))  # the test suite: seconds, numbers mean nothing
-    budget = (dict(pretrain_tokens=4_000, rl_updates=2, eval_prompts=8, k_max=4) if tiny
-              else dict(pretrain_tokens=700_000, rl_updates=80, eval_prompts=32, k_max=8))
+    budget = (
+        dict(pretrain_tokens=4_000, rl_updates=2, eval_prompts=8, k_max=4)
+        if tiny
+        else dict(pretrain_tokens=700_000, rl_updates=80, eval_prompts=32, k_max=8)
+    )
     widths = (8, 16) if tiny else (8, 16, 32, 64)
     cells = [CellConfig(task="ModChain", horizon=5, width=w, seeds=(0,), device="cpu", **budget) for w in widths]
 
@@ -61,14 +65,24 @@ def main() -> None:
     p1 = np.array([float(b.base_pass_at_k.sel(k=1, split="id").item()) for b in base])
     chance = float(base[0].chance.sel(split="id"))
     scores = gain_score(p1, chance, cells[0].group_size)  # 2. predict, before any RL
-    print("base pass@1:", {w: round(float(v), 3) for w, v in zip(widths, p1)},
-          " predicted score:", {w: round(float(v), 4) for w, v in zip(widths, scores)})
+    print(
+        "base pass@1:",
+        {w: round(float(v), 3) for w, v in zip(widths, p1)},
+        " predicted score:",
+        {w: round(float(v), 4) for w, v in zip(widths, scores)},
+    )
 
-    gains = np.array([float((ds.rl_pass_at_k - ds.base_pass_at_k).sel(k=1, split="id").item())
-                      for ds in (run_cell(c) for c in cells)])  # 3. now train with RL
+    gains = np.array(
+        [
+            float((ds.rl_pass_at_k - ds.base_pass_at_k).sel(k=1, split="id").item())
+            for ds in (run_cell(c) for c in cells)
+        ]
+    )  # 3. now train with RL
     print("observed RL gain:", {w: round(float(v), 3) for w, v in zip(widths, gains)})
-    print(f"4. score: Spearman rho {spearman(scores, gains):+.2f}; top-2 overlap {top_k_overlap(scores, gains, 2):.2f}"
-          + (" (smoke budget: these numbers mean nothing)" if tiny else ""))
+    print(
+        f"4. score: Spearman rho {spearman(scores, gains):+.2f}; top-2 overlap {top_k_overlap(scores, gains, 2):.2f}"
+        + (" (smoke budget: these numbers mean nothing)" if tiny else "")
+    )
 
 
 if __name__ == "__main__":

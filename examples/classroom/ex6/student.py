@@ -39,8 +39,11 @@ def main() -> None:
     from toymodels.run import run_cell  # noqa: PLC0415
 
     tiny = bool(os.environ.get("CLASSROOM_SMOKE"))  # the test suite: seconds, numbers mean nothing
-    budget = (dict(pretrain_tokens=4_000, rl_updates=2, eval_prompts=8, k_max=4) if tiny
-              else dict(pretrain_tokens=700_000, rl_updates=80, eval_prompts=32, k_max=8))
+    budget = (
+        dict(pretrain_tokens=4_000, rl_updates=2, eval_prompts=8, k_max=4)
+        if tiny
+        else dict(pretrain_tokens=700_000, rl_updates=80, eval_prompts=32, k_max=8)
+    )
     widths = (8, 16) if tiny else (8, 16, 32, 64)
     cells = [CellConfig(task="ModChain", horizon=5, width=w, seeds=(0,), device="cpu", **budget) for w in widths]
 
@@ -52,15 +55,25 @@ def main() -> None:
     except NotImplementedError as e:
         print(e)
         return
-    print("base pass@1:", {w: round(float(v), 3) for w, v in zip(widths, p1)},
-          " predicted score:", {w: round(float(v), 4) for w, v in zip(widths, scores)})
+    print(
+        "base pass@1:",
+        {w: round(float(v), 3) for w, v in zip(widths, p1)},
+        " predicted score:",
+        {w: round(float(v), 4) for w, v in zip(widths, scores)},
+    )
 
-    gains = np.array([float((ds.rl_pass_at_k - ds.base_pass_at_k).sel(k=1, split="id").item())
-                      for ds in (run_cell(c) for c in cells)])  # 3. now train with RL
+    gains = np.array(
+        [
+            float((ds.rl_pass_at_k - ds.base_pass_at_k).sel(k=1, split="id").item())
+            for ds in (run_cell(c) for c in cells)
+        ]
+    )  # 3. now train with RL
     print("observed RL gain:", {w: round(float(v), 3) for w, v in zip(widths, gains)})
     try:
-        print(f"4. score: Spearman rho {spearman(scores, gains):+.2f}; top-2 overlap "
-              f"{top_k_overlap(scores, gains, 2):.2f}" + (" (smoke budget: numbers mean nothing)" if tiny else ""))
+        print(
+            f"4. score: Spearman rho {spearman(scores, gains):+.2f}; top-2 overlap "
+            f"{top_k_overlap(scores, gains, 2):.2f}" + (" (smoke budget: numbers mean nothing)" if tiny else "")
+        )
     except NotImplementedError as e:
         print(e)
     print("Did the base-only score rank the models right? Where it did not, what did it miss?")

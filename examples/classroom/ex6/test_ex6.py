@@ -13,9 +13,17 @@ def test_gain_score_is_theorys(graded):
     p1 = rng.uniform(0, 1, 8)
     for chance, G in ((0.0, 8), (0.1, 8), (0.25, 4)):
         got = np.asarray(graded.gain_score(p1, chance, G), dtype=float)
-        np.testing.assert_allclose(got, gain_feature(p1, chance=chance, G=G), rtol=1e-9, atol=1e-12, err_msg=(
-            f"gain_score with chance={chance}, G={G}: correct p1 for chance first, p = (p1 - chance) / (1 - chance) "
-            "clipped to [0, 1]; then phi(p, G) * (1 - p1) with the uncorrected p1 in the headroom"))
+        np.testing.assert_allclose(
+            got,
+            gain_feature(p1, chance=chance, G=G),
+            rtol=1e-9,
+            atol=1e-12,
+            err_msg=(
+                f"gain_score with chance={chance}, G={G}: correct p1 for chance first, "
+                "p = (p1 - chance) / (1 - chance) "
+                "clipped to [0, 1]; then phi(p, G) * (1 - p1) with the uncorrected p1 in the headroom"
+            ),
+        )
 
 
 def test_gain_score_below_chance_is_zero(graded):
