@@ -30,12 +30,13 @@ A step costs a couple of dozen tensor operations whatever num_envs is:
   for dense rewards);
 - the fast path (exact match, no delay, no noise, not random) reads every output of a step from
   small tables indexed by those bits: the verdict flags (one lookup), the reward (one more, two
-  with dense rewards). Each env keeps a flat pointer to the token slot it writes next, and the
-  table offset of that slot sits at a fixed distance from it in the same row, so writing the
-  token and finding its bits are three indexing operations;
+  with dense rewards). Each env keeps a flat pointer to the token slot it writes next; the same
+  index into the table-offset rows (laid out like the token rows) gives that slot's offset, so
+  writing the token and finding its bits are three indexing operations;
 - items are generated ahead (`Task.batch` on num_envs x K items), K doubling from 1 after a
-  reset up to 64, so an autoreset copies a prepared row (its tokens and its table offsets) and a
-  caller that runs one episode per env (an RL rollout) generates few items it never uses.
+  reset up to 64 or an 8 MB buffer, so an autoreset copies prepared rows (its tokens and its
+  table offsets) and a caller that runs one episode per env (an RL rollout) generates few items
+  it never uses.
 """
 
 from __future__ import annotations
