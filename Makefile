@@ -38,6 +38,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # every benchmark, its output kept in benchmarks/results/cpu_<date>_<time>.txt; on a machine
 # shared with other work: make bench BENCH_ARGS="--clock cpu" (env and seed batching on the CPU clock)

@@ -65,13 +65,29 @@ def flops_per_token(cfg, T: float, train: bool) -> float:
 
 
 def cell(width: int, depth: int, dev: str) -> dict:
-    cfg = CellConfig(task="ModChain", horizon=5, width=width, depth=depth, seeds=SEEDS, device=dev,
-                     pretrain_tokens=20 * 32 * 20, rl_updates=6, log_every=100)
+    cfg = CellConfig(
+        task="ModChain",
+        horizon=5,
+        width=width,
+        depth=depth,
+        seeds=SEEDS,
+        device=dev,
+        pretrain_tokens=20 * 32 * 20,
+        rl_updates=6,
+        log_every=100,
+    )
     mcfg, task = cfg.model_config(), cfg.tasks()["pretrain"]
     S, P, C = len(SEEDS), task.prompt_len, task.completion_len
     T = 1 + P + C - 1  # tokens fed per sequence
-    pre = make_pretrain(task, budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch, lr=cfg.pretrain_lr,
-                        prior=cfg.prior, label_noise=cfg.label_noise, max_grad_norm=cfg.max_grad_norm)
+    pre = make_pretrain(
+        task,
+        budget=cfg.pretrain_tokens,
+        batch=cfg.pretrain_batch,
+        lr=cfg.pretrain_lr,
+        prior=cfg.prior,
+        label_noise=cfg.label_noise,
+        max_grad_norm=cfg.max_grad_norm,
+    )
     pre(make_model(mcfg, SEEDS).to(dev))  # warm-up: first-call costs are not the steady state
     model = make_model(mcfg, SEEDS).to(dev)
     sync()
@@ -84,8 +100,14 @@ def cell(width: int, depth: int, dev: str) -> dict:
     N = cfg.prompts_per_update * cfg.group_size
     env = make_env(cfg, cfg.rl_horizon(), S * N, torch.device(dev))
     t_roll = bench(lambda: rollout(model, env, 0, cfg.prompts_per_update, cfg.group_size, cfg.temperature))
-    f_roll = S * N * ((1 + P) * flops_per_token(mcfg, 1 + P, False)
-                      + sum(flops_per_token(mcfg, 1 + P + t, False) for t in range(1, C)))
+    f_roll = (
+        S
+        * N
+        * (
+            (1 + P) * flops_per_token(mcfg, 1 + P, False)
+            + sum(flops_per_token(mcfg, 1 + P + t, False) for t in range(1, C))
+        )
+    )
 
     rl = make_rl(cfg)
     t0 = time.perf_counter()
@@ -94,8 +116,15 @@ def cell(width: int, depth: int, dev: str) -> dict:
     t_upd = (time.perf_counter() - t0) / cfg.rl_updates - t_roll
     f_upd = S * N * T * flops_per_token(mcfg, T, train=True) * cfg.ppo_epochs
     shape, square = matmul_peak(S, cfg.pretrain_batch * T, width, dev)
-    return {"width": width, "depth": depth, "shape_peak": shape, "square_peak": square,
-            "pre": (f_pre / t_pre, t_pre), "roll": (f_roll / t_roll, t_roll), "upd": (f_upd / max(t_upd, 1e-9), t_upd)}
+    return {
+        "width": width,
+        "depth": depth,
+        "shape_peak": shape,
+        "square_peak": square,
+        "pre": (f_pre / t_pre, t_pre),
+        "roll": (f_roll / t_roll, t_roll),
+        "upd": (f_upd / max(t_upd, 1e-9), t_upd),
+    }
 
 
 def main():
@@ -108,8 +137,10 @@ def main():
     torch.set_num_threads(args.threads)
     where = torch.cuda.get_device_name(0) if args.device == "cuda" else f"CPU, {args.threads} threads"
     print(f"torch {torch.__version__}, {where}; GFLOP/s and fractions of float32 matmul peak")
-    print("| width | depth | matmul peak at the cell's shape | square 1024 peak | pretrain GFLOP/s (frac shape, square)"
-          " | rollout | RL update | time split pretrain step : rollout : update (ms) |")
+    print(
+        "| width | depth | matmul peak at the cell's shape | square 1024 peak | pretrain GFLOP/s (frac shape, square)"
+        " | rollout | RL update | time split pretrain step : rollout : update (ms) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for depth in args.depths:
         for w in args.widths:
@@ -120,8 +151,11 @@ def main():
                 f = r[key][0]
                 return f"{f / 1e9:.2f} ({f / sp:.1%}, {f / sq:.1%})"
 
-            print(f"| {w} | {depth} | {sp / 1e9:.1f} | {sq / 1e9:.1f} | {col('pre')} | {col('roll')} | {col('upd')} | "
-                  f"{r['pre'][1] * 1e3:.1f} : {r['roll'][1] * 1e3:.1f} : {r['upd'][1] * 1e3:.1f} |", flush=True)
+            print(
+                f"| {w} | {depth} | {sp / 1e9:.1f} | {sq / 1e9:.1f} | {col('pre')} | {col('roll')} | {col('upd')} | "
+                f"{r['pre'][1] * 1e3:.1f} : {r['roll'][1] * 1e3:.1f} : {r['upd'][1] * 1e3:.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

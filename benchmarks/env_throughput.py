@@ -39,12 +39,10 @@ def rate(env, actions: list, seconds: float, sync=lambda: None, clock=time.perf_
 
 
 def batched(env_id: str, num_envs: int, device: str, kwargs: dict):
-    venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point",
-                        device=device, **kwargs)
+    venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", device=device, **kwargs)
     venv.reset(seed=0)
     gen = torch.Generator(device=device).manual_seed(0)
-    actions = [torch.randint(0, envs.vocab.D_VOCAB, (num_envs,), generator=gen, device=device)
-               for _ in range(64)]
+    actions = [torch.randint(0, envs.vocab.D_VOCAB, (num_envs,), generator=gen, device=device) for _ in range(64)]
     for a in actions:  # warm-up (and the first autoresets)
         venv.step(a)
     return venv, actions
@@ -56,8 +54,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--num-envs", type=int, default=1024)
     ap.add_argument("--seconds", type=float, default=1.5, help="length of one timed round")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                    help="wall seconds, or this process's CPU seconds (CPU envs only)")
+    ap.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall seconds, or this process's CPU seconds (CPU envs only)",
+    )
     args = ap.parse_args(argv)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     env_id = envs.env_id(args.task)
@@ -83,19 +85,24 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     out["cpu_4x"] = max(rate(big_env, big_actions, args.seconds, clock=clock) for _ in range(args.rounds))
     del big_env, big_actions
 
-    print(f"{env_id} {kwargs or ''}, random actions, token-steps per {args.clock} second "
-          f"(best of {args.rounds} rounds):")
+    print(
+        f"{env_id} {kwargs or ''}, random actions, token-steps per {args.clock} second (best of {args.rounds} rounds):"
+    )
     print(f"  SyncVectorEnv, {args.num_envs} x TokenEnv       {out['sync']:>14,.0f}")
-    print(f"  TokenVectorEnv, {args.num_envs} envs, CPU 1 thread {out['cpu']:>12,.0f}   "
-          f"{out['cpu'] / out['sync']:7.1f}x")
-    print(f"  TokenVectorEnv, {4 * args.num_envs} envs, CPU 1 thread {out['cpu_4x']:>12,.0f}   "
-          f"{out['cpu_4x'] / out['sync']:7.1f}x")
+    print(
+        f"  TokenVectorEnv, {args.num_envs} envs, CPU 1 thread {out['cpu']:>12,.0f}   {out['cpu'] / out['sync']:7.1f}x"
+    )
+    print(
+        f"  TokenVectorEnv, {4 * args.num_envs} envs, CPU 1 thread {out['cpu_4x']:>12,.0f}   "
+        f"{out['cpu_4x'] / out['sync']:7.1f}x"
+    )
     if torch.cuda.is_available():
         gpu_env, gpu_actions = batched(env_id, args.num_envs, "cuda", kwargs)
-        out["cuda"] = max(rate(gpu_env, gpu_actions, args.seconds, torch.cuda.synchronize)
-                          for _ in range(args.rounds))
-        print(f"  TokenVectorEnv, {args.num_envs} envs, CUDA         {out['cuda']:>12,.0f}   "
-              f"{out['cuda'] / out['sync']:7.1f}x")
+        out["cuda"] = max(rate(gpu_env, gpu_actions, args.seconds, torch.cuda.synchronize) for _ in range(args.rounds))
+        print(
+            f"  TokenVectorEnv, {args.num_envs} envs, CUDA         {out['cuda']:>12,.0f}   "
+            f"{out['cuda'] / out['sync']:7.1f}x"
+        )
     return out
 
 

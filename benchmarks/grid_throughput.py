@@ -32,10 +32,15 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     device = resolve_device(args.device).type
-    spec = demo().with_overrides({
-        "width": [int(w) for w in args.widths.split(",")], "seed": list(range(args.seeds)),
-        "pretrain_tokens": args.pretrain_tokens, "rl_updates": args.rl_updates, "device": device,
-    })
+    spec = demo().with_overrides(
+        {
+            "width": [int(w) for w in args.widths.split(",")],
+            "seed": list(range(args.seeds)),
+            "pretrain_tokens": args.pretrain_tokens,
+            "rl_updates": args.rl_updates,
+            "device": device,
+        }
+    )
     groups = spec.groups()
     run_cell(replace(groups[0].config, seeds=(0,), pretrain_tokens=5_000, rl_updates=2))  # warm-up
 
@@ -50,8 +55,10 @@ def main() -> None:
             run_cell(replace(g.config, seeds=(s,)))
     single = time.perf_counter() - t0
 
-    print(f"grid: {spec.n_cells} cells ({len(groups)} shapes x {args.seeds} seeds), device={device}, "
-          f"torch threads={torch.get_num_threads()}")
+    print(
+        f"grid: {spec.n_cells} cells ({len(groups)} shapes x {args.seeds} seeds), device={device}, "
+        f"torch threads={torch.get_num_threads()}"
+    )
     print(f"batched runner : {batched:8.2f} s  ({spec.n_cells / batched:.2f} cells/s)")
     print(f"one at a time  : {single:8.2f} s  ({spec.n_cells / single:.2f} cells/s)")
     print(f"ratio (one-at-a-time / batched): {single / batched:.2f}x")

@@ -29,8 +29,15 @@ def arm(cfg: CellConfig, batches: list[tuple[int, ...]], clock=time.perf_counter
     """Seconds (of `clock`) to pretrain and RL-train every batch of seeds in `batches`, one batch at a time."""
     task = cfg.tasks()["pretrain"]
     dev = cfg.resolved_device()
-    pretrain = make_pretrain(task, budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch, lr=cfg.pretrain_lr,
-                             prior=cfg.prior, label_noise=cfg.label_noise, max_grad_norm=cfg.max_grad_norm)
+    pretrain = make_pretrain(
+        task,
+        budget=cfg.pretrain_tokens,
+        batch=cfg.pretrain_batch,
+        lr=cfg.pretrain_lr,
+        prior=cfg.prior,
+        label_noise=cfg.label_noise,
+        max_grad_norm=cfg.max_grad_norm,
+    )
     rl = make_rl(cfg)
     if dev.type == "cuda":
         torch.cuda.synchronize()
@@ -58,8 +65,11 @@ def compare(cfg: CellConfig, rounds: int, clock=time.perf_counter) -> dict[str, 
         else:
             batched.append(arm(cfg, together, clock))
             serial.append(arm(cfg, alone, clock))
-    return {"batched": statistics.median(batched), "serial": statistics.median(serial),
-            "ratio": statistics.median(s / b for s, b in zip(serial, batched, strict=True))}
+    return {
+        "batched": statistics.median(batched),
+        "serial": statistics.median(serial),
+        "ratio": statistics.median(s / b for s, b in zip(serial, batched, strict=True)),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -67,8 +77,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--widths", type=int, nargs="+", default=[8, 32])
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds (the median is reported)")
-    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                    help="wall seconds, or this process's CPU seconds (CPU arms only)")
+    ap.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall seconds, or this process's CPU seconds (CPU arms only)",
+    )
     args = ap.parse_args(argv)
     if args.rounds < 1 or any(w < 1 for w in args.widths):
         ap.error("--rounds and --widths must be integers >= 1")
@@ -77,13 +91,17 @@ def main(argv: list[str] | None = None) -> dict:
     out = {}
     for dev in devices:
         for w in args.widths:
-            cfg = CellConfig(width=w, pretrain_tokens=100 * 64 * 14, rl_updates=50, log_every=10,
-                             seeds=SEEDS, device=dev)
+            cfg = CellConfig(
+                width=w, pretrain_tokens=100 * 64 * 14, rl_updates=50, log_every=10, seeds=SEEDS, device=dev
+            )
             clock = time.process_time if args.clock == "cpu" and dev == "cpu" else time.perf_counter
             r = out[(dev, w)] = compare(cfg, args.rounds, clock)
-            print(f"{dev}: width={w} S={len(SEEDS)}  batched {r['batched']:.2f} s  one after another "
-                  f"{r['serial']:.2f} s  speed-up {r['ratio']:.2f}x  (medians of {args.rounds} rounds, "
-                  f"{'CPU' if clock is time.process_time else 'wall'} seconds, {args.threads} thread(s))", flush=True)
+            print(
+                f"{dev}: width={w} S={len(SEEDS)}  batched {r['batched']:.2f} s  one after another "
+                f"{r['serial']:.2f} s  speed-up {r['ratio']:.2f}x  (medians of {args.rounds} rounds, "
+                f"{'CPU' if clock is time.process_time else 'wall'} seconds, {args.threads} thread(s))",
+                flush=True,
+            )
     return out
 
 

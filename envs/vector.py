@@ -67,8 +67,9 @@ class TokenVectorEnv(VectorEnv):
     task_cls: ClassVar[type[Task]]
     render_envs: int = 4  # envs shown by render()
 
-    def __init__(self, num_envs: int = 1, device: str | torch.device = "cpu", render_mode: str | None = None,
-                 **kwargs: Any):
+    def __init__(
+        self, num_envs: int = 1, device: str | torch.device = "cpu", render_mode: str | None = None, **kwargs: Any
+    ):
         self.num_envs = check_int("num_envs", num_envs, 1)
         self.render_mode = check_render_mode(render_mode)
         self.device = torch.device(device)
@@ -76,15 +77,18 @@ class TokenVectorEnv(VectorEnv):
         self.single_action_space = spaces.Discrete(V)
         self.single_observation_space = observation_space(self.n_ctx)
         self.action_space = TensorMultiDiscrete([V] * num_envs, self.device)
-        self.observation_space = spaces.Dict({
-            "tokens": TensorBox(0, V - 1, (num_envs, self.n_ctx), self.device),
-            "length": TensorMultiDiscrete([self.n_ctx + 1] * num_envs, self.device),
-        })
+        self.observation_space = spaces.Dict(
+            {
+                "tokens": TensorBox(0, V - 1, (num_envs, self.n_ctx), self.device),
+                "length": TensorMultiDiscrete([self.n_ctx + 1] * num_envs, self.device),
+            }
+        )
         N, dev, task = num_envs, self.device, self.task
         self._P, self._C = task.prompt_len, task.completion_len
         self._base = 1 + self._P  # token column of the first completion token
-        self._exact = (type(task).verify is Task.verify and type(task).well_formed is Task.well_formed
-                       and not task.revise)  # <wait> revisions: judged by Task.verify on the collapsed trace
+        self._exact = (
+            type(task).verify is Task.verify and type(task).well_formed is Task.well_formed and not task.revise
+        )  # <wait> revisions: judged by Task.verify on the collapsed trace
         rc = self.reward_cfg
         self._fast = self._exact and not rc.delay and not rc.noise and rc.mode != "random"
         self._keyed = bool(rc.noise) or rc.mode == "random"  # the verdict hashes the episode's item
@@ -176,8 +180,14 @@ class TokenVectorEnv(VectorEnv):
         if rows.shape[0]:
             self._start(done, rows)
         self._done = deliver
-        info = {"correct": correct, "trace_correct": trace, "well_formed": wf,
-                "_correct": deliver, "_trace_correct": deliver, "_well_formed": deliver}  # _VERDICT_KEYS
+        info = {
+            "correct": correct,
+            "trace_correct": trace,
+            "well_formed": wf,
+            "_correct": deliver,
+            "_trace_correct": deliver,
+            "_well_formed": deliver,
+        }  # _VERDICT_KEYS
         return self._obs(), reward, terminated, truncated, info
 
     def _step_general(self, a: torch.Tensor):
@@ -204,8 +214,9 @@ class TokenVectorEnv(VectorEnv):
                 r = torch.where(just, r, 0.0)
             verdict = (r, just & (a == vocab.EOS), correct, trace, wf)
             if rc.delay:  # keep until delivery
-                self._pending = tuple(torch.where(just, new, old)
-                                      for new, old in zip(verdict, self._pending, strict=True))
+                self._pending = tuple(
+                    torch.where(just, new, old) for new, old in zip(verdict, self._pending, strict=True)
+                )
                 self._delay = torch.where(just, rc.delay, self._delay)
                 self._ended = self._ended | just
         if rc.delay:
@@ -249,8 +260,12 @@ class TokenVectorEnv(VectorEnv):
     # --- helpers -----------------------------------------------------------------------------
     def _actions(self, actions) -> torch.Tensor:
         """Validated (N,) int64 actions; errors name the allowed range."""
-        if (type(actions) is torch.Tensor and actions.dtype == torch.long and actions.shape == self._shape
-                and actions.device == self.device):  # the common case, checked with one reduction
+        if (
+            type(actions) is torch.Tensor
+            and actions.dtype == torch.long
+            and actions.shape == self._shape
+            and actions.device == self.device
+        ):  # the common case, checked with one reduction
             lo, hi = torch.aminmax(actions)
             if 0 <= int(lo) and int(hi) < V:
                 return actions
@@ -286,8 +301,10 @@ class TokenVectorEnv(VectorEnv):
             ok = torch.zeros(V, dtype=torch.bool)
             ok[list(task.value_tokens) if want is None else [want]] = True
             table[p, :, ~ok] |= _BAD
-        for positions, wrong, right in ((task.answer_positions, _WRONG_ANSWER, 0),
-                                        (task.step_positions, _WRONG_STEP, _RIGHT_STEP)):
+        for positions, wrong, right in (
+            (task.answer_positions, _WRONG_ANSWER, 0),
+            (task.step_positions, _WRONG_STEP, _RIGHT_STEP),
+        ):
             for p in positions:
                 table[p] |= torch.where(same, right, wrong)
         table[:C, :, vocab.EOS] |= _ENDS | _EOS

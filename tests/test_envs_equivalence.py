@@ -16,8 +16,12 @@ from envs import vocab
 
 TASKS = envs.task_names()
 REWARDS = {
-    "sparse": {}, "dense": {"reward": "dense"}, "delay2": {"delay": 2},
-    "format_bonus": {"format_bonus": 0.5}, "noise": {"noise": 0.3}, "random": {"reward": "random"},
+    "sparse": {},
+    "dense": {"reward": "dense"},
+    "delay2": {"delay": 2},
+    "format_bonus": {"format_bonus": 0.5},
+    "noise": {"noise": 0.3},
+    "random": {"reward": "random"},
     "nocot_dense_hint": {"cot": False, "reward": "dense", "format_bonus": 0.25},
 }
 VERDICT_KEYS = ("correct", "trace_correct", "well_formed")

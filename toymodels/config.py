@@ -226,8 +226,10 @@ class CellConfig:
         integer("ppo_epochs", 1)
         integer("minibatches", 1)
         if self.prompts_per_update % self.minibatches:
-            raise ValueError(f"minibatches must divide prompts_per_update={self.prompts_per_update} "
-                             f"(equal minibatches of whole groups), got {self.minibatches}")
+            raise ValueError(
+                f"minibatches must divide prompts_per_update={self.prompts_per_update} "
+                f"(equal minibatches of whole groups), got {self.minibatches}"
+            )
         number("vf_coef", 0.0)
         number("max_grad_norm", 0.0, lo_open=True)
         integer("log_every", 1)
@@ -237,8 +239,11 @@ class CellConfig:
         integer("eval_prompts", 1)
         integer("ood_delta", 0)
         s = self.seeds
-        if not isinstance(s, tuple) or not s or len(set(s)) != len(s) or not all(
-            isinstance(x, int) and not isinstance(x, bool) and 0 <= x < MAX_SEED for x in s
+        if (
+            not isinstance(s, tuple)
+            or not s
+            or len(set(s)) != len(s)
+            or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < MAX_SEED for x in s)
         ):
             raise ValueError(f"seeds must be a non-empty tuple of distinct integers in [0, {MAX_SEED}), got {s!r}")
         if self.n_heads is not None and self.width % self.n_heads:
@@ -247,19 +252,25 @@ class CellConfig:
             if self.width % 2:
                 raise ValueError(f"width must be even for rotary positions (or positions='learned'), got {self.width}")
             if self.n_heads is not None and (self.width // self.n_heads) % 2:
-                raise ValueError(f"n_heads must leave an even head dimension width / n_heads for rotary positions, "
-                                 f"got {self.n_heads} (width {self.width})")
+                raise ValueError(
+                    f"n_heads must leave an even head dimension width / n_heads for rotary positions, "
+                    f"got {self.n_heads} (width {self.width})"
+                )
         # the tasks themselves validate the difficulty; n_ctx must hold the largest one
         need = self._ctx_need()
         if self.n_ctx is not None and self.n_ctx < need:
             raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
         tasks = self.tasks()  # evaluation needs eval_prompts distinct held-out questions per split
         if self.revise_rate > 0 and not tasks["pretrain"].revise:
-            raise ValueError(f"revise_rate={self.revise_rate} needs revise=True (else <wait> is ill formed); "
-                             "set revise=True or revise_rate=0")
+            raise ValueError(
+                f"revise_rate={self.revise_rate} needs revise=True (else <wait> is ill formed); "
+                "set revise=True or revise_rate=0"
+            )
         if self.reward == "dense" and tasks["rl"].revise:
-            raise ValueError("reward='dense' cannot be combined with revise=True (a rewritten step would be paid "
-                             "again); use 'sparse' or 'random'")
+            raise ValueError(
+                "reward='dense' cannot be combined with revise=True (a rewritten step would be paid "
+                "again); use 'sparse' or 'random'"
+            )
         for split in ("id", "ood"):
             envs.splits.check_heldout(tasks[split], self.eval_prompts)
         integer("curriculum_start", 1)
@@ -271,8 +282,9 @@ class CellConfig:
     def _check_curriculum(self):
         L, h0 = self.rl_horizon(), self.curriculum_start
         if h0 >= L:
-            raise ValueError(f"curriculum_start must be below the RL horizon L={L} for the curriculum to ramp, "
-                             f"got {h0}")
+            raise ValueError(
+                f"curriculum_start must be below the RL horizon L={L} for the curriculum to ramp, got {h0}"
+            )
         try:
             self.make_task(h0)
         except ValueError as e:
@@ -308,8 +320,12 @@ class CellConfig:
         adds 'id_hinted' and 'ood_hinted', the evaluation splits with the hint in the prompt."""
         H = self.rl_horizon()
         ph = self.pretrain_horizon if self.pretrain_horizon is not None else H
-        out = {"pretrain": self.make_task(ph, hint=0), "rl": self.make_task(H), "id": self.make_task(H, hint=0),
-               "ood": self.make_task(H + self.ood_delta, hint=0)}
+        out = {
+            "pretrain": self.make_task(ph, hint=0),
+            "rl": self.make_task(H),
+            "id": self.make_task(H, hint=0),
+            "ood": self.make_task(H + self.ood_delta, hint=0),
+        }
         if self.hint:
             out |= {"id_hinted": self.make_task(H), "ood_hinted": self.make_task(H + self.ood_delta)}
         return out
@@ -330,8 +346,15 @@ class CellConfig:
             while self.width % heads or (even and heads > 1 and (self.width // heads) % 2):
                 heads -= 1
         n_ctx = self.n_ctx or self._ctx_need()
-        return ModelConfig(kind=self.model_kind, d_model=self.width, n_layers=self.depth, n_heads=heads,
-                           d_mlp=self.d_mlp or 4 * self.width, n_ctx=n_ctx, positions=self.positions)
+        return ModelConfig(
+            kind=self.model_kind,
+            d_model=self.width,
+            n_layers=self.depth,
+            n_heads=heads,
+            d_mlp=self.d_mlp or 4 * self.width,
+            n_ctx=n_ctx,
+            positions=self.positions,
+        )
 
     def resolved_device(self):
         return resolve_device(self.device)

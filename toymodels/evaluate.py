@@ -44,8 +44,9 @@ def ks(k_max: int) -> list[int]:
 
 
 @torch.no_grad()
-def generate(model, prompts: torch.Tensor, C: int, n: int, temperature: float, streams: torch.Tensor,
-             slot0: int) -> torch.Tensor:
+def generate(
+    model, prompts: torch.Tensor, C: int, n: int, temperature: float, streams: torch.Tensor, slot0: int
+) -> torch.Tensor:
     """Sample n completions of C tokens per prompt: prompts (S, B, P) -> (S, B * n, C).
 
     Rows are prompt-major (row b * n + j is sample j of prompt b). After <eos> the tokens are
@@ -80,8 +81,11 @@ def sample_stats(task: Task, comps: torch.Tensor, targets: torch.Tensor) -> dict
         n_rev, n_fix = revision_counts(comps.reshape(S * M, C), targets, values, task.max_revisions)
         n_rev, n_fix = n_rev.view(S, M).sum(1).cpu().numpy(), n_fix.view(S, M).sum(1).cpu().numpy()
         fix_rate = np.where(n_rev > 0, n_fix / np.maximum(n_rev, 1), np.nan)
-    return {"wait_rate": (comps == vocab.WAIT).any(-1).float().mean(1).cpu().numpy(),
-            "revise_fix_rate": fix_rate, "completion_len": length.float().mean(1).cpu().numpy()}
+    return {
+        "wait_rate": (comps == vocab.WAIT).any(-1).float().mean(1).cpu().numpy(),
+        "revise_fix_rate": fix_rate,
+        "completion_len": length.float().mean(1).cpu().numpy(),
+    }
 
 
 def eval_items(task: Task, n_prompts: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -100,8 +104,7 @@ def evaluate(model, task: Task, n_prompts: int, k_max: int, temperature: float, 
     slot0 = EVAL_SLOT + 1000 * split_id
     comps = generate(model, pr, C, n, temperature, streams, slot0)  # (S, B * n, C)
     sample_targets = targets.repeat_interleave(n, 0).repeat(S, 1)  # (S * B * n, C)
-    v = task.verify(prompts.repeat_interleave(n, 0).repeat(S, 1), comps.reshape(S * n_prompts * n, C),
-                    sample_targets)
+    v = task.verify(prompts.repeat_interleave(n, 0).repeat(S, 1), comps.reshape(S * n_prompts * n, C), sample_targets)
     c_ans = v.correct.view(S, n_prompts, n).sum(-1).cpu().numpy()  # (S, B)
     c_tr = v.trace_correct.view(S, n_prompts, n).sum(-1).cpu().numpy()
     kk = np.array(ks(k_max))

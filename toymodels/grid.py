@@ -132,16 +132,25 @@ class GridSpec:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "axes": {k: list(v) for k, v in self.axes.items()},
-                "fixed": dict(self.fixed), "description": self.description,
-                "variants": {k: dict(v) for k, v in self.variants.items()},
-                **({"base_only": True} if self.base_only else {})}
+        return {
+            "name": self.name,
+            "axes": {k: list(v) for k, v in self.axes.items()},
+            "fixed": dict(self.fixed),
+            "description": self.description,
+            "variants": {k: dict(v) for k, v in self.variants.items()},
+            **({"base_only": True} if self.base_only else {}),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GridSpec:
-        return cls(d["name"], {k: list(v) for k, v in d["axes"].items()}, dict(d.get("fixed", {})),
-                   d.get("description", ""), {k: dict(v) for k, v in d.get("variants", {}).items()},
-                   bool(d.get("base_only", False)))
+        return cls(
+            d["name"],
+            {k: list(v) for k, v in d["axes"].items()},
+            dict(d.get("fixed", {})),
+            d.get("description", ""),
+            {k: dict(v) for k, v in d.get("variants", {}).items()},
+            bool(d.get("base_only", False)),
+        )
 
     def with_overrides(self, overrides: dict[str, Any]) -> GridSpec:
         """A copy with fields set: a list value (or an existing axis) sets an axis, else a fixed field."""

@@ -219,8 +219,12 @@ class TinyTransformer(SeedBatched):
             # Seeds and batch are folded into one dim: CPU attention kernels take 4-D inputs and
             # run about twice as fast on them as on 5-D ones.
             H, dh, Tk = c.n_heads, c.d_head, k.shape[3]
-            a = F.scaled_dot_product_attention(q.reshape(S * B, H, T, dh), k.reshape(S * B, H, Tk, dh),
-                                               v.reshape(S * B, H, Tk, dh), is_causal=(T > 1 and past is None))
+            a = F.scaled_dot_product_attention(
+                q.reshape(S * B, H, T, dh),
+                k.reshape(S * B, H, Tk, dh),
+                v.reshape(S * B, H, Tk, dh),
+                is_causal=(T > 1 and past is None),
+            )
             a = a.view(S, B, H, T, dh).transpose(2, 3).reshape(S, B, T, c.d_model)  # (S, B, T, d)
             x = x + linear(a, P[f"W_O{i}"], P[f"b_O{i}"])
             h = layer_norm(x, P[f"ln2_w{i}"], P[f"ln2_b{i}"])
@@ -232,8 +236,9 @@ class TinyTransformer(SeedBatched):
         x = embed(tokens, self.W_E)  # (S, B, T, d)
         if self.cfg.positions == "learned":
             if start + T > self.cfg.n_ctx:
-                raise ValueError(f"n_ctx must be >= {start + T} for learned positions (the sequence's length), "
-                                 f"got {self.cfg.n_ctx}")
+                raise ValueError(
+                    f"n_ctx must be >= {start + T} for learned positions (the sequence's length), got {self.cfg.n_ctx}"
+                )
             x = x + self.W_pos[:, None, start : start + T]
         return x
 

@@ -60,8 +60,18 @@ from .pretrain import completion_logits, sequences
 from .rollout import make_env, rollout
 from .sampling import clip_and_mask, flat_grads, seed_grad_norm
 
-METRICS = ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac", "rl_horizon",
-           "wait_rate", "completion_len")
+METRICS = (
+    "reward",
+    "entropy",
+    "kl",
+    "informative_frac",
+    "grad_norm",
+    "grad_snr",
+    "clip_frac",
+    "rl_horizon",
+    "wait_rate",
+    "completion_len",
+)
 PASS_STATS = ("entropy", "kl", "clip_frac")  # token-weighted over every pass of an update
 
 
@@ -93,8 +103,9 @@ def horizon_at(cfg, u: int) -> int:
     return min(H, h0 + int((H - h0) * u / ramp + 1e-9))
 
 
-def rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P: int, C: int, N: int,
-            stats: dict | None = None):
+def rl_loss(
+    cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P: int, C: int, N: int, stats: dict | None = None
+):
     """Per-seed loss (S,) of n episodes (a minibatch), normalised by N (normally n: a mean).
 
     seqs (S, n, 1+P+C), comps/mask/ret_tg/old/ref_lp (S, n, C), adv (S, n); old None: on-policy
@@ -144,15 +155,17 @@ def rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P: i
     return loss, logp.detach()
 
 
-def backward_on(cfg, model, value, batch: tuple, sl: slice, P: int, C: int, alive: torch.Tensor,
-                stats: dict | None = None) -> torch.Tensor:
+def backward_on(
+    cfg, model, value, batch: tuple, sl: slice, P: int, C: int, alive: torch.Tensor, stats: dict | None = None
+) -> torch.Tensor:
     """Backward of the loss of episodes `sl` (whole groups; a mean over them) for live seeds.
 
     batch = (seqs, comps, mask, adv, ret_tg, old, ref_lp), each (S, N, ...) or ref_lp None.
     Returns the (S,) loss, detached."""
     seqs, comps, mask, adv, ret_tg, old, ref_lp = (None if x is None else x[:, sl] for x in batch)
-    loss, _ = rl_loss(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P, C, sl.stop - sl.start,
-                      stats=stats)
+    loss, _ = rl_loss(
+        cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P, C, sl.stop - sl.start, stats=stats
+    )
     torch.where(alive, loss, torch.zeros_like(loss)).sum().backward()
     return loss.detach()
 
@@ -236,11 +249,15 @@ def make_rl(cfg):
             if is_logged:
                 j = logged.index(u)
                 n_tok = sums["tokens"].clamp(min=1)
-                vals = {"reward": ro.returns.mean(1), "informative_frac": informative.float().mean(1),
-                        "grad_norm": norm0, "grad_snr": snr,
-                        "wait_rate": (ro.completions == vocab.WAIT).any(-1).float().mean(1),
-                        "completion_len": ro.mask.sum(-1).float().mean(1),
-                        **{k: sums[k] / n_tok for k in PASS_STATS if k != "kl" or ref_lp is not None}}
+                vals = {
+                    "reward": ro.returns.mean(1),
+                    "informative_frac": informative.float().mean(1),
+                    "grad_norm": norm0,
+                    "grad_snr": snr,
+                    "wait_rate": (ro.completions == vocab.WAIT).any(-1).float().mean(1),
+                    "completion_len": ro.mask.sum(-1).float().mean(1),
+                    **{k: sums[k] / n_tok for k in PASS_STATS if k != "kl" or ref_lp is not None},
+                }
                 for k, v in vals.items():
                     v = torch.where(alive, v.float(), torch.full_like(v.float(), float("nan")))
                     out[k][:, j] = v.cpu().numpy()

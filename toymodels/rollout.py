@@ -33,10 +33,17 @@ class Rollout:
 
 
 def make_env(cfg, horizon: int, num_envs: int, device) -> gym.vector.VectorEnv:
-    kw = {**cfg.task_args(horizon), "reward": cfg.reward, "delay": cfg.delay,
-          "format_bonus": cfg.format_bonus, "noise": cfg.noise, "split": "train"}  # no held-out question
-    return gym.make_vec(envs.env_id(cfg.task), num_envs=num_envs, vectorization_mode="vector_entry_point",
-                        device=device, **kw)
+    kw = {
+        **cfg.task_args(horizon),
+        "reward": cfg.reward,
+        "delay": cfg.delay,
+        "format_bonus": cfg.format_bonus,
+        "noise": cfg.noise,
+        "split": "train",
+    }  # no held-out question
+    return gym.make_vec(
+        envs.env_id(cfg.task), num_envs=num_envs, vectorization_mode="vector_entry_point", device=device, **kw
+    )
 
 
 @torch.no_grad()
@@ -50,8 +57,7 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
     item_idx = (update * n_prompts + torch.arange(N, device=dev) // G).repeat(S)  # (S * N,)
     # the items and the reward's randomness come from (item seed, index, sample in group) alone;
     # the reset seed only fixes the env's unused default streams
-    env.reset(seed=0, options={"group_size": G, "seeds": item_seeds,
-                               "indices": item_idx})
+    env.reset(seed=0, options={"group_size": G, "seeds": item_seeds, "indices": item_idx})
     task = env.unwrapped.task
     P, C = task.prompt_len, task.completion_len
     prompts = env.unwrapped.prompts.view(S, N, P)

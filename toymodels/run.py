@@ -23,8 +23,17 @@ from .rl import METRICS, make_rl
 from .storage import describe_variables
 
 SPLITS = ("id", "ood")
-EVAL_KEYS = ("pass_at_k", "trace_pass_at_k", "logp_answer", "step_prob", "step_acc_argmax", "greedy_acc",
-             "wait_rate", "revise_fix_rate", "completion_len")
+EVAL_KEYS = (
+    "pass_at_k",
+    "trace_pass_at_k",
+    "logp_answer",
+    "step_prob",
+    "step_acc_argmax",
+    "greedy_acc",
+    "wait_rate",
+    "revise_fix_rate",
+    "completion_len",
+)
 
 
 def ood_untrained_inputs(cfg: CellConfig) -> str:
@@ -41,11 +50,15 @@ def ood_untrained_inputs(cfg: CellConfig) -> str:
     if ood <= trained:
         return ""
     if cfg.model_kind == "mlp":
-        return ("the MLP's window slots beyond the training sequences' length held only <pad> in training: "
-                "the OOD split is not a generalisation test")
+        return (
+            "the MLP's window slots beyond the training sequences' length held only <pad> in training: "
+            "the OOD split is not a generalisation test"
+        )
     if cfg.positions == "learned":
-        return ("learned position rows beyond the training sequences' length never received gradient: "
-                "the OOD split is not a generalisation test")
+        return (
+            "learned position rows beyond the training sequences' length never received gradient: "
+            "the OOD split is not a generalisation test"
+        )
     return ""
 
 
@@ -55,9 +68,16 @@ def make_train(cfg: CellConfig, base_only: bool = False):
     tasks = cfg.tasks()
     mcfg = cfg.model_config()
     dev = cfg.resolved_device()
-    pretrain = make_pretrain(tasks["pretrain"], budget=cfg.pretrain_tokens, batch=cfg.pretrain_batch,
-                             lr=cfg.pretrain_lr, prior=cfg.prior, label_noise=cfg.label_noise,
-                             max_grad_norm=cfg.max_grad_norm, revise_rate=cfg.revise_rate)
+    pretrain = make_pretrain(
+        tasks["pretrain"],
+        budget=cfg.pretrain_tokens,
+        batch=cfg.pretrain_batch,
+        lr=cfg.pretrain_lr,
+        prior=cfg.prior,
+        label_noise=cfg.label_noise,
+        max_grad_norm=cfg.max_grad_norm,
+        revise_rate=cfg.revise_rate,
+    )
     rl = make_rl(cfg)
 
     def eval_all(model, alive):
@@ -67,8 +87,14 @@ def make_train(cfg: CellConfig, base_only: bool = False):
         hinted = [("", ""), ("hinted_", "_hinted")] if cfg.hint else [("", "")]
         for j, (prefix, suffix) in enumerate(hinted):
             for i, split in enumerate(SPLITS):
-                r = evaluate(model, tasks[split + suffix], cfg.eval_prompts, cfg.k_max, cfg.eval_temperature,
-                             split_id=i + len(SPLITS) * j)
+                r = evaluate(
+                    model,
+                    tasks[split + suffix],
+                    cfg.eval_prompts,
+                    cfg.k_max,
+                    cfg.eval_temperature,
+                    split_id=i + len(SPLITS) * j,
+                )
                 dead = ~alive.cpu().numpy()
                 for k, v in r.items():
                     v = v.astype(np.float64)
@@ -83,16 +109,24 @@ def make_train(cfg: CellConfig, base_only: bool = False):
         alive = torch.ones(S, dtype=torch.bool, device=dev)
         pretrain_loss, alive = pretrain(model, alive)
         if progress:
-            print(f"[toymodels] width={cfg.width} depth={cfg.depth} pretrained {pretrain.n_steps} steps, "
-                  f"loss {pretrain_loss.cpu().numpy().round(3)}", flush=True)
+            print(
+                f"[toymodels] width={cfg.width} depth={cfg.depth} pretrained {pretrain.n_steps} steps, "
+                f"loss {pretrain_loss.cpu().numpy().round(3)}",
+                flush=True,
+            )
         base_alive = alive.clone()
         base = eval_all(model, alive)
         if ckpt_dir is not None:
             save_checkpoints(model, Path(ckpt_dir), "base")
         if base_only:
             status = np.where(~base_alive.cpu().numpy(), "diverged", "ok")
-            return {"pretrain_loss": pretrain_loss.cpu().numpy(), "base": base, "rl": None, "curves": None,
-                    "status": status}, model
+            return {
+                "pretrain_loss": pretrain_loss.cpu().numpy(),
+                "base": base,
+                "rl": None,
+                "curves": None,
+                "status": status,
+            }, model
         curves, alive = rl(model, alive.clone())
         rl_ev = eval_all(model, alive)
         if ckpt_dir is not None:
@@ -100,15 +134,21 @@ def make_train(cfg: CellConfig, base_only: bool = False):
         if progress:
             print(f"[toymodels] RL done: reward {np.round(curves['reward'][:, -1], 3)}", flush=True)
         status = np.where(~base_alive.cpu().numpy() | ~alive.cpu().numpy(), "diverged", "ok")
-        return {"pretrain_loss": pretrain_loss.cpu().numpy(), "base": base, "rl": rl_ev, "curves": curves,
-                "status": status}, model
+        return {
+            "pretrain_loss": pretrain_loss.cpu().numpy(),
+            "base": base,
+            "rl": rl_ev,
+            "curves": curves,
+            "status": status,
+        }, model
 
     train.model_config, train.tasks, train.device = mcfg, tasks, dev
     return train
 
 
-def run_cell(config: CellConfig, ckpt_dir: Path | None = None, progress: bool = False,
-             base_only: bool = False) -> xr.Dataset:
+def run_cell(
+    config: CellConfig, ckpt_dir: Path | None = None, progress: bool = False, base_only: bool = False
+) -> xr.Dataset:
     """All `config.seeds` in one batched pass; the Dataset described in DESIGN.md (no width/depth dims).
     `base_only`: no RL; base_* variables only (no rl_*, no curves over step)."""
     train = make_train(config, base_only)
@@ -129,16 +169,29 @@ def run_cell(config: CellConfig, ckpt_dir: Path | None = None, progress: bool = 
     data["pretrain_loss"] = (("seed",), m["pretrain_loss"].astype(np.float64))
     data["status"] = (("seed",), m["status"].astype(str))
     data["wall_s"] = (("seed",), np.full(S, wall / S))
-    coords = {"seed": list(config.seeds), "split": list(SPLITS), "k": kk, "width": config.width,
-              "depth": config.depth, "n_params": model.n_params, "n_params_total": model.n_params_total}
+    coords = {
+        "seed": list(config.seeds),
+        "split": list(SPLITS),
+        "k": kk,
+        "width": config.width,
+        "depth": config.depth,
+        "n_params": model.n_params,
+        "n_params_total": model.n_params_total,
+    }
     if not base_only:
         coords |= {"step": c["step"], "samples": ("step", c["samples"])}
     H = config.rl_horizon()
-    attrs = {"config": config.to_json(), "n_eval_prompts": config.eval_prompts,
-             "torch_version": torch.__version__, "device": str(train.device), "horizon": H,
-             "ood_horizon": H + config.ood_delta, "ood_untrained_inputs": ood_untrained_inputs(config),
-             "model_config": json.dumps(train.model_config.to_dict()),
-             "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
+    attrs = {
+        "config": config.to_json(),
+        "n_eval_prompts": config.eval_prompts,
+        "torch_version": torch.__version__,
+        "device": str(train.device),
+        "horizon": H,
+        "ood_horizon": H + config.ood_delta,
+        "ood_untrained_inputs": ood_untrained_inputs(config),
+        "model_config": json.dumps(train.model_config.to_dict()),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
     return describe_variables(xr.Dataset(data, coords=coords, attrs=attrs))
 
 

@@ -47,14 +47,23 @@ def environment_info(device: str) -> dict[str, Any]:
     except PackageNotFoundError:  # a source tree that is not installed
         package_version = "0.0.0+unknown"
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=5
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         commit = None
     return {
-        "package_version": package_version, "git_commit": commit, "torch_version": str(torch.__version__),
-        "xarray_version": xr.__version__, "python": platform.python_version(), "host": platform.node(),
-        "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
+        "package_version": package_version,
+        "git_commit": commit,
+        "torch_version": str(torch.__version__),
+        "xarray_version": xr.__version__,
+        "python": platform.python_version(),
+        "host": platform.node(),
+        "device": device,
+        "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -69,9 +78,7 @@ def prepare_run_dir(spec: GridSpec, run_dir: Path, force: bool) -> None:
         except json.JSONDecodeError:
             raise ValueError(f"{path} is corrupt; delete it or pass --force") from None
         if old != json.loads(json.dumps(spec.to_dict(), default=str)) and not force:
-            raise ValueError(
-                f"{run_dir} holds a run with a different config; use another --out or pass --force"
-            )
+            raise ValueError(f"{run_dir} holds a run with a different config; use another --out or pass --force")
     storage.atomic_write_json(path, spec.to_dict())
 
 
@@ -106,8 +113,14 @@ def failed_cell(group: Group, seed: int) -> xr.Dataset:
     from .models import make_model  # noqa: PLC0415
 
     model = make_model(group.config.model_config(), (seed,))
-    ds = xr.Dataset({"status": ((), "failed"), "wall_s": ((), float("nan")),
-                     "n_params": ((), model.n_params), "n_params_total": ((), model.n_params_total)})
+    ds = xr.Dataset(
+        {
+            "status": ((), "failed"),
+            "wall_s": ((), float("nan")),
+            "n_params": ((), model.n_params),
+            "n_params_total": ((), model.n_params_total),
+        }
+    )
     return ds.expand_dims({k: [storage.plain_coord(v)] for k, v in {**group.coords, "seed": seed}.items()})
 
 
@@ -151,9 +164,16 @@ def iter_ray(groups: list[Group], address: str | None, device: str) -> Iterator[
             yield g, e
 
 
-def run_grid(spec: GridSpec, run_dir: Path, executor: str = "local", address: str | None = None,
-             device: str = "auto", force: bool = False, progress: bool = True,
-             on_group: Callable[[Group], None] | None = None) -> xr.Dataset:
+def run_grid(
+    spec: GridSpec,
+    run_dir: Path,
+    executor: str = "local",
+    address: str | None = None,
+    device: str = "auto",
+    force: bool = False,
+    progress: bool = True,
+    on_group: Callable[[Group], None] | None = None,
+) -> xr.Dataset:
     """Run every unfinished cell of `spec` into `run_dir`, then write and return grid.nc."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {executor!r}")
@@ -230,10 +250,14 @@ def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None
     ds.attrs = {
         **shared,
         "config": json.dumps(spec.to_dict(), sort_keys=True, default=str),
-        "cell_config": json.dumps({k: v for k, v in spec.groups()[0].config.to_dict().items() if k != "seeds"},
-                                  default=str),
-        "package_version": env["package_version"], "git_commit": env["git_commit"] or "unknown",
-        "torch_version": env["torch_version"], "device": env["device"], "created": env["created"],
+        "cell_config": json.dumps(
+            {k: v for k, v in spec.groups()[0].config.to_dict().items() if k != "seeds"}, default=str
+        ),
+        "package_version": env["package_version"],
+        "git_commit": env["git_commit"] or "unknown",
+        "torch_version": env["torch_version"],
+        "device": env["device"],
+        "created": env["created"],
     }
     storage.atomic_write_dataset(run_dir / "grid.nc", ds)
     return ds

@@ -22,8 +22,9 @@ def stream(seed: int, role: int) -> int:
     return role * MAX_SEED + seed
 
 
-def sample(logits: torch.Tensor, temperature: float, streams: torch.Tensor, row: torch.Tensor,
-           slot: int) -> torch.Tensor:
+def sample(
+    logits: torch.Tensor, temperature: float, streams: torch.Tensor, row: torch.Tensor, slot: int
+) -> torch.Tensor:
     """Inverse-CDF sampling from softmax(logits / T); logits (S, B, V), streams (S,), row (B,).
 
     temperature 0 means greedy. Non-finite logits (a diverged seed) sample uniformly.
@@ -56,5 +57,6 @@ def clip_and_mask(params: list[torch.Tensor], max_norm: float, alive: torch.Tens
 
 def flat_grads(params: list[torch.Tensor]) -> torch.Tensor:
     """(S, n) every seed's gradient flattened (zeros where a parameter has no grad)."""
-    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(p.shape[0], -1)
-                      for p in params], 1)
+    return torch.cat(
+        [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(p.shape[0], -1) for p in params], 1
+    )
