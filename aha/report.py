@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -274,12 +275,24 @@ def _span(ds: xr.Dataset, dim: str) -> str:
     return str(v[0]) if len(v) == 1 else f"{v[0]}–{v[-1]}" if len(v) > 3 else ", ".join(map(str, v))
 
 
+def device_line(env: dict, device: str = "?") -> str:
+    """Run details' device line: device, the wall time of env.json's timing, creation time."""
+    return f"- device: {env.get('device', device)}; {wall_time_text(env)}; created {env.get('created', '?')}"
+
+
 def write_summary(run_dir: Path) -> Path:
-    """Rewrite report.md's '## Summary' (after `aha fit` or a new timing in env.json)."""
+    """Rewrite report.md's '## Summary' and the run details' device line (after `aha fit` or a new
+    timing in env.json), so every line that quotes the wall time quotes the same one."""
     from .fit import replace_section  # noqa: PLC0415
 
     path = Path(run_dir) / "report.md"
-    path.write_text(replace_section(path.read_text(), "## Summary", "\n".join(summary_lines(run_dir))))
+    text = replace_section(path.read_text(), "## Summary", "\n".join(summary_lines(run_dir)))
+    env_path = Path(run_dir) / "env.json"
+    env = json.loads(env_path.read_text()) if env_path.exists() else {}
+    old = re.search(r"^- device: (\S+?);.*$", text, re.M)
+    if old:
+        text = text[: old.start()] + device_line(env, old.group(1)) + text[old.end() :]
+    path.write_text(text)
     return path
 
 
@@ -303,8 +316,7 @@ def write_report(run_dir: Path) -> Path:
         "",
         f"- cells: {int(np.prod([ds.sizes[d] for d in ds.dims if d not in ('split', 'k', 'step')]))}, "
         f"dims: {', '.join(f'{d}={n}' for d, n in ds.sizes.items())}",
-        f"- device: {env.get('device', ds.attrs.get('device', '?'))}; {wall_time_text(env)}; "
-        f"created {env.get('created', '?')}",
+        device_line(env, ds.attrs.get("device", "?")),
         f"- versions: aha-playground {env.get('package_version', '?')}, torch {env.get('torch_version', '?')}, "
         f"git {str(env.get('git_commit') or '?')[:10]}",
         f"- chance level of the answer (in-distribution): {chance:.3f}",

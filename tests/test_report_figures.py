@@ -174,3 +174,25 @@ def test_grid_nc_describes_every_variable_with_units(tmp_path):
         a = ds[name].attrs
         assert a.get("description") and a.get("units"), name
     assert ds.base_pass_at_k.attrs["units"] == "fraction of prompts" and ds.entropy.attrs["units"] == "nats per token"
+
+
+def test_a_timing_recorded_after_the_report_reaches_every_line_that_quotes_it(tmp_path):
+    """`aha grid` writes report.md before it knows its total time, then records the timing and
+    rewrites the summary; the run-details line must follow too, not say 'not recorded'."""
+    import json
+
+    from aha.cli import record_timing
+    from aha.report import wall_time_text, write_report, write_summary
+
+    run = tmp_path / "demo"
+    shutil.copytree(ROOT / "docs" / "demo", run, ignore=shutil.ignore_patterns("report.md", "figures"))
+    env = json.loads((run / "env.json").read_text())
+    env.pop("timing")
+    (run / "env.json").write_text(json.dumps(env))
+    write_report(run)
+    assert "not recorded" in (run / "report.md").read_text()
+    record_timing(run, grid_s=100.0, total_s=104.0)
+    write_summary(run)
+    text = (run / "report.md").read_text()
+    assert "not recorded" not in text
+    assert text.count(wall_time_text(json.loads((run / "env.json").read_text()))) == 2  # summary, run details
