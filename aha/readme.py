@@ -212,7 +212,7 @@ def study_table(study_dir: Path) -> str:
         )
     verdicts = json.loads(path.read_text())
     rows = ["| claim | what it says | measured | verdict |", "|---|---|---|---|"]
-    for c, v in verdicts.items():
+    for c, v in sorted(verdicts.items(), key=lambda kv: (len(kv[0]), kv[0])):  # C1 .. C9, C10, C11
         cell = lambda t: str(t).replace("|", "\\|").replace("\n", " ")  # noqa: E731
         rows.append(f"| {c} | {cell(CLAIM_TEXT.get(c, ''))} | {cell(v['result'])} | **{cell(v['verdict'])}** |")
     more = "Details, figures and the rule behind each verdict: [docs/study/study.md](docs/study/study.md)."

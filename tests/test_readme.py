@@ -96,3 +96,15 @@ def test_publish_study_copies_the_report_and_each_grid_and_refuses_an_unfinished
     publish_study(study, docs)
     assert (docs / "study" / "study.md").read_text() == "| C1 |"
     assert (docs / "study" / "grids" / "threshold.nc").is_file() and not (docs / "study" / "cells").exists()
+
+
+def test_study_table_lists_claims_in_numeric_order(tmp_path):
+    """verdicts.json is written with sorted keys (C1, C10, C11, C2, ...); the README lists C1..C11."""
+    import json
+
+    from aha.readme import study_table
+
+    v = {c: {"result": "r", "verdict": "holds"} for c in ("C1", "C10", "C11", "C2", "C9")}
+    (tmp_path / "verdicts.json").write_text(json.dumps(v, sort_keys=True))
+    rows = [line.split("|")[1].strip() for line in study_table(tmp_path).splitlines() if line.startswith("| C")]
+    assert rows == ["C1", "C2", "C9", "C10", "C11"]
