@@ -21,9 +21,10 @@ import time
 
 import torch
 
-from toymodels import CellConfig, make_model, make_pretrain
+from toymodels import CellConfig, make_model
 from toymodels.rl import make_rl
 from toymodels.rollout import make_env, rollout
+from toymodels.run import pretrain_for
 
 SEEDS = (0, 1, 2)
 
@@ -79,15 +80,7 @@ def cell(width: int, depth: int, dev: str) -> dict:
     mcfg, task = cfg.model_config(), cfg.tasks()["pretrain"]
     S, P, C = len(SEEDS), task.prompt_len, task.completion_len
     T = 1 + P + C - 1  # tokens fed per sequence
-    pre = make_pretrain(
-        task,
-        budget=cfg.pretrain_tokens,
-        batch=cfg.pretrain_batch,
-        lr=cfg.pretrain_lr,
-        prior=cfg.prior,
-        label_noise=cfg.label_noise,
-        max_grad_norm=cfg.max_grad_norm,
-    )
+    pre = pretrain_for(cfg, task)
     pre(make_model(mcfg, SEEDS).to(dev))  # warm-up: first-call costs are not the steady state
     model = make_model(mcfg, SEEDS).to(dev)
     sync()

@@ -20,7 +20,8 @@ from dataclasses import replace
 
 import torch
 
-from toymodels import CellConfig, make_model, make_pretrain, make_rl
+from toymodels import CellConfig, make_model, make_rl
+from toymodels.run import pretrain_for
 
 SEEDS = tuple(range(8))
 
@@ -29,15 +30,7 @@ def arm(cfg: CellConfig, batches: list[tuple[int, ...]], clock=time.perf_counter
     """Seconds (of `clock`) to pretrain and RL-train every batch of seeds in `batches`, one batch at a time."""
     task = cfg.tasks()["pretrain"]
     dev = cfg.resolved_device()
-    pretrain = make_pretrain(
-        task,
-        budget=cfg.pretrain_tokens,
-        batch=cfg.pretrain_batch,
-        lr=cfg.pretrain_lr,
-        prior=cfg.prior,
-        label_noise=cfg.label_noise,
-        max_grad_norm=cfg.max_grad_norm,
-    )
+    pretrain = pretrain_for(cfg, task)
     rl = make_rl(cfg)
     if dev.type == "cuda":
         torch.cuda.synchronize()

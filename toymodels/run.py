@@ -15,6 +15,8 @@ import numpy as np
 import torch
 import xarray as xr
 
+from envs.task import Task
+
 from .config import CellConfig
 from .evaluate import evaluate, ks
 from .models import ModelConfig, make_model
@@ -68,16 +70,7 @@ def make_train(cfg: CellConfig, base_only: bool = False):
     tasks = cfg.tasks()
     mcfg = cfg.model_config()
     dev = cfg.resolved_device()
-    pretrain = make_pretrain(
-        tasks["pretrain"],
-        budget=cfg.pretrain_tokens,
-        batch=cfg.pretrain_batch,
-        lr=cfg.pretrain_lr,
-        prior=cfg.prior,
-        label_noise=cfg.label_noise,
-        max_grad_norm=cfg.max_grad_norm,
-        revise_rate=cfg.revise_rate,
-    )
+    pretrain = pretrain_for(cfg, tasks["pretrain"])
     rl = make_rl(cfg)
 
     def eval_all(model, alive):
@@ -144,6 +137,20 @@ def make_train(cfg: CellConfig, base_only: bool = False):
 
     train.model_config, train.tasks, train.device = mcfg, tasks, dev
     return train
+
+
+def pretrain_for(cfg: CellConfig, task: Task | None = None):
+    """The cell's pretraining, every knob from its config (`run_cell` uses it; benchmarks time it)."""
+    return make_pretrain(
+        task if task is not None else cfg.tasks()["pretrain"],
+        budget=cfg.pretrain_tokens,
+        batch=cfg.pretrain_batch,
+        lr=cfg.pretrain_lr,
+        prior=cfg.prior,
+        label_noise=cfg.label_noise,
+        max_grad_norm=cfg.max_grad_norm,
+        revise_rate=cfg.revise_rate,
+    )
 
 
 def run_cell(
