@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from theory.amplifier import chance_corrected
 from theory.credit import phi
 
 G_DEFAULT = 8
@@ -39,8 +40,7 @@ MIN_SOURCES = 3  # fewer training sources give too few out-of-source residuals f
 def capability(p1, chance=0.0, G: int = G_DEFAULT) -> pd.DataFrame:
     """Feature columns of the law: chance-corrected pass@1 `p_sig` and φ(p_sig, G) `phi_sig`."""
     p1 = np.atleast_1d(np.asarray(p1, dtype=float))
-    ch = np.broadcast_to(np.asarray(chance, dtype=float), p1.shape)
-    p = np.clip((p1 - ch) / (1.0 - ch), 0.0, 1.0)
+    p = chance_corrected(p1, np.broadcast_to(np.asarray(chance, dtype=float), p1.shape), 1)
     return pd.DataFrame({"p_sig": p, "phi_sig": phi(p, G)})
 
 
@@ -110,7 +110,8 @@ def _chance(df: pd.DataFrame) -> np.ndarray:
     return df["chance"].to_numpy(float) if "chance" in df else np.zeros(len(df))
 
 
-def _fit_coef(df: pd.DataFrame, G: int) -> np.ndarray:
+def fit_coef(df: pd.DataFrame, G: int = G_DEFAULT) -> np.ndarray:
+    """Least-squares coefficients of the law on rows of `df` (columns before, gain; optional chance)."""
     X = capability(df["before"].to_numpy(float), _chance(df), G)[list(FEATURES)].to_numpy(float)
     return lstsq(X, df["gain"].to_numpy(float))
 
@@ -125,10 +126,10 @@ def fit_forecast(df: pd.DataFrame, G: int = G_DEFAULT, level: float = LEVEL) -> 
     if len(sources) >= MIN_SOURCES:
         for s in sources:
             te = (df["source"] == s).to_numpy()
-            inner = GainForecast(list(_fit_coef(df[~te], G)), np.empty(0), G, level)
+            inner = GainForecast(list(fit_coef(df[~te], G)), np.empty(0), G, level)
             res.append(df["gain"].to_numpy(float)[te] - inner.point(df["before"].to_numpy(float)[te], _chance(df)[te]))
     r = np.concatenate(res) if res else np.empty(0)
-    return GainForecast([float(x) for x in _fit_coef(df, G)], r, G, level, len(df), len(sources))
+    return GainForecast([float(x) for x in fit_coef(df, G)], r, G, level, len(df), len(sources))
 
 
 @dataclass

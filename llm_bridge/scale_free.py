@@ -22,7 +22,7 @@ import pandas as pd
 
 from theory.credit import phi
 
-from .forecast import FEATURES, G_DEFAULT, LEVEL, GainForecast, capability, lstsq
+from .forecast import G_DEFAULT, LEVEL, GainForecast, capability, fit_coef
 
 TOY_COLUMNS = ("base_p1", "chance", "gain", "G", "status", "setting")
 
@@ -59,11 +59,10 @@ def fit_toy_law(cells_csv: str | Path, level: float = LEVEL) -> GainForecast:
     if len(Gs) != 1:
         raise ValueError(f"{Path(cells_csv).name}: cells use several group sizes {Gs}; fit one G at a time")
     G = int(Gs[0]) if Gs else G_DEFAULT
-    X = capability(df["before"], df["chance"], G)[list(FEATURES)].to_numpy(float)
-    coef = lstsq(X, df["gain"].to_numpy(float))
-    resid = df["gain"].to_numpy(float) - (coef[0] + X @ coef[1:])
+    law = GainForecast([float(c) for c in fit_coef(df, G)], np.empty(0), G, level)
+    resid = df["gain"].to_numpy(float) - law.point(df["before"], df["chance"])
     return GainForecast(
-        [float(c) for c in coef],
+        law.coef,
         resid,
         G,
         level,
