@@ -76,11 +76,7 @@ def forecast_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             device=args.device,
             seed=args.seed,
-        )
-        if cfg.benchmark:
-            from llm_bridge.benchmark import load_jsonl  # noqa: PLC0415
-
-            load_jsonl(cfg.benchmark)  # bad lines stop before anything is fitted or loaded
+        )  # reads and checks the benchmark: bad lines stop before anything is fitted or loaded
     t0 = time.time()
     if cfg:
         models = fit_models(args.level)  # before the long generation: a problem here costs no GPU time

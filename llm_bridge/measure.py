@@ -12,14 +12,14 @@ greedy completion, batched through HF generate (llm_bridge.local_eval.generate_t
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from envs import make_task, task_names
 
-from .benchmark import PromptResults, load_jsonl
+from .benchmark import Item, PromptResults, load_jsonl
 
 MIN_K_MAX = 64
 
@@ -48,6 +48,8 @@ class MeasureConfig:
     """auto (CUDA when present), cpu or cuda."""
     seed: int = 0
     """Evaluation stream of the project tasks; seeds torch sampling."""
+    items: list[Item] = field(init=False, repr=False)
+    """The benchmark's problems, read and checked once (empty without a benchmark)."""
 
     def __post_init__(self):
         self.tasks = tuple(self.tasks)
@@ -77,6 +79,8 @@ class MeasureConfig:
                 raise ValueError("--device cuda: no CUDA device is visible here; use --device auto or cpu")
         if not Path(self.model).is_dir():
             raise ValueError(f"--model: no such checkpoint directory {self.model}")
+        # bad lines stop here, before anything is fitted or loaded
+        self.items = load_jsonl(self.benchmark) if self.benchmark else []
 
 
 def measure_model(cfg: MeasureConfig) -> tuple[list[PromptResults], float]:
@@ -85,7 +89,7 @@ def measure_model(cfg: MeasureConfig) -> tuple[list[PromptResults], float]:
 
     from . import local_eval as le  # noqa: PLC0415  (torch and transformers only when a model runs)
 
-    items = load_jsonl(cfg.benchmark) if cfg.benchmark else []  # bad lines stop before the model loads
+    items = cfg.items
     device = le.resolve_device(cfg.device)
     tok, model = le.load_model(cfg.model, device)
     _, n_total = le.count_params(model)
