@@ -15,9 +15,14 @@ import xarray as xr
 from .plots import ok_only
 from .plots_behaviour import revision_panels
 
-__all__ = ["behaviour_frame", "behaviour_section"]
+__all__ = ["behaviour_frame", "behaviour_section", "fix_use"]
 
 _EVAL = ("wait_rate", "revise_fix_rate", "completion_len")
+
+
+def fix_use(df: pd.DataFrame, ph: str) -> pd.Series:
+    """Rate of fixing revisions of phase ``ph`` (base / rl): wait_rate x revise_fix_rate, 0 without revisions."""
+    return df[f"{ph}_wait_rate"] * df[f"{ph}_revise_fix_rate"].fillna(0.0)
 
 
 def _cell_fields(spec: dict, coords: dict) -> dict:
@@ -93,7 +98,6 @@ def behaviour_section(ds: xr.Dataset, run_dir: Path) -> list[str]:
         "|---" * 9 + "|",
     ]
     m = lambda s: "–" if not np.isfinite(s).any() else f"{np.nanmean(s):.3f}"  # noqa: E731
-    fx = lambda g, ph: g[f"{ph}_wait_rate"] * g[f"{ph}_revise_fix_rate"].fillna(0.0)  # noqa: E731
     notes = []
     for (task, w), g in df.groupby(["task", "width"]):
         on, off = g[g.revise], g[~g.revise]
@@ -101,8 +105,8 @@ def behaviour_section(ds: xr.Dataset, run_dir: Path) -> list[str]:
             continue
         lines.append(
             f"| {task} | {w} | {int(on.n_params.iloc[0]):,} | {m(on.base_wait_rate)} → {m(on.rl_wait_rate)} | "
-            f"{m(on.base_revise_fix_rate)} → {m(on.rl_revise_fix_rate)} | {m(fx(on, 'base'))} → "
-            f"{m(fx(on, 'rl'))} | {m(on.base_completion_len)} → {m(on.rl_completion_len)} | {m(on.gain)} | "
+            f"{m(on.base_revise_fix_rate)} → {m(on.rl_revise_fix_rate)} | {m(fix_use(on, 'base'))} → "
+            f"{m(fix_use(on, 'rl'))} | {m(on.base_completion_len)} → {m(on.rl_completion_len)} | {m(on.gain)} | "
             f"{m(off.gain)} |"
         )
         dw = float(np.nanmean(on.rl_wait_rate - on.base_wait_rate))
