@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 
+from theory.claims_behaviour import spearman
 from theory.onset import RULE, detect_onset, first_signal_time
 from toymodels import storage
 
@@ -105,11 +105,9 @@ def ok_da(ds: xr.Dataset) -> xr.DataArray | bool:
 
 
 def _rho(x: np.ndarray, y: np.ndarray) -> dict:
-    m = np.isfinite(x) & np.isfinite(y)
-    if m.sum() < 5 or np.ptp(x[m]) == 0 or np.ptp(y[m]) == 0:
-        return {"rho": None, "p": None, "n": int(m.sum())}
-    r = stats.spearmanr(x[m], y[m])
-    return {"rho": float(r.statistic), "p": float(r.pvalue), "n": int(m.sum())}
+    """theory's Spearman rule (at least MIN_RHO cells) as JSON: None where it is not computed."""
+    rho, p, n = spearman(x, y)
+    return {"rho": None, "p": None, "n": n} if not np.isfinite(rho) else {"rho": rho, "p": p, "n": n}
 
 
 def onset_summary(on: xr.Dataset) -> dict:

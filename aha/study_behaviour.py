@@ -21,9 +21,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from theory import claims  # noqa: E402
 from theory.claims import GAIN, Verdict  # noqa: E402
+from theory.claims_behaviour import verdict_c10, verdict_c11  # noqa: E402
 from theory.onset import detect_onset, first_signal_time  # noqa: E402
+
+from .report_behaviour import fix_use  # noqa: E402
 
 ONSET_COLS = ("aha_found", "aha_call", "aha_onset", "aha_jump", "aha_sharpness", "first_signal")
 
@@ -59,7 +61,7 @@ def c10(cells: pd.DataFrame, fig_dir: Path) -> tuple[Verdict, str]:
     rl = rl[~rl.aha_call.isin(["n/a", "curriculum", "too short"])].drop_duplicates(["key", "width", "seed"])
     gaining = rl[rl["gain"] >= GAIN]
     aha = rl[rl["aha_found"]]
-    v = claims.verdict_c10(gaining["aha_found"].to_numpy(bool), aha["aha_onset"], aha["phi_start"], aha["first_signal"])
+    v = verdict_c10(gaining["aha_found"].to_numpy(bool), aha["aha_onset"], aha["phi_start"], aha["first_signal"])
     rows = [
         "| width | cells judged | gained ≥ 0.1 | aha (of all) | aha (of gaining) | onsets (updates) |",
         "|---|---|---|---|---|---|",
@@ -118,11 +120,6 @@ def _onset_figure(rl: pd.DataFrame, fig_dir: Path) -> str:
     return "![C10_onset](figures/C10_onset.png)"
 
 
-def fix_use(df: pd.DataFrame, ph: str) -> pd.Series:
-    """Rate of fixing revisions of phase ``ph`` (base / rl): wait_rate x revise_fix_rate, 0 without revisions."""
-    return df[f"{ph}_wait_rate"] * df[f"{ph}_revise_fix_rate"].fillna(0.0)
-
-
 def c11(cells: pd.DataFrame, behaviour: list[str], fig_dir: Path, curves: dict | None = None) -> tuple[Verdict, str]:
     """C11's verdict (per task, combined) and section; ``curves`` (the study's per-cell curves) give
     the figure's completion length over RL."""
@@ -145,7 +142,7 @@ def c11(cells: pd.DataFrame, behaviour: list[str], fig_dir: Path, curves: dict |
             int(w): list((x.set_index(["task", "width", "seed"])["gain"] - plain).dropna())
             for w, x in g.groupby("width")
         }
-        per_task[task] = claims.verdict_c11(by_w, diff)
+        per_task[task] = verdict_c11(by_w, diff)
     v = _combine(per_task)
     return v, _c11_table(sub) + "\n\n" + _behaviour_figure(sub, fig_dir, _length_curves(sub, curves or {}))
 

@@ -1,4 +1,5 @@
-"""Verdicts on the study's claims C1-C11, by explicit rules from the numbers (pure functions).
+"""Verdicts on the study's claims C1-C9, by explicit rules from the numbers (pure functions); C10
+and C11 are in theory.claims_behaviour.
 
 Each ``verdict_cN`` takes the measured numbers (already reduced by the study) and returns a
 ``Verdict``: the measured result in words with its interval, one of the verdict words below, and
@@ -35,8 +36,6 @@ __all__ = [
     "verdict_c7",
     "verdict_c8",
     "verdict_c9",
-    "verdict_c10",
-    "verdict_c11",
 ]
 
 GAIN = 0.1
@@ -417,7 +416,3 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
     tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"
     extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
     return Verdict("C9", result, "holds" + tail + extra, rule)
-
-
-# C10 and C11 live in claims_behaviour.py (they need the names above)
-from .claims_behaviour import verdict_c10, verdict_c11  # noqa: E402

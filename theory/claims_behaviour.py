@@ -1,6 +1,6 @@
 """Verdicts on the study's claims about the aha moment itself: C10 (the gain arrives as an abrupt
 event in training whose onset φ predicts) and C11 (RL teaches self-correction only above a size).
-Same conventions as `theory.claims` (C1-C9), which re-exports both functions."""
+Same conventions as `theory.claims` (C1-C9)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ MIN_RHO = 5
 """C10: fewer cells with an aha than this and whether φ predicts the onset is not determined."""
 
 
-def _rho(x, y) -> tuple[float, float, int]:
+def spearman(x, y) -> tuple[float, float, int]:
+    """Spearman (ρ, p, n) over the finite pairs; NaN ρ and p with fewer than MIN_RHO pairs or no spread."""
     a, b = np.asarray(x, float), np.asarray(y, float)
     ok = np.isfinite(a) & np.isfinite(b)
     if ok.sum() < MIN_RHO or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
@@ -31,8 +32,8 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None) -> Verdict:
     update) and ``first_signal`` (theory.onset.first_signal_time): per cell with an aha."""
     f = np.asarray(gaining_found, bool)
     n, k = int(f.size), int(f.sum())
-    rho, p, m = _rho(phi_start, onset)
-    rho_fs, p_fs, m_fs = _rho(np.full(len(onset), np.nan) if first_signal is None else first_signal, onset)
+    rho, p, m = spearman(phi_start, onset)
+    rho_fs, p_fs, m_fs = spearman(np.full(len(onset), np.nan) if first_signal is None else first_signal, onset)
     on = np.asarray(onset, float)
     frac = k / n if n else float("nan")
     result = (
