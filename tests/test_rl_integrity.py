@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.stats import binom
+from test_rl import MOVES, SMALL  # the same small cells as the RL tests
 
 import envs
 import toymodels.rl as rl_mod
@@ -18,23 +19,8 @@ from toymodels.pretrain import completion_logits, sequences
 from toymodels.rl import rl_loss
 from toymodels.runner import run_grid
 
-SMALL = dict(
-    pretrain_tokens=20 * 16 * 8,
-    pretrain_batch=16,
-    rl_updates=4,
-    prompts_per_update=4,
-    group_size=4,
-    k_max=4,
-    eval_prompts=8,
-    log_every=1,
-    width=16,
-    horizon=2,
-    device="cpu",
-)
 BIT_EXACT = ("reward", "informative_frac", "clip_frac", "rl_horizon", "pass_at_k", "trace_pass_at_k", "greedy_acc")
 # (equal bit for bit; the other numbers are reductions over differently shaped tensors: float rounding)
-# random rewards: most groups are informative whatever the (barely pretrained) model does, so RL moves
-MOVES = dict(SMALL, reward="random", rl_lr=1e-2)
 
 
 def assert_same_seed(many, i, one, j=0, exact=BIT_EXACT):
