@@ -150,6 +150,8 @@ def test_a_failing_group_is_recorded_and_retried(tmp_path, monkeypatch, referenc
     ds = run_grid(tiny(), tmp_path / "run", progress=False)
     assert (ds.status.sel(width=16) == "failed").all() and (ds.status.sel(width=8) == "ok").all()
     assert ds.base_pass_at_k.sel(width=16).isnull().all() and ds.n_params.sel(width=16) > 0
+    assert (ds.rl_health.sel(width=16) == "n/a").all()  # nothing to judge
+    assert set(ds.rl_health.sel(width=8).values.ravel()) <= {"ok", "no-signal", "broke-capable", "malformed"}
     (record,) = (tmp_path / "run" / "failed").glob("*.txt")
     assert "simulated out-of-memory" in record.read_text()
     monkeypatch.setattr(runner, "_run_group", real)

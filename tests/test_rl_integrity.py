@@ -1,8 +1,6 @@
 """What the RL numbers mean: reward noise keyed on items (not batch slots), the horizon curriculum,
-several optimisation passes per rollout (clip-higher active), update-wide entropy/KL, k3 by hand,
+several optimisation passes per rollout (clip-higher active),
 and a seed that diverges inside a batched group (issue 10 items 1, 2, 11, 13, 17, 18)."""
-
-import math
 
 import gymnasium as gym
 import numpy as np
@@ -15,7 +13,7 @@ import envs
 import toymodels.rl as rl_mod
 from toymodels import CellConfig, make_model, make_train
 from toymodels.grid import GridSpec
-from toymodels.pretrain import completion_logits, sequences
+from toymodels.pretrain import sequences
 from toymodels.rl import rl_loss
 from toymodels.runner import run_grid
 
@@ -170,7 +168,7 @@ def test_curriculum_that_cannot_ramp_is_a_one_line_error(kw):
     assert "\n" not in str(e.value)
 
 
-# --- item 11 / 18: several passes per rollout, clip-higher's bound, k3 by hand ---------------------
+# --- item 11 / 18: several passes per rollout, clip-higher's bound ---------------------------------
 def crafted(cfg, n_seq=3):
     """A one-seed model and n_seq completions of one prompt, all tokens written."""
     task = cfg.tasks()["id"]
@@ -218,21 +216,6 @@ def test_clipping_uses_clip_higher_bound_with_ratio_not_one():
         assert (model.W_U.grad.abs().sum() > 0) == moves, i
 
 
-def test_k3_kl_against_hand_computation():
-    cfg = CellConfig(width=16, horizon=2, eval_prompts=8, kl_coef=0.1)
-    model, seqs, comps, mask, P, C = crafted(cfg, n_seq=2)
-    zeros = torch.zeros(1, 2, C)
-    _, lp = rl_loss(cfg, model, None, seqs, comps, mask, torch.zeros(1, 2), zeros, None, None, P, C, 2)
-    x = torch.linspace(-1.5, 2.0, 2 * C).view(1, 2, C)  # x = ref - logp
-    stats = {}
-    loss, _ = rl_loss(cfg, model, None, seqs, comps, mask, torch.zeros(1, 2), zeros, None, lp + x, P, C, 2, stats=stats)
-    k3 = [[math.exp(v) - v - 1 for v in row] for row in x[0].tolist()]
-    mean = sum(sum(r) for r in k3) / (2 * C)
-    torch.testing.assert_close(stats["kl"], torch.tensor([mean]), rtol=1e-5, atol=1e-6)
-    per_seq = [sum(r) / C for r in k3]
-    torch.testing.assert_close(loss, torch.tensor([0.1 * sum(per_seq) / 2]), rtol=1e-5, atol=1e-6)
-
-
 def test_clip_fraction_positive_with_several_passes_and_zero_with_one():
     cfg = CellConfig(**MOVES)
     assert cfg.minibatches > 1  # the default makes several passes
@@ -247,31 +230,8 @@ def test_minibatches_must_divide_the_groups():
         CellConfig(prompts_per_update=6, minibatches=4)
 
 
-# --- item 13: entropy and kl are means over every pass of the update ---------------------------------
-def test_entropy_and_kl_are_update_means(monkeypatch):
-    cfg = CellConfig(**{**MOVES, "rl_updates": 1, "minibatches": 2, "ppo_epochs": 2, "kl_coef": 0.1})
-    sums = {"entropy": 0.0, "kl": 0.0, "tokens": 0.0}
-    real = rl_mod.rl_loss
-
-    def spy(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P, C, N, stats=None):
-        if stats is not None:  # an optimisation pass: measure its policy on its minibatch, independently
-            with torch.no_grad():
-                lp_all = torch.log_softmax(completion_logits(model, seqs, P).float() / cfg.temperature, -1)
-                logp = lp_all.gather(-1, comps[..., None]).squeeze(-1)
-                m = mask.float()
-                sums["entropy"] += float((-(lp_all.exp() * lp_all).sum(-1) * m).sum())
-                x = ref_lp - logp
-                sums["kl"] += float(((torch.exp(x) - x - 1) * m).sum())
-                sums["tokens"] += float(m.sum())
-        return real(cfg, model, value, seqs, comps, mask, adv, ret_tg, old, ref_lp, P, C, N, stats=stats)
-
-    monkeypatch.setattr(rl_mod, "rl_loss", spy)
-    out, _ = make_train(cfg)((0,))
-    c = out["curves"]
-    assert sums["tokens"] > 0
-    np.testing.assert_allclose(c["entropy"][0, 0], sums["entropy"] / sums["tokens"], rtol=1e-5)
-    np.testing.assert_allclose(c["kl"][0, 0], sums["kl"] / sums["tokens"], rtol=1e-4, atol=1e-9)
-    assert c["kl"][0, 0] > 0  # later passes see a policy that has moved
+# --- item 13: entropy and kl are means over every pass of the update: tests/test_recipe.py
+# (test_logged_kl_and_entropy_are_the_exact_update_means, with the exact KL that replaced k3)
 
 
 # --- item 17: a seed that diverges inside a batched group --------------------------------------------

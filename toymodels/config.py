@@ -108,10 +108,17 @@ class CellConfig:
     """Distinct prompts per update (groups)."""
     group_size: int = 8
     """Samples per prompt (G)."""
-    rl_lr: float = 1e-3
-    """AdamW learning rate of RL (constant)."""
+    rl_lr: float = 1e-4
+    """Peak learning rate of RL (per-seed AdamW, `toymodels.optim`), constant after the warm-up.
+    The default is 1/30 of pretrain_lr's default: RL's step stays small next to pretraining's
+    (on the demo's setting 1e-3 broke a capable base, 1e-4 did not: docs/recipe.md)."""
+    rl_warmup: int = 10
+    """Updates of linear warm-up of the RL learning rate: update u uses rl_lr * min(1, (u + 1) /
+    rl_warmup); 0: none."""
     kl_coef: float = 0.0
-    """Coefficient of the k3 KL to the pretrained reference."""
+    """Coefficient of the exact KL(pi || pi_base) per completion position (summed over the
+    vocabulary at the rollout temperature) added to each token's loss; 0: no penalty (the KL is
+    logged either way)."""
     entropy_coef: float = 0.0
     """Coefficient of the entropy bonus."""
     temperature: float = 1.0
@@ -217,6 +224,7 @@ class CellConfig:
         integer("prompts_per_update", 1)
         integer("group_size", 1)
         number("rl_lr", 0.0)
+        integer("rl_warmup", 0)
         number("kl_coef", 0.0)
         number("entropy_coef", 0.0)
         number("temperature", 0.0, lo_open=True)

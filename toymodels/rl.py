@@ -11,13 +11,22 @@ get A = 0 exactly (no signal, no gradient: H3) unless the unit says otherwise. W
 residual stream (loss vf_coef * 0.5 (V - R)^2).
 
 Per-token objective (ratio rho = pi / pi_old, pi_old the policy that sampled the rollout):
-    token_loss(rho, A) + kl_coef * k3 - entropy_coef * H
+    token_loss(rho, A) + kl_coef * KL - entropy_coef * H
 with token_loss the unit's (default the PPO-clip -min(rho A, clip(rho, 1 - clip_low, 1 + clip_high) A)),
-k3 = exp(ref - logp) - (ref - logp) - 1 (Schulman's estimator of KL(pi || pi_ref)) and
-H the full-distribution entropy. Aggregation: the mean over each sequence's tokens then over
-the minibatch's sequences, or with `token_sum_norm` (or a unit with `token_sum`, Dr. GRPO) the
-token sum over (sequences x completion length). Log-probabilities use logits / temperature, the
+KL = sum_v pi(v) (log pi(v) - log pi_base(v)) the exact KL to the base policy (the model as RL
+found it) and H = -sum_v pi(v) log pi(v) the exact entropy, both over the 30-token vocabulary at
+the position's context and the rollout temperature (no sample estimate: with 30 tokens the sum
+costs nothing, and it is bounded where the k3 estimate was not).
+Aggregation: the mean over each sequence's tokens then over the minibatch's sequences, or with
+`token_sum_norm` (or a unit with `token_sum`, Dr. GRPO) the token sum over (sequences x
+completion length). Log-probabilities use logits / temperature, the
 distribution the rollouts were sampled from.
+
+The step (the recipe, docs/recipe.md): per-seed AdamW (`toymodels.optim.SeedAdamW`, betas 0.9,
+0.95, no weight decay) at rl_lr, warmed up linearly over the first `rl_warmup` updates. A seed
+whose minibatch gradient is exactly zero (every group's rewards equal, no KL or entropy term) takes
+no step: its weights, Adam moments and step count stay as they were, so a group with no signal
+moves nothing, not even through the momentum of earlier steps.
 
 Optimisation passes: each update makes `ppo_epochs` epochs over its rollout; an epoch splits the
 rollout's groups into `minibatches` equal disjoint minibatches (consecutive groups, the same split
@@ -38,10 +47,14 @@ optimiser steps of update u:
   gradient). grad_norm = ||g|| (before clipping); grad_snr = ||g||^2 / (sum_m ||g_m - g||^2 / (M - 1)),
   the squared norm of the mean gradient over the trace of the covariance of one set's gradient
   (NaN when M < 2). The probe costs one extra forward and backward pass on logged updates only;
-- wait_rate, completion_len: of update u's rollout, the fraction of completions with at least
-  one `<wait>` and their mean length in tokens (up to and including <eos>);
+- wait_rate, completion_len, ill_formed: of update u's rollout, the fraction of completions with at
+  least one `<wait>`, their mean length in tokens (up to and including <eos>) and the fraction that
+  are not well formed (the verifier's layout check);
 - rl_horizon: the RL horizon used at update u (the curriculum's, else L); samples: episodes consumed
   before update u.
+Per seed, over every update (not only logged ones), for `theory.health`: informative_early, the mean
+informative fraction over the first 10% of the updates (at least one), and ill_formed_late, the
+ill-formed fraction of the rollouts of the last 10%.
 A seed whose loss or gradient turns non-finite on a pass stops ("diverged"): its parameters return
 to the reference, its gradients are zeroed, its later metrics are NaN; other seeds go on.
 """
@@ -49,6 +62,7 @@ to the reference, its gradients are zeroed, its later metrics are NaN; other see
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import torch
@@ -56,6 +70,7 @@ import torch
 from envs import vocab
 
 from .algos import get_algorithm
+from .optim import SeedAdamW
 from .pretrain import completion_logits, sequences
 from .rollout import make_env, rollout
 from .sampling import clip_and_mask, flat_grads, seed_grad_norm
@@ -71,7 +86,10 @@ METRICS = (
     "rl_horizon",
     "wait_rate",
     "completion_len",
+    "ill_formed",
 )
+SUMMARIES = ("informative_early", "ill_formed_late")  # per seed, over every update (not only logged)
+EDGE_FRAC = 0.1  # the first / last 10% of the updates
 PASS_STATS = ("entropy", "kl", "clip_frac")  # token-weighted over every pass of an update
 
 
@@ -91,6 +109,16 @@ def advantages(returns: torch.Tensor, G: int, cfg) -> tuple[torch.Tensor, torch.
     return adv.reshape(S, N), informative
 
 
+def edge_updates(n_updates: int) -> int:
+    """Updates in the first (or last) EDGE_FRAC of a run: ceil(EDGE_FRAC * n), at least 1."""
+    return max(1, math.ceil(EDGE_FRAC * n_updates - 1e-9))
+
+
+def lr_at(cfg, u: int) -> float:
+    """RL learning rate of update u: rl_lr * min(1, (u + 1) / rl_warmup) (rl_lr without warm-up)."""
+    return cfg.rl_lr * (min(1.0, (u + 1) / cfg.rl_warmup) if cfg.rl_warmup else 1.0)
+
+
 def horizon_at(cfg, u: int) -> int:
     """RL horizon of update u: L, or with `curriculum` a staircase from curriculum_start up to L
     over the first curriculum_frac of the updates (start .. L - 1 an equal share each), then L."""
@@ -108,9 +136,11 @@ def rl_loss(
 ):
     """Per-seed loss (S,) of n episodes (a minibatch), normalised by N (normally n: a mean).
 
-    seqs (S, n, 1+P+C), comps/mask/ret_tg/old/ref_lp (S, n, C), adv (S, n); old None: on-policy
-    (rho = 1). Returns (loss (S,), logp (S, n, C) detached). Fills `stats` if given with (S,)
-    token means entropy, kl (when ref_lp is given), clip_frac, and `tokens`, the token count.
+    seqs (S, n, 1+P+C), comps/mask/ret_tg/old (S, n, C), adv (S, n); old None: on-policy (rho = 1);
+    ref_lp (S, n, C, V): the base policy's log-probabilities of every token at each position (at
+    the rollout temperature), or None (no KL). Returns (loss (S,), logp (S, n, C) detached). Fills
+    `stats` if given with (S,) token means entropy, kl (exact; when ref_lp is given), clip_frac, and
+    `tokens`, the token count.
     """
     T = cfg.temperature
     logits, h = completion_logits(model, seqs, P, hidden=True)  # (S, n, C, V), (S, n, C, d)
@@ -133,8 +163,8 @@ def rl_loss(
         tok = tok - cfg.entropy_coef * ent
     kl = None
     if ref_lp is not None:
-        x = ref_lp - logp
-        kl = torch.exp(x) - x - 1
+        lp64 = torch.log_softmax(logits.double() / T, -1)  # float64: a KL of 1e-8 is not float32 rounding
+        kl = (lp64.exp() * (lp64 - ref_lp.double())).sum(-1).float()  # (S, n, C) exact KL(pi || pi_base)
         if cfg.kl_coef:
             tok = tok + cfg.kl_coef * kl
     m = mask.float()
@@ -160,7 +190,8 @@ def backward_on(
 ) -> torch.Tensor:
     """Backward of the loss of episodes `sl` (whole groups; a mean over them) for live seeds.
 
-    batch = (seqs, comps, mask, adv, ret_tg, old, ref_lp), each (S, N, ...) or ref_lp None.
+    batch = (seqs, comps, mask, adv, ret_tg, old, ref_lp), each (S, N, ...) or ref_lp None
+    (ref_lp (S, N, C, V): the base policy's log-probabilities).
     Returns the (S,) loss, detached."""
     seqs, comps, mask, adv, ret_tg, old, ref_lp = (None if x is None else x[:, sl] for x in batch)
     loss, _ = rl_loss(
@@ -168,6 +199,58 @@ def backward_on(
     )
     torch.where(alive, loss, torch.zeros_like(loss)).sum().backward()
     return loss.detach()
+
+
+def grad_probe(cfg, model, value, params, opt, batch: tuple, P: int, C: int, N: int, M: int, alive):
+    """(grad_norm, grad_snr) (S,) at the parameters before an update's steps: M set gradients, no step."""
+    S, dev = model.n_seeds, next(model.parameters()).device
+    grads = []
+    for c in range(M):
+        opt.zero_grad(set_to_none=True)
+        backward_on(cfg, model, value, batch, slice(c * N // M, (c + 1) * N // M), P, C, alive)
+        grads.append(flat_grads(params))
+    g = torch.stack(grads)  # (M, S, n_params) per-set mean gradients
+    gm = g.mean(0)  # (S, n_params) the full-batch gradient
+    snr = torch.full((S,), float("nan"), device=dev)
+    if M > 1:
+        snr = gm.pow(2).sum(-1) / (((g - gm) ** 2).sum((0, 2)) / (M - 1))
+    return gm.pow(2).sum(-1).sqrt(), snr
+
+
+def optimise(cfg, model, value, params, opt, ref, batch: tuple, P: int, C: int, n_mb: int, alive):
+    """One update's passes (ppo_epochs x minibatches optimiser steps); a seed whose loss or
+    gradient turns non-finite stops (parameters back to the reference). Returns the token-weighted
+    sums of PASS_STATS and 'tokens' (S,)."""
+    S, dev = model.n_seeds, next(model.parameters()).device
+    sums = {k: torch.zeros(S, device=dev) for k in (*PASS_STATS, "tokens")}
+    for _epoch in range(cfg.ppo_epochs):
+        for b in range(cfg.minibatches):
+            opt.zero_grad(set_to_none=True)
+            st = {}
+            loss = backward_on(cfg, model, value, batch, slice(b * n_mb, (b + 1) * n_mb), P, C, alive, st)
+            for k in PASS_STATS:
+                if k in st:
+                    sums[k] += st[k] * st["tokens"]
+            sums["tokens"] += st["tokens"]
+            norm = seed_grad_norm(params)
+            bad = alive & ~(torch.isfinite(loss) & torch.isfinite(norm))
+            if bool(bad.any()):  # divergence: stop those seeds cleanly
+                alive &= ~bad
+                with torch.no_grad():
+                    for p, q in zip(model.parameters(), ref.parameters()):
+                        p[bad] = q[bad]
+                    if value is not None:
+                        value[bad] = 0
+            clip_and_mask(params, cfg.max_grad_norm, alive)  # dead seeds: zero gradient, so no step
+            opt.step()
+    return sums
+
+
+def base_log_probs(ref, seqs: torch.Tensor, P: int, T: float) -> torch.Tensor:
+    """The base policy's log-probabilities of every token at each completion position (S, N, C, V),
+    in float64 (the exact KL's precision)."""
+    with torch.no_grad():
+        return torch.log_softmax(completion_logits(ref, seqs, P).double() / T, -1)
 
 
 def make_rl(cfg):
@@ -178,6 +261,7 @@ def make_rl(cfg):
     logged = logged_updates(cfg.rl_updates, cfg.log_every)
     M = next((m for m in (4, 3, 2) if n_prompts % m == 0), 1)  # sets of the grad_snr probe
     horizons = [horizon_at(cfg, u) for u in range(cfg.rl_updates)]
+    edge = edge_updates(cfg.rl_updates)
 
     def train(model, alive: torch.Tensor):
         dev = next(model.parameters()).device
@@ -188,64 +272,32 @@ def make_rl(cfg):
         if get_algorithm(cfg.algo).value_head:
             value = torch.nn.Parameter(torch.zeros(S, d + 1, device=dev))  # (S, d + 1): weights, bias
             params = [*params, value]
-        opt = torch.optim.AdamW(params, lr=cfg.rl_lr, betas=(0.9, 0.95), weight_decay=0.0, foreach=True)
+        opt = SeedAdamW(params, lr=cfg.rl_lr, betas=(0.9, 0.95), weight_decay=0.0)
         env_cache = {}
         out = {k: np.full((S, len(logged)), np.nan) for k in METRICS}
+        early, late = torch.zeros(S, device=dev), torch.zeros(S, device=dev)
         T = cfg.temperature
 
         for u in range(cfg.rl_updates):
             H = horizons[u]
             if H not in env_cache:
                 env_cache[H] = make_env(cfg, H, S * N, dev)
-            env = env_cache[H]
-            task = env.unwrapped.task
+            task = env_cache[H].unwrapped.task
             P, C = task.prompt_len, task.completion_len
-            ro = rollout(model, env, u, n_prompts, G, T)
+            ro = rollout(model, env_cache[H], u, n_prompts, G, T)
             seqs = sequences(task, ro.prompts, ro.completions)  # (S, N, 1 + P + C)
             adv, informative = advantages(ro.returns, G, cfg)
+            ill = (~ro.well_formed).float().mean(1)  # (S,)
+            early += informative.float().mean(1) / edge if u < edge else 0.0
+            late += ill / edge if u >= cfg.rl_updates - edge else 0.0
             ret_tg = ro.rewards.flip(-1).cumsum(-1).flip(-1)  # (S, N, C) reward-to-go
             is_logged = u in logged
-            ref_lp = None
-            if cfg.kl_coef or is_logged:
-                with torch.no_grad():
-                    rl = completion_logits(ref, seqs, P).float() / T
-                    ref_lp = torch.log_softmax(rl, -1).gather(-1, ro.completions[..., None]).squeeze(-1)
+            ref_lp = base_log_probs(ref, seqs, P, T) if cfg.kl_coef or is_logged else None
             batch = (seqs, ro.completions, ro.mask, adv, ret_tg, ro.logp, ref_lp)  # pi_old: the sampler's
-
-            norm0, snr = None, torch.full((S,), float("nan"), device=dev)
-            if is_logged:  # the probe: M set gradients at the parameters before this update's steps
-                grads = []
-                for c in range(M):
-                    opt.zero_grad(set_to_none=True)
-                    backward_on(cfg, model, value, batch, slice(c * N // M, (c + 1) * N // M), P, C, alive)
-                    grads.append(flat_grads(params))
-                g = torch.stack(grads)  # (M, S, n_params) per-set mean gradients
-                gm = g.mean(0)  # (S, n_params) the full-batch gradient
-                norm0 = gm.pow(2).sum(-1).sqrt()
-                if M > 1:
-                    snr = gm.pow(2).sum(-1) / (((g - gm) ** 2).sum((0, 2)) / (M - 1))
-                del grads, g, gm
-            sums = {k: torch.zeros(S, device=dev) for k in (*PASS_STATS, "tokens")}
-            for _epoch in range(cfg.ppo_epochs):
-                for b in range(cfg.minibatches):
-                    opt.zero_grad(set_to_none=True)
-                    st = {}
-                    loss = backward_on(cfg, model, value, batch, slice(b * n_mb, (b + 1) * n_mb), P, C, alive, st)
-                    for k in PASS_STATS:
-                        if k in st:
-                            sums[k] += st[k] * st["tokens"]
-                    sums["tokens"] += st["tokens"]
-                    norm = seed_grad_norm(params)
-                    bad = alive & ~(torch.isfinite(loss) & torch.isfinite(norm))
-                    if bool(bad.any()):  # divergence: stop those seeds cleanly
-                        alive &= ~bad
-                        with torch.no_grad():
-                            for p, q in zip(model.parameters(), ref.parameters()):
-                                p[bad] = q[bad]
-                            if value is not None:
-                                value[bad] = 0
-                    clip_and_mask(params, cfg.max_grad_norm, alive)
-                    opt.step()
+            if is_logged:  # the probe, at the parameters before this update's steps
+                norm0, snr = grad_probe(cfg, model, value, params, opt, batch, P, C, N, M, alive)
+            opt.lr = lr_at(cfg, u)
+            sums = optimise(cfg, model, value, params, opt, ref, batch, P, C, n_mb, alive)
             if is_logged:
                 j = logged.index(u)
                 n_tok = sums["tokens"].clamp(min=1)
@@ -256,12 +308,15 @@ def make_rl(cfg):
                     "grad_snr": snr,
                     "wait_rate": (ro.completions == vocab.WAIT).any(-1).float().mean(1),
                     "completion_len": ro.mask.sum(-1).float().mean(1),
+                    "ill_formed": ill,
                     **{k: sums[k] / n_tok for k in PASS_STATS if k != "kl" or ref_lp is not None},
                 }
                 for k, v in vals.items():
                     v = torch.where(alive, v.float(), torch.full_like(v.float(), float("nan")))
                     out[k][:, j] = v.cpu().numpy()
                 out["rl_horizon"][:, j] = H
+        for k, v in (("informative_early", early), ("ill_formed_late", late)):
+            out[k] = torch.where(alive, v, torch.full_like(v, float("nan"))).cpu().numpy()
         out["samples"] = np.array([u * N for u in logged])
         out["step"] = np.array(logged)
         return out, alive

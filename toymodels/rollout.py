@@ -28,6 +28,7 @@ class Rollout:
     rewards: torch.Tensor  # (S, N, C) float: reward credited to each written token (delayed ones to the last)
     returns: torch.Tensor  # (S, N) float: episode reward
     correct: torch.Tensor  # (S, N) bool
+    well_formed: torch.Tensor  # (S, N) bool: the completion respects the task's layout
     logp: torch.Tensor  # (S, N, C) float: log-prob of each written token under the sampling policy
     # (softmax of logits / temperature, from the decoding pass), 0 where not written: RL's pi_old
 
@@ -72,6 +73,7 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
     last = torch.zeros(S, N, dtype=torch.long, device=dev)  # position of the last written token
     rows = torch.arange(N, device=dev) + update * N
     correct = torch.zeros(S, N, dtype=torch.bool, device=dev)
+    well_formed = torch.zeros(S, N, dtype=torch.bool, device=dev)
     t = 0
     while not bool(done.all()):
         if t < C:
@@ -89,10 +91,11 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
         rewards.scatter_add_(2, last[..., None], r[..., None])
         fin = (term | trunc).view(S, N) & ~done
         correct |= fin & info["correct"].view(S, N)
+        well_formed |= fin & info["well_formed"].view(S, N)
         done |= fin
         if t < C:
             writing &= (a != vocab.EOS) & (t + 1 < C)
             if t + 1 < C and bool(writing.any()):
                 logits, cache = model.decode(a, cache)
         t += 1
-    return Rollout(prompts, comps, mask, rewards, rewards.sum(-1), correct, logp)
+    return Rollout(prompts, comps, mask, rewards, rewards.sum(-1), correct, well_formed, logp)

@@ -19,9 +19,10 @@ from envs.task import Task
 
 from .config import CellConfig
 from .evaluate import evaluate, ks
+from .health import grid_health
 from .models import ModelConfig, make_model
 from .pretrain import make_pretrain
-from .rl import METRICS, make_rl
+from .rl import METRICS, SUMMARIES, make_rl
 from .storage import describe_variables
 
 SPLITS = ("id", "ood")
@@ -172,6 +173,8 @@ def run_cell(
             data[f"{phase}_{key}"] = (dims, v)
     for key in METRICS if not base_only else ():
         data[key] = (("seed", "step"), c[key])
+    for key in SUMMARIES if not base_only else ():
+        data[key] = (("seed",), c[key].astype(np.float64))
     data["chance"] = (("split",), np.array([tasks[s].chance() for s in SPLITS]))
     data["pretrain_loss"] = (("seed",), m["pretrain_loss"].astype(np.float64))
     data["status"] = (("seed",), m["status"].astype(str))
@@ -199,7 +202,10 @@ def run_cell(
         "model_config": json.dumps(train.model_config.to_dict()),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
-    return describe_variables(xr.Dataset(data, coords=coords, attrs=attrs))
+    ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    if not base_only:
+        ds["rl_health"] = grid_health(ds)
+    return describe_variables(ds)
 
 
 # --- checkpoints ------------------------------------------------------------------------------

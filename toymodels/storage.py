@@ -130,8 +130,16 @@ VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
         for k, (d, u) in _EVAL.items()
     },
     "reward": ("mean reward per sampled completion at this RL update", "reward (0 to 1)"),
-    "entropy": ("policy entropy, token-weighted mean over every pass of the update", "nats per token"),
-    "kl": ("KL divergence to the reference (base) policy, token-weighted mean", "nats per token"),
+    "entropy": (
+        "exact policy entropy over the vocabulary per completion position at the rollout temperature, "
+        "token-weighted mean over every pass of the update",
+        "nats per token",
+    ),
+    "kl": (
+        "exact KL(pi || pi_base) over the vocabulary per completion position at the rollout temperature, "
+        "token-weighted mean over every pass of the update",
+        "nats per token",
+    ),
     "informative_frac": (
         "fraction φ of GRPO groups whose rewards are not all equal (only those carry a gradient)",
         "fraction of groups",
@@ -145,6 +153,22 @@ VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
         "fraction of completions",
     ),
     "completion_len": ("mean length of this RL update's sampled completions, up to and including <eos>", "tokens"),
+    "ill_formed": (
+        "fraction of this RL update's sampled completions that are not well formed (the task's layout)",
+        "fraction of completions",
+    ),
+    "informative_early": (
+        "mean informative-group fraction over the first 10% of the RL updates (every update, not only logged ones)",
+        "fraction of groups",
+    ),
+    "ill_formed_late": (
+        "fraction of the RL rollouts over the last 10% of the updates that are not well formed",
+        "fraction of completions",
+    ),
+    "rl_health": (
+        "what the RL run was (theory.health): ok, no-signal, broke-capable, malformed, diverged; n/a when failed",
+        "none (label)",
+    ),
     "chance": ("probability a random answer is right, per split", "probability (0 to 1)"),
     "pretrain_loss": ("final pretraining cross-entropy", "nats per token"),
     "status": ("cell outcome: ok, diverged or failed (not ok cells are left out of means and fits)", "none (text)"),
@@ -213,6 +237,8 @@ def combine_cells(cells: list[xr.Dataset], dims: list[str], order: dict[str, lis
         ds["chance"] = drop_constant_dims(ds["chance"], keep=("split",))
     if "status" in ds:
         ds["status"] = ds["status"].fillna("failed").astype(str)
+    if "rl_health" in ds:  # a failed cell has no numbers to judge
+        ds["rl_health"] = ds["rl_health"].fillna("n/a").astype(str)
     return describe_variables(ds)
 
 
