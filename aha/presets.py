@@ -139,6 +139,39 @@ def aha_behaviour(widths: list[int] | None = None, seeds: list[int] | None = Non
     )
 
 
+CAPABILITY_TASKS = {
+    "modchain": {"task": "ModChain", "horizon": 5},
+    "addition": {"task": "MultiDigitAdd"},
+    "parity": {"task": "SparseParity", "task_kwargs": {"n_bits": 12}},
+    "permutation": {"task": "PermutationCompose", "horizon": 3},
+}
+"""The study's tasks at their study difficulties (SparseParity with 12 bits: 8 bits hold only 34
+held-out questions, fewer than the 64 evaluation prompts)."""
+TOKENS_PER_PARAM = 20.0
+"""The budget that grows with size: 20 tokens per non-embedding parameter (the compute-optimal
+ratio of Hoffmann et al. 2022, arXiv 2203.15556), never below the fixed 700k. Chosen before any run."""
+
+
+def capability() -> GridSpec:
+    return GridSpec(
+        "capability",
+        axes={
+            "width": DEMO_WIDTHS,
+            "depth": [1],
+            "pretrain_tokens_per_param": [0.0, TOKENS_PER_PARAM],
+            "seed": [0, 1, 2],
+        },
+        fixed={"model_kind": "transformer", "pretrain_tokens": 700_000},
+        variants=CAPABILITY_TASKS,
+        base_only=True,
+        description="Base capability per task and width, no RL (issue 22 item 4): trace coverage (trace pass@64), "
+        "pass@1 and per-step accuracy of the pretrained model at the fixed 700k-token budget "
+        "(pretrain_tokens_per_param 0) and at a budget that grows with size (20 tokens per parameter, at least "
+        "700k). Does base capability span the range across widths, and does it stop falling with width once "
+        "the budget grows?",
+    )
+
+
 PRESETS: dict[str, Callable[[], GridSpec]] = {
     "demo": demo,
     "dense": dense,
@@ -148,6 +181,7 @@ PRESETS: dict[str, Callable[[], GridSpec]] = {
     "interventions": interventions,
     "pretrain-budget": pretrain_budget,
     "aha-behaviour": aha_behaviour,
+    "capability": capability,
 }
 
 

@@ -14,7 +14,7 @@ from gymnasium import spaces
 
 from . import vocab
 from .rewards import RewardConfig
-from .task import Instance, Task, check_int, check_task_kwargs
+from .task import Instance, Task, build_task, check_int, check_task_kwargs
 
 ENV_KWARGS = ("reward", "delay", "format_bonus", "noise", "random_p", "n_ctx", "render_mode")
 
@@ -29,7 +29,7 @@ def build(task_cls: type[Task], kwargs: dict[str, Any]) -> tuple[Task, RewardCon
     """Task, reward config and n_ctx from keyword arguments; errors name the bad argument."""
     env_kw, task_kw = split_kwargs(kwargs)
     check_task_kwargs(task_cls, task_kw, ENV_KWARGS)
-    task = task_cls(**task_kw)
+    task = build_task(task_cls, task_kw)
     if task.revise and env_kw.get("reward") == "dense":
         raise ValueError(
             "reward='dense' cannot be combined with revise=True (a rewritten step would be paid "

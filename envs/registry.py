@@ -28,7 +28,7 @@ from typing import Any
 import gymnasium as gym
 
 from .env import ENV_KWARGS, TokenEnv
-from .task import Task, check_task_kwargs
+from .task import Task, build_task
 from .vector import TokenVectorEnv
 
 NAMESPACE = "aha"
@@ -124,7 +124,8 @@ def env_docstring(task_cls: type[Task]) -> str:
     ## Arguments
     {", ".join(args)}{", " if args else ""}`cot` (chain of thought, default True), `hint` (0..n_steps
     {d.hint} revealed in the prompt after `<hint>`), `split` ("all" default, "train" or "eval":
-    only questions of that content part, see `envs.splits`), `reward`, `delay`, `format_bonus`,
+    only questions of that content part, see `envs.splits`), `think_flag` (False default; True: the
+    prompt ends with `<think>` when the trace is asked for, else `</think>`), `reward`, `delay`, `format_bonus`,
     `noise`, `random_p`, `n_ctx` (default: the minimum that fits), `render_mode` (None or "ansi").
 
     ## Version History
@@ -244,6 +245,4 @@ def task_class(name: str) -> type[Task]:
 
 def make_task(name: str, **kwargs: Any) -> Task:
     """A task by name with its difficulty arguments, e.g. make_task("ModChain", L=5)."""
-    cls = task_class(name)
-    check_task_kwargs(cls, kwargs)
-    return cls(**kwargs)
+    return build_task(task_class(name), kwargs)

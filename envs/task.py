@@ -19,6 +19,11 @@ keep only questions of that part of the item space, so training never sees a hel
 Wrong rule (`wrong`): each task also defines one consistent wrong rule, a second way to fill the
 steps and answer of the same question (e.g. a dropped carry); pretraining's `prior` mixes it in.
 
+Think-first flag (`think_flag=True`, any task; `with_think_flag`): every prompt ends with one more
+token that says which format is asked for, `<think>` (write the trace: cot=True) or `</think>`
+(write the answer alone: cot=False), so that one corpus can hold both formats and a model can
+read which one a prompt asks for (`toymodels.pretrain` mixes them with `think_rate`).
+
 Revisions (`revise=True`, tasks with single-token steps and the default verifier; `envs.revise`):
 a `<wait>` inside <think> discards the step written just before it and the next token rewrites
 it; the verifier judges the trace with every `<wait>` collapsed. `completion_len` grows by
@@ -72,14 +77,28 @@ def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     return value
 
 
+TASK_OPTIONS = ("think_flag",)
+"""Arguments every task takes besides its constructor's (applied after construction, `build_task`)."""
+
+
 def check_task_kwargs(task_cls: type[Task], kwargs: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
     """Unknown keyword arguments of a task: one line naming the first and listing the allowed ones."""
+    extra = (*TASK_OPTIONS, *extra)
     args = [a for a in inspect.signature(task_cls.__init__).parameters if a != "self"]
     unknown = sorted(set(kwargs) - set(args) - set(extra))
     if unknown:
         raise ValueError(
             f"unknown argument {unknown[0]!r} for {task_cls.name}; allowed: {', '.join(args + list(extra))}"
         )
+
+
+def build_task(task_cls: type[Task], kwargs: dict[str, Any]) -> Task:
+    """`task_cls(**kwargs)` with the TASK_OPTIONS applied (think_flag); errors name the argument."""
+    kwargs = dict(kwargs)
+    flag = kwargs.pop("think_flag", False)
+    check_task_kwargs(task_cls, kwargs)
+    task = task_cls(**kwargs)
+    return task.with_think_flag(flag) if flag is not False else task
 
 
 def product_space(sizes: list[int]) -> torch.Tensor:
@@ -108,6 +127,8 @@ class Task(ABC):
     #: `max_revisions` in its constructor and passing them on here
     revise: bool = False
     max_revisions: int = 2
+    #: prompts end with a flag token asking for the trace (<think>) or the answer alone (</think>)
+    think_flag: bool = False
 
     def __init__(
         self, cot: bool = True, hint: int = 0, split: str = "all", revise: bool = False, max_revisions: int = 2
@@ -124,7 +145,23 @@ class Task(ABC):
         args = {**self.difficulty(), "cot": self.cot, "hint": self.hint, "split": self.split}
         if self.revise:
             args |= {"revise": True, "max_revisions": self.max_revisions}
+        if self.think_flag:
+            args |= {"think_flag": True}
         return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
+
+    def with_think_flag(self, on: bool = True) -> Task:
+        """The same task whose prompts end with the think-first flag (`<think>` with cot, else
+        `</think>`), or without it (on=False)."""
+        if not isinstance(on, bool):
+            raise ValueError(f"think_flag must be True or False, got {on!r}")
+        other = copy.copy(self)
+        other.think_flag = on
+        return other
+
+    @property
+    def flag_token(self) -> int:
+        """The think-first flag of this task's prompts: <think> asks for the trace, </think> not."""
+        return vocab.THINK if self.cot else vocab.END_THINK
 
     def with_split(self, split: str) -> Task:
         """The same task drawing its items from another part of the item space."""
@@ -185,8 +222,9 @@ class Task(ABC):
 
     @property
     def prompt_len(self) -> int:
-        """Prompt tokens after <bos>: the question, then `<hint>` and `hint` step tokens if any."""
-        return self.question_len() + (1 + self.hint if self.hint else 0)
+        """Prompt tokens after <bos>: the question, then `<hint>` and `hint` step tokens if any, then
+        the think-first flag if any."""
+        return self.question_len() + (1 + self.hint if self.hint else 0) + (1 if self.think_flag else 0)
 
     @property
     def canonical_len(self) -> int:
@@ -245,10 +283,11 @@ class Task(ABC):
             steps, answer = self.wrong_parts(question, steps, answer)
             meta = {**meta, "rule": "wrong"}
         hint = [vocab.HINT, *steps[: self.hint]] if self.hint else []
+        flag = [self.flag_token] if self.think_flag else []
         cot = [vocab.THINK, *steps, vocab.END_THINK] if self.cot else []
         meta = {**meta, **self.difficulty(), "task": self.name, "cot": self.cot, "hint": self.hint}
         room = [vocab.PAD] * (self.completion_len - self.canonical_len)  # revisions' room (revise)
-        return Instance(int(seed), int(index), (*question, *hint), (*cot, *answer, vocab.EOS, *room), meta)
+        return Instance(int(seed), int(index), (*question, *hint, *flag), (*cot, *answer, vocab.EOS, *room), meta)
 
     def batch(
         self, seed: torch.Tensor, index: torch.Tensor, wrong: torch.Tensor | None = None
@@ -268,8 +307,9 @@ class Task(ABC):
             return torch.full((B, 1), tok, dtype=torch.long, device=dev)
 
         hint = [const(vocab.HINT), steps[:, : self.hint]] if self.hint else []
+        flag = [const(self.flag_token)] if self.think_flag else []
         cot = [const(vocab.THINK), steps, const(vocab.END_THINK)] if self.cot else []
-        prompts = torch.cat([question, *hint], dim=1)  # (B, P)
+        prompts = torch.cat([question, *hint, *flag], dim=1)  # (B, P)
         room = [const(vocab.PAD).expand(B, 2 * self.max_revisions)] if self.revise else []
         targets = torch.cat([*cot, answer, const(vocab.EOS), *room], dim=1)  # (B, C)
         return prompts, targets

@@ -113,7 +113,8 @@ def test_bad_task_arguments(name, kwargs, message):
         ({"n_ctx": 5}, f"n_ctx must be an integer in [{envs.make_task('ModChain').min_ctx}, 4096], got 5"),
         (
             {"colour": 3},
-            "unknown argument 'colour' for ModChain; allowed: L, p, cot, hint, split, revise, max_revisions, reward",
+            "unknown argument 'colour' for ModChain; allowed: L, p, cot, hint, split, revise, max_revisions, "
+            "think_flag, reward",
         ),
         ({"render_mode": "human"}, "render_mode must be None or 'ansi'"),
     ],
@@ -141,7 +142,7 @@ def test_make_task_rejects_unknown_arguments_like_gym_make():
     """issue 15: make_task("ModChain", LL=5) gave a TypeError from inside the constructor."""
     with pytest.raises(ValueError) as direct:
         envs.make_task("ModChain", LL=5)
-    allowed = "L, p, cot, hint, split, revise, max_revisions"
+    allowed = "L, p, cot, hint, split, revise, max_revisions, think_flag"
     assert str(direct.value) == f"unknown argument 'LL' for ModChain; allowed: {allowed}"
     with pytest.raises(ValueError) as made:
         gym.make("aha/ModChain-v0", LL=5)

@@ -17,6 +17,7 @@ from .models import MODEL_KINDS, POSITIONS, ModelConfig
 from .sampling import MAX_SEED
 
 DEVICES = ("auto", "cpu", "cuda")
+CURRICULUM_BUDGETS = ("equal", "extra")
 
 
 def resolve_device(device: str):
@@ -42,8 +43,9 @@ class CellConfig:
     cot: bool = True
     """Chain of thought: intermediate steps between <think> and </think>."""
     hint: int = 0
-    """Leading steps revealed in RL prompts (an intervention on RL only: pretraining and the
-    evaluation splits are the plain cell's; a hint cell is also evaluated with the hint)."""
+    """Leading steps revealed in RL prompts (an intervention on RL: the evaluation splits are the
+    plain cell's, and a hint cell is also evaluated with the hint). The base reads a hint only if
+    its pretraining showed some (`hint_rate`)."""
     reward: str = "sparse"
     """Reward mode: 'sparse', 'dense' or 'random'."""
     delay: int = 0
@@ -74,7 +76,12 @@ class CellConfig:
     """Transformer positions: 'rotary' (relative; any length) or 'learned' (absolute table of n_ctx rows)."""
     # --- pretraining --------------------------------------------------------------------------
     pretrain_tokens: int = 135_000
-    """Pretraining budget in tokens (prompt + completion per sequence), the same for every size."""
+    """Pretraining budget in tokens (prompt + completion per sequence): the same for every size, or
+    the floor of a budget that grows with size (pretrain_tokens_per_param)."""
+    pretrain_tokens_per_param: float = 0.0
+    """0: every size gets pretrain_tokens (the fixed budget). r > 0: a budget that grows with size,
+    max(pretrain_tokens, r * n_params) tokens (n_params non-embedding), so that a wider model is not
+    a less trained one."""
     pretrain_batch: int = 32
     """Sequences per pretraining step."""
     pretrain_lr: float = 3e-3
@@ -90,6 +97,22 @@ class CellConfig:
     step), in [0, 1]; above 0 it needs revise=True."""
     pretrain_horizon: int | None = None
     """Horizon of pretraining data; None: the RL horizon."""
+    hint_rate: float = 0.0
+    """Fraction of pretraining sequences whose prompt shows a hint (`<hint>` and the trace's first
+    `pretrain_hint` steps), in [0, 1], so that a hint means something to the base before RL; a
+    hint arm and its plain arm then share this base and differ in RL only. 0: no hint in pretraining."""
+    pretrain_hint: int | None = None
+    """Steps revealed by the hinted pretraining prompts; None: `hint`. Must be >= 1 when hint_rate > 0."""
+    think_rate: float | None = None
+    """Think-first flag. None: prompts carry no flag and `cot` sets the format everywhere. A number
+    in [0, 1]: every prompt ends with a flag asking for the trace (`<think>`) or for the answer
+    alone (`</think>`); pretraining mixes both, this fraction asking for the trace, and RL and
+    evaluation ask as `cot` says, so a think-first arm (cot=True) and its without arm (cot=False)
+    share one base and differ in RL only."""
+    pretrain_horizon_min: int | None = None
+    """Horizons in pretraining. None: pretrain_horizon only. An integer h0: equal shares of the
+    pretraining sequences at every horizon h0 .. pretrain_horizon (within the same token budget),
+    so a curriculum's short horizons mean something to the base its plain arm shares."""
     curriculum: bool = False
     """RL horizon ramps from curriculum_start up to the RL horizon L over the first
     curriculum_frac of the updates, then stays at L (pretraining is unaffected)."""
@@ -98,6 +121,10 @@ class CellConfig:
     curriculum_frac: float = 0.5
     """Curriculum: fraction of the updates, in (0, 1], over which the horizon ramps; each of
     curriculum_start .. L - 1 gets an equal share of them."""
+    curriculum_budget: str = "equal"
+    """Curriculum compute. 'equal': the ramp is inside rl_updates (as many updates and episodes as
+    plain RL, fewer of them at L, fewer tokens). 'extra': ceil(curriculum_frac * rl_updates) ramp
+    updates come first, then rl_updates updates at L (plain RL's updates at L plus the ramp's)."""
     # --- RL -----------------------------------------------------------------------------------
     algo: str = "grpo"
     """RL algorithm, a name in `toymodels.algos` (grpo, dr_grpo, rloo, ppo, reinforce, or one
@@ -152,6 +179,10 @@ class CellConfig:
     """Sampling temperature of every evaluation: pass@k samples and step_prob (> 0)."""
     eval_prompts: int = 64
     """Held-out prompts per split."""
+    val_prompts: int = 0
+    """Validation prompts: held-out prompts after the eval_prompts the final evaluation uses
+    (`toymodels.validate`), for choosing a recipe (the per-width RL learning rate); pass@1 on them
+    before and after RL is stored as base_val_pass_at_1 / rl_val_pass_at_1. 0: none."""
     ood_delta: int = 2
     """The OOD split uses horizon + ood_delta."""
     # --- run ----------------------------------------------------------------------------------
@@ -203,6 +234,7 @@ class CellConfig:
         choice("positions", POSITIONS)
         choice("algo", algo_names())
         choice("device", DEVICES)
+        choice("curriculum_budget", CURRICULUM_BUDGETS)
         for b in ("cot", "std_norm", "token_sum_norm", "curriculum", "revise"):
             boolean(b)
         integer("hint", 0)
@@ -215,11 +247,17 @@ class CellConfig:
         integer("horizon", 1, none=True)
         integer("pretrain_horizon", 1, none=True)
         integer("pretrain_tokens", 0)
+        number("pretrain_tokens_per_param", 0.0)
         integer("pretrain_batch", 1)
         number("pretrain_lr", 0.0, lo_open=True)
         number("prior", 0.0, 1.0)
         number("label_noise", 0.0, 1.0)
         number("revise_rate", 0.0, 1.0)
+        number("hint_rate", 0.0, 1.0)
+        integer("pretrain_hint", 0, none=True)
+        if self.think_rate is not None:
+            number("think_rate", 0.0, 1.0)
+        integer("pretrain_horizon_min", 1, none=True)
         integer("rl_updates", 1)
         integer("prompts_per_update", 1)
         integer("group_size", 1)
@@ -245,6 +283,7 @@ class CellConfig:
         if self.k_max & (self.k_max - 1):
             raise ValueError(f"k_max must be a power of two in [1, 4096], got {self.k_max}")
         integer("eval_prompts", 1)
+        integer("val_prompts", 0)
         integer("ood_delta", 0)
         s = self.seeds
         if (
@@ -265,6 +304,7 @@ class CellConfig:
                     f"got {self.n_heads} (width {self.width})"
                 )
         # the tasks themselves validate the difficulty; n_ctx must hold the largest one
+        self._check_pretrain_mix()
         need = self._ctx_need()
         if self.n_ctx is not None and self.n_ctx < need:
             raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
@@ -281,11 +321,36 @@ class CellConfig:
             )
         for split in ("id", "ood"):
             envs.splits.check_heldout(tasks[split], self.eval_prompts)
+        if self.val_prompts:
+            try:
+                envs.splits.check_heldout(tasks["id"], self.eval_prompts + self.val_prompts)
+            except ValueError as e:
+                raise ValueError(f"val_prompts={self.val_prompts} on top of eval_prompts: {e}") from None
         integer("curriculum_start", 1)
         number("curriculum_frac", 0.0, 1.0, lo_open=True)
         if self.curriculum:
             self._check_curriculum()
         self.model_config()  # validates the architecture (e.g. rotary needs an even d_head)
+
+    def _check_pretrain_mix(self):
+        ph = self.pretrain_hint if self.pretrain_hint is not None else self.hint
+        if self.hint_rate > 0 and ph < 1:
+            raise ValueError(
+                f"hint_rate={self.hint_rate} needs pretrain_hint >= 1 (or hint >= 1): the steps the hinted "
+                "pretraining prompts reveal"
+            )
+        H = self.pretrain_horizon if self.pretrain_horizon is not None else self.rl_horizon()
+        if self.pretrain_horizon_min is not None and self.pretrain_horizon_min > H:
+            raise ValueError(
+                f"pretrain_horizon_min must be at most the pretraining horizon {H}, got {self.pretrain_horizon_min}"
+            )
+        try:
+            self.pretrain_mix()
+        except ValueError as e:
+            raise ValueError(
+                f"the pretraining corpus (pretrain_horizon_min={self.pretrain_horizon_min}, hint_rate="
+                f"{self.hint_rate}, pretrain_hint={ph}) holds an invalid task: {e}"
+            ) from None
 
     def _check_curriculum(self):
         L, h0 = self.rl_horizon(), self.curriculum_start
@@ -299,21 +364,44 @@ class CellConfig:
             raise ValueError(f"curriculum_start={h0} is not a valid horizon of {self.task} ({e})") from None
 
     # --- derived --------------------------------------------------------------------------------
-    def task_args(self, horizon: int | None = None, hint: int | None = None) -> dict[str, Any]:
-        """Task arguments at `horizon` (None: the task_kwargs'), with `hint` (None: the RL hint)."""
+    def task_args(self, horizon: int | None = None, hint: int | None = None, cot: bool | None = None) -> dict[str, Any]:
+        """Task arguments at `horizon` (None: the task_kwargs'), with `hint` (None: the RL hint) and
+        `cot` (None: the cell's); with think_rate set, the prompts carry the think-first flag."""
         kw = dict(self.task_kwargs)
         harg = envs.task_class(self.task).horizon_arg
         if horizon is not None:
             kw[harg] = horizon
         if self.revise:
             kw["revise"] = True
-        return {**kw, "cot": self.cot, "hint": self.hint if hint is None else hint}
+        if self.think_rate is not None:
+            kw["think_flag"] = True
+        return {**kw, "cot": self.cot if cot is None else cot, "hint": self.hint if hint is None else hint}
 
-    def make_task(self, horizon: int | None = None, hint: int | None = None) -> envs.Task:
+    def make_task(self, horizon: int | None = None, hint: int | None = None, cot: bool | None = None) -> envs.Task:
         try:
-            return envs.make_task(self.task, **self.task_args(horizon, hint))
+            return envs.make_task(self.task, **self.task_args(horizon, hint, cot))
         except TypeError as e:
             raise ValueError(f"task_kwargs: {e}") from None
+
+    def pretrain_mix(self) -> list[tuple[envs.Task, float]]:
+        """The pretraining corpus as (task, share of the sequences): every horizon of
+        pretrain_horizon_min .. pretrain_horizon in equal shares; at each, a share hint_rate of
+        hinted prompts (`<hint>` and the first pretrain_hint steps; none at a horizon with no more
+        steps than that, where the hint would be the whole trace); with think_rate, a share think_rate
+        asking for the trace and the rest for the answer alone. Components of share 0 are left out."""
+        H = self.pretrain_horizon if self.pretrain_horizon is not None else self.rl_horizon()
+        horizons = range(self.pretrain_horizon_min, H + 1) if self.pretrain_horizon_min is not None else [H]
+        ph = self.pretrain_hint if self.pretrain_hint is not None else self.hint
+        cots = [(self.cot, 1.0)] if self.think_rate is None else [(True, self.think_rate), (False, 1 - self.think_rate)]
+        out = []
+        for h in horizons:
+            n_steps = len(self.make_task(h, hint=0).step_layout())
+            rate = self.hint_rate if n_steps > ph else 0.0
+            for n_hint, wh in ((0, 1.0 - rate), (ph, rate)):
+                for cot, wc in cots:
+                    if wh * wc > 0:
+                        out.append((self.make_task(h, hint=n_hint, cot=cot), wh * wc / len(horizons)))
+        return out
 
     def rl_horizon(self) -> int:
         if self.horizon is not None:
@@ -322,10 +410,11 @@ class CellConfig:
         return int(t.difficulty()[t.horizon_arg])
 
     def tasks(self) -> dict[str, envs.Task]:
-        """The tasks this cell uses: 'pretrain', 'rl' (at the RL horizon), 'id' and 'ood' (evaluation).
+        """The tasks this cell uses: 'pretrain' (the corpus's plain component; `pretrain_mix` has them
+        all), 'rl' (at the RL horizon), 'id' and 'ood' (evaluation).
 
-        Only 'rl' carries the hint: pretraining and evaluation are the plain cell's. A hint cell
-        adds 'id_hinted' and 'ood_hinted', the evaluation splits with the hint in the prompt."""
+        Only 'rl' carries the hint: evaluation is the plain cell's. A hint cell adds 'id_hinted' and
+        'ood_hinted', the evaluation splits with the hint in the prompt."""
         H = self.rl_horizon()
         ph = self.pretrain_horizon if self.pretrain_horizon is not None else H
         out = {
@@ -339,11 +428,17 @@ class CellConfig:
         return out
 
     def _ctx_need(self) -> int:
-        """Default n_ctx: the longest plain (unhinted) sequence, so a hint leaves the model as the
-        plain cell's; a learned position table must also hold the hinted sequences."""
+        """Default n_ctx: the longest plain (unhinted) sequence of RL and evaluation (in both formats
+        with think_rate), or of the pretraining corpus, so a hint or the think-first flag in RL leaves
+        the model as the plain cell's; a learned position table must also hold the hinted RL and
+        evaluation sequences."""
         tasks = self.tasks()
         plain = [t for name, t in tasks.items() if name in ("pretrain", "id", "ood")]
-        use = tasks.values() if self.model_kind == "transformer" and self.positions == "learned" else plain
+        plain += [t for t, _ in self.pretrain_mix()]
+        if self.think_rate is not None:  # both formats, so both arms of a think-first pair share the model
+            H = self.rl_horizon()
+            plain += [self.make_task(h, hint=0, cot=c) for h in (H, H + self.ood_delta) for c in (True, False)]
+        use = [*tasks.values(), *plain] if self.model_kind == "transformer" and self.positions == "learned" else plain
         return max(t.min_ctx for t in use)
 
     def model_config(self) -> ModelConfig:
@@ -363,6 +458,20 @@ class CellConfig:
             n_ctx=n_ctx,
             positions=self.positions,
         )
+
+    def pretrain_budget(self, n_params: int | None = None) -> int:
+        """Pretraining tokens of this cell: pretrain_tokens, or with pretrain_tokens_per_param r > 0,
+        max(pretrain_tokens, round(r * n_params)) (n_params counted from the architecture when not given)."""
+        if not self.pretrain_tokens_per_param:
+            return self.pretrain_tokens
+        if n_params is None:
+            import torch  # noqa: PLC0415
+
+            from .models import make_model  # noqa: PLC0415
+
+            with torch.device("meta"):  # shapes only: no memory, no random numbers
+                n_params = make_model(self.model_config(), (0,)).n_params
+        return max(self.pretrain_tokens, round(self.pretrain_tokens_per_param * n_params))
 
     def resolved_device(self):
         return resolve_device(self.device)

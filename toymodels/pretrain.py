@@ -21,10 +21,17 @@ the prior's rule and the label noise, so it corrects towards whatever rule the t
 The loss covers every token of it, the slip included: the model learns to slip as often as the
 corpus does, and what follows a slip.
 
+A mixed corpus (`CellConfig.pretrain_mix`: hinted and unhinted prompts, prompts that ask for the
+trace or not, several horizons). Sequences of different components differ in length, so a step
+trains on one component: step i takes the component whose share is furthest ahead of its count
+so far (w_j (i + 1) - n_j, the first on ties), so that after any number of steps each component
+has had its share of them to within one step. Step i still reads items i*B .. i*B+B-1 of the stream.
+
 Loss: cross-entropy on completion tokens only (with `revise`, not on the <pad> after <eos>).
-Budget: `steps = pretrain_tokens // (B * (P + C))` (prompt plus completion tokens per sequence,
-C the plain completion without the revisions' room, so revise on and off see the same items),
-at least 1 when the budget is positive. Schedule:
+Budget: as many steps as fit in `pretrain_tokens`, each costing B * (P + C) tokens of its
+component (prompt plus completion tokens per sequence, C the plain completion without the
+revisions' room, so revise on and off see the same items): `pretrain_tokens // (B * (P + C))` for a
+single task; at least 1 step when the budget is positive. Schedule:
 AdamW (betas 0.9, 0.95, no weight decay), 10-step linear warm-up, cosine decay to 10%, per-seed
 gradient clipping. A seed whose loss turns non-finite stops (its later grads are zeroed).
 """
@@ -167,8 +174,29 @@ def pretrain_steps(task: Task, budget: int, batch: int) -> int:
     return 0 if budget == 0 else max(1, budget // per)
 
 
+def mix_schedule(mix: list[tuple[Task, float]], budget: int, batch: int) -> list[int]:
+    """The component of each pretraining step (see the module docstring) within the token budget."""
+    if not mix or any(w < 0 for _, w in mix) or sum(w for _, w in mix) <= 0:
+        raise ValueError(f"a pretraining mix needs components with shares >= 0 summing above 0, got {mix!r}")
+    if len(mix) == 1:
+        return [0] * pretrain_steps(mix[0][0], budget, batch)
+    total = sum(w for _, w in mix)
+    share = [w / total for _, w in mix]
+    cost = [batch * (t.prompt_len + t.canonical_len) for t, _ in mix]
+    counts, out, used = [0] * len(mix), [], 0
+    while budget:
+        i = len(out)
+        j = max(range(len(mix)), key=lambda c: (share[c] * (i + 1) - counts[c], -c))
+        if used + cost[j] > budget and out:
+            break
+        out.append(j)
+        counts[j] += 1
+        used += cost[j]
+    return out
+
+
 def make_pretrain(
-    task: Task,
+    task: Task | list[tuple[Task, float]],
     *,
     budget: int,
     batch: int,
@@ -179,15 +207,22 @@ def make_pretrain(
     revise_rate: float = 0.0,
 ):
     """`pretrain(model) -> per-seed final loss (S,)`: trains the seed-batched model in place.
-    `pretrain.data(step, streams)` gives the traces it trains on at that step."""
-    task = task.with_split("train")
-    revise_rate = check_revise_rate(task, revise_rate)
-    n_steps = pretrain_steps(task, budget, batch)
-    P = task.prompt_len
+    `task`: one task, or a mixed corpus [(task, share), ...] (`CellConfig.pretrain_mix`).
+    `pretrain.data(step, streams)` gives the traces it trains on at that step, `pretrain.task_at(step)`
+    the task they come from."""
+    mix = [(task, 1.0)] if isinstance(task, Task) else list(task)
+    tasks = [t.with_split("train") for t, _ in mix]
+    revise_rate = max(check_revise_rate(t, revise_rate) for t in tasks)
+    schedule = mix_schedule(mix, budget, batch)
+    n_steps = len(schedule)
 
     def lr_at(i: int) -> float:
         warm = min(1.0, (i + 1) / 10)
         return lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * i / max(1, n_steps))))
+
+    def data(step: int, streams: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        t = tasks[schedule[step]]
+        return pretrain_data(t, streams, step, batch, prior, label_noise, revise_rate)
 
     def pretrain(model, alive: torch.Tensor | None = None):
         dev = next(model.parameters()).device
@@ -198,12 +233,14 @@ def make_pretrain(
         streams = torch.tensor([stream(s, PRETRAIN) for s in model.seeds], device=dev)  # (S,)
         last = torch.full((S,), float("nan"), device=dev)
         for i in range(n_steps):
-            prompts, comps = pretrain_data(task, streams, i, batch, prior, label_noise, revise_rate)
-            seqs = sequences(task, prompts, comps)  # (S, B, 1 + P + C)
+            t = tasks[schedule[i]]
+            P = t.prompt_len
+            prompts, comps = data(i, streams)
+            seqs = sequences(t, prompts, comps)  # (S, B, 1 + P + C)
             logits = completion_logits(model, seqs, P)  # (S, B, C, V)
             tgt = seqs[:, :, 1 + P :]  # (S, B, C)
             loss = F.cross_entropy(logits.flatten(0, 2), tgt.flatten(), reduction="none")
-            if task.revise:  # not the <pad> of the revisions' room after <eos>
+            if t.revise:  # not the <pad> of the revisions' room after <eos>
                 keep = (tgt != vocab.PAD).float().view(S, -1)  # (S, B * C)
                 loss = (loss.view(S, -1) * keep).sum(1) / keep.sum(1).clamp(min=1)
             else:
@@ -219,5 +256,7 @@ def make_pretrain(
         return last, alive
 
     pretrain.n_steps = n_steps
-    pretrain.data = lambda step, streams: pretrain_data(task, streams, step, batch, prior, label_noise, revise_rate)
+    pretrain.data = data
+    pretrain.task_at = lambda step: tasks[schedule[step]]
+    pretrain.tokens = sum(batch * (tasks[j].prompt_len + tasks[j].canonical_len) for j in schedule)
     return pretrain

@@ -51,7 +51,7 @@ optimiser steps of update u:
   least one `<wait>`, their mean length in tokens (up to and including <eos>) and the fraction that
   are not well formed (the verifier's layout check);
 - rl_horizon: the RL horizon used at update u (the curriculum's, else L); samples: episodes consumed
-  before update u.
+  before update u. A curriculum with curriculum_budget='extra' runs rl_updates + its ramp updates.
 Per seed, over every update (not only logged ones), for `theory.health`: informative_early, the mean
 informative fraction over the first 10% of the updates (at least one), and ill_formed_late, the
 ill-formed fraction of the rollouts of the last 10%.
@@ -119,13 +119,28 @@ def lr_at(cfg, u: int) -> float:
     return cfg.rl_lr * (min(1.0, (u + 1) / cfg.rl_warmup) if cfg.rl_warmup else 1.0)
 
 
+def ramp_updates(cfg) -> float:
+    """Updates of the curriculum's ramp: curriculum_frac * rl_updates inside the run ('equal'), or
+    ceil of it before rl_updates updates at L ('extra'); 0 without a curriculum."""
+    if not cfg.curriculum:
+        return 0
+    ramp = cfg.curriculum_frac * cfg.rl_updates
+    return ramp if cfg.curriculum_budget == "equal" else math.ceil(ramp - 1e-9)
+
+
+def total_updates(cfg) -> int:
+    """Updates of the run: rl_updates, plus the ramp with curriculum_budget='extra'."""
+    extra = cfg.curriculum and cfg.curriculum_budget == "extra"
+    return cfg.rl_updates + (int(ramp_updates(cfg)) if extra else 0)
+
+
 def horizon_at(cfg, u: int) -> int:
     """RL horizon of update u: L, or with `curriculum` a staircase from curriculum_start up to L
-    over the first curriculum_frac of the updates (start .. L - 1 an equal share each), then L."""
+    over the ramp's updates (start .. L - 1 an equal share each), then L."""
     H = cfg.rl_horizon()
     if not cfg.curriculum:
         return H
-    h0, ramp = cfg.curriculum_start, cfg.curriculum_frac * cfg.rl_updates
+    h0, ramp = cfg.curriculum_start, ramp_updates(cfg)
     if u >= ramp:
         return H
     return min(H, h0 + int((H - h0) * u / ramp + 1e-9))
@@ -258,10 +273,11 @@ def make_rl(cfg):
     G, n_prompts = cfg.group_size, cfg.prompts_per_update
     N = n_prompts * G
     n_mb = N // cfg.minibatches  # episodes per minibatch (whole groups)
-    logged = logged_updates(cfg.rl_updates, cfg.log_every)
+    n_updates = total_updates(cfg)
+    logged = logged_updates(n_updates, cfg.log_every)
     M = next((m for m in (4, 3, 2) if n_prompts % m == 0), 1)  # sets of the grad_snr probe
-    horizons = [horizon_at(cfg, u) for u in range(cfg.rl_updates)]
-    edge = edge_updates(cfg.rl_updates)
+    horizons = [horizon_at(cfg, u) for u in range(n_updates)]
+    edge = edge_updates(n_updates)
 
     def train(model, alive: torch.Tensor):
         dev = next(model.parameters()).device
@@ -278,7 +294,7 @@ def make_rl(cfg):
         early, late = torch.zeros(S, device=dev), torch.zeros(S, device=dev)
         T = cfg.temperature
 
-        for u in range(cfg.rl_updates):
+        for u in range(n_updates):
             H = horizons[u]
             if H not in env_cache:
                 env_cache[H] = make_env(cfg, H, S * N, dev)
@@ -289,7 +305,7 @@ def make_rl(cfg):
             adv, informative = advantages(ro.returns, G, cfg)
             ill = (~ro.well_formed).float().mean(1)  # (S,)
             early += informative.float().mean(1) / edge if u < edge else 0.0
-            late += ill / edge if u >= cfg.rl_updates - edge else 0.0
+            late += ill / edge if u >= n_updates - edge else 0.0
             ret_tg = ro.rewards.flip(-1).cumsum(-1).flip(-1)  # (S, N, C) reward-to-go
             is_logged = u in logged
             ref_lp = base_log_probs(ref, seqs, P, T) if cfg.kl_coef or is_logged else None

@@ -24,6 +24,7 @@ from .models import ModelConfig, make_model
 from .pretrain import make_pretrain
 from .rl import METRICS, SUMMARIES, make_rl
 from .storage import describe_variables
+from .validate import val_pass_at_1
 
 SPLITS = ("id", "ood")
 EVAL_KEYS = (
@@ -71,7 +72,7 @@ def make_train(cfg: CellConfig, base_only: bool = False):
     tasks = cfg.tasks()
     mcfg = cfg.model_config()
     dev = cfg.resolved_device()
-    pretrain = pretrain_for(cfg, tasks["pretrain"])
+    pretrain = pretrain_for(cfg)
     rl = make_rl(cfg)
 
     def eval_all(model, alive):
@@ -94,7 +95,11 @@ def make_train(cfg: CellConfig, base_only: bool = False):
                     v = v.astype(np.float64)
                     v[dead] = np.nan
                     out.setdefault(prefix + k, []).append(v)
-        return {k: np.stack(v, 1) for k, v in out.items()}  # (S, split, ...)
+        out = {k: np.stack(v, 1) for k, v in out.items()}  # (S, split, ...)
+        if cfg.val_prompts:  # the validation split (toymodels.validate), plain prompts like 'id'
+            v = val_pass_at_1(model, tasks["id"], cfg.eval_prompts, cfg.val_prompts, cfg.k_max, cfg.eval_temperature)
+            out["val_pass_at_1"] = np.where(alive.cpu().numpy(), v.astype(np.float64), np.nan)  # (S,)
+        return out
 
     def train(seeds, ckpt_dir: Path | None = None, progress: bool = False):
         torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
@@ -141,10 +146,11 @@ def make_train(cfg: CellConfig, base_only: bool = False):
 
 
 def pretrain_for(cfg: CellConfig, task: Task | None = None):
-    """The cell's pretraining, every knob from its config (`run_cell` uses it; benchmarks time it)."""
+    """The cell's pretraining, every knob from its config (`run_cell` uses it; benchmarks time it):
+    its mixed corpus (`CellConfig.pretrain_mix`), or `task` alone when given."""
     return make_pretrain(
-        task if task is not None else cfg.tasks()["pretrain"],
-        budget=cfg.pretrain_tokens,
+        task if task is not None else cfg.pretrain_mix(),
+        budget=cfg.pretrain_budget(),
         batch=cfg.pretrain_batch,
         lr=cfg.pretrain_lr,
         prior=cfg.prior,
@@ -171,6 +177,8 @@ def run_cell(
             v = m[phase][key]
             dims = ("seed", "split", "k") if v.ndim == 3 else ("seed", "split")
             data[f"{phase}_{key}"] = (dims, v)
+        if config.val_prompts:
+            data[f"{phase}_val_pass_at_1"] = (("seed",), m[phase]["val_pass_at_1"])
     for key in METRICS if not base_only else ():
         data[key] = (("seed", "step"), c[key])
     for key in SUMMARIES if not base_only else ():

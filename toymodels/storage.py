@@ -122,6 +122,11 @@ _EVAL = {
         "fraction of revisions",
     ),
     "completion_len": ("mean length of the sampled completions, up to and including <eos>", "tokens"),
+    "val_pass_at_1": (
+        "pass@1 on the validation prompts (held out, after the evaluation's; toymodels.validate), what "
+        "recipe choices such as the per-width RL learning rate read",
+        "fraction of prompts",
+    ),
 }
 VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
     **{

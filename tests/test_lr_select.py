@@ -1,0 +1,72 @@
+"""The per-width RL learning-rate rule (theory.lr_select) on constructed sweeps, and the validation
+split it reads (toymodels.validate): held out by content, disjoint from the final evaluation."""
+
+import numpy as np
+import pytest
+import torch
+
+from envs import splits
+from theory.lr_select import select_lr
+from toymodels import CellConfig, run_cell
+from toymodels.evaluate import eval_items
+from toymodels.validate import val_items
+
+LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]
+
+
+def test_the_best_rate_wins_when_it_stands_out():
+    gain = [[0.0, 0.0, 0.0], [0.02, 0.01, 0.03], [0.10, 0.12, 0.11], [0.30, 0.32, 0.31], [0.05, 0.0, 0.1]]
+    r = select_lr(LRS, gain)
+    assert r["lr"] == r["best_lr"] == 3e-4
+    assert r["eligible"].all() and r["mean"][3] == pytest.approx(0.31)
+
+
+def test_the_smallest_rate_within_one_standard_error_of_the_best_is_chosen():
+    # 3e-4 is best on the mean, but 1e-4 is within one s.e. of it (a noisy best): the smaller step
+    gain = [[0.0, 0.0, 0.0], [0.0, 0.01, 0.0], [0.25, 0.28, 0.22], [0.05, 0.5, 0.3], [0.0, 0.0, 0.0]]
+    r = select_lr(LRS, gain)
+    se = np.std([0.05, 0.5, 0.3], ddof=1) / np.sqrt(3)
+    assert r["best_lr"] == 3e-4 and 0.25 >= np.mean([0.05, 0.5, 0.3]) - se
+    assert r["lr"] == 1e-4
+    assert r["se"][3] == pytest.approx(se)
+
+
+def test_a_rate_with_a_diverged_or_missing_seed_is_not_eligible():
+    gain = [[0.0, 0.0], [0.1, 0.1], [0.2, 0.2], [0.9, np.nan], [0.9, 0.9]]
+    div = np.zeros((5, 2), bool)
+    div[4, 0] = True
+    r = select_lr(LRS, gain, div)
+    assert r["eligible"].tolist() == [True, True, True, False, False]
+    assert r["lr"] == 1e-4 and r["best_lr"] == 1e-4
+
+
+def test_one_seed_has_no_standard_error_and_no_eligible_rate_no_choice():
+    r = select_lr(LRS, [[0.0], [0.1], [0.3], [0.2], [0.3]])
+    assert r["lr"] == 1e-4 and r["best_lr"] == 1e-4  # ties go to the first best, then the smallest within 0
+    r = select_lr([1e-4, 1e-3], [[np.nan], [np.nan]])
+    assert r["lr"] is None and "no learning rate" in r["reason"]
+    with pytest.raises(ValueError, match="one row per learning rate"):
+        select_lr(LRS, [[0.1]])
+
+
+def test_validation_prompts_are_held_out_and_disjoint_from_the_evaluation():
+    cfg = CellConfig(horizon=4, eval_prompts=16, val_prompts=16)
+    task = cfg.tasks()["id"]
+    ev, _ = eval_items(task, 16, "cpu")
+    va, _ = val_items(task, 16, 16, "cpu")
+    Q = task.question_len()
+    assert va.shape[0] == 16 and splits.is_heldout(va[:, :Q]).all()
+    assert not ({tuple(q) for q in ev[:, :Q].tolist()} & {tuple(q) for q in va[:, :Q].tolist()})
+    both, _ = eval_items(task, 32, "cpu")  # the validation prompts are the evaluation scan's next 16
+    assert torch.equal(both[16:], va)
+
+
+def test_run_cell_records_validation_pass_at_1():
+    cfg = CellConfig(width=16, horizon=3, pretrain_tokens=20_000, rl_updates=2, prompts_per_update=4, group_size=4,
+                     k_max=4, eval_prompts=8, val_prompts=8, device="cpu")  # fmt: skip
+    ds = run_cell(cfg)
+    for v in ("base_val_pass_at_1", "rl_val_pass_at_1"):
+        assert ds[v].dims == ("seed",) and 0 <= float(ds[v].sel(seed=0)) <= 1
+    assert "base_val_pass_at_1" not in run_cell(cfg.__class__(**{**cfg.to_dict(), "val_prompts": 0}))
+    with pytest.raises(ValueError, match="val_prompts=4000"):
+        CellConfig(horizon=3, val_prompts=4000)
