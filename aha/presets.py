@@ -172,6 +172,22 @@ def capability() -> GridSpec:
     )
 
 
+LR_SWEEP = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]
+"""RL learning rates of the sweep: 5 values over 2 decades (1/300 to 1/3 of pretrain_lr 3e-3)."""
+
+
+def lr_sweep() -> GridSpec:
+    return GridSpec(
+        "lr-sweep",
+        axes={"width": DEMO_WIDTHS, "depth": [1], "rl_lr": LR_SWEEP, "seed": [0, 1, 2]},
+        fixed={**BASE, "pretrain_tokens": 700_000, "rl_updates": 150, "val_prompts": 64},
+        description="The RL learning rate per width (issue 22 item 1): the reference setting (ModChain L=5, 700k "
+        "tokens, 150 GRPO updates, the default recipe otherwise) at 5 learning rates over 2 decades, 3 seeds. "
+        "Each width's rate is picked by theory.lr_select on 64 validation prompts that the final evaluation does "
+        "not use (aha.recipe writes docs/recipe.md).",
+    )
+
+
 PRESETS: dict[str, Callable[[], GridSpec]] = {
     "demo": demo,
     "dense": dense,
@@ -182,6 +198,7 @@ PRESETS: dict[str, Callable[[], GridSpec]] = {
     "pretrain-budget": pretrain_budget,
     "aha-behaviour": aha_behaviour,
     "capability": capability,
+    "lr-sweep": lr_sweep,
 }
 
 

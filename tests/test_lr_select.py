@@ -70,3 +70,56 @@ def test_run_cell_records_validation_pass_at_1():
     assert "base_val_pass_at_1" not in run_cell(cfg.__class__(**{**cfg.to_dict(), "val_prompts": 0}))
     with pytest.raises(ValueError, match="val_prompts=4000"):
         CellConfig(horizon=3, val_prompts=4000)
+
+
+# --- the recipe report --------------------------------------------------------------------------------
+def sweep_grid(val_rl, eval_rl):
+    """A constructed lr sweep: widths 8 and 16, lrs 1e-4 and 1e-3, 2 seeds; base pass@1 0.2 everywhere."""
+    import json
+
+    import xarray as xr
+
+    dims = ("width", "depth", "rl_lr", "seed")
+    shape = (2, 1, 2, 2)
+    val = np.broadcast_to(np.asarray(val_rl, float)[None, None, :, None], shape)
+    ev = np.broadcast_to(np.asarray(eval_rl, float)[None, None, :, None, None, None], (*shape, 2, 1))
+    return xr.Dataset(
+        {
+            "base_val_pass_at_1": (dims, np.full(shape, 0.2)),
+            "rl_val_pass_at_1": (dims, val.copy()),
+            "base_pass_at_k": ((*dims, "split", "k"), np.full((*shape, 2, 1), 0.2)),
+            "rl_pass_at_k": ((*dims, "split", "k"), ev.copy()),
+            "informative_early": (dims, np.full(shape, 0.5)),
+            "ill_formed_late": (dims, np.zeros(shape)),
+            "kl": ((*dims, "step"), np.full((*shape, 2), 0.01)),
+            "status": (dims, np.full(shape, "ok")),
+            "n_params": (("width",), [888, 3312]),
+        },
+        coords={
+            "width": [8, 16],
+            "depth": [1],
+            "rl_lr": [1e-4, 1e-3],
+            "seed": [0, 1],
+            "split": ["id", "ood"],
+            "k": [1],
+            "step": [0, 149],
+        },  # fmt: skip
+        attrs={"n_eval_prompts": 64, "cell_config": json.dumps({"val_prompts": 64, "rl_updates": 150})},
+    )
+
+
+def test_recipe_chooses_on_validation_and_never_on_the_evaluation(tmp_path):
+    from aha.recipe import analyse, figure, page, render
+
+    rec = analyse(sweep_grid(val_rl=[0.5, 0.3], eval_rl=[0.3, 0.9]))  # the evaluation would pick 1e-3
+    for w in ("8", "16"):
+        r = rec["widths"][w]
+        assert r["lr"] == 1e-4 and r["val_gain_mean"] == [0.3, 0.1] and r["eval_gain_mean"] == [0.1, 0.7]
+        assert r["health"]["0.0001"]["ok"] == 2
+    assert figure(rec, tmp_path / "f.png").stat().st_size > 0
+    table = render(rec)
+    assert "**0.0001**" in table and table.count("\n") == 3
+    text = page(rec, "run", "out", "page.md")
+    assert table in text and "width 16: highest mean validation gain +0.300" in text and "| 0.0001 | 4 |" in text
+    with pytest.raises(ValueError, match="rl_val_pass_at_1"):
+        analyse(sweep_grid([0.5, 0.3], [0.3, 0.9]).drop_vars("rl_val_pass_at_1"))
