@@ -66,6 +66,13 @@ def analyse(grid: xr.Dataset) -> dict:
     return out
 
 
+def by_width(path: Path | str = "docs/recipe/recipe.json") -> dict[int, dict[str, float]]:
+    """{width: {"rl_lr": the rule's choice}} from a recipe.json, for `GridSpec(by_width=...)`;
+    widths without a choice are left out (they keep the default rate)."""
+    rec = json.loads(Path(path).read_text())
+    return {int(w): {"rl_lr": r["lr"]} for w, r in rec["widths"].items() if r["lr"] is not None}
+
+
 def _list(a) -> list:
     return [None if not np.isfinite(x) else round(float(x), 4) for x in np.asarray(a, float)]
 

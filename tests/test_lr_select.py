@@ -123,3 +123,28 @@ def test_recipe_chooses_on_validation_and_never_on_the_evaluation(tmp_path):
     assert table in text and "width 16: highest mean validation gain +0.300" in text and "| 0.0001 | 4 |" in text
     with pytest.raises(ValueError, match="rl_val_pass_at_1"):
         analyse(sweep_grid([0.5, 0.3], [0.3, 0.9]).drop_vars("rl_val_pass_at_1"))
+
+
+def test_grid_cells_take_each_widths_rate(tmp_path):
+    import json
+
+    from aha.recipe import analyse, by_width
+    from toymodels.grid import GridSpec, cell_id
+
+    rec = analyse(sweep_grid(val_rl=[0.5, 0.3], eval_rl=[0.3, 0.9]))
+    rec["widths"]["16"]["lr"] = 1e-3
+    (tmp_path / "recipe.json").write_text(json.dumps(rec))
+    per = by_width(tmp_path / "recipe.json")
+    assert per == {8: {"rl_lr": 1e-4}, 16: {"rl_lr": 1e-3}}
+    spec = GridSpec("g", axes={"width": [8, 16], "depth": [1], "seed": [0]}, fixed={"horizon": 3}, by_width=per)
+    lrs = {g.coords["width"]: g.config.rl_lr for g in spec.groups()}
+    assert lrs == {8: 1e-4, 16: 1e-3}
+    assert GridSpec.from_dict(json.loads(json.dumps(spec.to_dict()))).by_width == per
+    plain = GridSpec("g", axes={"width": [8, 16], "depth": [1], "seed": [0]}, fixed={"horizon": 3})
+    ids = [cell_id(c) for g in spec.groups() for c in g.cell_configs().values()]
+    assert ids != [cell_id(c) for g in plain.groups() for c in g.cell_configs().values()]  # new cells, not reused
+    assert spec.with_overrides({"rl_lr": 3e-4}).by_width == {8: {}, 16: {}}  # an explicit override wins
+    with pytest.raises(ValueError, match="by_width names width 32"):
+        GridSpec("g", axes={"width": [8], "depth": [1], "seed": [0]}, by_width={32: {"rl_lr": 1e-4}})
+    with pytest.raises(ValueError, match="by_width\\[8\\] sets \\['width'\\]"):
+        GridSpec("g", axes={"width": [8], "depth": [1], "seed": [0]}, by_width={8: {"width": 16}})

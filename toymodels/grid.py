@@ -74,6 +74,9 @@ class GridSpec:
     base_only: bool = False
     """Pretrain and evaluate only, no RL (`aha grid --base-only`): base_* variables, no rl_* or
     curves; the cheap half of a cell, for predicting the gain before RL."""
+    by_width: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Field overrides per width, e.g. each width's RL learning rate chosen by an lr sweep
+    ({64: {"rl_lr": 3e-4}}, docs/recipe.md); a width not listed takes the fixed fields."""
 
     def __post_init__(self):
         allowed = set(config_fields()) - {"seeds"} | {"seed"}
@@ -98,6 +101,13 @@ class GridSpec:
             bad = [k for k in over if k not in allowed - {"seed"} or k in self.axes]
             if bad:
                 raise ValueError(f"variant {vname!r} sets {bad}: not CellConfig fields, or fields that are axes")
+        self.by_width = {int(w): dict(o) for w, o in self.by_width.items()}
+        for w, over in self.by_width.items():
+            if w not in self.axes["width"]:
+                raise ValueError(f"by_width names width {w}, which is not on the width axis {self.axes['width']}")
+            bad = [k for k in over if k not in allowed - {"seed"} or k in self.axes]
+            if bad:
+                raise ValueError(f"by_width[{w}] sets {bad}: not CellConfig fields, or fields that are axes")
         self.groups()  # validate every cell's config before any work starts
 
     @property
@@ -123,7 +133,13 @@ class GridSpec:
             coords = dict(zip(shape_axes, values))
             if vname is not None:
                 coords["variant"] = vname
-            fields_ = {**self.fixed, **variants[vname], **{k: v for k, v in coords.items() if k != "variant"}}
+            per_width = self.by_width.get(int(coords["width"]), {})
+            fields_ = {
+                **self.fixed,
+                **per_width,
+                **variants[vname],
+                **{k: v for k, v in coords.items() if k != "variant"},
+            }
             try:
                 cfg = CellConfig.from_dict({**fields_, "seeds": seeds})
             except ValueError as e:
@@ -139,6 +155,7 @@ class GridSpec:
             "description": self.description,
             "variants": {k: dict(v) for k, v in self.variants.items()},
             **({"base_only": True} if self.base_only else {}),
+            **({"by_width": {str(w): dict(o) for w, o in self.by_width.items()}} if self.by_width else {}),
         }
 
     @classmethod
@@ -150,6 +167,7 @@ class GridSpec:
             d.get("description", ""),
             {k: dict(v) for k, v in d.get("variants", {}).items()},
             bool(d.get("base_only", False)),
+            {int(w): dict(o) for w, o in d.get("by_width", {}).items()},
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> GridSpec:
@@ -161,4 +179,5 @@ class GridSpec:
                 axes[k] = v if isinstance(v, list) else [v]
             else:
                 fixed[k] = v
-        return GridSpec(self.name, axes, fixed, self.description, self.variants, self.base_only)
+        by_width = {w: {k: v for k, v in o.items() if k not in overrides} for w, o in self.by_width.items()}
+        return GridSpec(self.name, axes, fixed, self.description, self.variants, self.base_only, by_width)
