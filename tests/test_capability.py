@@ -1,0 +1,50 @@
+"""Base capability per task and width (issue 22 item 4): the budget that grows with size, and the
+report read from a base-only grid."""
+
+import json
+
+import pytest
+
+from aha.capability import PAGE, analyse, render
+from aha.presets import TOKENS_PER_PARAM, get_preset
+from toymodels import CellConfig
+from toymodels.grid import GridSpec
+from toymodels.run import pretrain_for
+from toymodels.runner import run_grid
+
+
+def test_the_budget_grows_with_size_above_its_floor():
+    small = CellConfig(width=8, horizon=5, pretrain_tokens=700_000, pretrain_tokens_per_param=20.0)
+    big = CellConfig(width=128, horizon=5, pretrain_tokens=700_000, pretrain_tokens_per_param=20.0)
+    assert small.pretrain_budget() == 700_000  # 20 x 888 parameters is below the floor
+    assert big.pretrain_budget() == 20 * 198_528
+    steps = pretrain_for(big).n_steps  # the knob acts on the pretraining itself
+    assert steps == pretrain_for(CellConfig(width=128, horizon=5, pretrain_tokens=20 * 198_528)).n_steps
+    assert steps > 5 * pretrain_for(CellConfig(width=128, horizon=5, pretrain_tokens=700_000)).n_steps
+    with pytest.raises(ValueError, match="pretrain_tokens_per_param"):
+        CellConfig(pretrain_tokens_per_param=-1.0)
+
+
+def test_capability_preset_sweeps_tasks_and_both_budgets_base_only():
+    spec = get_preset("capability")
+    assert spec.base_only and spec.axes["pretrain_tokens_per_param"] == [0.0, TOKENS_PER_PARAM]
+    assert {v["task"] for v in spec.variants.values()} >= {"ModChain", "MultiDigitAdd", "SparseParity"}
+
+
+def test_capability_report_from_a_base_only_grid(tmp_path):
+    spec = GridSpec(
+        "cap",
+        axes={"width": [8, 16], "depth": [1], "pretrain_tokens_per_param": [0.0, 5.0], "seed": [0]},
+        fixed={"pretrain_tokens": 8_000, "pretrain_batch": 16, "k_max": 4, "eval_prompts": 8, "device": "cpu"},
+        variants={"modchain": {"task": "ModChain", "horizon": 3}, "parity": {"task": "SparseParity"}},
+        base_only=True,
+    )
+    rec = analyse(run_grid(spec, tmp_path / "run", progress=False))
+    assert set(rec["tasks"]) == {"modchain", "parity"} and rec["k_max"] == 4
+    row = rec["tasks"]["modchain"]["budgets"]["5"]
+    assert row["widths"] == [8, 16] and len(row["coverage"]) == 2 and isinstance(row["spans"], bool)
+    assert all(0 <= x <= 1 for x in row["coverage"] + row["pass@1"])
+    text = render(json.loads(json.dumps(rec)))
+    assert text.count("| width | N |") == 4 and "Budget: fixed 8,000 tokens" in text
+    assert "5 tokens per parameter, at least 8,000" in text
+    assert "{tables}" in PAGE
