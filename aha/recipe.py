@@ -163,6 +163,32 @@ Validation gain, mean ± s.e. over {n_seeds} seeds (in parentheses: not eligible
 rl_health per learning rate (cells over widths and seeds):
 
 {health}
+
+## Design signals the base can read
+
+A signal is compared on one shared base, RL with it against RL without it. The base reads it only
+if its pretraining showed it, so the corpus can hold each (`CellConfig.pretrain_mix`; a step of
+pretraining trains on one component, each component gets its share of the steps to within one):
+
+| signal | pretraining (both arms) | the arm with the signal | the arm without |
+|---|---|---|---|
+| hint | `hint_rate` of the prompts show `<hint>` and the trace's first `pretrain_hint` steps \
+| `hint` > 0 in RL prompts | `hint` = 0 |
+| think first | `think_rate`: prompts end with `<think>` (write the trace) or `</think>` (the answer \
+alone), both formats | `cot=True` | `cot=False` |
+| curriculum | `pretrain_horizon_min`: horizons h0..L in equal shares | `curriculum=True` | plain RL at L |
+
+Every arm is evaluated on plain (unhinted) prompts; a hint arm also with its hint. With `think_rate`,
+each arm is asked in its own format at evaluation too (the signal is the asking), and the think-first
+effect is with - without, i.e. plain - no-think. Curriculum compute: `curriculum_budget='equal'` ramps
+inside `rl_updates` (the same updates and episodes as plain RL, fewer at L, fewer tokens: short
+horizons are short sequences); `'extra'` adds ceil(curriculum_frac x rl_updates) ramp updates before
+plain RL's `rl_updates` at L (plain's updates at L plus the ramp's episodes).
+
+tests/test_signals.py checks that each signal acts: on one base that read all three (ModChain L=3,
+width 64), plain RL trains and each arm's rollouts differ from plain's by more than 3 binomial standard
+errors; a hint or a curriculum the base never saw earns reward 0 from the first update and its cell is
+`no-signal`.
 """
 
 
