@@ -224,6 +224,11 @@ def _per_cell(like: xr.DataArray, values: list[tuple[dict[str, Any], Any]]) -> x
     return out
 
 
+def _flat(cfg) -> dict[str, Any]:
+    """A group's config without its seeds (those are the grid's seed axis)."""
+    return {k: v for k, v in cfg.to_dict().items() if k != "seeds"}
+
+
 def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None) -> xr.Dataset:
     """Combine the cell files of `spec` into run_dir/grid.nc (named dims, config in attrs)."""
     cells, n_eval = [], []
@@ -250,9 +255,10 @@ def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None
     ds.attrs = {
         **shared,
         "config": json.dumps(spec.to_dict(), sort_keys=True, default=str),
-        "cell_config": json.dumps(
-            {k: v for k, v in spec.groups()[0].config.to_dict().items() if k != "seeds"}, default=str
-        ),
+        # every group's config with its axis values (a grid that sweeps the horizon keeps each
+        # horizon's); cell_config, the first group's, stays for readers of earlier grid.nc files
+        "group_configs": json.dumps([{**_flat(g.config), "coords": g.coords} for g in spec.groups()], default=str),
+        "cell_config": json.dumps(_flat(spec.groups()[0].config), default=str),
         "package_version": env["package_version"],
         "git_commit": env["git_commit"] or "unknown",
         "torch_version": env["torch_version"],

@@ -1,0 +1,95 @@
+"""Helpers over a grid's results Dataset (DESIGN.md's schema), the one set every report, fit and
+figure uses: which dims are the grid's and which are extra swept settings, slices by the extra
+dims with one label format, selection on the dims present, the ok-mask, the derived `rl_gain`,
+and the config of every cell group.
+
+    for sel, sub in slices(ds):                 # one (selection, sub-dataset) per extra-dim combination
+        print(slice_label(sel))                 # 'horizon=3, prior=0.5' ('' without extra dims)
+    gain = ok_only(rl_gain(ds), ds)             # RL gain in pass@1 (id split), not-ok cells NaN
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from typing import Any
+
+import xarray as xr
+
+GRID_DIMS = ("width", "depth", "seed", "model")
+"""Dims that place a cell on the size grid (`model` for real LLMs)."""
+AXES = ("split", "k", "step")
+"""Dims of the measurements within a cell."""
+
+
+def extra_dims(obj: xr.Dataset | xr.DataArray) -> list[str]:
+    """The swept settings beyond the size grid (horizon, prior, variant, ...), in the object's order."""
+    return [str(d) for d in obj.dims if d not in GRID_DIMS + AXES]
+
+
+def sel(da: xr.DataArray | xr.Dataset, **kw: Any):
+    """``da.sel(**kw)`` on the dims it has (the others are ignored)."""
+    return da.sel({d: v for d, v in kw.items() if d in da.dims})
+
+
+def ok_mask(ds: xr.Dataset) -> xr.DataArray | None:
+    """True where a cell's status is 'ok'; None when the dataset records no status."""
+    return ds["status"] == "ok" if "status" in ds else None
+
+
+def ok_only(obj: xr.Dataset | xr.DataArray, ds: xr.Dataset | None = None):
+    """``obj`` with cells whose status is not 'ok' (diverged, failed) set to NaN; the status is
+    ``ds``'s (default: ``obj``'s own); unchanged without one."""
+    ok = ok_mask(obj if ds is None else ds)
+    return obj if ok is None else obj.where(ok)
+
+
+def rl_gain(ds: xr.Dataset, split: str = "id") -> xr.DataArray:
+    """rl_gain = RL pass@1 - base pass@1 on ``split`` (derived, never stored)."""
+    return (ds.rl_pass_at_k.sel(k=1, split=split) - ds.base_pass_at_k.sel(k=1, split=split)).rename("rl_gain")
+
+
+def slices(obj, dims: list[str] | None = None) -> list[tuple[dict[str, Any], Any]]:
+    """(selection, sub-object) for each combination of ``dims`` (default: the extra dims), in the
+    order of their coordinates; ``[({}, obj)]`` without any. The sub-object keeps the selected
+    values as scalar coordinates."""
+    dims = extra_dims(obj) if dims is None else list(dims)
+    if not dims:
+        return [({}, obj)]
+    out = []
+    for values in itertools.product(*(obj[d].values.tolist() for d in dims)):
+        chosen = dict(zip(dims, values, strict=True))
+        out.append((chosen, obj.sel(chosen)))
+    return out
+
+
+def slice_label(chosen: dict[str, Any]) -> str:
+    """The one label of a slice: 'horizon=3, prior=0.5' ('' for the whole grid)."""
+    return ", ".join(f"{d}={v}" for d, v in chosen.items())
+
+
+def file_suffix(chosen: dict[str, Any]) -> str:
+    """The slice's label as a file-name suffix: '_horizon=3_prior=0.5' ('' for the whole grid)."""
+    label = re.sub(r"[^A-Za-z0-9=.-]+", "_", slice_label(chosen)).strip("_")
+    return f"_{label}" if label else ""
+
+
+def group_configs(ds: xr.Dataset) -> list[dict[str, Any]]:
+    """The config of every cell group of the grid, each with its axis values under "coords"
+    (attr ``group_configs``; a grid.nc written before it was recorded has only its first group's,
+    ``cell_config``, with no coords)."""
+    try:
+        if "group_configs" in ds.attrs:
+            return json.loads(ds.attrs["group_configs"])
+        first = json.loads(ds.attrs.get("cell_config", "{}"))
+    except (TypeError, ValueError):
+        return []
+    return [{**first, "coords": {}}] if first else []
+
+
+def first_config(ds: xr.Dataset) -> dict[str, Any]:
+    """The first cell group's config ({} when the grid records none): what the run's report
+    quotes for settings that every group shares."""
+    groups = group_configs(ds)
+    return {k: v for k, v in groups[0].items() if k != "coords"} if groups else {}
