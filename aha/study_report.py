@@ -14,12 +14,12 @@ import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from theory import claims  # noqa: E402
+from theory import study_stats as sa  # noqa: E402
 from theory.claims import GAIN, Verdict, mean_ci  # noqa: E402
 from theory.predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination  # noqa: E402
 from theory.transitions import fit_transition  # noqa: E402
 from toymodels import storage  # noqa: E402
 
-from . import study_analyses as sa  # noqa: E402
 from . import study_behaviour as sb  # noqa: E402
 from .study import setting_key  # noqa: E402
 

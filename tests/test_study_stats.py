@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aha import study_analyses as sa
+from theory import study_stats as sa
 
 
 def _key(**cfg) -> str:

@@ -1,4 +1,5 @@
-"""The study's analyses: from the cell table to the numbers each claim's verdict rule reads.
+"""The study's statistics: from the cell table (one row per cell, `toymodels.cells`) to the numbers
+each claim's verdict rule reads (pure functions over pandas tables; moved from aha/ in issue 21).
 
 Settings are compared to the *reference* (the study's first grid) one field at a time:
 a *factor* setting differs in what the model learns from (task, horizon, prior, budget, depth,
@@ -13,11 +14,11 @@ import json
 import numpy as np
 import pandas as pd
 
-from theory.claims import GAIN
-from theory.compute_curve import fit_compute_curve, forecast_final
-from theory.predict_gain import crossing_N
-from theory.refine import gain_bracket
-from theory.sharpening import collapsed
+from .claims import GAIN
+from .compute_curve import fit_compute_curve, forecast_final
+from .predict_gain import crossing_N
+from .refine import gain_bracket
+from .sharpening import collapsed
 
 RECIPE_FIELDS = {
     "hint",
