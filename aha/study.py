@@ -36,10 +36,11 @@ import xarray as xr
 from theory.credit import phi
 from theory.refine import propose_refinement
 from toymodels import storage
+from toymodels.cost import group_seconds, projection
 from toymodels.grid import GridSpec
 from toymodels.runner import pending_groups, run_grid
 
-from .studies import Study, cell_cpu_seconds, get_study, load_studies_file, projection
+from .studies import Study, get_study, load_studies_file
 
 __all__ = ["run_study", "cell_table", "study_command", "predict_command", "setting_key", "print_projection"]
 
@@ -134,11 +135,6 @@ def cell_table(spec: GridSpec, ds: xr.Dataset, label: str | None = None) -> tupl
 
 
 # --- running -------------------------------------------------------------------------------------
-def _spec_cost(spec: GridSpec, groups=None) -> dict[str, float]:
-    """Projected seconds per group label of a spec."""
-    return {g.label: cell_cpu_seconds(g.config, spec.base_only) * len(g.config.seeds) for g in groups or spec.groups()}
-
-
 def _same_spec(ds: xr.Dataset, spec: GridSpec) -> bool:
     """A finished grid.nc holds ``spec``'s grid (the device the runner records aside)."""
     try:
@@ -203,7 +199,7 @@ def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path) -> list[s
 
 
 def _run(spec: GridSpec, out: Path, bar, opts: dict) -> xr.Dataset:
-    cost = _spec_cost(spec)
+    cost = group_seconds(spec)
     done = _finished(spec, out)
     if done is not None:
         bar.update(sum(cost.values()))
@@ -246,7 +242,7 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
                     spec.description,
                 )
             )
-        cost = sum(sum(_spec_cost(s).values()) for s in specs)
+        cost = sum(sum(group_seconds(s).values()) for s in specs)
         entry = {"round": r, **prop.to_dict(), "projected_s": cost}
         if not prop.stop and study.budget.max_cpu_s is not None and spent + cost > study.budget.max_cpu_s:
             entry |= {
@@ -319,7 +315,7 @@ def run_study(
             print(f"reused finished grids: {', '.join(copied) or 'none new'}")
     t0 = time.time()
     opts = {"executor": executor, "address": address, "device": device}
-    total = sum(sum(_spec_cost(s).values()) for s in specs)
+    total = sum(sum(group_seconds(s).values()) for s in specs)
     bar = tqdm(
         total=total,
         unit="s",
@@ -350,7 +346,8 @@ def run_study(
 
 # --- commands ------------------------------------------------------------------------------------
 def print_projection(study: Study) -> None:
-    p = projection(study)
+    b = study.budget
+    p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds)
     print(f"study {study.name}: {len(study.specs())} grids, {p['cells']} cells (refinement at its budget's maximum)")
     print(f"{'grid':<42}{'cells':>7}{'CPU min':>9}{'GPU h':>8}")
     for r in p["rows"]:

@@ -15,9 +15,10 @@ from aha import study as study_mod
 from aha.fit import fit_run
 from aha.fit_onset import onset_dataset
 from aha.presets import get_preset
-from aha.studies import Study, get_study, spec_cpu_seconds
+from aha.studies import Study, get_study
 from aha.study_behaviour import c11
 from theory.claims_behaviour import verdict_c10, verdict_c11
+from toymodels.cost import spec_cpu_seconds
 from toymodels.grid import GridSpec
 from toymodels.runner import run_grid
 
