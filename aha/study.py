@@ -27,111 +27,21 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from theory.credit import phi
 from theory.refine import propose_refinement
 from toymodels import storage
+from toymodels.cells import cell_table, swept_fields
 from toymodels.cost import group_seconds, projection
 from toymodels.grid import GridSpec
 from toymodels.runner import pending_groups, run_grid
 
 from .studies import Study, get_study, load_studies_file
 
-__all__ = ["run_study", "cell_table", "study_command", "predict_command", "setting_key", "print_projection"]
-
-BEHAVIOUR = ("wait_rate", "revise_fix_rate", "completion_len")
-"""Evaluation variables of self-correction (base_* and rl_*, per split), when the run has them."""
-CURVES = ("reward", "entropy", "rl_horizon", "wait_rate", "completion_len")
-"""Curves over RL updates kept per cell (those the run has)."""
-_NOT_SETTING = ("width", "seeds", "device", "log_every")
-"""Config fields that do not define a setting (a setting is everything but size and seed)."""
-
-
-def setting_key(cfg: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in sorted(cfg.items()) if k not in _NOT_SETTING}, sort_keys=True, default=str)
-
-
-# --- cells ---------------------------------------------------------------------------------------
-def _val(da: xr.DataArray, **sel) -> float:
-    da = da.sel({k: v for k, v in sel.items() if k in da.dims})
-    return float(da.values) if da.size == 1 else float("nan")
-
-
-def cell_table(spec: GridSpec, ds: xr.Dataset, label: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """One row per cell of ``spec``'s dataset: config fields, measurements, base-only features;
-    and {row key: reward / entropy curves} for cells with RL. ``label`` names the setting's grid."""
-    rows, curves = [], {}
-    kmax = int(ds["k"].max())
-    n_eval = ds["n_eval_prompts"] if "n_eval_prompts" in ds else ds.attrs.get("n_eval_prompts", np.nan)
-    for g in spec.groups():
-        cfg = g.config
-        coords = {k: storage.plain_coord(v) for k, v in g.coords.items()}
-        one_depth = len(spec.axes["depth"]) == 1
-        extra = {k: v for k, v in coords.items() if k != "width" and not (k == "depth" and one_depth)}
-        setting = (label or spec.name) + (("[" + ",".join(f"{k}={v}" for k, v in extra.items()) + "]") if extra else "")
-        for s in cfg.seeds:
-            c = ds.sel({**coords, "seed": s})
-            status = str(c["status"].values)
-            n_params = float(c["n_params"].values) if "n_params" in c.coords else float(c["n_params"])
-            base1 = _val(c["base_pass_at_k"], k=1, split="id")
-            L = cfg.rl_horizon()
-            row = {
-                "setting": setting,
-                "key": setting_key(cfg.to_dict()),
-                "grid": spec.name,
-                "width": cfg.width,
-                "depth": cfg.depth,
-                "seed": int(s),
-                "n_params": n_params,
-                "status": status,
-                "task": cfg.task,
-                "L": L,
-                "prior": cfg.prior,
-                "pretrain_tokens": cfg.pretrain_tokens,
-                "model_kind": cfg.model_kind,
-                "variant": coords.get("variant", ""),
-                "format_bonus": cfg.format_bonus,
-                "G": cfg.group_size,
-                "chance": _val(c["chance"], split="id"),
-                "n_samples": (float(np.asarray(n_eval).ravel()[0]) if np.size(n_eval) else np.nan) * cfg.k_max,
-                "base_p1": base1,
-                "coverage": _val(c["base_trace_pass_at_k"], k=kmax, split="id"),
-                "step_prob": _val(c["base_step_prob"], split="id"),
-                "greedy": _val(c["base_greedy_acc"], split="id"),
-            }
-            row |= {
-                "step_prob_L": row["step_prob"] ** L,
-                "phi0": float(phi(base1, cfg.group_size)),
-                "lnN": float(np.log(n_params)),
-                "p_trace1": _val(c["base_trace_pass_at_k"], k=1, split="id"),
-                "prompts": cfg.prompts_per_update,
-                "rl_updates": cfg.rl_updates,
-                "revise": bool(cfg.revise),
-            }
-            row |= {
-                f"{ph}_{v}": _val(c[f"{ph}_{v}"], split="id")
-                for v in BEHAVIOUR
-                for ph in ("base", "rl")
-                if f"{ph}_{v}" in c and "step" not in c[f"{ph}_{v}"].dims
-            }
-            if "rl_pass_at_k" in ds:
-                row["rl_p1"] = _val(c["rl_pass_at_k"], k=1, split="id")
-                row["gain"] = row["rl_p1"] - base1 if status == "ok" else float("nan")
-                row["phi_start"] = float(c["informative_frac"].isel(step=0)) if "informative_frac" in c else np.nan
-                key = (setting, cfg.width, int(s))
-                curves[key] = {v: c[v].values.astype(float) for v in CURVES if v in c and "step" in c[v].dims}
-                curves[key]["samples"] = ds["samples"].values.astype(float)
-                curves[key]["step"] = ds["step"].values.astype(float)
-            if status != "ok":
-                for f in ("coverage", "step_prob_L", "phi0", "greedy", "base_p1"):
-                    row[f] = float("nan")
-            rows.append(row)
-    return pd.DataFrame(rows), curves
+__all__ = ["run_study", "study_command", "predict_command", "print_projection"]
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -335,8 +245,9 @@ def run_study(
     bar.close()
     storage.atomic_write_json(out / "refine.json", json.loads(json.dumps(refine_log, default=str)))
     frames, curves = [], {}
+    fields = swept_fields(specs)
     for s, ds, label in runs:
-        df, cv = cell_table(s, ds, label)
+        df, cv = cell_table(s, ds, label, fields)
         frames.append(df)
         curves |= cv
     cells = pd.concat(frames, ignore_index=True)

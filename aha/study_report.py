@@ -19,9 +19,9 @@ from theory.claims import GAIN, Verdict, mean_ci  # noqa: E402
 from theory.predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination  # noqa: E402
 from theory.transitions import fit_transition  # noqa: E402
 from toymodels import storage  # noqa: E402
+from toymodels.cells import setting_key  # noqa: E402
 
 from . import study_behaviour as sb  # noqa: E402
-from .study import setting_key  # noqa: E402
 
 CLAIM_TEXT = {
     "C1": "RL only amplifies what the base model can already do; without it RL amplifies noise",

@@ -18,6 +18,7 @@ from aha.presets import get_preset
 from aha.studies import Study, get_study
 from aha.study_behaviour import c11
 from theory.claims_behaviour import verdict_c10, verdict_c11
+from toymodels.cells import cell_table
 from toymodels.cost import spec_cpu_seconds
 from toymodels.grid import GridSpec
 from toymodels.runner import run_grid
@@ -194,7 +195,7 @@ def test_cell_table_reads_each_cells_own_chance_when_variants_change_the_task():
     table must read each cell's own value, not give NaN for a grid whose chance is not one number."""
     spec = get_preset("aha-behaviour")
     ds = xr.open_dataset(Path(__file__).parents[1] / "docs" / "study" / "grids" / "aha-behaviour.nc")
-    df, _ = study_mod.cell_table(spec, ds)
+    df, _ = cell_table(spec, ds)
     assert np.isfinite(df["chance"]).all()
     by_task = df.groupby("task")["chance"].unique()
     assert {t: list(v) for t, v in by_task.items()} == {"ModChain": [0.1], "MultiDigitAdd": [pytest.approx(1e-4)]}
