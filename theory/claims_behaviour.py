@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .claims import GAIN, LEVEL, MIN_CELLS, Verdict, _fmt, mean_ci
+from .text import mean_interval as _fmt
+from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, mean_ci
 
 # --- C10 ------------------------------------------------------------------------------------
 ABRUPT = 0.5
