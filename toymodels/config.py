@@ -13,21 +13,9 @@ from typing import Any
 import envs
 
 from .algos import algo_names
+from .devices import DEVICES, resolve_device
 from .models import MODEL_KINDS, POSITIONS, ModelConfig
 from .sampling import MAX_SEED
-
-DEVICES = ("auto", "cpu", "cuda")
-
-
-def resolve_device(device: str):
-    """'auto' -> CUDA when torch sees a device, else CPU; 'cuda' without one is an error."""
-    import torch  # noqa: PLC0415
-
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}; got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
-    return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
 
 
 @dataclass(frozen=True)
