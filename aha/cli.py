@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from toymodels.devices import DEVICES
 
-DEVICES = ("auto", "cpu", "cuda")
+from . import __version__
 
 
 def parse_value(text: str) -> Any:
@@ -63,7 +63,7 @@ def check_sets(sets: dict[str, Any]) -> None:
     """Before any work: every `--set` field is a config field, and a device asked for exists."""
     import difflib  # noqa: PLC0415
 
-    from toymodels.config import resolve_device  # noqa: PLC0415
+    from toymodels.devices import resolve_device  # noqa: PLC0415
     from toymodels.grid import config_fields  # noqa: PLC0415
 
     known = [f for f in config_fields() if f != "seeds"] + ["seed"]
@@ -123,13 +123,16 @@ def cmd_grid(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     grid_s = time.time() - t0
-    if not args.no_report and n_failed < spec.n_cells and not spec.base_only:
-        finish_report(out, fit=not args.no_fit)
-    record_timing(out, grid_s, time.time() - t0)
-    if (out / "report.md").exists():
-        from .report import write_summary  # noqa: PLC0415
+    report = not args.no_report and n_failed < spec.n_cells and not spec.base_only
+    if report:
+        from .fit import analyse  # noqa: PLC0415
 
-        write_summary(out)  # the summary quotes env.json's timing, now this invocation's
+        analyse(out, fit=not args.no_fit)
+    record_timing(out, grid_s, time.time() - t0)
+    if report:
+        from .report import write_report  # noqa: PLC0415
+
+        print(f"report: {write_report(out)}")  # once, after the timing it quotes is recorded
     return 1 if n_failed else 0
 
 
@@ -149,17 +152,6 @@ def record_timing(run_dir: Path, grid_s: float, total_s: float) -> None:
         "torch_threads": torch.get_num_threads(),
     }
     atomic_write_json(path, env)
-
-
-def finish_report(run_dir: Path, fit: bool = True) -> None:
-    from .report import write_report  # noqa: PLC0415
-
-    path = write_report(run_dir)
-    if fit:
-        from .fit import fit_run  # noqa: PLC0415
-
-        fit_run(run_dir)
-    print(f"report: {path}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -201,7 +193,16 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    finish_report(run_dir_arg(args.run_dir), fit=False)
+    from .plots import plot_run  # noqa: PLC0415
+    from .report import write_report  # noqa: PLC0415
+
+    run = run_dir_arg(args.run_dir)
+    if not (run / "fits.json").is_file():
+        from .fit import fit_run  # noqa: PLC0415
+
+        fit_run(run, fit=False, render=False)  # the collapses and sharpening the report prints
+    plot_run(run)
+    print(f"report: {write_report(run)}")
     return 0
 
 

@@ -280,7 +280,7 @@ def study_command(args) -> int:
     if args.dry_run:
         print_projection(study)
         return 0
-    from toymodels.config import resolve_device  # noqa: PLC0415
+    from toymodels.devices import resolve_device  # noqa: PLC0415
 
     resolve_device(args.device)
     out = Path(args.out or f"results/study-{study.name}")

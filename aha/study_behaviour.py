@@ -22,10 +22,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from theory.claims import GAIN, Verdict  # noqa: E402
-from theory.claims_behaviour import verdict_c10, verdict_c11  # noqa: E402
+from theory.claims_behaviour import fix_use, verdict_c10, verdict_c11  # noqa: E402
 from theory.onset import detect_onset, first_signal_time  # noqa: E402
 
-from .report_behaviour import fix_use  # noqa: E402
+from .plots_behaviour import length_curves, revision_panels  # noqa: E402
 
 ONSET_COLS = ("aha_found", "aha_call", "aha_onset", "aha_jump", "aha_sharpness", "first_signal")
 
@@ -144,7 +144,7 @@ def c11(cells: pd.DataFrame, behaviour: list[str], fig_dir: Path, curves: dict |
         }
         per_task[task] = verdict_c11(by_w, diff)
     v = _combine(per_task)
-    return v, _c11_table(sub) + "\n\n" + _behaviour_figure(sub, fig_dir, _length_curves(sub, curves or {}))
+    return v, _c11_table(sub) + "\n\n" + _behaviour_figure(sub, fig_dir, length_curves(_length_rows(sub, curves or {})))
 
 
 def _combine(per_task: dict[str, Verdict]) -> Verdict:
@@ -187,27 +187,16 @@ def _c11_table(sub: pd.DataFrame) -> str:
     )
 
 
-def _length_curves(sub: pd.DataFrame, curves: dict) -> dict | None:
-    """{(task, revise): (sizes, updates, mean completion length over seeds per size)} of the cells."""
+def _length_rows(sub: pd.DataFrame, curves: dict):
+    """(task, revise, n_params, updates, completion length over RL) of the cells that have the curve."""
     if not curves:
-        return None
-    out = {}
-    for (task, revise), g in sub.groupby(["task", "revise"]):
-        ns, lens, steps = [], [], None
-        for n, gn in g.groupby("n_params"):
-            cs = [curves.get((r.setting, r.width, r.seed), {}) for r in gn.itertuples(index=False)]
-            ys = [c["completion_len"] for c in cs if "completion_len" in c]
-            if ys:
-                ns.append(float(n))
-                lens.append(np.nanmean(ys, axis=0))
-                steps = cs[0]["step"]
-        if ns:
-            out[(task, bool(revise))] = (ns, steps, lens)
-    return out or None
+        return
+    for r in sub.itertuples(index=False):
+        cv = curves.get((r.setting, r.width, r.seed), {})
+        if "completion_len" in cv:
+            yield r.task, r.revise, r.n_params, cv["step"], cv["completion_len"]
 
 
 def _behaviour_figure(sub: pd.DataFrame, fig_dir: Path, curves: dict | None) -> str:
-    from .plots_behaviour import revision_panels  # noqa: PLC0415
-
     revision_panels(sub, fig_dir / "C11_revisions.png", curves)
     return "![C11_revisions](figures/C11_revisions.png)"

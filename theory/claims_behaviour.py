@@ -10,6 +10,13 @@ from scipy import stats
 from .text import mean_interval as _fmt
 from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, mean_ci
 
+
+def fix_use(df, ph: str):
+    """Rate of fixing revisions of phase ``ph`` (base / rl) per row of a cell table: wait_rate x
+    revise_fix_rate, 0 without revisions (C11's measure of self-correction)."""
+    return df[f"{ph}_wait_rate"] * df[f"{ph}_revise_fix_rate"].fillna(0.0)
+
+
 # --- C10 ------------------------------------------------------------------------------------
 ABRUPT = 0.5
 """C10: the aha is the rule when at least this fraction of the gaining cells' reward curves has one."""

@@ -16,7 +16,6 @@ minutes on a GPU or a Ray cluster: `--device auto --executor ray`), and a hidden
 from __future__ import annotations
 
 import argparse
-import re
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -29,6 +28,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from toymodels.devices import DEVICES  # noqa: E402
 from toymodels.grid import GridSpec  # noqa: E402
 
 SCALES = ("full", "quick", "smoke")
@@ -106,7 +106,7 @@ def parse_args(doc: str, default_out: str, argv: list[str] | None = None) -> Run
         help="local: one process; ray: one task per group of seeds (pip install 'aha-playground[dist]')",
     )
     ap.add_argument("--address", default=None, help="Ray cluster address (default: start Ray locally)")
-    ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when available")
+    ap.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when available")
     a = ap.parse_args(argv)
     scale = "smoke" if a.smoke else "quick" if a.quick else "full"
     out = a.out or Path(default_out + ("" if scale == "full" else f"-{scale}"))
@@ -114,9 +114,10 @@ def parse_args(doc: str, default_out: str, argv: list[str] | None = None) -> Run
 
 
 def run(spec: GridSpec, args: RunArgs, hypotheses: tuple[str, ...] = ("H1",)) -> xr.Dataset:
-    """Run (or resume) the grid into args.out, then write report.md, fits.json and the standard figures;
-    print the theory lines of `hypotheses` (ids of DESIGN.md) from the report."""
-    from aha.fit import fit_run  # noqa: PLC0415
+    """Run (or resume) the grid into args.out, then write fits.json, the standard figures and report.md;
+    print the theory lines of `hypotheses` (ids of DESIGN.md), rendered from fits.json."""
+    from aha.fit import analyse  # noqa: PLC0415
+    from aha.render import item_lines  # noqa: PLC0415
     from aha.report import write_report  # noqa: PLC0415
     from toymodels.runner import run_grid  # noqa: PLC0415
 
@@ -127,12 +128,12 @@ def run(spec: GridSpec, args: RunArgs, hypotheses: tuple[str, ...] = ("H1",)) ->
     )
     print(f"grid done in {time.time() - t0:.0f} s", flush=True)
     if (ds.status == "ok").any():
-        write_report(args.out)
         with warnings.catch_warnings():  # empty slices of tiny grids; the report says what was not testable
             warnings.simplefilter("ignore", RuntimeWarning)
-            md = fit_run(args.out, n_boot=args.n_boot)["markdown"]
-        pat = re.compile(rf"^- \*\*({'|'.join(hypotheses)})(?!\d)")
-        lines = [line for line in md.splitlines() if pat.match(line)]
+            fits = analyse(args.out, n_boot=args.n_boot)
+        write_report(args.out)
+        items = [it for it in fits["theory"] if it["result"] is not None and it["claim"].split()[0] in hypotheses]
+        lines = [item_lines(fits, it)[0] for it in items]
         print("\n".join([f"theory fits ({', '.join(hypotheses)}; more in report.md, ## Theory):", *lines]))
     return ds
 
