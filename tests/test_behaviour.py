@@ -16,8 +16,8 @@ from aha.fit import fit_run
 from aha.onset import onset_dataset
 from aha.presets import get_preset
 from aha.studies import Study, get_study
-from aha.study_behaviour import c11
-from theory.claims_behaviour import verdict_c10, verdict_c11
+from aha.study_report import claim_section
+from theory.claims_behaviour import combine_tasks, decide_c11, verdict_c10, verdict_c11
 from toymodels.cells import cell_table
 from toymodels.cost import spec_cpu_seconds
 from toymodels.grid import GridSpec
@@ -157,7 +157,8 @@ def test_c11_from_the_cell_table_per_task(tmp_path):
                             "rl_completion_len": 9.5,
                         }
                     )
-    v, text = c11(pd.DataFrame(rows), ["b"], tmp_path)
+    v = decide_c11(pd.DataFrame(rows), ["b"])
+    text = claim_section("C11", v.to_dict(), tmp_path)  # study.md's section, rendered from the verdict
     assert v.verdict.startswith("holds only where the task is ModChain")
     assert "from width 32 on" in v.result and "| ModChain | on | 32 |" in text
 
@@ -181,13 +182,11 @@ def test_study_reuses_finished_grids_without_training(tmp_path, monkeypatch):
 
 
 def test_c11_tasks_combine_under_one_leading_verdict_word():
-    from aha.study_behaviour import _combine  # noqa: PLC0415
-
     nd = verdict_c11({8: [-0.1, -0.11, -0.1], 16: [-0.2, -0.21, -0.22]})
     fails = verdict_c11({8: [0.2, 0.21, 0.25], 16: [0.3, 0.31, 0.35]})
-    v = _combine({"ModChain": nd, "MultiDigitAdd": fails})
+    v = combine_tasks({"ModChain": nd, "MultiDigitAdd": fails})
     assert v.verdict.startswith("fails: ModChain: not determined") and "MultiDigitAdd: fails" in v.verdict
-    assert _combine({"A": nd, "B": nd}).verdict == nd.verdict
+    assert combine_tasks({"A": nd, "B": nd}).verdict == nd.verdict
 
 
 def test_cell_table_reads_each_cells_own_chance_when_variants_change_the_task():

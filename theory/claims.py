@@ -22,6 +22,7 @@ from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, intervals_disjoint, mean_c
 __all__ = [
     "GAIN",
     "LEVEL",
+    "STATEMENTS",
     "MIN_CELLS",
     "Verdict",
     "mean_ci",
@@ -37,6 +38,21 @@ __all__ = [
     "verdict_c9",
 ]
 
+STATEMENTS = {
+    "C1": "RL only amplifies what the base model can already do; without it RL amplifies noise",
+    "C2": "there is a size threshold, and its location is not known before training",
+    "C3": "the threshold depends on the task, the data and the architecture",
+    "C4": "in small models RL's reward rises briefly, then oscillates or collapses, and accuracy falls, "
+    "often below the base",
+    "C5": "small models reinforce non-causal tokens (format, templates) rather than the task",
+    "C6": "entropy collapses faster in small models; temperature and entropy bonuses only add token noise",
+    "C7": "design signals help large models and do nothing for small ones",
+    "C8": "whether a model has entered the regime where RL pays off can be judged before RL",
+    "C9": "recipe details change how fast RL gets there, not where it ends",
+    "C10": "the aha is an abrupt event in training whose onset the informative-group fraction predicts",
+    "C11": "RL teaches self-correction only above a size",
+}
+"""What each claim of the study says (study.md and the README print it beside its verdict)."""
 AUROC_GOOD = 0.8
 """C8: a predictor separates gaining from non-gaining cells when its AUROC reaches this."""
 MAE_RATIO = 0.8
