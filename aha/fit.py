@@ -28,7 +28,7 @@ from theory.predictor import compare_prediction, predict_threshold
 from theory.sharpening import count_collapses, summarize_sharpening
 from theory.surface import critical_surface
 from theory.transitions import fit_transition, sharpness_survives
-from toymodels.results import extra_dims, file_suffix, first_config, ok_mask, ok_only, sel, slice_label, slices
+from toymodels.results import extra_dims, file_suffix, fit_settings, ok_mask, ok_only, sel, slice_label, slices
 from toymodels.storage import load_dataset
 
 from .onset import onset_section
@@ -45,44 +45,10 @@ _FIG_ALT = {
 }
 
 
-def _config(ds: xr.Dataset) -> dict:
-    """The settings the fits need, from a grid's first group config or a nested `config`."""
-    try:
-        cell, cfg = first_config(ds), json.loads(ds.attrs.get("config", "{}"))
-    except (TypeError, ValueError):
-        return {}
-    if not cell:
-        return cfg
-    import envs  # noqa: PLC0415  (aha may import everything)
-
-    task_kwargs = dict(cell.get("task_kwargs") or {})
-    harg = envs.task_class(cell["task"]).horizon_arg
-    if cell.get("horizon") is not None:
-        task_kwargs[harg] = cell["horizon"]
-    task_kwargs.setdefault("L", task_kwargs.get(harg))
-    rl = {
-        "group_size": cell.get("group_size"),
-        "n_updates": cell.get("rl_updates"),
-        "prompts": cell.get("prompts_per_update"),
-    }
-    return {"task": cell["task"], "task_kwargs": task_kwargs, "rl": rl}
-
-
 def n_eval_samples(ds: xr.Dataset):
     """Samples behind each pass@1: n_eval_prompts (attr, or a variable when swept) × k_max; None if unknown."""
     n = ds["n_eval_prompts"] if "n_eval_prompts" in ds else ds.attrs.get("n_eval_prompts")
     return None if n is None or "k" not in ds.dims else n * int(ds.k.max())
-
-
-def collapse_flags(ds: xr.Dataset) -> xr.DataArray | None:
-    """Per cell (ok cells only): did RL pass@1 fall below base pass@1 by more than the eval's noise?"""
-    from theory.sharpening import collapsed  # noqa: PLC0415
-
-    n = n_eval_samples(ds)
-    if n is None:
-        return None
-    d = ok_only(ds)
-    return collapsed(sel(d.base_pass_at_k, split="id", k=1), sel(d.rl_pass_at_k, split="id", k=1), n)
 
 
 def run_entries(ds: xr.Dataset) -> dict:
@@ -107,7 +73,7 @@ class _Fits:
         self.fits: dict = {}
         self.items: list[dict] = []
         self.figures: list[tuple[Path, str]] = []
-        cfg = _config(ds)
+        cfg = fit_settings(ds)
         self.cfg, self.G = cfg, int(cfg.get("rl", {}).get("group_size", 8))
         self.ok = ok_mask(ds)
         # each split has its own chance; every fit below is in-distribution, so it takes the id split's

@@ -2,7 +2,7 @@
 
     # my_studies.py
     from aha.studies import Study, Budget
-    from toymodels.grid import GridSpec
+    from toymodels.grid import GridSpec, matched_widths
     STUDIES = {"mine": lambda: Study("mine", grids=[lambda: GridSpec("base", {...}, {...})],
                                      analyses=["C1", "C2"], refine=["base"])}
 
@@ -15,18 +15,16 @@ tuned so that a claim comes out true. Sizes, seeds and budgets follow the demo's
 pretraining tokens chosen on a base-only criterion, docs/demo/), so that ``quick`` fits 2 CPU
 cores; ``full`` is the same rows at GPU scale. Grids a study names in ``behaviour`` (the
 aha-behaviour preset: revise on and off) decide only C10 and C11 and stay out of C1-C9; C10
-reads the reward curves of every grid (aha/study_behaviour.py).
+reads the reward curves of every grid (theory/claims_behaviour.py).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-from toymodels.grid import GridSpec
+from toymodels.grid import GridSpec, matched_widths
 
 from .presets import SQRT2_WIDTHS, aha_behaviour, load_user_file
 
@@ -151,30 +149,6 @@ class Study:
 
 
 # --- the shipped studies -----------------------------------------------------------------------
-def _matched_mlp_widths(widths: list[int], fixed: dict) -> list[int]:
-    """MLP widths whose n_params is closest (in log) to the transformer's at each width."""
-    import torch  # noqa: PLC0415
-
-    from toymodels.config import CellConfig  # noqa: PLC0415
-    from toymodels.models import make_model  # noqa: PLC0415
-
-    @cache
-    def n(kind, w):
-        c = CellConfig(**{**fixed, "model_kind": kind, "width": w})
-        with torch.device("meta"):  # shapes only: no memory, no random numbers
-            return make_model(c.model_config(), (0,)).n_params
-
-    out = []
-    for w in widths:
-        target = n("transformer", w)
-        lo, hi = 2, 2 * w  # n_params grows with width: the first MLP width at or above the target
-        while lo < hi:
-            mid = (lo + hi) // 2
-            lo, hi = (mid + 1, hi) if n("mlp", mid) < target else (lo, mid)
-        out.append(min((max(lo - 1, 2), lo), key=lambda m: abs(math.log(n("mlp", m) / target))))
-    return out
-
-
 def _grids(
     widths: list[int], seeds: list[int], depths: list[int], ref: dict, dense: bool
 ) -> list[Callable[[], GridSpec]]:
@@ -248,7 +222,7 @@ def _grids(
         )
 
     def mlp():
-        mw = _matched_mlp_widths(widths, ref)
+        mw = matched_widths(widths, ref)
         return GridSpec(
             "mlp",
             {"width": mw, "depth": [1], "seed": seeds},

@@ -37,6 +37,7 @@ from toymodels import storage
 from toymodels.cells import cell_table, swept_fields
 from toymodels.cost import group_seconds, projection
 from toymodels.grid import GridSpec
+from toymodels.reuse import finished_grid, refinement_specs, reuse_grids
 from toymodels.runner import pending_groups, run_grid
 
 from .studies import Study, get_study, load_studies_file
@@ -45,72 +46,9 @@ __all__ = ["run_study", "study_command", "predict_command", "print_projection"]
 
 
 # --- running -------------------------------------------------------------------------------------
-def _same_spec(ds: xr.Dataset, spec: GridSpec) -> bool:
-    """A finished grid.nc holds ``spec``'s grid (the device the runner records aside)."""
-    try:
-        old = json.loads(ds.attrs.get("config", "{}"))
-    except (TypeError, ValueError):
-        return False
-    new = json.loads(json.dumps(spec.to_dict(), default=str))
-    for d in (old, new):
-        d.get("fixed", {}).pop("device", None)
-    return old == new
-
-
-def _finished(spec: GridSpec, out: Path) -> xr.Dataset | None:
-    """A grid taken over whole (``--reuse``, a shipped study): OUT/grid.nc without cells/ to resume
-    from, holding the same spec; None when the grid runs (or resumes) as usual."""
-    if (out / "cells").is_dir() or not (out / "grid.nc").is_file():
-        return None
-    ds = storage.load_dataset(out / "grid.nc")
-    if not _same_spec(ds, spec):
-        raise ValueError(
-            f"{out / 'grid.nc'} holds another grid than the study's {spec.name!r} (its config "
-            "differs) and has no cells/ to resume from; delete it or use another --out"
-        )
-    return ds
-
-
-def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path) -> list[str]:
-    """Copy finished grids from ``sources`` into OUT/grids/<name>/grid.nc for the study's grids (and
-    their refinement rounds, named <grid>-refine...) that OUT lacks; a source is a shipped study
-    (DIR/grids/<name>.nc, e.g. docs/study), a study directory (DIR/grids/<name>/grid.nc) or one
-    `aha grid` run (DIR/grid.nc). A grid is taken only when its spec equals the study's (checked
-    when the study reaches it). Returns the names copied."""
-    import shutil  # noqa: PLC0415
-
-    names = {s.name for s in specs}
-    found: dict[str, Path] = {}
-    for src in map(Path, sources):
-        if not src.is_dir():
-            raise ValueError(f"--reuse {src} is not a directory")
-        cands = [*(src / "grids").glob("*.nc"), *(src / "grids").glob("*/grid.nc"), src / "grid.nc"]
-        for f in cands:
-            if not f.is_file():
-                continue
-            name = (
-                f.stem
-                if f.name != "grid.nc"
-                else f.parent.name
-                if f.parent != src
-                else json.loads(storage.load_dataset(f).attrs.get("config", "{}")).get("name", "")
-            )
-            if name in names or any(name.startswith(f"{n}-refine") for n in names):
-                found.setdefault(name, f)
-    copied = []
-    for name, f in sorted(found.items()):
-        dest = out / "grids" / name
-        if dest.exists():
-            continue
-        dest.mkdir(parents=True)
-        shutil.copy2(f, dest / "grid.nc")
-        copied.append(name)
-    return copied
-
-
 def _run(spec: GridSpec, out: Path, bar, opts: dict) -> xr.Dataset:
     cost = group_seconds(spec)
-    done = _finished(spec, out)
+    done = finished_grid(spec, out)
     if done is not None:
         bar.update(sum(cost.values()))
         return done
@@ -130,28 +68,7 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
         prop = propose_refinement(
             gains, min_seeds=study.budget.refine_seeds, rounds_left=study.budget.refine_rounds - r + 1
         )
-        specs = []
-        if prop.new_widths:
-            specs.append(
-                GridSpec(
-                    f"{spec.name}-refine{r}",
-                    {**spec.axes, "width": prop.new_widths, "seed": list(range(study.budget.refine_seeds))},
-                    dict(spec.fixed),
-                    spec.description,
-                )
-            )
-        by_seeds: dict[tuple, list[int]] = {}
-        for w, seeds in prop.more_seeds.items():
-            by_seeds.setdefault(tuple(seeds), []).append(w)
-        for j, (seeds, ws) in enumerate(sorted(by_seeds.items())):
-            specs.append(
-                GridSpec(
-                    f"{spec.name}-refine{r}-seeds{j}",
-                    {**spec.axes, "width": sorted(ws), "seed": list(seeds)},
-                    dict(spec.fixed),
-                    spec.description,
-                )
-            )
+        specs = refinement_specs(spec, r, prop.new_widths, prop.more_seeds, study.budget.refine_seeds)
         cost = sum(sum(group_seconds(s).values()) for s in specs)
         entry = {"round": r, **prop.to_dict(), "projected_s": cost}
         if not prop.stop and study.budget.max_cpu_s is not None and spent + cost > study.budget.max_cpu_s:

@@ -181,8 +181,8 @@ def test_a_timing_recorded_after_the_report_reaches_every_line_that_quotes_it(tm
     the summary and in the run-details line alike, never 'not recorded' beside a summary that quotes it."""
     import json
 
-    from aha.cli import record_timing
     from aha.report import wall_time_text, write_report
+    from toymodels.runner import record_timing
 
     run = tmp_path / "demo"
     shutil.copytree(ROOT / "docs" / "demo", run, ignore=shutil.ignore_patterns("report.md", "figures"))

@@ -13,8 +13,10 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 GRID_DIMS = ("width", "depth", "seed", "model")
@@ -93,3 +95,58 @@ def first_config(ds: xr.Dataset) -> dict[str, Any]:
     quotes for settings that every group shares."""
     groups = group_configs(ds)
     return {k: v for k, v in groups[0].items() if k != "coords"} if groups else {}
+
+
+def fit_settings(ds: xr.Dataset) -> dict:
+    """The settings a run's theory fits need (task, its horizon as task_kwargs L, the RL group size,
+    updates and prompts per update), from the first group's config or a nested `config` attr."""
+    try:
+        cell, cfg = first_config(ds), json.loads(ds.attrs.get("config", "{}"))
+    except (TypeError, ValueError):
+        return {}
+    if not cell:
+        return cfg
+    import envs  # noqa: PLC0415
+
+    task_kwargs = dict(cell.get("task_kwargs") or {})
+    harg = envs.task_class(cell["task"]).horizon_arg
+    if cell.get("horizon") is not None:
+        task_kwargs[harg] = cell["horizon"]
+    task_kwargs.setdefault("L", task_kwargs.get(harg))
+    rl = {
+        "group_size": cell.get("group_size"),
+        "n_updates": cell.get("rl_updates"),
+        "prompts": cell.get("prompts_per_update"),
+    }
+    return {"task": cell["task"], "task_kwargs": task_kwargs, "rl": rl}
+
+
+def compare_runs(a: Path, b: Path) -> dict:
+    """Largest absolute difference per variable between two grid.nc of the same grid."""
+    from .storage import load_dataset  # noqa: PLC0415
+
+    da, db = load_dataset(Path(a) / "grid.nc"), load_dataset(Path(b) / "grid.nc")
+    diffs = {}
+    for v in sorted(set(da.data_vars) & set(db.data_vars)):
+        if v == "wall_s" or da[v].dtype.kind not in "fiu":
+            continue
+        x, y = da[v].values.astype(float), db[v].values.astype(float)
+        both = np.isfinite(x) & np.isfinite(y)
+        diffs[v] = float(np.abs(x - y)[both].max()) if both.any() else 0.0
+    same = all(d == 0 for d in diffs.values())
+    gains = [(d.rl_pass_at_k - d.base_pass_at_k).sel(k=1, split="id") for d in (da, db)]
+    dg = float(np.nanmax(np.abs(gains[0].values - gains[1].values)))
+    how = " and ".join(_threads(p) for p in (a, b))
+    summary = (
+        f"two runs on one machine with {how} gave bit-identical results (every variable but wall_s)"
+        if same
+        else f"two runs on one machine with {how} differed: the largest difference in a cell's "
+        f"RL gain was {dg:.3f} (per variable in docs/demo/repro.json)"
+    )
+    return {"identical": same, "max_abs_diff": diffs, "max_gain_diff": dg, "summary": summary}
+
+
+def _threads(run_dir: Path) -> str:
+    env = Path(run_dir) / "env.json"
+    t = json.loads(env.read_text()).get("timing", {}) if env.exists() else {}
+    return f"{t['torch_threads']} torch thread{'s' if t['torch_threads'] > 1 else ''}" if t else "unknown threads"

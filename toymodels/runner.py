@@ -18,6 +18,7 @@ rerun tries it again.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import time
@@ -267,3 +268,17 @@ def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None
     }
     storage.atomic_write_dataset(run_dir / "grid.nc", ds)
     return ds
+
+
+def record_timing(run_dir: Path, grid_s: float, total_s: float) -> None:
+    """Add this invocation's wall times to env.json: the one place every report reads them from."""
+    path = run_dir / "env.json"
+    env = json.loads(path.read_text()) if path.exists() else {}
+    env["timing"] = {
+        "grid_s": round(grid_s, 1),
+        "report_s": round(total_s - grid_s, 1),
+        "total_s": round(total_s, 1),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
+    storage.atomic_write_json(path, env)
