@@ -1,7 +1,7 @@
 """What every grid script shares: the command line, the run budget, running a grid and saying where it went.
 
-Each script in this folder asks one question with a `GridSpec` (its own `Config` dataclass builds
-it) and then calls:
+question.py asks one question per named grid of aha/presets.py; mlp_vs_transformer.py and
+predict_from_base.py add their own analysis (each with its own `Config` dataclass). They call:
 
     args = parse_args(__doc__, default_out="results/threshold")   # --quick, --out, --executor, --device
     ds = run(cfg.spec(), args)                                      # resumable; report.md + fits
@@ -80,11 +80,18 @@ class RunArgs:
     """'auto' (CUDA when available), 'cpu' or 'cuda'."""
     n_boot: int
     """Bootstrap resamples of the theory fits (fewer at the small scales)."""
+    question: str | None = None
+    """The named question a script with several asks (examples/grids/question.py)."""
 
 
-def parse_args(doc: str, default_out: str, argv: list[str] | None = None) -> RunArgs:
-    """--quick / --out / --executor / --address / --device, and the hidden --smoke."""
+def parse_args(
+    doc: str, default_out: str, argv: list[str] | None = None, questions: list[str] | None = None
+) -> RunArgs:
+    """--quick / --out / --executor / --address / --device, the hidden --smoke, and with ``questions``
+    the question to run (``default_out`` may name it as {question})."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if questions:
+        ap.add_argument("question", choices=questions, help="the question (grid) to run")
     ap.add_argument(
         "--quick",
         action="store_true",
@@ -109,8 +116,9 @@ def parse_args(doc: str, default_out: str, argv: list[str] | None = None) -> Run
     ap.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when available")
     a = ap.parse_args(argv)
     scale = "smoke" if a.smoke else "quick" if a.quick else "full"
-    out = a.out or Path(default_out + ("" if scale == "full" else f"-{scale}"))
-    return RunArgs(out, scale, a.executor, a.address, a.device, n_boot=200 if scale == "full" else 20)
+    question = getattr(a, "question", None)
+    out = a.out or Path(default_out.format(question=question) + ("" if scale == "full" else f"-{scale}"))
+    return RunArgs(out, scale, a.executor, a.address, a.device, 200 if scale == "full" else 20, question)
 
 
 def run(spec: GridSpec, args: RunArgs, hypotheses: tuple[str, ...] = ("H1",)) -> xr.Dataset:
@@ -170,11 +178,6 @@ def done(args: RunArgs, figure: Path) -> None:
     print(f"\nresults: {args.out / 'grid.nc'} (xarray; one file per cell in {args.out / 'cells'})")
     print(f"report:  {args.out / 'report.md'} (fits in {args.out / 'fits.json'})")
     print(f"figure:  {figure} (more in {args.out / 'figures'})")
-
-
-def presets(name: str, config) -> dict:
-    """`PRESETS` for `aha grid --presets-file SCRIPT --preset NAME[-quick]`: the script's grid at two scales."""
-    return {name: lambda: config.at("full").spec(), f"{name}-quick": lambda: config.at("quick").spec()}
 
 
 def gain_figure(ds: xr.Dataset, by: str | None, path: Path, title: str) -> Path:
