@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from theory.text import DASH, listing, mean_sd, num
-from toymodels.results import extra_dims, first_config, ok_only, rl_gain, sel, slice_label, slices
+from toymodels.results import AXES, extra_dims, first_config, ok_only, rl_gain, sel, slice_label, slices
 from toymodels.storage import load_dataset
 
 from .plots import run_figures
@@ -117,7 +117,7 @@ def _span(ds: xr.Dataset, dim: str) -> str:
 
 def _what_ran(ds: xr.Dataset, env: dict) -> str:
     cell, d = first_config(ds), ok_only(ds)
-    n_cells = int(np.prod([ds.sizes[k] for k in ds.dims if k not in ("split", "k", "step")]))
+    n_cells = int(np.prod([ds.sizes[k] for k in ds.dims if k not in AXES]))
     n = d.n_params.values.astype(float) if "n_params" in d.coords else np.array([np.nan])
     task = cell.get("task", "?") + (f" (horizon {ds.attrs['horizon']})" if "horizon" in ds.attrs else "")
     spec = json.loads(ds.attrs.get("config", "{}"))
@@ -199,7 +199,7 @@ def _run_details(ds: xr.Dataset, env: dict) -> list[str]:
     return [
         "## Run details",
         "",
-        f"- cells: {int(np.prod([ds.sizes[d] for d in ds.dims if d not in ('split', 'k', 'step')]))}, "
+        f"- cells: {int(np.prod([ds.sizes[d] for d in ds.dims if d not in AXES]))}, "
         f"dims: {', '.join(f'{d}={n}' for d, n in ds.sizes.items())}",
         device_line(env, ds.attrs.get("device", "?")),
         f"- versions: aha-playground {env.get('package_version', '?')}, torch {env.get('torch_version', '?')}, "

@@ -71,3 +71,15 @@ def test_summary_lists_the_theory_verdicts_in_order(run):
     line = next(x for x in text.splitlines() if x.startswith("- **Verdicts**"))
     listed = re.findall(r"(H[^`;]+?) `([^`]+)`", line.split(": ", 1)[1])
     assert listed == [(a.strip(), b) for a, b in _theory(run)]
+
+
+@pytest.mark.parametrize("run", RUNS, ids=lambda p: p.name)
+def test_every_verdict_word_of_the_report_is_a_field_of_fits_json(run):
+    """report.md's verdict words are rendered from fits.json's "theory" list (issue 21), in its order,
+    and each hypothesis entry of fits.json carries the same word."""
+    fits = json.loads((run / "fits.json").read_text())
+    stored = [(it["claim"], it["verdict"]) for it in fits["theory"] if it["verdict"] is not None]
+    assert stored == _theory(run)
+    for key in ("H2", "H3", "H5", "H6", "H7"):
+        entries = fits[key].values() if key == "H2" else [fits[key]]
+        assert all(e["verdict"] in dict(stored).values() for e in entries), key

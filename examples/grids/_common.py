@@ -30,6 +30,7 @@ import xarray as xr  # noqa: E402
 
 from toymodels.devices import DEVICES  # noqa: E402
 from toymodels.grid import GridSpec  # noqa: E402
+from toymodels.results import ok_only, rl_gain  # noqa: E402
 
 SCALES = ("full", "quick", "smoke")
 
@@ -148,8 +149,7 @@ def run(spec: GridSpec, args: RunArgs, hypotheses: tuple[str, ...] = ("H1",)) ->
 
 def gain(ds: xr.Dataset) -> xr.DataArray:
     """RL gain in pass@1 on the in-distribution split, cells that did not finish 'ok' masked."""
-    g = (ds.rl_pass_at_k - ds.base_pass_at_k).sel(k=1, split="id")
-    return g.where(ds.status == "ok")
+    return ok_only(rl_gain(ds), ds)
 
 
 def caveat(args: RunArgs) -> str:
