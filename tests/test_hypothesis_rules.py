@@ -83,3 +83,18 @@ def test_every_verdict_word_of_the_report_is_a_field_of_fits_json(run):
     for key in ("H2", "H3", "H5", "H6", "H7"):
         entries = fits[key].values() if key == "H2" else [fits[key]]
         assert all(e["verdict"] in dict(stored).values() for e in entries), key
+
+
+@pytest.mark.parametrize("run", RUNS, ids=lambda p: p.name)
+def test_the_shipped_report_is_what_its_files_render(run, tmp_path):
+    """report.md is rendered once from grid.nc, env.json and fits.json: rendering the shipped files again
+    gives the shipped report.md, character for character (docs/behaviour's grid is docs/study's)."""
+    import shutil
+
+    from aha.report import write_report
+
+    copy = tmp_path / run.name
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("report.md"))
+    if not (copy / "grid.nc").exists():
+        shutil.copy2(ROOT / "docs" / "study" / "grids" / "aha-behaviour.nc", copy / "grid.nc")
+    assert write_report(copy).read_text() == (run / "report.md").read_text()
