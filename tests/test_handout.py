@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,17 @@ def test_a_notebook_names_a_missing_run_in_one_line(tmp_path):
     assert r.returncode != 0
     last = r.stderr.strip().splitlines()[-1]
     assert "no-such-run/grid.nc does not exist" in last and "AHA_RUN_DIR" in last, last
+
+
+def test_the_notebooks_extra_brings_jupyterlab_and_the_readme_says_how():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {req.split(">")[0].split("=")[0].strip() for req in extras["notebooks"]}
+    assert {"jupyterlab", "jupytext", "ipykernel"} <= names, names
+    readme = (ROOT / "examples" / "notebooks" / "README.md").read_text()
+    assert '".[notebooks]"' in readme and "make lab" in readme and "AHA_RUN_DIR" in readme
+    for src in (ROOT / "examples" / "notebooks").glob("*.py"):
+        if src.name != "build_ipynb.py":
+            assert f"[{src.stem}]({src.stem}.ipynb)" in readme, f"examples/notebooks/README.md does not list {src.stem}"
 
 
 # --- exercise 3 meets the demo ------------------------------------------------------------------
