@@ -61,12 +61,12 @@ def size_threshold(n_params, base_accuracy, G: int, target: float) -> float:
 
 # TODO 4 -------------------------------------------------------------------------------------------
 def signal_by_width(ds, G: int) -> dict[str, np.ndarray]:
-    """Per width of a run's results (an xarray Dataset such as docs/demo/grid.nc), on the held-out split
-    (split="id") at k = 1, computed per cell and then averaged over the cells with status "ok" at that
-    width (over seeds, and depths if the run has several):
+    """Per width of a run's results (an xarray Dataset such as docs/demo/grid.nc), on the in-distribution
+    evaluation prompts (split="id") at k = 1, computed per cell and then averaged over the cells with
+    status "ok" at that width (over seeds, and depths if the run has several):
 
         "answer_phi": phi(base pass@1, G), the signal the sparse answer reward offers at the start of RL
-        "trace_phi":  phi(base trace pass@1, G), the part of it from fully correct traces
+        "trace_phi":  phi(base trace pass@1, G), the signal if only fully correct traces earned the reward
         "gain":       RL pass@1 - base pass@1
 
     Each value is a 1-D array in the order of ds.width.
