@@ -4,6 +4,8 @@ and file names that exist, and one stated time for a grid script's --quick run."
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from pathlib import Path
 
@@ -50,6 +52,17 @@ def test_the_first_screen_defines_a_term_before_using_it(term):
     )
 
 
+@functools.cache
+def repository_names() -> frozenset[str]:
+    """The names of every file and folder of the checkout (no .git, virtualenvs, caches or results)."""
+    skip = {".git", ".venv", "__pycache__", "results", ".pytest_cache", ".ruff_cache"}
+    names = set()
+    for _here, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in skip]
+        names.update(dirs, files)
+    return frozenset(names)
+
+
 def _mentions(path: Path) -> list[str]:
     text = path.read_text()
     links = [m for m in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text) if "://" not in m]
@@ -61,7 +74,7 @@ def _mentions(path: Path) -> list[str]:
 def test_links_and_file_names_in_the_docs_exist(doc):
     """A relative link resolves; a bare file name (`DESIGN.md`, `my_lab.py`) exists somewhere in the
     repository (examples/README.md named a DESIGN.md that the repository does not hold)."""
-    tracked = {p.name for p in ROOT.rglob("*") if ".venv" not in p.parts and ".git" not in p.parts}
+    tracked = repository_names()
     bad = []
     for m in _mentions(doc):
         here, top = (doc.parent / m), (ROOT / m)
