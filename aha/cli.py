@@ -44,7 +44,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         run_grid,  # noqa: PLC0415  (heavy imports only when used)
     )
 
-    from .presets import get_preset, load_presets_file  # noqa: PLC0415
+    from .presets import get_preset, load_presets_file, with_recipe  # noqa: PLC0415
 
     extra = load_presets_file(Path(args.presets_file)) if args.presets_file else None
     sets = parse_sets(args.set or [])
@@ -53,7 +53,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         if args.device not in ("auto", sets["device"]):
             raise ValueError(f"--device {args.device} and --set device={sets['device']} disagree; give one")
         args.device = sets["device"]  # the runner resolves args.device and stores it as the cells' device
-    spec = get_preset(args.preset, extra).with_overrides(sets)
+    spec = with_recipe(get_preset(args.preset, extra), getattr(args, "recipe", None)).with_overrides(sets)
     if getattr(args, "base_only", False):  # pretrain + evaluate only: the input of `aha predict`
         spec = GridSpec.from_dict({**spec.to_dict(), "base_only": True})
     out = Path(args.out or f"results/{spec.name}")
@@ -223,6 +223,12 @@ def study_parsers(sub) -> None:
         help="take finished grids of the same spec from DIR "
         "instead of running them: a shipped study (docs/study), a study dir or an `aha grid` run dir",
     )
+    q.add_argument(
+        "--recipe",
+        metavar="RECIPE.json",
+        help="each width's RL learning rate from an lr sweep's recipe.json (docs/recipe/recipe.json): "
+        "the rate chosen at the nearest swept width in log width; an explicit --set wins",
+    )
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_study)
     q = sub.add_parser("predict", help="predict each cell's RL gain and N_c from a base-only run")
@@ -267,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--no-report", action="store_true", help="skip figures and report.md")
     q.add_argument("--no-fit", action="store_true", help="skip the theory fits")
     q.add_argument("--base-only", action="store_true", help="pretrain and evaluate only, no RL (for aha predict)")
+    q.add_argument(
+        "--recipe",
+        metavar="RECIPE.json",
+        help="each width's RL learning rate from an lr sweep's recipe.json (docs/recipe/recipe.json): "
+        "the rate chosen at the nearest swept width in log width; an explicit --set wins",
+    )
     grid_options(q)
     q.set_defaults(func=cmd_grid)
 

@@ -4,7 +4,8 @@ report.md is rendered from those files (aha/report.py). What the dataset lacks i
 "not testable". The fits and the verdict rules are theory's; this module selects the arrays,
 calls them and writes what they return.
 
-fits.json: ``collapses``, ``sharpening`` (always); with the fits also ``excluded_cells``,
+fits.json: ``collapses``, ``sharpening``, ``rl_health`` (always: cells per theory.health label and
+setting, the grid's own record or the same rule on an older grid); with the fits also ``excluded_cells``,
 ``n_cells``, ``H1`` ... ``H7``, ``onset``, ``H10`` and ``<H>_<axis>`` (each hypothesis's numbers,
 with its ``verdict``), ``theory`` (every hypothesis line as a theory.verdict.Verdict, in the order
 report.md prints them), ``rules`` and ``figures``.
@@ -24,10 +25,12 @@ from theory._result import to_jsonable
 from theory.amplifier import chance_corrected, crossover, fit_gain_model, loo_compare
 from theory.credit import phi
 from theory.entropy_law import entropy_law_vs_size, fit_entropy_law
+from theory.health import counts as health_counts
 from theory.predictor import compare_prediction, predict_threshold
 from theory.sharpening import count_collapses, summarize_sharpening
 from theory.surface import critical_surface
 from theory.transitions import fit_transition, sharpness_survives
+from toymodels.health import grid_health
 from toymodels.results import extra_dims, file_suffix, fit_settings, ok_mask, ok_only, sel, slice_label, slices
 from toymodels.storage import load_dataset
 
@@ -62,7 +65,19 @@ def run_entries(ds: xr.Dataset) -> dict:
         out["collapses"] = count_collapses(b1, r1, n.broadcast_like(b1) if isinstance(n, xr.DataArray) else n)
     if "base_greedy_acc" in ds:
         out["sharpening"] = summarize_sharpening(b1, r1, sel(d.base_greedy_acc, split="id"))
+    health = health_entries(ds)
+    if health:
+        out["rl_health"] = health
     return out
+
+
+def health_entries(ds: xr.Dataset) -> list[dict]:
+    """fits.json's ``rl_health``: per setting (a slice of the extra dims), the cells per label."""
+    try:
+        h = ds["rl_health"] if "rl_health" in ds else grid_health(ds)
+    except ValueError:  # a run without the RL variables the rule reads
+        return []
+    return [{"setting": slice_label(c), "counts": health_counts(sub.values)} for c, sub in slices(h)]
 
 
 class _Fits:

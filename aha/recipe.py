@@ -26,6 +26,8 @@ from theory.lr_select import select_lr  # noqa: E402
 from toymodels.health import grid_health  # noqa: E402
 from toymodels.storage import atomic_write_json, load_dataset  # noqa: E402
 
+from .presets import recipe_by_width  # noqa: E402
+
 
 def _gain(ds: xr.Dataset, base: str, rl: str) -> xr.DataArray:
     return ds[rl] - ds[base]
@@ -68,9 +70,8 @@ def analyse(grid: xr.Dataset) -> dict:
 
 def by_width(path: Path | str = "docs/recipe/recipe.json") -> dict[int, dict[str, float]]:
     """{width: {"rl_lr": the rule's choice}} from a recipe.json, for `GridSpec(by_width=...)`;
-    widths without a choice are left out (they keep the default rate)."""
-    rec = json.loads(Path(path).read_text())
-    return {int(w): {"rl_lr": r["lr"]} for w, r in rec["widths"].items() if r["lr"] is not None}
+    widths without a choice are left out (they keep the default rate). aha.presets.recipe_by_width."""
+    return recipe_by_width(path)
 
 
 def _list(a) -> list:

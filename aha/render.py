@@ -103,6 +103,26 @@ def verdict_pairs(fits: dict) -> list[tuple[str, str]]:
     return [(it["claim"], it["verdict"]) for it in fits.get("theory", []) if it["verdict"] is not None]
 
 
+def health_lines(fits: dict) -> list[str]:
+    """report.md's "RL health" table from fits.json's ``rl_health`` (empty when it has none)."""
+    rows = fits.get("rl_health") or []
+    if not rows:
+        return []
+    labels = list(rows[0]["counts"])
+    md = [
+        "Cells per `rl_health` label (theory/health.py: no-signal = no informative group over the first 10% "
+        "of updates; broke-capable = base pass@1 >= 0.5 and RL below it by > 3 binomial s.e.; malformed = "
+        "over half the late rollouts ill formed). A no-signal or broke-capable cell measured the recipe, "
+        "not the model.",
+        "",
+        "| setting | " + " | ".join(labels) + " |",
+        "|" + "---|" * (len(labels) + 1),
+    ]
+    for r in rows:
+        md.append(f"| {r['setting'] or 'all'} | " + " | ".join(str(r["counts"].get(k, 0)) for k in labels) + " |")
+    return md
+
+
 def sharpening_lines(fits: dict, pooled_over: list[str], has_rl: bool) -> list[str]:
     """report.md's "Sharpening and collapses" lines from fits.json (empty for a run without RL)."""
     if not has_rl:

@@ -13,7 +13,7 @@ from toymodels.results import AXES, extra_dims, first_config, ok_only, rl_gain, 
 from toymodels.storage import load_dataset
 
 from .plots import run_figures
-from .render import sharpening_lines, theory_lines, verdict_pairs
+from .render import health_lines, sharpening_lines, theory_lines, verdict_pairs
 from .report_behaviour import behaviour_section
 
 
@@ -252,6 +252,9 @@ def write_report(run_dir: Path) -> Path:
     lines = sharpening_lines(fits, extra_dims(ds), "rl_pass_at_k" in ds and "base_pass_at_k" in ds)
     if lines:
         parts += ["", "## Sharpening and collapses", ""] + lines
+    health = health_lines(fits)
+    if health:
+        parts += ["", "## RL health", ""] + health
     parts += [""] + behaviour_section(ds) if "base_wait_rate" in ds else []
     parts += _per_size(ds, fits)
     theory = theory_lines(fits)

@@ -40,6 +40,7 @@ from toymodels.grid import GridSpec
 from toymodels.reuse import finished_grid, refinement_specs, reuse_grids
 from toymodels.runner import pending_groups, run_grid
 
+from .presets import with_recipe
 from .studies import Study, get_study, load_studies_file
 
 __all__ = ["run_study", "study_command", "predict_command", "print_projection"]
@@ -124,15 +125,17 @@ def run_study(
     device: str = "auto",
     progress: bool = True,
     reuse: list[Path] | None = None,
+    recipe: Path | None = None,
 ) -> Path:
     """Run (or resume) every grid, refine, analyse; returns the path of study.md. ``reuse``:
-    directories whose finished grids are taken instead of run (``reuse_grids``)."""
+    directories whose finished grids are taken instead of run (``reuse_grids``); ``recipe``: an lr
+    sweep's recipe.json, each grid's RL learning rate per width (aha.presets.with_recipe)."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from .study_report import write_study  # noqa: PLC0415
 
     out = Path(out)
-    specs = study.specs()
+    specs = [with_recipe(s, recipe) for s in study.specs()]
     _check_study_dir(study, specs, out)
     if reuse:
         copied = reuse_grids(specs, reuse, out)
@@ -209,6 +212,7 @@ def study_command(args) -> int:
         device=args.device,
         progress=not args.quiet,
         reuse=getattr(args, "reuse", None),
+        recipe=getattr(args, "recipe", None),
     )
     print(f"study {study.name}: {path}")
     return 0

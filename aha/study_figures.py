@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 
 from theory import study_stats as sa  # noqa: E402
 from theory.claims_behaviour import behaviour_cells, judged_cells  # noqa: E402
-from theory.study_claims import CAPABILITY_LINE, Setup, capability_cells, format_setting  # noqa: E402
+from theory.study_claims import CAPABILITY_LINE, Setup, capability_cells, format_setting, signal_diffs  # noqa: E402
 from theory.verdict import GAIN, mean_ci  # noqa: E402
 
 from .plots_behaviour import length_curves, revision_panels  # noqa: E402
@@ -96,18 +96,16 @@ def signals(s: Setup, names: list[str], fig_dir: Path, name: str) -> None:
     cells, ref = s.cells, s.ref
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for i, sig in enumerate(names):
-        d = sa.paired_diffs(cells, ref, s.recipe[sig][0]).merge(
-            cells[cells.key == ref][["width", "n_params"]].drop_duplicates()
-        )
+        d = signal_diffs(s, sig).merge(cells[cells.key == ref][["width", "n_params"]].drop_duplicates())
         rows = [(n, *mean_ci(g["diff"])[:3]) for n, g in d.groupby("n_params")]
         if rows:
             n, m, lo, hi = map(np.array, zip(*rows, strict=True))
             yerr = [m - np.nan_to_num(lo, nan=m), np.nan_to_num(hi, nan=m) - m]
-            ax.errorbar(n * (1 + 0.04 * i), m, yerr=yerr, fmt="o-", ms=3, capsize=2, label=sig)
+            ax.errorbar(n * (1 + 0.04 * i), m, yerr=yerr, fmt="o-", ms=3, capsize=2, label=s.label(sig))
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xscale("log")
     ax.set_xlabel("N")
-    ax.set_ylabel("gain difference vs plain (90% CI)")
+    ax.set_ylabel("gain with - without the signal (90% CI)")
     ax.legend(fontsize=7)
     _save(fig_dir / f"{name}.png", fig)
 

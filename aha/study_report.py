@@ -12,6 +12,7 @@ import pandas as pd
 from theory import study_claims
 from theory.claims import STATEMENTS
 from theory.claims_behaviour import add_onsets, decide_c10, decide_c11
+from theory.evidence import excluded_counts, format_counts, split_evidence
 from theory.plots import plot_transition
 from theory.study_stats import add_curve_measures
 from theory.text import DASH, g
@@ -52,7 +53,11 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     ref = setting_key(specs[0].groups()[0].config.to_dict())
     cells = add_onsets(add_curve_measures(cells, curves), curves)
     cells.drop(columns=["key"]).to_csv(out / "cells.csv", index=False)
-    V = {"C10": decide_c10(cells), "C11": decide_c11(cells, study.behaviour)}
+    kept, out_cells = split_evidence(cells)  # no-signal and broke-capable cells are no claim's evidence
+    V = {"C10": decide_c10(kept), "C11": decide_c11(kept, study.behaviour)}
+    V["C10"].numbers["excluded"] = excluded_counts(out_cells)
+    behaviour_settings = cells.loc[cells.grid.isin(study.behaviour), "setting"].unique()
+    V["C11"].numbers = {**V["C11"].numbers, "excluded": excluded_counts(out_cells, behaviour_settings)}
     s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref)  # C1-C9 read the other grids only
     found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log, study.n_boot)
     V |= found
@@ -107,7 +112,30 @@ def _c3(v: dict) -> str:
 def _c7(v: dict) -> str:
     shift = ["| signal | N_c (crossing) | N_c interval |", "|---|---|---|"]
     shift += [f"| {r['signal']} | {g(r['N_c'])} | {_interval(r['interval'])} |" for r in v["numbers"]["N_c"]]
-    return _img(v, "C7_signals.png") + "\n\nDoes the signal move N_c?\n\n" + "\n".join(shift)
+    sign = (
+        "Every signal's effect is with - without: a setting that removes a signal the reference has "
+        "(no-think) is read as reference - setting (think-first = plain - no-think).\n\n"
+    )
+    return sign + _img(v, "C7_signals.png") + "\n\nDoes the signal move N_c?\n\n" + "\n".join(shift)
+
+
+def _excluded(v: dict) -> str:
+    """The cells a verdict set aside by their rl_health (issue 22), in words; '' when none recorded."""
+    ex = v.get("numbers", {}).get("excluded")
+    return format_counts(ex) if ex is not None else DASH
+
+
+def health_table(out: Path) -> str:
+    """rl_health counts per setting, from cells.csv (the analysis's own table); '' without the column."""
+    cells = pd.read_csv(out / "cells.csv")
+    if "rl_health" not in cells:
+        return ""
+    t = pd.crosstab(cells["setting"], cells["rl_health"].fillna("base-only"))
+    head = "| setting | " + " | ".join(t.columns) + " |"
+    rows = [head, "|" + "---|" * (len(t.columns) + 1)]
+    esc = lambda t: str(t).replace("|", "\\|")  # noqa: E731
+    rows += [f"| {esc(st)} | " + " | ".join(str(int(x)) for x in r) + " |" for st, r in t.iterrows()]
+    return "\n".join(rows)
 
 
 def _c8(v: dict) -> str:
@@ -232,15 +260,24 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
         f"{len(cells)} cells in {len(specs)} grids (+ refinement), {int((cells.status != 'ok').sum())} not ok; "
         f"wall time of this invocation {wall / 60:.1f} min{_reused(out)}.",
         "",
-        "| claim | statement | measured result | verdict |",
-        "|---|---|---|---|",
+        "| claim | statement | measured result | verdict | cells set aside (rl_health) |",
+        "|---|---|---|---|---|",
     ]
-    md += [f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} |" for c in study.analyses]
+    md += [
+        f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} | {_excluded(V[c])} |"
+        for c in study.analyses
+    ]
     md.append("")
     for c in study.analyses:
         v = V[c]
-        md += [f"## {c}: {STATEMENTS[c]}", "", f"**Verdict: {v['verdict']}.**", "", f"Measured: {v['result']}.", ""]
+        md += [f"## {c}: {STATEMENTS[c]}", "", f"**Verdict: {v['verdict']}.**", ""]
+        md += [f"Cells set aside (no-signal and broke-capable are no evidence about a model): {_excluded(v)}.", ""]
+        md += [f"Measured: {v['result']}.", ""]
         md += [f"Rule: {v['rule']}.", "", claim_section(c, v, out), ""]
+    health = health_table(out)
+    if health:
+        md += ["## rl_health per setting", "", "theory/health.py's label per cell (cells.csv's rl_health).", ""]
+        md += [health, ""]
     md += ["## Grids", ""] + [f"- **{s.name}** ({s.n_cells} cells): {s.description}" for s in specs]
     path = out / "study.md"
     path.write_text("\n".join(md) + "\n")

@@ -3,12 +3,15 @@ curve measures, theory.study_stats.add_curve_measures): each ``decide_cN`` reduc
 (theory.study_stats) and calls the claim's rule (theory.claims.verdict_cN). The Verdict's
 ``numbers`` hold what study.md's section shows beside the verdict (its tables), in lists where
 the order matters, so study.md renders from verdicts.json alone. Moved from aha/study_report.py
-(issue 21); no rule changed. C10 and C11 are in theory.claims_behaviour.
+(issue 21). Issue 22: a cell whose rl_health is no-signal or broke-capable is never read
+(theory.evidence); each verdict's ``numbers['excluded']`` counts those set aside among the
+settings it reads. C7 reads every signal as with - without (think-first = plain - no-think).
+C10 and C11 are in theory.claims_behaviour.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,7 @@ import xarray as xr
 
 from . import claims
 from . import study_stats as sa
+from .evidence import excluded_counts, signal_sign, split_evidence
 from .predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination
 from .transitions import fit_transition
 from .verdict import GAIN, Verdict
@@ -27,12 +31,16 @@ CAPABILITY_LINE = 0.05
 @dataclass
 class Setup:
     """What the claims read: the cells of C1-C9 (the behaviour grids left out), the reference
-    setting's key, the size class of each reference width and the recipe settings."""
+    setting's key, the size class of each reference width, the recipe settings, the cells set aside
+    by their rl_health (theory.evidence) and each recipe setting's sign (+1 with the signal, -1
+    when the reference carries it) with the name of the signal it removes."""
 
     cells: pd.DataFrame
     ref: str
     classes: dict[int, str]
     recipe: dict[str, tuple[str, set[str]]]
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    signs: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
     @property
     def refc(self) -> pd.DataFrame:
@@ -47,9 +55,35 @@ class Setup:
         """The recipe settings that change only ``fields``."""
         return {n: v for n, v in self.recipe.items() if v[1] <= fields}
 
+    def label(self, name: str) -> str:
+        """A recipe setting's name as a signal: a setting that removes the reference's signal is
+        named by the signal (no-think -> think-first)."""
+        sign, removed = self.signs.get(name, (1, None))
+        return name if sign > 0 else f"{removed} (reference - {name})"
+
 
 def setup(cells: pd.DataFrame, ref: str) -> Setup:
-    return Setup(cells, ref, sa.size_classes(cells, ref), sa.recipe_settings(cells, ref))
+    """The claims' view of the cell table: only cells that are evidence (theory.evidence)."""
+    kept, out = split_evidence(cells)
+    recipe = sa.recipe_settings(cells, ref)
+    keys = cells.drop_duplicates("setting").set_index("setting")["key"]
+    signs = {n: signal_sign(keys[st], ref) for n, (st, _) in recipe.items()}
+    return Setup(kept, ref, sa.size_classes(kept, ref), recipe, out, signs)
+
+
+def claim_settings(s: Setup) -> dict[str, list[str]]:
+    """The settings each claim of C1-C9 reads (for the counts of cells set aside)."""
+    allc = pd.concat([s.cells, s.excluded]) if len(s.excluded) else s.cells
+    recipe = [st for st, _ in s.recipe.values()]
+    plain = sorted(set(allc.setting) - set(recipe))
+    ref = sorted(set(allc.loc[allc.key == s.ref, "setting"]))
+    fmt = format_setting(s)
+
+    def pick(fields):
+        return ref + [st for st, _ in s.pick(fields).values()]
+
+    out = {"C1": plain, "C2": ref, "C3": plain, "C4": ref, "C5": [fmt] if fmt else [], "C8": plain}
+    return out | {"C6": pick(sa.C6_FIELDS), "C7": pick(sa.C7_FIELDS), "C9": pick(sa.C9_FIELDS)}
 
 
 def fit_predictors(s: Setup):
@@ -165,8 +199,15 @@ def decide_c5(s: Setup) -> Verdict:
     return v
 
 
-def _small_diffs(s: Setup, setting: str, column: str = "gain") -> dict[str, list[float]]:
-    return sa.by_class(sa.paired_diffs(s.cells, s.ref, setting, column), s.classes)
+def _small_diffs(s: Setup, setting: str, column: str = "gain", sign: int = 1) -> dict[str, list[float]]:
+    d = sa.paired_diffs(s.cells, s.ref, setting, column)
+    return sa.by_class(d.assign(diff=sign * d["diff"]), s.classes)
+
+
+def signal_diffs(s: Setup, name: str) -> pd.DataFrame:
+    """(width, seed, diff) of a recipe setting's gain against the reference's, with - without."""
+    d = sa.paired_diffs(s.cells, s.ref, s.recipe[name][0])
+    return d.assign(diff=s.signs.get(name, (1, None))[0] * d["diff"])
 
 
 def decide_c6(s: Setup) -> Verdict:
@@ -182,13 +223,14 @@ def decide_c6(s: Setup) -> Verdict:
 def decide_c7(s: Setup) -> Verdict:
     """Design signals against plain at small and large widths; numbers: N_c of plain and each signal."""
     c7 = s.pick(sa.C7_FIELDS)
-    v = claims.verdict_c7({n: _small_diffs(s, st) for n, (st, _) in c7.items()})
+    v = claims.verdict_c7({s.label(n): sa.by_class(signal_diffs(s, n), s.classes) for n in c7})
     ref_cells = s.cells[s.cells.key == s.ref]
     shift = []
     for n, sub in [("plain", ref_cells)] + [(n, s.cells[s.cells.setting == st]) for n, (st, _) in c7.items()]:
         nc, iv = sa.nc_interval(sub)
         shift.append({"signal": n, "N_c": nc, "interval": list(iv)})
-    v.numbers = {"signals": list(c7), "N_c": shift, "figures": ["C7_signals.png"] if c7 else []}
+    v.numbers = {"signals": list(c7), "labels": [s.label(n) for n in c7], "N_c": shift}
+    v.numbers["figures"] = ["C7_signals.png"] if c7 else []
     return v
 
 
@@ -221,6 +263,8 @@ def decide_claims(s: Setup, refine_log: dict, n_boot: int):
     v2, fit = decide_c2(y, refine_log, pred_nc, n_boot)
     V = {"C1": decide_c1(s), "C2": v2, "C3": decide_c3(s), "C4": decide_c4(s), "C5": decide_c5(s)}
     V |= {"C6": decide_c6(s), "C7": decide_c7(s), "C9": decide_c9(s), "C8": decide_c8(loso, best)}
+    for c, settings in claim_settings(s).items():
+        V[c].numbers = {**(V[c].numbers or {}), "excluded": excluded_counts(s.excluded, settings)}
     return V, (y, fit), (loso, best, fitted, plain)
 
 

@@ -9,7 +9,9 @@ format_bonus, G, chance (the cell's own, id split), n_samples (samples behind a 
 base-only measurements (base_p1, coverage = base trace pass@k_max, step_prob, greedy) and features
 (step_prob_L, phi0, lnN: `theory.predict_gain.base_features`), p_trace1, prompts, rl_updates,
 revise, revise_rate, every other config field a study sweeps (``fields``), the self-correction
-rates (base_/rl_ wait_rate, revise_fix_rate, completion_len) and, with RL, rl_p1, gain, phi_start.
+rates (base_/rl_ wait_rate, revise_fix_rate, completion_len) and, with RL, rl_p1, gain, phi_start
+and rl_health (the grid's own record, or `toymodels.health.grid_health` for a grid written before
+it had one: the same rule).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from theory.predict_gain import base_features
 
 from . import storage
 from .grid import ALWAYS, GridSpec
+from .health import grid_health
 
 BEHAVIOUR = ("wait_rate", "revise_fix_rate", "completion_len")
 """Evaluation variables of self-correction (base_* and rl_*, per split), when the run has them."""
@@ -99,6 +102,9 @@ def cell_table(
     kmax = int(ds["k"].max())
     n_eval = ds["n_eval_prompts"] if "n_eval_prompts" in ds else ds.attrs.get("n_eval_prompts", np.nan)
     one_depth = len(spec.axes["depth"]) == 1
+    health = None
+    if "rl_pass_at_k" in ds:
+        health = ds["rl_health"] if "rl_health" in ds else grid_health(ds)
     for g in spec.groups():
         cfg = g.config
         coords = {k: storage.plain_coord(v) for k, v in g.coords.items()}
@@ -127,6 +133,8 @@ def cell_table(
                 row["rl_p1"] = _val(c["rl_pass_at_k"], k=1, split="id")
                 row["gain"] = row["rl_p1"] - row["base_p1"] if row["status"] == "ok" else float("nan")
                 row["phi_start"] = float(c["informative_frac"].isel(step=0)) if "informative_frac" in c else np.nan
+                at = {k: v for k, v in {**coords, "seed": s}.items() if k in health.dims}
+                row["rl_health"] = str(health.sel(at).values)
                 key = (setting, cfg.width, int(s))
                 curves[key] = {v: c[v].values.astype(float) for v in CURVES if v in c and "step" in c[v].dims}
                 curves[key]["samples"] = ds["samples"].values.astype(float)

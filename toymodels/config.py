@@ -20,6 +20,7 @@ from .sampling import MAX_SEED
 
 CURRICULUM_BUDGETS = ("equal", "extra")
 
+
 @dataclass(frozen=True)
 class CellConfig:
     # --- task ---------------------------------------------------------------------------------

@@ -207,3 +207,13 @@ def matched_widths(widths: list[int], fixed: dict) -> list[int]:
             lo, hi = (mid + 1, hi) if n("mlp", mid) < target else (lo, mid)
         out.append(min((max(lo - 1, 2), lo), key=lambda m: abs(math.log(n("mlp", m) / target))))
     return out
+
+
+def nearest_by_width(by_width: dict[int, dict[str, Any]], widths: list[int]) -> dict[int, dict[str, Any]]:
+    """Per-width overrides for ``widths`` from those chosen at other widths (an lr sweep's): each width
+    takes the overrides of the chosen width nearest to it in log width (the smaller on a tie), so a
+    width the sweep did not run (a refinement's) follows the rule mechanically. Empty without a choice."""
+    if not by_width:
+        return {}
+    chosen = sorted(int(w) for w in by_width)
+    return {int(w): dict(by_width[min(chosen, key=lambda c: (abs(math.log(int(w) / c)), c))]) for w in widths}

@@ -12,7 +12,7 @@ from pathlib import Path
 import xarray as xr
 
 from . import storage
-from .grid import GridSpec
+from .grid import GridSpec, nearest_by_width
 
 
 def _same_spec(ds: xr.Dataset, spec: GridSpec) -> bool:
@@ -81,15 +81,21 @@ def refinement_specs(
 ) -> list[GridSpec]:
     """The grids of refinement round ``round_`` of ``spec`` (theory.refine.propose_refinement): the new
     widths with ``refine_seeds`` seeds (<name>-refine<r>), and the seeds added at existing widths,
-    one grid per seed list (<name>-refine<r>-seeds<j>)."""
+    one grid per seed list (<name>-refine<r>-seeds<j>). Per-width overrides (``spec.by_width``, an lr
+    sweep's choice) follow each width by `nearest_by_width`."""
     out = []
+
+    def grid(name, axes):
+        by_width = nearest_by_width(spec.by_width, axes["width"])
+        return GridSpec(name, axes, dict(spec.fixed), spec.description, by_width=by_width)
+
     if new_widths:
         axes = {**spec.axes, "width": new_widths, "seed": list(range(refine_seeds))}
-        out.append(GridSpec(f"{spec.name}-refine{round_}", axes, dict(spec.fixed), spec.description))
+        out.append(grid(f"{spec.name}-refine{round_}", axes))
     by_seeds: dict[tuple, list[int]] = {}
     for w, seeds in more_seeds.items():
         by_seeds.setdefault(tuple(seeds), []).append(w)
     for j, (seeds, ws) in enumerate(sorted(by_seeds.items())):
         axes = {**spec.axes, "width": sorted(ws), "seed": list(seeds)}
-        out.append(GridSpec(f"{spec.name}-refine{round_}-seeds{j}", axes, dict(spec.fixed), spec.description))
+        out.append(grid(f"{spec.name}-refine{round_}-seeds{j}", axes))
     return out

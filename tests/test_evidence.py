@@ -1,0 +1,143 @@
+"""Issue 22, item 2 wired into the study: rl_health in the cell table and in fits.json, claims that
+never read a no-signal or broke-capable cell (and say how many they set aside), the think-first
+sign (with - without), and each width's learning rate from a recipe.json (refinement widths too).
+Render-only and table-only: seconds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aha.fit import health_entries
+from aha.presets import with_recipe
+from aha.render import health_lines
+from aha.studies import get_study
+from theory import study_claims
+from theory.evidence import excluded_counts, signal_sign, split_evidence
+from toymodels.cells import cell_table
+from toymodels.grid import GridSpec, nearest_by_width
+from toymodels.reuse import refinement_specs
+from toymodels.storage import load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+PRIOR_NC = ROOT / "docs" / "study" / "grids" / "prior.nc"
+BASE_KEY = {"task": "ModChain", "horizon": 5, "cot": True, "rl_lr": 0.001}
+
+
+def _key(**over) -> str:
+    return json.dumps(dict(sorted({**BASE_KEY, **over}.items())), sort_keys=True)
+
+
+def _cells(no_think_gain: dict[int, float], health: dict[tuple[str, int, int], str] | None = None) -> pd.DataFrame:
+    """Reference (thinks first) and no-think cells at widths 8-64, 3 seeds: the reference gains 0.6
+    from width 32 up, no-think gains ``no_think_gain[width]``."""
+    rows = []
+    for w in (8, 16, 32, 64):
+        for seed in range(3):
+            for setting, key, variant, gain in (
+                ("threshold", _key(), "", 0.6 if w >= 32 else 0.0),
+                ("signals[variant=no-think]", _key(cot=False), "no-think", no_think_gain[w]),
+            ):
+                rows.append(
+                    {
+                        "setting": setting,
+                        "key": key,
+                        "grid": setting.split("[")[0],
+                        "variant": variant,
+                        "width": w,
+                        "seed": seed,
+                        "n_params": 12.0 * w * w,
+                        "status": "ok",
+                        "gain": gain + 0.01 * seed,
+                        "rl_health": (health or {}).get((setting, w, seed), "ok"),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_think_first_is_plain_minus_no_think():
+    """A base that gains 0.6 when it thinks first and 0 when it does not: think-first helps by +0.6
+    at large widths. The old rule read the no-think setting minus plain (-0.6) under the name
+    'no-think'."""
+    cells = _cells(dict.fromkeys((8, 16, 32, 64), 0.0))
+    s = study_claims.setup(cells, _key())
+    assert s.signs == {"no-think": (-1, "think-first")}
+    d = study_claims.signal_diffs(s, "no-think")
+    large = d[d.width >= 32]["diff"]
+    assert len(large) == 6 and np.allclose(large, 0.6)
+    v = study_claims.decide_c7(s)
+    assert v.numbers["labels"] == ["think-first (reference - no-think)"]
+    assert "large +0.6" in v.result and "-0.6" not in v.result
+
+
+def test_signal_sign_only_reverses_a_setting_that_removes_the_references_signal():
+    assert signal_sign(_key(cot=False), _key()) == (-1, "think-first")
+    assert signal_sign(_key(hint=2), _key()) == (1, None)
+    assert signal_sign(_key(cot=False, hint=2), _key()) == (1, None)  # not only a removal: as given
+
+
+def test_no_signal_and_broke_capable_cells_are_no_evidence_and_are_counted():
+    """Two no-think cells at width 64 that measured the recipe (a broke-capable one with a -0.9
+    gain, a no-signal one): C7 reads the four others and reports the two beside its verdict."""
+    bad = {("signals[variant=no-think]", 64, 0): "broke-capable", ("signals[variant=no-think]", 64, 1): "no-signal"}
+    cells = _cells({8: 0.0, 16: 0.0, 32: 0.0, 64: 0.0}, bad)
+    cells.loc[(cells.setting != "threshold") & (cells.width == 64) & (cells.seed == 0), "gain"] = -0.9
+    kept, out = split_evidence(cells)
+    assert len(out) == 2 and len(kept) == len(cells) - 2
+    s = study_claims.setup(cells, _key())
+    d = study_claims.signal_diffs(s, "no-think")
+    assert len(d[d.width == 64]) == 1 and np.allclose(d["diff"][d.width >= 32], 0.6)
+    settings = study_claims.claim_settings(s)
+    assert excluded_counts(s.excluded, settings["C7"]) == {"no-signal": 1, "broke-capable": 1}
+    assert excluded_counts(s.excluded, settings["C2"]) == {"no-signal": 0, "broke-capable": 0}
+    # a table written before rl_health existed sets nothing aside
+    assert len(split_evidence(cells.drop(columns="rl_health"))[1]) == 0
+
+
+@pytest.fixture(scope="module")
+def prior_grid():
+    return load_dataset(PRIOR_NC)
+
+
+def test_cell_table_and_fits_json_carry_rl_health_of_the_shipped_prior_grid(prior_grid):
+    """The shipped quick study's prior grid (rl_lr 1e-3): 6 no-signal and 3 broke-capable cells by
+    theory.health's rule; cells.csv's column and fits.json's per-setting counts agree."""
+    spec = next(s for s in get_study("quick").specs() if s.name == "prior")
+    spec = GridSpec.from_dict({**spec.to_dict(), "fixed": {**spec.fixed, "rl_lr": 1e-3}})
+    table, _ = cell_table(spec, prior_grid)
+    got = table["rl_health"].value_counts().to_dict()
+    assert got == {"ok": 21, "no-signal": 6, "broke-capable": 3}
+    entries = health_entries(prior_grid)
+    assert [e["setting"] for e in entries] == ["prior=0.25", "prior=1.0"]
+    total = {k: sum(e["counts"][k] for e in entries) for k in ("ok", "no-signal", "broke-capable")}
+    assert total == got
+    by_setting = table.groupby("prior")["rl_health"].apply(lambda x: (x == "broke-capable").sum()).to_dict()
+    assert [e["counts"]["broke-capable"] for e in entries] == [by_setting[0.25], by_setting[1.0]]
+    md = "\n".join(health_lines({"rl_health": entries}))
+    assert "| prior=1.0 |" in md and "broke-capable" in md
+
+
+def test_recipe_sets_each_width_and_refinement_widths_follow_the_nearest(tmp_path):
+    rec = {"widths": {"8": {"lr": 3e-4}, "32": {"lr": 1e-4}, "128": {"lr": 3e-5}, "64": {"lr": None}}}
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(rec))
+    spec = next(s for s in get_study("quick").specs() if s.name == "threshold")
+    got = with_recipe(spec, path)
+    lrs = {g.config.width: g.config.rl_lr for g in got.groups()}
+    assert lrs == {8: 3e-4, 16: 3e-4, 32: 1e-4, 64: 1e-4, 128: 3e-5}  # 16: tie 8/32 -> 8; 64: tie 32/128 -> 32
+    assert nearest_by_width({8: {"rl_lr": 1.0}, 32: {"rl_lr": 2.0}}, [11, 17]) == {
+        11: {"rl_lr": 1.0},
+        17: {"rl_lr": 2.0},
+    }
+    ref = refinement_specs(got, 1, [22, 46], {}, 5)[0]  # the nearest of the grid's widths: 16 and 64
+    assert {g.config.width: g.config.rl_lr for g in ref.groups()} == {22: 3e-4, 46: 1e-4}
+    assert with_recipe(spec, None) is spec
+    with pytest.raises(ValueError, match="--recipe .* does not exist"):
+        with_recipe(spec, tmp_path / "missing.json")
+    sweep = GridSpec("s", {"width": [8], "depth": [1], "seed": [0], "rl_lr": [1e-4, 1e-3]}, {"task": "ModChain"})
+    with pytest.raises(ValueError, match="sweeps rl_lr"):
+        with_recipe(sweep, path)
