@@ -266,8 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument(
         "--preset",
         required=True,
-        help="demo, dense, horizon, prior, width-vs-depth, interventions, "
-        "pretrain-budget, aha-behaviour, or one from --presets-file",
+        help="demo, dense, horizon, prior, width-vs-depth, interventions, pretrain-budget, aha-behaviour, "
+        "capability, lr-sweep, a study's grid as STUDY/GRID (quick/threshold), or one from --presets-file",
     )
     q.add_argument("--presets-file", help="a Python file defining PRESETS = {name: function -> GridSpec}")
     q.add_argument("--no-report", action="store_true", help="skip figures and report.md")

@@ -257,8 +257,23 @@ def load_presets_file(path: Path) -> dict[str, Callable[[], GridSpec]]:
     return load_user_file(path, "--presets-file", "PRESETS", "GridSpec")
 
 
+def study_grid(name: str) -> GridSpec:
+    """'STUDY/GRID': one grid of a named study (aha.studies), e.g. 'quick/threshold', to rerun it alone."""
+    from .studies import STUDIES, get_study  # noqa: PLC0415  (aha.studies imports this module)
+
+    study, _, grid = name.partition("/")
+    if study not in STUDIES:
+        raise ValueError(f"preset {name!r}: study must be one of {', '.join(STUDIES)}; got {study!r}")
+    specs = {s.name: s for s in get_study(study).specs()}
+    if grid not in specs:
+        raise ValueError(f"preset {name!r}: grid must be one of {', '.join(specs)}; got {grid!r}")
+    return specs[grid]
+
+
 def get_preset(name: str, extra: dict[str, Callable[[], GridSpec]] | None = None) -> GridSpec:
     table = {**PRESETS, **(extra or {})}
+    if name not in table and "/" in name:
+        return study_grid(name)
     if name not in table:
         raise ValueError(f"preset must be one of {', '.join(table)}; got {name!r}")
     spec = table[name]()

@@ -141,3 +141,14 @@ def test_recipe_sets_each_width_and_refinement_widths_follow_the_nearest(tmp_pat
     sweep = GridSpec("s", {"width": [8], "depth": [1], "seed": [0], "rl_lr": [1e-4, 1e-3]}, {"task": "ModChain"})
     with pytest.raises(ValueError, match="sweeps rl_lr"):
         with_recipe(sweep, path)
+
+
+def test_a_study_grid_runs_alone_as_a_preset():
+    from aha.presets import get_preset
+
+    spec = get_preset("quick/prior")
+    assert spec.to_dict() == next(s for s in get_study("quick").specs() if s.name == "prior").to_dict()
+    with pytest.raises(ValueError, match="grid must be one of threshold"):
+        get_preset("quick/nope")
+    with pytest.raises(ValueError, match="study must be one of quick, full"):
+        get_preset("slow/prior")
