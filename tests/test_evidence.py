@@ -152,3 +152,14 @@ def test_a_study_grid_runs_alone_as_a_preset():
         get_preset("quick/nope")
     with pytest.raises(ValueError, match="study must be one of quick, full"):
         get_preset("slow/prior")
+
+
+def test_rerun_page_judges_an_old_grid_by_the_same_rule(prior_grid, tmp_path):
+    from aha.rerun import main, summarise
+
+    r = summarise(prior_grid)
+    assert r["health"]["broke-capable"] == 3 and r["health"]["no-signal"] == 6 and r["cells"] == 30
+    assert r["max_kl"] > 1e6 and set(r["rl_lr"].values()) == {1e-3}
+    assert main([str(tmp_path / "r.json"), str(tmp_path / "r.md"), f"prior={PRIOR_NC}:{tmp_path / 'none.nc'}"]) == 0
+    md = (tmp_path / "r.md").read_text()
+    assert "| prior | before | 30 | 21 | 6 | 3 |" in md and "| prior | after | not run |" in md
