@@ -65,6 +65,8 @@ def analyse(grid: xr.Dataset) -> dict:
     out["n_seeds"] = int(grid.sizes["seed"])
     out["n_val_prompts"] = json.loads(grid.attrs["cell_config"]).get("val_prompts")
     out["n_eval_prompts"] = int(grid.attrs.get("n_eval_prompts", 0)) or None
+    out["cell_wall_min"] = round(float(grid["wall_s"].sum()) / 60, 1) if "wall_s" in grid else None
+    out["device"] = grid.attrs.get("device")
     return out
 
 
@@ -153,6 +155,13 @@ rates at which every seed finished, take the best mean RL gain in pass@1 on {n_v
 rate whose mean is within one standard error of that best (the one-standard-error rule). The evaluation
 prompts' gain is shown beside it and never used.
 
+The sweep: the `lr-sweep` preset (ModChain L=5, 700k pretraining tokens, 150 GRPO updates, the
+default recipe otherwise), {n_lrs} learning rates × {n_widths} widths × {n_seeds} seeds, run on
+{device}; the cells' own wall times add up to {wall} min, measured on a 2-core machine shared with
+other jobs (not a benchmark). Each study grid takes its widths' choices with `--recipe
+docs/recipe/recipe.json` (a width the sweep did not run takes the choice of the nearest swept width
+in log width); the rerun of the study's grids with it: [recipe-rerun.md](recipe-rerun.md).
+
 Validation gain, mean ± s.e. over {n_seeds} seeds (in parentheses: not eligible), per learning rate:
 
 {table}
@@ -211,6 +220,8 @@ def render_health(rec: dict) -> str:
 def page(rec: dict, run: str, out: str, md: str) -> str:
     reasons = "\n".join(f"- width {w}: {r['reason']}" for w, r in rec["widths"].items())
     n = {"n_val": rec["n_val_prompts"], "n_eval": rec.get("n_eval_prompts"), "n_seeds": rec["n_seeds"]}
+    n |= {"n_lrs": len(rec["lrs"]), "n_widths": len(rec["widths"]), "device": rec.get("device") or "?"}
+    n["wall"] = rec.get("cell_wall_min") if rec.get("cell_wall_min") is not None else "?"
     return PAGE.format(run=run, out=out, md=md, table=render(rec), reasons=reasons, health=render_health(rec), **n)
 
 
