@@ -239,6 +239,11 @@ def predict_cells(run_dir: Path, blob: dict, predictor: str | None = None) -> tu
     if name not in blob["predictors"]:
         raise ValueError(f"--predictor must be one of {', '.join(blob['predictors'])}; got {name!r}")
     model = blob["predictors"][name]
+    if model.intercept is None:
+        raise ValueError(
+            f"--predictor {name} was fitted on no cells (every cell of the study was ok-less or set aside by "
+            "rl_health); run a study whose cells received a signal"
+        )
     spec = GridSpec.from_dict(json.loads((run_dir / "config.json").read_text()))
     ds = xr.open_dataset(run_dir / "grid.nc", engine="h5netcdf").load()
     df, _ = cell_table(spec, ds)

@@ -83,7 +83,8 @@ def curves(s: Setup, curves: dict, fig_dir: Path) -> None:
             ax.plot([0, 1], [row.format_start, row.format_end], "-o", ms=3, color=_cls_color(cells, row.n_params))
         ax.set_xticks([0, 1], ["start of RL", "end of RL"])
     ax.set_title("share of reward from format (format-bonus)", fontsize=9)
-    ns = np.log(cells["n_params"].to_numpy(float))
+    every = pd.concat([cells, s.excluded]) if len(s.excluded) else cells  # the colour scale spans every size
+    ns = np.log(every["n_params"].to_numpy(float))
     sm = plt.cm.ScalarMappable(cmap="viridis", norm=plt.Normalize(ns.min(), ns.max()))
     fig.colorbar(sm, ax=axes[2], label="ln N (colour of every panel)")
     _save(fig_dir / "C4_C5_C6_curves.png", fig)

@@ -30,6 +30,15 @@ def bracketing(gains, **kw):
     return propose_refinement({w: [float(w >= 16)] * len(g) for w, g in gains.items()}, **kw)
 
 
+def _keep_every_cell(mp) -> None:
+    """Tiny models (6000 pretraining tokens, 4 updates) rarely see an informative group, so rl_health
+    sets the plain cells aside as no-signal and C3 and C8 would read none: this tests the study's
+    machinery, so every cell is kept (the exclusion itself: tests/test_evidence.py)."""
+    keep = lambda cells: (cells, cells.iloc[:0])  # noqa: E731
+    mp.setattr("theory.study_claims.split_evidence", keep)
+    mp.setattr("aha.study_report.split_evidence", keep)
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """The tiny study, run in-process, with one refinement round."""
@@ -37,6 +46,7 @@ def tiny_run(tmp_path_factory):
     study = load_studies_file(Path(STUDIES_FILE))["tiny"]()
     mp = pytest.MonkeyPatch()
     mp.setattr(study_mod, "propose_refinement", bracketing)
+    _keep_every_cell(mp)
     try:
         path = study_mod.run_study(study, out, progress=False)
     finally:
@@ -48,7 +58,7 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
     study, out, path = tiny_run
     text = path.read_text()
     lines = text.splitlines()
-    start = lines.index("| claim | statement | measured result | verdict |")
+    start = lines.index("| claim | statement | measured result | verdict | cells set aside (rl_health) |")
     rows = lines[start + 2 : start + 2 + 9]
     assert [r.split("|")[1].strip() for r in rows] == [f"C{i}" for i in range(1, 10)]
     verdicts = json.loads((out / "verdicts.json").read_text())
@@ -81,6 +91,12 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
     for fig in ("C1_gain_vs_capability", "C3_nc_factors", "C4_C5_C6_curves", "C8_predicted_vs_observed"):
         assert (out / "figures" / f"{fig}.png").is_file() and f"figures/{fig}.png" in text
     assert "| predictor | MAE of gain |" in text
+    # issue 22: every cell has its rl_health, study.md counts them per setting, and each verdict says
+    # how many no-signal / broke-capable cells it set aside
+    assert set(cells["rl_health"]) <= {"ok", "no-signal", "broke-capable", "malformed", "diverged", "n/a"}
+    assert "## rl_health per setting" in text
+    for v in verdicts.values():
+        assert set(v["numbers"]["excluded"]) == {"no-signal", "broke-capable"}
 
 
 def test_rerun_resumes_without_training(tiny_run, monkeypatch):
@@ -92,6 +108,7 @@ def test_rerun_resumes_without_training(tiny_run, monkeypatch):
 
     monkeypatch.setattr(runner, "_run_group", boom)
     monkeypatch.setattr(study_mod, "propose_refinement", bracketing)
+    _keep_every_cell(monkeypatch)
     study_mod.run_study(study, out, progress=False)
 
 
