@@ -160,7 +160,7 @@ default recipe otherwise), {n_lrs} learning rates × {n_widths} widths × {n_see
 {device}; the cells' own wall times add up to {wall} min, measured on a 2-core machine shared with
 other jobs (not a benchmark). Each study grid takes its widths' choices with `--recipe
 docs/recipe/recipe.json` (a width the sweep did not run takes the choice of the nearest swept width
-in log width); the rerun of the study's grids with it: [recipe-rerun.md](recipe-rerun.md).
+in log width); the rerun of the study's grids with it: [recipe-rerun.md](recipe-rerun.md).{note}
 
 Validation gain, mean ± s.e. over {n_seeds} seeds (in parentheses: not eligible), per learning rate:
 
@@ -222,19 +222,22 @@ def page(rec: dict, run: str, out: str, md: str) -> str:
     n = {"n_val": rec["n_val_prompts"], "n_eval": rec.get("n_eval_prompts"), "n_seeds": rec["n_seeds"]}
     n |= {"n_lrs": len(rec["lrs"]), "n_widths": len(rec["widths"]), "device": rec.get("device") or "?"}
     n["wall"] = rec.get("cell_wall_min") if rec.get("cell_wall_min") is not None else "?"
+    n["note"] = f"\n\n**How this sweep departs from the preset:** {rec['note']}" if rec.get("note") else ""
     return PAGE.format(run=run, out=out, md=md, table=render(rec), reasons=reasons, health=render_health(rec), **n)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 3:
+    if len(argv) not in (3, 4):
         print(
-            "usage: python -m aha.recipe RUN_DIR OUT_DIR PAGE.md  (RUN_DIR holds an lr sweep's grid.nc)",
+            "usage: python -m aha.recipe RUN_DIR OUT_DIR PAGE.md [NOTE]  (RUN_DIR holds an lr sweep's grid.nc; "
+            "NOTE: how this sweep departs from the preset, and why)",
             file=sys.stderr,
         )
         return 2
     run, out, md = Path(argv[0]), Path(argv[1]), Path(argv[2])
     rec = analyse(load_dataset(run / "grid.nc"))
+    rec["note"] = argv[3] if len(argv) == 4 else None
     atomic_write_json(out / "recipe.json", rec)
     figure(rec, out / "figures" / "gain_vs_lr.png")
     md.write_text(page(json.loads((out / "recipe.json").read_text()), str(run), str(out), str(md)))
