@@ -76,6 +76,11 @@ def by_width(path: Path | str = "docs/recipe/recipe.json") -> dict[int, dict[str
     return recipe_by_width(path)
 
 
+def _widths(rec: dict) -> list[tuple[str, dict]]:
+    """recipe.json's widths in numeric order (JSON keys are strings and may come back sorted as text)."""
+    return sorted(rec["widths"].items(), key=lambda kv: int(kv[0]))
+
+
 def _list(a) -> list:
     return [None if not np.isfinite(x) else round(float(x), 4) for x in np.asarray(a, float)]
 
@@ -84,15 +89,15 @@ def figure(rec: dict, path: Path) -> Path:
     """Validation gain (the rule's input) and evaluation gain vs lr, one line per width; the choice marked."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     lrs = np.array(rec["lrs"])
-    for w, row in rec["widths"].items():
+    for w, row in _widths(rec):
         for ax, key in zip(axes, ("val_gain_mean", "eval_gain_mean")):
             y = np.array([np.nan if x is None else x for x in row[key]])
             line = ax.plot(lrs, y, marker="o", label=f"width {w}")[0]
             if row["lr"] is not None:
                 i = int(np.argmin(np.abs(lrs - row["lr"])))
                 ax.plot([lrs[i]], [y[i]], marker="*", markersize=14, color=line.get_color())
-    se = {w: np.array([np.nan if x is None else x for x in r["val_gain_se"]]) for w, r in rec["widths"].items()}
-    for w, row in rec["widths"].items():
+    se = {w: np.array([np.nan if x is None else x for x in r["val_gain_se"]]) for w, r in _widths(rec)}
+    for w, row in _widths(rec):
         y = np.array([np.nan if x is None else x for x in row["val_gain_mean"]])
         axes[0].fill_between(lrs, y - se[w], y + se[w], alpha=0.12)
     for ax, t in zip(axes, ("validation prompts (what the rule reads)", "evaluation prompts (reported, not used)")):
@@ -115,7 +120,7 @@ def render(rec: dict) -> str:
     lrs = rec["lrs"]
     head = "| width | N | " + " | ".join(f"{lr:g}" for lr in lrs) + " | chosen lr | best on mean |"
     rows = [head, "|" + "---|" * (len(lrs) + 4)]
-    for w, r in rec["widths"].items():
+    for w, r in _widths(rec):
         cells = []
         for m, s, ok in zip(r["val_gain_mean"], r["val_gain_se"], r["eligible"]):
             txt = "n/a" if m is None else f"{m:+.3f} ± {s or 0:.3f}"
@@ -212,13 +217,13 @@ def render_health(rec: dict) -> str:
                 total[lr][k] += n
     labels = [k for k in (*HEALTH, NOT_JUDGED) if any(k in c for c in total.values())]
     rows = ["| lr | " + " | ".join(labels) + " |", "|" + "---|" * (len(labels) + 1)]
-    for lr, c in total.items():
+    for lr, c in sorted(total.items(), key=lambda kv: float(kv[0])):
         rows.append(f"| {float(lr):g} | " + " | ".join(str(c.get(k, 0)) for k in labels) + " |")
     return "\n".join(rows)
 
 
 def page(rec: dict, run: str, out: str, md: str) -> str:
-    reasons = "\n".join(f"- width {w}: {r['reason']}" for w, r in rec["widths"].items())
+    reasons = "\n".join(f"- width {w}: {r['reason']}" for w, r in _widths(rec))
     n = {"n_val": rec["n_val_prompts"], "n_eval": rec.get("n_eval_prompts"), "n_seeds": rec["n_seeds"]}
     n |= {"n_lrs": len(rec["lrs"]), "n_widths": len(rec["widths"]), "device": rec.get("device") or "?"}
     n["wall"] = rec.get("cell_wall_min") if rec.get("cell_wall_min") is not None else "?"
