@@ -26,6 +26,10 @@ from toymodels.storage import atomic_write_json, load_dataset
 
 __all__ = ["summarise", "render", "main"]
 
+CEILING = 0.999
+"""A no-signal cell whose base pass@1 is at least this had nothing left to learn (every group all
+correct); one at most 1 - CEILING never earned a reward (every group all wrong)."""
+
 
 def _rl_lr(ds: xr.Dataset) -> dict[str, float]:
     """RL learning rate per width as run (the grid spec's fixed value, its per-width overrides)."""
@@ -44,7 +48,11 @@ def summarise(ds: xr.Dataset) -> dict:
     other = [d for d in gain.dims if d != "width"]
     per_width = gain.mean(other) if other else gain
     kl = ds["kl"].values.astype(float)
+    base1 = ds["base_pass_at_k"].sel(split="id", k=1).broadcast_like(health)
+    quiet = health == "no-signal"
     return {
+        "no_signal_ceiling": int((quiet & (base1 >= CEILING)).sum()),
+        "no_signal_floor": int((quiet & (base1 <= 1 - CEILING)).sum()),
         "cells": int(health.size),
         "health": counts(health.values),
         "final_reward_0": int((final == 0).sum()),
@@ -59,8 +67,10 @@ def render(rec: dict) -> str:
     """The page's tables from rerun.json."""
     labels = ["ok", "no-signal", "broke-capable", "malformed", "diverged"]
     rows = [
-        "| grid | run | cells | " + " | ".join(labels) + " | final reward 0 | largest logged KL | rl_lr per width |",
-        "|---|---|---|" + "---|" * len(labels) + "---|---|---|",
+        "| grid | run | cells | "
+        + " | ".join(labels)
+        + " | no-signal: base at ceiling / at floor | final reward 0 | largest logged KL | rl_lr per width |",
+        "|---|---|---|" + "---|" * len(labels) + "---|---|---|---|",
     ]
     gains = ["| grid | run | " + " | ".join(f"width {w}" for w in rec["widths"]) + " |"]
     gains.append("|---|---|" + "---|" * len(rec["widths"]))
@@ -68,14 +78,14 @@ def render(rec: dict) -> str:
         for side in ("before", "after"):
             r = sides.get(side)
             if r is None:
-                rows.append(f"| {name} | {side} | not run |" + " |" * (len(labels) + 3))
+                rows.append(f"| {name} | {side} | not run |" + " |" * (len(labels) + 4))
                 continue
             kl = "n/a" if r["max_kl"] is None else f"{r['max_kl']:.3g}"
             lrs = ", ".join(f"{w}: {r['rl_lr'][w]:g}" for w in sorted(r["rl_lr"], key=int))
             rows.append(
                 f"| {name} | {side} | {r['cells']} | "
                 + " | ".join(str(r["health"].get(k, 0)) for k in labels)
-                + f" | {r['final_reward_0']} | {kl} | {lrs} |"
+                + f" | {r['no_signal_ceiling']} / {r['no_signal_floor']} | {r['final_reward_0']} | {kl} | {lrs} |"
             )
             gains.append(
                 f"| {name} | {side} | "
@@ -98,7 +108,9 @@ default recipe of docs/recipe.md and each width's learning rate from its lr swee
 judged by the same rule (theory/health.py; for a grid written before the recipe, the informative
 fraction over the first 10% of updates comes from its logged curve, and malformed is not judged).
 The KL column is the largest logged KL of any cell and update: the k3 sample estimate before, the
-exact KL summed over the vocabulary after.
+exact KL summed over the vocabulary after. A no-signal cell *at ceiling* had base pass@1 >= 0.999 (every
+group all correct: nothing left to learn, e.g. prior = 1.0); *at floor* base pass@1 <= 0.001 (the base never
+earns the reward); the rest had rare rewards that fell in no group during the first 10% of updates.
 
 {tables}
 """
