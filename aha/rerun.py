@@ -63,6 +63,11 @@ def summarise(ds: xr.Dataset) -> dict:
     }
 
 
+def _gain(x) -> str:
+    """A mean gain, or a dot where the grid has no such width (or no finite cell there)."""
+    return "·" if x is None or not np.isfinite(x) else f"{x:+.3f}"
+
+
 def render(rec: dict) -> str:
     """The page's tables from rerun.json."""
     labels = ["ok", "no-signal", "broke-capable", "malformed", "diverged"]
@@ -88,9 +93,7 @@ def render(rec: dict) -> str:
                 + f" | {r['no_signal_ceiling']} / {r['no_signal_floor']} | {r['final_reward_0']} | {kl} | {lrs} |"
             )
             gains.append(
-                f"| {name} | {side} | "
-                + " | ".join(f"{r['gain_by_width'].get(w, float('nan')):+.3f}" for w in rec["widths"])
-                + " |"
+                f"| {name} | {side} | " + " | ".join(_gain(r["gain_by_width"].get(w)) for w in rec["widths"]) + " |"
             )
     return (
         "\n".join(rows)
