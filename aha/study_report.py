@@ -14,7 +14,7 @@ from theory.claims import STATEMENTS
 from theory.claims_behaviour import add_onsets, decide_c10, decide_c11
 from theory.plots import plot_transition
 from theory.study_stats import add_curve_measures
-from theory.text import DASH, g
+from theory.text import DASH, SQRT2_STEP_NOTE, g
 from theory.verdict import GAIN
 from toymodels import storage
 from toymodels.cells import setting_key
@@ -125,6 +125,7 @@ def _c8(v: dict) -> str:
         "\n".join(rows)
         + "\n\n"
         + _img(v, "C8_predicted_vs_observed.png")
+        + f"\n\nN_c error: how far a predictor's N_c lies from the measured one, in √2 steps ({SQRT2_STEP_NOTE})."
         + f"\n\nPredictors fitted on all plain-recipe settings: predictors.json (`aha predict RUN_DIR --model "
         f"predictors.json`, default {best}); in-sample predictions: predictions.csv."
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._result import JsonMixin
+from .text import within_steps
 
 __all__ = ["SQRT2_STEP", "STEP_TOL", "Refinement", "gain_bracket", "steps", "propose_refinement", "STOPS"]
 
@@ -112,7 +113,13 @@ def propose_refinement(
     if span <= 1 + STEP_TOL:
         src = "the fit's N_c interval" if use is interval else "the bracket"
         return Refinement(
-            br, span, [], {}, "resolved", f"{src} ({use[0]:.3g}-{use[1]:.3g}) spans {span:.2f} √2 steps (<= 1)", notes
+            br,
+            span,
+            [],
+            {},
+            "resolved",
+            f"{src} ({use[0]:.3g}-{use[1]:.3g}) spans {within_steps(span, 1, STEP_TOL)}",
+            notes,
         )
     mid = _even(np.sqrt(lo * hi))
     new = [mid] if lo < mid < hi and mid not in gains else []
@@ -126,7 +133,7 @@ def propose_refinement(
             {},
             "grid resolution",
             f"no even width left between {lo} and {hi} and every width there has "
-            f">= {min_seeds} seeds, yet the interval spans {span:.2f} √2 steps",
+            f">= {min_seeds} seeds, yet the interval spans {within_steps(span, 1, STEP_TOL)}",
             notes,
         )
     if rounds_left < 1:
@@ -145,6 +152,6 @@ def propose_refinement(
         new,
         more,
         "",
-        f"bracket {lo}-{hi} spans {span:.2f} √2 steps: add width(s) {new} and seeds up to {min_seeds}",
+        f"bracket {lo}-{hi} spans {within_steps(span, 1, STEP_TOL)}: add width(s) {new} and seeds up to {min_seeds}",
         notes,
     )
