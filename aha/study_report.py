@@ -86,7 +86,9 @@ def _interval(iv) -> str:
 def _refinement(out: Path) -> str:
     path = out / "refine.json"
     log = json.loads(path.read_text()) if path.is_file() else {}
-    return "\n".join(
+    if not log:
+        return ""
+    return f"(N_c intervals and brackets are measured in √2 steps: {SQRT2_STEP_NOTE}.)\n\n" + "\n".join(
         f"- {grid} round {e['round']}: bracket {e['bracket']}, added widths {e['new_widths']}, "
         f"seeds {e['more_seeds']}; {e['stop'] or 'ran'}: {e['reason']}"
         for grid, rounds in log.items()

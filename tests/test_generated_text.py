@@ -17,7 +17,9 @@ import xarray as xr
 from aha.readme import demo_facts
 from aha.render import sharpening_lines
 from aha.report import summary_lines
+from aha.study_report import claim_section
 from theory import plots, text
+from theory.claims import verdict_c2
 from theory.refine import propose_refinement
 from theory.selection import ModelComparison, verdict_from
 from theory.transitions import fit_transition
@@ -56,7 +58,13 @@ def test_rivals_are_named_by_their_verdict_word_and_best_fit_agrees_with_the_ver
 def _sharpening(gap_closed: float, mean_sharpening: float) -> dict:
     row = {"n_params": 3312, "base_pass1": 0.099, "base_greedy_acc": 0.151, "rl_pass1": 0.073}
     s = {"mean_gain": 0.243, "mean_sharpening": mean_sharpening, "mean_beyond_greedy": 0.25}
-    return {"sharpening": {**s, "frac_gain_sharpening": mean_sharpening / 0.243, "per_size": [{**row, "gap_closed": gap_closed}]}}
+    return {
+        "sharpening": {
+            **s,
+            "frac_gain_sharpening": mean_sharpening / 0.243,
+            "per_size": [{**row, "gap_closed": gap_closed}],
+        }
+    }
 
 
 def test_a_negative_share_of_the_gap_is_no_negative_closing():
@@ -68,11 +76,21 @@ def test_a_negative_share_of_the_gap_is_no_negative_closing():
     assert "gap to greedy closed 45%" in lines and "+0.100 of it (41%)" in lines
 
 
-def test_refinement_says_which_way_the_span_compares_and_what_a_step_is():
+def test_refinement_says_which_way_the_span_compares_and_what_a_step_is(tmp_path):
     r = propose_refinement({16: [0.0, 0.0], 22: [0.0, 0.0], 32: [0.5, 0.5], 64: [0.6, 0.6]}, min_seeds=2)
     assert r.stop == "resolved" and "(<= 1)" not in r.reason
-    assert "1.08 √2 steps, within 1 step (+0.15 tolerance" in r.reason and text.SQRT2_STEP_NOTE in r.reason
+    assert "1.08 √2 steps, within 1 step (+0.15 tolerance" in r.reason
     assert "more than 1 step" in text.within_steps(2.0, 1, 0.15)
+    log = {"threshold": [{"round": 2, "bracket": [22, 32], "new_widths": [], "more_seeds": {}, **r.to_dict()}]}
+    (tmp_path / "refine.json").write_text(json.dumps(log, default=str))
+    section = claim_section("C2", {"numbers": {"figures": ["C2_transition.png"]}}, tmp_path)
+    assert "measured in √2 steps: a √2 step multiplies the width by √2 and N (∝ width²) by about 2" in section
+
+
+def test_c2_clips_its_interval_to_the_sizes_measured():
+    v = verdict_c2("smooth", (94.1, 1.23e6), "resolved", 0.35, n_range=(888.0, 198528.0))
+    assert "[94.1, 1.23e+06]" not in v.result
+    assert "logistic N_c between < 888 and > 1.99e+05 (the interval runs from 94.1, below" in v.result
 
 
 def test_an_interval_beyond_the_grid_is_clipped_and_marked():

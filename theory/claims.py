@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from .text import interval_in_grid, nc_name
 from .text import mean_interval as _fmt
 from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, intervals_disjoint, mean_ci
 
@@ -98,13 +99,21 @@ def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capabilit
 
 # --- C2 -------------------------------------------------------------------------------------
 def verdict_c2(
-    transition: str, nc_interval: tuple[float, float], refine_stop: str, predictor_nc_err_steps: float
+    transition: str,
+    nc_interval: tuple[float, float],
+    refine_stop: str,
+    predictor_nc_err_steps: float,
+    n_range: tuple[float, float] | None = None,
 ) -> Verdict:
-    """The transition verdict of gain vs N, its N_c interval, why refinement stopped, and the
-    best base-only predictor's N_c error (√2 steps; NaN if not evaluated)."""
+    """The transition verdict of gain vs N, its N_c interval (clipped to ``n_range``, the sizes
+    measured, and marked where it reaches beyond them), why refinement stopped, and the best
+    base-only predictor's N_c error (√2 steps; NaN if not evaluated)."""
     lo, hi = nc_interval
+    inside = (
+        f"[{lo:.3g}, {hi:.3g}]" if n_range is None else interval_in_grid(lo, hi, *n_range, fmt=lambda x: f"{x:.3g}")
+    )
     result = (
-        f"gain vs N: {transition}; N_c in [{lo:.3g}, {hi:.3g}] (refinement stopped: {refine_stop or 'n/a'}); "
+        f"gain vs N: {transition}; {nc_name(transition)} {inside} (refinement stopped: {refine_stop or 'n/a'}); "
         f"best base-only predictor misses N_c by {predictor_nc_err_steps:.2f} √2 steps"
     )
     rule = (

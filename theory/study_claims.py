@@ -106,7 +106,7 @@ def decide_c2(y: xr.DataArray, refine_log: dict, predictor_nc_err: float, n_boot
         err = f"transition fit impossible: {e}"
         return Verdict("C2", err, f"not determined: {err}", "needs a transition fit of the reference's gain vs N"), None
     stops = [e[-1]["stop"] + ": " + e[-1]["reason"] for e in refine_log.values() if e]
-    v = claims.verdict_c2(fit.verdict, fit.N_c_ci, "; ".join(stops), predictor_nc_err)
+    v = claims.verdict_c2(fit.verdict, fit.N_c_ci, "; ".join(stops), predictor_nc_err, fit.N_range)
     v.numbers, v.n, v.interval = {"figures": ["C2_transition.png"]}, fit.n_obs, fit.N_c_ci
     return v, fit
 

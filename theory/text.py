@@ -170,11 +170,10 @@ SQRT2_STEP_NOTE = "a √2 step multiplies the width by √2 and N (∝ width²) 
 
 
 def within_steps(span, limit: float, tol: float) -> str:
-    """A span in √2 steps compared with its limit, the comparison that holds said:
-    '1.08 √2 steps, within 1 step (+0.15 tolerance: even widths lie off the √2 ladder; ...)'."""
+    """A span in √2 steps (``SQRT2_STEP_NOTE`` says what one is; study.md prints it once beside
+    the lines that use it) compared with its limit, the comparison that holds said: '1.08 √2 steps,
+    within 1 step (+0.15 tolerance: even widths lie off the √2 ladder)'; never '1.08 (<= 1)'."""
     s = num(span)
     word = "within" if s <= limit + tol else "more than"
-    return (
-        f"{s:.2f} √2 steps, {word} {limit:g} step{'s' if limit != 1 else ''} "
-        f"(+{tol:g} tolerance: even widths lie off the √2 ladder; {SQRT2_STEP_NOTE})"
-    )
+    unit = "step" if limit == 1 else "steps"
+    return f"{s:.2f} √2 steps, {word} {limit:g} {unit} (+{tol:g} tolerance: even widths lie off the √2 ladder)"
