@@ -81,7 +81,7 @@ def plot_signal(
     ax.set_xscale("log")
     ax.set_xlabel("non-embedding parameters N (log scale)")
     ax.set_ylabel(ylabel)
-    ax.set_title((title or f"{ylabel.split(' (')[0]} against size") + " (means over seeds per size)", fontsize=9)
+    ax.set_title((title or f"{ylabel.split(' (')[0]} against size") + "\n(means over seeds per size)", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
