@@ -2,6 +2,7 @@
 
     aha demo                                  # the demo grid into results/demo, with report
     aha grid --preset horizon --set seed=0,1 --out results/h4
+    aha fields                                # the fields --set accepts, with their defaults
     aha info results/demo | aha plot results/demo | aha report results/demo | aha fit results/demo
     aha info results/demo/grid.nc             # RUN_DIR or its grid.nc
     aha rebuild results/demo                  # grid.nc again from cells/ (after a crash or a corrupt file)
@@ -29,6 +30,8 @@ from . import __version__
 def run_dir_arg(path: str) -> Path:
     """RUN_DIR, or its grid.nc given as a file."""
     p = Path(path)
+    if not p.exists():
+        raise ValueError(f"RUN_DIR {p} does not exist")
     if p.name == "grid.nc" and p.is_file():
         p = p.parent
     if not (p / "grid.nc").is_file():
@@ -148,6 +151,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fields(args: argparse.Namespace) -> int:
+    from .fields import fields_text  # noqa: PLC0415
+
+    print(fields_text())
+    return 0
+
+
 def cmd_bridge(args: argparse.Namespace) -> int:
     from .bridge import run_bridge  # noqa: PLC0415
 
@@ -243,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--set",
             action="append",
             metavar="FIELD=VALUE",
-            help="override a field; a comma list (width=8,16,32) sets an axis",
+            help="override a config field (`aha fields` lists them with their defaults); "
+            "a comma list (width=8,16,32) sets an axis",
         )
         q.add_argument("--out", help="run directory (default results/<preset>)")
         q.add_argument("--executor", choices=("local", "ray"), default="local")
@@ -279,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=hlp)
         q.add_argument("run_dir", metavar="RUN_DIR")
         q.set_defaults(func=func)
+
+    q = sub.add_parser("fields", help="list the config fields that --set FIELD=VALUE accepts, with defaults")
+    q.set_defaults(func=cmd_fields)
 
     q = sub.add_parser("fit", help="fit transition and credit-assignment models to a run (fits.json)")
     q.add_argument("run_dir", metavar="RUN_DIR")

@@ -173,22 +173,27 @@ def run_study(
 
 
 # --- commands ------------------------------------------------------------------------------------
+GPU_NOT_PROJECTED = (
+    "GPU: not projected. No GPU time per cell has been measured (toymodels.cost.GPU_S_PER_GROUP is a "
+    "placeholder, and it would put these tiny models slower on a GPU than on 2 CPU cores); to size a GPU run, "
+    "time `aha demo --device cuda` there (env.json records its wall time) and scale by the CPU column."
+)
+"""What `aha study --dry-run` says about a GPU while no GPU figure is measured."""
+
+
 def print_projection(study: Study) -> None:
     b = study.budget
     p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds)
     print(f"study {study.name}: {len(study.specs())} grids, {p['cells']} cells (refinement at its budget's maximum)")
-    print(f"{'grid':<42}{'cells':>7}{'CPU min':>9}{'GPU h':>8}")
+    print(f"{'grid':<42}{'cells':>7}{'CPU min':>9}")
     for r in p["rows"]:
-        print(f"{r['grid']:<42}{r['cells']:>7}{r['cpu_s'] / 60:>9.1f}{r['gpu_s'] / 3600:>8.2f}")
-    print(f"{'total':<42}{p['cells']:>7}{p['cpu_s'] / 60:>9.1f}{p['gpu_s'] / 3600:>8.2f}")
+        print(f"{r['grid']:<42}{r['cells']:>7}{r['cpu_s'] / 60:>9.1f}")
+    print(f"{'total':<42}{p['cells']:>7}{p['cpu_s'] / 60:>9.1f}")
     print(
         "CPU: projected on 2 cores from the demo's measured seconds per cell (docs/demo/grid.nc wall_s) scaled "
         "by each cell's budgets (assumed split 45% pretraining, 40% RL, 15% evaluation), sequence length and depth."
     )
-    print(
-        "GPU: an assumption, not a measurement: 60 s per cell group (all seeds batched) at the demo's budgets on "
-        "one GPU, scaled by budgets and sequence length, +15% per extra layer."
-    )
+    print(GPU_NOT_PROJECTED)
 
 
 def study_command(args) -> int:
@@ -244,6 +249,19 @@ def predict_cells(run_dir: Path, blob: dict, predictor: str | None = None) -> tu
     return df, {s: {"N_c": v[0], "note": v[1], "predictor": name} for s, v in nc.items()}
 
 
+PREDICT_FORMATS = {
+    "n_params": lambda v: f"{v:,.0f}",
+    "predicted_gain": lambda v: f"{v:+.3f}",
+    "p_gain": lambda v: f"{v:.2f}",
+}
+"""`aha predict`'s columns, each at one precision (gains signed, three decimals)."""
+
+
+def predictions_table(df: pd.DataFrame) -> str:
+    """The table `aha predict` prints: every column at one precision (PREDICT_FORMATS), others as they are."""
+    return df.to_string(index=False, formatters={c: f for c, f in PREDICT_FORMATS.items() if c in df})
+
+
 def predict_command(run_dir: Path, model_path: Path, predictor: str | None) -> int:
     blob = load_predictors(model_path)
     df, nc = predict_cells(run_dir, blob, predictor)
@@ -252,7 +270,7 @@ def predict_command(run_dir: Path, model_path: Path, predictor: str | None) -> i
     storage.atomic_write_json(run_dir / "predicted_N_c.json", json.loads(json.dumps(nc, default=str)))
     thr = blob["predictors"][predictor or blob["best"]].threshold
     print(f"predictor {predictor or blob['best']} from {model_path}; P(gain >= {thr:g}) from its residual spread")
-    print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(predictions_table(df[cols]))
     for s, v in nc.items():
         where = {"below": "below the smallest size", "above": "above the largest size", "none": "no sizes"}
         print(f"N_c[{s}] = " + (f"{v['N_c']:.3g}" if np.isfinite(v["N_c"]) else where.get(v["note"], "n/a")))
