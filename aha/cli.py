@@ -96,7 +96,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.out = args.out or "results/demo"
     args.no_report = args.no_fit = False
     args.executor, args.address = args.executor, args.address
-    return cmd_grid(args)
+    rc = cmd_grid(args)
+    if rc == 0:  # what this machine's run shows against the shipped one, and whether that is expected
+        from .demo_check import compare_with_shipped  # noqa: PLC0415
+
+        print("\n".join(compare_with_shipped(Path(args.out))))
+    return rc
 
 
 def cmd_info(args: argparse.Namespace) -> int:
