@@ -75,6 +75,8 @@ def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
                 y = np.full(k.sum(), rows[call]) + rng.uniform(-0.2, 0.2, k.sum())
                 ax_none.scatter(n[k] * jit, y, marker=m, s=20, color=c, label=None if call in labelled else call)
                 labelled.add(call)
+    if not on["aha_found"].values.any():
+        ax.text(0.5, 0.5, "no cell shows an aha", ha="center", va="center", color="0.4", transform=ax.transAxes)
     ax.set_ylim(-0.03 * last, 1.05 * last)  # an onset at update 0 stays visible
     ax.axhline(last, color="0.7", lw=0.6, ls="--", label="last RL update")
     ax.set_xscale("log")
