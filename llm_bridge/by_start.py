@@ -38,10 +38,12 @@ LEVEL = 0.9
 N_BOOT = 2000
 MIN_GROUPS = 3
 """Fewer checkpoint groups than this: no held-out score, no interval (the law is `not determined`)."""
+MIN_GROUPS_WIN = 5
+"""Fewer checkpoint groups than this: a bootstrap over groups is too coarse to prefer a law to the constant."""
 WIN_RULE = (
     "the candidate with the lowest leave-one-checkpoint-group-out MAE among those whose 90% bootstrap "
     "interval (checkpoint groups resampled) of MAE(candidate) − MAE(constant) lies below 0; the constant of "
-    "that starting point when none does"
+    f"that starting point when none does, or when the start has fewer than {MIN_GROUPS_WIN} checkpoint groups"
 )
 
 
@@ -224,7 +226,9 @@ class StartLaw:
         }
 
 
-def _winner(scores: dict[str, LawScore]) -> str:
+def _winner(scores: dict[str, LawScore], n_groups: int) -> str:
+    if n_groups < MIN_GROUPS_WIN:
+        return "constant"
     ok = [s for s in scores.values() if s.name != "constant" and s.beats_constant]
     return min(ok, key=lambda s: s.mae).name if ok else "constant"
 
@@ -270,7 +274,7 @@ def evaluate_start(
         winner = "constant"
     else:
         scores, preds = _score_all(rows, groups, G, seed)
-        winner = _winner(scores)
+        winner = _winner(scores, n_groups)
         r = rows["gain"].to_numpy(float) - preds[winner]
         resid = r[np.isfinite(r)]
         strict = _strict(rows, G)
