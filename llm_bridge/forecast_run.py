@@ -4,7 +4,8 @@
     row = forecast_row(stats, models, start="base", n_total=1.5e9, margin=0.05, G=8, protocol={...})
 
 `stats` is `benchmark.summarize(...)` of one benchmark (with `p1_draws`: the measured pass@1 first,
-then bootstrap draws over prompts that carry its sampling noise). The row holds the forecast (the
+then draws that carry its sampling noise: prompts resampled, each one's correct count redrawn from its
+binomial). The row holds the forecast (the
 winning law of `start`, by_start.WIN_RULE), its interval (law error and measurement noise together),
 P(gain ≥ margin), the constant of that start and the ln N baseline, the toy-grid law, the sentence
 (forecast.recommend) and `limits`: the warnings LIMIT_RULES states.
@@ -25,7 +26,7 @@ MIN_PROMPTS = 20
 PUBLISHED_MIN_TOKENS = 1024
 LIMIT_RULES = (
     f"size: the model's total parameters lie outside the range of the published rows of its starting point; "
-    f"noise: the 90% interval of the measured pass@1 (bootstrap over prompts) is wider than {NOISY_WIDTH:.2f}, "
+    f"noise: the 90% interval of the measured pass@1 (prompts resampled, counts redrawn binomially) is wider than {NOISY_WIDTH:.2f}, "
     f"or fewer than {MIN_PROMPTS} prompts were measured; protocol: the measurement differs from how the "
     f"published numbers were taken (chain of thought with >= {PUBLISHED_MIN_TOKENS} new tokens, zero-shot, "
     "sampled pass@1, an instruct model through its chat template)"
@@ -49,10 +50,14 @@ def fit_models(level: float) -> dict:
 
 
 def p1_draws(n, c, seed: int = 0, n_draws: int = N_DRAWS) -> np.ndarray:
-    """Measured pass@1 first, then bootstrap draws over prompts (rows resampled with replacement)."""
-    rates = np.asarray(c, dtype=float) / np.asarray(n, dtype=float)  # (P,)
-    idx = np.random.default_rng(seed).integers(0, len(rates), (n_draws, len(rates)))
-    return np.concatenate([[rates.mean()], rates[idx].mean(1)])
+    """Measured pass@1 first, then draws that carry its sampling noise: prompts resampled with replacement
+    (which problems were drawn), and each drawn prompt's correct count redrawn from its binomial
+    Binomial(n_i, c_i / n_i) (which samples came out right)."""
+    n, c = np.asarray(n, dtype=int), np.asarray(c, dtype=int)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(n), (n_draws, len(n)))  # (D, P)
+    redrawn = rng.binomial(n[idx], c[idx] / n[idx]) / n[idx]  # (D, P)
+    return np.concatenate([[np.mean(c / n)], redrawn.mean(1)])
 
 
 def check_start(start: str, models: dict) -> None:

