@@ -85,7 +85,8 @@ def markdown(rep: dict) -> str:
         f"pass@1, G = {law['G']}), fitted on {law['n_rows']} published before/after-RL rows of that start "
         f"({law['n_flagged_left_out']} flagged rows left out: in-distribution, averaged or not like-for-like). "
         "The interval combines its held-out residuals (how far it missed on checkpoint groups it had not seen) "
-        "with the sampling noise of the measured pass@1 (prompts resampled, each prompt's count redrawn from its binomial); P(gain ≥ margin) counts the "
+        "with the sampling noise of the measured pass@1 (prompts resampled, each prompt's count redrawn from its "
+        "binomial); P(gain ≥ margin) counts the "
         f"same combinations. The law is chosen by {WIN_RULE}. How the sentence is chosen: {RECOMMEND_RULES}. "
         f"Limits are stated when: {LIMIT_RULES}.",
     ]

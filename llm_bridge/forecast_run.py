@@ -26,7 +26,8 @@ MIN_PROMPTS = 20
 PUBLISHED_MIN_TOKENS = 1024
 LIMIT_RULES = (
     f"size: the model's total parameters lie outside the range of the published rows of its starting point; "
-    f"noise: the 90% interval of the measured pass@1 (prompts resampled, counts redrawn binomially) is wider than {NOISY_WIDTH:.2f}, "
+    "noise: the 90% interval of the measured pass@1 (prompts resampled, counts redrawn binomially) is wider "
+    f"than {NOISY_WIDTH:.2f}, "
     f"or fewer than {MIN_PROMPTS} prompts were measured; protocol: the measurement differs from how the "
     f"published numbers were taken (chain of thought with >= {PUBLISHED_MIN_TOKENS} new tokens, zero-shot, "
     "sampled pass@1, an instruct model through its chat template)"

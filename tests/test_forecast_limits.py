@@ -56,8 +56,8 @@ def test_the_readme_names_the_llm_extra():
 def test_jsonl_chance_is_read_checked_and_drives_the_at_chance_sentence(tmp_path):
     f = tmp_path / "yn.jsonl"
     f.write_text(
-        '{"prompt": "Is 7 prime? yes or no", "answer": "yes", "chance": 0.5}\n{"prompt": "Is 9 prime?", "answer": "no", '
-        '"chance": 0.5}\n'
+        '{"prompt": "Is 7 prime? yes or no", "answer": "yes", "chance": 0.5}\n'
+        '{"prompt": "Is 9 prime?", "answer": "no", "chance": 0.5}\n'
     )
     items = load_jsonl(f)
     assert [i.chance for i in items] == [0.5, 0.5]
