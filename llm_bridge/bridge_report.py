@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .by_start import fit_start_laws
+from .by_start import MIN_GROUPS_WIN, fit_start_laws
 from .checks import G, large_k_rows, observations, run_checks
 from .gain import fit_scale, load_toy_params, predict_gain
 from .practitioner import practitioner_lines, start_law_lines
@@ -81,15 +81,16 @@ def practitioner_section(ds: xr.Dataset, summary: dict) -> list[str]:
     for s, law in laws.items():
         d = law.to_dict()
         w, c = d["scores"][d["winner"]], d["scores"]["constant"]
+        if d["winner"] != "constant":
+            why = f" (difference {w['diff_ci'][0]:+.3f} to {w['diff_ci'][1]:+.3f}, 90%)."
+        elif d["n_groups"] < MIN_GROUPS_WIN:
+            why = f" (fewer than {MIN_GROUPS_WIN} checkpoint groups: too few to prefer any law)."
+        else:
+            why = " (no stated law beats it)."
         lead.append(
             f"- `{s}`: {d['n_rows']} like-for-like rows in {d['n_groups']} checkpoint groups from {d['n_sources']} "
-            f"sources; best law `{d['winner']}`, held-out MAE {w['mae']:.3f} against {c['mae']:.3f} for the "
-            "constant"
-            + (
-                f" (difference {w['diff_ci'][0]:+.3f} to {w['diff_ci'][1]:+.3f}, 90%)."
-                if d["winner"] != "constant"
-                else " (no stated law beats it)."
-            )
+            f"sources; the forecast uses `{d['winner']}`, held-out MAE {w['mae']:.3f} against {c['mae']:.3f} for "
+            f"the constant{why}"
         )
     return [
         "## What gain to expect: published before/after-RL results by size, starting point and benchmark",

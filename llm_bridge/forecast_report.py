@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .by_start import WIN_RULE
+from .by_start import MIN_GROUPS_WIN, WIN_RULE
 from .forecast import RECOMMEND_RULES
 from .forecast_run import LIMIT_RULES
 from .laws import CANDIDATES
@@ -35,6 +35,14 @@ def beats_line(law: dict) -> str:
         )
     if w == "constant":
         best = min((s for s in law["scores"].values() if s["name"] != "constant"), key=lambda s: s["mae"])
+        if law["n_groups"] < MIN_GROUPS_WIN:
+            return (
+                f"**Does a law beat a constant gain for `{start}`? Not determined.** Only {law['n_groups']} "
+                f"checkpoint groups (fewer than {MIN_GROUPS_WIN}): too few to prefer any law to the constant gain of "
+                f"this starting point (MAE {_f(c['mae'])}), though the closest, `{best['name']}`, errs "
+                f"{_f(best['mae'])} (90% interval of the difference {_sgn(best['diff_ci'][0])} to "
+                f"{_sgn(best['diff_ci'][1])}); the forecast is the constant ({on})."
+            )
         return (
             f"**Does a law beat a constant gain for `{start}`? No.** No stated law errs clearly less than the "
             f"constant gain of this starting point (MAE {_f(c['mae'])}); the closest, `{best['name']}`, errs "
@@ -81,7 +89,7 @@ def markdown(rep: dict) -> str:
     md += [
         "",
         f"Gains are rates (0.1 = 10 points of pass@1). Forecast: the `{law['winner']}` law of starting point "
-        f"`{rep['start']}` ({sc['law']}; {CANDIDATES[law['winner']].formula}, p the chance-corrected base "
+        f"`{rep['start']}` ({sc['law']}; {CANDIDATES[law['winner']].formula}; p is the chance-corrected base "
         f"pass@1, G = {law['G']}), fitted on {law['n_rows']} published before/after-RL rows of that start "
         f"({law['n_flagged_left_out']} flagged rows left out: in-distribution, averaged or not like-for-like). "
         "The interval combines its held-out residuals (how far it missed on checkpoint groups it had not seen) "
