@@ -103,6 +103,9 @@ def practitioner_section(ds: xr.Dataset, summary: dict) -> list[str]:
         "",
         *practitioner_lines(rows),
         "",
+        "The project's own before/after row, a forecast made before a short GRPO run on SmolLM2-135M-Instruct "
+        "on CPU: [smollm2/README.md](smollm2/README.md) (in docs/bridge/).",
+        "",
         "## Which law forecasts the gain, per starting point",
         "",
         *lead,
