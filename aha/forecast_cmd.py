@@ -44,7 +44,13 @@ def add_forecast_parser(sub) -> None:
         default="auto",
         help="wrap prompts in the tokenizer's chat template (auto: when it has one)",
     )
-    a("--no-cot", dest="cot", action="store_false", help="project tasks ask for the answer only, no steps")
+    a(
+        "--no-cot",
+        dest="cot",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="project tasks ask for the answer only (default: they ask for steps first, as chain of thought)",
+    )
     a("--temperature", type=float, default=1.0, help="sampling temperature")
     a("--batch-size", type=int, default=256, help="sequences per generate call")
     a("--margin", type=float, default=0.05, help="gain worth the RL run, as a rate (0.05 = 5 points)")
@@ -84,7 +90,7 @@ def forecast_command(args: argparse.Namespace) -> int:
     cfg = None
     if args.model:
         require_transformers()  # a missing [llm] extra stops here, before anything is fitted
-        keys = ("benchmark", "k_max", "n_prompts", "shots", "max_new_tokens", "chat_template", "cot")
+        keys = ("benchmark", "k_max", "n_prompts", "shots", "max_new_tokens", "chat_template")
         cfg = MeasureConfig(
             model=args.model,
             tasks=tuple(args.tasks),
@@ -92,6 +98,7 @@ def forecast_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             device=args.device,
             seed=args.seed,
+            cot=getattr(args, "cot", True),  # --no-cot sets it; its default is suppressed in --help
             **{k: getattr(args, k) for k in keys},
         )  # reads and checks the benchmark: bad lines stop before anything is fitted or loaded
     t0 = time.time()
