@@ -14,6 +14,8 @@ import json
 import time
 from pathlib import Path
 
+from toymodels.devices import DEVICES
+
 STARTS = ("base", "instruct", "distilled", "rl-continued")
 
 
@@ -55,7 +57,7 @@ def add_forecast_parser(sub) -> None:
     a("--batch-size", type=int, default=256, help="sequences per generate call")
     a("--margin", type=float, default=0.05, help="gain worth the RL run, as a rate (0.05 = 5 points)")
     a("--level", type=float, default=0.9, help="interval level")
-    a("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where the model runs")
+    a("--device", choices=DEVICES, default="auto", help="where the model runs")
     a("--seed", type=int, default=0, help="evaluation stream and sampling seed")
     a("--out", default="results/forecast", help="output folder")
     q.set_defaults(func=forecast_command)
