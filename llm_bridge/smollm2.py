@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import importlib.util
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -130,6 +131,7 @@ def run(out: Path, steps: int, n_eval_samples: int, cfg_kw: dict) -> dict:
         "history": history,
         "wall_s": round(time.time() - t0, 1),
         "threads": torch.get_num_threads(),
+        "loadavg": list(os.getloadavg()),  # the machine's 1, 5 and 15 min load average at the end of the run
     }
     (out / "grpo.json").write_text(json.dumps(res, indent=1) + "\n")
     return res
@@ -191,6 +193,12 @@ def _pt(x: float) -> str:
     return f"{100 * x:+.1f}"
 
 
+def _load(run: dict) -> str:
+    """' (load average 9.2 at the end)' when the run recorded it (runs from before it did say nothing)."""
+    la = run.get("loadavg")
+    return f" (load average {la[0]:.1f} at the end)" if la else ""
+
+
 def verdict(fc: dict, gain: float, gain_ci: tuple[float, float]) -> str:
     """JUDGE_RULE on the forecast's interval and the measured gain with its own interval."""
     lo, hi = fc["lo"], fc["hi"]
@@ -240,16 +248,16 @@ def write_report(out: Path) -> Path:
         "",
         f"Task: {run['task']}; the same chat template, decoding (temperature 1, {c['max_new_tokens']} new tokens) "
         "and answer rule before and after; training and evaluation problems are disjoint by content "
-        "(add_train.jsonl, add_eval.jsonl). The forecast measured its base pass@1 on 16 of the evaluation "
-        f"problems with 64 samples each ({row['pass1']:.3f}, informative fraction at G=8 "
+        f"(add_train.jsonl, add_eval.jsonl). The forecast measured its base pass@1 on {row['n_prompts']} of the "
+        f"evaluation problems with {row['n_samples']} samples each ({row['pass1']:.3f}, informative fraction at G=8 "
         f"{row['informative_fraction']:.3f}); its stated limits: " + " ".join(row["limits"]),
         "",
         f"GRPO ({run['model']}): {len(h)} updates of {c['prompts_per_step']} training problems × G = "
         f"{c['group_size']} samples, AdamW lr {c['lr']:g}, token embeddings frozen, no KL term, reward 1 for a right "
         f"answer. Training reward by step: {rewards}; share of informative "
         f"groups: {np.mean([x['informative_frac'] for x in h]):.2f} on average. Wall time {run['wall_s'] / 60:.0f} min "
-        f"with {run['threads']} torch threads on a 2-core machine shared with other jobs (load average near 10): "
-        "an idle machine runs it several times faster; the timing is not a benchmark.",
+        f"with {run['threads']} torch thread(s) on a 2-core machine shared with other jobs{_load(run)}: "
+        "an idle machine runs it faster; the timing is not a benchmark.",
         "",
         "Why this is the project's own real-LLM row and not more: a real recipe runs hundreds to thousands of "
         "steps on thousands of problems with long chains of thought; this run is 2 CPU cores' worth. The "

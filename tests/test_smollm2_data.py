@@ -4,11 +4,15 @@ fixed, the forecast's subset is spread over it, and the before/after judgement f
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 
 from llm_bridge.benchmark import load_jsonl
-from llm_bridge.smollm2 import N_FORECAST, addition_items, gain_interval, verdict, write_data
+from llm_bridge.smollm2 import N_FORECAST, addition_items, gain_interval, verdict, write_data, write_report
+
+SHIPPED = Path(__file__).resolve().parents[1] / "docs" / "bridge" / "smollm2"
 
 
 def test_split_is_disjoint_fixed_and_the_forecast_subset_spread(tmp_path):
@@ -36,3 +40,45 @@ def test_gain_interval_is_paired_over_problems():
     after = {"correct_per_prompt": [1, 2, 3, 4] * 10, "n_samples": 4}
     lo, hi = gain_interval(before, after)
     assert np.isclose(lo, 0.25) and np.isclose(hi, 0.25)  # every problem gains exactly one sample in four
+
+
+def _run(before: list[int], after: list[int], **extra) -> dict:
+    ev = lambda c: {  # noqa: E731
+        "pass1": float(np.mean(c)) / 4,
+        "pass1_ci90": [0.0, 1.0],
+        "greedy_accuracy": 0.5,
+        "n_prompts": len(c),
+        "n_samples": 4,
+        "correct_per_prompt": c,
+    }
+    b, a = ev(before), ev(after)
+    cfg = {"steps": 2, "prompts_per_step": 2, "group_size": 8, "lr": 2e-5, "max_new_tokens": 16}
+    hist = [{"reward": 0.5, "informative_frac": 1.0}, {"reward": 0.25, "informative_frac": 0.5}]
+    return {
+        "model": "m",
+        "task": "t",
+        "config": cfg,
+        "before": b,
+        "after": a,
+        "gain": a["pass1"] - b["pass1"],
+        "history": hist,
+        "wall_s": 600.0,
+        "threads": 1,
+        **extra,
+    }
+
+
+def test_report_judges_the_shipped_forecast_and_states_only_what_the_run_recorded(tmp_path):
+    shutil.copytree(SHIPPED / "forecast_add", tmp_path / "forecast_add")
+    (row,) = json.loads((SHIPPED / "forecast_add" / "forecast.json").read_text())["benchmarks"]
+    (tmp_path / "grpo").mkdir()
+    far = [4] * 40  # 1.00 - 0.25 = +0.75 on every problem: far outside the forecast's interval
+    (tmp_path / "grpo" / "grpo.json").write_text(json.dumps(_run([1] * 40, far)))
+    md = write_report(tmp_path).read_text()
+    assert md.startswith("# SmolLM2") and "**Verdict: wrong side.**" in md and "a gain of +75.0 points" in md
+    assert f"on {row['n_prompts']} of the evaluation problems with {row['n_samples']} samples" in md
+    assert "load average" not in md  # this run did not record it, so the report says nothing about it
+    same = _run([1, 2] * 20, [1, 2] * 20, loadavg=[7.25, 6.0, 5.0])
+    (tmp_path / "grpo" / "grpo.json").write_text(json.dumps(same))
+    md = write_report(tmp_path).read_text()
+    assert "**Verdict: holds.**" in md and "load average 7.2 at the end" in md
