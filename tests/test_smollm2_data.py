@@ -49,11 +49,22 @@ def _run(before: list[int], after: list[int], **extra) -> dict:
         "greedy_accuracy": 0.5,
         "n_prompts": len(c),
         "n_samples": 4,
+        "example": "x",
         "correct_per_prompt": c,
     }
     b, a = ev(before), ev(after)
-    cfg = {"steps": 2, "prompts_per_step": 2, "group_size": 8, "lr": 2e-5, "max_new_tokens": 16}
-    hist = [{"reward": 0.5, "informative_frac": 1.0}, {"reward": 0.25, "informative_frac": 0.5}]
+    cfg = {
+        "seed": extra.pop("seed", 0),
+        "steps": 2,
+        "prompts_per_step": 2,
+        "group_size": 8,
+        "lr": 2e-5,
+        "max_new_tokens": 16,
+    }
+    hist = [
+        {"reward": 0.5, "informative_frac": 1.0, "mean_len": 14.0},
+        {"reward": 0.25, "informative_frac": 0.5, "mean_len": 9.0},
+    ]
     return {
         "model": "m",
         "task": "t",
@@ -82,3 +93,16 @@ def test_report_judges_the_shipped_forecast_and_states_only_what_the_run_recorde
     (tmp_path / "grpo" / "grpo.json").write_text(json.dumps(same))
     md = write_report(tmp_path).read_text()
     assert "**Verdict: holds.**" in md and "load average 7.2 at the end" in md
+    assert "greedy accuracy 0.500 → 0.500 (+0.0 points)" in md and "first 1 training steps 14.0 tokens" in md
+    assert "other GRPO seeds" not in md
+
+
+def test_report_lists_other_seeds_each_judged_by_the_rule(tmp_path):
+    shutil.copytree(SHIPPED / "forecast_add", tmp_path / "forecast_add")
+    for name, after, seed in (("grpo", [2] * 40, 0), ("grpo_seed1", [4] * 40, 1), ("grpo_seed2", [1] * 40, 2)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "grpo.json").write_text(json.dumps(_run([1] * 40, after, seed=seed)))
+    md = write_report(tmp_path).read_text()
+    rows = [line for line in md.splitlines() if line[:4] in ("| 0 ", "| 1 ", "| 2 ")]
+    assert len(rows) == 3 and rows[1].endswith("| wrong side |") and rows[2].endswith("| holds |")
+    assert "+0.0 [+0.0, +0.0]" in rows[2] and "Gain over the 3 seeds: +0.0 to +75.0 points." in md
