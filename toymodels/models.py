@@ -10,6 +10,7 @@ Both models share one interface (the grid sweeps them on the same axes):
     prefill(tokens (S, B, T), start=0) -> (last logits (S, B, d_vocab), cache)
     decode(token (S, B), cache) -> (logits (S, B, d_vocab), cache)
     expand(cache, n) -> cache with every row repeated n times (one prompt, n samples)
+    select(cache, idx (S, M)) -> the cache of rows idx[s] of each seed s (M rows per seed)
 `start` is the absolute position of the first token (the MLP ignores it).
 
 Positions (transformer). 'rotary' (default, RoPE, Su et al. 2021): q and k of each head are
@@ -116,6 +117,13 @@ def embed(tokens: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     S, V = w.shape[:2]
     off = (torch.arange(S, device=tokens.device) * V).reshape(S, *([1] * (tokens.dim() - 1)))
     return F.embedding(tokens + off, w.reshape(S * V, -1))
+
+
+def select_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """x (S, B, ...) and idx (S, M) -> (S, M, ...): rows idx[s] of seed s (a copy)."""
+    S, M = idx.shape
+    flat = (idx + torch.arange(S, device=idx.device)[:, None] * x.shape[1]).reshape(-1)  # (S * M,)
+    return x.reshape(S * x.shape[1], *x.shape[2:]).index_select(0, flat).view(S, M, *x.shape[2:])
 
 
 class SeedBatched(nn.Module):
@@ -261,6 +269,11 @@ class TinyTransformer(SeedBatched):
         kv, t = cache
         return [(k.repeat_interleave(n, 1), v.repeat_interleave(n, 1)) for k, v in kv], t
 
+    @staticmethod
+    def select(cache, idx: torch.Tensor):
+        kv, t = cache
+        return [(select_rows(k, idx), select_rows(v, idx)) for k, v in kv], t
+
 
 # --- MLP over a fixed window -----------------------------------------------------------------
 class TinyMLP(SeedBatched):
@@ -307,6 +320,10 @@ class TinyMLP(SeedBatched):
     @staticmethod
     def expand(cache, n: int):
         return cache.repeat_interleave(n, 1)
+
+    @staticmethod
+    def select(cache, idx: torch.Tensor):
+        return select_rows(cache, idx)
 
 
 def make_model(cfg: ModelConfig, seeds) -> TinyTransformer | TinyMLP:
