@@ -12,7 +12,7 @@ from envs import vocab
 from toymodels import CellConfig, run_cell
 from toymodels.models import make_model
 from toymodels.run import pretrain_for
-from toymodels.sampling import SAMPLE, sample, stream
+from toymodels.sampling import SAMPLE, stream
 
 E = sys.modules["toymodels.evaluate"]  # the module (toymodels re-exports the function `evaluate`)
 
@@ -29,25 +29,6 @@ def trained():
     return out, cfg.tasks()["id"]
 
 
-@torch.no_grad()
-def generate_every_row(model, prompts, C, n, temperature, streams, slot0):
-    """The slow reference: prefill, repeat the cache n times, decode every row at every step."""
-    S, B, _ = prompts.shape
-    bos = torch.full((S, B, 1), vocab.BOS, dtype=torch.long)
-    logits, cache = model.prefill(torch.cat([bos, prompts], -1))
-    logits, cache = logits.repeat_interleave(n, 1), model.expand(cache, n)
-    rows = torch.arange(B * n)
-    out = torch.full((S, B * n, C), vocab.PAD, dtype=torch.long)
-    ended = torch.zeros(S, B * n, dtype=torch.bool)
-    for t in range(C):
-        a = sample(logits, temperature, streams, rows, slot0 + t)
-        out[:, :, t] = torch.where(ended, vocab.PAD, a)
-        ended |= a == vocab.EOS
-        if t + 1 < C:
-            logits, cache = model.decode(a, cache)
-    return out
-
-
 @pytest.mark.parametrize("kind", ["transformer", "mlp"])
 @pytest.mark.parametrize(("n", "temperature"), [(32, 1.0), (8, 1.5), (1, 0.0), (2, 1.0)])
 def test_deduplicated_sampling_is_bit_identical(trained, kind, n, temperature):
@@ -56,7 +37,7 @@ def test_deduplicated_sampling_is_bit_identical(trained, kind, n, temperature):
     prompts, _ = E.eval_items(task, 12, "cpu")
     pr = prompts[None].expand(model.n_seeds, -1, -1)
     streams = torch.tensor([stream(s, SAMPLE) for s in model.seeds])
-    want = generate_every_row(model, pr, task.completion_len, n, temperature, streams, 7_000_000)
+    want = E.generate_every_row(model, pr, task.completion_len, n, temperature, streams, 7_000_000)
     got = E.generate(model, pr, task.completion_len, n, temperature, streams, 7_000_000)
     assert torch.equal(got, want)
     if temperature > 0 and n >= 8:  # the check has teeth: the samples differ between rows

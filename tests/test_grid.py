@@ -100,13 +100,8 @@ def test_kill_minus_nine_then_resume_equals_uninterrupted(tmp_path, reference):
     xr.testing.assert_equal(comparable(resumed), comparable(reference))
 
 
-def test_ray_executor_equals_local(tmp_path, reference):
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        ds = run_grid(tiny(), tmp_path / "ray", executor="ray", progress=False)
-    finally:
-        ray.shutdown()
+def test_ray_executor_equals_local(tmp_path, reference, ray_cluster):
+    ds = run_grid(tiny(), tmp_path / "ray", executor="ray", progress=False)
     xr.testing.assert_equal(comparable(ds), comparable(reference))
 
 

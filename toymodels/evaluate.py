@@ -88,6 +88,28 @@ def generate(
     return out
 
 
+@torch.no_grad()
+def generate_every_row(
+    model, prompts: torch.Tensor, C: int, n: int, temperature: float, streams: torch.Tensor, slot0: int
+) -> torch.Tensor:
+    """The slow reference of `generate` (its code before issue 24): the prompt cache repeated n
+    times and every row decoded at every step. Same arguments, same tokens."""
+    S, B, _ = prompts.shape
+    bos = torch.full((S, B, 1), vocab.BOS, dtype=torch.long, device=prompts.device)
+    logits, cache = model.prefill(torch.cat([bos, prompts], -1))  # (S, B, V)
+    logits, cache = logits.repeat_interleave(n, 1), model.expand(cache, n)  # (S, B * n, V)
+    rows = torch.arange(B * n, device=prompts.device)
+    out = torch.full((S, B * n, C), vocab.PAD, dtype=torch.long, device=prompts.device)
+    ended = torch.zeros(S, B * n, dtype=torch.bool, device=prompts.device)
+    for t in range(C):
+        a = sample(logits, temperature, streams, rows, slot0 + t)  # (S, B * n)
+        out[:, :, t] = torch.where(ended, vocab.PAD, a)
+        ended |= a == vocab.EOS
+        if t + 1 < C:
+            logits, cache = model.decode(a, cache)
+    return out
+
+
 def distinct_prefixes(key: torch.Tensor, V: int, min_rows: int) -> tuple[torch.Tensor, ...]:
     """key (S, R) = prefix * V + token of every row -> (state (S, R), parent (S, M), token (S, M)):
     the distinct keys of each seed numbered 0..M-1 in order (M the most any seed has, at least
@@ -192,17 +214,25 @@ def trace_metrics(c_tr: np.ndarray, n: int, trace_logp: np.ndarray | None, kk: n
 
 @torch.no_grad()
 def evaluate(
-    model, task: Task, n_prompts: int, k_max: int, temperature: float, split_id: int = 0, group_size: int = 8
+    model,
+    task: Task,
+    n_prompts: int,
+    k_max: int,
+    temperature: float,
+    split_id: int = 0,
+    group_size: int = 8,
+    sampler=generate,
 ) -> dict:
     """Per-seed metrics on `n_prompts` held-out prompts; every value is a numpy array (S, ...).
-    `group_size` is the G of trace_phi (the RL group size). `estimates(task)` says which are exact."""
+    `group_size` is the G of trace_phi (the RL group size). `estimates(task)` says which are exact.
+    `sampler`: `generate`, or its reference `generate_every_row` (benchmarks time both)."""
     dev = next(model.parameters()).device
     S, n, C = model.n_seeds, k_max, task.completion_len
     prompts, targets = eval_items(task, n_prompts, dev)  # (B, P), (B, C)
     pr = prompts[None].expand(S, -1, -1)  # (S, B, P)
     streams = torch.tensor([stream(s, SAMPLE) for s in model.seeds], device=dev)
     slot0 = EVAL_SLOT + 1000 * split_id
-    comps = generate(model, pr, C, n, temperature, streams, slot0)  # (S, B * n, C)
+    comps = sampler(model, pr, C, n, temperature, streams, slot0)  # (S, B * n, C)
     sample_targets = targets.repeat_interleave(n, 0).repeat(S, 1)  # (S * B * n, C)
     v = task.verify(prompts.repeat_interleave(n, 0).repeat(S, 1), comps.reshape(S * n_prompts * n, C), sample_targets)
     c_ans = v.correct.view(S, n_prompts, n).sum(-1).cpu().numpy()  # (S, B)
@@ -210,7 +240,7 @@ def evaluate(
     kk = np.array(ks(k_max))
     pak = np.asarray(pass_at_k(n, c_ans[:, None, :], kk[None, :, None])).mean(-1)  # (S, K)
 
-    greedy = generate(model, pr, C, 1, 0.0, streams, slot0)  # (S, B, C)
+    greedy = sampler(model, pr, C, 1, 0.0, streams, slot0)  # (S, B, C)
     vg = task.verify(prompts.repeat(S, 1), greedy.reshape(S * n_prompts, C), targets.repeat(S, 1))
     tf = teacher_forced(model, task, pr, targets, temperature)
     trace_logp = tf.pop("trace_logp") if exact_trace(task) else None
