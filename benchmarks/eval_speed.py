@@ -4,9 +4,10 @@ One evaluation is what a grid cell runs per split and phase: 64 held-out prompts
 temperature 1, the greedy pass and the teacher-forced metrics (`toymodels.evaluate.evaluate`). The
 models are pretrained on the study's reference setting (ModChain L=5, `--pretrain-tokens`, default
 the reference's 700k), 8 seeds in one batch; the one-seed model is seed 0's weights. Arms:
-`generate` (each distinct prefix decoded once) and `generate_every_row` (the reference, the code
-before issue 24), batched (8 seeds) and alone (1 seed). Rounds alternate the arms' order; medians
-of per-seed seconds are reported, and the ratios against the every-row batched arm of the same run.
+"now" (`generate`: each distinct prefix decoded once, seeds in cache-sized slices) and "before"
+(`generate_every_row`, all seeds in one batch: the code before issue 24), batched (8 seeds) and
+alone (1 seed). Rounds alternate the arms' order; medians of per-seed seconds are reported, and
+the ratios against the "before batched" arm of the same run.
 
     python benchmarks/eval_speed.py [--widths 16 32] [--rounds 3] [--clock wall|cpu]
 """
@@ -39,19 +40,20 @@ def models(width: int, tokens: int):
 
 def time_arms(many, one, task, rounds: int, clock) -> dict[str, float]:
     """Median per-seed seconds of each arm (sampler x batched/alone)."""
+    before = {"sampler": E.generate_every_row, "slice_bytes": 2**62}  # the code before issue 24
     arms = {
-        f"{name} {kind}": (model, sampler)
-        for name, sampler in (("every-row", E.generate_every_row), ("dedup", E.generate))
+        f"{name} {kind}": (model, opts)
+        for name, opts in (("before", before), ("now", {}))
         for kind, model in (("batched", many), ("alone", one))
     }
-    for model, sampler in arms.values():  # warm-up
-        E.evaluate(model, task, 64, 64, 1.0, sampler=sampler)
+    for model, opts in arms.values():  # warm-up
+        E.evaluate(model, task, 64, 64, 1.0, **opts)
     times = {k: [] for k in arms}
     for r in range(rounds):
         for k in list(arms)[:: 1 if r % 2 == 0 else -1]:
-            model, sampler = arms[k]
+            model, opts = arms[k]
             t0 = clock()
-            E.evaluate(model, task, 64, 64, 1.0, sampler=sampler)
+            E.evaluate(model, task, 64, 64, 1.0, **opts)
             times[k].append((clock() - t0) / model.n_seeds)
     return {k: statistics.median(v) for k, v in times.items()}
 
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
     for w in args.widths:
         many, one, task = models(w, args.pretrain_tokens)
         t = time_arms(many, one, task, args.rounds, clock)
-        base = t["every-row batched"]
+        base = t["before batched"]
         cells = ", ".join(f"{k} {v * 1e3:.1f} ms ({v / base:.2f})" for k, v in t.items())
         print(f"width {w}, per seed ({args.clock} clock, {args.threads} thread(s)): {cells}")
         out[w] = t

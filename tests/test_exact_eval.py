@@ -165,3 +165,17 @@ def test_cell_marks_exact_and_sampled_variables():
     assert ds["base_pass_at_k"].attrs["estimate"] == "sampled"
     assert ds["rl_step_prob"].attrs["estimate"] == "exact"
     assert "estimate" not in ds["reward"].attrs
+
+
+def test_evaluation_in_seed_slices_equals_one_batch(trained):
+    """Seeds sampled one slice at a time give exactly the metrics of one batch, and a seed alone
+    gets what it gets inside the batch."""
+    models, task = trained
+    model = models["transformer"]
+    assert E.seed_slices(model, 4096, limit=1) == [(0, 1), (1, 2)]
+    whole = E.evaluate(model, task, 8, 8, 1.0, slice_bytes=2**62)
+    sliced = E.evaluate(model, task, 8, 8, 1.0, slice_bytes=1)
+    alone = E.evaluate(model.seed_slice(1, 2), task, 8, 8, 1.0)
+    for k, v in whole.items():
+        np.testing.assert_array_equal(sliced[k], v, err_msg=k)
+        np.testing.assert_array_equal(alone[k][0], v[1], err_msg=k)

@@ -24,6 +24,7 @@ back than the training sequences reach only ever held <pad> in training.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import asdict, dataclass
 
@@ -158,6 +159,14 @@ class SeedBatched(nn.Module):
         """Non-embedding parameters of one seed (Kaplan et al.): all but W_E, W_pos (learned
         positions only; rotary has no parameters) and W_U."""
         return sum(p[0].numel() for n, p in self.named_parameters() if n not in ("W_E", "W_pos", "W_U"))
+
+    def seed_slice(self, lo: int, hi: int) -> SeedBatched:
+        """Seeds lo..hi-1 as a model of their own that shares this one's weights (views, no grad):
+        evaluation runs a large batch of seeds in slices whose activations stay in the CPU cache."""
+        sub = copy.copy(self)
+        sub._parameters = {n: p.detach()[lo:hi] for n, p in self._parameters.items()}
+        sub.seeds = self.seeds[lo:hi]
+        return sub
 
     def seed_state(self, i: int) -> dict[str, torch.Tensor]:
         """The state dict of the i-th seed of the batch (no seed dim)."""
