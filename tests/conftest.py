@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# one thread in every process a test starts too (aha subprocesses, notebooks, Ray workers): the
+# suite runs 2 workers on 2 cores (make test), and extra threads would only contend for them
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
