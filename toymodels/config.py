@@ -152,6 +152,10 @@ class CellConfig:
     """Seeds trained together in one batched pass."""
     device: str = "auto"
     """'auto' (CUDA when available), 'cpu' or 'cuda'."""
+    torch_compile: bool = False
+    """Run the model's passes (pretraining, RL, evaluation) through torch.compile (inductor, needs a
+    C++ compiler on CPU): same statistics as eager, not the same bits (float rounding moves sampled
+    tokens). Off by default: benchmarks/compile_speed.py measures whether it pays."""
 
     def __post_init__(self):
         tk = self.task_kwargs
@@ -196,7 +200,7 @@ class CellConfig:
         choice("positions", POSITIONS)
         choice("algo", algo_names())
         choice("device", DEVICES)
-        for b in ("cot", "std_norm", "token_sum_norm", "curriculum", "revise"):
+        for b in ("cot", "std_norm", "token_sum_norm", "curriculum", "revise", "torch_compile"):
             boolean(b)
         integer("hint", 0)
         envs.RewardConfig(mode=self.reward, delay=self.delay, format_bonus=self.format_bonus, noise=self.noise)

@@ -135,6 +135,7 @@ class SeedBatched(nn.Module):
     def __init__(self, cfg: ModelConfig, seeds: tuple[int, ...] | list[int]):
         super().__init__()
         self.cfg, self.seeds = cfg, tuple(int(s) for s in seeds)
+        self.compiled = False  # `use_compile`
         per_seed = []
         for s in self.seeds:
             g = torch.Generator().manual_seed(s)
@@ -144,6 +145,19 @@ class SeedBatched(nn.Module):
 
     def specs(self) -> list[tuple[str, tuple[int, ...], callable]]:
         raise NotImplementedError
+
+    def use_compile(self, on: bool = True) -> SeedBatched:
+        """Run the model's passes (its `_core`) through torch.compile (inductor): fused elementwise
+        work, outputs equal to eager within float rounding (not bitwise). One compiled function
+        per class and process, so every model of a shape reuses the graphs compiled for it."""
+        self.compiled = bool(on)
+        return self
+
+    def _call_core(self, *args):
+        fn = type(self)._core
+        if self.compiled:
+            fn = _compiled(fn)
+        return fn(self, *args)
 
     @property
     def n_seeds(self) -> int:
@@ -176,6 +190,16 @@ class SeedBatched(nn.Module):
         with torch.no_grad():
             for n, p in self.named_parameters():
                 p.copy_(torch.stack([st[n] for st in states]).to(p.device))
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(fn):
+    """torch.compile(fn), made once per process for each function."""
+    if fn not in _COMPILED:
+        _COMPILED[fn] = torch.compile(fn)
+    return _COMPILED[fn]
 
 
 def normal(std: float):
@@ -211,7 +235,7 @@ class TinyTransformer(SeedBatched):
             ]  # fmt: skip
         return out + [("lnf_w", (d,), ones), ("lnf_b", (d,), zeros), ("W_U", (d, c.d_vocab), normal(std))]
 
-    def _blocks(self, x: torch.Tensor, past: list | None, start: int):
+    def _core(self, x: torch.Tensor, past: list | None, start: int):
         """x (S, B, T, d) at positions start..start+T-1; past: per-layer (k, v) or None (then
         attention is causal within x); with past, x is one token attending to the whole cache."""
         c, P = self.cfg, dict(self.named_parameters())
@@ -260,17 +284,17 @@ class TinyTransformer(SeedBatched):
         return x
 
     def forward(self, tokens: torch.Tensor, hidden: bool = False, start: int = 0):
-        h, _ = self._blocks(self._embed(tokens, start), None, start)
+        h, _ = self._call_core(self._embed(tokens, start), None, start)
         logits = linear(h, self.W_U)  # (S, B, T, V)
         return (logits, h) if hidden else logits
 
     def prefill(self, tokens: torch.Tensor, start: int = 0):
-        h, kv = self._blocks(self._embed(tokens, start), None, start)
+        h, kv = self._call_core(self._embed(tokens, start), None, start)
         return linear(h[:, :, -1], self.W_U), (kv, start + tokens.shape[-1])
 
     def decode(self, token: torch.Tensor, cache):
         kv, t = cache
-        h, kv = self._blocks(self._embed(token[..., None], t), kv, t)
+        h, kv = self._call_core(self._embed(token[..., None], t), kv, t)
         return linear(h[:, :, -1], self.W_U), (kv, t + 1)
 
     @staticmethod
@@ -298,7 +322,7 @@ class TinyMLP(SeedBatched):
             d_in = d
         return out + [("lnf_w", (d,), ones), ("lnf_b", (d,), zeros), ("W_U", (d, c.d_vocab), normal(0.02))]
 
-    def _head(self, windows: torch.Tensor):
+    def _core(self, windows: torch.Tensor):
         """windows (S, ..., n_ctx) token ids -> (logits (S, ..., V), hidden (S, ..., d))."""
         P = dict(self.named_parameters())
         e = embed(windows, self.W_E)  # (S, ..., n_ctx, d)
@@ -314,16 +338,16 @@ class TinyMLP(SeedBatched):
         return padded.unfold(-1, n, 1)  # (S, B, T, n_ctx)
 
     def forward(self, tokens: torch.Tensor, hidden: bool = False, start: int = 0):
-        logits, h = self._head(self._windows(tokens))
+        logits, h = self._call_core(self._windows(tokens))
         return (logits, h) if hidden else logits
 
     def prefill(self, tokens: torch.Tensor, start: int = 0):
-        logits, _ = self._head(self._windows(tokens)[:, :, -1])
+        logits, _ = self._call_core(self._windows(tokens)[:, :, -1])
         return logits, tokens
 
     def decode(self, token: torch.Tensor, cache):
         tokens = torch.cat([cache, token[..., None]], -1)  # (S, B, T + 1)
-        logits, _ = self._head(self._windows(tokens[..., -self.cfg.n_ctx :])[:, :, -1])
+        logits, _ = self._call_core(self._windows(tokens[..., -self.cfg.n_ctx :])[:, :, -1])
         return logits, tokens
 
     @staticmethod

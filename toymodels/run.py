@@ -99,7 +99,7 @@ def make_train(cfg: CellConfig, base_only: bool = False):
 
     def train(seeds, ckpt_dir: Path | None = None, progress: bool = False):
         torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
-        model = make_model(mcfg, seeds).to(dev)
+        model = make_model(mcfg, seeds).to(dev).use_compile(cfg.torch_compile)
         S = model.n_seeds
         alive = torch.ones(S, dtype=torch.bool, device=dev)
         pretrain_loss, alive = pretrain(model, alive)
