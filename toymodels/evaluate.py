@@ -207,6 +207,7 @@ def estimates(task: Task) -> dict[str, str]:
     }  # fmt: skip
 
 
+@torch.no_grad()
 def teacher_forced(model, task: Task, pr: torch.Tensor, targets: torch.Tensor, temperature: float) -> dict:
     """Metrics of the canonical completion targets (B, C) after prompts pr (S, B, P), teacher forced:
     logp_answer, step_acc_argmax, step_prob (S,) and trace_logp (S, B), the log-probability of the
