@@ -11,7 +11,7 @@ from toymodels.models import _COMPILED
 def test_compiled_forward_equals_eager_within_tolerance():
     """A transformer's forward pass, compiled and eager, equal within float rounding. Compiling takes
     seconds with inductor's cache warm and a minute or more cold: one small inference graph only
-    (the MLP's and the decoding passes go through the same `_call_core`; benchmarks/compile_speed.py
+    (the MLP's goes through the same `_call_core`; decoding stays eager; benchmarks/compile_speed.py
     compares whole cells, training included, by their statistics)."""
     cfg = CellConfig(width=8, horizon=3, seeds=(0, 1), device="cpu")
     eager = make_model(cfg.model_config(), cfg.seeds)

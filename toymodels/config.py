@@ -153,9 +153,10 @@ class CellConfig:
     device: str = "auto"
     """'auto' (CUDA when available), 'cpu' or 'cuda'."""
     torch_compile: bool = False
-    """Run the model's passes (pretraining, RL, evaluation) through torch.compile (inductor, needs a
-    C++ compiler on CPU): same statistics as eager, not the same bits (float rounding moves sampled
-    tokens). Off by default: benchmarks/compile_speed.py measures whether it pays."""
+    """Run the model's full-sequence passes (pretraining, the RL update, teacher forcing; decoding
+    stays eager) through torch.compile (inductor, needs a C++ compiler on CPU): same statistics as
+    eager, not the same bits (float rounding moves sampled tokens). Off by default: on 2 CPU cores
+    it did not pay (benchmarks/compile_speed.py, benchmarks/README.md)."""
 
     def __post_init__(self):
         tk = self.task_kwargs

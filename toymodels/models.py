@@ -147,15 +147,17 @@ class SeedBatched(nn.Module):
         raise NotImplementedError
 
     def use_compile(self, on: bool = True) -> SeedBatched:
-        """Run the model's passes (its `_core`) through torch.compile (inductor): fused elementwise
-        work, outputs equal to eager within float rounding (not bitwise). One compiled function
-        per class and process, so every model of a shape reuses the graphs compiled for it."""
+        """Run the model's full-sequence passes (`forward`: pretraining, the RL update, teacher
+        forcing) through torch.compile (inductor): fused elementwise work, outputs equal to eager
+        within float rounding (not bitwise). Token-by-token decoding stays eager: its shapes change
+        at every step (a recompilation each, then eager after torch's recompile limit). One compiled
+        function per class and process, so every model of a shape reuses the graphs compiled for it."""
         self.compiled = bool(on)
         return self
 
-    def _call_core(self, *args):
+    def _call_core(self, *args, full: bool = False):
         fn = type(self)._core
-        if self.compiled:
+        if self.compiled and full:
             fn = _compiled(fn)
         return fn(self, *args)
 
@@ -284,7 +286,7 @@ class TinyTransformer(SeedBatched):
         return x
 
     def forward(self, tokens: torch.Tensor, hidden: bool = False, start: int = 0):
-        h, _ = self._call_core(self._embed(tokens, start), None, start)
+        h, _ = self._call_core(self._embed(tokens, start), None, start, full=True)
         logits = linear(h, self.W_U)  # (S, B, T, V)
         return (logits, h) if hidden else logits
 
@@ -338,7 +340,7 @@ class TinyMLP(SeedBatched):
         return padded.unfold(-1, n, 1)  # (S, B, T, n_ctx)
 
     def forward(self, tokens: torch.Tensor, hidden: bool = False, start: int = 0):
-        logits, h = self._call_core(self._windows(tokens))
+        logits, h = self._call_core(self._windows(tokens), full=True)
         return (logits, h) if hidden else logits
 
     def prefill(self, tokens: torch.Tensor, start: int = 0):
