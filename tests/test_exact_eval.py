@@ -179,3 +179,24 @@ def test_evaluation_in_seed_slices_equals_one_batch(trained):
     for k, v in whole.items():
         np.testing.assert_array_equal(sliced[k], v, err_msg=k)
         np.testing.assert_array_equal(alone[k][0], v[1], err_msg=k)
+
+
+@pytest.mark.parametrize("peaked", [True, False])
+def test_both_sampler_modes_are_bit_identical(peaked):
+    """A peaked model's rows share prefixes and decode once per prefix; a diffuse (untrained)
+    model's rows soon have prefixes of their own and decode one by one: both write the tokens of
+    decoding every row."""
+    task = envs.make_task("ModChain", L=3)
+    prompts, targets = E.eval_items(task, 4, "cpu")
+    if peaked:
+        model = OracleModel(task, prompts, targets)
+    else:
+        model = make_model(CellConfig(width=8, horizon=3, device="cpu").model_config(), (0, 1))
+    pr, n, C = prompts[None].expand(2, -1, -1), 16, task.completion_len
+    streams = torch.tensor([stream(s, SAMPLE) for s in model.seeds])
+    want = E.generate_every_row(model, pr, C, n, 1.0, streams, 5)
+    rows, decode = [], model.decode
+    model.decode = lambda tok, cache: (rows.append(tok.shape[1]), decode(tok, cache))[1]
+    got = E.generate(model, pr, C, n, 1.0, streams, 5)
+    assert torch.equal(got, want)
+    assert (max(rows) < 4 * n) if peaked else (rows[-1] == 4 * n)

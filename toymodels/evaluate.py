@@ -71,7 +71,9 @@ def generate(
     Rows that share their prompt and every token so far share their next-token distribution, so
     each step decodes every distinct prefix once (`distinct_prefixes`) and each row samples from
     its prefix's logits: the tokens are those of decoding every row (same kernels, same
-    rounding), at the cost of the distinct prefixes only (a trained model repeats itself).
+    rounding), at the cost of the distinct prefixes only (a trained model repeats itself). Once
+    more than half the rows have a prefix of their own, every row decodes itself from then on
+    (the bookkeeping would cost more than it saves).
     """
     S, B, _ = prompts.shape
     dev = prompts.device
@@ -84,13 +86,24 @@ def generate(
     ended = torch.zeros(S, B * n, dtype=torch.bool, device=dev)
     slots = slot0 + torch.arange(C, device=dev)
     u = None if temperature == 0 else uniform(streams[:, None, None], rows[None, :, None], slots)  # (S, B * n, C)
+    per_row = False  # True once most rows have a prefix of their own: then every row decodes itself
     for t in range(C):
-        row_logits = logits.gather(1, state[..., None].expand(-1, -1, V))  # (S, B * n, V)
+        row_logits = logits if per_row else logits.gather(1, state[..., None].expand(-1, -1, V))  # (S, B * n, V)
         a = sample_from(row_logits, temperature, None if u is None else u[:, :, t])  # (S, B * n)
         out[:, :, t] = torch.where(ended, vocab.PAD, a)
         ended |= a == vocab.EOS
-        if t + 1 < C:  # an ended row's later tokens are <pad> whatever it samples: it decodes <eos>
-            state, parent, token = distinct_prefixes(state * V + torch.where(ended, vocab.EOS, a), V, MIN_ROWS)
+        if t + 1 == C:
+            break
+        tok = torch.where(ended, vocab.EOS, a)  # an ended row's later tokens are <pad> whatever it samples
+        if per_row:
+            logits, cache = model.decode(tok, cache)  # (S, B * n, V)
+            continue
+        new_state, parent, token = distinct_prefixes(state * V + tok, V, MIN_ROWS)
+        if 2 * parent.shape[1] > B * n:  # sharing saves less than the bookkeeping costs (a diffuse model)
+            per_row = True
+            logits, cache = model.decode(tok, model.select(cache, state))  # (S, B * n, V)
+        else:
+            state = new_state
             logits, cache = model.decode(token, model.select(cache, parent))  # (S, M, V)
     return out
 
