@@ -43,8 +43,11 @@ demo: install
 readme: install
 	$(VENV)/bin/aha readme --from results/demo
 
+# 2 pytest workers (pytest-xdist), one torch thread each (tests/conftest.py), whole files per worker
+# so that a module's fixtures are built once; TEST_WORKERS=0 runs in this process
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # the notebooks in JupyterLab (installs the `notebooks` extra once; examples/notebooks/README.md)
 lab: install
