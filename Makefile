@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test install lint bench clean readme
+.PHONY: demo test install lint bench clean readme lab
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ readme: install
 
 test: install
 	$(PY) -m pytest
+
+# the notebooks in JupyterLab (installs the `notebooks` extra once; examples/notebooks/README.md)
+lab: install
+	$(PY) -c "import jupyterlab, jupytext" 2>/dev/null || $(PY) -m pip install -q -e ".[notebooks]"
+	$(VENV)/bin/jupyter lab examples/notebooks
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -19,62 +19,11 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+
+from toymodels.devices import DEVICES
+from toymodels.overrides import check_sets, parse_sets
 
 from . import __version__
-
-DEVICES = ("auto", "cpu", "cuda")
-
-
-def parse_value(text: str) -> Any:
-    """`--set` values: JSON objects, comma lists, true/false/none, ints, floats, else strings."""
-    text = text.strip()
-    if text.startswith("{") or text.startswith("["):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"--set value {text!r} is not valid JSON ({e.msg})") from None
-    if "," in text:
-        return [parse_value(t) for t in text.split(",") if t.strip()]
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low in ("none", "null"):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
-def parse_sets(items: list[str]) -> dict[str, Any]:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"--set takes field=value (e.g. --set width=8,16,32), got {item!r}")
-        key, value = item.split("=", 1)
-        out[key.strip()] = parse_value(value)
-    return out
-
-
-def check_sets(sets: dict[str, Any]) -> None:
-    """Before any work: every `--set` field is a config field, and a device asked for exists."""
-    import difflib  # noqa: PLC0415
-
-    from toymodels.config import resolve_device  # noqa: PLC0415
-    from toymodels.grid import config_fields  # noqa: PLC0415
-
-    known = [f for f in config_fields() if f != "seeds"] + ["seed"]
-    for key in sets:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else " (the fields are listed in toymodels/config.py)"
-            raise ValueError(f"--set: unknown field {key!r}{hint}")
-    devices = sets.get("device")
-    for dev in devices if isinstance(devices, list) else [devices] if devices is not None else []:
-        resolve_device(str(dev))  # 'cuda' without a CUDA device: one line, nothing trained
 
 
 def run_dir_arg(path: str) -> Path:
@@ -90,13 +39,16 @@ def run_dir_arg(path: str) -> Path:
 # --- commands ----------------------------------------------------------------------------------
 def cmd_grid(args: argparse.Namespace) -> int:
     from toymodels.grid import GridSpec  # noqa: PLC0415
-    from toymodels.runner import run_grid  # noqa: PLC0415  (heavy imports only when used)
+    from toymodels.runner import (
+        record_timing,  # noqa: PLC0415
+        run_grid,  # noqa: PLC0415  (heavy imports only when used)
+    )
 
     from .presets import get_preset, load_presets_file  # noqa: PLC0415
 
     extra = load_presets_file(Path(args.presets_file)) if args.presets_file else None
     sets = parse_sets(args.set or [])
-    check_sets(sets)
+    check_sets(sets)  # every field a config field, a device that exists: before any work
     if isinstance(sets.get("device"), str):
         if args.device not in ("auto", sets["device"]):
             raise ValueError(f"--device {args.device} and --set device={sets['device']} disagree; give one")
@@ -123,43 +75,17 @@ def cmd_grid(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     grid_s = time.time() - t0
-    if not args.no_report and n_failed < spec.n_cells and not spec.base_only:
-        finish_report(out, fit=not args.no_fit)
-    record_timing(out, grid_s, time.time() - t0)
-    if (out / "report.md").exists():
-        from .report import write_summary  # noqa: PLC0415
+    report = not args.no_report and n_failed < spec.n_cells and not spec.base_only
+    if report:
+        from .fit import analyse  # noqa: PLC0415
 
-        write_summary(out)  # the summary quotes env.json's timing, now this invocation's
+        analyse(out, fit=not args.no_fit)
+    record_timing(out, grid_s, time.time() - t0)  # env.json: the one wall time every report quotes
+    if report:
+        from .report import write_report  # noqa: PLC0415
+
+        print(f"report: {write_report(out)}")  # once, after the timing it quotes is recorded
     return 1 if n_failed else 0
-
-
-def record_timing(run_dir: Path, grid_s: float, total_s: float) -> None:
-    """Add this invocation's wall times to env.json: the one place every report reads them from."""
-    import torch  # noqa: PLC0415
-
-    from toymodels.storage import atomic_write_json  # noqa: PLC0415
-
-    path = run_dir / "env.json"
-    env = json.loads(path.read_text()) if path.exists() else {}
-    env["timing"] = {
-        "grid_s": round(grid_s, 1),
-        "report_s": round(total_s - grid_s, 1),
-        "total_s": round(total_s, 1),
-        "cpus": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-    }
-    atomic_write_json(path, env)
-
-
-def finish_report(run_dir: Path, fit: bool = True) -> None:
-    from .report import write_report  # noqa: PLC0415
-
-    path = write_report(run_dir)
-    if fit:
-        from .fit import fit_run  # noqa: PLC0415
-
-        fit_run(run_dir)
-    print(f"report: {path}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -201,7 +127,16 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    finish_report(run_dir_arg(args.run_dir), fit=False)
+    from .plots import plot_run  # noqa: PLC0415
+    from .report import write_report  # noqa: PLC0415
+
+    run = run_dir_arg(args.run_dir)
+    if not (run / "fits.json").is_file():
+        from .fit import fit_run  # noqa: PLC0415
+
+        fit_run(run, fit=False, render=False)  # the collapses and sharpening the report prints
+    plot_run(run)
+    print(f"report: {write_report(run)}")
     return 0
 
 
@@ -233,9 +168,10 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
 
 def cmd_readme(args: argparse.Namespace) -> int:
+    from toymodels.results import compare_runs  # noqa: PLC0415
     from toymodels.storage import atomic_write_json  # noqa: PLC0415
 
-    from .readme import compare_runs, publish, publish_study, update_readme  # noqa: PLC0415
+    from .readme import publish, publish_study, update_readme  # noqa: PLC0415
 
     root = Path(args.root)
     docs = root / "docs"

@@ -14,7 +14,6 @@ One set of figures per combination of the extra axes (horizon, prior, variant, .
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import matplotlib
@@ -24,39 +23,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-GRID_DIMS = ("width", "depth", "seed")
+from theory.plots import N_LABEL, save  # noqa: E402
+from toymodels.results import file_suffix, ok_only, rl_gain, slice_label, slices  # noqa: E402
 
+__all__ = ["N_LABEL", "gain_vs_size_series", "plot_run", "run_figures", "threshold_size"]
 
-def rl_gain(ds: xr.Dataset, split: str = "id") -> xr.DataArray:
-    """rl_gain = rl pass@1 - base pass@1 (derived, never stored)."""
-    return (ds.rl_pass_at_k.sel(k=1, split=split) - ds.base_pass_at_k.sel(k=1, split=split)).rename("rl_gain")
-
-
-def extra_dims(ds: xr.Dataset) -> list[str]:
-    return [d for d in ds.dims if d not in (*GRID_DIMS, "split", "k", "step")]
-
-
-def slices(ds: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
-    """(suffix, sub-dataset) for each combination of the extra axes."""
-    dims = extra_dims(ds)
-    if not dims:
-        return [("", ds)]
-    out = []
-    for values in itertools.product(*(ds[d].values.tolist() for d in dims)):
-        sel = dict(zip(dims, values))
-        out.append(("_" + "_".join(f"{k}-{v}" for k, v in sel.items()), ds.sel(sel)))
-    return out
-
-
-def ok_only(ds: xr.Dataset) -> xr.Dataset:
-    """Mask cells whose status is not 'ok' (diverged or failed) to NaN."""
-    if "status" not in ds:
-        return ds
-    ok = ds.status == "ok"
-    return ds.where(ok)
-
-
-N_LABEL = "non-embedding parameters N (log scale)"
 RATE = "fraction of held-out prompts"
 
 
@@ -91,7 +62,7 @@ def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     ax.set_ylabel("depth (transformer layers)")
     ax.set_title(_suptitle(f"RL gain in pass@1: mean ± sd over {ds.sizes['seed']} seeds", title), fontsize=9)
     fig.colorbar(im, ax=ax, label=f"RL gain in pass@1 ({RATE})")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def gain_vs_size_series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -163,7 +134,7 @@ def gain_vs_size(ds: xr.Dataset, title: str, path: Path) -> Path:
         fontsize=9,
     )
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 _CURVE_LABELS = {
@@ -199,7 +170,7 @@ def learning_curves(ds: xr.Dataset, title: str, path: Path) -> Path:
         ),
         fontsize=9,
     )
-    return _save(fig, path, tight=False)
+    return save(fig, path, tight=False)
 
 
 def threshold_size(n: np.ndarray, fit: dict | None) -> int | None:
@@ -254,39 +225,61 @@ def passk_curves(ds: xr.Dataset, title: str, path: Path, fit: dict | None = None
         ),
         fontsize=9,
     )
-    return _save(fig, path)
+    return save(fig, path)
 
 
-def _save(fig, path: Path, tight: bool = True) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if tight:
-        fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+_FIGURES = {
+    "phase_diagram": "RL gain over width and depth",
+    "gain_vs_size": "RL gain and base capability against size",
+    "learning_curves": "RL learning curves per size",
+    "passk_curves": "pass@k before and after RL",
+}
+"""The run's figures per slice of the extra axes, in report order, with their titles in words."""
+
+
+def _plan(ds: xr.Dataset) -> list[tuple[str, dict, xr.Dataset, str]]:
+    """(figure, slice selection, sub-dataset, file name) of every figure of the run."""
+    return [
+        (name, chosen, sub, f"{name}{file_suffix(chosen)}.png")
+        for chosen, sub in slices(ds)
+        for name in _FIGURES
+        if name != "learning_curves" or "step" in sub.dims
+    ]
+
+
+def run_figures(ds: xr.Dataset, run_dir: Path) -> list[tuple[Path, str]]:
+    """(path, title in words) of the run's figures that are on disk, in report order."""
+    out = []
+    for name, chosen, _, file in _plan(ds):
+        path = Path(run_dir) / "figures" / file
+        if path.is_file():
+            out.append((path, _FIGURES[name] + (f" ({slice_label(chosen)})" if chosen else "")))
+    return out
 
 
 def plot_run(run_dir: Path, only: tuple[str, ...] = ()) -> list[Path]:
     """Write every figure of the run (or those named in ``only``); returns their paths. The pass@k
-    figure adds the size nearest the threshold when fits.json holds an H1 fit."""
+    figure adds the size nearest the threshold when fits.json holds an H1 fit; a run with revise
+    cells also gets the self-correction figure."""
     import json  # noqa: PLC0415
 
     from toymodels.storage import load_dataset  # noqa: PLC0415
 
+    from .report_behaviour import behaviour_figure  # noqa: PLC0415
+
     run_dir = Path(run_dir)
     ds = load_dataset(run_dir / "grid.nc")
     fits = json.loads((run_dir / "fits.json").read_text()) if (run_dir / "fits.json").exists() else {}
-    out, figs = run_dir / "figures", []
-    want = lambda name: not only or name in only  # noqa: E731
-    for suffix, sub in slices(ds):
-        title = ", ".join(f"{d} = {sub[d].item()}" for d in extra_dims(ds))
-        if want("phase_diagram"):
-            figs.append(phase_diagram(sub, title, out / f"phase_diagram{suffix}.png"))
-        if want("gain_vs_size"):
-            figs.append(gain_vs_size(sub, title, out / f"gain_vs_size{suffix}.png"))
-        if "step" in sub.dims and want("learning_curves"):
-            figs.append(learning_curves(sub, title, out / f"learning_curves{suffix}.png"))
-        if want("passk_curves"):
-            fit = fits.get("H1", {}).get("rl_gain") if not suffix else None
-            figs.append(passk_curves(sub, title, out / f"passk_curves{suffix}.png", fit))
+    draw = {"phase_diagram": phase_diagram, "gain_vs_size": gain_vs_size, "learning_curves": learning_curves}
+    figs = []
+    for name, chosen, sub, file in _plan(ds):
+        if only and name not in only:
+            continue
+        path, title = run_dir / "figures" / file, slice_label(chosen)
+        if name == "passk_curves":
+            figs.append(passk_curves(sub, title, path, fits.get("H1", {}).get("rl_gain") if not chosen else None))
+        else:
+            figs.append(draw[name](sub, title, path))
+    if not only or "self_correction" in only:
+        figs += behaviour_figure(ds, run_dir)
     return figs

@@ -17,7 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from .plots import N_LABEL, _save  # noqa: E402
+from theory.plots import N_LABEL, save  # noqa: E402
+from toymodels.results import slice_label, slices  # noqa: E402
 
 _NONE_MARK = {
     "flat": ("x", "0.55"),
@@ -29,14 +30,17 @@ _NONE_MARK = {
 """Marker and grey level of each reason a cell has no aha (colours are kept for the ahas)."""
 
 
-def slices_of(ds: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
-    """(label, sub-dataset) per combination of the dims other than width, depth and seed (and the
-    per-split, per-k, per-step dims)."""
-    extra = [d for d in ds.dims if d not in ("width", "depth", "seed", "split", "k", "step")]
-    if not extra:
-        return [("", ds)]
-    st = ds.stack(_s=extra)
-    return [(", ".join(f"{d}={st[d].values[i]}" for d in extra), st.isel(_s=i)) for i in range(st.sizes["_s"])]
+def length_curves(rows) -> dict | None:
+    """{(task, revise): (sizes, updates, mean completion length over RL per size)} from rows of
+    (task, revise, n_params, updates, length curve), one per cell (NaN for cells not ok); None without rows."""
+    by: dict = {}
+    for task, revise, n, steps, y in rows:
+        by.setdefault((task, bool(revise)), {}).setdefault(float(n), []).append((steps, y))
+    out = {}
+    for key, sizes in by.items():
+        ns = sorted(sizes)
+        out[key] = (ns, sizes[ns[-1]][0][0], [np.nanmean([y for _, y in sizes[n]], axis=0) for n in ns])
+    return out or None
 
 
 def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
@@ -45,7 +49,7 @@ def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
     last = max(float(on.attrs.get("last_update", np.nanmax(on["aha_onset"].values, initial=1.0))), 1.0)
     band = 1.12 * last
     on = on.assign(n_cell=on["n_params"].broadcast_like(on["aha_onset"]))
-    groups = slices_of(on)
+    groups = [(slice_label(chosen), sub) for chosen, sub in slices(on)]
     rng = np.random.default_rng(0)
     labelled: set[str] = set()
     for i, (label, sub) in enumerate(groups):
@@ -88,7 +92,7 @@ def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
     ax.set_ylabel("onset of the aha (RL update at 10% of the rise)")
     ax.set_title("When the reward jumps: change-point onset per cell against size", fontsize=9)
     ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def revision_panels(cells, path: Path, curves: dict | None = None) -> Path:
@@ -145,4 +149,4 @@ def revision_panels(cells, path: Path, curves: dict | None = None) -> Path:
     if curves:
         axes[2].legend(fontsize=6)
     fig.suptitle("Self-correction against size (means over seeds, held-out prompts)", fontsize=9)
-    return _save(fig, path)
+    return save(fig, path)

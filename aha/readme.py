@@ -20,22 +20,15 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from theory.text import mean_or_dash, sci, signed
+from toymodels.results import rl_gain
+
 SHIPPED = ("grid.nc", "fits.json", "env.json", "report.md")
 _BLOCK = re.compile(r"(<!-- generated:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /generated:(?P=name) -->)", re.S)
 
 
-def _pm(v: np.ndarray) -> str:
-    v = v[np.isfinite(v)]
-    return "–" if v.size == 0 else f"{v.mean():.2f}"
-
-
-def _sgn(x: float) -> str:
-    x = round(x, 2) + 0.0  # no "−0.00"
-    return f"{x:+.2f}".replace("-", "−")
-
-
-def _n(x: float) -> str:
-    return f"{x:.2g}" if x < 1e3 else f"{x:.1e}".replace("e+0", "e").replace("e+", "e")
+def signed3(x: float) -> str:
+    return signed(x, 3, round_zero=False)
 
 
 def _load(docs: Path) -> tuple[xr.Dataset, dict, dict, dict | None]:
@@ -60,15 +53,13 @@ def demo_table(ds: xr.Dataset, fits: dict) -> str:
     for w in ds.width.values:
         c = ds.sel(width=w).isel(depth=0)
         idd = c.sel(split="id")
-        gain = (idd.rl_pass_at_k - idd.base_pass_at_k).sel(k=1).values
-        ood = c.sel(split="ood")
-        ood_gain = (ood.rl_pass_at_k - ood.base_pass_at_k).sel(k=1).values
+        m = lambda v: mean_or_dash(v.values)  # noqa: E731
         n_col = sum((int(w), int(s)) in collapsed for s in c.seed.values)
         rows.append(
-            f"| {int(w)} | {int(c.n_params):,} | {_pm(idd.base_greedy_acc.values)} | "
-            f"{_pm(idd.base_pass_at_k.sel(k=1).values)} | {_pm(idd.base_trace_pass_at_k.sel(k=kmax).values)} | "
-            f"{_pm(idd.base_step_prob.values)} | {_pm(idd.rl_pass_at_k.sel(k=1).values)} | "
-            f"{', '.join(_sgn(g) for g in gain)} | {n_col} of {c.sizes['seed']} | {_sgn(float(np.nanmean(ood_gain)))} |"
+            f"| {int(w)} | {int(c.n_params):,} | {m(idd.base_greedy_acc)} | {m(idd.base_pass_at_k.sel(k=1))} | "
+            f"{m(idd.base_trace_pass_at_k.sel(k=kmax))} | {m(idd.base_step_prob)} | {m(idd.rl_pass_at_k.sel(k=1))} | "
+            f"{', '.join(signed(g) for g in rl_gain(c).values)} | {n_col} of {c.sizes['seed']} | "
+            f"{signed(float(np.nanmean(rl_gain(c, 'ood').values)))} |"
         )
     return "\n".join(rows)
 
@@ -82,7 +73,7 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
         note = "; located only to the grid spacing" if h1.get("N_c_bracketed") else ""
         out.append(
             f"- Threshold (H1, RL gain vs non-embedding parameters N): verdict `{h1['verdict']}`, "
-            f"N_c between {_n(lo)} and {_n(hi)} (90% bootstrap interval over seeds{note}; "
+            f"N_c between {sci(lo)} and {sci(hi)} (90% bootstrap interval over seeds{note}; "
             f"trustworthy: {'yes' if h1.get('trustworthy') else 'no'})."
         )
     col = fits.get("collapses")
@@ -94,9 +85,9 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
     sh = fits.get("sharpening")
     if sh:
         out.append(
-            f"- Sharpening: of the mean RL gain in pass@1 ({_sgn(sh['mean_gain'])}), "
-            f"{_sgn(sh['mean_sharpening'])} brings sampled pass@1 up to what greedy decoding of the base "
-            f"already gets right and {_sgn(sh['mean_beyond_greedy'])} goes beyond base greedy accuracy."
+            f"- Sharpening: of the mean RL gain in pass@1 ({signed(sh['mean_gain'])}), "
+            f"{signed(sh['mean_sharpening'])} brings sampled pass@1 up to what greedy decoding of the base "
+            f"already gets right and {signed(sh['mean_beyond_greedy'])} goes beyond base greedy accuracy."
         )
     h2 = fits.get("H2", {})
     for kind, label in (("phi", "φ gain model"), ("coverage", "coverage gain model (trace pass@k)")):
@@ -108,7 +99,9 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
             )
     h3 = fits.get("H3")
     if h3:
-        out.append(f"- H3: correlation of φ at the first RL update with the gain {_sgn(h3['corr_informative0_gain'])}.")
+        out.append(
+            f"- H3: correlation of φ at the first RL update with the gain {signed(h3['corr_informative0_gain'])}."
+        )
     h4 = fits.get("H4", {}).get("comparison")
     if h4:
         out.append(
@@ -117,11 +110,11 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
         )
     kmax = int(ds.k.max())
     ood = ds.sel(split="ood")
-    og = (ood.rl_pass_at_k - ood.base_pass_at_k).sel(k=1).values
+    og = rl_gain(ds, "ood").values
     out.append(
         f"- Out of distribution (horizon {ds.attrs.get('ood_horizon', 'L+2')}, rotary positions): the base "
         f"models' trace pass@{kmax} is at most {float(np.nanmax(ood.base_trace_pass_at_k.sel(k=kmax))):.2f} "
-        f"and the RL gain in pass@1 lies between {_sgn(float(np.nanmin(og)))} and {_sgn(float(np.nanmax(og)))}."
+        f"and the RL gain in pass@1 lies between {signed(float(np.nanmin(og)))} and {signed(float(np.nanmax(og)))}."
     )
     t = env.get("timing", {})
     if t:
@@ -149,8 +142,8 @@ def bridge_facts(bridge: dict) -> str:
             f"(docs/bridge/bridge.md); leave-one-source-out over {tr['n_rows']} published pass@1 before/after-RL "
             f"results from {tr['n_sources']} sources): MAE {tr['mae_forecast']:.3f} against {tr['mae_constant']:.3f} "
             f"for a constant gain and {tr['mae_lnN']:.3f} for a gain linear in ln N; against the constant "
-            f"`{compare_word(ci)}` (90% interval of the error difference {_sgn3(ci[0])} to {_sgn3(ci[1])}); its 90% "
-            f"interval holds {tr['coverage']:.3f} of the observed gains. The same law fitted on the toy grids "
+            f"`{compare_word(ci)}` (90% interval of the error difference {signed3(ci[0])} to {signed3(ci[1])}); "
+            f"its 90% interval holds {tr['coverage']:.3f} of the observed gains. The same law fitted on the toy grids "
             f"alone, with no real data: MAE {tr['mae_fixed']:.3f}; against the constant "
             f"`{compare_word(tr['diff_ci_fixed_constant'])}`."
         )
@@ -162,7 +155,8 @@ def bridge_facts(bridge: dict) -> str:
             f"{m['constant']:.3f} for a constant gain and {m['linear_lnN']:.3f} for a gain linear in ln N "
             f"({phi['n_rows']} published before/after-RL rows in {phi['n_groups']} model groups from "
             f"{phi.get('n_sources', 0)} sources; 90% intervals of the error difference: to the constant "
-            f"{_sgn3(c0[0])} to {_sgn3(c0[1])}, to ln N {_sgn3(c1[0])} to {_sgn3(c1[1])}): verdict `{phi['status']}`."
+            f"{signed3(c0[0])} to {signed3(c0[1])}, to ln N {signed3(c1[0])} to {signed3(c1[1])}): "
+            f"verdict `{phi['status']}`."
         )
     cov = checks.get("H2 (coverage)")
     if cov and cov["status"] == "not testable":
@@ -185,10 +179,6 @@ def bridge_facts(bridge: dict) -> str:
     return "\n".join(out)
 
 
-def _sgn3(x: float) -> str:
-    return f"{x:+.3f}".replace("-", "−")
-
-
 def blocks(docs: Path) -> dict[str, str]:
     """Every generated block from ``docs`` (docs/demo/) and its sibling docs/bridge/ when shipped."""
     ds, fits, env, repro = _load(docs)
@@ -202,7 +192,7 @@ def blocks(docs: Path) -> dict[str, str]:
 
 def study_table(study_dir: Path) -> str:
     """The claims table of the shipped study (docs/study/verdicts.json), or a line saying it is not run."""
-    from .study_report import CLAIM_TEXT  # noqa: PLC0415
+    from theory.claims import STATEMENTS  # noqa: PLC0415
 
     path = study_dir / "verdicts.json"
     if not path.is_file():
@@ -214,7 +204,7 @@ def study_table(study_dir: Path) -> str:
     rows = ["| claim | what it says | measured | verdict |", "|---|---|---|---|"]
     for c, v in sorted(verdicts.items(), key=lambda kv: (len(kv[0]), kv[0])):  # C1 .. C9, C10, C11
         cell = lambda t: str(t).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-        rows.append(f"| {c} | {cell(CLAIM_TEXT.get(c, ''))} | {cell(v['result'])} | **{cell(v['verdict'])}** |")
+        rows.append(f"| {c} | {cell(STATEMENTS.get(c, ''))} | {cell(v['result'])} | **{cell(v['verdict'])}** |")
     more = "Details, figures and the rule behind each verdict: [docs/study/study.md](docs/study/study.md)."
     return "\n".join(rows) + "\n\n" + more
 
@@ -229,37 +219,6 @@ def render(text: str, new: dict[str, str]) -> str:
         return f"{m.group(1)}{new[name]}\n{m.group(4)}"
 
     return _BLOCK.sub(sub, text)
-
-
-def compare_runs(a: Path, b: Path) -> dict:
-    """Largest absolute difference per variable between two grid.nc of the same grid."""
-    from toymodels.storage import load_dataset  # noqa: PLC0415
-
-    da, db = load_dataset(Path(a) / "grid.nc"), load_dataset(Path(b) / "grid.nc")
-    diffs = {}
-    for v in sorted(set(da.data_vars) & set(db.data_vars)):
-        if v == "wall_s" or da[v].dtype.kind not in "fiu":
-            continue
-        x, y = da[v].values.astype(float), db[v].values.astype(float)
-        both = np.isfinite(x) & np.isfinite(y)
-        diffs[v] = float(np.abs(x - y)[both].max()) if both.any() else 0.0
-    same = all(d == 0 for d in diffs.values())
-    gains = [(d.rl_pass_at_k - d.base_pass_at_k).sel(k=1, split="id") for d in (da, db)]
-    dg = float(np.nanmax(np.abs(gains[0].values - gains[1].values)))
-    how = " and ".join(_threads(p) for p in (a, b))
-    summary = (
-        f"two runs on one machine with {how} gave bit-identical results (every variable but wall_s)"
-        if same
-        else f"two runs on one machine with {how} differed: the largest difference in a cell's "
-        f"RL gain was {dg:.3f} (per variable in docs/demo/repro.json)"
-    )
-    return {"identical": same, "max_abs_diff": diffs, "max_gain_diff": dg, "summary": summary}
-
-
-def _threads(run_dir: Path) -> str:
-    env = Path(run_dir) / "env.json"
-    t = json.loads(env.read_text()).get("timing", {}) if env.exists() else {}
-    return f"{t['torch_threads']} torch thread{'s' if t['torch_threads'] > 1 else ''}" if t else "unknown threads"
 
 
 def publish(run_dir: Path, docs: Path) -> None:

@@ -3,89 +3,22 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from .plots import extra_dims, ok_only, plot_run, rl_gain, slices
+from theory.text import DASH, listing, mean_sd, num
+from toymodels.results import AXES, extra_dims, first_config, ok_only, rl_gain, sel, slice_label, slices
+from toymodels.storage import load_dataset
 
-
-def _id(da: xr.DataArray, **kw) -> xr.DataArray:
-    """``da`` at the in-distribution split (and ``kw``), on the dims it has."""
-    kw = {"split": "id", **kw}
-    return da.sel({d: v for d, v in kw.items() if d in da.dims})
-
-
-def n_eval_samples(ds: xr.Dataset):
-    """Samples behind each pass@1: n_eval_prompts (attr, or a variable when swept) × k_max; None if unknown."""
-    n = ds["n_eval_prompts"] if "n_eval_prompts" in ds else ds.attrs.get("n_eval_prompts")
-    return None if n is None or "k" not in ds.dims else n * int(ds.k.max())
-
-
-def collapse_flags(ds: xr.Dataset) -> xr.DataArray | None:
-    """Per cell (ok cells only): did RL pass@1 fall below base pass@1 by more than the eval's noise?"""
-    from theory.sharpening import collapsed  # noqa: PLC0415
-
-    n = n_eval_samples(ds)
-    if n is None:
-        return None
-    d = ok_only(ds)
-    return collapsed(_id(d.base_pass_at_k, k=1), _id(d.rl_pass_at_k, k=1), n)
-
-
-def sharpening_and_collapses(ds: xr.Dataset) -> tuple[dict, list[str]]:
-    """fits.json entries ``collapses`` and ``sharpening`` and their report lines (ok cells only)."""
-    from theory.sharpening import count_collapses, summarize_sharpening  # noqa: PLC0415
-
-    if "rl_pass_at_k" not in ds or "base_pass_at_k" not in ds:
-        return {}, []
-    d = ok_only(ds)
-    b1, r1 = (_id(d[v], k=1) for v in ("base_pass_at_k", "rl_pass_at_k"))
-    out, md = {}, []
-    n = n_eval_samples(ds)
-    if n is None:
-        md.append("- **Collapses**: not testable: missing n_eval_prompts (the noise of pass@1)")
-    else:
-        c = count_collapses(b1, r1, n.broadcast_like(b1) if isinstance(n, xr.DataArray) else n)
-        out["collapses"] = c
-        which = "; ".join(
-            ", ".join(f"{k}={v}" for k, v in cell.items() if k not in ("base_pass1", "rl_pass1", "drop"))
-            + f" ({cell['base_pass1']:.3f} → {cell['rl_pass1']:.3f})"
-            for cell in c.cells
-        )
-        md.append(
-            f"- **Collapses**: {c.n} of {c.n_cells} cells, RL made pass@1 worse"
-            + (f": {which}" if c.cells else "")
-            + f". Rule: {c.rule}."
-        )
-    if "base_greedy_acc" in ds:
-        s = summarize_sharpening(b1, r1, _id(d.base_greedy_acc))
-        out["sharpening"] = s
-        pooled = f" (pooled over {', '.join(extra_dims(ds))})" if extra_dims(ds) else ""
-        frac = "" if not np.isfinite(s.frac_gain_sharpening) else f" ({s.frac_gain_sharpening:.0%})"
-        md.append(
-            f"- **Sharpening**: mean RL gain in pass@1 {s.mean_gain:+.3f}{pooled}; {s.mean_sharpening:+.3f} of it"
-            f"{frac} is sharpening (sampled pass@1 moving up to what greedy decoding of the base model "
-            f"already gets right: base greedy accuracy), {s.mean_beyond_greedy:+.3f} lies beyond base "
-            "greedy accuracy."
-        )
-        md += [
-            f"  - N = {r['n_params']:,.0f}: base pass@1 {r['base_pass1']:.3f}, base greedy accuracy "
-            f"{r['base_greedy_acc']:.3f}, RL pass@1 {r['rl_pass1']:.3f}"
-            + ("" if not np.isfinite(r["gap_closed"]) else f"; gap to greedy closed {r['gap_closed']:.0%}")
-            for r in s.per_size
-        ]
-    else:
-        md.append("- **Sharpening**: not testable: missing variable base_greedy_acc")
-    return out, md + ([""] if md else [])
+from .plots import run_figures
+from .render import sharpening_lines, theory_lines, verdict_pairs
+from .report_behaviour import behaviour_section
 
 
 def describe_run(run_dir: Path) -> str:
     """Dims, sizes and status counts (what `aha info` prints); ``run_dir`` may be the .nc file itself."""
-    from toymodels.storage import load_dataset  # noqa: PLC0415
-
     run_dir = Path(run_dir)
     ds = load_dataset(run_dir if run_dir.is_file() else run_dir / "grid.nc")
     spec = json.loads(ds.attrs.get("config", "{}"))
@@ -107,8 +40,21 @@ def describe_run(run_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def size_table(ds: xr.Dataset) -> str:
-    """Markdown table: one row per (width, depth), means ± sd over seeds of the key numbers."""
+def _collapsed_seeds(fits: dict, chosen: dict) -> dict[tuple, list]:
+    """{(width, depth): seeds} of fits.json's collapsed cells in the slice ``chosen``; None without the count."""
+    col = fits.get("collapses")
+    if col is None:
+        return None
+    out: dict[tuple, list] = {}
+    for c in col["cells"]:
+        if all(c.get(d) == v for d, v in chosen.items()):
+            out.setdefault((c["width"], c["depth"]), []).append(c["seed"])
+    return out
+
+
+def size_table(ds: xr.Dataset, fits: dict, chosen: dict | None = None) -> str:
+    """Markdown table of one slice (``chosen``, its extra-dim values): one row per (width, depth),
+    means ± sd over ok seeds of the key numbers, and the seeds that collapsed (fits.json)."""
     d = ok_only(ds)
     kmax = int(d.k.max())
     head = (
@@ -118,28 +64,22 @@ def size_table(ds: xr.Dataset) -> str:
     )
     rows = [head, "|" + "---|" * 13]
     gain = rl_gain(d)
-    flags = collapse_flags(ds)
-
-    def ms(da: xr.DataArray) -> str:
-        v = da.values.astype(float)
-        v = v[np.isfinite(v)]
-        return "–" if v.size == 0 else f"{v.mean():.3f} ± {v.std(ddof=1) if v.size > 1 else 0:.3f}"
-
+    flags = _collapsed_seeds(fits, chosen or {})
     for w in d.width.values:
         for dep in d.depth.values:
             c = d.sel(width=w, depth=dep)
-            idb = lambda v, k, c=c: c[v].sel(split="id", k=k)  # noqa: E731
-            phi = c.informative_frac.isel(step=0) if "informative_frac" in c else None
+            idb = lambda v, k, c=c: mean_sd(c[v].sel(split="id", k=k).values)  # noqa: E731
+            phi = mean_sd(c.informative_frac.isel(step=0).values) if "informative_frac" in c else DASH
             n_ok = int((ds.status.sel(width=w, depth=dep) == "ok").sum()) if "status" in ds else c.sizes["seed"]
-            greedy = ms(c.base_greedy_acc.sel(split="id")) if "base_greedy_acc" in c else "–"
-            fl = flags.sel(width=w, depth=dep) if flags is not None else None
-            coll = "–" if fl is None else ", ".join(f"seed {s}" for s in fl.seed.values[fl.values]) or "none"
+            greedy = mean_sd(c.base_greedy_acc.sel(split="id").values) if "base_greedy_acc" in c else DASH
+            seeds = None if flags is None else flags.get((int(w), int(dep)), [])
+            coll = DASH if seeds is None else ", ".join(f"seed {s}" for s in seeds) or "none"
+            dg = mean_sd(gain.sel(width=w, depth=dep).values)
             rows.append(
-                f"| {w} | {dep} | {int(c.n_params):,} | {ms(idb('base_pass_at_k', 1))} | {greedy} | "
-                f"{ms(idb('base_pass_at_k', kmax))} | {ms(idb('base_trace_pass_at_k', kmax))} | "
-                f"{ms(phi) if phi is not None else '–'} | {ms(idb('rl_pass_at_k', 1))} | "
-                f"{ms(idb('rl_pass_at_k', kmax))} | {ms(gain.sel(width=w, depth=dep))} | {n_ok}/{c.sizes['seed']} | "
-                f"{coll} |"
+                f"| {w} | {dep} | {int(c.n_params):,} | {idb('base_pass_at_k', 1)} | {greedy} | "
+                f"{idb('base_pass_at_k', kmax)} | {idb('base_trace_pass_at_k', kmax)} | {phi} | "
+                f"{idb('rl_pass_at_k', 1)} | {idb('rl_pass_at_k', kmax)} | {dg} | "
+                f"{n_ok}/{c.sizes['seed']} | {coll} |"
             )
     return "\n".join(rows)
 
@@ -160,13 +100,6 @@ def hinted_table(ds: xr.Dataset) -> str:
     return "\n".join(rows)
 
 
-def _cell_settings(ds: xr.Dataset) -> dict:
-    try:
-        return json.loads(ds.attrs.get("cell_config", "{}"))
-    except (TypeError, ValueError):
-        return {}
-
-
 def wall_time_text(env: dict) -> str:
     """The one wall time every report and the README quote: env.json's "timing" of the last invocation."""
     t = env.get("timing")
@@ -178,84 +111,73 @@ def wall_time_text(env: dict) -> str:
     )
 
 
-def _verdicts(theory: str) -> list[tuple[str, str]]:
-    """(hypothesis, verdict word) of every line of a '## Theory' section."""
-    import re  # noqa: PLC0415
-
-    pat = re.compile(r"^- \*\*(H[^*]+)\*\*: .*verdict: \*\*([^*]+)\*\*\.$", re.M)
-    return pat.findall(theory)
+def _span(ds: xr.Dataset, dim: str) -> str:
+    return listing(ds[dim].values.tolist()) if dim in ds.dims else "?"
 
 
-def summary_lines(run_dir: Path, ds: xr.Dataset | None = None) -> list[str]:
-    """'## Summary' of report.md: what ran, what happened, how sure; from grid.nc, env.json,
-    fits.json and the verdicts of the Theory section (when `aha fit` has run)."""
-    from toymodels.storage import load_dataset  # noqa: PLC0415
-
-    run_dir = Path(run_dir)
-    ds = load_dataset(run_dir / "grid.nc") if ds is None else ds
-    env = json.loads((run_dir / "env.json").read_text()) if (run_dir / "env.json").exists() else {}
-    fits = json.loads((run_dir / "fits.json").read_text()) if (run_dir / "fits.json").exists() else {}
-    report = run_dir / "report.md"
-    old = report.read_text() if report.exists() else ""
-    cell = _cell_settings(ds)
-    d = ok_only(ds)
-    n_cells = int(np.prod([ds.sizes[k] for k in ds.dims if k not in ("split", "k", "step")]))
+def _what_ran(ds: xr.Dataset, env: dict) -> str:
+    cell, d = first_config(ds), ok_only(ds)
+    n_cells = int(np.prod([ds.sizes[k] for k in ds.dims if k not in AXES]))
     n = d.n_params.values.astype(float) if "n_params" in d.coords else np.array([np.nan])
-    seeds, kmax = ds.sizes.get("seed", 1), int(ds.k.max()) if "k" in ds.dims else 1
-    n_eval = ds.attrs.get("n_eval_prompts")
     task = cell.get("task", "?") + (f" (horizon {ds.attrs['horizon']})" if "horizon" in ds.attrs else "")
     spec = json.loads(ds.attrs.get("config", "{}"))
-    tasks = sorted(
-        {
-            v.get("task", spec.get("fixed", {}).get("task", cell.get("task", "?")))
-            for v in spec.get("variants", {}).values()
-        }
-    )
+    fixed_task = spec.get("fixed", {}).get("task", cell.get("task", "?"))
+    tasks = sorted({v.get("task", fixed_task) for v in spec.get("variants", {}).values()})
     if len(tasks) > 1:  # variants that change the task (the aha-behaviour preset)
         task = " and ".join(tasks) + " (by variant)"
-    nd = ds.sizes.get("depth", 1)
-    ran = (
+    rl = (
+        f"; {str(cell.get('algo', 'RL')).upper()} {cell['rl_updates']} updates of "
+        f"{cell.get('prompts_per_update', '?')} prompts × {cell.get('group_size', '?')} samples"
+        if cell.get("rl_updates")
+        else ""
+    )
+    return (
         f"- **What ran**: {n_cells} cells of {task}: widths {_span(ds, 'width')}, "
-        f"depth{'s' if nd > 1 else ''} {_span(ds, 'depth')}"
-        f" (N = {np.nanmin(n):,.0f}–{np.nanmax(n):,.0f} non-embedding parameters), {seeds} seeds"
+        f"depth{'s' if ds.sizes.get('depth', 1) > 1 else ''} {_span(ds, 'depth')}"
+        f" (N = {np.nanmin(n):,.0f}–{np.nanmax(n):,.0f} non-embedding parameters), {ds.sizes.get('seed', 1)} seeds"
         + "".join(f", {k} {_span(ds, k)}" for k in extra_dims(ds))
         + (f"; pretraining {cell['pretrain_tokens']:,} tokens" if cell.get("pretrain_tokens") else "")
-        + (
-            f"; {str(cell.get('algo', 'RL')).upper()} {cell['rl_updates']} updates of "
-            f"{cell.get('prompts_per_update', '?')} prompts × {cell.get('group_size', '?')} samples"
-            if cell.get("rl_updates")
-            else ""
-        )
+        + rl
         + f"; {wall_time_text(env)}."
     )
-    out = ["## Summary", "", ran]
-    if "rl_pass_at_k" in d and "base_pass_at_k" in d:
-        g = rl_gain(d).mean("seed")
-        other = [k for k in g.dims if k != "width"]
-        gw = g.mean(other) if other else g
-        lo, hi = int(np.nanargmin(gw.values)), int(np.nanargmax(gw.values))
-        col = fits.get("collapses")
-        happened = (
-            f"- **What happened**: the RL gain in pass@1 (mean over seeds) runs from "
-            f"{float(gw[lo]):+.2f} at width {int(gw.width[lo])} to {float(gw[hi]):+.2f} at width "
-            f"{int(gw.width[hi])}"
+
+
+def _what_happened(d: xr.Dataset, fits: dict) -> str:
+    g = rl_gain(d).mean("seed")
+    other = [k for k in g.dims if k != "width"]
+    gw = g.mean(other) if other else g
+    lo, hi = int(np.nanargmin(gw.values)), int(np.nanargmax(gw.values))
+    out = (
+        f"- **What happened**: the RL gain in pass@1 (mean over seeds) runs from "
+        f"{float(gw[lo]):+.2f} at width {int(gw.width[lo])} to {float(gw[hi]):+.2f} at width {int(gw.width[hi])}"
+    )
+    h1 = fits.get("H1", {}).get("rl_gain")
+    if h1:
+        lo_nc, hi_nc = (num(x) for x in h1["N_c_ci"])
+        out += (
+            f"; threshold (H1): `{h1['verdict']}`, N_c between {lo_nc:.2g} and {hi_nc:.2g} "
+            f"(trustworthy: {'yes' if h1.get('trustworthy') else 'no'})"
         )
-        h1 = fits.get("H1", {}).get("rl_gain")
-        if h1:
-            lo_nc, hi_nc = h1["N_c_ci"]
-            happened += (
-                f"; threshold (H1): `{h1['verdict']}`, N_c between {lo_nc:.2g} and {hi_nc:.2g} "
-                f"(trustworthy: {'yes' if h1.get('trustworthy') else 'no'})"
-            )
-        if col:
-            happened += f"; RL made pass@1 worse in {col['n']} of {col['n_cells']} cells"
-        out.append(happened + ".")
-    theory = old[old.index("\n## Theory") :] if "\n## Theory" in old else ""
-    verdicts = _verdicts(theory)
+    col = fits.get("collapses")
+    if col:
+        out += f"; RL made pass@1 worse in {col['n']} of {col['n_cells']} cells"
+    return out + "."
+
+
+def summary_lines(ds: xr.Dataset, env: dict, fits: dict) -> list[str]:
+    """'## Summary' of report.md: what ran, what happened, the verdicts, how sure; from grid.nc,
+    env.json and fits.json (its verdict words, once `aha fit` has run)."""
+    out = ["## Summary", "", _what_ran(ds, env)]
+    d = ok_only(ds)
+    if "rl_pass_at_k" in d and "base_pass_at_k" in d:
+        out.append(_what_happened(d, fits))
+    verdicts = verdict_pairs(fits)
     if verdicts:
         out.append(
             "- **Verdicts** (rules and numbers in Theory below): " + "; ".join(f"{h} `{v}`" for h, v in verdicts) + "."
         )
+    seeds, kmax = ds.sizes.get("seed", 1), int(ds.k.max()) if "k" in ds.dims else 1
+    n_eval = ds.attrs.get("n_eval_prompts")
     sure = f"- **How sure**: {seeds} seed{'s' if seeds != 1 else ''} per setting (± in the tables is the sd over seeds)"
     if n_eval:
         sure += (
@@ -264,15 +186,7 @@ def summary_lines(run_dir: Path, ds: xr.Dataset | None = None) -> list[str]:
         )
     if fits.get("H1"):
         sure += "; N_c intervals are 90% bootstrap intervals over seeds"
-    out += [sure + ".", ""]
-    return out
-
-
-def _span(ds: xr.Dataset, dim: str) -> str:
-    if dim not in ds.dims:
-        return "?"
-    v = ds[dim].values.tolist()
-    return str(v[0]) if len(v) == 1 else f"{v[0]}–{v[-1]}" if len(v) > 3 else ", ".join(map(str, v))
+    return out + [sure + ".", ""]
 
 
 def device_line(env: dict, device: str = "?") -> str:
@@ -280,41 +194,12 @@ def device_line(env: dict, device: str = "?") -> str:
     return f"- device: {env.get('device', device)}; {wall_time_text(env)}; created {env.get('created', '?')}"
 
 
-def write_summary(run_dir: Path) -> Path:
-    """Rewrite report.md's '## Summary' and the run details' device line (after `aha fit` or a new
-    timing in env.json), so every line that quotes the wall time quotes the same one."""
-    from .fit import replace_section  # noqa: PLC0415
-
-    path = Path(run_dir) / "report.md"
-    text = replace_section(path.read_text(), "## Summary", "\n".join(summary_lines(run_dir)))
-    env_path = Path(run_dir) / "env.json"
-    env = json.loads(env_path.read_text()) if env_path.exists() else {}
-    old = re.search(r"^- device: (\S+?);.*$", text, re.M)
-    if old:
-        text = text[: old.start()] + device_line(env, old.group(1)) + text[old.end() :]
-    path.write_text(text)
-    return path
-
-
-def write_report(run_dir: Path) -> Path:
-    """Write figures and RUN_DIR/report.md; keeps an existing '## Theory' section."""
-    from toymodels.storage import load_dataset  # noqa: PLC0415
-
-    run_dir = Path(run_dir)
-    ds = load_dataset(run_dir / "grid.nc")
-    figs = plot_run(run_dir)
-    spec = json.loads(ds.attrs.get("config", "{}"))
-    env = json.loads((run_dir / "env.json").read_text()) if (run_dir / "env.json").exists() else {}
-    chance = float(ds.chance.sel(split="id").max()) if "chance" in ds else float("nan")
-    parts = [
-        f"# Run report: {spec.get('name', run_dir.name)}",
-        "",
-        spec.get("description", ""),
-        "",
-        *summary_lines(run_dir, ds),
+def _run_details(ds: xr.Dataset, env: dict) -> list[str]:
+    chance = float(sel(ds.chance, split="id").max()) if "chance" in ds else float("nan")
+    return [
         "## Run details",
         "",
-        f"- cells: {int(np.prod([ds.sizes[d] for d in ds.dims if d not in ('split', 'k', 'step')]))}, "
+        f"- cells: {int(np.prod([ds.sizes[d] for d in ds.dims if d not in AXES]))}, "
         f"dims: {', '.join(f'{d}={n}' for d, n in ds.sizes.items())}",
         device_line(env, ds.attrs.get("device", "?")),
         f"- versions: aha-playground {env.get('package_version', '?')}, torch {env.get('torch_version', '?')}, "
@@ -323,23 +208,14 @@ def write_report(run_dir: Path) -> Path:
         *([f"- OOD split: {ds.attrs['ood_untrained_inputs']}"] if ds.attrs.get("ood_untrained_inputs") else []),
         "- the grid spec is at the end of this report",
         "",
-        "## Figures",
-        "",
     ]
-    parts += [f"![{_fig_alt(p.stem)}](figures/{p.name})" for p in figs]
-    _, lines = sharpening_and_collapses(ds)
-    if lines:
-        parts += ["", "## Sharpening and collapses", ""] + lines
-    from .report_behaviour import behaviour_section  # noqa: PLC0415
 
-    parts += [""] + behaviour_section(ds, run_dir) if "base_wait_rate" in ds else []
-    for suffix, sub in slices(ds):
-        parts += [
-            "",
-            f"## Per size{(' (' + suffix.strip('_').replace('_', ', ') + ')') if suffix else ''}",
-            "",
-            size_table(sub),
-        ]
+
+def _per_size(ds: xr.Dataset, fits: dict) -> list[str]:
+    parts = []
+    for chosen, sub in slices(ds):
+        label = slice_label(chosen)
+        parts += ["", f"## Per size{f' ({label})' if label else ''}", "", size_table(sub, fits, chosen)]
         if "rl_hinted_pass_at_k" in sub and bool(np.isfinite(sub["rl_hinted_pass_at_k"].values).any()):
             parts += [
                 "",
@@ -347,7 +223,7 @@ def write_report(run_dir: Path) -> Path:
                 "",
                 hinted_table(sub),
             ]
-    parts += [
+    return parts + [
         "",
         "Entries are mean ± sd over seeds (ok cells only). rl_gain = rl pass@1 − base pass@1 "
         "(in-distribution); base greedy acc = accuracy of the base "
@@ -357,32 +233,32 @@ def write_report(run_dir: Path) -> Path:
         "update; cells with status other than 'ok' are left out of means.",
         "",
     ]
-    path = run_dir / "report.md"
-    old = path.read_text() if path.exists() else ""
-    if "\n## Theory" in old:
-        theory = old[old.index("\n## Theory") + 1 :]
-        theory = theory[: theory.index("\n## ", 1) + 1] if "\n## " in theory[1:] else theory
-        parts += [theory.rstrip("\n"), ""]
-    else:
-        parts += ["## Theory", "", "Not fitted yet: `aha fit RUN_DIR` adds the fits and their verdicts here.", ""]
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_report(run_dir: Path) -> Path:
+    """Render RUN_DIR/report.md once from the run's files: grid.nc, env.json, fits.json and the
+    figures on disk (`aha plot` / `plot_run` draws them; nothing is plotted or fitted here)."""
+    run_dir = Path(run_dir)
+    ds = load_dataset(run_dir / "grid.nc")
+    env, fits = _read_json(run_dir / "env.json"), _read_json(run_dir / "fits.json")
+    spec = json.loads(ds.attrs.get("config", "{}"))
+    parts = [f"# Run report: {spec.get('name', run_dir.name)}", "", spec.get("description", ""), ""]
+    parts += summary_lines(ds, env, fits) + _run_details(ds, env) + ["## Figures", ""]
+    parts += [f"![{alt}](figures/{p.name})" for p, alt in run_figures(ds, run_dir)]
+    lines = sharpening_lines(fits, extra_dims(ds), "rl_pass_at_k" in ds and "base_pass_at_k" in ds)
+    if lines:
+        parts += ["", "## Sharpening and collapses", ""] + lines
+    parts += [""] + behaviour_section(ds) if "base_wait_rate" in ds else []
+    parts += _per_size(ds, fits)
+    theory = theory_lines(fits)
+    while theory and not theory[-1]:
+        theory.pop()
+    parts += [*theory, ""]
     parts += ["## Grid spec", "", "```json", json.dumps(spec, indent=1, default=str), "```", ""]
+    path = run_dir / "report.md"
     path.write_text("\n".join(parts))
     return path
-
-
-_FIG_TITLES = {
-    "phase_diagram": "RL gain over width and depth",
-    "gain_vs_size": "RL gain and base capability against size",
-    "learning_curves": "RL learning curves per size",
-    "passk_curves": "pass@k before and after RL",
-    "self_correction": "self-correction against size",
-}
-
-
-def _fig_alt(stem: str) -> str:
-    """A figure's title in words (its file stem when unknown), with its slice of the extra axes."""
-    for key, title in _FIG_TITLES.items():
-        if stem.startswith(key):
-            rest = stem[len(key) :].strip("_").replace("_", ", ")
-            return title + (f" ({rest})" if rest else "")
-    return stem

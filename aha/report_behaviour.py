@@ -1,7 +1,7 @@
 """report.md's "## Self-correction" section: for a run with `revise` cells (the aha-behaviour preset),
 how RL changes the use of `<wait>` per size, how often a revision fixes the step, the completion
 length over RL, and the RL gain with revise on against off; one line per size says what happened.
-The aha's onset per cell is in the Theory section (aha fit, aha/fit_onset.py)."""
+The aha's onset per cell is in the Theory section (aha fit, aha/onset.py)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .plots import ok_only
-from .plots_behaviour import revision_panels
+from theory.claims_behaviour import fix_use
+from theory.text import DASH
+from toymodels.results import ok_only, rl_gain
 
-__all__ = ["behaviour_frame", "behaviour_section", "fix_use"]
+from .plots_behaviour import length_curves, revision_panels
+
+__all__ = ["behaviour_frame", "behaviour_figure", "behaviour_section"]
 
 _EVAL = ("wait_rate", "revise_fix_rate", "completion_len")
-
-
-def fix_use(df: pd.DataFrame, ph: str) -> pd.Series:
-    """Rate of fixing revisions of phase ``ph`` (base / rl): wait_rate x revise_fix_rate, 0 without revisions."""
-    return df[f"{ph}_wait_rate"] * df[f"{ph}_revise_fix_rate"].fillna(0.0)
+FIGURE = "self_correction.png"
 
 
 def _cell_fields(spec: dict, coords: dict) -> dict:
@@ -45,7 +44,7 @@ def behaviour_frame(ds: xr.Dataset) -> pd.DataFrame:
         for ph in ("base", "rl")
         if f"{ph}_{v}" in d and "split" in d[f"{ph}_{v}"].dims
     }
-    vars_["gain"] = (d.rl_pass_at_k - d.base_pass_at_k).sel(k=1, split="id")
+    vars_["gain"] = rl_gain(d).drop_vars(["k", "split"], errors="ignore")
     vars_["n_params"] = d["n_params"].broadcast_like(vars_["gain"])
     df = xr.Dataset(vars_).drop_vars(["k", "split"], errors="ignore").to_dataframe().reset_index()
     dims = [c for c in df.columns if c in d["status"].dims]
@@ -55,34 +54,39 @@ def behaviour_frame(ds: xr.Dataset) -> pd.DataFrame:
     return df[np.isfinite(df["gain"])]
 
 
-def _length_curves(ds: xr.Dataset, df: pd.DataFrame) -> dict | None:
-    """{(task, revise): (sizes, updates, mean completion length per size)} from a length curve over RL."""
+def _length_rows(ds: xr.Dataset):
+    """(task, revise, n_params, updates, completion length over RL) of each cell of a run with variants."""
     name = next((v for v in ds.data_vars if "completion_len" in str(v) and "step" in ds[v].dims), None)
     if name is None or "variant" not in ds.dims:
-        return None
-    spec = json.loads(ds.attrs.get("config", "{}"))
-    out = {}
-    d = ok_only(ds)
+        return
+    spec, d = json.loads(ds.attrs.get("config", "{}")), ok_only(ds)
     for v in ds["variant"].values:
         f = _cell_fields(spec, {"variant": str(v)})
         c = d[name].sel(variant=v)
-        c = c.mean([x for x in c.dims if x not in ("width", "step")])  # (width, step)
-        out[(f.get("task", "ModChain"), bool(f.get("revise", False)))] = (
-            d["n_params"].broadcast_like(c.isel(step=0)).values.astype(float),
-            ds["step"].values,
-            c.values,
-        )
-    return out
+        cells = [x for x in c.dims if x != "step"]
+        n = d["n_params"].broadcast_like(c.isel(step=0)).stack(_cell=cells).values.astype(float)
+        c = c.stack(_cell=cells).transpose("_cell", "step")  # (cells, step)
+        for i in range(c.sizes["_cell"]):
+            yield f.get("task", "ModChain"), bool(f.get("revise", False)), n[i], ds["step"].values, c.values[i]
 
 
-def behaviour_section(ds: xr.Dataset, run_dir: Path) -> list[str]:
+def _has_revise(ds: xr.Dataset) -> bool:
+    return "base_wait_rate" in ds and "rl_pass_at_k" in ds and bool(behaviour_frame(ds)["revise"].any())
+
+
+def behaviour_figure(ds: xr.Dataset, run_dir: Path) -> list[Path]:
+    """The self-correction figure of a run with revise cells (none otherwise)."""
+    if not _has_revise(ds):
+        return []
+    curves = length_curves(_length_rows(ds)) if "variant" in ds.dims else None
+    return [revision_panels(behaviour_frame(ds), Path(run_dir) / "figures" / FIGURE, curves)]
+
+
+def behaviour_section(ds: xr.Dataset) -> list[str]:
     """The section's lines (empty when the run has no cell with revise on)."""
-    if "base_wait_rate" not in ds or "rl_pass_at_k" not in ds:
+    if not _has_revise(ds):
         return []
     df = behaviour_frame(ds)
-    if not df["revise"].any():
-        return []
-    fig = revision_panels(df, Path(run_dir) / "figures" / "self_correction.png", _length_curves(ds, df))
     lines = [
         "## Self-correction",
         "",
@@ -91,13 +95,13 @@ def behaviour_section(ds: xr.Dataset, run_dir: Path) -> list[str]:
         "= share of revisions whose discarded step was wrong and whose rewrite is right; fixing revisions = "
         "wait rate × fix rate. Means over ok seeds, held-out prompts; gain = RL pass@1 − base pass@1.",
         "",
-        f"![Self-correction against size](figures/{fig.name})",
+        f"![Self-correction against size](figures/{FIGURE})",
         "",
         "| task | width | N | wait rate base → RL | fix rate base → RL | fixing revisions base → RL | "
         "completion length base → RL | gain, revise on | gain, revise off |",
         "|---" * 9 + "|",
     ]
-    m = lambda s: "–" if not np.isfinite(s).any() else f"{np.nanmean(s):.3f}"  # noqa: E731
+    m = lambda s: DASH if not np.isfinite(s).any() else f"{np.nanmean(s):.3f}"  # noqa: E731
     notes = []
     for (task, w), g in df.groupby(["task", "width"]):
         on, off = g[g.revise], g[~g.revise]

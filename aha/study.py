@@ -27,184 +27,28 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from theory.credit import phi
 from theory.refine import propose_refinement
 from toymodels import storage
+from toymodels.cells import cell_table, swept_fields
+from toymodels.cost import group_seconds, projection
 from toymodels.grid import GridSpec
+from toymodels.reuse import finished_grid, refinement_specs, reuse_grids
 from toymodels.runner import pending_groups, run_grid
 
-from .studies import Study, cell_cpu_seconds, get_study, load_studies_file, projection
+from .studies import Study, get_study, load_studies_file
 
-__all__ = ["run_study", "cell_table", "study_command", "predict_command", "setting_key", "print_projection"]
-
-BEHAVIOUR = ("wait_rate", "revise_fix_rate", "completion_len")
-"""Evaluation variables of self-correction (base_* and rl_*, per split), when the run has them."""
-CURVES = ("reward", "entropy", "rl_horizon", "wait_rate", "completion_len")
-"""Curves over RL updates kept per cell (those the run has)."""
-_NOT_SETTING = ("width", "seeds", "device", "log_every")
-"""Config fields that do not define a setting (a setting is everything but size and seed)."""
-
-
-def setting_key(cfg: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in sorted(cfg.items()) if k not in _NOT_SETTING}, sort_keys=True, default=str)
-
-
-# --- cells ---------------------------------------------------------------------------------------
-def _val(da: xr.DataArray, **sel) -> float:
-    da = da.sel({k: v for k, v in sel.items() if k in da.dims})
-    return float(da.values) if da.size == 1 else float("nan")
-
-
-def cell_table(spec: GridSpec, ds: xr.Dataset, label: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """One row per cell of ``spec``'s dataset: config fields, measurements, base-only features;
-    and {row key: reward / entropy curves} for cells with RL. ``label`` names the setting's grid."""
-    rows, curves = [], {}
-    kmax = int(ds["k"].max())
-    n_eval = ds["n_eval_prompts"] if "n_eval_prompts" in ds else ds.attrs.get("n_eval_prompts", np.nan)
-    for g in spec.groups():
-        cfg = g.config
-        coords = {k: storage.plain_coord(v) for k, v in g.coords.items()}
-        one_depth = len(spec.axes["depth"]) == 1
-        extra = {k: v for k, v in coords.items() if k != "width" and not (k == "depth" and one_depth)}
-        setting = (label or spec.name) + (("[" + ",".join(f"{k}={v}" for k, v in extra.items()) + "]") if extra else "")
-        for s in cfg.seeds:
-            c = ds.sel({**coords, "seed": s})
-            status = str(c["status"].values)
-            n_params = float(c["n_params"].values) if "n_params" in c.coords else float(c["n_params"])
-            base1 = _val(c["base_pass_at_k"], k=1, split="id")
-            L = cfg.rl_horizon()
-            row = {
-                "setting": setting,
-                "key": setting_key(cfg.to_dict()),
-                "grid": spec.name,
-                "width": cfg.width,
-                "depth": cfg.depth,
-                "seed": int(s),
-                "n_params": n_params,
-                "status": status,
-                "task": cfg.task,
-                "L": L,
-                "prior": cfg.prior,
-                "pretrain_tokens": cfg.pretrain_tokens,
-                "model_kind": cfg.model_kind,
-                "variant": coords.get("variant", ""),
-                "format_bonus": cfg.format_bonus,
-                "G": cfg.group_size,
-                "chance": _val(c["chance"], split="id"),
-                "n_samples": (float(np.asarray(n_eval).ravel()[0]) if np.size(n_eval) else np.nan) * cfg.k_max,
-                "base_p1": base1,
-                "coverage": _val(c["base_trace_pass_at_k"], k=kmax, split="id"),
-                "step_prob": _val(c["base_step_prob"], split="id"),
-                "greedy": _val(c["base_greedy_acc"], split="id"),
-            }
-            row |= {
-                "step_prob_L": row["step_prob"] ** L,
-                "phi0": float(phi(base1, cfg.group_size)),
-                "lnN": float(np.log(n_params)),
-                "p_trace1": _val(c["base_trace_pass_at_k"], k=1, split="id"),
-                "prompts": cfg.prompts_per_update,
-                "rl_updates": cfg.rl_updates,
-                "revise": bool(cfg.revise),
-            }
-            row |= {
-                f"{ph}_{v}": _val(c[f"{ph}_{v}"], split="id")
-                for v in BEHAVIOUR
-                for ph in ("base", "rl")
-                if f"{ph}_{v}" in c and "step" not in c[f"{ph}_{v}"].dims
-            }
-            if "rl_pass_at_k" in ds:
-                row["rl_p1"] = _val(c["rl_pass_at_k"], k=1, split="id")
-                row["gain"] = row["rl_p1"] - base1 if status == "ok" else float("nan")
-                row["phi_start"] = float(c["informative_frac"].isel(step=0)) if "informative_frac" in c else np.nan
-                key = (setting, cfg.width, int(s))
-                curves[key] = {v: c[v].values.astype(float) for v in CURVES if v in c and "step" in c[v].dims}
-                curves[key]["samples"] = ds["samples"].values.astype(float)
-                curves[key]["step"] = ds["step"].values.astype(float)
-            if status != "ok":
-                for f in ("coverage", "step_prob_L", "phi0", "greedy", "base_p1"):
-                    row[f] = float("nan")
-            rows.append(row)
-    return pd.DataFrame(rows), curves
+__all__ = ["run_study", "study_command", "predict_command", "print_projection"]
 
 
 # --- running -------------------------------------------------------------------------------------
-def _spec_cost(spec: GridSpec, groups=None) -> dict[str, float]:
-    """Projected seconds per group label of a spec."""
-    return {g.label: cell_cpu_seconds(g.config, spec.base_only) * len(g.config.seeds) for g in groups or spec.groups()}
-
-
-def _same_spec(ds: xr.Dataset, spec: GridSpec) -> bool:
-    """A finished grid.nc holds ``spec``'s grid (the device the runner records aside)."""
-    try:
-        old = json.loads(ds.attrs.get("config", "{}"))
-    except (TypeError, ValueError):
-        return False
-    new = json.loads(json.dumps(spec.to_dict(), default=str))
-    for d in (old, new):
-        d.get("fixed", {}).pop("device", None)
-    return old == new
-
-
-def _finished(spec: GridSpec, out: Path) -> xr.Dataset | None:
-    """A grid taken over whole (``--reuse``, a shipped study): OUT/grid.nc without cells/ to resume
-    from, holding the same spec; None when the grid runs (or resumes) as usual."""
-    if (out / "cells").is_dir() or not (out / "grid.nc").is_file():
-        return None
-    ds = storage.load_dataset(out / "grid.nc")
-    if not _same_spec(ds, spec):
-        raise ValueError(
-            f"{out / 'grid.nc'} holds another grid than the study's {spec.name!r} (its config "
-            "differs) and has no cells/ to resume from; delete it or use another --out"
-        )
-    return ds
-
-
-def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path) -> list[str]:
-    """Copy finished grids from ``sources`` into OUT/grids/<name>/grid.nc for the study's grids (and
-    their refinement rounds, named <grid>-refine...) that OUT lacks; a source is a shipped study
-    (DIR/grids/<name>.nc, e.g. docs/study), a study directory (DIR/grids/<name>/grid.nc) or one
-    `aha grid` run (DIR/grid.nc). A grid is taken only when its spec equals the study's (checked
-    when the study reaches it). Returns the names copied."""
-    import shutil  # noqa: PLC0415
-
-    names = {s.name for s in specs}
-    found: dict[str, Path] = {}
-    for src in map(Path, sources):
-        if not src.is_dir():
-            raise ValueError(f"--reuse {src} is not a directory")
-        cands = [*(src / "grids").glob("*.nc"), *(src / "grids").glob("*/grid.nc"), src / "grid.nc"]
-        for f in cands:
-            if not f.is_file():
-                continue
-            name = (
-                f.stem
-                if f.name != "grid.nc"
-                else f.parent.name
-                if f.parent != src
-                else json.loads(storage.load_dataset(f).attrs.get("config", "{}")).get("name", "")
-            )
-            if name in names or any(name.startswith(f"{n}-refine") for n in names):
-                found.setdefault(name, f)
-    copied = []
-    for name, f in sorted(found.items()):
-        dest = out / "grids" / name
-        if dest.exists():
-            continue
-        dest.mkdir(parents=True)
-        shutil.copy2(f, dest / "grid.nc")
-        copied.append(name)
-    return copied
-
-
 def _run(spec: GridSpec, out: Path, bar, opts: dict) -> xr.Dataset:
-    cost = _spec_cost(spec)
-    done = _finished(spec, out)
+    cost = group_seconds(spec)
+    done = finished_grid(spec, out)
     if done is not None:
         bar.update(sum(cost.values()))
         return done
@@ -224,29 +68,8 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
         prop = propose_refinement(
             gains, min_seeds=study.budget.refine_seeds, rounds_left=study.budget.refine_rounds - r + 1
         )
-        specs = []
-        if prop.new_widths:
-            specs.append(
-                GridSpec(
-                    f"{spec.name}-refine{r}",
-                    {**spec.axes, "width": prop.new_widths, "seed": list(range(study.budget.refine_seeds))},
-                    dict(spec.fixed),
-                    spec.description,
-                )
-            )
-        by_seeds: dict[tuple, list[int]] = {}
-        for w, seeds in prop.more_seeds.items():
-            by_seeds.setdefault(tuple(seeds), []).append(w)
-        for j, (seeds, ws) in enumerate(sorted(by_seeds.items())):
-            specs.append(
-                GridSpec(
-                    f"{spec.name}-refine{r}-seeds{j}",
-                    {**spec.axes, "width": sorted(ws), "seed": list(seeds)},
-                    dict(spec.fixed),
-                    spec.description,
-                )
-            )
-        cost = sum(sum(_spec_cost(s).values()) for s in specs)
+        specs = refinement_specs(spec, r, prop.new_widths, prop.more_seeds, study.budget.refine_seeds)
+        cost = sum(sum(group_seconds(s).values()) for s in specs)
         entry = {"round": r, **prop.to_dict(), "projected_s": cost}
         if not prop.stop and study.budget.max_cpu_s is not None and spent + cost > study.budget.max_cpu_s:
             entry |= {
@@ -319,7 +142,7 @@ def run_study(
             print(f"reused finished grids: {', '.join(copied) or 'none new'}")
     t0 = time.time()
     opts = {"executor": executor, "address": address, "device": device}
-    total = sum(sum(_spec_cost(s).values()) for s in specs)
+    total = sum(sum(group_seconds(s).values()) for s in specs)
     bar = tqdm(
         total=total,
         unit="s",
@@ -339,8 +162,9 @@ def run_study(
     bar.close()
     storage.atomic_write_json(out / "refine.json", json.loads(json.dumps(refine_log, default=str)))
     frames, curves = [], {}
+    fields = swept_fields(specs)
     for s, ds, label in runs:
-        df, cv = cell_table(s, ds, label)
+        df, cv = cell_table(s, ds, label, fields)
         frames.append(df)
         curves |= cv
     cells = pd.concat(frames, ignore_index=True)
@@ -350,7 +174,8 @@ def run_study(
 
 # --- commands ------------------------------------------------------------------------------------
 def print_projection(study: Study) -> None:
-    p = projection(study)
+    b = study.budget
+    p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds)
     print(f"study {study.name}: {len(study.specs())} grids, {p['cells']} cells (refinement at its budget's maximum)")
     print(f"{'grid':<42}{'cells':>7}{'CPU min':>9}{'GPU h':>8}")
     for r in p["rows"]:
@@ -372,7 +197,7 @@ def study_command(args) -> int:
     if args.dry_run:
         print_projection(study)
         return 0
-    from toymodels.config import resolve_device  # noqa: PLC0415
+    from toymodels.devices import resolve_device  # noqa: PLC0415
 
     resolve_device(args.device)
     out = Path(args.out or f"results/study-{study.name}")

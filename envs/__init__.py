@@ -11,12 +11,14 @@ so the import is what makes them known; `gym.register_envs(envs)` says so to lin
     venv = gym.make_vec("aha/ModChain-v0", num_envs=4096)          # the batched torch env (vector entry point)
 
 A task of your own is one module with one class decorated by `@envs.register_task` (see
-`envs.registry` and examples/extending/).
+`envs.registry` and examples/extending/README.md); `envs.check_task(task)` checks that its plain and
+batched halves agree.
 """
 
 from __future__ import annotations
 
 from . import splits, tasks, vocab  # tasks: the package's tasks register themselves on import
+from .check import check_task
 from .registry import EnvDoc, env_docstring, env_id, make_task, register_task, task_class, task_names, unregister_task
 from .rewards import REWARD_MODES, RewardConfig
 from .task import Instance, Task, Verdict
@@ -28,6 +30,7 @@ __all__ = [
     "RewardConfig",
     "Task",
     "Verdict",
+    "check_task",
     "env_docstring",
     "env_id",
     "make_task",

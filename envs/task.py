@@ -24,6 +24,10 @@ a `<wait>` inside <think> discards the step written just before it and the next 
 it; the verifier judges the trace with every `<wait>` collapsed. `completion_len` grows by
 2 * max_revisions; `layout`, `step_positions` and `answer_positions` stay those of the plain
 (collapsed) trace, and targets are the plain canonical completion padded with <pad>.
+
+A task of your own: examples/extending/README.md explains this protocol method by method beside a
+worked example (examples/extending/my_lab.py), and `envs.check_task(task)` checks that the plain and
+batched halves agree.
 """
 
 from __future__ import annotations

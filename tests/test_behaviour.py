@@ -13,11 +13,13 @@ from test_theory_fit_run import make_grid
 
 from aha import study as study_mod
 from aha.fit import fit_run
-from aha.fit_onset import onset_dataset
+from aha.onset import onset_dataset
 from aha.presets import get_preset
-from aha.studies import Study, get_study, spec_cpu_seconds
-from aha.study_behaviour import c11
-from theory.claims_behaviour import verdict_c10, verdict_c11
+from aha.studies import Study, get_study
+from aha.study_report import claim_section
+from theory.claims_behaviour import combine_tasks, decide_c11, verdict_c10, verdict_c11
+from toymodels.cells import cell_table
+from toymodels.cost import spec_cpu_seconds
 from toymodels.grid import GridSpec
 from toymodels.runner import run_grid
 
@@ -155,7 +157,8 @@ def test_c11_from_the_cell_table_per_task(tmp_path):
                             "rl_completion_len": 9.5,
                         }
                     )
-    v, text = c11(pd.DataFrame(rows), ["b"], tmp_path)
+    v = decide_c11(pd.DataFrame(rows), ["b"])
+    text = claim_section("C11", v.to_dict(), tmp_path)  # study.md's section, rendered from the verdict
     assert v.verdict.startswith("holds only where the task is ModChain")
     assert "from width 32 on" in v.result and "| ModChain | on | 32 |" in text
 
@@ -179,13 +182,11 @@ def test_study_reuses_finished_grids_without_training(tmp_path, monkeypatch):
 
 
 def test_c11_tasks_combine_under_one_leading_verdict_word():
-    from aha.study_behaviour import _combine  # noqa: PLC0415
-
     nd = verdict_c11({8: [-0.1, -0.11, -0.1], 16: [-0.2, -0.21, -0.22]})
     fails = verdict_c11({8: [0.2, 0.21, 0.25], 16: [0.3, 0.31, 0.35]})
-    v = _combine({"ModChain": nd, "MultiDigitAdd": fails})
+    v = combine_tasks({"ModChain": nd, "MultiDigitAdd": fails})
     assert v.verdict.startswith("fails: ModChain: not determined") and "MultiDigitAdd: fails" in v.verdict
-    assert _combine({"A": nd, "B": nd}).verdict == nd.verdict
+    assert combine_tasks({"A": nd, "B": nd}).verdict == nd.verdict
 
 
 def test_cell_table_reads_each_cells_own_chance_when_variants_change_the_task():
@@ -193,7 +194,7 @@ def test_cell_table_reads_each_cells_own_chance_when_variants_change_the_task():
     table must read each cell's own value, not give NaN for a grid whose chance is not one number."""
     spec = get_preset("aha-behaviour")
     ds = xr.open_dataset(Path(__file__).parents[1] / "docs" / "study" / "grids" / "aha-behaviour.nc")
-    df, _ = study_mod.cell_table(spec, ds)
+    df, _ = cell_table(spec, ds)
     assert np.isfinite(df["chance"]).all()
     by_task = df.groupby("task")["chance"].unique()
     assert {t: list(v) for t, v in by_task.items()} == {"ModChain": [0.1], "MultiDigitAdd": [pytest.approx(1e-4)]}

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aha.cli import main, parse_value
+from aha.cli import main
+from toymodels.overrides import parse_value
 
 PRESETS_FILE = str(Path(__file__).parent / "data" / "tiny_presets.py")
 

@@ -1,8 +1,9 @@
 """Every file in examples/ runs as shipped, on a tiny budget.
 
-- examples/grids/*.py: each script with its hidden --smoke (seconds; --quick is the ~2-minute version a
-  user runs), as a user would (a subprocess); each answers --help naming its quick mode, prints where its
-  results and figure are, and says that the numbers of a small run mean nothing.
+- examples/grids/*.py: each script (and each question of question.py) with its hidden --smoke (seconds;
+  --quick is the ~2-minute version a user runs), as a user would (a subprocess); each answers --help
+  naming its quick mode, prints where its results and figure are, and says that the numbers of a small
+  run mean nothing.
 - examples/notebooks/*.py: each `# %%` source executed as a notebook (nbclient, the venv's kernel) on a
   small run made here; the shipped .ipynb holds exactly the source's cells.
 - examples/classroom/ex*/: the autograders pass on every solution.py and fail on every untouched
@@ -21,6 +22,10 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 GRIDS = sorted(p.stem for p in (ROOT / "examples" / "grids").glob("*.py") if not p.stem.startswith("_"))
+QUESTIONS = ["threshold", "horizon", "prior", "width-vs-depth", "design-signals"]
+"""examples/grids/question.py's questions: one runner for the scripts that ran a preset (issue 21)."""
+RUNS = [[f"examples/grids/{name}.py"] for name in GRIDS if name != "question"]
+RUNS += [["examples/grids/question.py", q] for q in QUESTIONS]
 NOTEBOOKS = sorted(p for p in (ROOT / "examples" / "notebooks").glob("*.py") if p.name != "build_ipynb.py")
 EXERCISES = sorted(p.name for p in (ROOT / "examples" / "classroom").glob("ex*") if p.is_dir())
 ENV = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "CLASSROOM_SMOKE": "1"}
@@ -36,20 +41,16 @@ def run(*args: str, ok: bool = True, timeout: int = 300) -> str:
 
 # --- grid scripts ---------------------------------------------------------------------------------
 def test_the_expected_grid_scripts_exist():
-    assert set(GRIDS) == {
-        "threshold",
-        "horizon",
-        "prior",
-        "width_vs_depth",
-        "design_signals",
-        "mlp_vs_transformer",
-        "predict_from_base",
-    }
+    assert set(GRIDS) == {"question", "mlp_vs_transformer", "predict_from_base"}
+    sys.path.insert(0, str(ROOT / "examples" / "grids"))
+    from question import QUESTIONS as ASKED
+
+    assert list(ASKED) == QUESTIONS
 
 
-@pytest.mark.parametrize("name", GRIDS)
-def test_grid_script_smoke(tmp_path, name):
-    out = run(f"examples/grids/{name}.py", "--smoke", "--out", str(tmp_path / "run"), "--device", "cpu")
+@pytest.mark.parametrize("cmd", RUNS, ids=lambda c: c[-1].split("/")[-1])
+def test_grid_script_smoke(tmp_path, cmd):
+    out = run(*cmd, "--smoke", "--out", str(tmp_path / "run"), "--device", "cpu")
     assert "these numbers only show that the script works" in out and "mean nothing" in out, out
     figure = next(line.split()[1] for line in out.splitlines() if line.startswith("figure:"))
     assert Path(figure).is_file() and Path(figure).stat().st_size > 1000, out
@@ -69,11 +70,13 @@ def test_grid_scripts_answer_help_naming_their_quick_mode():
         assert "--executor" in text and "--device" in text and "--smoke" not in text, (name, text)
 
 
-def test_horizon_script_is_also_a_presets_file():
+def test_the_question_script_is_also_a_presets_file():
     from aha.presets import get_preset, load_presets_file
 
-    spec = get_preset("horizon-quick", load_presets_file(ROOT / "examples" / "grids" / "horizon.py"))
+    table = load_presets_file(ROOT / "examples" / "grids" / "question.py")
+    spec = get_preset("horizon-quick", table)
     assert spec.axes["horizon"] == [3, 6] and spec.fixed["rl_updates"] < 150
+    assert get_preset("prior", table).to_dict() == get_preset("prior").to_dict()  # full scale: the preset itself
 
 
 # --- notebooks ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import xarray as xr
 
 from toymodels import storage
 from toymodels.grid import GridSpec
+from toymodels.results import group_configs
 from toymodels.runner import run_grid
 
 HERE = Path(__file__).parent
@@ -133,6 +134,10 @@ def test_variants_axis(tmp_path):
     ds = run_grid(tiny_variants(), tmp_path / "v", progress=False)
     assert list(ds.variant.values) == ["plain", "dense"]
     assert ds.status.dims == ("width", "depth", "variant", "seed")
+    # every group's config is recorded with its axis values, not only the first group's (issue 21)
+    groups = [(g["coords"]["width"], g["coords"]["variant"], g["reward"]) for g in group_configs(ds)]
+    assert groups == [(8, "plain", "sparse"), (8, "dense", "dense"), (16, "plain", "sparse"), (16, "dense", "dense")]
+    assert group_configs(storage.load_dataset(tmp_path / "v" / "grid.nc")) == group_configs(ds)
 
 
 def test_a_failing_group_is_recorded_and_retried(tmp_path, monkeypatch, reference):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aha.readme import blocks, compare_runs, render, update_readme
+from aha.readme import blocks, render, update_readme
+from toymodels.results import compare_runs
 from toymodels.storage import atomic_write_dataset, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ PRESETS_FILE = str(Path(__file__).parent / "data" / "tiny_presets.py")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The shipped demo's result files, reported and fitted afresh; every figure drawn is kept."""
-    from aha.fit import fit_run
+    from aha.fit import analyse
     from aha.report import write_report
 
     run = tmp_path_factory.mktemp("r") / "demo"
@@ -35,8 +35,8 @@ def demo(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setattr(matplotlib.figure.Figure, "savefig", keep)
     try:
+        analyse(run, n_boot=20)
         write_report(run)
-        fit_run(run, n_boot=20)
     finally:
         mp.undo()
     return run, figs
@@ -177,12 +177,12 @@ def test_grid_nc_describes_every_variable_with_units(tmp_path):
 
 
 def test_a_timing_recorded_after_the_report_reaches_every_line_that_quotes_it(tmp_path):
-    """`aha grid` writes report.md before it knows its total time, then records the timing and
-    rewrites the summary; the run-details line must follow too, not say 'not recorded'."""
+    """report.md is rendered from env.json: after a new timing is recorded, rendering again puts it in
+    the summary and in the run-details line alike, never 'not recorded' beside a summary that quotes it."""
     import json
 
-    from aha.cli import record_timing
-    from aha.report import wall_time_text, write_report, write_summary
+    from aha.report import wall_time_text, write_report
+    from toymodels.runner import record_timing
 
     run = tmp_path / "demo"
     shutil.copytree(ROOT / "docs" / "demo", run, ignore=shutil.ignore_patterns("report.md", "figures"))
@@ -192,7 +192,7 @@ def test_a_timing_recorded_after_the_report_reaches_every_line_that_quotes_it(tm
     write_report(run)
     assert "not recorded" in (run / "report.md").read_text()
     record_timing(run, grid_s=100.0, total_s=104.0)
-    write_summary(run)
+    write_report(run)  # rendered again from the files, the new timing everywhere
     text = (run / "report.md").read_text()
     assert "not recorded" not in text
     assert text.count(wall_time_text(json.loads((run / "env.json").read_text()))) == 2  # summary, run details

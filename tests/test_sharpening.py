@@ -88,20 +88,21 @@ def test_fit_run_counts_collapses_and_sharpening(tmp_path):
     assert c["n"] == 2 and {(d["width"], d["seed"]) for d in c["cells"]} == {(64, 2), (128, 0)}
     assert c["n_samples"] == [64 * 8]
     assert out["fits"]["sharpening"]["frac_gain_sharpening"] == pytest.approx(0.931, abs=1e-3)
-    from aha.report import sharpening_and_collapses  # the lines report.md prints in its own section
+    from aha.render import sharpening_lines  # the lines report.md prints in its own section, from fits.json
 
-    _, lines = sharpening_and_collapses(small_grid(tmp_path / "again"))
-    md = "\n".join(lines)
+    md = "\n".join(sharpening_lines(out["fits"], [], has_rl=True))
     assert "Collapses**: 2 of 15 cells" in md and "width=64, depth=1, seed=2" in md
     assert "sharpening" in md and "base greedy accuracy" in md
 
 
 def test_report_tables_and_figure_show_base_greedy(tmp_path):
+    from aha.fit import fit_run
     from aha.plots import gain_vs_size_series
     from aha.report import size_table, write_report
 
     ds = small_grid(tmp_path)
-    table = size_table(ds)
+    fits = fit_run(tmp_path, fit=False, render=False)["fits"]  # the collapses and sharpening only
+    table = size_table(ds, fits)
     head = [h.strip() for h in table.splitlines()[0].strip("|").split("|")]
     assert head[head.index("base pass@1") + 1] == "base greedy acc"
     row64 = next(line for line in table.splitlines() if line.startswith("| 64 |"))

@@ -68,6 +68,16 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
         "recipes[variant=format-bonus]",
         "recipes[variant=temperature]",
     }
+    # every field a grid sweeps is a column of every cell (issue 21): the horizon as L, revise_rate, temperature
+    assert sorted(cells.groupby("setting")["L"].first().items()) == [
+        ("other[horizon=4]", 4),
+        ("recipes[variant=format-bonus]", 3),
+        ("recipes[variant=temperature]", 3),
+        ("ref", 3),
+    ]
+    assert (cells["revise_rate"] == 0.0).all() and "format_bonus" in cells
+    assert set(cells.loc[cells.setting == "recipes[variant=temperature]", "temperature"]) == {1.5}
+    assert set(cells.loc[cells.setting != "recipes[variant=temperature]", "temperature"]) == {1.0}
     for fig in ("C1_gain_vs_capability", "C3_nc_factors", "C4_C5_C6_curves", "C8_predicted_vs_observed"):
         assert (out / "figures" / f"{fig}.png").is_file() and f"figures/{fig}.png" in text
     assert "| predictor | MAE of gain |" in text

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from aha.fit import fit_run, replace_section
+from aha.fit import fit_run
 
 
 def make_grid(path, seed: int = 0, with_optional: bool = True) -> xr.Dataset:
@@ -82,8 +82,9 @@ def test_fit_run_end_to_end(tmp_path):
     assert "steeper than the grid resolves" in out["markdown"] and "refits failed" in out["markdown"]
     assert fits["H2"]["phi"]["gain_params"]["kind"] == "phi"
     assert fits["H6"]["summary"]["median_r2"] > 0.9
-    report = (run / "report.md").read_text()
-    assert "old text" not in report and "keep me" in report and report.count("## Theory") == 1
+    report = (run / "report.md").read_text()  # rendered whole from the run's files, nothing of the old kept
+    assert "old text" not in report and "keep me" not in report and report.count("## Theory") == 1
+    assert report.index("## Summary") < report.index("## Theory") and "H1 rl_gain `" in report
     assert "## Theory" in out["markdown"] and "H1 rl_gain" in out["markdown"]
     figs = list((run / "figures").glob("*.png"))
     assert len(figs) >= 4 and all(f.stat().st_size > 1000 for f in figs)
@@ -101,11 +102,6 @@ def test_fit_run_skips_missing(tmp_path):
         assert f"missing variable {var}; verdict: **not testable**." in md
     assert "H10**: depth has a single value; verdict: **not testable**." in md
     assert (run / "report.md").read_text().startswith("## Theory")
-
-
-def test_replace_section():
-    assert replace_section("", "## Theory", "## Theory\nx\n") == "## Theory\nx\n"
-    assert replace_section("# A\n## Theory\nold\n", "## Theory", "## Theory\nnew\n") == "# A\n## Theory\nnew\n\n"
 
 
 def test_fit_run_reports_threshold_per_swept_setting(tmp_path):

@@ -13,16 +13,16 @@ below ``GAIN`` (0.1), *large* = the others. Nothing here knows which answer a cl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import stats
 
-from ._result import JsonMixin
+from .text import mean_interval as _fmt
+from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, intervals_disjoint, mean_ci
 
 __all__ = [
     "GAIN",
     "LEVEL",
+    "STATEMENTS",
     "MIN_CELLS",
     "Verdict",
     "mean_ci",
@@ -38,56 +38,27 @@ __all__ = [
     "verdict_c9",
 ]
 
-GAIN = 0.1
-"""A gain of at least this much counts as RL paying off."""
-LEVEL = 0.9
-"""Confidence level of every interval."""
-MIN_CELLS = 3
-"""Fewer cells than this on a side of a comparison and the claim is not determined."""
+STATEMENTS = {
+    "C1": "RL only amplifies what the base model can already do; without it RL amplifies noise",
+    "C2": "there is a size threshold, and its location is not known before training",
+    "C3": "the threshold depends on the task, the data and the architecture",
+    "C4": "in small models RL's reward rises briefly, then oscillates or collapses, and accuracy falls, "
+    "often below the base",
+    "C5": "small models reinforce non-causal tokens (format, templates) rather than the task",
+    "C6": "entropy collapses faster in small models; temperature and entropy bonuses only add token noise",
+    "C7": "design signals help large models and do nothing for small ones",
+    "C8": "whether a model has entered the regime where RL pays off can be judged before RL",
+    "C9": "recipe details change how fast RL gets there, not where it ends",
+    "C10": "the aha is an abrupt event in training whose onset the informative-group fraction predicts",
+    "C11": "RL teaches self-correction only above a size",
+}
+"""What each claim of the study says (study.md and the README print it beside its verdict)."""
 AUROC_GOOD = 0.8
 """C8: a predictor separates gaining from non-gaining cells when its AUROC reaches this."""
 MAE_RATIO = 0.8
 """C8: a base-only predictor beats size when its MAE is at most this fraction of ln N's."""
 EFFECT = 0.05
 """C9: a change of the ceiling A smaller than this is no change, even when its interval excludes 0."""
-
-
-@dataclass
-class Verdict(JsonMixin):
-    claim: str
-    result: str
-    """The measured result in words, with intervals."""
-    verdict: str
-    rule: str
-    """The rule that decided the verdict (printed in study.md)."""
-
-
-def mean_ci(x, level: float = LEVEL) -> tuple[float, float, float, int]:
-    """(mean, lo, hi, n) of the finite values: a t interval; lo = hi = NaN with fewer than 2."""
-    a = np.asarray(x, dtype=float)
-    a = a[np.isfinite(a)]
-    n = int(a.size)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    m = float(a.mean())
-    if n < 2:
-        return m, float("nan"), float("nan"), n
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * a.std(ddof=1) / np.sqrt(n))
-    return m, m - half, m + half, n
-
-
-def _fmt(mc) -> str:
-    m, lo, hi, n = mc
-    if not np.isfinite(m):
-        return "n/a (0 cells)"
-    if not np.isfinite(lo):
-        return f"{m:+.3f} (n={n})"
-    return f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}] (n={n})"
-
-
-def intervals_disjoint(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    """Two intervals (NaN-free; ±inf allowed for open ends) do not overlap."""
-    return a[1] < b[0] or b[1] < a[0]
 
 
 # --- C1 -------------------------------------------------------------------------------------

@@ -7,7 +7,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .claims import GAIN, LEVEL, MIN_CELLS, Verdict, _fmt, mean_ci
+from .text import mean_interval as _fmt
+from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, mean_ci
+
+
+def fix_use(df, ph: str):
+    """Rate of fixing revisions of phase ``ph`` (base / rl) per row of a cell table: wait_rate x
+    revise_fix_rate, 0 without revisions (C11's measure of self-correction)."""
+    return df[f"{ph}_wait_rate"] * df[f"{ph}_revise_fix_rate"].fillna(0.0)
+
 
 # --- C10 ------------------------------------------------------------------------------------
 ABRUPT = 0.5
@@ -134,3 +142,140 @@ def verdict_c11(
         f"{', '.join(map(str, amp))}, but not at every larger width{tail}",
         rule,
     )
+
+
+# --- from the study's cell table ------------------------------------------------------------
+ONSET_COLS = ("aha_found", "aha_call", "aha_onset", "aha_jump", "aha_sharpness", "first_signal")
+"""Per cell: the change-point call of its reward curve and the predicted first-signal time."""
+
+
+def add_onsets(cells, curves: dict):
+    """Columns of ONSET_COLS per cell: the change-point fit of its reward curve over RL updates
+    (call 'n/a' without one or when not ok, 'curriculum' when the RL horizon changes: not judged)."""
+    from .onset import detect_onset, first_signal_time  # noqa: PLC0415
+
+    cells = cells.copy()
+    out = {c: [] for c in ONSET_COLS}
+    for row in cells.itertuples(index=False):
+        cv = curves.get((row.setting, row.width, row.seed)) or {}
+        o = None
+        h = cv.get("rl_horizon")
+        sched = h is not None and np.nanmax(h) != np.nanmin(h)
+        if row.status == "ok" and "reward" in cv and not sched:
+            o = detect_onset(cv["step"], cv["reward"])
+        out["aha_found"].append(bool(o.found) if o else False)
+        out["aha_call"].append(o.call if o else ("curriculum" if sched and row.status == "ok" else "n/a"))
+        for col, attr in (("aha_onset", "onset"), ("aha_jump", "jump"), ("aha_sharpness", "sharpness")):
+            out[col].append(getattr(o, attr) if o else np.nan)
+        pt = getattr(row, "p_trace1", np.nan)
+        out["first_signal"].append(
+            float(first_signal_time(pt, row.G, getattr(row, "prompts", 16))) if np.isfinite(pt) else np.nan
+        )
+    for c, v in out.items():
+        cells[c] = v
+    return cells
+
+
+def judged_cells(cells):
+    """C10's cells: ok RL cells whose reward curve was judged, each setting once (the aha-behaviour
+    grid repeats other grids' plain settings)."""
+    rl = cells[(cells.status == "ok") & np.isfinite(cells.get("gain", np.nan))]
+    return rl[~rl.aha_call.isin(["n/a", "curriculum", "too short"])].drop_duplicates(["key", "width", "seed"])
+
+
+def decide_c10(cells) -> Verdict:
+    """C10 from the cell table (with add_onsets' columns); numbers: the calls and a row per width."""
+    rl = judged_cells(cells)
+    gaining, aha = rl[rl["gain"] >= GAIN], rl[rl["aha_found"]]
+    v = verdict_c10(gaining["aha_found"].to_numpy(bool), aha["aha_onset"], aha["phi_start"], aha["first_signal"])
+    per_width = []
+    for w, g in rl.groupby("width"):
+        gg = g[g["gain"] >= GAIN]
+        per_width.append(
+            {
+                "width": int(w),
+                "judged": len(g),
+                "gaining": len(gg),
+                "aha": int(g.aha_found.sum()),
+                "aha_gaining": int(gg.aha_found.sum()),
+                "onsets": [float(x) for x in sorted(g.loc[g.aha_found, "aha_onset"])],
+            }
+        )
+    calls = [[k, int(n)] for k, n in rl["aha_call"].value_counts().to_dict().items()]
+    figures = [] if rl.empty else ["C10_onset.png"]
+    v.numbers, v.n = {"judged": len(rl), "calls": calls, "per_width": per_width, "figures": figures}, len(gaining)
+    return v
+
+
+def combine_tasks(per_task: dict[str, Verdict]) -> Verdict:
+    """One C11 verdict from the per-task ones, led by one of the verdict words: the common verdict;
+    else 'holds only where the task is ...' when some task holds; else 'holds only in part', 'fails'
+    or 'not determined' in that order of precedence, each task's own verdict after it."""
+    result = "; ".join(f"{t}: {v.result}" for t, v in per_task.items())
+    words = {t: v.verdict for t, v in per_task.items()}
+    rule = next(iter(per_task.values())).rule + "; decided per task, then combined"
+    if len(set(words.values())) == 1:
+        return Verdict("C11", result, next(iter(words.values())), rule)
+    each = "; ".join(f"{t}: {w}" for t, w in words.items())
+    held = [t for t, w in words.items() if w == "holds"]
+    if held:
+        rest = "; ".join(f"{t}: {w}" for t, w in words.items() if t not in held)
+        return Verdict("C11", result, f"holds only where the task is {', '.join(held)} ({rest})", rule)
+    for lead in ("holds only in part", "fails", "not determined"):
+        if any(w.startswith(lead) for w in words.values()):
+            return Verdict("C11", result, f"{lead}: {each}", rule)
+    return Verdict("C11", result, f"not determined: {each}", rule)
+
+
+def _mean(s) -> float:
+    a = np.asarray(s, float)
+    return float(np.nanmean(a)) if np.isfinite(a).any() else float("nan")
+
+
+def behaviour_table(sub) -> list[dict]:
+    """Means over seeds per (task, revise, width): wait rate, fix rate, fixing revisions, completion
+    length, base and after RL, and the RL gain (held-out prompts, in-distribution)."""
+    rows = []
+    for (task, revise, w), g in sub.groupby(["task", "revise", "width"]):
+        row = {"task": task, "revise": bool(revise), "width": int(w)}
+        for ph in ("base", "rl"):
+            row |= {
+                f"{ph}_wait_rate": _mean(g[f"{ph}_wait_rate"]),
+                f"{ph}_revise_fix_rate": _mean(g[f"{ph}_revise_fix_rate"]),
+                f"{ph}_fix_use": _mean(fix_use(g, ph)),
+                f"{ph}_completion_len": _mean(g[f"{ph}_completion_len"]),
+            }
+        rows.append(row | {"gain": _mean(g.gain)})
+    return rows
+
+
+def behaviour_cells(cells, behaviour: list[str]):
+    """C11's cells: the ok cells of the behaviour grids."""
+    return cells[cells.grid.isin(behaviour) & (cells.status == "ok")]
+
+
+def decide_c11(cells, behaviour: list[str]) -> Verdict:
+    """C11 per task from the behaviour grids' cells with revise on, combined; numbers: behaviour_table."""
+    sub = behaviour_cells(cells, behaviour)
+    need = {f"{ph}_{v}" for ph in ("base", "rl") for v in ("wait_rate", "revise_fix_rate")}
+    rev = sub[sub.revise] if "revise" in sub else sub.iloc[:0]
+    if rev.empty or not need <= set(sub.columns):
+        why = (
+            "the study has no grid with revise cells"
+            if rev.empty
+            else "the results hold no wait_rate / revise_fix_rate"
+        )
+        return Verdict("C11", why, f"not determined: {why}", "needs cells with revise on, base and after RL")
+    rev = rev.assign(delta=fix_use(rev, "rl") - fix_use(rev, "base"))
+    plain = sub[~sub.revise].set_index(["task", "width", "seed"])["gain"]
+    per_task = {}
+    for task, g in rev.groupby("task"):
+        by_w = {int(w): list(x["delta"]) for w, x in g.groupby("width")}
+        diff = {
+            int(w): list((x.set_index(["task", "width", "seed"])["gain"] - plain).dropna())
+            for w, x in g.groupby("width")
+        }
+        per_task[task] = verdict_c11(by_w, diff)
+    v = combine_tasks(per_task)
+    v.numbers, v.n = {"table": behaviour_table(sub), "figures": ["C11_revisions.png"]}, len(rev)
+    return v

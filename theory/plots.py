@@ -13,7 +13,20 @@ import xarray as xr  # noqa: E402
 
 from .transitions import TransitionFit  # noqa: E402
 
-__all__ = ["plot_transition", "plot_signal", "plot_entropy_law"]
+__all__ = ["N_LABEL", "save", "plot_transition", "plot_signal", "plot_entropy_law"]
+
+N_LABEL = "non-embedding parameters N (log scale)"
+"""The x label of every figure against size."""
+
+
+def save(fig, path: Path, tight: bool = True) -> Path:
+    """Write ``fig`` as a PNG at 110 dpi (its folder made; laid out tight unless told not) and close it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def plot_transition(y: xr.DataArray, fit: TransitionFit, path: Path, ylabel: str = "y") -> Path:

@@ -13,21 +13,10 @@ from typing import Any
 import envs
 
 from .algos import algo_names
+from .devices import DEVICES, resolve_device
 from .models import MODEL_KINDS, POSITIONS, ModelConfig
+from .pretrain import check_revise_rate
 from .sampling import MAX_SEED
-
-DEVICES = ("auto", "cpu", "cuda")
-
-
-def resolve_device(device: str):
-    """'auto' -> CUDA when torch sees a device, else CPU; 'cuda' without one is an error."""
-    import torch  # noqa: PLC0415
-
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}; got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
-    return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
 
 
 @dataclass(frozen=True)
@@ -212,7 +201,6 @@ class CellConfig:
         number("pretrain_lr", 0.0, lo_open=True)
         number("prior", 0.0, 1.0)
         number("label_noise", 0.0, 1.0)
-        number("revise_rate", 0.0, 1.0)
         integer("rl_updates", 1)
         integer("prompts_per_update", 1)
         integer("group_size", 1)
@@ -246,6 +234,12 @@ class CellConfig:
             or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < MAX_SEED for x in s)
         ):
             raise ValueError(f"seeds must be a non-empty tuple of distinct integers in [0, {MAX_SEED}), got {s!r}")
+        integer("curriculum_start", 1)
+        number("curriculum_frac", 0.0, 1.0, lo_open=True)
+        self._check_combinations()
+
+    def _check_combinations(self):
+        """Rules between fields (the architecture, the tasks they make, revise, the curriculum)."""
         if self.n_heads is not None and self.width % self.n_heads:
             raise ValueError(f"n_heads must divide width={self.width}, got {self.n_heads}")
         if self.model_kind == "transformer" and self.positions == "rotary":
@@ -261,11 +255,7 @@ class CellConfig:
         if self.n_ctx is not None and self.n_ctx < need:
             raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
         tasks = self.tasks()  # evaluation needs eval_prompts distinct held-out questions per split
-        if self.revise_rate > 0 and not tasks["pretrain"].revise:
-            raise ValueError(
-                f"revise_rate={self.revise_rate} needs revise=True (else <wait> is ill formed); "
-                "set revise=True or revise_rate=0"
-            )
+        check_revise_rate(tasks["pretrain"], self.revise_rate)  # the one rule of the knob (pretraining's)
         if self.reward == "dense" and tasks["rl"].revise:
             raise ValueError(
                 "reward='dense' cannot be combined with revise=True (a rewritten step would be paid "
@@ -273,8 +263,6 @@ class CellConfig:
             )
         for split in ("id", "ood"):
             envs.splits.check_heldout(tasks[split], self.eval_prompts)
-        integer("curriculum_start", 1)
-        number("curriculum_frac", 0.0, 1.0, lo_open=True)
         if self.curriculum:
             self._check_curriculum()
         self.model_config()  # validates the architecture (e.g. rotary needs an even d_head)

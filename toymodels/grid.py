@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from typing import Any
 
 from .config import CellConfig
@@ -162,3 +164,27 @@ class GridSpec:
             else:
                 fixed[k] = v
         return GridSpec(self.name, axes, fixed, self.description, self.variants, self.base_only)
+
+
+def matched_widths(widths: list[int], fixed: dict) -> list[int]:
+    """MLP widths whose n_params is closest (in log) to the transformer's at each width (``fixed``:
+    the other config fields); shapes only, on the meta device."""
+    import torch  # noqa: PLC0415
+
+    from .models import make_model  # noqa: PLC0415
+
+    @cache
+    def n(kind, w):
+        c = CellConfig(**{**fixed, "model_kind": kind, "width": w})
+        with torch.device("meta"):  # shapes only: no memory, no random numbers
+            return make_model(c.model_config(), (0,)).n_params
+
+    out = []
+    for w in widths:
+        target = n("transformer", w)
+        lo, hi = 2, 2 * w  # n_params grows with width: the first MLP width at or above the target
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (mid + 1, hi) if n("mlp", mid) < target else (lo, mid)
+        out.append(min((max(lo - 1, 2), lo), key=lambda m: abs(math.log(n("mlp", m) / target))))
+    return out

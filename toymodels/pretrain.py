@@ -48,11 +48,14 @@ REVISE_SLOT, REVISE_STEP_SLOT, REVISE_VALUE_SLOT = 3_000_002, 3_000_003, 3_000_0
 
 
 def check_revise_rate(task: Task, rate: float) -> float:
-    """`revise_rate` in [0, 1], and 0 unless the task takes `revise=True`; one-line errors."""
+    """`revise_rate` in [0, 1], and 0 unless the task takes `revise=True`; one-line errors. The one
+    validation of the knob: CellConfig calls it before any work, make_pretrain for direct callers."""
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
-        raise ValueError(f"revise_rate must be a number in [0, 1], got {rate!r}")
+        raise ValueError(f"revise_rate must be a number in [0.0, 1.0], got {rate!r}")
     if rate > 0 and not task.revise:
-        raise ValueError(f"revise_rate={rate} needs a task with revise=True (else <wait> is ill formed)")
+        raise ValueError(
+            f"revise_rate={rate} needs revise=True (else <wait> is ill formed); set revise=True or revise_rate=0"
+        )
     return float(rate)
 
 

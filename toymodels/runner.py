@@ -18,6 +18,7 @@ rerun tries it again.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import time
@@ -224,6 +225,11 @@ def _per_cell(like: xr.DataArray, values: list[tuple[dict[str, Any], Any]]) -> x
     return out
 
 
+def _flat(cfg) -> dict[str, Any]:
+    """A group's config without its seeds (those are the grid's seed axis)."""
+    return {k: v for k, v in cfg.to_dict().items() if k != "seeds"}
+
+
 def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None) -> xr.Dataset:
     """Combine the cell files of `spec` into run_dir/grid.nc (named dims, config in attrs)."""
     cells, n_eval = [], []
@@ -250,9 +256,10 @@ def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None
     ds.attrs = {
         **shared,
         "config": json.dumps(spec.to_dict(), sort_keys=True, default=str),
-        "cell_config": json.dumps(
-            {k: v for k, v in spec.groups()[0].config.to_dict().items() if k != "seeds"}, default=str
-        ),
+        # every group's config with its axis values (a grid that sweeps the horizon keeps each
+        # horizon's); cell_config, the first group's, stays for readers of earlier grid.nc files
+        "group_configs": json.dumps([{**_flat(g.config), "coords": g.coords} for g in spec.groups()], default=str),
+        "cell_config": json.dumps(_flat(spec.groups()[0].config), default=str),
         "package_version": env["package_version"],
         "git_commit": env["git_commit"] or "unknown",
         "torch_version": env["torch_version"],
@@ -261,3 +268,17 @@ def combine_run(spec: GridSpec, run_dir: Path, env: dict[str, Any] | None = None
     }
     storage.atomic_write_dataset(run_dir / "grid.nc", ds)
     return ds
+
+
+def record_timing(run_dir: Path, grid_s: float, total_s: float) -> None:
+    """Add this invocation's wall times to env.json: the one place every report reads them from."""
+    path = run_dir / "env.json"
+    env = json.loads(path.read_text()) if path.exists() else {}
+    env["timing"] = {
+        "grid_s": round(grid_s, 1),
+        "report_s": round(total_s - grid_s, 1),
+        "total_s": round(total_s, 1),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
+    storage.atomic_write_json(path, env)

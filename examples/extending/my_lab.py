@@ -2,7 +2,14 @@
 
     aha grid --presets-file examples/extending/my_lab.py --preset reverse-lab
     aha grid --presets-file examples/extending/my_lab.py --preset reverse-lab --set width=8 --set seed=0 \\
-        --set pretrain_tokens=2000 --set rl_updates=2 --no-report      # a seconds-long smoke run
+        --set pretrain_tokens=2000 --set rl_updates=2 --set eval_prompts=8 --set k_max=4 --no-report
+
+The second is a smoke run of 3 cells: about 5 CPU-seconds of work (measured with one torch thread);
+the wall time depends on the machine's load (README.md beside this file gives what was measured).
+
+The task protocol, method by method (what `None` means in a layout, the 4-tuple `generate_parts`
+returns, `questions()` and QUESTION_LIMIT, why the plain and batched halves must agree and how
+`envs.check_task` checks that): README.md beside this file, and the docstring of envs/task.py.
 
 `aha grid --presets-file` runs this file before anything is validated, so what it registers is known
 to `CellConfig`: the task (`@register_task`: `CellConfig(task="Reverse")`, `gymnasium.make("aha/Reverse-v0")`,
@@ -63,7 +70,7 @@ class Reverse(Task):
     def question_len(self):
         return self.n + 1
 
-    def step_layout(self):
+    def step_layout(self):  # None: a value slot (a digit, checked against the target); an int: a fixed token
         return [None] * self.n
 
     def answer_layout(self):
@@ -72,12 +79,12 @@ class Reverse(Task):
     def chance(self):
         return 10.0**-self.n
 
-    def generate_parts(self, seed, index):
+    def generate_parts(self, seed, index):  # (question, steps, answer, metadata): the plain reference
         d = [randint(seed, index, j, 10) for j in range(self.n)]
         rev = [vocab.DIGIT0 + x for x in reversed(d)]
         return [vocab.DIGIT0 + x for x in d] + [vocab.EQ], rev, list(rev), {"digits": d}
 
-    def batch_parts(self, seed, index):
+    def batch_parts(self, seed, index):  # the same items batched: row b = generate_parts(seed[b], index[b])[:3]
         j = torch.arange(self.n, device=seed.device)
         d = randint(seed[:, None], index[:, None], j[None, :], 10) + vocab.DIGIT0  # (B, n)
         eq = torch.full_like(d[:, :1], vocab.EQ)
@@ -91,7 +98,7 @@ class Reverse(Task):
         copy = question[:, : self.n]
         return copy, copy.clone()
 
-    def questions(self):
+    def questions(self):  # every distinct question, when there are few enough to count held-out ones exactly
         if 10**self.n > QUESTION_LIMIT:
             return None
         d = product_space([10] * self.n) + vocab.DIGIT0  # (10^n, n)

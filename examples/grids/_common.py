@@ -1,7 +1,7 @@
 """What every grid script shares: the command line, the run budget, running a grid and saying where it went.
 
-Each script in this folder asks one question with a `GridSpec` (its own `Config` dataclass builds
-it) and then calls:
+question.py asks one question per named grid of aha/presets.py; mlp_vs_transformer.py and
+predict_from_base.py add their own analysis (each with its own `Config` dataclass). They call:
 
     args = parse_args(__doc__, default_out="results/threshold")   # --quick, --out, --executor, --device
     ds = run(cfg.spec(), args)                                      # resumable; report.md + fits
@@ -16,7 +16,6 @@ minutes on a GPU or a Ray cluster: `--device auto --executor ray`), and a hidden
 from __future__ import annotations
 
 import argparse
-import re
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -29,7 +28,9 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from toymodels.devices import DEVICES  # noqa: E402
 from toymodels.grid import GridSpec  # noqa: E402
+from toymodels.results import ok_only, rl_gain  # noqa: E402
 
 SCALES = ("full", "quick", "smoke")
 
@@ -80,11 +81,18 @@ class RunArgs:
     """'auto' (CUDA when available), 'cpu' or 'cuda'."""
     n_boot: int
     """Bootstrap resamples of the theory fits (fewer at the small scales)."""
+    question: str | None = None
+    """The named question a script with several asks (examples/grids/question.py)."""
 
 
-def parse_args(doc: str, default_out: str, argv: list[str] | None = None) -> RunArgs:
-    """--quick / --out / --executor / --address / --device, and the hidden --smoke."""
+def parse_args(
+    doc: str, default_out: str, argv: list[str] | None = None, questions: list[str] | None = None
+) -> RunArgs:
+    """--quick / --out / --executor / --address / --device, the hidden --smoke, and with ``questions``
+    the question to run (``default_out`` may name it as {question})."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if questions:
+        ap.add_argument("question", choices=questions, help="the question (grid) to run")
     ap.add_argument(
         "--quick",
         action="store_true",
@@ -106,17 +114,19 @@ def parse_args(doc: str, default_out: str, argv: list[str] | None = None) -> Run
         help="local: one process; ray: one task per group of seeds (pip install 'aha-playground[dist]')",
     )
     ap.add_argument("--address", default=None, help="Ray cluster address (default: start Ray locally)")
-    ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when available")
+    ap.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when available")
     a = ap.parse_args(argv)
     scale = "smoke" if a.smoke else "quick" if a.quick else "full"
-    out = a.out or Path(default_out + ("" if scale == "full" else f"-{scale}"))
-    return RunArgs(out, scale, a.executor, a.address, a.device, n_boot=200 if scale == "full" else 20)
+    question = getattr(a, "question", None)
+    out = a.out or Path(default_out.format(question=question) + ("" if scale == "full" else f"-{scale}"))
+    return RunArgs(out, scale, a.executor, a.address, a.device, 200 if scale == "full" else 20, question)
 
 
 def run(spec: GridSpec, args: RunArgs, hypotheses: tuple[str, ...] = ("H1",)) -> xr.Dataset:
-    """Run (or resume) the grid into args.out, then write report.md, fits.json and the standard figures;
-    print the theory lines of `hypotheses` (ids of DESIGN.md) from the report."""
-    from aha.fit import fit_run  # noqa: PLC0415
+    """Run (or resume) the grid into args.out, then write fits.json, the standard figures and report.md;
+    print the theory lines of `hypotheses` (ids of DESIGN.md), rendered from fits.json."""
+    from aha.fit import analyse  # noqa: PLC0415
+    from aha.render import item_lines  # noqa: PLC0415
     from aha.report import write_report  # noqa: PLC0415
     from toymodels.runner import run_grid  # noqa: PLC0415
 
@@ -127,20 +137,19 @@ def run(spec: GridSpec, args: RunArgs, hypotheses: tuple[str, ...] = ("H1",)) ->
     )
     print(f"grid done in {time.time() - t0:.0f} s", flush=True)
     if (ds.status == "ok").any():
-        write_report(args.out)
         with warnings.catch_warnings():  # empty slices of tiny grids; the report says what was not testable
             warnings.simplefilter("ignore", RuntimeWarning)
-            md = fit_run(args.out, n_boot=args.n_boot)["markdown"]
-        pat = re.compile(rf"^- \*\*({'|'.join(hypotheses)})(?!\d)")
-        lines = [line for line in md.splitlines() if pat.match(line)]
+            fits = analyse(args.out, n_boot=args.n_boot)
+        write_report(args.out)
+        items = [it for it in fits["theory"] if it["result"] is not None and it["claim"].split()[0] in hypotheses]
+        lines = [item_lines(fits, it)[0] for it in items]
         print("\n".join([f"theory fits ({', '.join(hypotheses)}; more in report.md, ## Theory):", *lines]))
     return ds
 
 
 def gain(ds: xr.Dataset) -> xr.DataArray:
     """RL gain in pass@1 on the in-distribution split, cells that did not finish 'ok' masked."""
-    g = (ds.rl_pass_at_k - ds.base_pass_at_k).sel(k=1, split="id")
-    return g.where(ds.status == "ok")
+    return ok_only(rl_gain(ds), ds)
 
 
 def caveat(args: RunArgs) -> str:
@@ -169,11 +178,6 @@ def done(args: RunArgs, figure: Path) -> None:
     print(f"\nresults: {args.out / 'grid.nc'} (xarray; one file per cell in {args.out / 'cells'})")
     print(f"report:  {args.out / 'report.md'} (fits in {args.out / 'fits.json'})")
     print(f"figure:  {figure} (more in {args.out / 'figures'})")
-
-
-def presets(name: str, config) -> dict:
-    """`PRESETS` for `aha grid --presets-file SCRIPT --preset NAME[-quick]`: the script's grid at two scales."""
-    return {name: lambda: config.at("full").spec(), f"{name}-quick": lambda: config.at("quick").spec()}
 
 
 def gain_figure(ds: xr.Dataset, by: str | None, path: Path, title: str) -> Path:

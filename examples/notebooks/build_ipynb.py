@@ -9,6 +9,7 @@ The sources are the truth; tests/test_examples.py checks that each .ipynb holds 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import jupytext
@@ -33,4 +34,6 @@ def sources() -> list[Path]:
 
 if __name__ == "__main__":
     for src in [HERE / a for a in sys.argv[1:]] or sources():
-        print("built", build(src).relative_to(ROOT), flush=True)
+        t0 = time.perf_counter()
+        out = build(src)
+        print(f"built {out.relative_to(ROOT)} in {time.perf_counter() - t0:.0f} s", flush=True)

@@ -21,13 +21,20 @@ import gymnasium as gym
 import numpy as np
 import xarray as xr
 
+import theory
 from envs import vocab
 from llm_bridge.checks import check_h3, observations
 from llm_bridge.published import load_published
 from theory.credit import exact_match, first_signal_updates, gradient_moments, phi
 from theory.simulate import sample_gradients, train_chain
 
-RUN_DIR = Path(os.environ.get("AHA_RUN_DIR", "docs/demo"))
+# The run to read: AHA_RUN_DIR, else the demo shipped with the repository, found from the installed
+# package (not from the working directory, so this runs from any folder).
+REPO = Path(theory.__file__).resolve().parents[1]
+RUN_DIR = Path(os.environ.get("AHA_RUN_DIR") or REPO / "docs" / "demo")
+if not (RUN_DIR / "grid.nc").is_file():
+    raise FileNotFoundError(f"{RUN_DIR / 'grid.nc'} does not exist: set AHA_RUN_DIR to a run directory")
+RUN_NAME = RUN_DIR.relative_to(REPO) if RUN_DIR.is_relative_to(REPO) else RUN_DIR  # as printed below
 N_GROUPS = int(os.environ.get("AHA_MC_GROUPS", "20000"))  # Monte-Carlo groups per point
 
 # %% [markdown]
@@ -128,7 +135,7 @@ predicted = phi(base1, G_run)
 measured = ds.informative_frac.isel(step=0)
 d = (measured - predicted).where(ds.status == "ok")
 print(
-    f"{RUN_DIR}: informative fraction at update 0, measured minus φ(base pass@1, G={G_run}): "
+    f"{RUN_NAME}: informative fraction at update 0, measured minus φ(base pass@1, G={G_run}): "
     f"mean {float(d.mean()):+.3f}, largest |difference| {float(abs(d).max()):.3f} over {int(d.count())} cells"
 )
 print(

@@ -20,11 +20,18 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+import theory
 from llm_bridge.published import load_published
 from theory.credit import exact_match, phi
 from theory.transitions import fit_transition, sharpness_survives
 
-RUN_DIR = Path(os.environ.get("AHA_RUN_DIR", "docs/demo"))
+# The run to read: AHA_RUN_DIR, else the demo shipped with the repository, found from the installed
+# package (not from the working directory, so this runs from any folder).
+REPO = Path(theory.__file__).resolve().parents[1]
+RUN_DIR = Path(os.environ.get("AHA_RUN_DIR") or REPO / "docs" / "demo")
+if not (RUN_DIR / "grid.nc").is_file():
+    raise FileNotFoundError(f"{RUN_DIR / 'grid.nc'} does not exist: set AHA_RUN_DIR to a run directory")
+RUN_NAME = RUN_DIR.relative_to(REPO) if RUN_DIR.is_relative_to(REPO) else RUN_DIR  # as printed below
 N_BOOT = int(os.environ.get("AHA_N_BOOT", "200"))
 
 # %% [markdown]

@@ -4,7 +4,7 @@
 # Load a results Dataset, fit the transition of the RL gain against size with intervals, and read
 # the verdict. Run it cell by cell (Jupyter, VS Code), open the executed `transition.ipynb`, or run
 # `python examples/notebooks/transition.py`. It reads the demo's shipped results (`docs/demo/`) unless
-# `AHA_RUN_DIR` names another run directory (e.g. `results/threshold` from `examples/grids/threshold.py`).
+# `AHA_RUN_DIR` names another run directory (e.g. `results/threshold` from `examples/grids/question.py threshold`).
 #
 # 1. Numbers you can check elsewhere: the unbiased pass@k estimator (Chen et al. 2021) against brute
 #    force, and the demo's N_c as printed in `docs/demo/report.md`.
@@ -21,12 +21,19 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+import theory
 from llm_bridge.checks import check_size_order, observations
 from llm_bridge.published import load_published
 from theory.passk import pass_at_k
 from theory.transitions import fit_transition
 
-RUN_DIR = Path(os.environ.get("AHA_RUN_DIR", "docs/demo"))
+# The run to read: AHA_RUN_DIR, else the demo shipped with the repository, found from the installed
+# package (not from the working directory, so this runs from any folder).
+REPO = Path(theory.__file__).resolve().parents[1]
+RUN_DIR = Path(os.environ.get("AHA_RUN_DIR") or REPO / "docs" / "demo")
+if not (RUN_DIR / "grid.nc").is_file():
+    raise FileNotFoundError(f"{RUN_DIR / 'grid.nc'} does not exist: set AHA_RUN_DIR to a run directory")
+RUN_NAME = RUN_DIR.relative_to(REPO) if RUN_DIR.is_relative_to(REPO) else RUN_DIR  # as printed below
 N_BOOT = int(os.environ.get("AHA_N_BOOT", "200"))  # the report's own number of resamples
 
 # %% [markdown]
@@ -51,7 +58,7 @@ fit = fit_transition(gain, n_boot=N_BOOT, seed=0)  # the same call as `aha fit` 
 print(f"refit here:        verdict {fit.verdict}, N_c {fit.N_c:.4g}, interval {fit.N_c_ci[0]:.3g}..{fit.N_c_ci[1]:.3g}")
 if stored:
     print(
-        f"{fits_file} says: verdict {stored['verdict']}, N_c {stored['N_c']:.4g}, "
+        f"{RUN_NAME / 'fits.json'} says: verdict {stored['verdict']}, N_c {stored['N_c']:.4g}, "
         f"interval {stored['N_c_ci'][0]:.3g}..{stored['N_c_ci'][1]:.3g}"
     )
 
@@ -78,7 +85,7 @@ print(
 # A verdict is only as good as the sizes inside the rise: the fit says when the grid is too coarse.
 
 # %%
-print(f"{RUN_DIR}: {ds.sizes['width']} widths x {ds.sizes['seed']} seeds, {int(ok.sum())} cells ok")
+print(f"{RUN_NAME}: {ds.sizes['width']} widths x {ds.sizes['seed']} seeds, {int(ok.sum())} cells ok")
 for w in ds.width.values:
     g = gain.sel(width=w)
     print(f"  width {int(w):>4d}: gain {float(g.mean()):+.3f} (sd over seeds {float(g.std(ddof=1)):.3f})")

@@ -6,6 +6,7 @@ Take the score of step 1 with respect to its right token's logit, s = c - q (c =
 right). One sample's REINFORCE estimate of dE[R]/dz is g = R * s.
 
 Fill in the three TODOs, run this file, then grade it: pytest examples/classroom/ex1
+(in a folder handed out alone: `pytest` inside it).
 """
 
 from __future__ import annotations

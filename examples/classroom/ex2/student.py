@@ -6,6 +6,7 @@ group of G samples of the same prompt. The gradient estimate of one group for st
 g = (1/G) * sum_i A_i * s_i, with s_i = c_i1 - q the score and A_i the advantage of sample i.
 
 Fill in the two TODOs, run this file, then grade it: pytest examples/classroom/ex2
+(in a folder handed out alone: `pytest` inside it).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Autograder of exercise 3: phi against theory/credit.py and a simulation, thresholds on random inputs."""
+"""Autograder of exercise 3: phi against theory/credit.py and a simulation, thresholds on random inputs, and
+the signal per width on a random run and on the shipped demo."""
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from theory.credit import phi as phi_ref
 
@@ -55,3 +57,52 @@ def test_size_threshold(graded):
             "not sorted) whose base accuracy gives phi >= target"
         )
     assert np.isnan(graded.size_threshold(sizes, np.full(5, 1e-6), 8, 0.5)), "no size qualifies: return NaN"
+
+
+def _reference(ds, G):
+    ok = ds.status == "ok"
+    mean = lambda da: da.where(ok).mean([d for d in da.dims if d != "width"]).values  # noqa: E731
+    phi_of = lambda da: da.copy(data=phi_ref(da.values, G))  # noqa: E731
+    base = ds.base_pass_at_k.sel(k=1, split="id")
+    trace = ds.base_trace_pass_at_k.sel(k=1, split="id")
+    return {
+        "answer_phi": mean(phi_of(base)),
+        "trace_phi": mean(phi_of(trace)),
+        "gain": mean(ds.rl_pass_at_k.sel(k=1, split="id") - base),
+    }
+
+
+def _random_run():
+    """A run the files do not contain: 3 widths, 2 depths, 3 seeds, one failed cell holding garbage."""
+    shape = dict(width=[8, 32, 16], depth=[1, 2], seed=[0, 1, 2], split=["id", "ood"], k=[1, 4])
+    dims = tuple(shape)
+    var = lambda: xr.DataArray(rng.uniform(0, 1, [len(v) for v in shape.values()]), dims=dims)  # noqa: E731
+    status = xr.DataArray(np.full((3, 2, 3), "ok", dtype="<U8"), dims=("width", "depth", "seed"))
+    status[1, 0, 2] = "failed"
+    ds = xr.Dataset(
+        {"base_pass_at_k": var(), "base_trace_pass_at_k": var(), "rl_pass_at_k": var(), "status": status},
+        coords=shape,
+    )
+    ds["rl_pass_at_k"][dict(width=1, depth=0, seed=2)] = 50.0  # the failed cell's garbage must not count
+    return ds
+
+
+def test_signal_by_width(graded, demo_run):
+    for name, ds, G in (("a random run", _random_run(), 5), ("the shipped demo", None, 8)):
+        if ds is None:
+            ds = xr.open_dataset(demo_run / "grid.nc", engine="h5netcdf").load()
+        got, want = graded.signal_by_width(ds, G), _reference(ds, G)
+        assert isinstance(got, dict) and set(want) <= set(got), f"return a dict with the keys {sorted(want)}"
+        for key, w in want.items():
+            g = np.asarray(got[key], dtype=float)
+            assert g.shape == w.shape, f"{key} on {name}: one value per width, shape {w.shape}, got {g.shape}"
+            np.testing.assert_allclose(
+                g,
+                w,
+                rtol=1e-9,
+                atol=1e-12,
+                err_msg=(
+                    f"{key} on {name} (G={G}): split='id', k=1; phi per cell, then the mean over the cells with "
+                    "status 'ok' at each width (seeds and depths), in the order of ds.width"
+                ),
+            )

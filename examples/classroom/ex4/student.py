@@ -6,6 +6,7 @@ for the right answer. Which model sizes does each reward help?
 
 Fill in the three TODOs, run this file (it trains 2 x 3 tiny models: a minute or two on a laptop), then
 grade it: pytest examples/classroom/ex4
+(in a folder handed out alone: `pytest` inside it).
 """
 
 from __future__ import annotations

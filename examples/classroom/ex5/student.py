@@ -5,8 +5,8 @@ Mechanism of Reinforcement Learning for Reasoning Language Models") report that 
 R = -a * exp(H) + b over training: once the entropy is spent (H -> 0) the reward is capped at b - a.
 Fit the law to the learning curves of a toy run and read the cap off the fit.
 
-Fill in the two TODOs, run this file (it reads docs/demo/grid.nc, or AHA_RUN_DIR/grid.nc), then grade it:
-pytest examples/classroom/ex5
+Fill in the two TODOs, run this file (it reads the shipped docs/demo/grid.nc, or AHA_RUN_DIR/grid.nc),
+then grade it: pytest examples/classroom/ex5 (in a folder handed out alone: `pytest` inside it).
 """
 
 from __future__ import annotations
@@ -30,10 +30,18 @@ def reward_when_entropy_is_spent(a: float, b: float) -> float:
     raise NotImplementedError("TODO 2: the law's reward at H = 0")
 
 
+def run_to_read() -> Path:
+    """AHA_RUN_DIR, else the demo shipped with aha-playground (docs/demo beside the installed package, so
+    this file runs from any folder)."""
+    import envs  # noqa: PLC0415
+
+    return Path(os.environ.get("AHA_RUN_DIR") or Path(envs.__file__).resolve().parents[1] / "docs" / "demo")
+
+
 def main() -> None:
     import xarray as xr  # noqa: PLC0415
 
-    run = Path(os.environ.get("AHA_RUN_DIR", "docs/demo"))
+    run = run_to_read()
     ds = xr.open_dataset(run / "grid.nc", engine="h5netcdf").load()
     print(f"{run}: per width (seed 0), the law's fit over the RL curve and the reward it caps at")
     print(f"{'width':>6s} {'a':>7s} {'b':>7s} {'r2':>5s} {'cap b-a':>8s} {'final R':>8s} {'final H':>8s}")

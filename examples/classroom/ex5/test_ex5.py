@@ -1,15 +1,12 @@
 """Autograder of exercise 5: the fit on synthetic curves with known a, b, and on the demo's real curves
 against theory/entropy_law.py."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import xarray as xr
 
 from theory.entropy_law import fit_entropy_law
 
-ROOT = Path(__file__).resolve().parents[3]
 rng = np.random.default_rng(5)
 
 
@@ -33,8 +30,8 @@ def test_skips_missing_points(graded):
     assert np.isfinite(a) and a == pytest.approx(0.5), "fit_law returned NaN or a wrong a: leave out non-finite points"
 
 
-def test_matches_theory_on_the_demo_curves(graded):
-    ds = xr.open_dataset(ROOT / "docs" / "demo" / "grid.nc", engine="h5netcdf").load().isel(depth=0)
+def test_matches_theory_on_the_demo_curves(graded, demo_run):
+    ds = xr.open_dataset(demo_run / "grid.nc", engine="h5netcdf").load().isel(depth=0)
     law = fit_entropy_law(ds.reward, ds.entropy)
     for w in ds.width.values[::2]:
         for s in ds.seed.values[:2]:

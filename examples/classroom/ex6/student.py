@@ -7,6 +7,7 @@ value (p1 - chance) / (1 - chance) clipped to [0, 1], and phi(p, G) = 1 - p^G - 
 
 Fill in the three TODOs, run this file (it trains 4 tiny models twice: a few minutes on a laptop), then
 grade it: pytest examples/classroom/ex6
+(in a folder handed out alone: `pytest` inside it).
 """
 
 from __future__ import annotations

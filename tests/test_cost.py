@@ -1,0 +1,44 @@
+"""The cell-cost model that projects a study's time (`aha study --dry-run`, the progress bar, the
+refinement budget): the demo's measured seconds per cell, scaled by each cell's budgets. Pinned
+before it moved from aha/studies.py to toymodels/ (issue 21)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from aha.presets import demo
+from toymodels.cost import RL_SHARE, cell_cpu_seconds, demo_seconds, spec_cpu_seconds, spec_gpu_seconds
+
+
+def _demo_cfg(width: int):
+    return replace(demo().groups()[0].config, width=width)
+
+
+def test_a_demo_cell_costs_the_demos_measured_time():
+    table = dict(demo_seconds())
+    for w in (8, 32, 128):
+        assert cell_cpu_seconds(_demo_cfg(w)) == pytest.approx(table[w])  # the demo's budgets: scale 1
+    assert cell_cpu_seconds(_demo_cfg(32), base_only=True) == pytest.approx(table[32] * (1 - RL_SHARE))
+
+
+def test_widths_between_and_beyond_the_demo_interpolate_in_log_log():
+    table = dict(demo_seconds())
+    mid = math.exp((math.log(table[16]) + math.log(table[32])) / 2)  # width 16 * sqrt(2) ~ 22.6
+    assert cell_cpu_seconds(_demo_cfg(22)) == pytest.approx(
+        math.exp(math.log(table[16]) + (math.log(table[32]) - math.log(table[16])) * math.log(22 / 16) / math.log(2))
+    )
+    assert cell_cpu_seconds(_demo_cfg(22)) == pytest.approx(mid, rel=0.05)
+    slope = (math.log(table[128]) - math.log(table[64])) / math.log(2)
+    assert cell_cpu_seconds(_demo_cfg(256)) == pytest.approx(table[128] * 2**slope)
+
+
+def test_budgets_scale_the_cost_and_a_spec_sums_its_cells():
+    base = cell_cpu_seconds(_demo_cfg(32))
+    longer = replace(_demo_cfg(32), rl_updates=300)
+    assert cell_cpu_seconds(longer) == pytest.approx(base * (1 + RL_SHARE))  # RL's share doubles
+    spec = demo()
+    assert spec_cpu_seconds(spec) == pytest.approx(sum(3 * t for _, t in demo_seconds()))  # 3 seeds per width
+    assert spec_gpu_seconds(spec) == pytest.approx(5 * 60.0)  # one assumed minute per group (5 widths)

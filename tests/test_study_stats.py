@@ -1,0 +1,141 @@
+"""The study's statistics on small tables with answers worked out by hand: the per-cell curve
+measures (C4-C6, C9), the reference's size classes, the N_c bracket of a setting (C3, C7), the
+recipe and factor settings and paired differences (C5-C7, C9). Written before they moved from
+aha/study_analyses.py to theory/ (issue 21); they pin the rules, not the module."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from theory import study_stats as sa
+
+
+def _key(**cfg) -> str:
+    return json.dumps(dict(sorted(cfg.items())), sort_keys=True)
+
+
+REF = _key(task="ModChain", horizon=5, prior=0.5, temperature=1.0, hint=0)
+
+
+def _cells(rows):
+    return pd.DataFrame(rows, columns=["setting", "key", "variant", "width", "seed", "n_params", "gain"])
+
+
+def test_rise_fall_needs_a_rise_and_a_fall_of_the_effect_size():
+    assert sa.rise_fall([0.1, 0.3, 0.5, 0.3, 0.1, 0.1])  # up 0.2+ to the smoothed peak, down 0.2+ by the end
+    assert not sa.rise_fall([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])  # rises, never falls
+    assert not sa.rise_fall([0.5, 0.5, 0.5, 0.4, 0.3, 0.2])  # falls without rising first
+    assert not sa.rise_fall([0.1, 0.12, 0.14, 0.12, 0.1, 0.1])  # under the 0.05 effect both ways
+    assert not sa.rise_fall([0.1, 0.5, 0.1])  # fewer than 4 points
+    assert not sa.rise_fall([0.1, np.nan, 0.5, 0.1, 0.1])  # a missing point: not judged
+
+
+def test_entropy_kept_is_the_entropy_halfway_by_episodes_over_its_start():
+    h, samples = np.array([2.0, 1.5, 1.0, 0.5, 0.25]), np.array([0, 10, 20, 30, 40])
+    assert sa.entropy_kept(h, samples) == pytest.approx(0.5)  # at 20 of 40 episodes
+    assert sa.entropy_kept(np.array([2.0, 1.0, 0.5]), np.array([0, 35, 40])) == pytest.approx(0.5)  # nearest to 20
+    assert np.isnan(sa.entropy_kept(np.array([0.0, 1.0]), np.array([0, 1])))  # no entropy at the start
+    assert np.isnan(sa.entropy_kept(np.array([1.0]), np.array([0])))
+
+
+def test_format_share_is_the_unexplained_share_of_the_reward_clipped():
+    assert sa.format_share(0.5, 0.2) == pytest.approx(0.6)
+    assert sa.format_share(0.5, 0.7) == 0.0  # more correct than rewarded: clipped at 0
+    assert np.isnan(sa.format_share(0.0, 0.0)) and np.isnan(sa.format_share(np.nan, 0.1))
+
+
+def test_size_classes_split_the_reference_by_its_own_mean_gain():
+    cells = _cells(
+        [
+            ("ref", REF, "", 8, 0, 100.0, 0.0),
+            ("ref", REF, "", 8, 1, 100.0, 0.05),
+            ("ref", REF, "", 16, 0, 400.0, 0.12),
+            ("ref", REF, "", 16, 1, 400.0, 0.1),
+            ("ref", REF, "", 32, 0, 1600.0, np.nan),
+            ("other", _key(task="ModChain", horizon=3), "", 8, 0, 100.0, 0.9),
+        ]
+    )
+    assert sa.size_classes(cells, REF) == {8: "small", 16: "large"}  # width 32 has no finite gain
+
+
+def test_nc_interval_brackets_the_rise_through_the_gain_line():
+    sizes = ((8, 100.0, (0.0, 0.02)), (16, 400.0, (0.3, 0.5)))
+    rows = [("s", REF, "", w, s, n, g) for w, n, gs in sizes for s, g in enumerate(gs)]
+    nc, (lo, hi) = sa.nc_interval(_cells(rows))
+    assert (lo, hi) == (100.0, 400.0)
+    mean8, mean16 = 0.01, 0.4  # the crossing of 0.1, interpolated in ln N between the means
+    t = (0.1 - mean8) / (mean16 - mean8)
+    assert nc == pytest.approx(np.exp(np.log(100) + t * (np.log(400) - np.log(100))))
+    none = _cells([("s", REF, "", 8, 0, 100.0, 0.0), ("s", REF, "", 16, 0, 400.0, 0.05)])
+    nc, iv = sa.nc_interval(none)
+    assert np.isnan(nc) and iv == (400.0, np.inf)  # no size gains: above the largest
+    every = _cells([("s", REF, "", 8, 0, 100.0, 0.3), ("s", REF, "", 16, 0, 400.0, 0.5)])
+    assert sa.nc_interval(every)[1] == (0.0, 100.0)  # every size gains: below the smallest
+
+
+def test_paired_differences_and_classes():
+    hot = _key(task="ModChain", horizon=5, prior=0.5, temperature=1.5, hint=0)
+    cells = _cells(
+        [
+            ("ref", REF, "", 8, 0, 100.0, 0.0),
+            ("ref", REF, "", 8, 1, 100.0, 0.1),
+            ("ref", REF, "", 16, 0, 400.0, 0.3),
+            ("sig[variant=t]", hot, "t", 8, 0, 100.0, 0.05),
+            ("sig[variant=t]", hot, "t", 8, 1, 100.0, 0.05),
+            ("sig[variant=t]", hot, "t", 16, 0, 400.0, 0.5),
+            ("sig[variant=t]", hot, "t", 16, 1, 400.0, 0.5),  # no reference cell at width 16, seed 1
+        ]
+    )
+    d = sa.paired_diffs(cells, REF, "sig[variant=t]")
+    assert d.to_dict("records") == [
+        {"width": 8, "seed": 0, "diff": pytest.approx(0.05)},
+        {"width": 8, "seed": 1, "diff": pytest.approx(-0.05)},
+        {"width": 16, "seed": 0, "diff": pytest.approx(0.2)},
+    ]
+    assert sa.by_class(d, {8: "small", 16: "large"}) == {
+        "small": [pytest.approx(0.05), pytest.approx(-0.05)],
+        "large": [pytest.approx(0.2)],
+    }
+    assert sa.recipe_settings(cells, REF) == {"t": ("sig[variant=t]", {"temperature"})}
+
+
+def test_recipe_settings_exclude_factor_changes_and_factor_groups_pair_values():
+    h3 = _key(task="ModChain", horizon=3, prior=0.5, temperature=1.0, hint=0)
+    p1 = _key(task="ModChain", horizon=5, prior=1.0, temperature=1.0, hint=0)
+    mixed = _key(task="ModChain", horizon=3, prior=0.5, temperature=1.5, hint=0)
+    cells = _cells(
+        [
+            ("ref", REF, "", 8, 0, 100.0, 0.0),
+            ("h[horizon=3]", h3, "", 8, 0, 100.0, 0.0),
+            ("p[prior=1.0]", p1, "", 8, 0, 100.0, 0.0),
+            ("mix", mixed, "", 8, 0, 100.0, 0.0),
+            ("hint", _key(task="ModChain", horizon=5, prior=0.5, temperature=1.0, hint=2), "", 8, 0, 100.0, 0.0),
+        ]
+    )
+    assert sa.recipe_settings(cells, REF) == {"hint=2": ("hint", {"hint"})}  # mix changes a factor too
+    groups = sa.factor_groups(cells, REF)
+    assert groups["horizon"] == {"5": "ref", "3": "h[horizon=3]"}
+    assert groups["prior"] == {"0.5": "ref", "1.0": "p[prior=1.0]"}
+    assert "depth" not in groups  # not swept
+
+
+def test_curve_measures_per_cell():
+    one = {"setting": "ref", "width": 8, "base_p1": 0.1, "n_samples": 4096}
+    cells = pd.DataFrame(
+        [{**one, "seed": 0, "status": "ok", "rl_p1": 0.05}, {**one, "seed": 1, "status": "failed", "rl_p1": 0.1}]
+    )
+    steps = np.arange(0, 150, 10.0)
+    r = np.concatenate([np.linspace(0.1, 0.5, 8), np.linspace(0.45, 0.1, 7)])
+    curves = {("ref", 8, 0): {"reward": r, "entropy": np.linspace(2, 1, 15), "samples": steps * 128, "step": steps}}
+    out = sa.add_curve_measures(cells, curves)
+    ok, bad = out.iloc[0], out.iloc[1]
+    assert ok.rise_fall and ok.final_reward == pytest.approx(np.mean(r[-3:]))
+    assert ok.entropy_kept == pytest.approx(np.linspace(2, 1, 15)[7] / 2)
+    assert ok.format_start == pytest.approx(0.0)
+    assert ok.format_end == pytest.approx((ok.final_reward - 0.05) / ok.final_reward)
+    assert ok.collapsed  # 0.1 -> 0.05 over 4096 samples is beyond 2 binomial standard errors
+    assert np.isnan(bad.final_reward) and np.isnan(bad.A) and pd.isna(bad.rise_fall)

@@ -1,0 +1,227 @@
+"""The study's claims C1-C9 decided from its cell table (toymodels.cells; one row per cell with its
+curve measures, theory.study_stats.add_curve_measures): each ``decide_cN`` reduces the table
+(theory.study_stats) and calls the claim's rule (theory.claims.verdict_cN). The Verdict's
+``numbers`` hold what study.md's section shows beside the verdict (its tables), in lists where
+the order matters, so study.md renders from verdicts.json alone. Moved from aha/study_report.py
+(issue 21); no rule changed. C10 and C11 are in theory.claims_behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import claims
+from . import study_stats as sa
+from .predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination
+from .transitions import fit_transition
+from .verdict import GAIN, Verdict
+
+CAPABILITY_LINE = 0.05
+"""C1: a cell has base capability when its base trace pass@k_max (a fully correct trace in k_max samples) is >= this."""
+
+
+@dataclass
+class Setup:
+    """What the claims read: the cells of C1-C9 (the behaviour grids left out), the reference
+    setting's key, the size class of each reference width and the recipe settings."""
+
+    cells: pd.DataFrame
+    ref: str
+    classes: dict[int, str]
+    recipe: dict[str, tuple[str, set[str]]]
+
+    @property
+    def refc(self) -> pd.DataFrame:
+        """The reference setting's ok cells."""
+        return self.cells[(self.cells.key == self.ref) & (self.cells.status == "ok")]
+
+    def plain(self) -> pd.DataFrame:
+        """Cells of every setting but the recipe ones."""
+        return self.cells[~self.cells.setting.isin([s for s, _ in self.recipe.values()])]
+
+    def pick(self, fields: set[str]) -> dict[str, tuple[str, set[str]]]:
+        """The recipe settings that change only ``fields``."""
+        return {n: v for n, v in self.recipe.items() if v[1] <= fields}
+
+
+def setup(cells: pd.DataFrame, ref: str) -> Setup:
+    return Setup(cells, ref, sa.size_classes(cells, ref), sa.recipe_settings(cells, ref))
+
+
+def fit_predictors(s: Setup):
+    """C8's predictors on the ok plain-recipe cells: (leave-one-setting-out scores, the best base-only
+    predictor's name, {name: predictor fitted on every such cell}, the cells they were fitted on)."""
+    plain = s.plain()
+    plain = plain[(plain.status == "ok") & np.isfinite(plain["gain"])].copy()
+    loso = leave_one_setting_out(plain)
+    fitted = {
+        n: (select_combination(plain) if PREDICTORS[n] is None else fit_predictor(plain, n, PREDICTORS[n]))
+        for n in BASE_ONLY
+    }
+    cands = {n: loso.table[n]["mae"] for n in BASE_ONLY if n not in ("ln N", "constant") and n in loso.table}
+    best = min(cands, key=lambda n: (np.nan_to_num(cands[n], nan=np.inf), n)) if cands else "ln N"
+    return loso, best, fitted, plain
+
+
+def capability_cells(s: Setup) -> pd.DataFrame:
+    """C1's cells: ok, with a gain, of the plain recipe."""
+    c = s.plain()
+    return c[(c.status == "ok") & np.isfinite(c["gain"])]
+
+
+def decide_c1(s: Setup) -> Verdict:
+    cap = capability_cells(s)
+    low = cap[cap["coverage"] < CAPABILITY_LINE]
+    v = claims.verdict_c1(
+        low["gain"],
+        cap[cap["coverage"] >= CAPABILITY_LINE]["gain"],
+        float(np.nanmean(low["collapsed"].astype(float))) if len(low) else float("nan"),
+        f"base trace pass@k_max < {CAPABILITY_LINE}",
+    )
+    v.numbers, v.n = {"capability_line": CAPABILITY_LINE, "figures": ["C1_gain_vs_capability.png"]}, len(cap)
+    return v
+
+
+def reference_gain(s: Setup) -> xr.DataArray:
+    """The reference setting's gain per (width, seed) with n_params, for C2's transition fit."""
+    sub = s.cells[s.cells.key == s.ref]
+    da = sub.pivot_table(index="width", columns="seed", values="gain").sort_index()
+    n = sub.groupby("width")["n_params"].first().reindex(da.index)
+    return xr.DataArray(
+        da.values,
+        dims=("width", "seed"),
+        coords={"width": da.index.values, "seed": da.columns.values, "n_params": ("width", n.values)},
+    )
+
+
+def decide_c2(y: xr.DataArray, refine_log: dict, predictor_nc_err: float, n_boot: int):
+    """C2's verdict and the transition fit behind it (None when the fit was impossible)."""
+    try:
+        fit = fit_transition(y, n_boot=n_boot)
+    except ValueError as e:
+        err = f"transition fit impossible: {e}"
+        return Verdict("C2", err, f"not determined: {err}", "needs a transition fit of the reference's gain vs N"), None
+    stops = [e[-1]["stop"] + ": " + e[-1]["reason"] for e in refine_log.values() if e]
+    v = claims.verdict_c2(fit.verdict, fit.N_c_ci, "; ".join(stops), predictor_nc_err)
+    v.numbers, v.n, v.interval = {"figures": ["C2_transition.png"]}, fit.n_obs, fit.N_c_ci
+    return v, fit
+
+
+def decide_c3(s: Setup) -> Verdict:
+    """A factor moves N_c when two of its values have disjoint N_c brackets; numbers: each factor's
+    values with their setting, crossing N_c and bracket."""
+    groups = sa.factor_groups(s.cells, s.ref)
+    rows = []
+    for f, vals in groups.items():
+        values = []
+        for value, setting in vals.items():
+            nc, iv = sa.nc_interval(s.cells[s.cells.setting == setting])
+            values.append({"value": value, "setting": setting, "N_c": nc, "interval": list(iv)})
+        rows.append({"factor": f, "category": sa.FACTORS[f], "values": values})
+    factors = {r["factor"]: {x["value"]: tuple(x["interval"]) for x in r["values"]} for r in rows}
+    v = claims.verdict_c3(factors, {f: sa.FACTORS[f] for f in factors})
+    v.numbers = {"factors": rows, "figures": ["C3_nc_factors.png"] if groups else []}
+    return v
+
+
+def decide_c4(s: Setup) -> Verdict:
+    refc = s.refc
+    cls = refc["width"].map(s.classes)
+
+    def summ(mask):
+        sub = refc[mask]
+        sd = sub.groupby("width")["final_reward"].std().mean() if len(sub) else np.nan
+        return {
+            "n": len(sub),
+            "rise_fall": float(np.nanmean(sub["rise_fall"].astype(float))) if len(sub) else 0.0,
+            "collapsed": float(np.nanmean(sub["collapsed"].astype(float))) if len(sub) else 0.0,
+            "final_sd": float(sd) if np.isfinite(sd) else float("nan"),
+        }
+
+    small, large = summ(cls == "small"), summ(cls == "large")
+    v = claims.verdict_c4(small, large)
+    v.numbers, v.n = {"small": small, "large": large, "figures": ["C4_C5_C6_curves.png"]}, small["n"]
+    return v
+
+
+def format_setting(s: Setup) -> str | None:
+    """The recipe setting with a format bonus (C5), if the study ran one."""
+    return next((st for st, d in s.recipe.values() if "format_bonus" in d), None)
+
+
+def decide_c5(s: Setup) -> Verdict:
+    fmt = format_setting(s)
+    if not fmt:
+        return Verdict("C5", "no setting with format_bonus", "not determined: no format-bonus grid", "")
+    fc = s.cells[(s.cells.setting == fmt) & (s.cells.status == "ok")]
+    small = fc[fc["width"].map(s.classes) == "small"]
+    large = fc[fc["width"].map(s.classes) == "large"]
+    v = claims.verdict_c5(small["format_start"], small["format_end"], large["format_end"])
+    v.numbers, v.n = {"setting": fmt}, len(small)
+    return v
+
+
+def _small_diffs(s: Setup, setting: str, column: str = "gain") -> dict[str, list[float]]:
+    return sa.by_class(sa.paired_diffs(s.cells, s.ref, setting, column), s.classes)
+
+
+def decide_c6(s: Setup) -> Verdict:
+    c6 = s.pick(sa.C6_FIELDS)
+    refc = s.refc
+    v = claims.verdict_c6(
+        np.log(refc["n_params"]), refc["entropy_kept"], {n: _small_diffs(s, st)["small"] for n, (st, _) in c6.items()}
+    )
+    v.numbers, v.n = {"signals": list(c6), "figures": ["C6_knobs.png"] if c6 else []}, len(refc)
+    return v
+
+
+def decide_c7(s: Setup) -> Verdict:
+    """Design signals against plain at small and large widths; numbers: N_c of plain and each signal."""
+    c7 = s.pick(sa.C7_FIELDS)
+    v = claims.verdict_c7({n: _small_diffs(s, st) for n, (st, _) in c7.items()})
+    ref_cells = s.cells[s.cells.key == s.ref]
+    shift = []
+    for n, sub in [("plain", ref_cells)] + [(n, s.cells[s.cells.setting == st]) for n, (st, _) in c7.items()]:
+        nc, iv = sa.nc_interval(sub)
+        shift.append({"signal": n, "N_c": nc, "interval": list(iv)})
+    v.numbers = {"signals": list(c7), "N_c": shift, "figures": ["C7_signals.png"] if c7 else []}
+    return v
+
+
+def decide_c8(loso, best: str) -> Verdict:
+    v = claims.verdict_c8(loso.table, BASE_ONLY)
+    rows = [{"predictor": n, **t} for n, t in loso.table.items()]
+    v.numbers, v.n = {"table": rows, "best": best, "figures": ["C8_predicted_vs_observed.png"]}, loso.n_settings
+    return v
+
+
+def decide_c9(s: Setup) -> Verdict:
+    """Recipe details against plain: changes of the compute curve's ceiling A, ln C_mid and steepness B."""
+    c9n = {}
+    for n, (st, _) in s.pick(sa.C9_FIELDS).items():
+        d = {name: _small_diffs(s, st, col) for col, name in (("A", "dA"), ("B", "dB"))}
+        cc = s.cells.assign(lnC=np.log(s.cells["C_mid"]))
+        d["dlnC"] = sa.by_class(sa.paired_diffs(cc, s.ref, st, "lnC"), s.classes)
+        c9n[n] = {size: {k: d[k][size] for k in d} for size in ("small", "large")}
+    v = claims.verdict_c9(c9n)
+    v.numbers = {"variants": list(c9n)}
+    return v
+
+
+def decide_claims(s: Setup, refine_log: dict, n_boot: int):
+    """C1-C9 (a dict of Verdicts), the C2 fit and its data, and C8's predictors (loso, best,
+    fitted, cells), in the order their inputs depend on each other."""
+    loso, best, fitted, plain = fit_predictors(s)
+    pred_nc = loso.table.get(best, {}).get("nc_err_steps", np.nan)
+    y = reference_gain(s)
+    v2, fit = decide_c2(y, refine_log, pred_nc, n_boot)
+    V = {"C1": decide_c1(s), "C2": v2, "C3": decide_c3(s), "C4": decide_c4(s), "C5": decide_c5(s)}
+    V |= {"C6": decide_c6(s), "C7": decide_c7(s), "C9": decide_c9(s), "C8": decide_c8(loso, best)}
+    return V, (y, fit), (loso, best, fitted, plain)
+
+
+__all__ = ["CAPABILITY_LINE", "GAIN", "Setup", "setup", "decide_claims", "fit_predictors", "reference_gain"]

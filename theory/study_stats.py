@@ -1,0 +1,214 @@
+"""The study's statistics: from the cell table (one row per cell, `toymodels.cells`) to the numbers
+each claim's verdict rule reads (pure functions over pandas tables; moved from aha/ in issue 21).
+
+Settings are compared to the *reference* (the study's first grid) one field at a time:
+a *factor* setting differs in what the model learns from (task, horizon, prior, budget, depth,
+model kind); a *recipe* setting differs only in how RL is run (the fields in RECIPE_FIELDS).
+Widths are *small* or *large* by the reference's own mean gain there (theory.claims.GAIN).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from .claims import GAIN
+from .compute_curve import fit_compute_curve, forecast_final
+from .predict_gain import crossing_N
+from .refine import gain_bracket
+from .sharpening import collapsed
+
+RECIPE_FIELDS = {
+    "hint",
+    "curriculum",
+    "curriculum_start",
+    "curriculum_frac",
+    "reward",
+    "delay",
+    "format_bonus",
+    "noise",
+    "algo",
+    "kl_coef",
+    "entropy_coef",
+    "temperature",
+    "std_norm",
+    "token_sum_norm",
+    "clip_low",
+    "clip_high",
+    "ppo_epochs",
+    "minibatches",
+    "vf_coef",
+    "rl_lr",
+    "cot",
+}
+"""Fields of a recipe (RL-side) comparison; `cot` is here though it also changes the trace format."""
+FACTORS = {
+    "horizon": "task",
+    "task": "task",
+    "prior": "data",
+    "pretrain_tokens": "data",
+    "depth": "architecture",
+    "model_kind": "architecture",
+}
+"""C3's factors and the category of each."""
+C6_FIELDS, C7_FIELDS = {"temperature", "entropy_coef"}, {"hint", "curriculum", "reward", "cot", "algo"}
+C9_FIELDS = {"curriculum", "temperature", "std_norm", "token_sum_norm"}
+
+
+def config_of(key: str) -> dict:
+    return json.loads(key)
+
+
+def diff_fields(key: str, ref_key: str) -> set[str]:
+    a, b = config_of(key), config_of(ref_key)
+    return {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+
+
+def settings(cells: pd.DataFrame) -> dict[str, str]:
+    """setting label -> key (first occurrence)."""
+    return dict(cells.drop_duplicates("setting")[["setting", "key"]].itertuples(index=False, name=None))
+
+
+def recipe_settings(cells: pd.DataFrame, ref_key: str) -> dict[str, tuple[str, set[str]]]:
+    """name -> (setting, fields changed) for settings that differ from the reference in RL fields only."""
+    out = {}
+    for s, key in settings(cells).items():
+        d = diff_fields(key, ref_key)
+        if d and d <= RECIPE_FIELDS:
+            variant = cells.loc[cells.setting == s, "variant"].iloc[0]
+            out[variant or ",".join(f"{f}={config_of(key).get(f)}" for f in sorted(d))] = (s, d)
+    return out
+
+
+def size_classes(cells: pd.DataFrame, ref_key: str) -> dict[int, str]:
+    m = cells[cells.key == ref_key].groupby("width")["gain"].mean()
+    return {int(w): ("large" if g >= GAIN else "small") for w, g in m.items() if np.isfinite(g)}
+
+
+def nc_interval(sub: pd.DataFrame) -> tuple[float, tuple[float, float]]:
+    """(crossing N_c, interval) of one setting: the bracket of sizes around the rise through GAIN;
+    (N_max, inf) when no size gains, (0, N_min) when every size does."""
+    gains = {float(n): list(g["gain"]) for n, g in sub.groupby("n_params")}
+    m = sub.groupby("n_params")["gain"].mean()
+    nc, _ = crossing_N(m.index.to_numpy(float), m.to_numpy(float))
+    br = gain_bracket(gains)
+    if br is not None:
+        return nc, (float(br[0]), float(br[1]))
+    if not len(m):
+        return nc, (float("nan"), float("nan"))
+    return nc, ((float(m.index.max()), np.inf) if (m < GAIN).all() else (0.0, float(m.index.min())))
+
+
+def factor_groups(cells: pd.DataFrame, ref_key: str) -> dict[str, dict[str, str]]:
+    """factor -> {value label -> setting}: settings equal except in that factor (the reference's
+    group where it has one, else the largest)."""
+    sets = {s: k for s, k in settings(cells).items() if not (diff_fields(k, ref_key) & RECIPE_FIELDS)}
+    out = {}
+    for f in FACTORS:
+        drop = {f, "horizon", "task_kwargs"} if f == "task" else {f}
+        groups: dict[str, dict[str, str]] = {}
+        for s, k in sets.items():
+            c = config_of(k)
+            if f == "task" and c.get("depth") != 1:
+                continue
+            rest = json.dumps({a: v for a, v in c.items() if a not in drop}, sort_keys=True, default=str)
+            value = str(c.get(f)) if f != "task" else f"{c.get('task')}"
+            groups.setdefault(rest, {})[value] = s
+        cands = [g for g in groups.values() if len(g) >= 2]
+        if not cands:
+            continue
+        with_ref = [g for g in cands if any(sets[s] == ref_key for s in g.values())]
+        out[f] = (with_ref or sorted(cands, key=len, reverse=True))[0]
+    return out
+
+
+def paired_diffs(cells: pd.DataFrame, ref_key: str, setting: str, column: str = "gain") -> pd.DataFrame:
+    """(width, seed, diff) of ``setting`` minus the reference at the same width and seed."""
+    a = cells[cells.key == ref_key].set_index(["width", "seed"])[column]
+    b = cells[cells.setting == setting].set_index(["width", "seed"])[column]
+    d = (b - a.reindex(b.index)).dropna()
+    return d.rename("diff").reset_index()
+
+
+def by_class(df: pd.DataFrame, classes: dict[int, str], column: str = "diff") -> dict[str, list[float]]:
+    out = {"small": [], "large": []}
+    for w, v in zip(df["width"], df[column], strict=True):
+        if int(w) in classes:
+            out[classes[int(w)]].append(float(v))
+    return out
+
+
+# --- per-cell curve measures ---------------------------------------------------------------------
+def _final(r: np.ndarray) -> float:
+    return float(np.nanmean(r[-3:]))
+
+
+def rise_fall(r: np.ndarray, effect: float = 0.05) -> bool:
+    """The reward rose by >= effect from its start to its (3-point smoothed) peak and then fell by >=
+    effect from that peak to its end (mean of the last 3 points)."""
+    r = np.asarray(r, float)
+    if r.size < 4 or not np.isfinite(r).all():
+        return False
+    sm = np.convolve(r, np.ones(3) / 3, mode="valid")
+    peak = sm.max()
+    return bool(peak - r[0] >= effect and peak - _final(r) >= effect)
+
+
+def entropy_kept(h: np.ndarray, samples: np.ndarray) -> float:
+    """Entropy halfway through RL (by episodes consumed) over entropy at its start."""
+    h = np.asarray(h, float)
+    if h.size < 2 or not np.isfinite(h[0]) or h[0] <= 0:
+        return float("nan")
+    i = int(np.argmin(np.abs(samples - samples.max() / 2)))
+    return float(h[i] / h[0])
+
+
+def format_share(reward: float, p_correct: float) -> float:
+    """Share of the mean reward not explained by correct answers: (R − p) / R, clipped to [0, 1]."""
+    if not (np.isfinite(reward) and np.isfinite(p_correct)) or reward <= 0:
+        return float("nan")
+    return float(np.clip((reward - p_correct) / reward, 0, 1))
+
+
+def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
+    """Columns: rise_fall, final_reward, entropy_kept, format_start/end, forecast_rise, A, C_mid, B."""
+    cells = cells.copy()
+    cols = {
+        c: []
+        for c in (
+            "rise_fall",
+            "final_reward",
+            "entropy_kept",
+            "format_start",
+            "format_end",
+            "forecast_rise",
+            "A",
+            "C_mid",
+            "B",
+            "collapsed",
+        )
+    }
+    for row in cells.itertuples(index=False):
+        cv = curves.get((row.setting, row.width, row.seed))
+        ok = cv is not None and row.status == "ok" and "reward" in cv
+        r = cv["reward"] if ok else np.array([np.nan])
+        C = cv["samples"] if ok else np.array([np.nan])
+        cols["rise_fall"].append(rise_fall(r) if ok else np.nan)
+        cols["final_reward"].append(_final(r) if ok else np.nan)
+        cols["entropy_kept"].append(entropy_kept(cv["entropy"], C) if ok and "entropy" in cv else np.nan)
+        cols["format_start"].append(format_share(r[0], row.base_p1) if ok else np.nan)
+        cols["format_end"].append(format_share(_final(r), getattr(row, "rl_p1", np.nan)) if ok else np.nan)
+        if ok:
+            fc, _ = forecast_final(C, r)
+            fit = fit_compute_curve(C, r)
+        cols["forecast_rise"].append(fc - r[0] if ok else np.nan)
+        for p in ("A", "C_mid", "B"):
+            cols[p].append(getattr(fit, p) if ok else np.nan)
+        cols["collapsed"].append(
+            bool(collapsed(row.base_p1, getattr(row, "rl_p1", np.nan), row.n_samples)) if ok else np.nan
+        )
+    for c, v in cols.items():
+        cells[c] = v
+    return cells

@@ -1,0 +1,62 @@
+"""A verdict and the statistics every verdict rule shares (a t interval, disjoint intervals).
+
+A ``Verdict`` is what a rule of theory/ returns for a hypothesis (H1-H11, theory.hypotheses) or a
+study's claim (C1-C11, theory.claims, theory.claims_behaviour): the verdict word, the rule that
+decided it, the measured result in words and the numbers it used (with n and the headline
+interval where there is one). Reports store it as JSON (fits.json, verdicts.json) and render it
+from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ._result import JsonMixin
+
+GAIN = 0.1
+"""A gain of at least this much counts as RL paying off."""
+LEVEL = 0.9
+"""Confidence level of every interval."""
+MIN_CELLS = 3
+"""Fewer cells than this on a side of a comparison and the claim is not determined."""
+
+
+@dataclass
+class Verdict(JsonMixin):
+    claim: str
+    """What is decided: a claim id (C1 ... C11) or a hypothesis line (H1 rl_gain, H2 (phi), ...)."""
+    result: str
+    """The measured result in words, with intervals."""
+    verdict: str
+    """The verdict word, with its reason where the rule gives one (holds, fails, not determined: ...)."""
+    rule: str
+    """The rule that decided the verdict (printed in the reports)."""
+    numbers: dict[str, Any] = field(default_factory=dict)
+    """The numbers the rule read (and those its report's tables show)."""
+    n: int | None = None
+    """How many cells (or sizes, or rows) the verdict rests on; None where it is not one count."""
+    interval: tuple[float, float] | None = None
+    """The headline interval (at LEVEL, or a bracket of sizes) where the verdict has one."""
+
+
+def mean_ci(x, level: float = LEVEL) -> tuple[float, float, float, int]:
+    """(mean, lo, hi, n) of the finite values: a t interval; lo = hi = NaN with fewer than 2."""
+    a = np.asarray(x, dtype=float)
+    a = a[np.isfinite(a)]
+    n = int(a.size)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    m = float(a.mean())
+    if n < 2:
+        return m, float("nan"), float("nan"), n
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * a.std(ddof=1) / np.sqrt(n))
+    return m, m - half, m + half, n
+
+
+def intervals_disjoint(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Two intervals (NaN-free; ±inf allowed for open ends) do not overlap."""
+    return a[1] < b[0] or b[1] < a[0]
