@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from theory.refine import propose_refinement
+from theory.takeoff import takeoff_verdict
 from toymodels import storage
 from toymodels.cells import cell_table, swept_fields
 from toymodels.cost import group_seconds, projection
@@ -65,8 +66,12 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
     table = cell_table(spec, base_ds)[0]
     for r in range(1, study.budget.refine_rounds + 2):
         gains = {int(w): list(sub.sort_values("seed")["gain"]) for w, sub in table.groupby("width")}
+        ok = table[table.status == "ok"]
         prop = propose_refinement(
-            gains, min_seeds=study.budget.refine_seeds, rounds_left=study.budget.refine_rounds - r + 1
+            gains,
+            min_seeds=study.budget.refine_seeds,
+            rounds_left=study.budget.refine_rounds - r + 1,
+            takeoff_verdict=takeoff_verdict(ok["n_params"], ok["gain"]),
         )
         specs = refinement_specs(spec, r, prop.new_widths, prop.more_seeds, study.budget.refine_seeds)
         cost = sum(sum(group_seconds(s).values()) for s in specs)

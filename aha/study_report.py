@@ -12,7 +12,6 @@ import pandas as pd
 from theory import study_claims
 from theory.claims import STATEMENTS
 from theory.claims_behaviour import add_onsets, decide_c10, decide_c11
-from theory.plots import plot_transition
 from theory.study_stats import add_curve_measures
 from theory.text import DASH, g
 from theory.verdict import GAIN
@@ -54,7 +53,7 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     cells.drop(columns=["key"]).to_csv(out / "cells.csv", index=False)
     V = {"C10": decide_c10(cells), "C11": decide_c11(cells, study.behaviour)}
     s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref)  # C1-C9 read the other grids only
-    found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log, study.n_boot)
+    found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log)
     V |= found
     _write_predictors(out, loso, best, fitted, plain)
     figs.c10(cells, fig_dir)
@@ -62,7 +61,7 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
         figs.c11(cells, study.behaviour, curves, fig_dir)
     figs.c1(s, fig_dir)
     if fit is not None:
-        plot_transition(y, fit, fig_dir / "C2_transition.png", "RL gain (pass@1)")
+        figs.takeoff(y, fit, fig_dir / "C2_takeoff.png")
     figs.c3(s, V["C3"].numbers["factors"], fig_dir)
     figs.curves(s, curves, fig_dir)
     figs.signals(s, V["C6"].numbers["signals"], fig_dir, "C6_knobs")
@@ -95,18 +94,28 @@ def _refinement(out: Path) -> str:
 
 
 def _c3(v: dict) -> str:
-    rows = ["| factor | value | setting | N_c (crossing) | N_c interval |", "|---|---|---|---|---|"]
+    rows = [
+        "| factor | value | setting | take-offs / cells | N_c (50% of P(take-off)) | N_c interval "
+        "| not located because |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for f in v["numbers"]["factors"]:
         rows += [
-            f"| {f['factor']} | {x['value']} | {x['setting']} | {g(x['N_c'])} | {_interval(x['interval'])} |"
+            f"| {f['factor']} | {x['value']} | {x['setting']} | {x.get('takeoffs', DASH)} / {x.get('cells', DASH)} | "
+            f"{g(x['N_c'])} | {_interval(x['interval'])} | {x.get('note') or DASH} |"
             for x in f["values"]
         ]
     return _img(v, "C3_nc_factors.png") + "\n\n" + "\n".join(rows) if v["numbers"]["factors"] else ""
 
 
 def _c7(v: dict) -> str:
-    shift = ["| signal | N_c (crossing) | N_c interval |", "|---|---|---|"]
-    shift += [f"| {r['signal']} | {g(r['N_c'])} | {_interval(r['interval'])} |" for r in v["numbers"]["N_c"]]
+    shift = ["| signal | take-offs / cells | N_c (50% of P(take-off)) | N_c interval | not located because |"]
+    shift += ["|---|---|---|---|---|"]
+    shift += [
+        f"| {r['signal']} | {r.get('takeoffs', DASH)} / {r.get('cells', DASH)} | {g(r['N_c'])} | "
+        f"{_interval(r['interval'])} | {r.get('note') or DASH} |"
+        for r in v["numbers"]["N_c"]
+    ]
     return _img(v, "C7_signals.png") + "\n\nDoes the signal move N_c?\n\n" + "\n".join(shift)
 
 
@@ -197,7 +206,7 @@ def claim_section(c: str, v: dict, out: Path) -> str:
     """The body of a claim's section below its verdict, measured result and rule."""
     if c == "C2":
         rounds = _refinement(out)
-        return _img(v, "C2_transition.png") + ("\n\nRefinement:\n" + rounds if rounds else "")
+        return _img(v, "C2_takeoff.png") + ("\n\nRefinement:\n" + rounds if rounds else "")
     if c == "C6":
         return _FIXED["C6"] + _img(v, "C6_knobs.png")
     render = {

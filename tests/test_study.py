@@ -57,7 +57,9 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
         assert v["verdict"].replace("|", "\\|") in text
     refine = json.loads((out / "refine.json").read_text())["ref"]
     assert refine[0]["new_widths"] == [12] and refine[0]["stop"] == ""  # bisection of 8..16 in log N
-    assert refine[1]["stop"] == "resolved" and refine[1]["bracket"] == [12, 16]
+    # the bracket 12-16 is narrow, but P(take-off) over 3 sizes is not determined: never "resolved"
+    assert refine[1]["stop"] == "grid resolution" and refine[1]["bracket"] == [12, 16]
+    assert "take-off fit is not determined" in refine[1]["reason"]
     cells = pd.read_csv(out / "cells.csv")
     ref = cells[cells.setting == "ref"]
     assert sorted(ref.width.unique()) == [8, 12, 16]

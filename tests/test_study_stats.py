@@ -62,19 +62,35 @@ def test_size_classes_split_the_reference_by_its_own_mean_gain():
     assert sa.size_classes(cells, REF) == {8: "small", 16: "large"}  # width 32 has no finite gain
 
 
-def test_nc_interval_brackets_the_rise_through_the_gain_line():
-    sizes = ((8, 100.0, (0.0, 0.02)), (16, 400.0, (0.3, 0.5)))
-    rows = [("s", REF, "", w, s, n, g) for w, n, gs in sizes for s, g in enumerate(gs)]
-    nc, (lo, hi) = sa.nc_interval(_cells(rows))
-    assert (lo, hi) == (100.0, 400.0)
-    mean8, mean16 = 0.01, 0.4  # the crossing of 0.1, interpolated in ln N between the means
-    t = (0.1 - mean8) / (mean16 - mean8)
-    assert nc == pytest.approx(np.exp(np.log(100) + t * (np.log(400) - np.log(100))))
-    none = _cells([("s", REF, "", 8, 0, 100.0, 0.0), ("s", REF, "", 16, 0, 400.0, 0.05)])
-    nc, iv = sa.nc_interval(none)
-    assert np.isnan(nc) and iv == (400.0, np.inf)  # no size gains: above the largest
-    every = _cells([("s", REF, "", 8, 0, 100.0, 0.3), ("s", REF, "", 16, 0, 400.0, 0.5)])
-    assert sa.nc_interval(every)[1] == (0.0, 100.0)  # every size gains: below the smallest
+def _sweep(takeoffs, seeds=4, sizes=(100.0, 400.0, 1600.0, 6400.0, 25600.0)):
+    """One setting over 5 sizes: at size i the first takeoffs[i] seeds gain 0.5, the others 0.0."""
+    rows = [
+        ("s", REF, "", 8 * 2**i, s, n, 0.5 if s < k else 0.0)
+        for i, (n, k) in enumerate(zip(sizes, takeoffs, strict=True))
+        for s in range(seeds)
+    ]
+    return _cells(rows)
+
+
+def test_nc_interval_is_the_takeoff_fits_50_percent_point():
+    t = sa.nc_interval(_sweep((0, 0, 2, 4, 4)))
+    assert t["located"] and t["takeoffs"] == 10 and t["cells"] == 20
+    assert 400.0 < t["N_c"] < 6400.0  # half the seeds take off at 1600
+    lo, hi = t["interval"]
+    assert lo < t["N_c"] < hi and hi > lo  # an interval, not a point
+
+
+def test_nc_interval_never_locates_an_unresolved_bracket():
+    """Fails on the old rule, which returned the bracket of sizes around the mean gain's crossing
+    (here 6400-25600) as a located N_c: the take-off fit cannot place a rise that only the largest
+    size shows, so there is no located threshold."""
+    t = sa.nc_interval(_sweep((0, 0, 0, 0, 2)))
+    assert not t["located"] and np.isnan(t["N_c"]) and all(np.isnan(t["interval"]))
+    assert "not trustworthy" in t["note"]
+    none = sa.nc_interval(_sweep((0, 0, 0, 0, 0)))
+    assert not none["located"] and none["note"] == "RL takes off in no cell"
+    few = sa.nc_interval(_sweep((0, 2, 2), seeds=2, sizes=(100.0, 400.0, 1600.0)))
+    assert not few["located"] and "3 sizes" in few["note"]
 
 
 def test_paired_differences_and_classes():

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 
 from theory import claims as c
+from theory.takeoff import fit_takeoff, takeoff_from_gain
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "study"
 
 
 def test_c1_holds_fails_and_not_determined():
@@ -14,11 +20,33 @@ def test_c1_holds_fails_and_not_determined():
     assert c.verdict_c1([0.0, 0.01, 0.0], [0.0, 0.02, 0.01], 0.0, "x").verdict.startswith("holds only in part")
 
 
+def _takeoff(takeoffs, seeds=3, sizes=(888, 3e3, 7e3, 2.6e4, 1e5, 4e5)):
+    n = np.repeat(sizes[: len(takeoffs)], seeds)
+    y = np.concatenate([[1.0] * k + [0.0] * (seeds - k) for k in takeoffs])
+    return fit_takeoff(n, y)
+
+
 def test_c2_threshold_and_its_predictability():
-    assert c.verdict_c2("sharp transition", (1e3, 2e3), "resolved", 2.0).verdict == "holds"
-    assert c.verdict_c2("sharp transition", (1e3, 2e3), "resolved", 0.5).verdict.startswith("holds only in part")
-    assert c.verdict_c2("smooth", (1e3, 2e3), "budget", np.nan).verdict.startswith("fails")
-    assert c.verdict_c2("undetermined", (np.nan, np.nan), "", np.nan).verdict.startswith("not determined")
+    sharp = _takeoff((0, 0, 0, 12, 12, 12), seeds=12)
+    assert sharp.verdict == "sharp"
+    assert c.verdict_c2(sharp, "resolved", 2.0).verdict == "holds"
+    assert c.verdict_c2(sharp, "resolved", 0.5).verdict.startswith("holds only in part")
+    smooth = _takeoff((0, 2, 4, 6, 8, 10, 12), seeds=12, sizes=tuple(np.geomspace(1e2, 1e8, 7)))
+    assert smooth.verdict == "smooth" and c.verdict_c2(smooth, "budget", np.nan).verdict.startswith("fails")
+    flat = _takeoff((4, 4, 4, 4, 4, 4), seeds=12)
+    assert flat.verdict == "no trend" and c.verdict_c2(flat, "", np.nan).verdict.startswith("fails")
+
+
+def test_c2_untrusted_fit_is_not_determined_whichever_way_it_leans():
+    """The shipped reference setting (ModChain L=5, widths 8-128 with 3-5 seeds): the old rule read
+    "fails: smooth" off a gain-vs-N fit whose N_c interval was wider than the grid; P(take-off) over
+    its seeds cannot tell sharp from smooth, and the rule must say so (fails on the old rule)."""
+    cells = pd.read_csv(DOCS / "cells.csv")
+    ref = cells[(cells.setting == "threshold") & (cells.status == "ok")]
+    v = c.verdict_c2(fit_takeoff(ref.n_params, takeoff_from_gain(ref.gain)), "resolved", 0.35)
+    assert v.verdict.startswith("not determined"), v.verdict
+    few = _takeoff((0, 0, 3), seeds=3)  # a step between 3 sizes: leans sharp, but 3 sizes
+    assert c.verdict_c2(few, "", np.nan).verdict.startswith("not determined: 3 sizes")
 
 
 def test_c3_moves_by_category():

@@ -16,7 +16,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from .takeoff import BOUNDARY_DECADES, TAKEOFF, TakeoffFit
+from .takeoff import LEVEL as TAKEOFF_LEVEL
 from .text import mean_interval as _fmt
+from .text import sci
 from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, intervals_disjoint, mean_ci
 
 __all__ = [
@@ -97,31 +100,45 @@ def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capabilit
 
 
 # --- C2 -------------------------------------------------------------------------------------
-def verdict_c2(
-    transition: str, nc_interval: tuple[float, float], refine_stop: str, predictor_nc_err_steps: float
-) -> Verdict:
-    """The transition verdict of gain vs N, its N_c interval, why refinement stopped, and the
-    best base-only predictor's N_c error (√2 steps; NaN if not evaluated)."""
-    lo, hi = nc_interval
-    result = (
-        f"gain vs N: {transition}; N_c in [{lo:.3g}, {hi:.3g}] (refinement stopped: {refine_stop or 'n/a'}); "
-        f"best base-only predictor misses N_c by {predictor_nc_err_steps:.2f} √2 steps"
+def _c2_result(fit: TakeoffFit, refine_stop: str, predictor_nc_err_steps: float) -> str:
+    per = ", ".join(f"{k}/{n} at N={sci(N)}" for N, n, k in zip(fit.sizes, fit.n_per_size, fit.takeoffs_per_size))
+    lo, hi = fit.width_ci
+    nc = (
+        "none (P(take-off) stays below one half)"
+        if fit.N_c is None
+        else (f"{sci(fit.N_c)} [{sci(fit.N_c_ci[0])}, {sci(fit.N_c_ci[1])}]")
     )
+    width = (
+        "n/a"
+        if not np.isfinite(fit.width_decades)
+        else (f"{fit.width_decades:.2f} [{lo:.2f}, {'∞' if not np.isfinite(hi) else f'{hi:.2f}'}] decades")
+    )
+    return (
+        f"P(take-off = gain >= {TAKEOFF:g} | N), {fit.n_cells} cells: best family {fit.family}, 10-90% width "
+        f"{width}, N_c {nc}; take-offs {per} (refinement stopped: {refine_stop or 'n/a'}); best base-only "
+        f"predictor misses N_c by {predictor_nc_err_steps:.2f} √2 steps"
+    )
+
+
+def verdict_c2(fit: TakeoffFit, refine_stop: str, predictor_nc_err_steps: float) -> Verdict:
+    """C2 from the take-off fit of the reference setting (theory.takeoff.fit_takeoff; its verdict is
+    ``classify``'s: sharp, smooth, no trend or not determined), why refinement stopped, and the best
+    base-only predictor's N_c error (√2 steps; NaN if not evaluated)."""
+    result = _c2_result(fit, refine_stop, predictor_nc_err_steps)
     rule = (
-        "fails if the fit calls gain vs N smooth or without trend; holds if it is a sharp transition and "
-        "no base-only predictor places N_c within one √2 step; holds only in part if one does"
+        f"P(take-off | ln N) fitted over every seed (constant, logistic, logistic with plateau; BIC); holds if "
+        f"the 10-90% width's {TAKEOFF_LEVEL:.0%} profile interval lies wholly below {BOUNDARY_DECADES:g} decades "
+        f"(sharp) and no base-only predictor places N_c within one √2 step; holds only in part if one does; "
+        f"fails if the interval lies wholly above it (smooth) or a constant beats every rise (no trend); an "
+        f"untrustworthy fit or an interval on both sides is not determined"
     )
-    if transition in ("smooth", "no trend"):
-        return Verdict(
-            "C2",
-            result,
-            f"fails: the gain rises {transition}ly, not at a threshold"
-            if transition == "smooth"
-            else "fails: the gain shows no trend with size",
-            rule,
-        )
-    if transition != "sharp transition" or not (np.isfinite(lo) and np.isfinite(hi)):
-        return Verdict("C2", result, f"not determined: the transition fit is '{transition}'", rule)
+    t = fit.verdict
+    if t == "smooth":
+        return Verdict("C2", result, "fails: P(take-off) rises smoothly with size, not at a threshold", rule)
+    if t == "no trend":
+        return Verdict("C2", result, "fails: P(take-off) shows no trend with size", rule)
+    if t != "sharp":
+        return Verdict("C2", result, t if t.startswith("not determined") else f"not determined: {t}", rule)
     if np.isfinite(predictor_nc_err_steps) and predictor_nc_err_steps <= 1:
         return Verdict(
             "C2",

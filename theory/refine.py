@@ -80,12 +80,16 @@ def propose_refinement(
     interval: tuple[float, float] | None = None,
     min_seeds: int = 5,
     rounds_left: int = 1,
+    takeoff_verdict: str | None = None,
 ) -> Refinement:
     """The next round for one width sweep (module docstring).
 
     ``gains``: width -> the gains of the seeds run there (seed i at position i; NaN for a failed
     seed). ``interval``: the fit's N_c interval in width units, when there is one; it decides
-    whether N_c is resolved (else the bracket does)."""
+    whether N_c is resolved (else the bracket does). ``takeoff_verdict``: theory.takeoff's verdict on
+    the same cells; a narrow bracket is not "resolved" while it says "not determined" (the bracket of
+    mean gains can be narrow while P(take-off) is still a coin flip): seeds are added instead, and
+    when none can be, refinement stops with "grid resolution", never "resolved"."""
     if min_seeds < 1:
         raise ValueError(f"min_seeds must be >= 1, got {min_seeds}")
     br = gain_bracket(gains, threshold)
@@ -109,13 +113,16 @@ def propose_refinement(
         notes.append(f"gain is not monotone in width: gaining and non-gaining widths interleave in {lo}-{hi}")
     use = interval if interval is not None and all(np.isfinite(interval)) and interval[1] > interval[0] else br
     span = steps(*use)
-    if span <= 1 + STEP_TOL:
+    undetermined = takeoff_verdict is not None and takeoff_verdict.startswith("not determined")
+    if undetermined:
+        notes.append(f"the take-off fit says {takeoff_verdict}")
+    if span <= 1 + STEP_TOL and not undetermined:
         src = "the fit's N_c interval" if use is interval else "the bracket"
         return Refinement(
             br, span, [], {}, "resolved", f"{src} ({use[0]:.3g}-{use[1]:.3g}) spans {span:.2f} √2 steps (<= 1)", notes
         )
     mid = _even(np.sqrt(lo * hi))
-    new = [mid] if lo < mid < hi and mid not in gains else []
+    new = [mid] if lo < mid < hi and mid not in gains and span > 1 + STEP_TOL else []
     at = sorted(w for w in gains if lo <= w <= hi)
     more = {w: list(range(len(gains[w]), min_seeds)) for w in at if len(gains[w]) < min_seeds}
     if not new and not more:
@@ -126,7 +133,8 @@ def propose_refinement(
             {},
             "grid resolution",
             f"no even width left between {lo} and {hi} and every width there has "
-            f">= {min_seeds} seeds, yet the interval spans {span:.2f} √2 steps",
+            f">= {min_seeds} seeds, yet the interval spans {span:.2f} √2 steps"
+            + (" and the take-off fit is not determined" if undetermined else ""),
             notes,
         )
     if rounds_left < 1:

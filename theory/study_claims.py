@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from . import claims
 from . import study_stats as sa
 from .predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination
-from .transitions import fit_transition
+from .takeoff import fit_takeoff, takeoff_from_gain
 from .verdict import GAIN, Verdict
 
 CAPABILITY_LINE = 0.05
@@ -86,28 +85,24 @@ def decide_c1(s: Setup) -> Verdict:
     return v
 
 
-def reference_gain(s: Setup) -> xr.DataArray:
-    """The reference setting's gain per (width, seed) with n_params, for C2's transition fit."""
-    sub = s.cells[s.cells.key == s.ref]
-    da = sub.pivot_table(index="width", columns="seed", values="gain").sort_index()
-    n = sub.groupby("width")["n_params"].first().reindex(da.index)
-    return xr.DataArray(
-        da.values,
-        dims=("width", "seed"),
-        coords={"width": da.index.values, "seed": da.columns.values, "n_params": ("width", n.values)},
-    )
+def reference_cells(s: Setup) -> pd.DataFrame:
+    """The reference setting's ok cells with a gain, every seed (refinement rounds included)."""
+    sub = s.cells[(s.cells.key == s.ref) & (s.cells.status == "ok")]
+    return sub[np.isfinite(sub["gain"])]
 
 
-def decide_c2(y: xr.DataArray, refine_log: dict, predictor_nc_err: float, n_boot: int):
-    """C2's verdict and the transition fit behind it (None when the fit was impossible)."""
-    try:
-        fit = fit_transition(y, n_boot=n_boot)
-    except ValueError as e:
-        err = f"transition fit impossible: {e}"
-        return Verdict("C2", err, f"not determined: {err}", "needs a transition fit of the reference's gain vs N"), None
+def decide_c2(ref: pd.DataFrame, refine_log: dict, predictor_nc_err: float):
+    """C2's verdict and the take-off fit behind it (None when the fit was impossible)."""
+    if ref["n_params"].nunique() < 2:
+        err = f"take-off fit impossible: {ref['n_params'].nunique()} size(s)"
+        return Verdict("C2", err, f"not determined: {err}", "needs P(take-off) at >= 2 sizes"), None
+    fit = fit_takeoff(ref["n_params"], takeoff_from_gain(ref["gain"]), ref["gain"])
     stops = [e[-1]["stop"] + ": " + e[-1]["reason"] for e in refine_log.values() if e]
-    v = claims.verdict_c2(fit.verdict, fit.N_c_ci, "; ".join(stops), predictor_nc_err)
-    v.numbers, v.n, v.interval = {"figures": ["C2_transition.png"]}, fit.n_obs, fit.N_c_ci
+    v = claims.verdict_c2(fit, "; ".join(stops), predictor_nc_err)
+    v.numbers = {"figures": ["C2_takeoff.png"], "takeoff": fit.to_dict()}
+    v.n = fit.n_cells
+    if fit.N_c is not None:
+        v.interval = fit.N_c_ci
     return v, fit
 
 
@@ -119,8 +114,8 @@ def decide_c3(s: Setup) -> Verdict:
     for f, vals in groups.items():
         values = []
         for value, setting in vals.items():
-            nc, iv = sa.nc_interval(s.cells[s.cells.setting == setting])
-            values.append({"value": value, "setting": setting, "N_c": nc, "interval": list(iv)})
+            t = sa.nc_interval(s.cells[(s.cells.setting == setting) & (s.cells.status == "ok")])
+            values.append({"value": value, "setting": setting, **t, "interval": list(t["interval"])})
         rows.append({"factor": f, "category": sa.FACTORS[f], "values": values})
     factors = {r["factor"]: {x["value"]: tuple(x["interval"]) for x in r["values"]} for r in rows}
     v = claims.verdict_c3(factors, {f: sa.FACTORS[f] for f in factors})
@@ -186,8 +181,8 @@ def decide_c7(s: Setup) -> Verdict:
     ref_cells = s.cells[s.cells.key == s.ref]
     shift = []
     for n, sub in [("plain", ref_cells)] + [(n, s.cells[s.cells.setting == st]) for n, (st, _) in c7.items()]:
-        nc, iv = sa.nc_interval(sub)
-        shift.append({"signal": n, "N_c": nc, "interval": list(iv)})
+        t = sa.nc_interval(sub[sub.status == "ok"])
+        shift.append({"signal": n, **t, "interval": list(t["interval"])})
     v.numbers = {"signals": list(c7), "N_c": shift, "figures": ["C7_signals.png"] if c7 else []}
     return v
 
@@ -212,16 +207,16 @@ def decide_c9(s: Setup) -> Verdict:
     return v
 
 
-def decide_claims(s: Setup, refine_log: dict, n_boot: int):
+def decide_claims(s: Setup, refine_log: dict):
     """C1-C9 (a dict of Verdicts), the C2 fit and its data, and C8's predictors (loso, best,
     fitted, cells), in the order their inputs depend on each other."""
     loso, best, fitted, plain = fit_predictors(s)
     pred_nc = loso.table.get(best, {}).get("nc_err_steps", np.nan)
-    y = reference_gain(s)
-    v2, fit = decide_c2(y, refine_log, pred_nc, n_boot)
+    ref = reference_cells(s)
+    v2, fit = decide_c2(ref, refine_log, pred_nc)
     V = {"C1": decide_c1(s), "C2": v2, "C3": decide_c3(s), "C4": decide_c4(s), "C5": decide_c5(s)}
     V |= {"C6": decide_c6(s), "C7": decide_c7(s), "C9": decide_c9(s), "C8": decide_c8(loso, best)}
-    return V, (y, fit), (loso, best, fitted, plain)
+    return V, (ref, fit), (loso, best, fitted, plain)
 
 
-__all__ = ["CAPABILITY_LINE", "GAIN", "Setup", "setup", "decide_claims", "fit_predictors", "reference_gain"]
+__all__ = ["CAPABILITY_LINE", "GAIN", "Setup", "setup", "decide_claims", "fit_predictors", "reference_cells"]

@@ -16,9 +16,8 @@ import pandas as pd
 
 from .claims import GAIN
 from .compute_curve import fit_compute_curve, forecast_final
-from .predict_gain import crossing_N
-from .refine import gain_bracket
 from .sharpening import collapsed
+from .takeoff import TAKEOFF, fit_takeoff, takeoff_from_gain
 
 RECIPE_FIELDS = {
     "hint",
@@ -87,18 +86,27 @@ def size_classes(cells: pd.DataFrame, ref_key: str) -> dict[int, str]:
     return {int(w): ("large" if g >= GAIN else "small") for w, g in m.items() if np.isfinite(g)}
 
 
-def nc_interval(sub: pd.DataFrame) -> tuple[float, tuple[float, float]]:
-    """(crossing N_c, interval) of one setting: the bracket of sizes around the rise through GAIN;
-    (N_max, inf) when no size gains, (0, N_min) when every size does."""
-    gains = {float(n): list(g["gain"]) for n, g in sub.groupby("n_params")}
-    m = sub.groupby("n_params")["gain"].mean()
-    nc, _ = crossing_N(m.index.to_numpy(float), m.to_numpy(float))
-    br = gain_bracket(gains)
-    if br is not None:
-        return nc, (float(br[0]), float(br[1]))
-    if not len(m):
-        return nc, (float("nan"), float("nan"))
-    return nc, ((float(m.index.max()), np.inf) if (m < GAIN).all() else (0.0, float(m.index.min())))
+def nc_interval(sub: pd.DataFrame) -> dict:
+    """The threshold of one setting from P(take-off | ln N) over every seed (theory.takeoff):
+    {'N_c', 'interval', 'located', 'takeoffs', 'cells', 'verdict', 'note'}. ``located`` only when RL
+    takes off somewhere, the take-off fit is trustworthy and P(take-off) reaches one half: then
+    ``interval`` is N_c's profile-likelihood interval (0 or inf at an end the data do not bound);
+    otherwise N_c and the interval are NaN and ``note`` says why (an unresolved bracket of sizes is
+    never a located threshold)."""
+    ok = sub[np.isfinite(sub["gain"]) & (sub["n_params"] > 0)]
+    out = {"N_c": float("nan"), "interval": (float("nan"), float("nan")), "located": False}
+    out |= {"takeoffs": int((ok["gain"] >= TAKEOFF).sum()), "cells": len(ok), "verdict": "", "note": ""}
+    if out["takeoffs"] == 0:
+        return out | {"note": "RL takes off in no cell" if len(ok) else "no cells"}
+    if ok["n_params"].nunique() < 2:
+        return out | {"note": "one size only"}
+    fit = fit_takeoff(ok["n_params"], takeoff_from_gain(ok["gain"]), ok["gain"])
+    out["verdict"] = fit.verdict
+    if not fit.trustworthy:
+        return out | {"note": "take-off fit not trustworthy: " + "; ".join(fit.problems)}
+    if fit.N_c is None:
+        return out | {"note": f"P(take-off) stays below one half ({fit.family}, plateau {fit.ceiling:.2f})"}
+    return out | {"N_c": fit.N_c, "interval": tuple(fit.N_c_ci), "located": True}
 
 
 def factor_groups(cells: pd.DataFrame, ref_key: str) -> dict[str, dict[str, str]]:

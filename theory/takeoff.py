@@ -46,6 +46,7 @@ __all__ = [
     "fit_takeoff",
     "classify",
     "takeoff_from_gain",
+    "takeoff_verdict",
 ]
 
 TAKEOFF = 0.1
@@ -308,3 +309,13 @@ def classify(fit: TakeoffFit, bic: dict[str, float] | None = None) -> str:
 
 def _fmt_inf(v: float) -> str:
     return "∞" if not np.isfinite(v) else f"{v:.2f}"
+
+
+def takeoff_verdict(n_params, gain) -> str | None:
+    """``classify``'s verdict on cells given by N and gain (NaN gains skipped); None when fewer than
+    2 sizes have a gain (nothing to fit)."""
+    nn, g = np.asarray(n_params, dtype=float).ravel(), np.asarray(gain, dtype=float).ravel()
+    ok = np.isfinite(nn) & np.isfinite(g) & (nn > 0)
+    if np.unique(nn[ok]).size < 2:
+        return None
+    return fit_takeoff(nn[ok], takeoff_from_gain(g[ok])).verdict
