@@ -69,6 +69,9 @@ class Budget:
     """Refinement rounds at most (each: one bisection width, seeds raised to refine_seeds)."""
     refine_seeds: int = 5
     """Seeds at the bracket's widths and at new widths (>= 5 in the shipped studies)."""
+    takeoff_seeds: int = 12
+    """Seeds at widths whose seeds came out both ways (some take off, some not): P(take-off) there
+    needs them (theory.refine.bimodal_widths)."""
     max_cpu_s: float | None = None
     """Projected CPU seconds for the whole study; a refinement round that would pass it is not run."""
 
@@ -77,6 +80,8 @@ class Budget:
             raise ValueError(f"budget.refine_rounds must be an integer >= 0, got {self.refine_rounds!r}")
         if not isinstance(self.refine_seeds, int) or self.refine_seeds < 1:
             raise ValueError(f"budget.refine_seeds must be an integer >= 1, got {self.refine_seeds!r}")
+        if not isinstance(self.takeoff_seeds, int) or self.takeoff_seeds < 1:
+            raise ValueError(f"budget.takeoff_seeds must be an integer >= 1, got {self.takeoff_seeds!r}")
         if self.max_cpu_s is not None and not (isinstance(self.max_cpu_s, (int, float)) and self.max_cpu_s > 0):
             raise ValueError(f"budget.max_cpu_s must be a number > 0 or None, got {self.max_cpu_s!r}")
 

@@ -72,6 +72,7 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
             min_seeds=study.budget.refine_seeds,
             rounds_left=study.budget.refine_rounds - r + 1,
             takeoff_verdict=takeoff_verdict(ok["n_params"], ok["gain"]),
+            takeoff_seeds=study.budget.takeoff_seeds,
         )
         specs = refinement_specs(spec, r, prop.new_widths, prop.more_seeds, study.budget.refine_seeds)
         cost = sum(sum(group_seconds(s).values()) for s in specs)

@@ -13,7 +13,7 @@ from theory import study_claims
 from theory.claims import STATEMENTS
 from theory.claims_behaviour import add_onsets, decide_c10, decide_c11
 from theory.study_stats import add_curve_measures
-from theory.text import DASH, g
+from theory.text import DASH, g, power_text
 from theory.verdict import GAIN
 from toymodels import storage
 from toymodels.cells import setting_key
@@ -241,15 +241,19 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
         f"{len(cells)} cells in {len(specs)} grids (+ refinement), {int((cells.status != 'ok').sum())} not ok; "
         f"wall time of this invocation {wall / 60:.1f} min{_reused(out)}.",
         "",
-        "| claim | statement | measured result | verdict |",
-        "|---|---|---|---|",
+        "| claim | statement | measured result | verdict | n per arm; smallest detectable effect (power 0.8) |",
+        "|---|---|---|---|---|",
     ]
-    md += [f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} |" for c in study.analyses]
+    md += [
+        f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} | "
+        f"{esc(power_text(V[c].get('power')))} |"
+        for c in study.analyses
+    ]
     md.append("")
     for c in study.analyses:
         v = V[c]
         md += [f"## {c}: {STATEMENTS[c]}", "", f"**Verdict: {v['verdict']}.**", "", f"Measured: {v['result']}.", ""]
-        md += [f"Rule: {v['rule']}.", "", claim_section(c, v, out), ""]
+        md += [f"Rule: {v['rule']}.", "", f"Power: {power_text(v.get('power'))}.", "", claim_section(c, v, out), ""]
     md += ["## Grids", ""] + [f"- **{s.name}** ({s.n_cells} cells): {s.description}" for s in specs]
     path = out / "study.md"
     path.write_text("\n".join(md) + "\n")

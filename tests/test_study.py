@@ -48,7 +48,7 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
     study, out, path = tiny_run
     text = path.read_text()
     lines = text.splitlines()
-    start = lines.index("| claim | statement | measured result | verdict |")
+    start = next(i for i, x in enumerate(lines) if x.startswith("| claim | statement | measured result | verdict |"))
     rows = lines[start + 2 : start + 2 + 9]
     assert [r.split("|")[1].strip() for r in rows] == [f"C{i}" for i in range(1, 10)]
     verdicts = json.loads((out / "verdicts.json").read_text())

@@ -53,7 +53,7 @@ def test_c3_moves_by_category():
     inf = np.inf
     f = {
         "horizon": {"3": (1e3, 2e3), "5": (4e3, 8e3)},
-        "prior": {"0.3": (1e3, 3e3), "1.0": (2e3, 4e3)},
+        "prior": {"0.3": (1e3, 1.5e3), "1.0": (1.1e3, 1.6e3)},  # overlap, and no move by x2 fits both
         "depth": {"1": (1e3, 2e3), "2": (3e3, inf)},
     }
     cats = {"horizon": "task", "prior": "data", "depth": "architecture"}
@@ -61,7 +61,7 @@ def test_c3_moves_by_category():
     assert v.verdict == "holds only where the factor is architecture or task"
     f["prior"]["1.0"] = (5e3, 9e3)
     assert c.verdict_c3(f, cats).verdict == "holds"
-    flat = {k: {"a": (1e3, 2e3), "b": (1.5e3, 3e3)} for k in cats}
+    flat = {k: {"a": (1e3, 1.5e3), "b": (1.1e3, 1.6e3)} for k in cats}
     assert c.verdict_c3(flat, cats).verdict.startswith("fails")
     assert c.verdict_c3({"horizon": {"3": (np.nan, np.nan)}}, cats).verdict.startswith("not determined")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from .power import mde_means, mde_paired, n_for_means, n_for_paired, needs, power_row, sd
 from .takeoff import BOUNDARY_DECADES, TAKEOFF, TakeoffFit
 from .takeoff import LEVEL as TAKEOFF_LEVEL
 from .text import mean_interval as _fmt
@@ -33,6 +34,7 @@ __all__ = [
     "verdict_c1",
     "verdict_c2",
     "verdict_c3",
+    "MOVE",
     "verdict_c4",
     "verdict_c5",
     "verdict_c6",
@@ -68,6 +70,15 @@ EFFECT = 0.05
 def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capability: str) -> Verdict:
     """Gains of cells without base capability (``capability`` below its line) and with it."""
     lo_c, hi_c = mean_ci(gain_without), mean_ci(gain_with)
+    sds = (sd(gain_without), sd(gain_with))
+    pool = float(np.sqrt(np.nanmean(np.square(sds)))) if np.isfinite(sds).any() else float("nan")
+    pw = power_row(
+        {"without": lo_c[3], "with": hi_c[3]},
+        mde_means(sds[0], lo_c[3], sds[1], hi_c[3]),
+        GAIN,
+        "difference of mean gains",
+        n_for_means(GAIN, pool),
+    )
     result = (
         f"gain without base capability ({capability}) {_fmt(lo_c)}, with it {_fmt(hi_c)}; "
         f"RL made {collapsed_without_frac:.0%} of the cells without capability worse than base"
@@ -83,20 +94,28 @@ def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capabilit
             result,
             f"not determined: {lo_c[3]} cells without and {hi_c[3]} with base capability (need >= {MIN_CELLS} each)",
             rule,
+            power=pw,
         )
     if lo_c[1] >= GAIN:
-        return Verdict("C1", result, "fails: RL gains without any base capability", rule)
+        return Verdict("C1", result, "fails: RL gains without any base capability", rule, power=pw)
     if lo_c[2] < GAIN and hi_c[0] - lo_c[0] >= GAIN and hi_c[1] > lo_c[2]:
-        return Verdict("C1", result, "holds", rule)
+        return Verdict("C1", result, "holds", rule, power=pw)
     if lo_c[2] < GAIN:
+        mde = pw["mde"]
+        if needs(mde, GAIN):
+            why = f"not determined: needs n ≈ {pw['needs_n']} per arm to tell a {GAIN:g} difference"
+            return Verdict("C1", result, why, rule, power=pw)
         return Verdict(
             "C1",
             result,
             "holds only in part: without capability RL gains little, but cells with "
             "capability do not clearly gain more",
             rule,
+            power=pw,
         )
-    return Verdict("C1", result, "not determined: the gain without capability is too uncertain to place", rule)
+    return Verdict(
+        "C1", result, "not determined: the gain without capability is too uncertain to place", rule, power=pw
+    )
 
 
 # --- C2 -------------------------------------------------------------------------------------
@@ -151,10 +170,40 @@ def verdict_c2(fit: TakeoffFit, refine_stop: str, predictor_nc_err_steps: float)
 
 
 # --- C3 -------------------------------------------------------------------------------------
-def verdict_c3(factors: dict[str, dict[str, tuple[float, float]]], categories: dict[str, str]) -> Verdict:
-    """``factors``: factor -> {value label -> N_c interval (lo, hi), ±inf for open ends};
-    ``categories``: factor -> 'task', 'data' or 'architecture'. A factor moves N_c when two of its
-    values have disjoint intervals."""
+MOVE = 2.0
+"""C3: a change of N_c by less than this factor (one √2 step of width for N ∝ width²) is no move."""
+
+
+def _factor_state(known: dict, cells: dict) -> tuple[bool | None, str]:
+    """(moves, words) of one factor from its values' N_c intervals: moves when two are disjoint;
+    does not move only when every pair's intervals also rule out a move by MOVE or more (the largest
+    ratio of N_c they allow is below it); otherwise not determined, with the seeds it would need."""
+    ivs = list(known.items())
+    if any(intervals_disjoint(a, b) for i, (_, a) in enumerate(ivs) for _, b in ivs[i + 1 :]):
+        return True, "moves N_c"
+    with np.errstate(divide="ignore"):
+        worst = max(max(b[1] / a[0], a[1] / b[0]) for i, (_, a) in enumerate(ivs) for _, b in ivs[i + 1 :])
+    if worst < MOVE:
+        return False, "does not move N_c"
+    n = min((cells.get(v, 0) for v in known), default=0)
+    need = (
+        f"needs n ≈ {int(np.ceil(n * (np.log(worst) / np.log(MOVE)) ** 2))} cells per value"
+        if np.isfinite(worst) and n
+        else "needs more seeds"
+    )
+    return None, f"not determined (the N_c intervals overlap yet allow a move by ×{worst:.3g}; {need})"
+
+
+def verdict_c3(
+    factors: dict[str, dict[str, tuple[float, float]]],
+    categories: dict[str, str],
+    cells: dict[str, dict[str, int]] | None = None,
+) -> Verdict:
+    """``factors``: factor -> {value label -> N_c interval (lo, hi), ±inf for open ends, NaN where
+    not located}; ``categories``: factor -> 'task', 'data' or 'architecture'; ``cells``: factor ->
+    {value -> cells} (for the seeds a null call would need). A factor moves N_c when two of its
+    values have disjoint intervals, and does not move it only when the intervals rule out a move by
+    ``MOVE``."""
     moves, parts = {}, []
     for f, vals in factors.items():
         known = {v: iv for v, iv in vals.items() if np.isfinite(iv[0]) or np.isfinite(iv[1])}
@@ -162,13 +211,13 @@ def verdict_c3(factors: dict[str, dict[str, tuple[float, float]]], categories: d
             moves[f] = None
             parts.append(f"{f}: not determined ({len(known)} values with a located N_c)")
             continue
-        ivs = list(known.values())
-        moves[f] = any(intervals_disjoint(a, b) for i, a in enumerate(ivs) for b in ivs[i + 1 :])
-        parts.append(f"{f}: {'moves' if moves[f] else 'does not move'} N_c")
+        moves[f], words = _factor_state(known, (cells or {}).get(f, {}))
+        parts.append(f"{f}: {words}")
     rule = (
-        "a factor moves N_c when two of its values have disjoint N_c intervals; holds if a factor of each of "
-        "task, data and architecture moves it; fails if no tested factor does; holds only for the "
-        "categories where one does"
+        "N_c per value from P(take-off) (only values where RL takes off somewhere and the fit is trusted); a "
+        f"factor moves N_c when two values have disjoint N_c intervals, does not when the intervals rule out a "
+        f"move by x{MOVE:g}; holds if a factor of each of task, data and architecture moves it; fails if every "
+        "tested factor does not; holds only for the categories where one does"
     )
     result = "; ".join(parts) if parts else "no factor was swept"
     cats = sorted(set(categories.values()) | {"task", "data", "architecture"})
@@ -266,6 +315,15 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
     ok = np.isfinite(x) & np.isfinite(y)
     rho, p = stats.spearmanr(x[ok], y[ok]) if ok.sum() >= MIN_CELLS else (np.nan, np.nan)
     diffs = {k: mean_ci(v) for k, v in variant_small.items()}
+    mdes = {k: mde_paired(sd(v), len(v)) for k, v in variant_small.items()}
+    worst = max(mdes, key=lambda k: np.nan_to_num(mdes[k], nan=np.inf)) if mdes else None
+    pw = power_row(
+        {k: d[3] for k, d in diffs.items()},
+        mdes[worst] if worst else float("nan"),
+        GAIN,
+        "paired gain difference at small widths",
+        n_for_paired(GAIN, sd(variant_small[worst])) if worst else None,
+    )
     result = "; ".join(
         [
             f"Spearman ρ(ln N, entropy kept halfway) = {rho:.2f} (p = {p:.2g}, n={int(ok.sum())})",
@@ -280,58 +338,92 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
     if not np.isfinite(rho):
         return Verdict("C6", result, f"not determined: {int(ok.sum())} cells with entropy curves", rule)
     if rho < 0 and p < 0.05:
-        return Verdict("C6", result, "fails: small models keep more entropy, not less", rule)
+        return Verdict("C6", result, "fails: small models keep more entropy, not less", rule, power=pw)
     part2 = [k for k, v in diffs.items() if np.isfinite(v[1]) and v[1] > 0]
     part2_known = any(np.isfinite(v[1]) for v in diffs.values())
     if rho > 0 and p < 0.05:
+        if part2_known and not part2 and pw["needs_n"]:
+            why = f"not determined: entropy collapses faster in small models, but whether {worst} helps them needs"
+            return Verdict("C6", result, f"{why} n ≈ {pw['needs_n']} pairs", rule, power=pw)
         if part2_known and not part2:
-            return Verdict("C6", result, "holds", rule)
+            return Verdict("C6", result, "holds", rule, power=pw)
         if part2:
             return Verdict(
                 "C6",
                 result,
                 f"holds only in part: entropy collapses faster in small models, but {', '.join(part2)} help them",
                 rule,
+                power=pw,
             )
         return Verdict(
             "C6",
             result,
             "holds only in part: entropy collapses faster in small models; the variants were not measured",
             rule,
+            power=pw,
         )
-    return Verdict("C6", result, f"not determined: no significant trend of entropy with size (p = {p:.2g})", rule)
+    return Verdict(
+        "C6", result, f"not determined: no significant trend of entropy with size (p = {p:.2g})", rule, power=pw
+    )
 
 
 # --- C7 -------------------------------------------------------------------------------------
-def verdict_c7(signals: dict[str, dict[str, list[float]]]) -> Verdict:
-    """signal -> {'small': gain differences vs plain (paired by seed) at small widths, 'large': at
-    large widths}."""
-    parts, fit_claim, helps_small, undetermined = [], [], [], []
+def _c7_class(d: dict[str, list[float]]) -> tuple[str, float, int | None]:
+    """One signal: ('helps small' | 'fits' | 'no help at large' | 'few' | 'needs'), the detectable
+    paired difference its null side had, the pairs that side would need. A null side (interval not
+    above 0) counts only when its detectable effect is at most GAIN."""
+    s, lg = mean_ci(d.get("small", [])), mean_ci(d.get("large", []))
+    if s[3] < 2 or lg[3] < 2:
+        return "few", float("nan"), None
+    if s[1] > 0:
+        return "helps small", float("nan"), None
+    null = ["small"] if lg[1] > 0 else ["small", "large"]
+    mdes = {k: mde_paired(sd(d[k]), len(d[k])) for k in null}
+    worst = max(mdes, key=lambda k: np.nan_to_num(mdes[k], nan=np.inf))
+    if needs(mdes[worst], GAIN):
+        return "needs", mdes[worst], n_for_paired(GAIN, sd(d[worst]))
+    return ("fits" if lg[1] > 0 else "no help at large"), mdes[worst], None
+
+
+def verdict_c7(signals: dict[str, dict[str, list[float]]], excluded: dict[str, str] | None = None) -> Verdict:
+    """signal -> {'small': gain differences (with − without, paired by seed) at small widths, 'large':
+    at large widths}; ``excluded``: signal -> why it decides nothing (it did not act, its cells have
+    no signal), reported beside the verdict. A null side needs power: its detectable paired
+    difference at most GAIN, else the signal is not determined with the pairs it would need."""
+    parts, cls = [], {}
     for name, d in signals.items():
         s, lg = mean_ci(d.get("small", [])), mean_ci(d.get("large", []))
-        parts.append(f"{name}: small {_fmt(s)}, large {_fmt(lg)}")
-        if s[3] < 2 or lg[3] < 2:
-            undetermined.append(name)
-        elif s[1] > 0:
-            helps_small.append(name)
-        elif lg[1] > 0:
-            fit_claim.append(name)
+        cls[name] = _c7_class(d)
+        need = f" (needs n ≈ {cls[name][2]} pairs)" if cls[name][0] == "needs" else ""
+        parts.append(f"{name}: small {_fmt(s)}, large {_fmt(lg)}{need}")
+    parts += [f"{n}: excluded, {why}" for n, why in (excluded or {}).items()]
     rule = (
-        "a signal behaves as claimed when its gain difference vs plain has its interval above 0 at large "
-        "widths and not above 0 at small ones; holds if every signal does, fails if none does, holds only "
-        "for the signals that do"
+        "benefit = with − without, paired by seed, only for signals that acted; a signal behaves as claimed "
+        "when its benefit has its interval above 0 at large widths and not above 0 at small ones; a side "
+        f"called 'not above 0' needs its detectable difference (power 0.8) <= {GAIN}, else the signal is not "
+        "determined; holds if every judged signal behaves as claimed, fails if none does, holds only for those "
+        "that do"
     )
     result = "; ".join(parts) if parts else "no design signal was run"
+    undetermined = [n for n, c in cls.items() if c[0] in ("few", "needs")]
     judged = [n for n in signals if n not in undetermined]
+    arms = {"small": min((len(d.get("small", [])) for d in signals.values()), default=0)}
+    arms["large"] = min((len(d.get("large", [])) for d in signals.values()), default=0)
+    worst = max((c[1] for c in cls.values() if np.isfinite(c[1])), default=float("nan"))
+    needed = max((c[2] for c in cls.values() if c[2]), default=None)
+    pw = power_row(arms, worst, GAIN, "paired benefit (largest over signals)", needed)
     if not judged:
-        return Verdict("C7", result, "not determined: no signal has >= 2 cells at both small and large widths", rule)
+        why = "no signal has both sides decided (>= 2 pairs each, null sides with power)"
+        return Verdict("C7", result, f"not determined: {why}", rule, power=pw)
     extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
+    fit_claim = [n for n in judged if cls[n][0] == "fits"]
+    helps_small = [n for n in judged if cls[n][0] == "helps small"]
     if len(fit_claim) == len(judged):
-        return Verdict("C7", result, "holds" + extra, rule)
+        return Verdict("C7", result, "holds" + extra, rule, power=pw)
     if not fit_claim:
         why = f"{', '.join(helps_small)} help small models too" if helps_small else "no signal helps large models"
-        return Verdict("C7", result, f"fails: {why}{extra}", rule)
-    return Verdict("C7", result, f"holds only where the signal is {', '.join(fit_claim)}{extra}", rule)
+        return Verdict("C7", result, f"fails: {why}{extra}", rule, power=pw)
+    return Verdict("C7", result, f"holds only where the signal is {', '.join(fit_claim)}{extra}", rule, power=pw)
 
 
 # --- C8 -------------------------------------------------------------------------------------
@@ -374,7 +466,7 @@ def verdict_c8(table: dict[str, dict[str, float]], base_only: tuple[str, ...], b
 def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdict:
     """variant -> size class ('small'/'large') -> {'dA': ceiling differences vs plain, 'dlnC': ln
     C_mid differences, 'dB': steepness differences}, paired by width and seed."""
-    moved_a, moved_speed, parts, undetermined = {}, {}, [], []
+    moved_a, moved_speed, parts, undetermined, mdes, need = {}, {}, [], [], {}, {}
     for name, by in variants.items():
         for size, d in by.items():
             a, c, b = mean_ci(d.get("dA", [])), mean_ci(d.get("dlnC", [])), mean_ci(d.get("dB", []))
@@ -383,6 +475,10 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
                 undetermined.append(f"{name} ({size})")
                 continue
             moved_a[(name, size)] = (a[1] > 0 or a[2] < 0) and abs(a[0]) >= EFFECT
+            mde = mde_paired(sd(d["dA"]), a[3])
+            mdes[(name, size)] = mde
+            if not moved_a[(name, size)] and needs(mde, EFFECT):
+                need[(name, size)] = n_for_paired(EFFECT, sd(d["dA"]))
             moved_speed[(name, size)] = any(np.isfinite(x[1]) and (x[1] > 0 or x[2] < 0) for x in (c, b))
     rule = (
         f"a variant moves the ceiling when ΔA's interval excludes 0 and |ΔA| >= {EFFECT}; holds if no "
@@ -392,15 +488,28 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
     result = "; ".join(parts) if parts else "no recipe variant was run"
     if not moved_a:
         return Verdict("C9", result, "not determined: too few fitted compute curves", rule)
+    pw = power_row(
+        {f"{n} ({s})": len(variants[n][s].get("dA", [])) for n, s in moved_a},
+        max((m for m in mdes.values() if np.isfinite(m)), default=float("nan")),
+        EFFECT,
+        "paired ceiling difference (largest over variants)",
+        max(need.values(), default=None),
+    )
     large = [n for (n, s), m in moved_a.items() if m and s == "large"]
     small = [n for (n, s), m in moved_a.items() if m and s == "small"]
     if large:
-        return Verdict("C9", result, f"fails: {', '.join(large)} change(s) the ceiling A at large sizes", rule)
+        return Verdict(
+            "C9", result, f"fails: {', '.join(large)} change(s) the ceiling A at large sizes", rule, power=pw
+        )
+    if need:
+        which = ", ".join(f"{n} ({s})" for n, s in need)
+        why = f"not determined: {which} did not move the ceiling, but telling would need n ≈ {max(need.values())} pairs"
+        return Verdict("C9", result, why, rule, power=pw)
     if small:
         return Verdict(
-            "C9", result, f"holds only where models are large: {', '.join(small)} move A for small ones", rule
+            "C9", result, f"holds only where models are large: {', '.join(small)} move A for small ones", rule, power=pw
         )
     speed = sorted({n for (n, s), m in moved_speed.items() if m})
     tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"
     extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
-    return Verdict("C9", result, "holds" + tail + extra, rule)
+    return Verdict("C9", result, "holds" + tail + extra, rule, power=pw)

@@ -18,7 +18,19 @@ import math
 import numpy as np
 from scipy import stats
 
-__all__ = ["ALPHA", "POWER", "mde_means", "n_for_means", "mde_proportions", "n_for_proportions", "mde_paired"]
+__all__ = [
+    "ALPHA",
+    "POWER",
+    "mde_means",
+    "n_for_means",
+    "mde_proportions",
+    "n_for_proportions",
+    "mde_paired",
+    "n_for_paired",
+    "sd",
+    "power_row",
+    "needs",
+]
 
 ALPHA = 0.1
 """Two-sided level (the study's 90 % intervals)."""
@@ -74,3 +86,37 @@ def n_for_proportions(p1: float, p2: float, alpha=ALPHA, power=POWER) -> int:
     if h == 0:
         return 10**9
     return max(1, math.ceil(2 * (_z(alpha, power) / h) ** 2))
+
+
+def n_for_paired(effect: float, sd_diff: float, alpha=ALPHA, power=POWER) -> int:
+    """Pairs needed to detect a mean paired difference ``effect``."""
+    if effect <= 0 or not np.isfinite(sd_diff) or sd_diff <= 0:
+        return 2
+    return max(2, math.ceil((_z(alpha, power) * sd_diff / effect) ** 2))
+
+
+def sd(x) -> float:
+    """Sample sd (ddof 1) of the finite values; NaN with fewer than 2."""
+    a = np.asarray(x, dtype=float)
+    a = a[np.isfinite(a)]
+    return float(a.std(ddof=1)) if a.size >= 2 else float("nan")
+
+
+def power_row(arms: dict[str, int], mde: float, effect: float, about: str, needs_n: int | None = None) -> dict:
+    """What a verdict row states about its power: n per arm, the smallest effect it could have
+    detected (``mde``, at power ``POWER`` and two-sided ``ALPHA``), the effect the claim is about,
+    what the effect is a difference of, and the n per arm a null call would need (kept only where
+    the detectable effect is larger than the claim's, ``needs``)."""
+    return {
+        "arms": {k: int(v) for k, v in arms.items()},
+        "mde": float(mde),
+        "effect": float(effect),
+        "about": about,
+        "needs_n": None if needs_n is None or not needs(mde, effect) else int(needs_n),
+    }
+
+
+def needs(mde: float, effect: float) -> bool:
+    """A null call ("no effect") is not earned: the detectable effect is unknown or larger than the
+    effect the claim is about."""
+    return not np.isfinite(mde) or mde > effect

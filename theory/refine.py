@@ -24,7 +24,16 @@ import numpy as np
 
 from ._result import JsonMixin
 
-__all__ = ["SQRT2_STEP", "STEP_TOL", "Refinement", "gain_bracket", "steps", "propose_refinement", "STOPS"]
+__all__ = [
+    "SQRT2_STEP",
+    "STEP_TOL",
+    "Refinement",
+    "gain_bracket",
+    "bimodal_widths",
+    "steps",
+    "propose_refinement",
+    "STOPS",
+]
 
 SQRT2_STEP = float(np.log(np.sqrt(2.0)))
 """One √2 step of width in ln(width)."""
@@ -70,6 +79,18 @@ class Refinement(JsonMixin):
     notes: list[str] = field(default_factory=list)
 
 
+def bimodal_widths(gains: dict[int, list[float]], threshold: float = 0.1) -> list[int]:
+    """Widths whose seeds came out both ways: at least one gain >= ``threshold`` (a take-off) and at
+    least one below it. There a mean over seeds is a coin flip's, and only more seeds tell P(take-off)."""
+    out = []
+    for w, g in gains.items():
+        a = np.asarray(g, float)
+        a = a[np.isfinite(a)]
+        if (a >= threshold).any() and (a < threshold).any():
+            out.append(int(w))
+    return sorted(out)
+
+
 def _even(x: float) -> int:
     return int(2 * round(x / 2))
 
@@ -81,6 +102,7 @@ def propose_refinement(
     min_seeds: int = 5,
     rounds_left: int = 1,
     takeoff_verdict: str | None = None,
+    takeoff_seeds: int | None = None,
 ) -> Refinement:
     """The next round for one width sweep (module docstring).
 
@@ -89,7 +111,9 @@ def propose_refinement(
     whether N_c is resolved (else the bracket does). ``takeoff_verdict``: theory.takeoff's verdict on
     the same cells; a narrow bracket is not "resolved" while it says "not determined" (the bracket of
     mean gains can be narrow while P(take-off) is still a coin flip): seeds are added instead, and
-    when none can be, refinement stops with "grid resolution", never "resolved"."""
+    when none can be, refinement stops with "grid resolution", never "resolved". ``takeoff_seeds``:
+    widths whose seeds came out both ways (``bimodal_widths``) get seeds up to this many (>= 12 near
+    the take-off), in the same round as the bracket's."""
     if min_seeds < 1:
         raise ValueError(f"min_seeds must be >= 1, got {min_seeds}")
     br = gain_bracket(gains, threshold)
@@ -123,8 +147,10 @@ def propose_refinement(
         )
     mid = _even(np.sqrt(lo * hi))
     new = [mid] if lo < mid < hi and mid not in gains and span > 1 + STEP_TOL else []
-    at = sorted(w for w in gains if lo <= w <= hi)
-    more = {w: list(range(len(gains[w]), min_seeds)) for w in at if len(gains[w]) < min_seeds}
+    target = {w: min_seeds for w in gains if lo <= w <= hi}
+    for w in bimodal_widths(gains, threshold) if takeoff_seeds else []:
+        target[w] = max(target.get(w, 0), takeoff_seeds)
+    more = {w: list(range(len(gains[w]), t)) for w, t in sorted(target.items()) if len(gains[w]) < t}
     if not new and not more:
         return Refinement(
             br,

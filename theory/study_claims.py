@@ -15,8 +15,10 @@ import pandas as pd
 
 from . import claims
 from . import study_stats as sa
+from .power import mde_proportions, n_for_proportions, power_row
 from .predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination
 from .takeoff import fit_takeoff, takeoff_from_gain
+from .text import sci
 from .verdict import GAIN, Verdict
 
 CAPABILITY_LINE = 0.05
@@ -101,6 +103,13 @@ def decide_c2(ref: pd.DataFrame, refine_log: dict, predictor_nc_err: float):
     v = claims.verdict_c2(fit, "; ".join(stops), predictor_nc_err)
     v.numbers = {"figures": ["C2_takeoff.png"], "takeoff": fit.to_dict()}
     v.n = fit.n_cells
+    v.power = power_row(
+        {sci(N): n for N, n in zip(fit.sizes, fit.n_per_size, strict=True)},
+        mde_proportions(0.5, min(fit.n_per_size), min(fit.n_per_size)),
+        0.5,
+        "rise of the take-off rate between two sizes (around 1/2)",
+        n_for_proportions(0.25, 0.75),
+    )
     if fit.N_c is not None:
         v.interval = fit.N_c_ci
     return v, fit
@@ -118,7 +127,10 @@ def decide_c3(s: Setup) -> Verdict:
             values.append({"value": value, "setting": setting, **t, "interval": list(t["interval"])})
         rows.append({"factor": f, "category": sa.FACTORS[f], "values": values})
     factors = {r["factor"]: {x["value"]: tuple(x["interval"]) for x in r["values"]} for r in rows}
-    v = claims.verdict_c3(factors, {f: sa.FACTORS[f] for f in factors})
+    ncells = {r["factor"]: {x["value"]: x["cells"] for x in r["values"]} for r in rows}
+    v = claims.verdict_c3(factors, {f: sa.FACTORS[f] for f in factors}, ncells)
+    arms = {f"{r['factor']}={x['value']}": x["cells"] for r in rows for x in r["values"] if x["located"]}
+    v.power = power_row(arms, float("nan"), claims.MOVE, "factor of N_c (from the intervals)") if arms else {}
     v.numbers = {"factors": rows, "figures": ["C3_nc_factors.png"] if groups else []}
     return v
 

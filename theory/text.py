@@ -68,3 +68,15 @@ def listing(values) -> str:
     """Axis values as the reports list them: one value, 'first–last' for more than three, else a comma list."""
     v = list(values)
     return str(v[0]) if len(v) == 1 else f"{v[0]}–{v[-1]}" if len(v) > 3 else ", ".join(map(str, v))
+
+
+def power_text(p: dict | None) -> str:
+    """A verdict's power (theory.power.power_row) in words: 'n small 13, large 11; detectable
+    difference of mean gains 0.31 (the claim is about 0.1)'; the dash without one."""
+    if not p:
+        return DASH
+    arms = ", ".join(f"{k} {v}" for k, v in p["arms"].items())
+    mde = num(p.get("mde"))
+    det = "n/a (too few cells)" if not np.isfinite(mde) else f"{mde:.2g}"
+    out = f"n {arms}; detectable {p['about']} {det} (claim: {num(p['effect']):.2g})"
+    return out + (f"; needs n ≈ {p['needs_n']} per arm" if p.get("needs_n") else "")
