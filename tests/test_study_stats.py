@@ -155,3 +155,17 @@ def test_curve_measures_per_cell():
     assert ok.format_end == pytest.approx((ok.final_reward - 0.05) / ok.final_reward)
     assert ok.collapsed  # 0.1 -> 0.05 over 4096 samples is beyond 2 binomial standard errors
     assert np.isnan(bad.final_reward) and np.isnan(bad.A) and pd.isna(bad.rise_fall)
+
+
+def test_task_factor_keeps_the_reference_setting_of_its_task():
+    """The shipped study's "task" row compared ModChain at L = 7 with the other tasks: the later
+    horizon setting overwrote the reference (L = 5) under the value "ModChain". Fails on the old code."""
+    cfg = dict(prior=0.5, temperature=1.0, hint=0, depth=1)
+    rows = [
+        ("threshold", _key(task="ModChain", horizon=5, **cfg), "", 8, 0, 100.0, 0.0),
+        ("horizon[horizon=7]", _key(task="ModChain", horizon=7, **cfg), "", 8, 0, 100.0, 0.0),
+        ("addition", _key(task="MultiDigitAdd", horizon=3, **cfg), "", 8, 0, 100.0, 0.0),
+    ]
+    groups = sa.factor_groups(_cells(rows), _key(task="ModChain", horizon=5, **cfg))
+    assert groups["task"] == {"ModChain": "threshold", "MultiDigitAdd": "addition"}
+    assert groups["horizon"] == {"5": "threshold", "7": "horizon[horizon=7]"}

@@ -123,7 +123,9 @@ def factor_groups(cells: pd.DataFrame, ref_key: str) -> dict[str, dict[str, str]
                 continue
             rest = json.dumps({a: v for a, v in c.items() if a not in drop}, sort_keys=True, default=str)
             value = str(c.get(f)) if f != "task" else f"{c.get('task')}"
-            groups.setdefault(rest, {})[value] = s
+            g = groups.setdefault(rest, {})
+            if value not in g or k == ref_key:  # two settings with one value (ModChain at L = 5 and 7 for
+                g[value] = s  # "task"): the reference's stays, never overwritten by the later one
         cands = [g for g in groups.values() if len(g) >= 2]
         if not cands:
             continue
