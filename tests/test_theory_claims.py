@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from theory import claims as c
+from theory import study_stats as sa
 from theory.takeoff import fit_takeoff, takeoff_from_gain
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "study"
@@ -66,15 +68,47 @@ def test_c3_moves_by_category():
     assert c.verdict_c3({"horizon": {"3": (np.nan, np.nan)}}, cats).verdict.startswith("not determined")
 
 
-def test_c4_c5_rules():
-    big = {"n": 6, "rise_fall": 0.1, "collapsed": 0.0, "final_sd": 0.01}
-    assert c.verdict_c4({"n": 6, "rise_fall": 0.6, "collapsed": 0.5, "final_sd": 0.1}, big).verdict == "holds"
-    assert c.verdict_c4({"n": 6, "rise_fall": 0.1, "collapsed": 0.0, "final_sd": 0.1}, big).verdict.startswith("fails")
-    assert c.verdict_c4({"n": 6, "rise_fall": 0.6, "collapsed": 0.0, "final_sd": 0.1}, big).verdict.startswith(
-        "holds only in part"
-    )
-    assert c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2]).verdict == "holds"
+def _c4(n, rf, null, col):
+    return {"n": n, "rise_fall": rf, "rise_fall_null": null, "collapsed": col, "final_sd": 0.1}
+
+
+def test_c4_against_a_seed_matched_null_and_large_models():
+    """The shipped numbers (rise-then-fall 9/13 small, 7/11 large; below base 4/13 vs 0/11) read
+    "holds" under the old rule; the detector fires about as often on plain noise, and small vs large
+    is not significant: not "holds" (fails on the old rule)."""
+    shipped = c.verdict_c4(_c4(13, 9 / 13, 0.6, 4 / 13), _c4(11, 7 / 11, 0.5, 0.0))
+    assert shipped.verdict.startswith("not determined"), shipped.verdict
+    assert "plain noise: 60%" in shipped.result and shipped.power["arms"] == {"small": 13, "large": 11}
+    assert c.verdict_c4(_c4(20, 0.8, 0.2, 0.5), _c4(20, 0.1, 0.2, 0.0)).verdict == "holds"
+    assert c.verdict_c4(_c4(40, 0.2, 0.2, 0.05), _c4(40, 0.2, 0.2, 0.05)).verdict.startswith("fails")
+    part = c.verdict_c4(_c4(20, 0.8, 0.2, 0.0), _c4(20, 0.1, 0.2, 0.0)).verdict
+    assert part.startswith("holds only in part: the reward rises and falls")
+    assert c.verdict_c4(_c4(2, 0.8, 0.2, 0.5), _c4(20, 0.1, 0.2, 0.0)).verdict.startswith("not determined")
+
+
+def test_c5_a_share_that_is_a_function_of_pass1_is_not_determined():
+    """The shipped format shares correlate with b(1 − p)/(p + b(1 − p)) at r = 0.987 (b = 0.2): a
+    metric computed from pass@1 (fails on the old rule, which read "holds")."""
+    cells = pd.read_csv(DOCS / "cells.csv")
+    fc = cells[cells.setting == "signals[variant=format-bonus]"]
+    r = sa.share_vs_pass1(fc, 0.2)
+    assert r > 0.95
+    v = c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2], r)
+    assert v.verdict.startswith("not determined: the format share is a function of pass@1")
+    assert c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2], 0.3).verdict == "holds"
     assert c.verdict_c5([0.2, 0.3, 0.25], [0.1, 0.1, 0.2], [0.1, 0.3, 0.2]).verdict.startswith("fails")
+    p = np.linspace(0.05, 0.9, 8)
+    exact = pd.DataFrame({"base_p1": p, "rl_p1": p, "format_start": sa.format_share_of_pass1(p, 0.2)})
+    assert sa.share_vs_pass1(exact.assign(format_end=exact.format_start), 0.2) == pytest.approx(1.0)
+
+
+def test_rise_fall_null_is_keyed_and_matches_noise():
+    rng = np.random.default_rng(0)
+    r = np.clip(0.4 + 0.05 * rng.standard_normal(30), 0, 1)
+    a, b = sa.rise_fall_null(r, (32, 1)), sa.rise_fall_null(r, (32, 1))
+    assert a == b and 0 < a < 1  # plain noise of sd 0.05 trips a 0.05 rise-and-fall detector often
+    assert sa.rise_fall_null(np.full(30, 0.4), (32, 1)) == 0.0  # no noise, no false alarms
+    assert np.isnan(sa.rise_fall_null([0.1, 0.2], (8, 0)))
 
 
 def test_c6_c7_c8_c9_rules():

@@ -16,7 +16,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .power import mde_means, mde_paired, n_for_means, n_for_paired, needs, power_row, sd
+from .power import (
+    mde_means,
+    mde_paired,
+    mde_proportions,
+    n_for_means,
+    n_for_paired,
+    n_for_proportions,
+    needs,
+    power_row,
+    sd,
+)
 from .takeoff import BOUNDARY_DECADES, TAKEOFF, TakeoffFit
 from .takeoff import LEVEL as TAKEOFF_LEVEL
 from .text import mean_interval as _fmt
@@ -246,51 +256,112 @@ def verdict_c3(
 
 
 # --- C4 -------------------------------------------------------------------------------------
+P_TEST = 0.05
+"""C4: level of its one-sided tests (binomial against the noise null, Fisher small vs large)."""
+OFTEN = 0.25
+"""C4: a difference of rates smaller than this is not "often"; a null call needs power for it."""
+
+
+def _c4_tests(small: dict, large: dict) -> dict[str, float]:
+    """One-sided p-values: small's rise-then-fall count above its noise null (binomial at the mean
+    null rate), and small's rise-then-fall and below-base counts above large's (Fisher's exact)."""
+    k = {c: {d: int(round(x[d] * x["n"])) for d in ("rise_fall", "collapsed")} for c, x in (("s", small), ("l", large))}
+    ns, nl = int(small["n"]), int(large.get("n", 0))
+    p0 = float(small.get("rise_fall_null", np.nan))
+    out = {"null": float(stats.binomtest(k["s"]["rise_fall"], ns, p0, "greater").pvalue) if np.isfinite(p0) else np.nan}
+    for d in ("rise_fall", "collapsed"):
+        table = [[k["s"][d], ns - k["s"][d]], [k["l"][d], nl - k["l"][d]]]
+        out[d] = float(stats.fisher_exact(table, "greater")[1]) if nl else float("nan")
+    return out
+
+
 def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
-    """Per size class: n (cells), rise_fall (fraction whose reward rose >= EFFECT and then fell
-    >= EFFECT from its peak by the end), collapsed (fraction with final pass@1 below base by more
-    than noise), final_sd (seed sd of the final reward, mean over widths)."""
+    """Per size class: n (cells), rise_fall (fraction whose reward rose >= 0.05 and then fell >=
+    0.05 from its peak by the end), rise_fall_null (the same detector's mean rate on plain-noise
+    curves of each cell's own noise sd and mean: theory.study_stats.rise_fall_null), collapsed
+    (fraction with final pass@1 below base by more than noise), final_sd (seed sd of the final
+    reward, mean over widths)."""
     f = lambda d: (
-        f"reward rose then fell in {d['rise_fall']:.0%}, pass@1 ended below base in "  # noqa: E731
-        f"{d['collapsed']:.0%}, seed sd of final reward {d['final_sd']:.3f} (n={d['n']:.0f})"
+        f"reward rose then fell in {d['rise_fall']:.0%} (plain noise: {d.get('rise_fall_null', np.nan):.0%}), "  # noqa: E731
+        f"pass@1 ended below base in {d['collapsed']:.0%}, seed sd of final reward {d['final_sd']:.3f} (n={d['n']:.0f})"
     )
+    t = _c4_tests(small, large) if small.get("n", 0) else {}
     result = f"small: {f(small)}; large: {f(large)}" if large.get("n", 0) else f"small: {f(small)}"
-    rule = (
-        f"holds if among small models the reward rose then fell in >= 50% and pass@1 ended below base in "
-        f">= 25%, both above the large models' rates; fails if < 25% rose then fell and < 10% collapsed; "
-        f"not determined with < {MIN_CELLS} small cells"
-    )
-    if small.get("n", 0) < MIN_CELLS:
-        return Verdict("C4", result, f"not determined: {small.get('n', 0):.0f} small-model cells", rule)
-    lg_rf, lg_col = large.get("rise_fall", 0.0), large.get("collapsed", 0.0)
-    rf = small["rise_fall"] >= 0.5 and small["rise_fall"] > lg_rf
-    col = small["collapsed"] >= 0.25 and small["collapsed"] > lg_col
-    if rf and col:
-        return Verdict("C4", result, "holds", rule)
-    if small["rise_fall"] < 0.25 and small["collapsed"] < 0.1:
-        return Verdict("C4", result, "fails: small models' reward neither rises and falls nor ends below base", rule)
-    part = (
-        "the reward rises and falls, but pass@1 rarely ends below base"
-        if rf
-        else (
-            "pass@1 often ends below base, but the reward rarely rises first"
-            if col
-            else "some small models rise and fall or collapse, fewer than the rule asks, or no more than large ones"
+    if t:
+        result += (
+            f"; one-sided p: small rise-fall above noise {t['null']:.2g}, above large {t['rise_fall']:.2g} (Fisher), "
+            f"below base above large {t['collapsed']:.2g} (Fisher)"
         )
+    mde = mde_proportions(large.get("collapsed", 0.0), int(small.get("n", 0)), int(large.get("n", 0)))
+    base = float(large.get("collapsed", 0.0))
+    arms = {"small": small.get("n", 0), "large": large.get("n", 0)}
+    pw = power_row(arms, mde, OFTEN, "difference of rates (small − large)", n_for_proportions(base, base + OFTEN))
+    rule = (
+        f"rise-then-fall counts against a seed-matched null (the same detector on plain-noise curves of each "
+        f"cell's noise sd; one-sided binomial) and small against large (one-sided Fisher), each at p < {P_TEST}; "
+        "holds if small models rise then fall more than noise and than large models and end below base more "
+        "than large ones; fails if neither excess is significant, each is below "
+        f"{OFTEN:.0%} and the test could see a {OFTEN:.0%} difference of rates; "
+        f"not determined with < {MIN_CELLS} small or large cells"
     )
-    return Verdict("C4", result, f"holds only in part: {part}", rule)
+    if small.get("n", 0) < MIN_CELLS or large.get("n", 0) < MIN_CELLS:
+        why = f"{small.get('n', 0):.0f} small and {large.get('n', 0):.0f} large cells (need >= {MIN_CELLS} each)"
+        return Verdict("C4", result, f"not determined: {why}", rule, power=pw)
+    rf = t["null"] < P_TEST and t["rise_fall"] < P_TEST
+    col = t["collapsed"] < P_TEST
+    if rf and col:
+        return Verdict("C4", result, "holds", rule, power=pw)
+    seen = max(small["collapsed"] - base, small["rise_fall"] - max(large["rise_fall"], small.get("rise_fall_null", 0)))
+    if not rf and not col:
+        if seen >= OFTEN:
+            p_min = min(t["null"], t["rise_fall"], t["collapsed"])
+            why = f"an excess of {seen:.0%} is seen but not significant (smallest one-sided p = {p_min:.2g})"
+            return Verdict("C4", result, f"not determined: {why}; more seeds needed", rule, power=pw)
+        if pw["needs_n"]:
+            return Verdict(
+                "C4", result, f"not determined: no excess seen; needs n ≈ {pw['needs_n']} per class", rule, power=pw
+            )
+        return Verdict(
+            "C4",
+            result,
+            "fails: small models rise-and-fall and end below base no more than noise and large models",
+            rule,
+            power=pw,
+        )
+    part = (
+        "the reward rises and falls more than noise and large models do, but pass@1 does not end below base more often"
+        if rf
+        else "pass@1 ends below base more often than in large models, but the reward's rise-then-fall "
+        "is no more than noise"
+    )
+    return Verdict("C4", result, f"holds only in part: {part}", rule, power=pw)
 
 
 # --- C5 -------------------------------------------------------------------------------------
-def verdict_c5(small_start, small_end, large_end) -> Verdict:
+FUNCTION_OF = 0.95
+"""C5: a format share whose correlation with a function of pass@1 alone reaches this measures
+nothing new (a metric computed from another)."""
+
+
+def verdict_c5(small_start, small_end, large_end, r_pass1: float = float("nan")) -> Verdict:
     """Share of reward from format (not correctness) per cell with format_bonus on: small models
-    at the start and the end of RL, large models at the end."""
+    at the start and the end of RL, large models at the end; ``r_pass1``: Pearson r over those cells
+    between the share and b(1 − p) / (p + b(1 − p)), the share if every wrong answer earned the
+    format bonus b (theory.study_stats.format_share_of_pass1)."""
     s0, s1, l1 = mean_ci(small_start), mean_ci(small_end), mean_ci(large_end)
     result = f"format share, small models: start {_fmt(s0)}, end {_fmt(s1)}; large models at the end {_fmt(l1)}"
+    result += f"; r(share, its value from pass@1 alone) = {r_pass1:.3f}"
     rule = (
         "holds if small models end with >= 50% of their reward from format, more than at their start and "
         "than large models; fails if their end share is < 25% or not above large models'"
     )
+    rule = (
+        f"not determined when the share correlates with its value from pass@1 alone at r >= {FUNCTION_OF} "
+        "(it then measures pass@1, not format tokens); else " + rule
+    )
+    if np.isfinite(r_pass1) and r_pass1 >= FUNCTION_OF:
+        why = f"the format share is a function of pass@1 (r = {r_pass1:.3f}); format tokens were not measured"
+        return Verdict("C5", result, f"not determined: {why}", rule)
     if s1[3] < MIN_CELLS:
         return Verdict("C5", result, f"not determined: {s1[3]} small-model cells with format_bonus", rule)
     above_large = l1[3] == 0 or s1[0] > l1[0]

@@ -145,6 +145,7 @@ def decide_c4(s: Setup) -> Verdict:
         return {
             "n": len(sub),
             "rise_fall": float(np.nanmean(sub["rise_fall"].astype(float))) if len(sub) else 0.0,
+            "rise_fall_null": float(np.nanmean(sub["rise_fall_null"].astype(float))) if len(sub) else float("nan"),
             "collapsed": float(np.nanmean(sub["collapsed"].astype(float))) if len(sub) else 0.0,
             "final_sd": float(sd) if np.isfinite(sd) else float("nan"),
         }
@@ -167,7 +168,9 @@ def decide_c5(s: Setup) -> Verdict:
     fc = s.cells[(s.cells.setting == fmt) & (s.cells.status == "ok")]
     small = fc[fc["width"].map(s.classes) == "small"]
     large = fc[fc["width"].map(s.classes) == "large"]
-    v = claims.verdict_c5(small["format_start"], small["format_end"], large["format_end"])
+    bonus = float(fc["format_bonus"].iloc[0]) if "format_bonus" in fc and len(fc) else float("nan")
+    r = sa.share_vs_pass1(fc, bonus) if np.isfinite(bonus) else float("nan")
+    v = claims.verdict_c5(small["format_start"], small["format_end"], large["format_end"], r)
     v.numbers, v.n = {"setting": fmt}, len(small)
     return v
 

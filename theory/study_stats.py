@@ -16,6 +16,7 @@ import pandas as pd
 
 from .claims import GAIN
 from .compute_curve import fit_compute_curve, forecast_final
+from .onset import noise_sd
 from .sharpening import collapsed
 from .takeoff import TAKEOFF, fit_takeoff, takeoff_from_gain
 
@@ -166,6 +167,24 @@ def rise_fall(r: np.ndarray, effect: float = 0.05) -> bool:
     return bool(peak - r[0] >= effect and peak - _final(r) >= effect)
 
 
+NULL_REPS = 200
+"""Plain-noise curves per cell for the rise-then-fall null (C4)."""
+
+
+def rise_fall_null(r: np.ndarray, key: tuple[int, ...], reps: int = NULL_REPS) -> float:
+    """The rise-then-fall detector's rate on plain-noise curves matched to one cell: its own logged
+    points, a flat mean (the curve's) and its own noise sd (from successive differences,
+    theory.onset.noise_sd, so a real trend does not inflate it), clipped to [0, 1] like a reward.
+    Random numbers keyed on ``key`` (the cell's width and seed), so a cell gets the same null alone
+    or in a study. NaN for a curve the detector does not judge."""
+    r = np.asarray(r, float)
+    if r.size < 4 or not np.isfinite(r).all():
+        return float("nan")
+    rng = np.random.default_rng([*map(int, key), 4])
+    y = np.clip(r.mean() + noise_sd(r) * rng.standard_normal((reps, r.size)), 0.0, 1.0)  # (reps, points)
+    return float(np.mean([rise_fall(row) for row in y]))
+
+
 def entropy_kept(h: np.ndarray, samples: np.ndarray) -> float:
     """Entropy halfway through RL (by episodes consumed) over entropy at its start."""
     h = np.asarray(h, float)
@@ -182,6 +201,26 @@ def format_share(reward: float, p_correct: float) -> float:
     return float(np.clip((reward - p_correct) / reward, 0, 1))
 
 
+def format_share_of_pass1(p_correct, bonus: float) -> np.ndarray:
+    """The format share if every wrong answer earned the format bonus: b(1 − p) / (p + b(1 − p))."""
+    p = np.asarray(p_correct, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return bonus * (1 - p) / (p + bonus * (1 - p))
+
+
+def share_vs_pass1(cells: pd.DataFrame, bonus: float) -> float:
+    """Pearson r between the cells' format shares (start and end of RL together) and their values
+    from pass@1 alone (``format_share_of_pass1``); NaN with fewer than 3 finite pairs or no spread."""
+    share = np.concatenate([cells["format_start"], cells["format_end"]]).astype(float)
+    model = np.concatenate(
+        [format_share_of_pass1(cells["base_p1"], bonus), format_share_of_pass1(cells["rl_p1"], bonus)]
+    )
+    ok = np.isfinite(share) & np.isfinite(model)
+    if ok.sum() < 3 or np.ptp(share[ok]) == 0 or np.ptp(model[ok]) == 0:
+        return float("nan")
+    return float(np.corrcoef(share[ok], model[ok])[0, 1])
+
+
 def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
     """Columns: rise_fall, final_reward, entropy_kept, format_start/end, forecast_rise, A, C_mid, B."""
     cells = cells.copy()
@@ -189,6 +228,7 @@ def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
         c: []
         for c in (
             "rise_fall",
+            "rise_fall_null",
             "final_reward",
             "entropy_kept",
             "format_start",
@@ -206,6 +246,7 @@ def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
         r = cv["reward"] if ok else np.array([np.nan])
         C = cv["samples"] if ok else np.array([np.nan])
         cols["rise_fall"].append(rise_fall(r) if ok else np.nan)
+        cols["rise_fall_null"].append(rise_fall_null(r, (row.width, row.seed)) if ok else np.nan)
         cols["final_reward"].append(_final(r) if ok else np.nan)
         cols["entropy_kept"].append(entropy_kept(cv["entropy"], C) if ok and "entropy" in cv else np.nan)
         cols["format_start"].append(format_share(r[0], row.base_p1) if ok else np.nan)
