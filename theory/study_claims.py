@@ -17,6 +17,7 @@ from . import claims
 from . import study_stats as sa
 from .power import mde_proportions, n_for_proportions, power_row
 from .predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination
+from .study_signals import benefits
 from .takeoff import fit_takeoff, takeoff_from_gain
 from .text import sci
 from .verdict import GAIN, Verdict
@@ -192,13 +193,14 @@ def decide_c6(s: Setup) -> Verdict:
 def decide_c7(s: Setup) -> Verdict:
     """Design signals against plain at small and large widths; numbers: N_c of plain and each signal."""
     c7 = s.pick(sa.C7_FIELDS)
-    v = claims.verdict_c7({n: _small_diffs(s, st) for n, (st, _) in c7.items()})
+    diffs, excluded, counts = benefits(s.cells, s.ref, {n: st for n, (st, _) in c7.items()}, s.classes)
+    v = claims.verdict_c7(diffs, excluded)
     ref_cells = s.cells[s.cells.key == s.ref]
     shift = []
     for n, sub in [("plain", ref_cells)] + [(n, s.cells[s.cells.setting == st]) for n, (st, _) in c7.items()]:
         t = sa.nc_interval(sub[sub.status == "ok"])
         shift.append({"signal": n, **t, "interval": list(t["interval"])})
-    v.numbers = {"signals": list(c7), "N_c": shift, "figures": ["C7_signals.png"] if c7 else []}
+    v.numbers = {"signals": list(c7), "N_c": shift, "health": counts, "figures": ["C7_signals.png"] if c7 else []}
     return v
 
 

@@ -1,0 +1,58 @@
+"""C7's inputs (theory/study_signals.py): health exclusion, the "acts" test and the benefit's sign.
+Each test fails on the rule before issue 23, which paired every signal's gain with plain's (a hint
+that never reached the model read as "hurts large models by −0.417") and fed no-think with its
+sign reversed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from theory import claims as c
+from theory.study_signals import acted, benefits, health
+
+REF = json.dumps({"task": "ModChain"})
+
+
+def _cells(setting, key, gains, phi, health_col=None):
+    rows = []
+    for i, (g, p) in enumerate(zip(gains, phi, strict=True)):
+        w = (8, 8, 8, 64, 64, 64)[i]
+        rows.append(
+            {"setting": setting, "key": key, "width": w, "seed": i % 3, "gain": g, "phi_start": p, "status": "ok"}
+        )
+    df = pd.DataFrame(rows)
+    if health_col is not None:
+        df["rl_health"] = health_col
+    return df
+
+
+PLAIN = _cells("threshold", REF, [0.0, 0.01, 0.0, 0.6, 0.7, 0.65], [0.5] * 6)
+CLASSES = {8: "small", 64: "large"}
+
+
+def test_a_signal_that_never_reached_the_model_is_excluded_not_read_as_harm():
+    hint = _cells("hint", "h", [0.0] * 6, [0.0] * 6)  # no informative group, RL moved nothing
+    ok, words = acted(hint)
+    assert not ok and "no-signal 6 of 6 cells" in words and "did not act" in words
+    d, excluded, _ = benefits(pd.concat([PLAIN, hint]), REF, {"hint": "hint"}, CLASSES)
+    assert d == {} and "hint" in excluded
+    v = c.verdict_c7(d, excluded)
+    assert v.verdict.startswith("not determined") and "hint: excluded" in v.result  # old: "fails: ... −0.65"
+
+
+def test_think_first_is_plain_minus_no_think():
+    no_think = _cells("no-think", "n", [0.0, 0.0, 0.0, 0.1, 0.1, 0.1], [0.5] * 6)
+    d, excluded, _ = benefits(pd.concat([PLAIN, no_think]), REF, {"no-think": "no-think"}, CLASSES)
+    assert not excluded and "think-first" in d
+    assert np.allclose(sorted(d["think-first"]["large"]), [0.5, 0.55, 0.6])  # plain − no-think > 0
+
+
+def test_recorded_health_wins_and_broken_cells_are_dropped_from_the_pairs():
+    sig = _cells("critic", "k", [0.0, 0.0, 0.0, 0.9, -0.5, 0.8], [0.5] * 6, ["ok"] * 4 + ["broke-capable", "ok"])
+    assert list(health(sig)) == ["ok"] * 4 + ["broke-capable", "ok"]
+    d, excluded, counts = benefits(pd.concat([PLAIN, sig]), REF, {"critic": "critic"}, CLASSES)
+    assert not excluded and len(d["critic"]["large"]) == 2  # the broke-capable pair is not evidence
+    assert "broke-capable 1" in counts["critic"]
