@@ -197,8 +197,9 @@ _FIXED = {
     "Figure: third panel of the C4 figure.",
     "C6": "Entropy kept = entropy halfway through RL / entropy at its start (reference cells); figure: second "
     "panel of the C4 figure.\n\n",
-    "C9": "R(C) = R0 + (A − R0) / (1 + (C_mid / C)^B) fitted per cell to the training reward against episodes; "
-    "differences are variant minus plain at the same width and seed.",
+    "C9": "The ceiling is evaluation pass@1 after RL (held-out prompts, at the evaluation temperature every cell "
+    "shares); the speed is R(C) = R0 + (A − R0) / (1 + (C_mid / C)^B) fitted per cell to the training reward "
+    "against episodes (C_mid, B). Differences are variant minus plain at the same width and seed.",
 }
 
 

@@ -56,3 +56,34 @@ def test_recorded_health_wins_and_broken_cells_are_dropped_from_the_pairs():
     d, excluded, counts = benefits(pd.concat([PLAIN, sig]), REF, {"critic": "critic"}, CLASSES)
     assert not excluded and len(d["critic"]["large"]) == 2  # the broke-capable pair is not evidence
     assert "broke-capable 1" in counts["critic"]
+
+
+def test_c9_reads_the_ceiling_on_evaluation_pass1_not_the_training_reward():
+    """A temperature variant samples at T = 1.5 during RL, so its training reward's asymptote A is
+    lower by construction while evaluation pass@1 (shared temperature) is unchanged: the old rule
+    read the drop in A as "fails: temperature changes the ceiling" (fails on the old rule)."""
+    from theory.study_claims import Setup, decide_c9
+
+    rows = []
+    for setting, key, da in (("threshold", REF, 0.0), ("temp", "t", -0.3)):
+        for w in (8, 64):
+            for seed in range(6):
+                p1 = (0.1 if w == 8 else 0.8) + 0.002 * seed
+                rows.append(
+                    {
+                        "setting": setting,
+                        "key": key,
+                        "width": w,
+                        "seed": seed,
+                        "status": "ok",
+                        "gain": 0.0,
+                        "rl_p1": p1,
+                        "A": p1 + da + 0.01 * seed,
+                        "B": 2.0,
+                        "C_mid": 1e3,
+                    }
+                )
+    s = Setup(pd.DataFrame(rows), REF, CLASSES, {"temperature": ("temp", {"temperature"})})
+    v = decide_c9(s)
+    assert v.verdict.startswith("holds"), v.verdict
+    assert "Δ ceiling (eval pass@1) +0.000" in v.result

@@ -73,7 +73,8 @@ AUROC_GOOD = 0.8
 MAE_RATIO = 0.8
 """C8: a base-only predictor beats size when its MAE is at most this fraction of ln N's."""
 EFFECT = 0.05
-"""C9: a change of the ceiling A smaller than this is no change, even when its interval excludes 0."""
+"""C9: a change of the ceiling (evaluation pass@1) smaller than this is no change, even when its interval
+excludes 0."""
 
 
 # --- C1 -------------------------------------------------------------------------------------
@@ -535,13 +536,14 @@ def verdict_c8(table: dict[str, dict[str, float]], base_only: tuple[str, ...], b
 
 # --- C9 -------------------------------------------------------------------------------------
 def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdict:
-    """variant -> size class ('small'/'large') -> {'dA': ceiling differences vs plain, 'dlnC': ln
-    C_mid differences, 'dB': steepness differences}, paired by width and seed."""
+    """variant -> size class ('small'/'large') -> {'dA': ceiling differences vs plain (evaluation
+    pass@1 after RL at the common evaluation temperature), 'dlnC': ln C_mid differences, 'dB':
+    steepness differences of the training-reward compute curve}, paired by width and seed."""
     moved_a, moved_speed, parts, undetermined, mdes, need = {}, {}, [], [], {}, {}
     for name, by in variants.items():
         for size, d in by.items():
             a, c, b = mean_ci(d.get("dA", [])), mean_ci(d.get("dlnC", [])), mean_ci(d.get("dB", []))
-            parts.append(f"{name} ({size}): ΔA {_fmt(a)}, Δln C_mid {_fmt(c)}, ΔB {_fmt(b)}")
+            parts.append(f"{name} ({size}): Δ ceiling (eval pass@1) {_fmt(a)}, Δln C_mid {_fmt(c)}, ΔB {_fmt(b)}")
             if a[3] < 2:
                 undetermined.append(f"{name} ({size})")
                 continue
@@ -552,9 +554,10 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
                 need[(name, size)] = n_for_paired(EFFECT, sd(d["dA"]))
             moved_speed[(name, size)] = any(np.isfinite(x[1]) and (x[1] > 0 or x[2] < 0) for x in (c, b))
     rule = (
-        f"a variant moves the ceiling when ΔA's interval excludes 0 and |ΔA| >= {EFFECT}; holds if no "
-        "variant moves A; fails if one moves A at large sizes; holds only at large sizes if A moves at small "
-        "sizes only"
+        "ceiling = evaluation pass@1 after RL at the common evaluation temperature, paired by width and seed; "
+        f"a variant moves it when the difference's interval excludes 0 and is >= {EFFECT} in size; 'no move' needs "
+        f"the power to see {EFFECT}; holds if no variant moves it; fails if one moves it at large sizes; holds "
+        "only at large sizes if it moves at small sizes only"
     )
     result = "; ".join(parts) if parts else "no recipe variant was run"
     if not moved_a:
@@ -570,7 +573,11 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
     small = [n for (n, s), m in moved_a.items() if m and s == "small"]
     if large:
         return Verdict(
-            "C9", result, f"fails: {', '.join(large)} change(s) the ceiling A at large sizes", rule, power=pw
+            "C9",
+            result,
+            f"fails: {', '.join(large)} change(s) the ceiling (eval pass@1) at large sizes",
+            rule,
+            power=pw,
         )
     if need:
         which = ", ".join(f"{n} ({s})" for n, s in need)
@@ -578,7 +585,11 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
         return Verdict("C9", result, why, rule, power=pw)
     if small:
         return Verdict(
-            "C9", result, f"holds only where models are large: {', '.join(small)} move A for small ones", rule, power=pw
+            "C9",
+            result,
+            f"holds only where models are large: {', '.join(small)} move the ceiling for small ones",
+            rule,
+            power=pw,
         )
     speed = sorted({n for (n, s), m in moved_speed.items() if m})
     tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"

@@ -212,10 +212,12 @@ def decide_c8(loso, best: str) -> Verdict:
 
 
 def decide_c9(s: Setup) -> Verdict:
-    """Recipe details against plain: changes of the compute curve's ceiling A, ln C_mid and steepness B."""
+    """Recipe details against plain: changes of the ceiling (evaluation pass@1 after RL, at the
+    evaluation temperature every cell shares; not the training reward's asymptote A, which a
+    sampling temperature lowers by construction), of ln C_mid and of the steepness B."""
     c9n = {}
     for n, (st, _) in s.pick(sa.C9_FIELDS).items():
-        d = {name: _small_diffs(s, st, col) for col, name in (("A", "dA"), ("B", "dB"))}
+        d = {name: _small_diffs(s, st, col) for col, name in (("rl_p1", "dA"), ("B", "dB"))}
         cc = s.cells.assign(lnC=np.log(s.cells["C_mid"]))
         d["dlnC"] = sa.by_class(sa.paired_diffs(cc, s.ref, st, "lnC"), s.classes)
         c9n[n] = {size: {k: d[k][size] for k in d} for size in ("small", "large")}
