@@ -130,6 +130,19 @@ def _c8(v: dict) -> str:
             f"| {t['predictor']}{' (best base-only)' if t['predictor'] == best else ''} | {_f(t['mae'], 3)} | "
             f"{_f(t['auroc'], 2)} | {_f(t['nc_err_steps'], 2)} | {t['nc_defined']} of {t['n_settings']} |"
         )
+    per = v["numbers"].get("per_setting", [])
+    if per:
+        rows += [
+            "",
+            "Per setting (held-out MAE of gain; seed floor = the other seeds of the cell's setting and width):",
+            "",
+        ]
+        rows += [f"| setting | RL takes off | cells | {best} | ln N | seed floor |", "|---|---|---|---|---|---|"]
+        rows += [
+            f"| {r['setting']} | {'yes' if r['takes_off'] else 'no'} | {r['n']} | {_f(r.get(best), 3)} | "
+            f"{_f(r.get('ln N'), 3)} | {_f(r.get('seed floor'), 3)} |"
+            for r in per
+        ]
     return (
         "\n".join(rows)
         + "\n\n"

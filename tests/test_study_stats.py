@@ -169,3 +169,37 @@ def test_task_factor_keeps_the_reference_setting_of_its_task():
     groups = sa.factor_groups(_cells(rows), _key(task="ModChain", horizon=5, **cfg))
     assert groups["task"] == {"ModChain": "threshold", "MultiDigitAdd": "addition"}
     assert groups["horizon"] == {"5": "threshold", "7": "horizon[horizon=7]"}
+
+
+def test_seed_floor_and_c8_per_setting():
+    pred = pd.DataFrame(
+        {
+            "setting": ["a"] * 4 + ["b"] * 2,
+            "width": [8, 8, 8, 16, 8, 8],
+            "seed": [0, 1, 2, 0, 0, 1],
+            "gain": [0.0, 0.3, 0.6, 0.5, 0.0, 0.02],
+            "ln N": [0.3] * 6,
+        }
+    )
+    floor = sa.seed_floor(pred)
+    assert floor[:3] == pytest.approx([0.45, 0.3, 0.15]) and np.isnan(floor[3])  # width 16 has one seed
+    rows, up = sa.c8_by_setting(pred, ["ln N"])
+    assert [r["takes_off"] for r in rows] == [True, False] and up["n_settings"] == 1 and up["n_cells"] == 4
+    assert up["ln N"] == pytest.approx(np.mean([0.3, 0.0, 0.3, 0.2]))
+
+
+def test_c8_holds_only_if_it_beats_ln_n_where_rl_takes_off():
+    """The shipped C8: combination MAE 0.153 vs ln N 0.224 overall ("holds" under the old rule), but
+    0.181 vs 0.178 on the reference setting where RL takes off; fails on the old rule."""
+    from theory.claims import verdict_c8
+
+    table = {
+        "combination": {"mae": 0.153, "auroc": 0.93, "nc_err_steps": 0.35, "n_settings": 11},
+        "ln N": {"mae": 0.224, "auroc": 0.62, "nc_err_steps": 2.25, "n_settings": 11},
+    }
+    up = {"combination": 0.181, "ln N": 0.178, "seed floor": 0.118, "n_settings": 1, "n_cells": 24}
+    v = verdict_c8(table, ("combination", "ln N"), takeoff=up)
+    assert v.verdict.startswith("fails: where RL takes off"), v.verdict
+    assert "seed floor 0.118" in v.result
+    up["combination"] = 0.12
+    assert verdict_c8(table, ("combination", "ln N"), takeoff=up).verdict == "holds"

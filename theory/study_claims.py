@@ -205,9 +205,13 @@ def decide_c7(s: Setup) -> Verdict:
 
 
 def decide_c8(loso, best: str) -> Verdict:
-    v = claims.verdict_c8(loso.table, BASE_ONLY)
+    per_setting, takeoff = sa.c8_by_setting(loso.predictions, list(loso.table))
+    v = claims.verdict_c8(loso.table, BASE_ONLY, takeoff=takeoff)
     rows = [{"predictor": n, **t} for n, t in loso.table.items()]
-    v.numbers, v.n = {"table": rows, "best": best, "figures": ["C8_predicted_vs_observed.png"]}, loso.n_settings
+    v.numbers = {"table": rows, "best": best, "per_setting": per_setting, "takeoff": takeoff}
+    v.numbers["figures"] = ["C8_predicted_vs_observed.png"]
+    v.n = loso.n_settings
+    v.power = power_row({"settings": loso.n_settings, "take-off settings": takeoff["n_settings"]}, np.nan, np.nan, "")
     return v
 
 

@@ -110,6 +110,32 @@ def nc_interval(sub: pd.DataFrame) -> dict:
     return out | {"N_c": fit.N_c, "interval": tuple(fit.N_c_ci), "located": True}
 
 
+def seed_floor(pred: pd.DataFrame) -> np.ndarray:
+    """Per cell: the mean gain of the *other* seeds of its setting and width (NaN when it is alone),
+    the leave-one-seed-out floor no predictor of a cell from its setting and size can beat by much."""
+    g = pred["gain"].astype(float)
+    keys = [pred["setting"], pred["width"]]
+    total, count = g.groupby(keys).transform("sum"), g.groupby(keys).transform("count")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((total - g) / (count - 1)).where(count > 1).to_numpy(float)
+
+
+def c8_by_setting(pred: pd.DataFrame, names: list[str]) -> tuple[list[dict], dict[str, float]]:
+    """C8 per setting from the held-out predictions (theory.predict_gain.LosoResult.predictions):
+    rows {setting, takes_off, n, MAE per predictor and 'seed floor'}, and the MAEs over the cells of
+    the settings where RL takes off somewhere (any gain >= TAKEOFF) with their counts."""
+    pred = pred.assign(**{"seed floor": seed_floor(pred)})
+    cols = [n for n in names if n in pred] + ["seed floor"]
+    err = pred[cols].sub(pred["gain"], axis=0).abs()  # (cells, predictors)
+    rows = []
+    for st, idx in pred.groupby("setting").groups.items():
+        up = bool((pred.loc[idx, "gain"] >= TAKEOFF).any())
+        rows.append({"setting": st, "takes_off": up, "n": len(idx), **{c: float(err.loc[idx, c].mean()) for c in cols}})
+    up = pred["setting"].isin([r["setting"] for r in rows if r["takes_off"]])
+    over = {c: float(err.loc[up, c].mean()) if up.any() else float("nan") for c in cols}
+    return rows, over | {"n_settings": int(sum(r["takes_off"] for r in rows)), "n_cells": int(up.sum())}
+
+
 def factor_groups(cells: pd.DataFrame, ref_key: str) -> dict[str, dict[str, str]]:
     """factor -> {value label -> setting}: settings equal except in that factor (the reference's
     group where it has one, else the largest)."""

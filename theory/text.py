@@ -76,6 +76,8 @@ def power_text(p: dict | None) -> str:
     if not p:
         return DASH
     arms = ", ".join(f"{k} {v}" for k, v in p["arms"].items())
+    if not p.get("about"):
+        return f"n {arms}"
     mde = num(p.get("mde"))
     det = "n/a (too few cells)" if not np.isfinite(mde) else f"{mde:.2g}"
     out = f"n {arms}; detectable {p['about']} {det} (claim: {num(p['effect']):.2g})"
