@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from theory import study_claims
+from theory.agreement import compare, mark_flips
 from theory.claims import STATEMENTS
 from theory.claims_behaviour import add_onsets, decide_c10, decide_c11
 from theory.study_stats import add_curve_measures
@@ -43,7 +44,9 @@ def _write_predictors(out: Path, loso, best: str, fitted: dict, plain: pd.DataFr
     pred.to_csv(out / "predictions.csv", index=False)
 
 
-def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dict, out: Path, wall: float) -> Path:
+def write_study(
+    study, specs, cells: pd.DataFrame, curves: dict, refine_log: dict, out: Path, wall: float, agree_with=None
+) -> Path:
     """cells.csv, predictors.json, predictions.csv, verdicts.json and the figures; then study.md."""
     out = Path(out)
     fig_dir = out / "figures"
@@ -67,7 +70,13 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     figs.signals(s, V["C6"].numbers["signals"], fig_dir, "C6_knobs")
     figs.signals(s, V["C7"].numbers["signals"], fig_dir, "C7_signals")
     figs.predictions(loso, best, fig_dir)
-    storage.atomic_write_json(out / "verdicts.json", {c: V[c].to_dict() for c in study.analyses})
+    blob = {c: V[c].to_dict() for c in study.analyses}
+    if agree_with is not None:
+        other = json.loads((Path(agree_with) / "verdicts.json").read_text())
+        flips = compare(blob, other)
+        blob = mark_flips(blob, flips, f"this run vs {agree_with}")
+        storage.atomic_write_json(out / "agreement.json", {"other": str(agree_with), "claims": flips})
+    storage.atomic_write_json(out / "verdicts.json", blob)
     return render_study(study, specs, out, wall)
 
 
