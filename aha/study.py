@@ -218,7 +218,7 @@ def run_study(
 # --- commands ------------------------------------------------------------------------------------
 def print_projection(study: Study) -> None:
     b = study.budget
-    p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds)
+    p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds, b.takeoff_seeds)
     print(f"study {study.name}: {len(study.specs())} grids, {p['cells']} cells (refinement at its budget's maximum)")
     print(f"{'grid':<42}{'cells':>7}{'CPU min':>9}{'GPU h':>8}")
     for r in p["rows"]:
