@@ -80,7 +80,8 @@ def test_c10_holds_when_gains_are_abrupt_and_phi_orders_the_onsets():
 
 
 def test_c10_fails_when_gains_rise_gradually():
-    assert verdict_c10([True] + [False] * 7, [12.0], [0.5]).verdict.startswith("fails")
+    assert verdict_c10([True] + [False] * 7, [12.0], [0.5], power=0.9).verdict.startswith("fails")
+    assert verdict_c10([True] + [False] * 7, [12.0], [0.5]).verdict.startswith("not determined")  # power unknown
 
 
 def test_c10_holds_only_in_part_when_phi_does_not_order_the_onsets():

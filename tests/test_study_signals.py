@@ -43,11 +43,15 @@ def test_a_signal_that_never_reached_the_model_is_excluded_not_read_as_harm():
     assert v.verdict.startswith("not determined") and "hint: excluded" in v.result  # old: "fails: ... −0.65"
 
 
-def test_think_first_is_plain_minus_no_think():
+def test_think_first_is_plain_minus_no_think_on_one_base():
     no_think = _cells("no-think", "n", [0.0, 0.0, 0.0, 0.1, 0.1, 0.1], [0.5] * 6)
-    d, excluded, _ = benefits(pd.concat([PLAIN, no_think]), REF, {"no-think": "no-think"}, CLASSES)
+    plain, arm = PLAIN.assign(base_p1=0.3), no_think.assign(base_p1=0.3)
+    d, excluded, _ = benefits(pd.concat([plain, arm]), REF, {"no-think": "no-think"}, CLASSES)
     assert not excluded and "think-first" in d
     assert np.allclose(sorted(d["think-first"]["large"]), [0.5, 0.55, 0.6])  # plain − no-think > 0
+    other_base = arm.assign(base_p1=0.1)  # pretrained without chain of thought: another base
+    d, excluded, _ = benefits(pd.concat([plain, other_base]), REF, {"no-think": "no-think"}, CLASSES)
+    assert d == {} and "not on plain's base" in excluded["think-first"]
 
 
 def test_recorded_health_wins_and_broken_cells_are_dropped_from_the_pairs():
@@ -87,3 +91,41 @@ def test_c9_reads_the_ceiling_on_evaluation_pass1_not_the_training_reward():
     v = decide_c9(s)
     assert v.verdict.startswith("holds"), v.verdict
     assert "Δ ceiling (eval pass@1) +0.000" in v.result
+
+
+def test_c9_reads_its_own_grid_against_its_own_plain_arm():
+    """With a C9 grid in the study, C9 pairs its variants with that grid's plain arm (same long RL),
+    not with the reference (whose RL is shorter): here the long plain arm gains +0.2 over the
+    reference and so does the variant, so the variant changes nothing."""
+    from theory.study_claims import decide_c9, setup
+
+    rows = []
+    for grid, setting, key, variant, lift in (
+        ("threshold", "threshold", REF, "", 0.0),
+        ("c9-recipe", "c9[plain]", "p", "plain", 0.2),
+        ("c9-recipe", "c9[temperature]", "t", "temperature", 0.2),
+    ):
+        for w in (8, 64):
+            for seed in range(6):
+                p1 = (0.1 if w == 8 else 0.6) + lift + 0.001 * seed
+                rows.append(
+                    {
+                        "grid": grid,
+                        "setting": setting,
+                        "key": key,
+                        "variant": variant,
+                        "width": w,
+                        "seed": seed,
+                        "status": "ok",
+                        "gain": 0.0 if w == 8 else 0.3,
+                        "rl_p1": p1,
+                        "B": 2.0,
+                        "C_mid": 1e3,
+                        "n_params": 100.0 * w,
+                    }
+                )
+    s = setup(pd.DataFrame(rows), REF, "c9-recipe")
+    assert set(s.cells.grid) == {"threshold"} and len(s.c9) == 24
+    v = decide_c9(s)
+    assert v.numbers["variants"] == ["temperature"] and v.numbers["grid"] == "own (longer RL)"
+    assert "Δ ceiling (eval pass@1) +0.000" in v.result and v.verdict.startswith("holds")

@@ -88,7 +88,6 @@ def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capabilit
         mde_means(sds[0], lo_c[3], sds[1], hi_c[3]),
         GAIN,
         "difference of mean gains",
-        n_for_means(GAIN, pool),
     )
     result = (
         f"gain without base capability ({capability}) {_fmt(lo_c)}, with it {_fmt(hi_c)}; "
@@ -114,6 +113,7 @@ def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capabilit
     if lo_c[2] < GAIN:
         mde = pw["mde"]
         if needs(mde, GAIN):
+            pw = power_row(pw["arms"], mde, GAIN, pw["about"], n_for_means(GAIN, pool))
             why = f"not determined: needs n ≈ {pw['needs_n']} per arm to tell a {GAIN:g} difference"
             return Verdict("C1", result, why, rule, power=pw)
         return Verdict(
@@ -296,7 +296,7 @@ def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
     mde = mde_proportions(large.get("collapsed", 0.0), int(small.get("n", 0)), int(large.get("n", 0)))
     base = float(large.get("collapsed", 0.0))
     arms = {"small": small.get("n", 0), "large": large.get("n", 0)}
-    pw = power_row(arms, mde, OFTEN, "difference of rates (small − large)", n_for_proportions(base, base + OFTEN))
+    pw = power_row(arms, mde, OFTEN, "difference of rates (small − large)")
     rule = (
         f"rise-then-fall counts against a seed-matched null (the same detector on plain-noise curves of each "
         f"cell's noise sd; one-sided binomial) and small against large (one-sided Fisher), each at p < {P_TEST}; "
@@ -315,9 +315,11 @@ def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
     seen = max(small["collapsed"] - base, small["rise_fall"] - max(large["rise_fall"], small.get("rise_fall_null", 0)))
     if not rf and not col:
         if seen >= OFTEN:
-            p_min = min(t["null"], t["rise_fall"], t["collapsed"])
-            why = f"an excess of {seen:.0%} is seen but not significant (smallest one-sided p = {p_min:.2g})"
+            which = "below-base" if seen == small["collapsed"] - base else "rise-then-fall"
+            p_which = t["collapsed"] if which == "below-base" else t["rise_fall"]
+            why = f"a {which} excess of {seen:.0%} over large models is seen but not significant (p = {p_which:.2g})"
             return Verdict("C4", result, f"not determined: {why}; more seeds needed", rule, power=pw)
+        pw = power_row(arms, mde, OFTEN, pw["about"], n_for_proportions(base, base + OFTEN))
         if pw["needs_n"]:
             return Verdict(
                 "C4", result, f"not determined: no excess seen; needs n ≈ {pw['needs_n']} per class", rule, power=pw
@@ -543,7 +545,7 @@ def verdict_c8(
         why = "where RL takes off, the best base-only predictor does not beat ln N"
         return Verdict("C8", result, f"fails: {why} (its margin comes from settings where RL does not)", rule)
     if b["mae"] <= MAE_RATIO * ln["mae"] and np.isfinite(b["auroc"]) and b["auroc"] >= AUROC_GOOD:
-        return Verdict("C8", result, "holds" if t else "holds (not checked where RL takes off)", rule)
+        return Verdict("C8", result, "holds", rule)
     return Verdict(
         "C8",
         result,

@@ -65,7 +65,8 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None, power: float
     if n < MIN_CELLS:
         return Verdict("C10", result, f"not determined: {n} cells gained >= {GAIN} (need >= {MIN_CELLS})", rule)
     if frac < ABRUPT / 2 and not (np.isfinite(power) and power >= GOOD_POWER):
-        why = f"{k} of {n} gaining cells rise abruptly, but the detector finds only {power:.0%} of synthetic steps"
+        found = f"finds only {power:.0%} of" if np.isfinite(power) else "was not tried on"
+        why = f"{k} of {n} gaining cells rise abruptly, but the detector {found} synthetic steps"
         return Verdict("C10", result, f"not determined: {why} at their noise (need >= {GOOD_POWER:.0%})", rule)
     if frac < ABRUPT / 2:
         return Verdict(

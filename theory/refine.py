@@ -179,6 +179,7 @@ def propose_refinement(
         new,
         more,
         "",
-        f"bracket {lo}-{hi} spans {span:.2f} √2 steps: add width(s) {new} and seeds up to {min_seeds}",
+        f"bracket {lo}-{hi} spans {span:.2f} √2 steps: add width(s) {new} and seeds "
+        + ", ".join(f"{w}: up to {target[w]}" for w in sorted(more)),
         notes,
     )

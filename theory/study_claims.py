@@ -35,6 +35,9 @@ class Setup:
     ref: str
     classes: dict[int, str]
     recipe: dict[str, tuple[str, set[str]]]
+    c9: pd.DataFrame | None = None
+    """The cells of C9's own grid (longer RL with its own plain arm, variant 'plain'), when the study
+    has one; C9 then reads them instead of the recipe settings beside the reference."""
 
     @property
     def refc(self) -> pd.DataFrame:
@@ -50,8 +53,13 @@ class Setup:
         return {n: v for n, v in self.recipe.items() if v[1] <= fields}
 
 
-def setup(cells: pd.DataFrame, ref: str) -> Setup:
-    return Setup(cells, ref, sa.size_classes(cells, ref), sa.recipe_settings(cells, ref))
+def setup(cells: pd.DataFrame, ref: str, c9_grid: str | None = None) -> Setup:
+    """The claims' view of a study's cells; ``c9_grid``: the name of C9's own grid (kept apart from
+    every other claim's cells)."""
+    c9 = cells[cells.grid == c9_grid] if c9_grid and "grid" in cells else None
+    rest = cells if c9 is None else cells[cells.grid != c9_grid]
+    c9 = c9 if c9 is not None and len(c9) else None
+    return Setup(rest, ref, sa.size_classes(rest, ref), sa.recipe_settings(rest, ref), c9)
 
 
 def fit_predictors(s: Setup):
@@ -187,6 +195,12 @@ def decide_c6(s: Setup) -> Verdict:
         np.log(refc["n_params"]), refc["entropy_kept"], {n: _small_diffs(s, st)["small"] for n, (st, _) in c6.items()}
     )
     v.numbers, v.n = {"signals": list(c6), "figures": ["C6_knobs.png"] if c6 else []}, len(refc)
+    temps = sorted(refc["temperature"].dropna().unique()) if "temperature" in refc else []
+    v.rule += (
+        "; entropy is compared at one sampling temperature (the reference cells"
+        + (f", T = {temps[0]:g})" if len(temps) == 1 else ")")
+        + " and the variants by evaluation pass@1 at the shared evaluation temperature"
+    )
     return v
 
 
@@ -219,15 +233,25 @@ def decide_c9(s: Setup) -> Verdict:
     """Recipe details against plain: changes of the ceiling (evaluation pass@1 after RL, at the
     evaluation temperature every cell shares; not the training reward's asymptote A, which a
     sampling temperature lowers by construction), of ln C_mid and of the steepness B."""
+    cells, ref, pick = s.cells, s.ref, s.pick(sa.C9_FIELDS)
+    if s.c9 is not None and (s.c9.variant == "plain").any():  # C9's own grid: its own plain arm
+        cells = s.c9
+        ref = cells.loc[cells.variant == "plain", "key"].iloc[0]
+        pick = {
+            n: (st, set()) for n, st in cells.drop_duplicates("setting")[["variant", "setting"]].values if n != "plain"
+        }
     c9n = {}
-    for n, (st, _) in s.pick(sa.C9_FIELDS).items():
-        d = {name: _small_diffs(s, st, col) for col, name in (("rl_p1", "dA"), ("B", "dB"))}
-        cc = s.cells.assign(lnC=np.log(s.cells["C_mid"]))
-        d["dlnC"] = sa.by_class(sa.paired_diffs(cc, s.ref, st, "lnC"), s.classes)
+    cc = cells.assign(lnC=np.log(cells["C_mid"]))
+    for n, (st, _) in pick.items():
+        d = {name: sa.by_class(sa.paired_diffs(cc, ref, st, col), s.classes) for col, name in _C9_COLS}
         c9n[n] = {size: {k: d[k][size] for k in d} for size in ("small", "large")}
     v = claims.verdict_c9(c9n)
-    v.numbers = {"variants": list(c9n)}
+    v.numbers = {"variants": list(c9n), "grid": "own (longer RL)" if cells is not s.cells else "signals"}
     return v
+
+
+_C9_COLS = (("rl_p1", "dA"), ("B", "dB"), ("lnC", "dlnC"))
+"""C9's paired differences: the ceiling (evaluation pass@1), the steepness B and ln C_mid."""
 
 
 def decide_claims(s: Setup, refine_log: dict):

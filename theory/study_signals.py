@@ -11,7 +11,9 @@ of its cells are healthy and RL moved at least one of them (a gain that is not e
 did not act decides nothing and is reported beside the verdict with its counts.
 
 Think-first is the benefit of asking for the trace: plain − no-think (the no-think setting is the
-arm without it), so its sign is flipped and it is named ``think-first``.
+arm without it), so its sign is flipped and it is named ``think-first``. Both arms must share one
+base (``base_shift``: the same base pass@1 at every width and seed); a no-think arm pretrained
+without chain of thought is another base, not an RL signal, and is excluded with that reason.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 
 from .study_stats import by_class
 
-__all__ = ["EXCLUDED", "health", "acted", "benefits"]
+__all__ = ["EXCLUDED", "health", "acted", "base_shift", "benefits"]
 
 EXCLUDED = ("no-signal", "broke-capable")
 """RL-health labels whose cells are never evidence about a model."""
@@ -59,6 +61,21 @@ def acted(sub: pd.DataFrame) -> tuple[bool, str]:
     return ok, f"{counts} of {len(sub)} cells" + (f": did not act ({why})" if why else "")
 
 
+BASE_TOL = 1e-9
+"""Two arms share one base when their base pass@1 agree to this at every common width and seed."""
+
+
+def base_shift(arm: pd.DataFrame, plain: pd.DataFrame) -> float:
+    """Largest |base pass@1 of the arm − plain's| over common (width, seed): 0 on one shared base
+    (the evaluation of a base does not depend on the RL arm); NaN without common cells."""
+    if "base_p1" not in arm or "base_p1" not in plain:
+        return 0.0
+    a = arm.set_index(["width", "seed"])["base_p1"]
+    b = plain.set_index(["width", "seed"])["base_p1"]
+    d = (a - b.reindex(a.index)).abs().dropna()
+    return float(d.max()) if len(d) else float("nan")
+
+
 def benefits(cells: pd.DataFrame, ref_key: str, recipe: dict, classes: dict[int, str]):
     """({signal: {'small': [...], 'large': [...]}} of paired benefits over healthy pairs of signals
     that acted, {signal: why excluded}, {signal: health counts in words})."""
@@ -71,6 +88,9 @@ def benefits(cells: pd.DataFrame, ref_key: str, recipe: dict, classes: dict[int,
         label = FLIPPED.get(name, name)
         does, words = acted(sub)
         counts[label] = words
+        off = base_shift(sub, ok[ok.key == ref_key])
+        if does and off > BASE_TOL:
+            does, words = False, f"{words}: not on plain's base (base pass@1 differs by up to {off:.3f})"
         if not does:
             excluded[label] = words
             continue
