@@ -3,6 +3,7 @@ the curves and what theory decided (theory.study_claims, theory.claims_behaviour
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -87,7 +88,7 @@ def takeoff(ref: pd.DataFrame, fit, path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("N (non-embedding parameters)")
     ax.set_ylabel(f"P(take-off = gain ≥ {TAKEOFF:g})")
-    ax.set_title(fit.verdict[:70], fontsize=8)
+    ax.set_title(textwrap.fill(f"C2: {fit.verdict}", 70), fontsize=7)
     ax.legend(fontsize=7)
     _save(path, fig)
 
