@@ -20,6 +20,7 @@ from toymodels import storage
 from toymodels.cells import setting_key
 
 from . import study_figures as figs
+from .studies import C9_GRID
 
 __all__ = ["write_study", "render_study", "claim_section"]
 
@@ -55,7 +56,8 @@ def write_study(
     cells = add_onsets(add_curve_measures(cells, curves), curves)
     cells.drop(columns=["key"]).to_csv(out / "cells.csv", index=False)
     V = {"C10": decide_c10(cells), "C11": decide_c11(cells, study.behaviour)}
-    s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref)  # C1-C9 read the other grids only
+    # C1-C9 read the other grids only; C9 its own grid when the study has one
+    s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref, C9_GRID)
     found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log)
     V |= found
     _write_predictors(out, loso, best, fitted, plain)
