@@ -44,7 +44,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         run_grid,  # noqa: PLC0415  (heavy imports only when used)
     )
 
-    from .presets import get_preset, load_presets_file  # noqa: PLC0415
+    from .presets import get_preset, load_presets_file, user_modules  # noqa: PLC0415
 
     extra = load_presets_file(Path(args.presets_file)) if args.presets_file else None
     sets = parse_sets(args.set or [])
@@ -66,6 +66,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         device=args.device,
         force=args.force,
         progress=not args.quiet,
+        user_modules=user_modules(),
     )
     print(f"grid {spec.name}: {spec.n_cells} cells in {out} ({time.time() - t0:.0f} s)")
     n_failed = int((ds.status == "failed").sum())

@@ -156,6 +156,16 @@ PRESETS: dict[str, Callable[[], GridSpec]] = {
 }
 
 
+LOADED_USER_FILES: dict[str, dict[str, str]] = {}
+"""Every user file this process ran (module name -> name, path and source): what a Ray worker runs
+first (`toymodels.runner.run_grid(user_modules=...)`), so the tasks and algorithms exist there too."""
+
+
+def user_modules() -> list[dict[str, str]]:
+    """The user files loaded so far, in the form `run_grid(user_modules=...)` takes."""
+    return list(LOADED_USER_FILES.values())
+
+
 def load_user_file(path: Path, option: str, table: str, what: str) -> dict:
     """Run a user's Python file and return its `table` dict (PRESETS, STUDIES, ...).
 
@@ -173,6 +183,7 @@ def load_user_file(path: Path, option: str, table: str, what: str) -> dict:
         sys.path.insert(0, str(path.parent))
     sys.modules[name] = mod  # its classes resolve by module name (pickling, gymnasium entry points)
     spec.loader.exec_module(mod)
+    LOADED_USER_FILES[name] = {"name": name, "path": str(path), "source": path.read_text()}
     found = getattr(mod, table, None)
     if not isinstance(found, dict):
         raise ValueError(f"{option} {path} must define {table} = {{name: function returning {what}}}")

@@ -184,7 +184,9 @@ def run_study(
         if progress:
             print(f"reused finished grids: {', '.join(copied) or 'none new'}")
     t0 = time.time()
-    opts = {"executor": executor, "address": address, "device": device, "train": train}
+    from .presets import user_modules  # noqa: PLC0415
+
+    opts = {"executor": executor, "address": address, "device": device, "user_modules": user_modules(), "train": train}
     total = sum(sum(group_seconds(s).values()) for s in specs)
     bar = tqdm(
         total=total,

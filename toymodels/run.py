@@ -18,7 +18,7 @@ import xarray as xr
 from envs.task import Task
 
 from .config import CellConfig
-from .evaluate import evaluate, ks
+from .evaluate import estimates, evaluate, ks
 from .models import ModelConfig, make_model
 from .pretrain import make_pretrain
 from .rl import METRICS, make_rl
@@ -28,6 +28,7 @@ SPLITS = ("id", "ood")
 EVAL_KEYS = (
     "pass_at_k",
     "trace_pass_at_k",
+    "trace_phi",
     "logp_answer",
     "step_prob",
     "step_acc_argmax",
@@ -87,6 +88,7 @@ def make_train(cfg: CellConfig, base_only: bool = False):
                     cfg.k_max,
                     cfg.eval_temperature,
                     split_id=i + len(SPLITS) * j,
+                    group_size=cfg.group_size,
                 )
                 dead = ~alive.cpu().numpy()
                 for k, v in r.items():
@@ -97,7 +99,7 @@ def make_train(cfg: CellConfig, base_only: bool = False):
 
     def train(seeds, ckpt_dir: Path | None = None, progress: bool = False):
         torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
-        model = make_model(mcfg, seeds).to(dev)
+        model = make_model(mcfg, seeds).to(dev).use_compile(cfg.torch_compile)
         S = model.n_seeds
         alive = torch.ones(S, dtype=torch.bool, device=dev)
         pretrain_loss, alive = pretrain(model, alive)
@@ -199,7 +201,13 @@ def run_cell(
         "model_config": json.dumps(train.model_config.to_dict()),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
-    return describe_variables(xr.Dataset(data, coords=coords, attrs=attrs))
+    ds = describe_variables(xr.Dataset(data, coords=coords, attrs=attrs))
+    how = estimates(tasks["id"])
+    for name in ds.data_vars:  # which evaluation variables carry sampling noise and which do not
+        key = str(name).split("_", 1)[1].removeprefix("hinted_") if str(name).startswith(("base_", "rl_")) else ""
+        if key in how:
+            ds[name].attrs["estimate"] = how[key]
+    return ds
 
 
 # --- checkpoints ------------------------------------------------------------------------------
