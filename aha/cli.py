@@ -239,6 +239,26 @@ def study_parsers(sub) -> None:
         help="take finished grids of the same spec from DIR "
         "instead of running them: a shipped study (docs/study), a study dir or an `aha grid` run dir",
     )
+    q.add_argument(
+        "--rerun",
+        action="append",
+        default=[],
+        metavar="GRID",
+        help="never take this grid (or its refinement rounds) from --reuse: run it here (e.g. the reference at "
+        "another --threads)",
+    )
+    q.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads for this run (a different summation order, like another CPU; default: torch's)",
+    )
+    q.add_argument(
+        "--agree-with",
+        metavar="DIR",
+        help="another run of the same study (e.g. at another --threads): a verdict whose word differs "
+        "there is written as not determined (agreement.json lists both)",
+    )
+    q.add_argument("--no-train", action="store_true", help="decide from finished grids only; never train")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_study)
     q = sub.add_parser("predict", help="predict each cell's RL gain and N_c from a base-only run")

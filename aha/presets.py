@@ -118,7 +118,12 @@ five stay plain. Chosen before any run, on that base-only ground."""
 BEHAVIOUR_WIDTHS = [8, 16, 32, 64]
 
 
-def aha_behaviour(widths: list[int] | None = None, seeds: list[int] | None = None) -> GridSpec:
+def aha_behaviour(
+    widths: list[int] | None = None, seeds: list[int] | None = None, depths: list[int] | None = None, log_every: int = 5
+) -> GridSpec:
+    """The aha-behaviour grid (defaults: the shipped preset, widths 8-64 at depth 1, curves every 5
+    updates); a study may ask for more depths, widths and a finer log (theory.onset times the aha to
+    within the logging interval)."""
     widths = widths or BEHAVIOUR_WIDTHS
     task = {"modchain": {"task": "ModChain", "horizon": 5}, "addition": {"task": "MultiDigitAdd"}}
     variants = {
@@ -128,8 +133,8 @@ def aha_behaviour(widths: list[int] | None = None, seeds: list[int] | None = Non
     }
     return GridSpec(
         "aha-behaviour",
-        axes={"width": widths, "depth": [1], "seed": seeds or [0, 1, 2]},
-        fixed={"model_kind": "transformer", "pretrain_tokens": 700_000, "rl_updates": 150, "log_every": 5},
+        axes={"width": widths, "depth": depths or [1], "seed": seeds or [0, 1, 2]},
+        fixed={"model_kind": "transformer", "pretrain_tokens": 700_000, "rl_updates": 150, "log_every": log_every},
         variants=variants,
         description="C10, C11: the aha as an event in training time (reward curves every 5 updates, onset by "
         "theory.onset) and self-correction as a behaviour (`revise`: `<wait>` discards the step before it; "

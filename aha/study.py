@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from theory.refine import propose_refinement
+from theory.takeoff import takeoff_verdict
 from toymodels import storage
 from toymodels.cells import cell_table, swept_fields
 from toymodels.cost import group_seconds, projection
@@ -52,6 +53,9 @@ def _run(spec: GridSpec, out: Path, bar, opts: dict) -> xr.Dataset:
     if done is not None:
         bar.update(sum(cost.values()))
         return done
+    if opts.get("train") is False:
+        raise ValueError(f"--no-train: grid {spec.name!r} has no finished grid.nc in {out} (it would train)")
+    opts = {k: v for k, v in opts.items() if k != "train"}
     todo, _ = pending_groups(spec, out) if (out / "config.json").exists() else (spec.groups(), 0)
     bar.update(sum(cost.values()) - sum(cost[g.label] for g in todo))  # finished earlier
     bar.set_postfix_str(spec.name)
@@ -63,11 +67,10 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
     done, log = [], []
     base_ds = xr.open_dataset(root / spec.name / "grid.nc", engine="h5netcdf").load()
     table = cell_table(spec, base_ds)[0]
+    if opts.get("train") is False:
+        return _finished_rounds(study, spec, root, table)
     for r in range(1, study.budget.refine_rounds + 2):
-        gains = {int(w): list(sub.sort_values("seed")["gain"]) for w, sub in table.groupby("width")}
-        prop = propose_refinement(
-            gains, min_seeds=study.budget.refine_seeds, rounds_left=study.budget.refine_rounds - r + 1
-        )
+        prop = _proposal(study, table, study.budget.refine_rounds - r + 1)
         specs = refinement_specs(spec, r, prop.new_widths, prop.more_seeds, study.budget.refine_seeds)
         cost = sum(sum(group_seconds(s).values()) for s in specs)
         entry = {"round": r, **prop.to_dict(), "projected_s": cost}
@@ -88,6 +91,40 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
             table = pd.concat([table, cell_table(s, ds, label=spec.name)[0]], ignore_index=True)
         spent += cost
     return done, log
+
+
+def _proposal(study: Study, table: pd.DataFrame, rounds_left: int):
+    """The refinement rules on a grid's cells so far (theory.refine, theory.takeoff)."""
+    gains = {int(w): list(sub.sort_values("seed")["gain"]) for w, sub in table.groupby("width")}
+    ok = table[table.status == "ok"]
+    return propose_refinement(
+        gains,
+        min_seeds=study.budget.refine_seeds,
+        rounds_left=rounds_left,
+        takeoff_verdict=takeoff_verdict(ok["n_params"], ok["gain"]),
+        takeoff_seeds=study.budget.takeoff_seeds,
+    )
+
+
+def _finished_rounds(study: Study, spec: GridSpec, root: Path, table: pd.DataFrame) -> tuple[list, list[dict]]:
+    """--no-train: the refinement grids already finished on disk (<grid>-refine*, e.g. taken over with
+    --reuse from a shipped study) join as they are, whatever rule proposed them; the log says so and
+    what the current rules would run next (not run)."""
+    done = []
+    for d in sorted(root.glob(f"{spec.name}-refine*")):
+        if (d / "grid.nc").is_file() and not (d / "cells").is_dir():
+            ds = storage.load_dataset(d / "grid.nc")
+            s = GridSpec.from_dict(json.loads(ds.attrs["config"]))
+            done.append((s, ds))
+            table = pd.concat([table, cell_table(s, ds, label=spec.name)[0]], ignore_index=True)
+    prop = _proposal(study, table, study.budget.refine_rounds)
+    names = ", ".join(s.name for s, _ in done) or "none"
+    entry = {"round": "no-train", **prop.to_dict(), "projected_s": 0}
+    entry["stop"] = "no-train"
+    entry["reason"] = (
+        f"--no-train: finished refinement grids taken as they are ({names}); the rules would next {prop.reason}"
+    )
+    return done, [entry]
 
 
 def _check_study_dir(study: Study, specs: list[GridSpec], out: Path) -> None:
@@ -124,9 +161,15 @@ def run_study(
     device: str = "auto",
     progress: bool = True,
     reuse: list[Path] | None = None,
+    rerun: list[str] | None = None,
+    train: bool = True,
+    agree_with: Path | None = None,
 ) -> Path:
     """Run (or resume) every grid, refine, analyse; returns the path of study.md. ``reuse``:
-    directories whose finished grids are taken instead of run (``reuse_grids``)."""
+    directories whose finished grids are taken instead of run (``reuse_grids``), except the grids
+    named in ``rerun``; ``train`` False: decide from finished grids only (a missing one is an error,
+    refinement takes the finished rounds on disk); ``agree_with``: another run's study directory
+    whose verdicts a flipped verdict is checked against (theory.agreement)."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from .study_report import write_study  # noqa: PLC0415
@@ -135,7 +178,7 @@ def run_study(
     specs = study.specs()
     _check_study_dir(study, specs, out)
     if reuse:
-        copied = reuse_grids(specs, reuse, out)
+        copied = reuse_grids(specs, reuse, out, skip=set(rerun or []))
         old = json.loads((out / "reused.json").read_text()) if (out / "reused.json").exists() else []
         storage.atomic_write_json(out / "reused.json", sorted(set(old) | set(copied)))
         if progress:
@@ -143,7 +186,7 @@ def run_study(
     t0 = time.time()
     from .presets import user_modules  # noqa: PLC0415
 
-    opts = {"executor": executor, "address": address, "device": device, "user_modules": user_modules()}
+    opts = {"executor": executor, "address": address, "device": device, "user_modules": user_modules(), "train": train}
     total = sum(sum(group_seconds(s).values()) for s in specs)
     bar = tqdm(
         total=total,
@@ -171,7 +214,7 @@ def run_study(
         curves |= cv
     cells = pd.concat(frames, ignore_index=True)
     wall = time.time() - t0
-    return write_study(study, specs, cells, curves, refine_log, out, wall)
+    return write_study(study, specs, cells, curves, refine_log, out, wall, agree_with)
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -185,7 +228,7 @@ GPU_NOT_PROJECTED = (
 
 def print_projection(study: Study) -> None:
     b = study.budget
-    p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds)
+    p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds, b.takeoff_seeds)
     print(f"study {study.name}: {len(study.specs())} grids, {p['cells']} cells (refinement at its budget's maximum)")
     print(f"{'grid':<42}{'cells':>7}{'CPU min':>9}")
     for r in p["rows"]:
@@ -198,6 +241,20 @@ def print_projection(study: Study) -> None:
     print(GPU_NOT_PROJECTED)
 
 
+def _check_run_args(study: Study, args) -> None:
+    """--threads, --rerun and --agree-with checked before any work starts (one-line errors)."""
+    threads = getattr(args, "threads", None)
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be an integer >= 1, got {threads}")
+    names = [s.name for s in study.specs()]
+    for g in getattr(args, "rerun", None) or []:
+        if g not in names:
+            raise ValueError(f"--rerun must name a grid of study {study.name!r} ({', '.join(names)}); got {g!r}")
+    other = getattr(args, "agree_with", None)
+    if other and not (Path(other) / "verdicts.json").is_file():
+        raise ValueError(f"--agree-with {other} has no verdicts.json (a study directory written by aha study)")
+
+
 def study_command(args) -> int:
     extra = load_studies_file(Path(args.studies_file)) if args.studies_file else None
     study = get_study(args.name, extra)
@@ -207,6 +264,11 @@ def study_command(args) -> int:
     from toymodels.devices import resolve_device  # noqa: PLC0415
 
     resolve_device(args.device)
+    _check_run_args(study, args)
+    if getattr(args, "threads", None):
+        import torch  # noqa: PLC0415
+
+        torch.set_num_threads(args.threads)
     out = Path(args.out or f"results/study-{study.name}")
     path = run_study(
         study,
@@ -216,6 +278,9 @@ def study_command(args) -> int:
         device=args.device,
         progress=not args.quiet,
         reuse=getattr(args, "reuse", None),
+        rerun=getattr(args, "rerun", None) or [],
+        train=not getattr(args, "no_train", False),
+        agree_with=Path(args.agree_with) if getattr(args, "agree_with", None) else None,
     )
     print(f"study {study.name}: {path}")
     return 0

@@ -3,6 +3,7 @@ the curves and what theory decided (theory.study_claims, theory.claims_behaviour
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +16,7 @@ import pandas as pd  # noqa: E402
 from theory import study_stats as sa  # noqa: E402
 from theory.claims_behaviour import behaviour_cells, judged_cells  # noqa: E402
 from theory.study_claims import CAPABILITY_LINE, Setup, capability_cells, format_setting  # noqa: E402
+from theory.takeoff import TAKEOFF  # noqa: E402
 from theory.verdict import GAIN, mean_ci  # noqa: E402
 
 from .plots_behaviour import length_curves, revision_panels  # noqa: E402
@@ -52,7 +54,9 @@ def c3(s: Setup, factors: list[dict], fig_dir: Path) -> None:
     nmin, nmax = cells["n_params"].min() / 2, cells["n_params"].max() * 2
     for ax, f in zip(axes[0], factors, strict=True):
         for i, x in enumerate(f["values"]):
-            nc, (lo, hi) = sa.nc_interval(cells[cells.setting == x["setting"]])
+            if not x.get("located"):
+                continue
+            nc, (lo, hi) = x["N_c"], (float("inf") if v is None else v for v in x["interval"])
             lo_d, hi_d = (lo if lo > 0 else nmin), (hi if np.isfinite(hi) else nmax)
             ax.plot([i, i], [lo_d, hi_d], color="C0", lw=3, alpha=0.6)
             if np.isfinite(nc):
@@ -62,8 +66,31 @@ def c3(s: Setup, factors: list[dict], fig_dir: Path) -> None:
         ax.set_xticks(range(len(f["values"])), [x["value"] for x in f["values"]], rotation=30, fontsize=7)
         ax.set_yscale("log")
         ax.set_title(f"N_c vs {f['factor']} ({f['category']})", fontsize=9)
-    axes[0][0].set_ylabel("N_c: bracket of sizes (bar), crossing (dot)")
+    axes[0][0].set_ylabel("N_c of P(take-off): interval (bar), 50% point (dot)")
     _save(fig_dir / "C3_nc_factors.png", fig)
+
+
+def takeoff(ref: pd.DataFrame, fit, path: Path) -> None:
+    """C2: the share of seeds that take off per size (with its count) and the fitted P(take-off | N)
+    with N_c and its interval."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    frac = np.array(fit.takeoffs_per_size) / np.array(fit.n_per_size)
+    ax.scatter(ref["n_params"], (ref["gain"] >= TAKEOFF).astype(float), s=8, color="grey", alpha=0.4)
+    ax.plot(fit.sizes, frac, "o", color="C0", label="share of seeds that take off")
+    for n_, f_, k, m in zip(fit.sizes, frac, fit.takeoffs_per_size, fit.n_per_size, strict=True):
+        ax.annotate(f"{k}/{m}", (n_, f_), textcoords="offset points", xytext=(3, 4), fontsize=7)
+    grid = np.geomspace(min(fit.sizes) / 2, max(fit.sizes) * 2, 200)
+    ax.plot(grid, fit.predict(grid), color="C1", label=f"fit ({fit.family})")
+    if fit.N_c is not None:
+        lo, hi = fit.N_c_ci
+        ax.axvspan(max(lo, grid[0]), min(hi, grid[-1]), color="C1", alpha=0.15, label="N_c interval")
+        ax.axvline(fit.N_c, color="C1", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("N (non-embedding parameters)")
+    ax.set_ylabel(f"P(take-off = gain ≥ {TAKEOFF:g})")
+    ax.set_title(textwrap.fill(f"C2: {fit.verdict}", 70), fontsize=7)
+    ax.legend(fontsize=7)
+    _save(path, fig)
 
 
 def curves(s: Setup, curves: dict, fig_dir: Path) -> None:

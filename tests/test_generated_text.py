@@ -22,6 +22,7 @@ from theory import plots, text
 from theory.claims import verdict_c2
 from theory.refine import propose_refinement
 from theory.selection import ModelComparison, verdict_from
+from theory.takeoff import TakeoffFit
 from theory.transitions import fit_transition
 from toymodels.results import compare_runs
 from toymodels.storage import load_dataset
@@ -88,9 +89,14 @@ def test_refinement_says_which_way_the_span_compares_and_what_a_step_is(tmp_path
 
 
 def test_c2_clips_its_interval_to_the_sizes_measured():
-    v = verdict_c2("smooth", (94.1, 1.23e6), "resolved", 0.35, n_range=(888.0, 198528.0))
-    assert "[94.1, 1.23e+06]" not in v.result
-    assert "logistic N_c between < 888 and > 1.99e+05 (the interval runs from 94.1, below" in v.result
+    sizes = [888.0, 3312.0, 12768.0, 50112.0, 198528.0]
+    fit = TakeoffFit(
+        "logistic", {}, 24, 5, sizes, [5] * 5, [0, 1, 2, 3, 4], 6.6e3, (94.1, 1.23e6), 1.0, (0.1, 3.0), 1.0, True
+    )
+    v = verdict_c2(fit, "resolved", 0.35)
+    assert "1.2e6]" not in v.result and "[9.4e1" not in v.result
+    assert "its interval between < 8.9e2 and > 2.0e5 (the interval runs from 94, below" in v.result
+    assert text.sci(888) == "8.9e2" and text.sci(94.1) == "94" and text.sci(50100) == "5.0e4"  # one format
 
 
 def test_an_interval_beyond_the_grid_is_clipped_and_marked():

@@ -34,7 +34,8 @@ def signed(x, digits: int = 2, round_zero: bool = True) -> str:
 def sci(x) -> str:
     """A parameter count in two digits: 888 -> 8.9e2, 50100 -> 5e4; below 1000 as 2 significant digits."""
     x = num(x)
-    return f"{x:.2g}" if x < 1e3 else f"{x:.1e}".replace("e+0", "e").replace("e+", "e")
+    out = f"{x:.2g}" if x < 1e3 else f"{x:.1e}"
+    return out.replace("e+0", "e").replace("e+", "e")
 
 
 def mean_or_dash(values, digits: int = 2) -> str:
@@ -177,3 +178,17 @@ def within_steps(span, limit: float, tol: float) -> str:
     word = "within" if s <= limit + tol else "more than"
     unit = "step" if limit == 1 else "steps"
     return f"{s:.2f} √2 steps, {word} {limit:g} {unit} (+{tol:g} tolerance: even widths lie off the √2 ladder)"
+
+
+def power_text(p: dict | None) -> str:
+    """A verdict's power (theory.power.power_row) in words: 'n small 13, large 11; detectable
+    difference of mean gains 0.31 (the claim is about 0.1)'; the dash without one."""
+    if not p:
+        return DASH
+    arms = ", ".join(f"{k} {v}" for k, v in p["arms"].items())
+    if not p.get("about"):
+        return f"n {arms}"
+    mde = num(p.get("mde"))
+    det = "n/a (too few cells)" if not np.isfinite(mde) else f"{mde:.2g}"
+    out = f"n {arms}; detectable {p['about']} {det} (claim: {num(p['effect']):.2g})"
+    return out + (f"; needs n ≈ {p['needs_n']} per arm" if p.get("needs_n") else "")
