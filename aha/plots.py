@@ -29,6 +29,8 @@ from toymodels.results import file_suffix, ok_only, rl_gain, slice_label, slices
 __all__ = ["N_LABEL", "gain_vs_size_series", "plot_run", "run_figures", "threshold_size"]
 
 RATE = "fraction of held-out prompts"
+FEW_SIZES = 8
+"""Up to this many sizes, learning curves name each size in a legend (more: a colour bar of N)."""
 
 
 def _suptitle(title: str, slice_title: str) -> str:
@@ -39,7 +41,8 @@ def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     gain = rl_gain(ok_only(ds))
     mean, sd = gain.mean("seed"), gain.std("seed", ddof=1)
     W, D = ds.width.values, ds.depth.values
-    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(W), 1.6 + 0.9 * len(D)))
+    # at least 3.6 in tall, so that the colour bar's two-line label fits beside a single depth row
+    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(W), max(3.6, 1.6 + 0.9 * len(D))))
     vmax = max(0.05, float(np.nanmax(np.abs(mean.values)))) if np.isfinite(mean.values).any() else 1
     im = ax.imshow(
         mean.transpose("depth", "width").values, origin="lower", cmap="RdBu", vmin=-vmax, vmax=vmax, aspect="auto"
@@ -61,7 +64,7 @@ def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     ax.set_xlabel("width (model dimension d_model)")
     ax.set_ylabel("depth (transformer layers)")
     ax.set_title(_suptitle(f"RL gain in pass@1: mean ± sd over {ds.sizes['seed']} seeds", title), fontsize=9)
-    fig.colorbar(im, ax=ax, label=f"RL gain in pass@1 ({RATE})")
+    fig.colorbar(im, ax=ax, label=f"RL gain in pass@1\n({RATE})")
     return save(fig, path)
 
 
@@ -150,19 +153,24 @@ def learning_curves(ds: xr.Dataset, title: str, path: Path) -> Path:
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.8), squeeze=False, layout="constrained")
     n = d.n_params.values if "n_params" in d.coords and d.n_params.ndim else np.arange(d.sizes["size"])
     norm = matplotlib.colors.LogNorm(vmin=max(1, np.nanmin(n)), vmax=max(2, np.nanmax(n)))
+    few = d.sizes["size"] <= FEW_SIZES  # then each size is a legend entry in a colour of its own
     x = d.samples.values if "samples" in d.coords else d.step.values
     for ax, name in zip(axes[0], names):
         for i in range(d.sizes["size"]):
             v = d[name].isel(size=i)
-            c = plt.cm.viridis(norm(n[i]))
+            c = f"C{i}" if few else plt.cm.viridis(norm(n[i]))
             ax.fill_between(x, v.min("seed").values, v.max("seed").values, color=c, alpha=0.15, lw=0)
-            ax.plot(x, v.mean("seed").values, color=c, lw=1.2)
+            ax.plot(x, v.mean("seed").values, color=c, lw=1.2, label=f"N = {n[i]:,.0f}")
         ax.set_xlabel("episodes consumed (samples)" if "samples" in d.coords else "RL update")
         ax.set_title(_CURVE_LABELS.get(name, (name, ""))[0], fontsize=9)
         ax.set_ylabel(_CURVE_LABELS.get(name, ("", name))[1])
-    fig.colorbar(
-        plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes[0].tolist(), label="non-embedding parameters N"
-    )
+    if few:
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right center", fontsize=7, title="size (non-embedding N)")
+    else:
+        fig.colorbar(
+            plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes[0].tolist(), label="non-embedding parameters N"
+        )
     fig.suptitle(
         _suptitle(
             f"RL learning curves per size: lines are means over {d.sizes['seed']} seeds, bands the range over seeds",

@@ -1,7 +1,7 @@
 """Figures of the aha as an event and as a behaviour (PNG under RUN_DIR/figures/).
 
-- onset against N: each cell with an aha at its onset update, cells without one marked in a band
-  above the run, by why not (flat, ramp, fall, small);
+- onset against N: each cell with an aha at its onset update; cells without one on an axis of their
+  own below, by why not (flat, ramp, fall, small, too short);
 - revision use against N (a run with `revise` cells): `<wait>` use before and after RL, how often a
   revision fixes the step, completion length over RL, and the RL gain with revise against without.
 """
@@ -44,13 +44,17 @@ def length_curves(rows) -> dict | None:
 
 
 def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
-    """Onset update against N per cell (theory.onset); cells without an aha in a band on top."""
-    fig, ax = plt.subplots(figsize=(6.2, 4.0))
+    """Onset update against N for the cells with an aha (theory.onset), on the onset axis only; the
+    cells without one below it, on an axis of their own, one row per reason (nothing that is not an
+    onset is drawn on the onset axis)."""
+    fig, (ax, ax_none) = plt.subplots(
+        2, 1, figsize=(6.2, 4.8), sharex=True, gridspec_kw={"height_ratios": [3, 1.2]}, layout="constrained"
+    )
     last = max(float(on.attrs.get("last_update", np.nanmax(on["aha_onset"].values, initial=1.0))), 1.0)
-    band = 1.12 * last
     on = on.assign(n_cell=on["n_params"].broadcast_like(on["aha_onset"]))
     groups = [(slice_label(chosen), sub) for chosen, sub in slices(on)]
     rng = np.random.default_rng(0)
+    rows = {call: i for i, call in enumerate(_NONE_MARK)}
     labelled: set[str] = set()
     for i, (label, sub) in enumerate(groups):
         n = sub["n_cell"].values.ravel()
@@ -66,33 +70,24 @@ def onset_vs_size(on: xr.Dataset, path: Path) -> Path:
             )
         calls = sub["aha_call"].values.ravel().astype(str)
         for call, (m, c) in _NONE_MARK.items():
-            k = calls == call
+            k = (calls == call) & ~found
             if k.any():
-                ax.scatter(
-                    n[k] * jit,
-                    np.full(k.sum(), band) + rng.uniform(-0.03, 0.03, k.sum()) * last,
-                    marker=m,
-                    s=20,
-                    color=c,
-                    label=None if call in labelled else f"no aha: {call}",
-                )
+                y = np.full(k.sum(), rows[call]) + rng.uniform(-0.2, 0.2, k.sum())
+                ax_none.scatter(n[k] * jit, y, marker=m, s=20, color=c, label=None if call in labelled else call)
                 labelled.add(call)
-    ax.axhline(last, color="0.7", lw=0.6, ls="--")
-    ax.text(
-        0.01,
-        (band + 0.05 * last) / (1.22 * last),
-        "cells without an aha (why not)",
-        fontsize=7,
-        color="0.4",
-        transform=ax.transAxes,
-    )
-    ax.set_ylim(0, 1.22 * last)
+    if not on["aha_found"].values.any():
+        ax.text(0.5, 0.5, "no cell shows an aha", ha="center", va="center", color="0.4", transform=ax.transAxes)
+    ax.set_ylim(-0.03 * last, 1.05 * last)  # an onset at update 0 stays visible
+    ax.axhline(last, color="0.7", lw=0.6, ls="--", label="last RL update")
     ax.set_xscale("log")
-    ax.set_xlabel(N_LABEL)
-    ax.set_ylabel("onset of the aha (RL update at 10% of the rise)")
+    ax.set_ylabel("onset of the aha\n(RL update at 10% of the rise)")
     ax.set_title("When the reward jumps: change-point onset per cell against size", fontsize=9)
     ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return save(fig, path)
+    ax_none.set_yticks(range(len(rows)), list(rows), fontsize=7)
+    ax_none.set_ylim(-0.6, len(rows) - 0.4)
+    ax_none.set_ylabel("no aha: why not\n(one mark per cell)", fontsize=8)
+    ax_none.set_xlabel(N_LABEL)
+    return save(fig, path, tight=False)
 
 
 def revision_panels(cells, path: Path, curves: dict | None = None) -> Path:

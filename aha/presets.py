@@ -119,7 +119,12 @@ five stay plain. Chosen before any run, on that base-only ground."""
 BEHAVIOUR_WIDTHS = [8, 16, 32, 64]
 
 
-def aha_behaviour(widths: list[int] | None = None, seeds: list[int] | None = None) -> GridSpec:
+def aha_behaviour(
+    widths: list[int] | None = None, seeds: list[int] | None = None, depths: list[int] | None = None, log_every: int = 5
+) -> GridSpec:
+    """The aha-behaviour grid (defaults: the shipped preset, widths 8-64 at depth 1, curves every 5
+    updates); a study may ask for more depths, widths and a finer log (theory.onset times the aha to
+    within the logging interval)."""
     widths = widths or BEHAVIOUR_WIDTHS
     task = {"modchain": {"task": "ModChain", "horizon": 5}, "addition": {"task": "MultiDigitAdd"}}
     variants = {
@@ -129,8 +134,8 @@ def aha_behaviour(widths: list[int] | None = None, seeds: list[int] | None = Non
     }
     return GridSpec(
         "aha-behaviour",
-        axes={"width": widths, "depth": [1], "seed": seeds or [0, 1, 2]},
-        fixed={"model_kind": "transformer", "pretrain_tokens": 700_000, "rl_updates": 150, "log_every": 5},
+        axes={"width": widths, "depth": depths or [1], "seed": seeds or [0, 1, 2]},
+        fixed={"model_kind": "transformer", "pretrain_tokens": 700_000, "rl_updates": 150, "log_every": log_every},
         variants=variants,
         description="C10, C11: the aha as an event in training time (reward curves every 5 updates, onset by "
         "theory.onset) and self-correction as a behaviour (`revise`: `<wait>` discards the step before it; "
@@ -229,6 +234,16 @@ def with_recipe(spec: GridSpec, path: Path | str | None) -> GridSpec:
     return GridSpec.from_dict({**spec.to_dict(), "by_width": {str(w): o for w, o in by_width.items()}})
 
 
+LOADED_USER_FILES: dict[str, dict[str, str]] = {}
+"""Every user file this process ran (module name -> name, path and source): what a Ray worker runs
+first (`toymodels.runner.run_grid(user_modules=...)`), so the tasks and algorithms exist there too."""
+
+
+def user_modules() -> list[dict[str, str]]:
+    """The user files loaded so far, in the form `run_grid(user_modules=...)` takes."""
+    return list(LOADED_USER_FILES.values())
+
+
 def load_user_file(path: Path, option: str, table: str, what: str) -> dict:
     """Run a user's Python file and return its `table` dict (PRESETS, STUDIES, ...).
 
@@ -246,6 +261,7 @@ def load_user_file(path: Path, option: str, table: str, what: str) -> dict:
         sys.path.insert(0, str(path.parent))
     sys.modules[name] = mod  # its classes resolve by module name (pickling, gymnasium entry points)
     spec.loader.exec_module(mod)
+    LOADED_USER_FILES[name] = {"name": name, "path": str(path), "source": path.read_text()}
     found = getattr(mod, table, None)
     if not isinstance(found, dict):
         raise ValueError(f"{option} {path} must define {table} = {{name: function returning {what}}}")
@@ -257,23 +273,8 @@ def load_presets_file(path: Path) -> dict[str, Callable[[], GridSpec]]:
     return load_user_file(path, "--presets-file", "PRESETS", "GridSpec")
 
 
-def study_grid(name: str) -> GridSpec:
-    """'STUDY/GRID': one grid of a named study (aha.studies), e.g. 'quick/threshold', to rerun it alone."""
-    from .studies import STUDIES, get_study  # noqa: PLC0415  (aha.studies imports this module)
-
-    study, _, grid = name.partition("/")
-    if study not in STUDIES:
-        raise ValueError(f"preset {name!r}: study must be one of {', '.join(STUDIES)}; got {study!r}")
-    specs = {s.name: s for s in get_study(study).specs()}
-    if grid not in specs:
-        raise ValueError(f"preset {name!r}: grid must be one of {', '.join(specs)}; got {grid!r}")
-    return specs[grid]
-
-
 def get_preset(name: str, extra: dict[str, Callable[[], GridSpec]] | None = None) -> GridSpec:
     table = {**PRESETS, **(extra or {})}
-    if name not in table and "/" in name:
-        return study_grid(name)
     if name not in table:
         raise ValueError(f"preset must be one of {', '.join(table)}; got {name!r}")
     spec = table[name]()

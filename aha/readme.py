@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from theory.text import mean_or_dash, sci, signed
+from theory.text import between, interval_in_grid, mean_or_dash, nc_name, sci, signed
 from toymodels.results import rl_gain
 
 SHIPPED = ("grid.nc", "fits.json", "env.json", "report.md")
@@ -69,11 +69,11 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
     out = []
     h1 = fits.get("H1", {}).get("rl_gain")
     if h1:
-        lo, hi = h1["N_c_ci"]
         note = "; located only to the grid spacing" if h1.get("N_c_bracketed") else ""
+        nc = interval_in_grid(*h1["N_c_ci"], *h1["N_range"], fmt=sci)
         out.append(
             f"- Threshold (H1, RL gain vs non-embedding parameters N): verdict `{h1['verdict']}`, "
-            f"N_c between {sci(lo)} and {sci(hi)} (90% bootstrap interval over seeds{note}; "
+            f"{nc_name(h1['verdict'])} {nc} (90% bootstrap interval over seeds{note}; "
             f"trustworthy: {'yes' if h1.get('trustworthy') else 'no'})."
         )
     col = fits.get("collapses")
@@ -114,7 +114,7 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
     out.append(
         f"- Out of distribution (horizon {ds.attrs.get('ood_horizon', 'L+2')}, rotary positions): the base "
         f"models' trace pass@{kmax} is at most {float(np.nanmax(ood.base_trace_pass_at_k.sel(k=kmax))):.2f} "
-        f"and the RL gain in pass@1 lies between {signed(float(np.nanmin(og)))} and {signed(float(np.nanmax(og)))}."
+        f"and the RL gain in pass@1 of its cells lies {between(float(np.nanmin(og)), float(np.nanmax(og)))}."
     )
     t = env.get("timing", {})
     if t:

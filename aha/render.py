@@ -7,7 +7,7 @@ finite reads back from JSON as None and prints as NaN did."""
 
 from __future__ import annotations
 
-from theory.text import g, num
+from theory.text import g, gap_closed, num, part_of
 
 __all__ = ["theory_lines", "theory_section", "verdict_pairs", "sharpening_lines", "item_lines"]
 
@@ -146,7 +146,7 @@ def sharpening_lines(fits: dict, pooled_over: list[str], has_rl: bool) -> list[s
     if s is None:
         return md + ["- **Sharpening**: not testable: missing variable base_greedy_acc", ""]
     pooled = f" (pooled over {', '.join(pooled_over)})" if pooled_over else ""
-    frac = "" if s["frac_gain_sharpening"] is None else f" ({s['frac_gain_sharpening']:.0%})"
+    frac = part_of(s["mean_sharpening"], s["mean_gain"])
     md.append(
         f"- **Sharpening**: mean RL gain in pass@1 {num(s['mean_gain']):+.3f}{pooled}; "
         f"{num(s['mean_sharpening']):+.3f} of it{frac} is sharpening (sampled pass@1 moving up to what greedy "
@@ -156,7 +156,7 @@ def sharpening_lines(fits: dict, pooled_over: list[str], has_rl: bool) -> list[s
     md += [
         f"  - N = {r['n_params']:,.0f}: base pass@1 {num(r['base_pass1']):.3f}, base greedy accuracy "
         f"{num(r['base_greedy_acc']):.3f}, RL pass@1 {num(r['rl_pass1']):.3f}"
-        + ("" if r["gap_closed"] is None else f"; gap to greedy closed {r['gap_closed']:.0%}")
+        + ("" if r["gap_closed"] is None else f"; {gap_closed(r['gap_closed'])}")
         for r in s["per_size"]
     ]
     return md + [""]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from theory.text import DASH, listing, mean_sd, num
+from theory.text import DASH, interval_in_grid, listing, mean_sd, nc_name, num
 from toymodels.results import AXES, extra_dims, first_config, ok_only, rl_gain, sel, slice_label, slices
 from toymodels.storage import load_dataset
 
@@ -153,9 +153,9 @@ def _what_happened(d: xr.Dataset, fits: dict) -> str:
     )
     h1 = fits.get("H1", {}).get("rl_gain")
     if h1:
-        lo_nc, hi_nc = (num(x) for x in h1["N_c_ci"])
+        nc = interval_in_grid(*h1["N_c_ci"], *h1["N_range"], fmt=lambda x: f"{num(x):.2g}")
         out += (
-            f"; threshold (H1): `{h1['verdict']}`, N_c between {lo_nc:.2g} and {hi_nc:.2g} "
+            f"; threshold (H1): `{h1['verdict']}`, {nc_name(h1['verdict'])} {nc} "
             f"(trustworthy: {'yes' if h1.get('trustworthy') else 'no'})"
         )
     col = fits.get("collapses")

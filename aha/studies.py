@@ -69,6 +69,9 @@ class Budget:
     """Refinement rounds at most (each: one bisection width, seeds raised to refine_seeds)."""
     refine_seeds: int = 5
     """Seeds at the bracket's widths and at new widths (>= 5 in the shipped studies)."""
+    takeoff_seeds: int = 12
+    """Seeds at widths whose seeds came out both ways (some take off, some not): P(take-off) there
+    needs them (theory.refine.bimodal_widths)."""
     max_cpu_s: float | None = None
     """Projected CPU seconds for the whole study; a refinement round that would pass it is not run."""
 
@@ -77,6 +80,8 @@ class Budget:
             raise ValueError(f"budget.refine_rounds must be an integer >= 0, got {self.refine_rounds!r}")
         if not isinstance(self.refine_seeds, int) or self.refine_seeds < 1:
             raise ValueError(f"budget.refine_seeds must be an integer >= 1, got {self.refine_seeds!r}")
+        if not isinstance(self.takeoff_seeds, int) or self.takeoff_seeds < 1:
+            raise ValueError(f"budget.takeoff_seeds must be an integer >= 1, got {self.takeoff_seeds!r}")
         if self.max_cpu_s is not None and not (isinstance(self.max_cpu_s, (int, float)) and self.max_cpu_s > 0):
             raise ValueError(f"budget.max_cpu_s must be a number > 0 or None, got {self.max_cpu_s!r}")
 
@@ -251,29 +256,71 @@ def _grids(
     return [threshold, horizon, prior, budget, depth, addition, mlp, signals]
 
 
+C9_GRID = "c9-recipe"
+"""The grid C9 reads when a study has it (its own plain arm; longer RL)."""
+C9_UPDATES = 4
+"""C9's RL runs this many times the reference's updates (3-5x, issue 23)."""
+C9_SIGNALS = ("curriculum", "temperature")
+"""The C9 recipe details among the design signals and entropy knobs (with RECIPES)."""
+
+
+def c9_grid(widths: list[int], seeds: list[int], ref: dict) -> Callable[[], GridSpec]:
+    """C9's own grid: plain RL and the recipe details, run C9_UPDATES times as long as the reference."""
+
+    def c9_recipe():
+        updates = C9_UPDATES * ref["rl_updates"]
+        knobs = {k: v for k, v in {**DESIGN_SIGNALS, **ENTROPY_KNOBS}.items() if k in C9_SIGNALS}
+        return GridSpec(
+            C9_GRID,
+            {"width": widths, "depth": [1], "seed": seeds},
+            {**ref, "rl_updates": updates, "log_every": 1},
+            variants={"plain": {}, **knobs, **RECIPES},
+            description=(
+                f"C9: plain RL and the recipe details (curriculum, temperature, std-norm-off, token-sum) run "
+                f"{C9_UPDATES}x as long as the reference ({updates} updates, reward logged every update) so a plateau "
+                "can be reached; each variant against this grid's own plain arm at the same width and seed, the "
+                "ceiling on evaluation pass@1 at the shared evaluation temperature."
+            ),
+        )
+
+    return c9_recipe
+
+
+def behaviour_quick() -> GridSpec:
+    """C10, C11 at CPU size: the aha-behaviour grid at depths 1-2 and widths up to 128 (where
+    self-correction could exist), the reward logged every update (C10's onsets)."""
+    return aha_behaviour(QUICK_WIDTHS, SEEDS3, depths=[1, 2], log_every=1)
+
+
 def quick() -> Study:
     return Study(
         "quick",
-        [*_grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False), aha_behaviour],
+        [*_grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False), c9_grid(QUICK_WIDTHS, SEEDS3, REF), behaviour_quick],
         refine=["threshold"],
         behaviour=["aha-behaviour"],
-        budget=Budget(refine_rounds=2, refine_seeds=5, max_cpu_s=85 * 60),
+        budget=Budget(refine_rounds=2, refine_seeds=5, max_cpu_s=115 * 60),
         description=(
             "All of C1-C11 at CPU size: widths 8-128 in factor-2 steps (refined in √2 steps around the reference's "
-            "rise), depth 1 (1-2 for PermutationCompose), 3 seeds (5 where refined), the demo's budgets; the "
-            "aha-behaviour preset (widths 8-64, revise on and off) for C11. Projected within 90 minutes on 2 CPU cores."
+            "rise, up to 12 seeds where seeds come out both ways), depth 1 (1-2 for PermutationCompose), 3 seeds, "
+            f"the demo's budgets; C9 on its own grid with {C9_UPDATES}x the RL updates; the aha-behaviour grid at "
+            "depths 1-2 and widths 8-128, reward logged every update, for C10 and C11. Projected within 95 minutes "
+            "on 2 CPU cores (aha study quick --dry-run)."
         ),
     )
 
 
 def full() -> Study:
     ref = {**REF, "pretrain_tokens": 2_000_000, "rl_updates": 300}
-    behaviour = lambda: aha_behaviour(SQRT2_WIDTHS[:9], list(range(8))).with_overrides(  # noqa: E731
+    behaviour = lambda: aha_behaviour(SQRT2_WIDTHS[:9], list(range(8)), [1, 2], 1).with_overrides(  # noqa: E731
         {k: ref[k] for k in ("pretrain_tokens", "rl_updates")}
     )
     return Study(
         "full",
-        [*_grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, dense=True), behaviour],
+        [
+            *_grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, dense=True),
+            c9_grid(SQRT2_WIDTHS, list(range(8)), ref),
+            behaviour,
+        ],
         refine=["threshold"],
         behaviour=["aha-behaviour"],
         budget=Budget(refine_rounds=4, refine_seeds=12),
@@ -304,3 +351,14 @@ def get_study(name: str, extra: dict[str, Callable[[], Study]] | None = None) ->
         raise ValueError(f"study {name!r} must be a Study, got {type(study).__name__}")
     study.specs()  # every grid and cell validated before any work
     return study
+
+
+def study_grid(name: str) -> GridSpec:
+    """'STUDY/GRID': one grid of a named study (aha.studies), e.g. 'quick/threshold', to rerun it alone."""
+    study, _, grid = name.partition("/")
+    if study not in STUDIES:
+        raise ValueError(f"preset {name!r}: study must be one of {', '.join(STUDIES)}; got {study!r}")
+    specs = {s.name: s for s in get_study(study).specs()}
+    if grid not in specs:
+        raise ValueError(f"preset {name!r}: grid must be one of {', '.join(specs)}; got {grid!r}")
+    return specs[grid]

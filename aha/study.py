@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from theory.refine import propose_refinement
+from theory.takeoff import takeoff_verdict
 from toymodels import storage
 from toymodels.cells import cell_table, swept_fields
 from toymodels.cost import group_seconds, projection
@@ -53,6 +54,9 @@ def _run(spec: GridSpec, out: Path, bar, opts: dict) -> xr.Dataset:
     if done is not None:
         bar.update(sum(cost.values()))
         return done
+    if opts.get("train") is False:
+        raise ValueError(f"--no-train: grid {spec.name!r} has no finished grid.nc in {out} (it would train)")
+    opts = {k: v for k, v in opts.items() if k != "train"}
     todo, _ = pending_groups(spec, out) if (out / "config.json").exists() else (spec.groups(), 0)
     bar.update(sum(cost.values()) - sum(cost[g.label] for g in todo))  # finished earlier
     bar.set_postfix_str(spec.name)
@@ -64,11 +68,10 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
     done, log = [], []
     base_ds = xr.open_dataset(root / spec.name / "grid.nc", engine="h5netcdf").load()
     table = cell_table(spec, base_ds)[0]
+    if opts.get("train") is False:
+        return _finished_rounds(study, spec, root, table)
     for r in range(1, study.budget.refine_rounds + 2):
-        gains = {int(w): list(sub.sort_values("seed")["gain"]) for w, sub in table.groupby("width")}
-        prop = propose_refinement(
-            gains, min_seeds=study.budget.refine_seeds, rounds_left=study.budget.refine_rounds - r + 1
-        )
+        prop = _proposal(study, table, study.budget.refine_rounds - r + 1)
         specs = refinement_specs(spec, r, prop.new_widths, prop.more_seeds, study.budget.refine_seeds)
         cost = sum(sum(group_seconds(s).values()) for s in specs)
         entry = {"round": r, **prop.to_dict(), "projected_s": cost}
@@ -89,6 +92,40 @@ def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: fl
             table = pd.concat([table, cell_table(s, ds, label=spec.name)[0]], ignore_index=True)
         spent += cost
     return done, log
+
+
+def _proposal(study: Study, table: pd.DataFrame, rounds_left: int):
+    """The refinement rules on a grid's cells so far (theory.refine, theory.takeoff)."""
+    gains = {int(w): list(sub.sort_values("seed")["gain"]) for w, sub in table.groupby("width")}
+    ok = table[table.status == "ok"]
+    return propose_refinement(
+        gains,
+        min_seeds=study.budget.refine_seeds,
+        rounds_left=rounds_left,
+        takeoff_verdict=takeoff_verdict(ok["n_params"], ok["gain"]),
+        takeoff_seeds=study.budget.takeoff_seeds,
+    )
+
+
+def _finished_rounds(study: Study, spec: GridSpec, root: Path, table: pd.DataFrame) -> tuple[list, list[dict]]:
+    """--no-train: the refinement grids already finished on disk (<grid>-refine*, e.g. taken over with
+    --reuse from a shipped study) join as they are, whatever rule proposed them; the log says so and
+    what the current rules would run next (not run)."""
+    done = []
+    for d in sorted(root.glob(f"{spec.name}-refine*")):
+        if (d / "grid.nc").is_file() and not (d / "cells").is_dir():
+            ds = storage.load_dataset(d / "grid.nc")
+            s = GridSpec.from_dict(json.loads(ds.attrs["config"]))
+            done.append((s, ds))
+            table = pd.concat([table, cell_table(s, ds, label=spec.name)[0]], ignore_index=True)
+    prop = _proposal(study, table, study.budget.refine_rounds)
+    names = ", ".join(s.name for s, _ in done) or "none"
+    entry = {"round": "no-train", **prop.to_dict(), "projected_s": 0}
+    entry["stop"] = "no-train"
+    entry["reason"] = (
+        f"--no-train: finished refinement grids taken as they are ({names}); the rules would next {prop.reason}"
+    )
+    return done, [entry]
 
 
 def _check_study_dir(study: Study, specs: list[GridSpec], out: Path) -> None:
@@ -126,10 +163,16 @@ def run_study(
     progress: bool = True,
     reuse: list[Path] | None = None,
     recipe: Path | None = None,
+    rerun: list[str] | None = None,
+    train: bool = True,
+    agree_with: Path | None = None,
 ) -> Path:
     """Run (or resume) every grid, refine, analyse; returns the path of study.md. ``reuse``:
-    directories whose finished grids are taken instead of run (``reuse_grids``); ``recipe``: an lr
-    sweep's recipe.json, each grid's RL learning rate per width (aha.presets.with_recipe)."""
+    directories whose finished grids are taken instead of run (``reuse_grids``), except the grids
+    named in ``rerun``; ``recipe``: an lr sweep's recipe.json, each grid's RL learning rate per width
+    (aha.presets.with_recipe); ``train`` False: decide from finished grids only (a missing one is an
+    error, refinement takes the finished rounds on disk); ``agree_with``: another run's study
+    directory whose verdicts a flipped verdict is checked against (theory.agreement)."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from .study_report import write_study  # noqa: PLC0415
@@ -138,13 +181,15 @@ def run_study(
     specs = [with_recipe(s, recipe) for s in study.specs()]
     _check_study_dir(study, specs, out)
     if reuse:
-        copied = reuse_grids(specs, reuse, out)
+        copied = reuse_grids(specs, reuse, out, skip=set(rerun or []))
         old = json.loads((out / "reused.json").read_text()) if (out / "reused.json").exists() else []
         storage.atomic_write_json(out / "reused.json", sorted(set(old) | set(copied)))
         if progress:
             print(f"reused finished grids: {', '.join(copied) or 'none new'}")
     t0 = time.time()
-    opts = {"executor": executor, "address": address, "device": device}
+    from .presets import user_modules  # noqa: PLC0415
+
+    opts = {"executor": executor, "address": address, "device": device, "user_modules": user_modules(), "train": train}
     total = sum(sum(group_seconds(s).values()) for s in specs)
     bar = tqdm(
         total=total,
@@ -172,26 +217,45 @@ def run_study(
         curves |= cv
     cells = pd.concat(frames, ignore_index=True)
     wall = time.time() - t0
-    return write_study(study, specs, cells, curves, refine_log, out, wall)
+    return write_study(study, specs, cells, curves, refine_log, out, wall, agree_with)
 
 
 # --- commands ------------------------------------------------------------------------------------
+GPU_NOT_PROJECTED = (
+    "GPU: not projected. No GPU time per cell has been measured (toymodels.cost.GPU_S_PER_GROUP is a "
+    "placeholder, and it would put these tiny models slower on a GPU than on 2 CPU cores); to size a GPU run, "
+    "time `aha demo --device cuda` there (env.json records its wall time) and scale by the CPU column."
+)
+"""What `aha study --dry-run` says about a GPU while no GPU figure is measured."""
+
+
 def print_projection(study: Study) -> None:
     b = study.budget
-    p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds)
+    p = projection(study.specs(), study.refine, b.refine_rounds, b.refine_seeds, b.takeoff_seeds)
     print(f"study {study.name}: {len(study.specs())} grids, {p['cells']} cells (refinement at its budget's maximum)")
-    print(f"{'grid':<42}{'cells':>7}{'CPU min':>9}{'GPU h':>8}")
+    print(f"{'grid':<42}{'cells':>7}{'CPU min':>9}")
     for r in p["rows"]:
-        print(f"{r['grid']:<42}{r['cells']:>7}{r['cpu_s'] / 60:>9.1f}{r['gpu_s'] / 3600:>8.2f}")
-    print(f"{'total':<42}{p['cells']:>7}{p['cpu_s'] / 60:>9.1f}{p['gpu_s'] / 3600:>8.2f}")
+        print(f"{r['grid']:<42}{r['cells']:>7}{r['cpu_s'] / 60:>9.1f}")
+    print(f"{'total':<42}{p['cells']:>7}{p['cpu_s'] / 60:>9.1f}")
     print(
         "CPU: projected on 2 cores from the demo's measured seconds per cell (docs/demo/grid.nc wall_s) scaled "
         "by each cell's budgets (assumed split 45% pretraining, 40% RL, 15% evaluation), sequence length and depth."
     )
-    print(
-        "GPU: an assumption, not a measurement: 60 s per cell group (all seeds batched) at the demo's budgets on "
-        "one GPU, scaled by budgets and sequence length, +15% per extra layer."
-    )
+    print(GPU_NOT_PROJECTED)
+
+
+def _check_run_args(study: Study, args) -> None:
+    """--threads, --rerun and --agree-with checked before any work starts (one-line errors)."""
+    threads = getattr(args, "threads", None)
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be an integer >= 1, got {threads}")
+    names = [s.name for s in study.specs()]
+    for g in getattr(args, "rerun", None) or []:
+        if g not in names:
+            raise ValueError(f"--rerun must name a grid of study {study.name!r} ({', '.join(names)}); got {g!r}")
+    other = getattr(args, "agree_with", None)
+    if other and not (Path(other) / "verdicts.json").is_file():
+        raise ValueError(f"--agree-with {other} has no verdicts.json (a study directory written by aha study)")
 
 
 def study_command(args) -> int:
@@ -203,6 +267,11 @@ def study_command(args) -> int:
     from toymodels.devices import resolve_device  # noqa: PLC0415
 
     resolve_device(args.device)
+    _check_run_args(study, args)
+    if getattr(args, "threads", None):
+        import torch  # noqa: PLC0415
+
+        torch.set_num_threads(args.threads)
     out = Path(args.out or f"results/study-{study.name}")
     path = run_study(
         study,
@@ -213,6 +282,9 @@ def study_command(args) -> int:
         progress=not args.quiet,
         reuse=getattr(args, "reuse", None),
         recipe=getattr(args, "recipe", None),
+        rerun=getattr(args, "rerun", None) or [],
+        train=not getattr(args, "no_train", False),
+        agree_with=Path(args.agree_with) if getattr(args, "agree_with", None) else None,
     )
     print(f"study {study.name}: {path}")
     return 0
@@ -253,6 +325,19 @@ def predict_cells(run_dir: Path, blob: dict, predictor: str | None = None) -> tu
     return df, {s: {"N_c": v[0], "note": v[1], "predictor": name} for s, v in nc.items()}
 
 
+PREDICT_FORMATS = {
+    "n_params": lambda v: f"{v:,.0f}",
+    "predicted_gain": lambda v: f"{v:+.3f}",
+    "p_gain": lambda v: f"{v:.2f}",
+}
+"""`aha predict`'s columns, each at one precision (gains signed, three decimals)."""
+
+
+def predictions_table(df: pd.DataFrame) -> str:
+    """The table `aha predict` prints: every column at one precision (PREDICT_FORMATS), others as they are."""
+    return df.to_string(index=False, formatters={c: f for c, f in PREDICT_FORMATS.items() if c in df})
+
+
 def predict_command(run_dir: Path, model_path: Path, predictor: str | None) -> int:
     blob = load_predictors(model_path)
     df, nc = predict_cells(run_dir, blob, predictor)
@@ -261,7 +346,7 @@ def predict_command(run_dir: Path, model_path: Path, predictor: str | None) -> i
     storage.atomic_write_json(run_dir / "predicted_N_c.json", json.loads(json.dumps(nc, default=str)))
     thr = blob["predictors"][predictor or blob["best"]].threshold
     print(f"predictor {predictor or blob['best']} from {model_path}; P(gain >= {thr:g}) from its residual spread")
-    print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(predictions_table(df[cols]))
     for s, v in nc.items():
         where = {"below": "below the smallest size", "above": "above the largest size", "none": "no sizes"}
         print(f"N_c[{s}] = " + (f"{v['N_c']:.3g}" if np.isfinite(v["N_c"]) else where.get(v["note"], "n/a")))

@@ -3,6 +3,7 @@ the curves and what theory decided (theory.study_claims, theory.claims_behaviour
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -14,7 +15,9 @@ import pandas as pd  # noqa: E402
 
 from theory import study_stats as sa  # noqa: E402
 from theory.claims_behaviour import behaviour_cells, judged_cells  # noqa: E402
-from theory.study_claims import CAPABILITY_LINE, Setup, capability_cells, format_setting, signal_diffs  # noqa: E402
+from theory.study_claims import CAPABILITY_LINE, Setup, capability_cells, format_setting  # noqa: E402
+from theory.study_signals import FLIPPED  # noqa: E402
+from theory.takeoff import TAKEOFF  # noqa: E402
 from theory.verdict import GAIN, mean_ci  # noqa: E402
 
 from .plots_behaviour import length_curves, revision_panels  # noqa: E402
@@ -52,7 +55,9 @@ def c3(s: Setup, factors: list[dict], fig_dir: Path) -> None:
     nmin, nmax = cells["n_params"].min() / 2, cells["n_params"].max() * 2
     for ax, f in zip(axes[0], factors, strict=True):
         for i, x in enumerate(f["values"]):
-            nc, (lo, hi) = sa.nc_interval(cells[cells.setting == x["setting"]])
+            if not x.get("located"):
+                continue
+            nc, (lo, hi) = x["N_c"], (float("inf") if v is None else v for v in x["interval"])
             lo_d, hi_d = (lo if lo > 0 else nmin), (hi if np.isfinite(hi) else nmax)
             ax.plot([i, i], [lo_d, hi_d], color="C0", lw=3, alpha=0.6)
             if np.isfinite(nc):
@@ -62,8 +67,31 @@ def c3(s: Setup, factors: list[dict], fig_dir: Path) -> None:
         ax.set_xticks(range(len(f["values"])), [x["value"] for x in f["values"]], rotation=30, fontsize=7)
         ax.set_yscale("log")
         ax.set_title(f"N_c vs {f['factor']} ({f['category']})", fontsize=9)
-    axes[0][0].set_ylabel("N_c: bracket of sizes (bar), crossing (dot)")
+    axes[0][0].set_ylabel("N_c of P(take-off): interval (bar), 50% point (dot)")
     _save(fig_dir / "C3_nc_factors.png", fig)
+
+
+def takeoff(ref: pd.DataFrame, fit, path: Path) -> None:
+    """C2: the share of seeds that take off per size (with its count) and the fitted P(take-off | N)
+    with N_c and its interval."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    frac = np.array(fit.takeoffs_per_size) / np.array(fit.n_per_size)
+    ax.scatter(ref["n_params"], (ref["gain"] >= TAKEOFF).astype(float), s=8, color="grey", alpha=0.4)
+    ax.plot(fit.sizes, frac, "o", color="C0", label="share of seeds that take off")
+    for n_, f_, k, m in zip(fit.sizes, frac, fit.takeoffs_per_size, fit.n_per_size, strict=True):
+        ax.annotate(f"{k}/{m}", (n_, f_), textcoords="offset points", xytext=(3, 4), fontsize=7)
+    grid = np.geomspace(min(fit.sizes) / 2, max(fit.sizes) * 2, 200)
+    ax.plot(grid, fit.predict(grid), color="C1", label=f"fit ({fit.family})")
+    if fit.N_c is not None:
+        lo, hi = fit.N_c_ci
+        ax.axvspan(max(lo, grid[0]), min(hi, grid[-1]), color="C1", alpha=0.15, label="N_c interval")
+        ax.axvline(fit.N_c, color="C1", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("N (non-embedding parameters)")
+    ax.set_ylabel(f"P(take-off = gain ≥ {TAKEOFF:g})")
+    ax.set_title(textwrap.fill(f"C2: {fit.verdict}", 70), fontsize=7)
+    ax.legend(fontsize=7)
+    _save(path, fig)
 
 
 def curves(s: Setup, curves: dict, fig_dir: Path) -> None:
@@ -83,7 +111,7 @@ def curves(s: Setup, curves: dict, fig_dir: Path) -> None:
             ax.plot([0, 1], [row.format_start, row.format_end], "-o", ms=3, color=_cls_color(cells, row.n_params))
         ax.set_xticks([0, 1], ["start of RL", "end of RL"])
     ax.set_title("share of reward from format (format-bonus)", fontsize=9)
-    every = pd.concat([cells, s.excluded]) if len(s.excluded) else cells  # the colour scale spans every size
+    every = s.with_excluded()  # the colour scale spans every size, the set-aside cells too
     ns = np.log(every["n_params"].to_numpy(float))
     sm = plt.cm.ScalarMappable(cmap="viridis", norm=plt.Normalize(ns.min(), ns.max()))
     fig.colorbar(sm, ax=axes[2], label="ln N (colour of every panel)")
@@ -97,16 +125,21 @@ def signals(s: Setup, names: list[str], fig_dir: Path, name: str) -> None:
     cells, ref = s.cells, s.ref
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for i, sig in enumerate(names):
-        d = signal_diffs(s, sig).merge(cells[cells.key == ref][["width", "n_params"]].drop_duplicates())
+        d = sa.paired_diffs(cells, ref, s.recipe[sig][0]).merge(
+            cells[cells.key == ref][["width", "n_params"]].drop_duplicates()
+        )
+        label = sig
+        if sig in FLIPPED:  # the arm without the signal: with - without = plain - setting (C7's reading)
+            d, label = d.assign(diff=-d["diff"]), f"{FLIPPED[sig]} (plain - {sig})"
         rows = [(n, *mean_ci(g["diff"])[:3]) for n, g in d.groupby("n_params")]
         if rows:
             n, m, lo, hi = map(np.array, zip(*rows, strict=True))
             yerr = [m - np.nan_to_num(lo, nan=m), np.nan_to_num(hi, nan=m) - m]
-            ax.errorbar(n * (1 + 0.04 * i), m, yerr=yerr, fmt="o-", ms=3, capsize=2, label=s.label(sig))
+            ax.errorbar(n * (1 + 0.04 * i), m, yerr=yerr, fmt="o-", ms=3, capsize=2, label=label)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xscale("log")
     ax.set_xlabel("N")
-    ax.set_ylabel("gain with - without the signal (90% CI)")
+    ax.set_ylabel("gain difference vs plain (90% CI)")
     ax.legend(fontsize=7)
     _save(fig_dir / f"{name}.png", fig)
 

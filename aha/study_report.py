@@ -10,17 +10,18 @@ from pathlib import Path
 import pandas as pd
 
 from theory import study_claims
+from theory.agreement import compare, mark_flips
 from theory.claims import STATEMENTS
 from theory.claims_behaviour import add_onsets, decide_c10, decide_c11
 from theory.evidence import excluded_counts, format_counts, split_evidence
-from theory.plots import plot_transition
 from theory.study_stats import add_curve_measures
-from theory.text import DASH, g
+from theory.text import DASH, SQRT2_STEP_NOTE, g, power_text
 from theory.verdict import GAIN
 from toymodels import storage
 from toymodels.cells import setting_key
 
 from . import study_figures as figs
+from .studies import C9_GRID
 
 __all__ = ["write_study", "render_study", "claim_section"]
 
@@ -45,7 +46,9 @@ def _write_predictors(out: Path, loso, best: str, fitted: dict, plain: pd.DataFr
     pred.to_csv(out / "predictions.csv", index=False)
 
 
-def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dict, out: Path, wall: float) -> Path:
+def write_study(
+    study, specs, cells: pd.DataFrame, curves: dict, refine_log: dict, out: Path, wall: float, agree_with=None
+) -> Path:
     """cells.csv, predictors.json, predictions.csv, verdicts.json and the figures; then study.md."""
     out = Path(out)
     fig_dir = out / "figures"
@@ -58,8 +61,9 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
     V["C10"].numbers["excluded"] = excluded_counts(out_cells)
     behaviour_settings = cells.loc[cells.grid.isin(study.behaviour), "setting"].unique()
     V["C11"].numbers = {**V["C11"].numbers, "excluded": excluded_counts(out_cells, behaviour_settings)}
-    s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref)  # C1-C9 read the other grids only
-    found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log, study.n_boot)
+    # C1-C9 read the other grids only; C9 its own grid when the study has one
+    s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref, C9_GRID)
+    found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log)
     V |= found
     _write_predictors(out, loso, best, fitted, plain)
     figs.c10(cells, fig_dir)
@@ -67,13 +71,19 @@ def write_study(study, specs, cells: pd.DataFrame, curves: dict, refine_log: dic
         figs.c11(cells, study.behaviour, curves, fig_dir)
     figs.c1(s, fig_dir)
     if fit is not None:
-        plot_transition(y, fit, fig_dir / "C2_transition.png", "RL gain (pass@1)")
+        figs.takeoff(y, fit, fig_dir / "C2_takeoff.png")
     figs.c3(s, V["C3"].numbers["factors"], fig_dir)
     figs.curves(s, curves, fig_dir)
     figs.signals(s, V["C6"].numbers["signals"], fig_dir, "C6_knobs")
     figs.signals(s, V["C7"].numbers["signals"], fig_dir, "C7_signals")
     figs.predictions(loso, best, fig_dir)
-    storage.atomic_write_json(out / "verdicts.json", {c: V[c].to_dict() for c in study.analyses})
+    blob = {c: V[c].to_dict() for c in study.analyses}
+    if agree_with is not None:
+        other = json.loads((Path(agree_with) / "verdicts.json").read_text())
+        flips = compare(blob, other)
+        blob = mark_flips(blob, flips, f"this run vs {agree_with}")
+        storage.atomic_write_json(out / "agreement.json", {"other": str(agree_with), "claims": flips})
+    storage.atomic_write_json(out / "verdicts.json", blob)
     return render_study(study, specs, out, wall)
 
 
@@ -91,7 +101,9 @@ def _interval(iv) -> str:
 def _refinement(out: Path) -> str:
     path = out / "refine.json"
     log = json.loads(path.read_text()) if path.is_file() else {}
-    return "\n".join(
+    if not log:
+        return ""
+    return f"(N_c intervals and brackets are measured in √2 steps: {SQRT2_STEP_NOTE}.)\n\n" + "\n".join(
         f"- {grid} round {e['round']}: bracket {e['bracket']}, added widths {e['new_widths']}, "
         f"seeds {e['more_seeds']}; {e['stop'] or 'ran'}: {e['reason']}"
         for grid, rounds in log.items()
@@ -100,23 +112,29 @@ def _refinement(out: Path) -> str:
 
 
 def _c3(v: dict) -> str:
-    rows = ["| factor | value | setting | N_c (crossing) | N_c interval |", "|---|---|---|---|---|"]
+    rows = [
+        "| factor | value | setting | take-offs / cells | N_c (50% of P(take-off)) | N_c interval "
+        "| not located because |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for f in v["numbers"]["factors"]:
         rows += [
-            f"| {f['factor']} | {x['value']} | {x['setting']} | {g(x['N_c'])} | {_interval(x['interval'])} |"
+            f"| {f['factor']} | {x['value']} | {x['setting']} | {x.get('takeoffs', DASH)} / {x.get('cells', DASH)} | "
+            f"{g(x['N_c'])} | {_interval(x['interval'])} | {x.get('note') or DASH} |"
             for x in f["values"]
         ]
     return _img(v, "C3_nc_factors.png") + "\n\n" + "\n".join(rows) if v["numbers"]["factors"] else ""
 
 
 def _c7(v: dict) -> str:
-    shift = ["| signal | N_c (crossing) | N_c interval |", "|---|---|---|"]
-    shift += [f"| {r['signal']} | {g(r['N_c'])} | {_interval(r['interval'])} |" for r in v["numbers"]["N_c"]]
-    sign = (
-        "Every signal's effect is with - without: a setting that removes a signal the reference has "
-        "(no-think) is read as reference - setting (think-first = plain - no-think).\n\n"
-    )
-    return sign + _img(v, "C7_signals.png") + "\n\nDoes the signal move N_c?\n\n" + "\n".join(shift)
+    shift = ["| signal | take-offs / cells | N_c (50% of P(take-off)) | N_c interval | not located because |"]
+    shift += ["|---|---|---|---|---|"]
+    shift += [
+        f"| {r['signal']} | {r.get('takeoffs', DASH)} / {r.get('cells', DASH)} | {g(r['N_c'])} | "
+        f"{_interval(r['interval'])} | {r.get('note') or DASH} |"
+        for r in v["numbers"]["N_c"]
+    ]
+    return _img(v, "C7_signals.png") + "\n\nDoes the signal move N_c?\n\n" + "\n".join(shift)
 
 
 def _excluded(v: dict) -> str:
@@ -149,10 +167,24 @@ def _c8(v: dict) -> str:
             f"| {t['predictor']}{' (best base-only)' if t['predictor'] == best else ''} | {_f(t['mae'], 3)} | "
             f"{_f(t['auroc'], 2)} | {_f(t['nc_err_steps'], 2)} | {t['nc_defined']} of {t['n_settings']} |"
         )
+    per = v["numbers"].get("per_setting", [])
+    if per:
+        rows += [
+            "",
+            "Per setting (held-out MAE of gain; seed floor = the other seeds of the cell's setting and width):",
+            "",
+        ]
+        rows += [f"| setting | RL takes off | cells | {best} | ln N | seed floor |", "|---|---|---|---|---|---|"]
+        rows += [
+            f"| {r['setting']} | {'yes' if r['takes_off'] else 'no'} | {r['n']} | {_f(r.get(best), 3)} | "
+            f"{_f(r.get('ln N'), 3)} | {_f(r.get('seed floor'), 3)} |"
+            for r in per
+        ]
     return (
         "\n".join(rows)
         + "\n\n"
         + _img(v, "C8_predicted_vs_observed.png")
+        + f"\n\nN_c error: how far a predictor's N_c lies from the measured one, in √2 steps ({SQRT2_STEP_NOTE})."
         + f"\n\nPredictors fitted on all plain-recipe settings: predictors.json (`aha predict RUN_DIR --model "
         f"predictors.json`, default {best}); in-sample predictions: predictions.csv."
     )
@@ -216,8 +248,9 @@ _FIXED = {
     "Figure: third panel of the C4 figure.",
     "C6": "Entropy kept = entropy halfway through RL / entropy at its start (reference cells); figure: second "
     "panel of the C4 figure.\n\n",
-    "C9": "R(C) = R0 + (A − R0) / (1 + (C_mid / C)^B) fitted per cell to the training reward against episodes; "
-    "differences are variant minus plain at the same width and seed.",
+    "C9": "The ceiling is evaluation pass@1 after RL (held-out prompts, at the evaluation temperature every cell "
+    "shares); the speed is R(C) = R0 + (A − R0) / (1 + (C_mid / C)^B) fitted per cell to the training reward "
+    "against episodes (C_mid, B). Differences are variant minus plain at the same width and seed.",
 }
 
 
@@ -225,7 +258,7 @@ def claim_section(c: str, v: dict, out: Path) -> str:
     """The body of a claim's section below its verdict, measured result and rule."""
     if c == "C2":
         rounds = _refinement(out)
-        return _img(v, "C2_transition.png") + ("\n\nRefinement:\n" + rounds if rounds else "")
+        return _img(v, "C2_takeoff.png") + ("\n\nRefinement:\n" + rounds if rounds else "")
     if c == "C6":
         return _FIXED["C6"] + _img(v, "C6_knobs.png")
     render = {
@@ -260,11 +293,13 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
         f"{len(cells)} cells in {len(specs)} grids (+ refinement), {int((cells.status != 'ok').sum())} not ok; "
         f"wall time of this invocation {wall / 60:.1f} min{_reused(out)}.",
         "",
-        "| claim | statement | measured result | verdict | cells set aside (rl_health) |",
-        "|---|---|---|---|---|",
+        "| claim | statement | measured result | verdict | n per arm; smallest detectable effect (power 0.8) "
+        "| cells set aside (rl_health) |",
+        "|---|---|---|---|---|---|",
     ]
     md += [
-        f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} | {_excluded(V[c])} |"
+        f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} | "
+        f"{esc(power_text(V[c].get('power')))} | {_excluded(V[c])} |"
         for c in study.analyses
     ]
     md.append("")
@@ -273,7 +308,7 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
         md += [f"## {c}: {STATEMENTS[c]}", "", f"**Verdict: {v['verdict']}.**", ""]
         md += [f"Cells set aside (no-signal and broke-capable are no evidence about a model): {_excluded(v)}.", ""]
         md += [f"Measured: {v['result']}.", ""]
-        md += [f"Rule: {v['rule']}.", "", claim_section(c, v, out), ""]
+        md += [f"Rule: {v['rule']}.", "", f"Power: {power_text(v.get('power'))}.", "", claim_section(c, v, out), ""]
     health = health_table(out)
     if health:
         md += ["## rl_health per setting", "", "theory/health.py's label per cell (cells.csv's rl_health).", ""]

@@ -4,6 +4,7 @@ models evaluated on `envs` tasks, and checks of theory's predictions by leave-on
 Imports only `envs` and `theory`. transformers is needed only by `llm_bridge.local_eval`.
 """
 
+from .by_start import STARTS, fit_start_laws
 from .checks import CheckResult, observations, run_checks
 from .gain import fit_scale, load_toy_params, predict_gain
 from .lm_eval import load_lm_eval
@@ -12,7 +13,9 @@ from .published import DATA_CSV, load_published, pass_at_k_view
 __all__ = [
     "CheckResult",
     "DATA_CSV",
+    "STARTS",
     "fit_scale",
+    "fit_start_laws",
     "load_lm_eval",
     "load_published",
     "load_toy_params",

@@ -1,12 +1,16 @@
 """A user's benchmark in JSONL, its verifiers, and the per-prompt statistics a forecast needs.
 
-One line per problem: ``{"prompt": "...", "answer": "42", "verifier": "numeric"}``; `verifier` is
-optional (default: `numeric` when the answer is a number, else `exact`). A completion is judged on
-its answer text: the rest of its first line that starts with 'Answer:' when there is one, else its
-first non-empty line.
+One line per problem: ``{"prompt": "...", "answer": "42", "verifier": "numeric", "chance": 0.5}``;
+`verifier` is optional (default: `numeric` when the answer is a number, else `exact`); `chance`, the
+probability of a right answer by guessing (0.5 for yes/no, 0.25 for four choices), is optional
+(default 0) and lets the forecast say when a model answers at chance. A completion is judged on its
+answer text (llm_bridge.answers.extract_answer: the last \\boxed{...}, else the first 'Answer:' line,
+else what follows "the answer is"):
 
-- `numeric`: the last number in the answer text equals the answer (relative tolerance 1e-6);
-- `exact`: the answer text, stripped of surrounding whitespace, equals the answer stripped.
+- `numeric`: the last number in the answer text equals the answer (relative tolerance 1e-6); without
+  an answer text, the last number of the whole completion;
+- `exact`: the answer text, stripped of surrounding whitespace, equals the answer stripped; without an
+  answer text, the completion's last non-empty line.
 
 `PromptResults` holds, per prompt, the number of correct samples out of n and the greedy result;
 `summarize` turns it into base greedy accuracy, sampled pass@1, unbiased pass@k and the
@@ -25,16 +29,18 @@ import numpy as np
 from theory.credit import phi
 from theory.passk import pass_at_k
 
+from .answers import extract_answer
+
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def answer_text(completion: str) -> str:
-    """The part of a completion that is judged (see the module doc)."""
-    for line in completion.splitlines():
-        i = line.find("Answer:")
-        if i >= 0:
-            return line[i + len("Answer:") :]
-    return next((x for x in completion.splitlines() if x.strip()), "")
+    """The part of a completion that is judged (see the module doc): the extracted answer, else the
+    completion's last non-empty line."""
+    ans = extract_answer(completion)
+    if ans is not None:
+        return ans
+    return next((x for x in reversed(completion.splitlines()) if x.strip()), "")
 
 
 def _number(text: str) -> float | None:
@@ -43,7 +49,8 @@ def _number(text: str) -> float | None:
 
 
 def verify_numeric(completion: str, answer: str) -> bool:
-    got, want = _number(answer_text(completion)), _number(answer)
+    ans = extract_answer(completion)
+    got, want = _number(completion if ans is None else ans), _number(answer)
     return got is not None and want is not None and abs(got - want) <= 1e-6 * max(1.0, abs(want))
 
 
@@ -59,6 +66,7 @@ class Item:
     prompt: str
     answer: str
     verifier: str
+    chance: float = 0.0
 
     def correct(self, completion: str) -> bool:
         return VERIFIERS[self.verifier](completion, self.answer)
@@ -79,7 +87,7 @@ def load_jsonl(path: str | Path) -> list[Item]:
         except json.JSONDecodeError as e:
             raise ValueError(
                 f"{where}: not JSON ({e.msg}); each line is "
-                '{"prompt": "...", "answer": "...", "verifier": "numeric"|"exact"}'
+                '{"prompt": "...", "answer": "...", "verifier": "numeric"|"exact", "chance": 0.0}'
             ) from None
         if not isinstance(obj, dict):
             raise ValueError(f"{where}: a line must be a JSON object with keys prompt, answer (and verifier)")
@@ -92,7 +100,10 @@ def load_jsonl(path: str | Path) -> list[Item]:
         verifier = obj.get("verifier") or ("numeric" if _NUMBER.fullmatch(answer.strip()) else "exact")
         if verifier not in VERIFIERS:
             raise ValueError(f"{where}: 'verifier' must be one of {', '.join(VERIFIERS)}; got {verifier!r}")
-        items.append(Item(prompt, answer, verifier))
+        chance = obj.get("chance", 0.0)
+        if isinstance(chance, bool) or not isinstance(chance, int | float) or not 0 <= chance < 1:
+            raise ValueError(f"{where}: 'chance' must be a number in [0, 1) (0.5 for yes/no); got {chance!r}")
+        items.append(Item(prompt, answer, verifier, float(chance)))
     if not items:
         raise ValueError(f"{p.name}: no problems (one JSON object per line)")
     return items

@@ -1,4 +1,8 @@
-"""The gain forecast in capability units: base pass@1 -> RL gain in pass@1, with an honest interval.
+"""The pooled gain law in capability units: base pass@1 -> RL gain in pass@1, with an honest interval.
+
+`aha forecast` no longer pools starting points: it uses llm_bridge.by_start (a law per starting point,
+judged by leave-one-checkpoint-group-out). This pooled law stays as the `p+phi` candidate there and as
+bridge.md's pooled leave-one-source-out check (llm_bridge.transfer); `recommend` words every forecast.
 
     fc = fit_forecast(table)                  # table: DataFrame with columns source, before, gain
     fc.predict([0.3])                         # -> Prediction(mean, lo, hi, level)

@@ -87,15 +87,37 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def checkpoint_problem(path: str | Path) -> str | None:
+    """Why `path` is not a loadable checkpoint folder (None when it looks like one): a folder with a
+    config.json (Hugging Face layout) or exactly one .gguf file (loaded with transformers' gguf_file)."""
+    p = Path(path)
+    if not p.is_dir():
+        return f"no such checkpoint directory {p}"
+    ggufs = sorted(p.glob("*.gguf"))
+    if (p / "config.json").is_file() or len(ggufs) == 1:
+        return None
+    if len(ggufs) > 1:
+        return f"{p} holds several .gguf files ({', '.join(g.name for g in ggufs)}); point --model at a folder with one"
+    return f"{p} holds no checkpoint (neither a config.json nor a .gguf file)"
+
+
 def load_model(path: str | Path, device: torch.device, trust_remote_code: bool = False):
-    """Tokenizer (left padding, a pad token) and model in eval mode, from local files only."""
+    """Tokenizer (left padding, a pad token) and model in eval mode, from local files only. A folder with
+    one .gguf file (and no config.json) is loaded through transformers' GGUF reader, de-quantised to
+    float32 (needs the `gguf` package)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    problem = checkpoint_problem(path)
+    if problem:
+        raise ValueError(f"model: {problem}")
     kw = dict(local_files_only=True, trust_remote_code=trust_remote_code)
+    ggufs = sorted(Path(path).glob("*.gguf"))
+    if ggufs and not (Path(path) / "config.json").is_file():
+        kw["gguf_file"] = ggufs[0].name
     try:
         tok = AutoTokenizer.from_pretrained(str(path), **kw)
         model = AutoModelForCausalLM.from_pretrained(str(path), **kw)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, ImportError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ValueError(f"model {path}: cannot load from local files ({first})") from None
     tok.padding_side = "left"
@@ -136,6 +158,16 @@ def render_prompts(task, n_prompts: int, shots: int, seed: int, cot: bool) -> li
     return out
 
 
+def chat_prompt(tok, text: str, shots: list[tuple[str, str]] = ()) -> str:
+    """`text` as the user turn of the tokenizer's chat template (few-shot examples as earlier turns),
+    ending where the assistant's answer starts."""
+    msgs = []
+    for q, a in shots:
+        msgs += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    msgs.append({"role": "user", "content": text})
+    return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+
+
 def first_answer(text: str) -> str:
     """The completion up to the end of its first 'Answer:' line (later text is a new example)."""
     i = text.find("Answer:")
@@ -159,17 +191,19 @@ def generate_texts(
     device="cpu",
     desc: str = "generate",
     progress: bool = True,
+    special_tokens: bool = True,
 ) -> list[list[str]]:
     """n completions per prompt -> texts (P, n). Each generate call takes max(1, batch_size // n) prompts
     with num_return_sequences = n (HF generate decodes with its KV cache, use_cache on by default);
-    do_sample=False is greedy decoding (n must be 1)."""
+    do_sample=False is greedy decoding (n must be 1); special_tokens=False for prompts that already hold
+    them (rendered with a chat template)."""
     if not do_sample and n != 1:
         raise ValueError(f"greedy decoding gives one completion per prompt; got n={n}")
     per = max(1, batch_size // n)  # prompts per generate call
     kw = dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0) if do_sample else dict(do_sample=False)
     out: list[list[str]] = []
     for s in tqdm(range(0, len(prompts), per), desc=desc, leave=False, disable=not progress):
-        enc = tok(prompts[s : s + per], return_tensors="pt", padding=True).to(device)
+        enc = tok(prompts[s : s + per], return_tensors="pt", padding=True, add_special_tokens=special_tokens).to(device)
         gen = model.generate(
             **enc, **kw, num_return_sequences=n, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id
         )  # (B * n, T_prompt + T_new), prompt-major

@@ -4,9 +4,11 @@
     res = read_results("samples.csv")      # columns prompt_id, sample, correct (optional benchmark)
     res = read_results("lm_eval.json")     # lm-evaluation-harness output: pass@1 per task only
 
-Each returns (list of `benchmark.PromptResults` or summaries, total parameters or NaN). A local run
-samples `k_max` completions per prompt (pass@k up to k_max from theory's unbiased estimator) and one
-greedy completion, batched through HF generate (llm_bridge.local_eval.generate_texts), offline.
+Each returns (list of `benchmark.PromptResults` or summaries, total parameters or NaN, the protocol
+used). A local run samples `k_max` completions per prompt (pass@k up to k_max from theory's unbiased
+estimator) and one greedy completion, batched through HF generate (llm_bridge.local_eval.generate_texts),
+offline; prompts go through the tokenizer's chat template when it has one (`chat_template="auto"`), and
+the answer is found by llm_bridge.answers (a boxed or final answer).
 """
 
 from __future__ import annotations
@@ -19,9 +21,19 @@ import numpy as np
 
 from envs import make_task, task_names
 
-from .benchmark import Item, PromptResults, load_jsonl
+from .benchmark import Item, PromptResults, answer_text, load_jsonl
 
 MIN_K_MAX = 64
+LLM_EXTRA = "pip install 'aha-playground[llm]'  (from a clone: pip install -e '.[llm]')"
+CHAT_CHOICES = ("auto", "on", "off")
+
+
+def require_transformers() -> None:
+    """Stop at once, with the install line, when the `[llm]` extra (transformers) is missing."""
+    try:
+        import transformers  # noqa: F401, PLC0415
+    except ImportError:
+        raise ValueError(f"--model needs Hugging Face transformers, the [llm] extra: {LLM_EXTRA}") from None
 
 
 @dataclass
@@ -38,8 +50,13 @@ class MeasureConfig:
     """Instances per project task (>= 1); a JSONL benchmark uses all its lines."""
     shots: int = 3
     """Few-shot examples before each project-task prompt (>= 0)."""
-    max_new_tokens: int = 32
-    """Generation budget per completion (>= 1)."""
+    max_new_tokens: int = 1024
+    """Generation budget per completion (>= 1); the default leaves room for chain of thought, as the
+    published numbers do."""
+    chat_template: str = "auto"
+    """auto: use the tokenizer's chat template when it has one; on: require it; off: plain text."""
+    cot: bool = True
+    """Project-task prompts ask for step-by-step work before the 'Answer:' line (False: answer only)."""
     temperature: float = 1.0
     """Sampling temperature (> 0)."""
     batch_size: int = 256
@@ -77,14 +94,47 @@ class MeasureConfig:
 
             if not torch.cuda.is_available():
                 raise ValueError("--device cuda: no CUDA device is visible here; use --device auto or cpu")
-        if not Path(self.model).is_dir():
-            raise ValueError(f"--model: no such checkpoint directory {self.model}")
+        if self.chat_template not in CHAT_CHOICES:
+            raise ValueError(f"--chat-template must be one of {', '.join(CHAT_CHOICES)}; got {self.chat_template!r}")
+        from .local_eval import checkpoint_problem  # noqa: PLC0415
+
+        problem = checkpoint_problem(self.model)
+        if problem:
+            raise ValueError(f"--model: {problem}")
         # bad lines stop here, before anything is fitted or loaded
         self.items = load_jsonl(self.benchmark) if self.benchmark else []
 
 
-def measure_model(cfg: MeasureConfig) -> tuple[list[PromptResults], float]:
-    """Sampled and greedy outcomes per prompt for every benchmark of `cfg`; total parameters."""
+def _use_chat(tok, cfg: MeasureConfig) -> bool:
+    has = bool(getattr(tok, "chat_template", None))
+    if cfg.chat_template == "on" and not has:
+        raise ValueError(f"--chat-template on: the tokenizer of {cfg.model} has no chat template; use auto or off")
+    return has and cfg.chat_template != "off"
+
+
+def _task_job(task, name: str, cfg: MeasureConfig, tok, chat: bool):
+    """(name, prompts, judge, chance) of one project task rendered as text."""
+    from . import local_eval as le  # noqa: PLC0415
+
+    pairs = le.render_prompts(task, cfg.n_prompts, 0 if chat else cfg.shots, cfg.seed, cot=cfg.cot)
+    if chat:  # few-shot examples as earlier turns, from the shot stream, never an evaluation question
+        asked, ex, j = {p for _, p in pairs}, [], 0
+        while len(ex) < cfg.shots:
+            e = task.generate(cfg.seed + le.SHOT_STREAM, j)
+            j += 1
+            if task.text_prompt(e, cfg.cot) not in asked:
+                ex.append((task.text_prompt(e, cfg.cot), task.text_completion(e)))
+        pairs = [(inst, le.chat_prompt(tok, p, ex)) for inst, p in pairs]
+
+    def judge(i, t, pairs=pairs):
+        return bool(task.score_text(pairs[i][0], "Answer: " + answer_text(le.first_answer(t)))["correct"])
+
+    return name, [p for _, p in pairs], judge, float(task.chance())
+
+
+def measure_model(cfg: MeasureConfig) -> tuple[list[PromptResults], float, dict]:
+    """Sampled and greedy outcomes per prompt for every benchmark of `cfg`; total parameters; the
+    protocol (chat template used or not, tokens, temperature, shots, chain of thought)."""
     import torch  # noqa: PLC0415
 
     from . import local_eval as le  # noqa: PLC0415  (torch and transformers only when a model runs)
@@ -92,17 +142,16 @@ def measure_model(cfg: MeasureConfig) -> tuple[list[PromptResults], float]:
     items = cfg.items
     device = le.resolve_device(cfg.device)
     tok, model = le.load_model(cfg.model, device)
+    chat = _use_chat(tok, cfg)
     _, n_total = le.count_params(model)
     torch.manual_seed(cfg.seed)
-    gen = dict(max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, device=device)
+    gen = dict(max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, device=device, special_tokens=not chat)
     jobs = []  # (name, prompts, judge(i, text) -> bool, chance)
     if items:
-        jobs.append((Path(cfg.benchmark).stem, [it.prompt for it in items], lambda i, t: items[i].correct(t), 0.0))
-    for name in cfg.tasks:
-        task = make_task(name)
-        pairs = le.render_prompts(task, cfg.n_prompts, cfg.shots, cfg.seed, cot=False)
-        judge = lambda i, t, task=task, pairs=pairs: bool(task.score_text(pairs[i][0], le.first_answer(t))["correct"])
-        jobs.append((name, [p for _, p in pairs], judge, float(task.chance())))
+        prompts = [le.chat_prompt(tok, it.prompt) if chat else it.prompt for it in items]
+        chance = float(np.mean([it.chance for it in items]))
+        jobs.append((Path(cfg.benchmark).stem, prompts, lambda i, t: items[i].correct(t), chance))
+    jobs += [_task_job(make_task(name), name, cfg, tok, chat) for name in cfg.tasks]
     out = []
     for name, prompts, judge, chance in jobs:
         samples = le.generate_texts(
@@ -118,7 +167,15 @@ def measure_model(cfg: MeasureConfig) -> tuple[list[PromptResults], float]:
         c = np.array([sum(judge(i, t) for t in ts) for i, ts in enumerate(samples)])  # (P,)
         g = np.array([float(judge(i, ts[0])) for i, ts in enumerate(greedy)])  # (P,)
         out.append(PromptResults(name, np.full(len(prompts), cfg.k_max), c, g, chance))
-    return out, float(n_total)
+    protocol = {
+        "chat_template": chat,
+        "max_new_tokens": cfg.max_new_tokens,
+        "temperature": cfg.temperature,
+        "shots": cfg.shots if cfg.tasks else 0,
+        "cot": cfg.cot,
+        "answer": "llm_bridge.answers.extract_answer (boxed, then Answer:, then 'the answer is')",
+    }
+    return out, float(n_total), protocol
 
 
 CSV_COLUMNS = ("prompt_id", "sample", "correct")
@@ -160,13 +217,13 @@ def read_sample_csv(path: Path) -> list[PromptResults]:
     ]
 
 
-def read_results(path: str | Path) -> tuple[list, float]:
+def read_results(path: str | Path) -> tuple[list, float, dict]:
     """A CSV of sample correctness -> PromptResults; an lm-eval JSON -> summaries with pass@1 only."""
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"--from-results: no such file {p}")
     if p.suffix.lower() == ".csv":
-        return read_sample_csv(p), float("nan")
+        return read_sample_csv(p), float("nan"), {}
     if p.suffix.lower() != ".json":
         raise ValueError(
             f"--from-results must be a .csv (prompt_id, sample, correct) or an lm-eval .json; got {p.name}"
@@ -189,4 +246,4 @@ def read_results(path: str | Path) -> tuple[list, float]:
             )
     if not out:
         raise ValueError(f"{p.name}: no task has an accuracy metric (acc, exact_match) to forecast from")
-    return out, float(ds.n_params.values[0])
+    return out, float(ds.n_params.values[0]), {}

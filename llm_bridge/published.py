@@ -53,6 +53,9 @@ from .published_csv import (  # noqa: F401  (re-exported: the CSV half of this m
     row_params,
 )
 
+FACTORS = ("start", "checkpoint_id", "in_distribution", "averaged", "protocol")
+"""Per-result factors of the starting point and of like-for-like measurement (data/README.md)."""
+
 DATA_CSV = Path(__file__).parent / "data" / "published_rl_results.csv"
 
 _TAG = re.compile(r"\[([PSUD](?:-[a-z]+)?)\]")
@@ -67,6 +70,11 @@ _STRING_VARS = (
     "duplicate_of",
     "paper_version",
     "read_from",
+    "start",
+    "checkpoint_id",
+    "in_distribution",
+    "averaged",
+    "protocol",
     "before_raw",
     "after_raw",
     "delta_raw",
@@ -218,6 +226,11 @@ GAIN_STRINGS = (
     "tag",
     "read_from",
     "paper_version",
+    "start",
+    "checkpoint_id",
+    "in_distribution",
+    "averaged",
+    "protocol",
 )
 
 
@@ -238,7 +251,9 @@ def gain_table(ds: xr.Dataset | None = None, averages: bool = False) -> xr.Datas
     keep &= np.array([mk is not None for mk in metric_k.values()])[None, None, :]
     if not averages:
         keep &= np.array([not str(b).startswith("Avg") for b in ds.benchmark.values])[None, :, None]
-    per_entry = [s for s in ("result_id", "arxiv_or_url", "location", "tag", "read_from", "paper_version") if s in ds]
+    per_entry = [
+        s for s in ("result_id", "arxiv_or_url", "location", "tag", "read_from", "paper_version", *FACTORS) if s in ds
+    ]
     # (model,) parameters; Datasets saved before the numeric columns existed have only n_params (total)
     total = (ds.n_params_total if "n_params_total" in ds.coords else ds.n_params).values
     active = ds.n_params_active.values if "n_params_active" in ds.coords else np.full(total.shape, np.nan)

@@ -26,8 +26,34 @@ OPTIONAL = (
     "paper_version",
     "read_from",
     "family",
+    "start",
+    "checkpoint_id",
+    "in_distribution",
+    "averaged",
+    "protocol",
 )
-META = ("arxiv_or_url", "location", "notes", "origin", "result_id", "duplicate_of", "paper_version", "read_from")
+META = (
+    "arxiv_or_url",
+    "location",
+    "notes",
+    "origin",
+    "result_id",
+    "duplicate_of",
+    "paper_version",
+    "read_from",
+    "start",
+    "checkpoint_id",
+    "in_distribution",
+    "averaged",
+    "protocol",
+)
+STARTS = ("base", "instruct", "distilled", "rl-continued")
+"""Starting point of RL: a pretrained base (zero-RL), an instruct/SFT/DPO model, a reasoner distilled from a
+larger reasoner's traces, or a model already trained with RL."""
+PROTOCOLS = ("same", "greedy-vs-sampled", "different-decoding")
+"""How before and after were measured: the same way; a greedy base against a sampled RL model; otherwise
+differently (a tool, a prompt or a decoding budget on one side only)."""
+FLAGS = ("in_distribution", "averaged")
 READ_FROM = ("table", "plot", "text", "unknown")
 CONTRASTS = (
     "base_to_rl",
@@ -141,6 +167,14 @@ def read_csv_checked(path: Path, required: tuple, optional: tuple, what: str) ->
         return cols, [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
 
 
+def _check_factors(row: dict, where: str) -> None:
+    """start, protocol and the true/false flags, where a CSV gives them (empty = not stated)."""
+    for col, allowed in (("start", STARTS), ("protocol", PROTOCOLS), *((f, ("true", "false")) for f in FLAGS)):
+        v = row.get(col, "")
+        if v and v not in allowed:
+            raise ValueError(f"{where}: column '{col}' must be one of {', '.join(allowed)} (or empty); got {v!r}")
+
+
 def read_rows(path: Path, strict: bool) -> list[Entry]:
     """Parse and validate the CSV; strict mode raises a one-line error for the first bad cell."""
     path = Path(path)
@@ -171,6 +205,7 @@ def read_rows(path: Path, strict: bool) -> list[Entry]:
                 raise ValueError(
                     f"{where}: column 'read_from' must be one of {', '.join(READ_FROM)}; got {row['read_from']!r}"
                 )
+            _check_factors(row, where)
             if not _STRICT_METRIC.match(row["metric"]):
                 raise ValueError(f"{where}: column 'metric' must be one of {METRIC_HELP}; got {row['metric']!r}")
         group = row.get("group") or f"{row['source']}: {row['model']} | {row['setting']}"

@@ -37,6 +37,15 @@ def _g(x: float) -> str:
     return NOT_REPORTED if x is None or not np.isfinite(x) else f"{x:.3g}"
 
 
+def _bound(x: float) -> str:
+    """An interval end with its sign kept: 3 decimals, more when 3 would print a nonzero end as ±0.000
+    (a status decided by the end's sign must be readable from the printed row)."""
+    for d in (3, 4, 5, 6):
+        if x == 0 or abs(x) >= 0.5 * 10**-d:
+            return f"{x:+.{d}f}"
+    return f"{x:+.1e}"
+
+
 def rules_lines() -> list[str]:
     """The status rules, one bullet each, as every bridge report states them."""
     return [f"- `{name}` rule: {text}." for name, text in RULES.items()]
@@ -60,7 +69,7 @@ def checks_table(results: list[CheckResult]) -> list[str]:
     ]
     for r in results:
         ci = lambda b, r=r: (
-            f"[{r.diff_ci[b][0]:+.3f}, {r.diff_ci[b][1]:+.3f}]"
+            f"[{_bound(r.diff_ci[b][0])}, {_bound(r.diff_ci[b][1])}]"
             if b in r.diff_ci and np.isfinite(r.diff_ci[b][0])
             else "–"
         )

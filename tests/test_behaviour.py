@@ -80,7 +80,8 @@ def test_c10_holds_when_gains_are_abrupt_and_phi_orders_the_onsets():
 
 
 def test_c10_fails_when_gains_rise_gradually():
-    assert verdict_c10([True] + [False] * 7, [12.0], [0.5]).verdict.startswith("fails")
+    assert verdict_c10([True] + [False] * 7, [12.0], [0.5], power=0.9).verdict.startswith("fails")
+    assert verdict_c10([True] + [False] * 7, [12.0], [0.5]).verdict.startswith("not determined")  # power unknown
 
 
 def test_c10_holds_only_in_part_when_phi_does_not_order_the_onsets():
@@ -129,7 +130,21 @@ def test_aha_behaviour_preset_validates_and_fits_the_cpu_budget():
     assert spec_cpu_seconds(spec) <= 15 * 60  # projected from the demo's measured cell times
     quick = get_study("quick")
     assert "aha-behaviour" in quick.behaviour and quick.analyses[-2:] == ["C10", "C11"]
-    assert [s for s in quick.specs() if s.name == "aha-behaviour"][0].to_dict() == spec.to_dict()
+
+
+def test_quick_study_grids_for_c9_c10_c11():
+    """Issue 23 item 3: C10/C11 at depth 2 and widths to 128 with the reward logged every update;
+    C9 on its own grid with 3-5x the reference's RL updates and its own plain arm. Fails on the old
+    definitions (behaviour at depth 1, widths 8-64, every 5 updates; no C9 grid)."""
+    specs = {s.name: s for s in get_study("quick").specs()}
+    b = specs["aha-behaviour"]
+    assert b.axes["depth"] == [1, 2] and max(b.axes["width"]) == 128
+    assert all(g.config.log_every == 1 for g in b.groups())
+    c9, ref = specs["c9-recipe"], specs["threshold"]
+    ratio = c9.groups()[0].config.rl_updates / ref.groups()[0].config.rl_updates
+    assert 3 <= ratio <= 5 and all(g.config.log_every == 1 for g in c9.groups())
+    assert set(c9.variants) == {"plain", "curriculum", "temperature", "std-norm-off", "token-sum"}
+    assert c9.variants["plain"] == {}
 
 
 def test_c11_from_the_cell_table_per_task(tmp_path):

@@ -35,7 +35,7 @@ def test_version_and_help():
         (["grid", "--preset", "demo", "--set", "algo=ddpg"], "algo must be one of"),
         (["grid", "--preset", "demo", "--set", "noise=2"], "noise"),
         (["grid", "--preset", "demo", "--set", "horizon"], "--set takes field=value"),
-        (["info", "/nonexistent/run"], "has no grid.nc"),
+        (["info", "/nonexistent/run"], "does not exist"),
         (["bridge"], "needs --published and/or --model"),
     ],
 )

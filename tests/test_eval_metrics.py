@@ -48,6 +48,10 @@ class ControlledModel(nn.Module):
     def expand(cache, n):
         return cache
 
+    @staticmethod
+    def select(cache, idx):
+        return cache
+
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
 def test_step_prob_is_the_mean_probability_of_the_correct_step(temperature):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,7 +16,7 @@ from aha.presets import with_recipe
 from aha.render import health_lines
 from aha.studies import get_study
 from theory import study_claims
-from theory.evidence import excluded_counts, signal_sign, split_evidence
+from theory.evidence import excluded_counts, split_evidence
 from toymodels.cells import cell_table
 from toymodels.grid import GridSpec, nearest_by_width
 from toymodels.reuse import refinement_specs
@@ -61,39 +60,30 @@ def _cells(no_think_gain: dict[int, float], health: dict[tuple[str, int, int], s
 
 def test_think_first_is_plain_minus_no_think():
     """A base that gains 0.6 when it thinks first and 0 when it does not: think-first helps by +0.6
-    at large widths. The old rule read the no-think setting minus plain (-0.6) under the name
-    'no-think'."""
+    at large widths (C7 reads with - without). The old rule read the no-think setting minus plain
+    (-0.6) under the name 'no-think'."""
     cells = _cells(dict.fromkeys((8, 16, 32, 64), 0.0))
-    s = study_claims.setup(cells, _key())
-    assert s.signs == {"no-think": (-1, "think-first")}
-    d = study_claims.signal_diffs(s, "no-think")
-    large = d[d.width >= 32]["diff"]
-    assert len(large) == 6 and np.allclose(large, 0.6)
-    v = study_claims.decide_c7(s)
-    assert v.numbers["labels"] == ["think-first (reference - no-think)"]
-    assert "large +0.6" in v.result and "-0.6" not in v.result
-
-
-def test_signal_sign_only_reverses_a_setting_that_removes_the_references_signal():
-    assert signal_sign(_key(cot=False), _key()) == (-1, "think-first")
-    assert signal_sign(_key(hint=2), _key()) == (1, None)
-    assert signal_sign(_key(cot=False, hint=2), _key()) == (1, None)  # not only a removal: as given
+    v = study_claims.decide_c7(study_claims.setup(cells, _key()))
+    assert "think-first" in v.result and "large +0.6" in v.result and "-0.6" not in v.result
 
 
 def test_no_signal_and_broke_capable_cells_are_no_evidence_and_are_counted():
     """Two no-think cells at width 64 that measured the recipe (a broke-capable one with a -0.9
-    gain, a no-signal one): C7 reads the four others and reports the two beside its verdict."""
+    gain, a no-signal one): the claims' cells leave them out, C7 still counts them per signal, and
+    the verdicts report them among the settings they read."""
     bad = {("signals[variant=no-think]", 64, 0): "broke-capable", ("signals[variant=no-think]", 64, 1): "no-signal"}
     cells = _cells({8: 0.0, 16: 0.0, 32: 0.0, 64: 0.0}, bad)
     cells.loc[(cells.setting != "threshold") & (cells.width == 64) & (cells.seed == 0), "gain"] = -0.9
     kept, out = split_evidence(cells)
     assert len(out) == 2 and len(kept) == len(cells) - 2
     s = study_claims.setup(cells, _key())
-    d = study_claims.signal_diffs(s, "no-think")
-    assert len(d[d.width == 64]) == 1 and np.allclose(d["diff"][d.width >= 32], 0.6)
+    assert len(s.cells) == len(cells) - 2 and len(s.excluded) == 2
+    assert (s.cells["gain"] > -0.5).all()  # the broken cell is in no claim's table
     settings = study_claims.claim_settings(s)
     assert excluded_counts(s.excluded, settings["C7"]) == {"no-signal": 1, "broke-capable": 1}
     assert excluded_counts(s.excluded, settings["C2"]) == {"no-signal": 0, "broke-capable": 0}
+    v = study_claims.decide_c7(s)
+    assert "-0.9" not in v.result and "+0.6" in v.result
     # a table written before rl_health existed sets nothing aside
     assert len(split_evidence(cells.drop(columns="rl_health"))[1]) == 0
 
@@ -143,15 +133,18 @@ def test_recipe_sets_each_width_and_refinement_widths_follow_the_nearest(tmp_pat
         with_recipe(sweep, path)
 
 
-def test_a_study_grid_runs_alone_as_a_preset():
-    from aha.presets import get_preset
+def test_a_study_grid_runs_alone_as_a_preset(tmp_path, capsys):
+    from aha.cli import main
+    from aha.studies import study_grid
 
-    spec = get_preset("quick/prior")
+    spec = study_grid("quick/prior")
     assert spec.to_dict() == next(s for s in get_study("quick").specs() if s.name == "prior").to_dict()
     with pytest.raises(ValueError, match="grid must be one of threshold"):
-        get_preset("quick/nope")
+        study_grid("quick/nope")
     with pytest.raises(ValueError, match="study must be one of quick, full"):
-        get_preset("slow/prior")
+        study_grid("slow/prior")
+    assert main(["grid", "--preset", "quick/nope", "--out", str(tmp_path / "x")]) != 0
+    assert "grid must be one of threshold" in capsys.readouterr().err
 
 
 def test_rerun_page_judges_an_old_grid_by_the_same_rule(prior_grid, tmp_path):

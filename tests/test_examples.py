@@ -142,6 +142,8 @@ def test_notebook_executes(src, small_run, monkeypatch):
             "arXiv:2501.12948",
             "H2, does base-only φ predict",
             "forecast vs constant: ",
+            "base: ",
+            "checkpoint groups; mechanistic MAE",
         ],
     }[src.stem]
     for want in checks:

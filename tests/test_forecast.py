@@ -25,7 +25,8 @@ def _csv(path, outcomes=OUTCOMES):
 
 
 def test_pass_at_k_from_samples_equals_the_unbiased_estimator_and_brute_force(tmp_path):
-    (res,), n_params = read_results(_csv(tmp_path / "s.csv"))
+    (res,), n_params, protocol = read_results(_csv(tmp_path / "s.csv"))
+    assert protocol == {}  # results made elsewhere state no protocol
     s = summarize(res, G=4)
     assert np.isnan(n_params) and s["n_prompts"] == 4 and s["n_samples"] == 6
     for k, got in s["pass_at_k"].items():  # the share of k-subsets of each prompt's samples with a right one
@@ -44,8 +45,12 @@ def test_informative_fraction_tends_to_the_plug_in_formula():
 
 
 def test_verifiers_judge_the_answer_text():
-    assert answer_text("work\nAnswer: 42\nmore") == " 42" and answer_text("\n\n7 apples\n8") == "7 apples"
+    assert answer_text("work\nAnswer: 42\nmore") == "42" and answer_text("\n\n7 apples\n8") == "8"
     assert verify_numeric("Answer: 42", "42") and verify_numeric("so it is 3.0", "3")
+    # the old rule judged the first line: a chain of thought ending in a boxed or stated answer failed
+    assert verify_numeric("Let me add.\n23 + 48 = 71.\nSo the sum is \\boxed{71}.", "71")
+    assert verify_numeric("First 2 + 3 = 5.\nThe final answer is 5.", "5")
+    assert verify_numeric("To add 2 and 9: 2 + 9 = 11.", "11") and not verify_numeric("7 + 8 = 55.", "15")
     assert verify_numeric("Answer: 1,024", "1024") and not verify_numeric("Answer: 41", "42")
     assert not verify_numeric("no number", "1")
     assert verify_exact("Answer:  hi \n", "hi") and not verify_exact("Answer: Hi", "hi")
@@ -79,9 +84,13 @@ def test_bad_input_stops_with_one_line(tmp_path, capsys):
     (tmp_path / "bad.jsonl").write_text('{"prompt": "a", "answer": "1"}\n{oops}\n')
     (tmp_path / "unk.jsonl").write_text('{"prompt": "a", "answer": "1", "verifier": "llm-judge"}\n')
     ckpt = tmp_path / "ckpt"
-    ckpt.mkdir()  # exists, so the JSONL is what stops the run (before any model is loaded)
-    out = ["--out", str(tmp_path / "o")]
+    ckpt.mkdir()  # a checkpoint folder, so the JSONL is what stops the run (before any model is loaded)
+    (ckpt / "config.json").write_text("{}")
+    (tmp_path / "empty").mkdir()
+    out = ["--start", "base", "--out", str(tmp_path / "o")]
     _one_line_error(capsys, ["forecast", "--model", str(tmp_path / "nope"), *out], "--model: no such checkpoint")
+    # an empty folder said "Couldn't instantiate the backend tokenizer from one of: " after loading transformers
+    _one_line_error(capsys, ["forecast", "--model", str(tmp_path / "empty"), *out], "holds no checkpoint")
     _one_line_error(
         capsys,
         ["forecast", "--model", str(ckpt), "--benchmark", str(tmp_path / "bad.jsonl"), *out],
@@ -97,6 +106,12 @@ def test_bad_input_stops_with_one_line(tmp_path, capsys):
     )
     _one_line_error(capsys, ["forecast", "--model", str(ckpt), "--tasks", "Nope", *out], "--tasks must be names from")
     _one_line_error(capsys, ["forecast", *out], "give --model PATH")
+    _one_line_error(capsys, ["forecast", "--from-results", str(_csv(tmp_path / "s.csv"))], "--start must be one of")
+    _one_line_error(
+        capsys,
+        ["forecast", "--from-results", str(_csv(tmp_path / "s.csv")), *out[2:], "--start", "rl-continued"],
+        "no published rows start there",
+    )
     _one_line_error(capsys, ["forecast", "--from-results", str(tmp_path / "x.csv"), *out], "no such file")
     (tmp_path / "cols.csv").write_text("prompt,correct\na,1\n")
     _one_line_error(
@@ -119,7 +134,11 @@ def test_bad_input_stops_with_one_line(tmp_path, capsys):
 def test_forecast_from_sample_csv_end_to_end(tmp_path, capsys):
     out = tmp_path / "o"
     assert (
-        main(["forecast", "--from-results", str(_csv(tmp_path / "s.csv")), "--group-size", "4", "--out", str(out)]) == 0
+        main(
+            ["forecast", "--from-results", str(_csv(tmp_path / "s.csv")), "--group-size", "4", "--start", "base"]
+            + ["--out", str(out)]
+        )
+        == 0
     )
     rep = json.loads((out / "forecast.json").read_text())
     (b,) = rep["benchmarks"]
@@ -137,7 +156,8 @@ def test_forecast_from_lm_eval_json(tmp_path):
         "config": {"model_args": "pretrained=org/base", "model_num_parameters": 1_500_000_000},
     }
     (tmp_path / "lm.json").write_text(json.dumps(obj))
-    assert main(["forecast", "--from-results", str(tmp_path / "lm.json"), "--out", str(tmp_path / "o")]) == 0
+    argv = ["forecast", "--from-results", str(tmp_path / "lm.json"), "--start", "base", "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
     rep = json.loads((tmp_path / "o" / "forecast.json").read_text())
     (b,) = rep["benchmarks"]
     assert b["benchmark"] == "gsm8k" and b["pass1"] == pytest.approx(0.3) and rep["params_total"] == 1.5e9

@@ -35,7 +35,10 @@ def test_shipped_csv_keeps_every_shared_row_and_column():
         mine = [o for o in ours if o["origin"] == f"shared row {i}"]
         assert len(mine) == 1 and all(mine[0][c] == r[c] for c in r)
     assert all(
-        o.startswith(("shared row", "notes of shared row", "split of shared row", "read in issue 14")) for o in origins
+        o.startswith(
+            ("shared row", "notes of shared row", "split of shared row", "read in issue 14", "read in issue 25")
+        )
+        for o in origins
     )
 
 

@@ -184,3 +184,17 @@ def test_size_ladders_do_not_mix_model_series(tmp_path):
     res = {r.hid: r for r in run_checks(load_published(_write(tmp_path / "f.csv", rows, cols)))}
     order = res["H1/H11"]
     assert order.n_groups == 2 and order.status == "inconclusive", order.detail
+
+
+def test_the_data_readme_states_the_coverage_the_table_has():
+    """The coverage paragraph of llm_bridge/data/README.md is llm_bridge.coverage's output (fails on the README
+    before it: its size bands and read-from counts were the 285 results before issue 25, not today's 336)."""
+    from llm_bridge.coverage import coverage, paragraph
+
+    c = coverage()
+    assert c["n"] == sum(c["bands"]) == sum(c["read_from"].values())  # every result in one band, read one way
+    assert c["n_pass1"] == sum(n for n, _ in c["by_start"].values()) and c["base_lfl"][0] <= c["by_start"]["base"][0]
+    readme = " ".join((DATA_CSV.parent / "README.md").read_text().split())
+    assert paragraph(c) in readme, (
+        "llm_bridge/data/README.md: paste `python -m llm_bridge.coverage` over its coverage paragraph"
+    )

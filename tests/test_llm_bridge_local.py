@@ -134,6 +134,8 @@ def test_forecast_runs_a_tiny_checkpoint_on_a_jsonl_benchmark_and_a_project_task
         "forecast",
         "--model",
         str(tiny),
+        "--start",
+        "base",
         "--benchmark",
         str(bench),
         "--tasks",
@@ -163,7 +165,12 @@ def test_forecast_runs_a_tiny_checkpoint_on_a_jsonl_benchmark_and_a_project_task
         assert b["greedy_accuracy"] in (0.0, 0.5, 1.0) and b["recommendation"]
         assert b["forecast"]["lo"] <= b["forecast"]["mean"] <= b["forecast"]["hi"]
     assert rep["benchmarks"][1]["chance"] == pytest.approx(0.1)
-    assert "# RL gain forecast for" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "# RL gain forecast for" in out and "**Does a law beat a constant gain for `base`?" in out
+    # the caveats a 172k-parameter random model must get: far below the table's sizes, 4 new tokens, 2 prompts
+    limits = " ".join(rep["benchmarks"][1]["limits"])
+    assert "Size outside the table" in limits and "Noisy base measurement" in limits and "4 new tokens" in limits
+    assert rep["protocol"]["chat_template"] is False  # the tiny tokenizer has no chat template
 
 
 def test_greedy_generation_is_deterministic_and_samples_come_per_prompt(tiny):

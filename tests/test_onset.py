@@ -86,3 +86,28 @@ def test_first_signal_time_is_the_geometric_wait_for_an_informative_group():
     p, G, P = 0.002, 8, 4
     phi = 1 - p**G - (1 - p) ** G
     assert first_signal_time(p, G, P) == pytest.approx(1 / (1 - (1 - phi) ** P))
+
+
+def test_detector_power_on_synthetic_steps_at_the_cells_noise():
+    from theory.onset import detector_power
+
+    t = np.arange(0, 150, 5.0)
+    rng = np.random.default_rng(1)
+    quiet = 0.02 * rng.standard_normal(t.size)
+    assert detector_power(t, quiet, 0.5, (32, 0)) == 1.0  # a 25-sd step is always found
+    noisy = 0.3 * rng.standard_normal(t.size)
+    assert detector_power(t, noisy, 0.3, (32, 0)) < 0.8  # a 1-sd step mostly is not
+    assert detector_power(t, quiet, 0.5, (32, 0)) == detector_power(t, quiet, 0.5, (32, 0))  # keyed
+    assert np.isnan(detector_power(t[:5], quiet[:5], 0.5, (8, 0)))
+
+
+def test_c10_fails_only_where_the_detector_has_power():
+    """The shipped C10 read "fails: gradual" from 9 of 93 gaining cells with an aha without knowing
+    whether the detector could have found a step at that noise; fails on the old rule."""
+    from theory.claims_behaviour import verdict_c10
+
+    found = np.array([True] * 9 + [False] * 84)
+    on, phi = np.arange(9.0), np.linspace(0.1, 0.9, 9)
+    weak = verdict_c10(found, on, phi, power=0.5)
+    assert weak.verdict.startswith("not determined") and "50% of synthetic steps" in weak.verdict
+    assert verdict_c10(found, on, phi, power=0.9).verdict.startswith("fails")

@@ -73,6 +73,13 @@ def _axes(fig):
     return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
 
 
+def _xlabel(ax) -> str:
+    """The x label of ``ax``, or of the axes it shares its x axis with (stacked panels label the lowest)."""
+    return ax.get_xlabel() or next(
+        (a.get_xlabel() for a in ax.get_shared_x_axes().get_siblings(ax) if a.get_xlabel()), ""
+    )
+
+
 def test_every_figure_labels_its_axes_with_units_and_titles_in_words(demo):
     _, figs = demo
     assert {
@@ -90,10 +97,10 @@ def test_every_figure_labels_its_axes_with_units_and_titles_in_words(demo):
         assert "all cells" not in titles and titles.strip(), name
         for raw in ("n_params", "informative_frac", "rl_pass@1", "exp(entropy)"):
             assert raw not in titles, (name, raw)
-        assert all(ax.get_xlabel() for ax in axes), name
+        assert all(_xlabel(ax) for ax in axes), name
         ylabels = [ax.get_ylabel() for ax in axes if ax.get_ylabel()]
         assert ylabels and all("(" in y for y in ylabels), (name, ylabels)  # a unit in brackets
-        assert all("(" in ax.get_xlabel() for ax in axes), (name, [ax.get_xlabel() for ax in axes])
+        assert all("(" in _xlabel(ax) for ax in axes), (name, [_xlabel(ax) for ax in axes])
 
 
 def test_seed_means_say_so_and_show_their_spread(demo):
@@ -196,3 +203,54 @@ def test_a_timing_recorded_after_the_report_reaches_every_line_that_quotes_it(tm
     text = (run / "report.md").read_text()
     assert "not recorded" not in text
     assert text.count(wall_time_text(json.loads((run / "env.json").read_text()))) == 2  # summary, run details
+
+
+def test_nothing_of_a_saved_figure_is_cut_off(demo):
+    """Every figure of the report, as saved: its tight bounding box (every label, colour-bar label,
+    legend and title drawn) lies within the canvas (issue 26: phase_diagram's colour-bar label was cut)."""
+    _, figs = demo
+    assert {"phase_diagram", "learning_curves", "aha_onset_vs_size", "H1_rl_gain"} <= set(figs)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    cut = []
+    for name, fig in figs.items():
+        canvas = FigureCanvasAgg(fig)  # the figure as savefig drew it (pyplot has closed it)
+        canvas.draw()
+        tight = fig.get_tightbbox(canvas.get_renderer())  # inches
+        w, h = fig.get_size_inches()
+        slack = 1 / fig.dpi  # one pixel
+        if not (tight.x0 >= -slack and tight.y0 >= -slack and tight.x1 <= w + slack and tight.y1 <= h + slack):
+            box = ", ".join(f"{v:.2f}" for v in (tight.x0, tight.y0, tight.x1, tight.y1))
+            cut.append(f"{name}: drawn over ({box}), canvas {w:.2f} x {h:.2f} inches")
+    assert not cut, cut
+
+
+def test_the_onset_axis_shows_only_onsets(demo):
+    """Cells without an aha are no points on the onset axis (they were drawn at ~1.1x the last update);
+    they are counted on their own axis, by why not."""
+    import numpy as np
+
+    from toymodels.storage import load_dataset
+
+    run, figs = demo
+    on = load_dataset(run / "onset.nc")
+    found = on["aha_found"].values.astype(bool)
+    fig = figs["aha_onset_vs_size"]
+    onset_ax = [ax for ax in _axes(fig) if "onset" in ax.get_ylabel()]
+    assert len(onset_ax) == 1
+    ys = np.concatenate([c.get_offsets()[:, 1] for c in onset_ax[0].collections if len(c.get_offsets())] or [[]])
+    assert ys.size == found.sum()
+    assert np.allclose(np.sort(ys), np.sort(on["aha_onset"].values[found]))
+    others = [ax for ax in _axes(fig) if ax is not onset_ax[0]]
+    n_none = sum(len(c.get_offsets()) for ax in others for c in ax.collections)
+    assert n_none == (~found).sum() and all("no aha" in ax.get_ylabel() for ax in others)
+
+
+def test_few_sizes_are_a_legend_not_a_colour_bar(demo):
+    _, figs = demo
+    fig = figs["learning_curves"]
+    assert not any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+    legends = [ax.get_legend() for ax in _axes(fig) if ax.get_legend()] + list(fig.legends)
+    labels = [t.get_text() for lg in legends for t in lg.get_texts()]
+    for n in ("888", "3,312", "12,768", "50,112", "198,528"):  # the demo's five sizes, each named
+        assert any(n in lab for lab in labels), (n, labels)

@@ -62,19 +62,35 @@ def test_size_classes_split_the_reference_by_its_own_mean_gain():
     assert sa.size_classes(cells, REF) == {8: "small", 16: "large"}  # width 32 has no finite gain
 
 
-def test_nc_interval_brackets_the_rise_through_the_gain_line():
-    sizes = ((8, 100.0, (0.0, 0.02)), (16, 400.0, (0.3, 0.5)))
-    rows = [("s", REF, "", w, s, n, g) for w, n, gs in sizes for s, g in enumerate(gs)]
-    nc, (lo, hi) = sa.nc_interval(_cells(rows))
-    assert (lo, hi) == (100.0, 400.0)
-    mean8, mean16 = 0.01, 0.4  # the crossing of 0.1, interpolated in ln N between the means
-    t = (0.1 - mean8) / (mean16 - mean8)
-    assert nc == pytest.approx(np.exp(np.log(100) + t * (np.log(400) - np.log(100))))
-    none = _cells([("s", REF, "", 8, 0, 100.0, 0.0), ("s", REF, "", 16, 0, 400.0, 0.05)])
-    nc, iv = sa.nc_interval(none)
-    assert np.isnan(nc) and iv == (400.0, np.inf)  # no size gains: above the largest
-    every = _cells([("s", REF, "", 8, 0, 100.0, 0.3), ("s", REF, "", 16, 0, 400.0, 0.5)])
-    assert sa.nc_interval(every)[1] == (0.0, 100.0)  # every size gains: below the smallest
+def _sweep(takeoffs, seeds=4, sizes=(100.0, 400.0, 1600.0, 6400.0, 25600.0)):
+    """One setting over 5 sizes: at size i the first takeoffs[i] seeds gain 0.5, the others 0.0."""
+    rows = [
+        ("s", REF, "", 8 * 2**i, s, n, 0.5 if s < k else 0.0)
+        for i, (n, k) in enumerate(zip(sizes, takeoffs, strict=True))
+        for s in range(seeds)
+    ]
+    return _cells(rows)
+
+
+def test_nc_interval_is_the_takeoff_fits_50_percent_point():
+    t = sa.nc_interval(_sweep((0, 0, 2, 4, 4)))
+    assert t["located"] and t["takeoffs"] == 10 and t["cells"] == 20
+    assert 400.0 < t["N_c"] < 6400.0  # half the seeds take off at 1600
+    lo, hi = t["interval"]
+    assert lo < t["N_c"] < hi and hi > lo  # an interval, not a point
+
+
+def test_nc_interval_never_locates_an_unresolved_bracket():
+    """Fails on the old rule, which returned the bracket of sizes around the mean gain's crossing
+    (here 6400-25600) as a located N_c: the take-off fit cannot place a rise that only the largest
+    size shows, so there is no located threshold."""
+    t = sa.nc_interval(_sweep((0, 0, 0, 0, 2)))
+    assert not t["located"] and np.isnan(t["N_c"]) and all(np.isnan(t["interval"]))
+    assert "not trustworthy" in t["note"]
+    none = sa.nc_interval(_sweep((0, 0, 0, 0, 0)))
+    assert not none["located"] and none["note"] == "RL takes off in no cell"
+    few = sa.nc_interval(_sweep((0, 2, 2), seeds=2, sizes=(100.0, 400.0, 1600.0)))
+    assert not few["located"] and "3 sizes" in few["note"]
 
 
 def test_paired_differences_and_classes():
@@ -139,3 +155,51 @@ def test_curve_measures_per_cell():
     assert ok.format_end == pytest.approx((ok.final_reward - 0.05) / ok.final_reward)
     assert ok.collapsed  # 0.1 -> 0.05 over 4096 samples is beyond 2 binomial standard errors
     assert np.isnan(bad.final_reward) and np.isnan(bad.A) and pd.isna(bad.rise_fall)
+
+
+def test_task_factor_keeps_the_reference_setting_of_its_task():
+    """The shipped study's "task" row compared ModChain at L = 7 with the other tasks: the later
+    horizon setting overwrote the reference (L = 5) under the value "ModChain". Fails on the old code."""
+    cfg = dict(prior=0.5, temperature=1.0, hint=0, depth=1)
+    rows = [
+        ("threshold", _key(task="ModChain", horizon=5, **cfg), "", 8, 0, 100.0, 0.0),
+        ("horizon[horizon=7]", _key(task="ModChain", horizon=7, **cfg), "", 8, 0, 100.0, 0.0),
+        ("addition", _key(task="MultiDigitAdd", horizon=3, **cfg), "", 8, 0, 100.0, 0.0),
+    ]
+    groups = sa.factor_groups(_cells(rows), _key(task="ModChain", horizon=5, **cfg))
+    assert groups["task"] == {"ModChain": "threshold", "MultiDigitAdd": "addition"}
+    assert groups["horizon"] == {"5": "threshold", "7": "horizon[horizon=7]"}
+
+
+def test_seed_floor_and_c8_per_setting():
+    pred = pd.DataFrame(
+        {
+            "setting": ["a"] * 4 + ["b"] * 2,
+            "width": [8, 8, 8, 16, 8, 8],
+            "seed": [0, 1, 2, 0, 0, 1],
+            "gain": [0.0, 0.3, 0.6, 0.5, 0.0, 0.02],
+            "ln N": [0.3] * 6,
+        }
+    )
+    floor = sa.seed_floor(pred)
+    assert floor[:3] == pytest.approx([0.45, 0.3, 0.15]) and np.isnan(floor[3])  # width 16 has one seed
+    rows, up = sa.c8_by_setting(pred, ["ln N"])
+    assert [r["takes_off"] for r in rows] == [True, False] and up["n_settings"] == 1 and up["n_cells"] == 4
+    assert up["ln N"] == pytest.approx(np.mean([0.3, 0.0, 0.3, 0.2]))
+
+
+def test_c8_holds_only_if_it_beats_ln_n_where_rl_takes_off():
+    """The shipped C8: combination MAE 0.153 vs ln N 0.224 overall ("holds" under the old rule), but
+    0.181 vs 0.178 on the reference setting where RL takes off; fails on the old rule."""
+    from theory.claims import verdict_c8
+
+    table = {
+        "combination": {"mae": 0.153, "auroc": 0.93, "nc_err_steps": 0.35, "n_settings": 11},
+        "ln N": {"mae": 0.224, "auroc": 0.62, "nc_err_steps": 2.25, "n_settings": 11},
+    }
+    up = {"combination": 0.181, "ln N": 0.178, "seed floor": 0.118, "n_settings": 1, "n_cells": 24}
+    v = verdict_c8(table, ("combination", "ln N"), takeoff=up)
+    assert v.verdict.startswith("fails: where RL takes off"), v.verdict
+    assert "seed floor 0.118" in v.result
+    up["combination"] = 0.12
+    assert verdict_c8(table, ("combination", "ln N"), takeoff=up).verdict == "holds"

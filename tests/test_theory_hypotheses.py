@@ -41,11 +41,12 @@ def test_h5_h6_h7():
     fit = NS(
         verdict="smooth", N_c=1e4, N_c_ci=(3e3, 5e4), N_c_bracketed=True, ci_level=0.9, w=0.05, n_sizes=5,
         n_obs=15, likelihood="gaussian", bootstrap="seeds", n_boot_failed=1, n_boot_ok=199, trustworthy=False,
+        N_range=(888.0, 2e5),
     )  # fmt: skip
     words = {s: h.verdict_h7(fit, NS(survives=s)).verdict for s in ("yes", "no", "undetermined")}
     assert words == {"yes": "holds", "no": "fails", "undetermined": "undetermined"}
     assert h.verdict_h7(fit, None).verdict == "undetermined"
-    assert h.verdict_h7(fit).result.startswith("fit: smooth; N_c between 3e+03 and 5e+04 (90%; bracket")
+    assert h.verdict_h7(fit).result.startswith("fit: smooth; logistic N_c between 3e+03 and 5e+04 (90%; bracket")
 
 
 def test_axis_rules_need_every_n_c_trustworthy_and_the_predicted_sign():

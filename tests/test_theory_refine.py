@@ -68,3 +68,15 @@ def test_bracket_orders_a_non_monotone_curve():
     r = propose_refinement({8: [0.0], 16: [0.3], 32: [0.0], 64: [0.4]})
     assert r.bracket == (16, 32) and r.new_widths == [22] and "not monotone" in r.notes[0]
     assert gain_bracket({8: [np.nan], 16: [0.0], 32: [0.5]}) == (16, 32)
+
+
+def test_a_narrow_bracket_is_not_resolved_while_the_takeoff_fit_is_not_determined():
+    """The shipped study stopped at "resolved: the bracket (22-32) spans 1.08 √2 steps" while
+    P(take-off) there was a coin flip; fails on the old rule, which had no take-off verdict to read."""
+    gains = {16: [0.0] * 5, 22: [0.0, 0.3, 0.0, 0.0, 0.0], 32: [0.5, 0.0, 0.6, 0.0, 0.5], 64: [0.5, 0.6, 0.0]}
+    assert propose_refinement(gains, min_seeds=5).stop == "resolved"  # what the bracket alone says
+    r = propose_refinement(gains, min_seeds=8, takeoff_verdict="not determined: the 10-90% width lies in ...")
+    assert r.stop == "" and r.new_widths == [] and r.more_seeds == {22: [5, 6, 7], 32: [5, 6, 7]}
+    r = propose_refinement(gains, min_seeds=5, takeoff_verdict="not determined: ...")
+    assert r.stop == "grid resolution" and "not determined" in r.reason
+    assert propose_refinement(gains, min_seeds=5, takeoff_verdict="sharp").stop == "resolved"

@@ -1,5 +1,5 @@
-"""Verdicts on the study's claims C1-C9, by explicit rules from the numbers (pure functions); C10
-and C11 are in theory.claims_behaviour.
+"""Verdicts on the study's claims C1-C9, by explicit rules from the numbers (pure functions); C4-C7
+and C9 live in theory.claims_rl (re-exported here), C10 and C11 in theory.claims_behaviour.
 
 Each ``verdict_cN`` takes the measured numbers (already reduced by the study) and returns a
 ``Verdict``: the measured result in words with its interval, one of the verdict words below, and
@@ -14,8 +14,18 @@ below ``GAIN`` (0.1), *large* = the others. Nothing here knows which answer a cl
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from .claims_rl import EFFECT, verdict_c4, verdict_c5, verdict_c6, verdict_c7, verdict_c9
+from .power import (
+    mde_means,
+    n_for_means,
+    needs,
+    power_row,
+    sd,
+)
+from .takeoff import BOUNDARY_DECADES, TAKEOFF, TakeoffFit
+from .takeoff import LEVEL as TAKEOFF_LEVEL
+from .text import interval_in_grid, sci
 from .text import mean_interval as _fmt
 from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, intervals_disjoint, mean_ci
 
@@ -30,6 +40,8 @@ __all__ = [
     "verdict_c1",
     "verdict_c2",
     "verdict_c3",
+    "MOVE",
+    "EFFECT",
     "verdict_c4",
     "verdict_c5",
     "verdict_c6",
@@ -57,14 +69,20 @@ AUROC_GOOD = 0.8
 """C8: a predictor separates gaining from non-gaining cells when its AUROC reaches this."""
 MAE_RATIO = 0.8
 """C8: a base-only predictor beats size when its MAE is at most this fraction of ln N's."""
-EFFECT = 0.05
-"""C9: a change of the ceiling A smaller than this is no change, even when its interval excludes 0."""
 
 
 # --- C1 -------------------------------------------------------------------------------------
 def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capability: str) -> Verdict:
     """Gains of cells without base capability (``capability`` below its line) and with it."""
     lo_c, hi_c = mean_ci(gain_without), mean_ci(gain_with)
+    sds = (sd(gain_without), sd(gain_with))
+    pool = float(np.sqrt(np.nanmean(np.square(sds)))) if np.isfinite(sds).any() else float("nan")
+    pw = power_row(
+        {"without": lo_c[3], "with": hi_c[3]},
+        mde_means(sds[0], lo_c[3], sds[1], hi_c[3]),
+        GAIN,
+        "difference of mean gains",
+    )
     result = (
         f"gain without base capability ({capability}) {_fmt(lo_c)}, with it {_fmt(hi_c)}; "
         f"RL made {collapsed_without_frac:.0%} of the cells without capability worse than base"
@@ -80,48 +98,71 @@ def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capabilit
             result,
             f"not determined: {lo_c[3]} cells without and {hi_c[3]} with base capability (need >= {MIN_CELLS} each)",
             rule,
+            power=pw,
         )
     if lo_c[1] >= GAIN:
-        return Verdict("C1", result, "fails: RL gains without any base capability", rule)
+        return Verdict("C1", result, "fails: RL gains without any base capability", rule, power=pw)
     if lo_c[2] < GAIN and hi_c[0] - lo_c[0] >= GAIN and hi_c[1] > lo_c[2]:
-        return Verdict("C1", result, "holds", rule)
+        return Verdict("C1", result, "holds", rule, power=pw)
     if lo_c[2] < GAIN:
+        mde = pw["mde"]
+        if needs(mde, GAIN):
+            pw = power_row(pw["arms"], mde, GAIN, pw["about"], n_for_means(GAIN, pool))
+            why = f"not determined: needs n ≈ {pw['needs_n']} per arm to tell a {GAIN:g} difference"
+            return Verdict("C1", result, why, rule, power=pw)
         return Verdict(
             "C1",
             result,
             "holds only in part: without capability RL gains little, but cells with "
             "capability do not clearly gain more",
             rule,
+            power=pw,
         )
-    return Verdict("C1", result, "not determined: the gain without capability is too uncertain to place", rule)
+    return Verdict(
+        "C1", result, "not determined: the gain without capability is too uncertain to place", rule, power=pw
+    )
 
 
 # --- C2 -------------------------------------------------------------------------------------
-def verdict_c2(
-    transition: str, nc_interval: tuple[float, float], refine_stop: str, predictor_nc_err_steps: float
-) -> Verdict:
-    """The transition verdict of gain vs N, its N_c interval, why refinement stopped, and the
-    best base-only predictor's N_c error (√2 steps; NaN if not evaluated)."""
-    lo, hi = nc_interval
-    result = (
-        f"gain vs N: {transition}; N_c in [{lo:.3g}, {hi:.3g}] (refinement stopped: {refine_stop or 'n/a'}); "
-        f"best base-only predictor misses N_c by {predictor_nc_err_steps:.2f} √2 steps"
+def _c2_result(fit: TakeoffFit, refine_stop: str, predictor_nc_err_steps: float) -> str:
+    per = ", ".join(f"{k}/{n} at N={sci(N)}" for N, n, k in zip(fit.sizes, fit.n_per_size, fit.takeoffs_per_size))
+    lo, hi = fit.width_ci
+    nc = (
+        "none (P(take-off) stays below one half)"
+        if fit.N_c is None
+        else f"{sci(fit.N_c)}, its interval {interval_in_grid(*fit.N_c_ci, min(fit.sizes), max(fit.sizes), fmt=sci)}"
     )
+    width = (
+        "n/a"
+        if not np.isfinite(fit.width_decades)
+        else (f"{fit.width_decades:.2f} [{lo:.2f}, {'∞' if not np.isfinite(hi) else f'{hi:.2f}'}] decades")
+    )
+    return (
+        f"P(take-off = gain >= {TAKEOFF:g} | N), {fit.n_cells} cells: best family {fit.family}, 10-90% width "
+        f"{width}, N_c {nc}; take-offs {per} (refinement stopped: {refine_stop or 'n/a'}); best base-only "
+        f"predictor misses N_c by {predictor_nc_err_steps:.2f} √2 steps"
+    )
+
+
+def verdict_c2(fit: TakeoffFit, refine_stop: str, predictor_nc_err_steps: float) -> Verdict:
+    """C2 from the take-off fit of the reference setting (theory.takeoff.fit_takeoff; its verdict is
+    ``classify``'s: sharp, smooth, no trend or not determined), why refinement stopped, and the best
+    base-only predictor's N_c error (√2 steps; NaN if not evaluated)."""
+    result = _c2_result(fit, refine_stop, predictor_nc_err_steps)
     rule = (
-        "fails if the fit calls gain vs N smooth or without trend; holds if it is a sharp transition and "
-        "no base-only predictor places N_c within one √2 step; holds only in part if one does"
+        f"P(take-off | ln N) fitted over every seed (constant, logistic, logistic with plateau; BIC); holds if "
+        f"the 10-90% width's {TAKEOFF_LEVEL:.0%} profile interval lies wholly below {BOUNDARY_DECADES:g} decades "
+        f"(sharp) and no base-only predictor places N_c within one √2 step; holds only in part if one does; "
+        f"fails if the interval lies wholly above it (smooth) or a constant beats every rise (no trend); an "
+        f"untrustworthy fit or an interval on both sides is not determined"
     )
-    if transition in ("smooth", "no trend"):
-        return Verdict(
-            "C2",
-            result,
-            f"fails: the gain rises {transition}ly, not at a threshold"
-            if transition == "smooth"
-            else "fails: the gain shows no trend with size",
-            rule,
-        )
-    if transition != "sharp transition" or not (np.isfinite(lo) and np.isfinite(hi)):
-        return Verdict("C2", result, f"not determined: the transition fit is '{transition}'", rule)
+    t = fit.verdict
+    if t == "smooth":
+        return Verdict("C2", result, "fails: P(take-off) rises smoothly with size, not at a threshold", rule)
+    if t == "no trend":
+        return Verdict("C2", result, "fails: P(take-off) shows no trend with size", rule)
+    if t != "sharp":
+        return Verdict("C2", result, t if t.startswith("not determined") else f"not determined: {t}", rule)
     if np.isfinite(predictor_nc_err_steps) and predictor_nc_err_steps <= 1:
         return Verdict(
             "C2",
@@ -134,10 +175,40 @@ def verdict_c2(
 
 
 # --- C3 -------------------------------------------------------------------------------------
-def verdict_c3(factors: dict[str, dict[str, tuple[float, float]]], categories: dict[str, str]) -> Verdict:
-    """``factors``: factor -> {value label -> N_c interval (lo, hi), ±inf for open ends};
-    ``categories``: factor -> 'task', 'data' or 'architecture'. A factor moves N_c when two of its
-    values have disjoint intervals."""
+MOVE = 2.0
+"""C3: a change of N_c by less than this factor (one √2 step of width for N ∝ width²) is no move."""
+
+
+def _factor_state(known: dict, cells: dict) -> tuple[bool | None, str]:
+    """(moves, words) of one factor from its values' N_c intervals: moves when two are disjoint;
+    does not move only when every pair's intervals also rule out a move by MOVE or more (the largest
+    ratio of N_c they allow is below it); otherwise not determined, with the seeds it would need."""
+    ivs = list(known.items())
+    if any(intervals_disjoint(a, b) for i, (_, a) in enumerate(ivs) for _, b in ivs[i + 1 :]):
+        return True, "moves N_c"
+    with np.errstate(divide="ignore"):
+        worst = max(max(b[1] / a[0], a[1] / b[0]) for i, (_, a) in enumerate(ivs) for _, b in ivs[i + 1 :])
+    if worst < MOVE:
+        return False, "does not move N_c"
+    n = min((cells.get(v, 0) for v in known), default=0)
+    need = (
+        f"needs n ≈ {int(np.ceil(n * (np.log(worst) / np.log(MOVE)) ** 2))} cells per value"
+        if np.isfinite(worst) and n
+        else "needs more seeds"
+    )
+    return None, f"not determined (the N_c intervals overlap yet allow a move by ×{worst:.3g}; {need})"
+
+
+def verdict_c3(
+    factors: dict[str, dict[str, tuple[float, float]]],
+    categories: dict[str, str],
+    cells: dict[str, dict[str, int]] | None = None,
+) -> Verdict:
+    """``factors``: factor -> {value label -> N_c interval (lo, hi), ±inf for open ends, NaN where
+    not located}; ``categories``: factor -> 'task', 'data' or 'architecture'; ``cells``: factor ->
+    {value -> cells} (for the seeds a null call would need). A factor moves N_c when two of its
+    values have disjoint intervals, and does not move it only when the intervals rule out a move by
+    ``MOVE``."""
     moves, parts = {}, []
     for f, vals in factors.items():
         known = {v: iv for v, iv in vals.items() if np.isfinite(iv[0]) or np.isfinite(iv[1])}
@@ -145,13 +216,13 @@ def verdict_c3(factors: dict[str, dict[str, tuple[float, float]]], categories: d
             moves[f] = None
             parts.append(f"{f}: not determined ({len(known)} values with a located N_c)")
             continue
-        ivs = list(known.values())
-        moves[f] = any(intervals_disjoint(a, b) for i, a in enumerate(ivs) for b in ivs[i + 1 :])
-        parts.append(f"{f}: {'moves' if moves[f] else 'does not move'} N_c")
+        moves[f], words = _factor_state(known, (cells or {}).get(f, {}))
+        parts.append(f"{f}: {words}")
     rule = (
-        "a factor moves N_c when two of its values have disjoint N_c intervals; holds if a factor of each of "
-        "task, data and architecture moves it; fails if no tested factor does; holds only for the "
-        "categories where one does"
+        "N_c per value from P(take-off) (only values where RL takes off somewhere and the fit is trusted); a "
+        f"factor moves N_c when two values have disjoint N_c intervals, does not when the intervals rule out a "
+        f"move by x{MOVE:g}; holds if a factor of each of task, data and architecture moves it; fails if every "
+        "tested factor does not; holds only for the categories where one does"
     )
     result = "; ".join(parts) if parts else "no factor was swept"
     cats = sorted(set(categories.values()) | {"task", "data", "architecture"})
@@ -179,150 +250,21 @@ def verdict_c3(factors: dict[str, dict[str, tuple[float, float]]], categories: d
     )
 
 
-# --- C4 -------------------------------------------------------------------------------------
-def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
-    """Per size class: n (cells), rise_fall (fraction whose reward rose >= EFFECT and then fell
-    >= EFFECT from its peak by the end), collapsed (fraction with final pass@1 below base by more
-    than noise), final_sd (seed sd of the final reward, mean over widths)."""
-    f = lambda d: (
-        f"reward rose then fell in {d['rise_fall']:.0%}, pass@1 ended below base in "  # noqa: E731
-        f"{d['collapsed']:.0%}, seed sd of final reward {d['final_sd']:.3f} (n={d['n']:.0f})"
-    )
-    result = f"small: {f(small)}; large: {f(large)}" if large.get("n", 0) else f"small: {f(small)}"
-    rule = (
-        f"holds if among small models the reward rose then fell in >= 50% and pass@1 ended below base in "
-        f">= 25%, both above the large models' rates; fails if < 25% rose then fell and < 10% collapsed; "
-        f"not determined with < {MIN_CELLS} small cells"
-    )
-    if small.get("n", 0) < MIN_CELLS:
-        return Verdict("C4", result, f"not determined: {small.get('n', 0):.0f} small-model cells", rule)
-    lg_rf, lg_col = large.get("rise_fall", 0.0), large.get("collapsed", 0.0)
-    rf = small["rise_fall"] >= 0.5 and small["rise_fall"] > lg_rf
-    col = small["collapsed"] >= 0.25 and small["collapsed"] > lg_col
-    if rf and col:
-        return Verdict("C4", result, "holds", rule)
-    if small["rise_fall"] < 0.25 and small["collapsed"] < 0.1:
-        return Verdict("C4", result, "fails: small models' reward neither rises and falls nor ends below base", rule)
-    part = (
-        "the reward rises and falls, but pass@1 rarely ends below base"
-        if rf
-        else (
-            "pass@1 often ends below base, but the reward rarely rises first"
-            if col
-            else "some small models rise and fall or collapse, fewer than the rule asks, or no more than large ones"
-        )
-    )
-    return Verdict("C4", result, f"holds only in part: {part}", rule)
-
-
-# --- C5 -------------------------------------------------------------------------------------
-def verdict_c5(small_start, small_end, large_end) -> Verdict:
-    """Share of reward from format (not correctness) per cell with format_bonus on: small models
-    at the start and the end of RL, large models at the end."""
-    s0, s1, l1 = mean_ci(small_start), mean_ci(small_end), mean_ci(large_end)
-    result = f"format share, small models: start {_fmt(s0)}, end {_fmt(s1)}; large models at the end {_fmt(l1)}"
-    rule = (
-        "holds if small models end with >= 50% of their reward from format, more than at their start and "
-        "than large models; fails if their end share is < 25% or not above large models'"
-    )
-    if s1[3] < MIN_CELLS:
-        return Verdict("C5", result, f"not determined: {s1[3]} small-model cells with format_bonus", rule)
-    above_large = l1[3] == 0 or s1[0] > l1[0]
-    if s1[0] >= 0.5 and s1[0] > s0[0] and above_large:
-        return Verdict("C5", result, "holds", rule)
-    if s1[0] < 0.25 or (l1[3] and s1[0] <= l1[0]):
-        return Verdict("C5", result, "fails: small models' reward does not come mostly from format", rule)
-    return Verdict(
-        "C5",
-        result,
-        "holds only in part: format carries a growing share of small models' reward, "
-        "below the rule's 50% or not rising over training",
-        rule,
-    )
-
-
-# --- C6 -------------------------------------------------------------------------------------
-def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Verdict:
-    """``entropy_ratio``: per cell, entropy halfway through RL over entropy at its start;
-    ``variant_small``: temperature / entropy-bonus variant -> gain differences vs plain at small widths."""
-    x, y = np.asarray(ln_n, float), np.asarray(entropy_ratio, float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    rho, p = stats.spearmanr(x[ok], y[ok]) if ok.sum() >= MIN_CELLS else (np.nan, np.nan)
-    diffs = {k: mean_ci(v) for k, v in variant_small.items()}
-    result = "; ".join(
-        [
-            f"Spearman ρ(ln N, entropy kept halfway) = {rho:.2f} (p = {p:.2g}, n={int(ok.sum())})",
-            *(f"{k} vs plain at small widths {_fmt(v)}" for k, v in diffs.items()),
-        ]
-    )
-    rule = (
-        "part 1 holds if ρ > 0 with p < 0.05 (small models keep less entropy), fails if ρ < 0 with p < 0.05; "
-        "part 2 holds if no variant's gain difference at small widths has its interval above 0; holds if "
-        "both parts hold, fails if part 1 fails"
-    )
-    if not np.isfinite(rho):
-        return Verdict("C6", result, f"not determined: {int(ok.sum())} cells with entropy curves", rule)
-    if rho < 0 and p < 0.05:
-        return Verdict("C6", result, "fails: small models keep more entropy, not less", rule)
-    part2 = [k for k, v in diffs.items() if np.isfinite(v[1]) and v[1] > 0]
-    part2_known = any(np.isfinite(v[1]) for v in diffs.values())
-    if rho > 0 and p < 0.05:
-        if part2_known and not part2:
-            return Verdict("C6", result, "holds", rule)
-        if part2:
-            return Verdict(
-                "C6",
-                result,
-                f"holds only in part: entropy collapses faster in small models, but {', '.join(part2)} help them",
-                rule,
-            )
-        return Verdict(
-            "C6",
-            result,
-            "holds only in part: entropy collapses faster in small models; the variants were not measured",
-            rule,
-        )
-    return Verdict("C6", result, f"not determined: no significant trend of entropy with size (p = {p:.2g})", rule)
-
-
-# --- C7 -------------------------------------------------------------------------------------
-def verdict_c7(signals: dict[str, dict[str, list[float]]]) -> Verdict:
-    """signal -> {'small': gain differences vs plain (paired by seed) at small widths, 'large': at
-    large widths}."""
-    parts, fit_claim, helps_small, undetermined = [], [], [], []
-    for name, d in signals.items():
-        s, lg = mean_ci(d.get("small", [])), mean_ci(d.get("large", []))
-        parts.append(f"{name}: small {_fmt(s)}, large {_fmt(lg)}")
-        if s[3] < 2 or lg[3] < 2:
-            undetermined.append(name)
-        elif s[1] > 0:
-            helps_small.append(name)
-        elif lg[1] > 0:
-            fit_claim.append(name)
-    rule = (
-        "a signal behaves as claimed when its gain difference vs plain has its interval above 0 at large "
-        "widths and not above 0 at small ones; holds if every signal does, fails if none does, holds only "
-        "for the signals that do"
-    )
-    result = "; ".join(parts) if parts else "no design signal was run"
-    judged = [n for n in signals if n not in undetermined]
-    if not judged:
-        return Verdict("C7", result, "not determined: no signal has >= 2 cells at both small and large widths", rule)
-    extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
-    if len(fit_claim) == len(judged):
-        return Verdict("C7", result, "holds" + extra, rule)
-    if not fit_claim:
-        why = f"{', '.join(helps_small)} help small models too" if helps_small else "no signal helps large models"
-        return Verdict("C7", result, f"fails: {why}{extra}", rule)
-    return Verdict("C7", result, f"holds only where the signal is {', '.join(fit_claim)}{extra}", rule)
-
-
 # --- C8 -------------------------------------------------------------------------------------
-def verdict_c8(table: dict[str, dict[str, float]], base_only: tuple[str, ...], baseline: str = "ln N") -> Verdict:
-    """``table``: leave-one-setting-out scores per predictor (mae, auroc, nc_err_steps, n_settings)."""
+def verdict_c8(
+    table: dict[str, dict[str, float]],
+    base_only: tuple[str, ...],
+    baseline: str = "ln N",
+    takeoff: dict[str, float] | None = None,
+) -> Verdict:
+    """``table``: leave-one-setting-out scores per predictor (mae, auroc, nc_err_steps, n_settings);
+    ``takeoff``: MAE per predictor, and 'seed floor', over the cells of the settings where RL takes
+    off somewhere (theory.study_stats.c8_by_setting), with 'n_settings' and 'n_cells' there."""
     rule = (
-        f"holds if the best base-only predictor (least MAE) has MAE <= {MAE_RATIO} x ln N's and AUROC >= "
-        f"{AUROC_GOOD}; fails if its MAE is not below ln N's; not determined with < 3 settings"
+        f"holds if the best base-only predictor (least MAE) has MAE <= {MAE_RATIO} x ln N's, beats ln N also on the "
+        f"settings where RL takes off, and has AUROC >= {AUROC_GOOD}; fails if its MAE is not below ln N's overall "
+        "or on those settings; the leave-one-seed-out floor (a cell predicted by the other seeds of its setting "
+        "and width) is shown beside; not determined with < 3 settings"
     )
     cands = {
         k: v
@@ -338,10 +280,20 @@ def verdict_c8(table: dict[str, dict[str, float]], base_only: tuple[str, ...], b
         f"vs {ln['auroc']:.2f}, N_c error {b['nc_err_steps']:.2f} vs {ln['nc_err_steps']:.2f} √2 steps "
         f"({b.get('n_settings', 0):.0f} settings left out)"
     )
+    t = takeoff or {}
+    b_t, ln_t = t.get(best, np.nan), t.get(baseline, np.nan)
+    if t:
+        result += (
+            f"; where RL takes off ({t.get('n_settings', 0):.0f} settings, {t.get('n_cells', 0):.0f} cells): "
+            f"{best} {b_t:.3f} vs ln N {ln_t:.3f}, seed floor {t.get('seed floor', np.nan):.3f}"
+        )
     if b.get("n_settings", 0) < 3:
         return Verdict("C8", result, f"not determined: only {b.get('n_settings', 0):.0f} settings", rule)
     if not b["mae"] < ln["mae"]:
         return Verdict("C8", result, "fails: no base-only measurement predicts the gain better than size", rule)
+    if t and not b_t < ln_t:
+        why = "where RL takes off, the best base-only predictor does not beat ln N"
+        return Verdict("C8", result, f"fails: {why} (its margin comes from settings where RL does not)", rule)
     if b["mae"] <= MAE_RATIO * ln["mae"] and np.isfinite(b["auroc"]) and b["auroc"] >= AUROC_GOOD:
         return Verdict("C8", result, "holds", rule)
     return Verdict(
@@ -351,39 +303,3 @@ def verdict_c8(table: dict[str, dict[str, float]], base_only: tuple[str, ...], b
         "rule's margin or not separating gaining cells well",
         rule,
     )
-
-
-# --- C9 -------------------------------------------------------------------------------------
-def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdict:
-    """variant -> size class ('small'/'large') -> {'dA': ceiling differences vs plain, 'dlnC': ln
-    C_mid differences, 'dB': steepness differences}, paired by width and seed."""
-    moved_a, moved_speed, parts, undetermined = {}, {}, [], []
-    for name, by in variants.items():
-        for size, d in by.items():
-            a, c, b = mean_ci(d.get("dA", [])), mean_ci(d.get("dlnC", [])), mean_ci(d.get("dB", []))
-            parts.append(f"{name} ({size}): ΔA {_fmt(a)}, Δln C_mid {_fmt(c)}, ΔB {_fmt(b)}")
-            if a[3] < 2:
-                undetermined.append(f"{name} ({size})")
-                continue
-            moved_a[(name, size)] = (a[1] > 0 or a[2] < 0) and abs(a[0]) >= EFFECT
-            moved_speed[(name, size)] = any(np.isfinite(x[1]) and (x[1] > 0 or x[2] < 0) for x in (c, b))
-    rule = (
-        f"a variant moves the ceiling when ΔA's interval excludes 0 and |ΔA| >= {EFFECT}; holds if no "
-        "variant moves A; fails if one moves A at large sizes; holds only at large sizes if A moves at small "
-        "sizes only"
-    )
-    result = "; ".join(parts) if parts else "no recipe variant was run"
-    if not moved_a:
-        return Verdict("C9", result, "not determined: too few fitted compute curves", rule)
-    large = [n for (n, s), m in moved_a.items() if m and s == "large"]
-    small = [n for (n, s), m in moved_a.items() if m and s == "small"]
-    if large:
-        return Verdict("C9", result, f"fails: {', '.join(large)} change(s) the ceiling A at large sizes", rule)
-    if small:
-        return Verdict(
-            "C9", result, f"holds only where models are large: {', '.join(small)} move A for small ones", rule
-        )
-    speed = sorted({n for (n, s), m in moved_speed.items() if m})
-    tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"
-    extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
-    return Verdict("C9", result, "holds" + tail + extra, rule)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from .onset import GOOD_POWER
+from .power import power_row
 from .text import mean_interval as _fmt
 from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, mean_ci
 
@@ -34,10 +36,12 @@ def spearman(x, y) -> tuple[float, float, int]:
     return float(r.statistic), float(r.pvalue), int(ok.sum())
 
 
-def verdict_c10(gaining_found, onset, phi_start, first_signal=None) -> Verdict:
+def verdict_c10(gaining_found, onset, phi_start, first_signal=None, power: float = float("nan")) -> Verdict:
     """``gaining_found``: per cell that gained >= GAIN (and whose curve was judged), whether its
     reward curve has an aha (theory.onset); ``onset``, ``phi_start`` (φ measured at the first RL
-    update) and ``first_signal`` (theory.onset.first_signal_time): per cell with an aha."""
+    update) and ``first_signal`` (theory.onset.first_signal_time): per cell with an aha; ``power``:
+    the share of synthetic steps of the gaining cells' own rise and noise that the detector finds
+    (theory.onset.detector_power, mean over those cells)."""
     f = np.asarray(gaining_found, bool)
     n, k = int(f.size), int(f.sum())
     rho, p, m = spearman(phi_start, onset)
@@ -48,16 +52,22 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None) -> Verdict:
         f"{k} of {n} cells that gained >= {GAIN} had an aha ({frac:.0%})"
         + (f", onset at updates {np.nanmin(on):.0f}-{np.nanmax(on):.0f}" if np.isfinite(on).any() else "")
         + f"; Spearman ρ(φ at the first RL update, onset) = {rho:.2f} (p = {p:.2g}, n={m}); "
-        f"ρ(predicted first-signal time, onset) = {rho_fs:.2f} (p = {p_fs:.2g}, n={m_fs})"
+        f"ρ(predicted first-signal time, onset) = {rho_fs:.2f} (p = {p_fs:.2g}, n={m_fs}); the detector finds "
+        f"{power:.0%} of synthetic steps of the gaining cells' own rise at their own noise"
     )
     rule = (
         f"part 1 (abrupt) holds if >= {ABRUPT:.0%} of the cells that gained >= {GAIN} have an aha "
         f"(theory.onset), fails if < {ABRUPT / 2:.0%} do; part 2 (φ predicts the onset) holds if ρ(φ at the "
         f"first update, onset) < 0 with p < 0.05 over the cells with an aha (>= {MIN_RHO}); holds if both "
-        f"parts hold, fails if part 1 fails; not determined with < {MIN_CELLS} gaining cells"
+        f"parts hold, fails if part 1 fails and the detector's power on synthetic steps at the measured noise "
+        f"is >= {GOOD_POWER:.0%} (else not determined); not determined with < {MIN_CELLS} gaining cells"
     )
     if n < MIN_CELLS:
         return Verdict("C10", result, f"not determined: {n} cells gained >= {GAIN} (need >= {MIN_CELLS})", rule)
+    if frac < ABRUPT / 2 and not (np.isfinite(power) and power >= GOOD_POWER):
+        found = f"finds only {power:.0%} of" if np.isfinite(power) else "was not tried on"
+        why = f"{k} of {n} gaining cells rise abruptly, but the detector {found} synthetic steps"
+        return Verdict("C10", result, f"not determined: {why} at their noise (need >= {GOOD_POWER:.0%})", rule)
     if frac < ABRUPT / 2:
         return Verdict(
             "C10", result, f"fails: RL's gains mostly arrive gradually ({k} of {n} gaining cells rise abruptly)", rule
@@ -145,14 +155,14 @@ def verdict_c11(
 
 
 # --- from the study's cell table ------------------------------------------------------------
-ONSET_COLS = ("aha_found", "aha_call", "aha_onset", "aha_jump", "aha_sharpness", "first_signal")
+ONSET_COLS = ("aha_found", "aha_call", "aha_onset", "aha_jump", "aha_sharpness", "first_signal", "aha_power")
 """Per cell: the change-point call of its reward curve and the predicted first-signal time."""
 
 
 def add_onsets(cells, curves: dict):
     """Columns of ONSET_COLS per cell: the change-point fit of its reward curve over RL updates
     (call 'n/a' without one or when not ok, 'curriculum' when the RL horizon changes: not judged)."""
-    from .onset import detect_onset, first_signal_time  # noqa: PLC0415
+    from .onset import detect_onset, detector_power, first_signal_time  # noqa: PLC0415
 
     cells = cells.copy()
     out = {c: [] for c in ONSET_COLS}
@@ -167,6 +177,10 @@ def add_onsets(cells, curves: dict):
         out["aha_call"].append(o.call if o else ("curriculum" if sched and row.status == "ok" else "n/a"))
         for col, attr in (("aha_onset", "onset"), ("aha_jump", "jump"), ("aha_sharpness", "sharpness")):
             out[col].append(getattr(o, attr) if o else np.nan)
+        gained = o is not None and np.isfinite(getattr(row, "gain", np.nan)) and row.gain >= GAIN
+        r = np.asarray(cv.get("reward", []), float)
+        rise = float(np.nanmean(r[-3:]) - np.nanmean(r[:3])) if gained and r.size >= 6 else np.nan
+        out["aha_power"].append(detector_power(cv["step"], r, rise, (row.width, row.seed)) if gained else np.nan)
         pt = getattr(row, "p_trace1", np.nan)
         out["first_signal"].append(
             float(first_signal_time(pt, row.G, getattr(row, "prompts", 16))) if np.isfinite(pt) else np.nan
@@ -187,7 +201,13 @@ def decide_c10(cells) -> Verdict:
     """C10 from the cell table (with add_onsets' columns); numbers: the calls and a row per width."""
     rl = judged_cells(cells)
     gaining, aha = rl[rl["gain"] >= GAIN], rl[rl["aha_found"]]
-    v = verdict_c10(gaining["aha_found"].to_numpy(bool), aha["aha_onset"], aha["phi_start"], aha["first_signal"])
+    power = (
+        float(np.nanmean(gaining["aha_power"]))
+        if "aha_power" in gaining and gaining["aha_power"].notna().any()
+        else np.nan
+    )
+    v = verdict_c10(gaining["aha_found"].to_numpy(bool), aha["aha_onset"], aha["phi_start"], aha["first_signal"], power)
+    v.power = power_row({"gaining cells": len(gaining)}, power, GOOD_POWER, "share of synthetic steps found (power)")
     per_width = []
     for w, g in rl.groupby("width"):
         gg = g[g["gain"] >= GAIN]

@@ -6,22 +6,16 @@ cell, and every verdict reports beside it how many of the cells it would have re
 (`theory.health` defines the labels; the cell table's ``rl_health`` column holds them). A table
 without the column (a study written before it) sets nothing aside.
 
-The sign of a design signal: a setting that *removes* a signal the reference has (``cot=False``,
-"no-think", beside a reference that thinks first) is compared the other way round, so that every
-signal's effect reads with - without (think-first = plain - no-think). Pure pandas.
+C7 reads the set-aside cells too (theory.study_signals.benefits judges each signal's health and
+counts them; think-first = plain - no-think is its reading). Pure pandas.
 """
 
 from __future__ import annotations
-
-import json
 
 import pandas as pd
 
 NOT_EVIDENCE = ("no-signal", "broke-capable")
 """rl_health labels whose cells no claim counts."""
-REMOVES_SIGNAL = {"cot": ((False, True), "think-first")}
-"""field -> ((value in the setting, value in the reference), the signal's name) for which the
-*reference* carries the signal: the setting is the arm without it."""
 
 
 def split_evidence(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -39,17 +33,6 @@ def excluded_counts(excluded: pd.DataFrame, settings=None) -> dict[str, int]:
     sub = excluded if settings is None else excluded[excluded["setting"].isin(list(settings))]
     labels = sub["rl_health"].astype(str)
     return {h: int((labels == h).sum()) for h in NOT_EVIDENCE}
-
-
-def signal_sign(key: str, ref_key: str) -> tuple[int, str | None]:
-    """(+1, None) when the setting (config JSON ``key``) carries its signal (effect = setting -
-    reference); (-1, the signal's name) when it removes one the reference carries (effect =
-    reference - setting, e.g. think-first = plain - no-think)."""
-    a, b = json.loads(key), json.loads(ref_key)
-    changed = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
-    if changed and all(k in REMOVES_SIGNAL and (a.get(k), b.get(k)) == REMOVES_SIGNAL[k][0] for k in changed):
-        return -1, " + ".join(REMOVES_SIGNAL[k][1] for k in sorted(changed))
-    return 1, None
 
 
 def format_counts(counts: dict[str, int]) -> str:

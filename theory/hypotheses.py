@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .text import g
+from .text import g, interval_in_grid, nc_name
 from .verdict import Verdict
 
 RULES = {
@@ -59,10 +59,11 @@ def transition_text(fit) -> str:
     """A transition fit in words: N_c with its interval (a bracket of sizes when the rise is steeper
     than the grid resolves), w, sizes, cells, likelihood and the bootstrap."""
     lo, hi = fit.N_c_ci
+    name, inside = nc_name(fit.verdict), interval_in_grid(lo, hi, *fit.N_range)
     if fit.N_c_bracketed:  # an interval, never a point: the grid does not locate N_c inside it
-        ci = f"N_c between {g(lo)} and {g(hi)} ({fit.ci_level:.0%}; bracket of grid sizes), w <= {g(fit.w, 2)} in ln N"
+        ci = f"{name} {inside} ({fit.ci_level:.0%}; bracket of grid sizes), w <= {g(fit.w, 2)} in ln N"
     else:
-        ci = f"N_c = {g(fit.N_c)} ({fit.ci_level:.0%} CI {g(lo)}–{g(hi)}), w = {g(fit.w, 2)} in ln N"
+        ci = f"{name} = {g(fit.N_c)} ({fit.ci_level:.0%} CI {inside}), w = {g(fit.w, 2)} in ln N"
     return (
         f"{ci}; {fit.n_sizes} sizes, {fit.n_obs} cells, {fit.likelihood} likelihood, bootstrap over "
         f"{fit.bootstrap} ({fit.n_boot_failed} of {fit.n_boot_ok + fit.n_boot_failed} refits failed)"

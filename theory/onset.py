@@ -55,6 +55,8 @@ __all__ = [
     "noise_sd",
     "detect_onset",
     "first_signal_time",
+    "detector_power",
+    "GOOD_POWER",
 ]
 
 DBIC = 10.0
@@ -190,3 +192,29 @@ def first_signal_time(p_trace, G: int, prompts_per_update: int) -> np.ndarray:
     from .credit import first_signal_updates  # noqa: PLC0415
 
     return first_signal_updates(np.asarray(p_trace, float), G, prompts_per_update)
+
+
+POWER_REPS = 10
+"""Synthetic steps per cell for the detector's power (C10)."""
+GOOD_POWER = 0.8
+"""C10: the detector's power at which "no aha" is evidence that the gain arrived gradually."""
+
+
+def detector_power(t, y, jump: float, key: tuple[int, ...], reps: int = POWER_REPS) -> float:
+    """Share of synthetic steps the rule finds on one cell's terms: its logged updates ``t``, a step
+    of height ``jump`` at an update drawn uniformly among those with ``EDGE`` + 1 logged points on
+    each side, and Gaussian noise of the curve's own noise sd (``noise_sd(y)``). Random numbers keyed
+    on ``key`` (the cell's width and seed). NaN for a curve too short to judge or a jump <= 0."""
+    t, y = np.asarray(t, float), np.asarray(y, float)
+    ok = np.isfinite(t) & np.isfinite(y)
+    t, y = t[ok], y[ok]
+    if t.size < MIN_POINTS or not (np.isfinite(jump) and jump > 0):
+        return float("nan")
+    rng = np.random.default_rng([*map(int, key), 10])
+    sigma = noise_sd(y)
+    found = 0
+    for _ in range(reps):
+        i = int(rng.integers(EDGE + 1, t.size - EDGE - 1))
+        curve = np.where(np.arange(t.size) >= i, jump, 0.0) + sigma * rng.standard_normal(t.size)  # (points,)
+        found += detect_onset(t, curve).found
+    return found / reps

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from .text import fit_legend, fit_title, nc_name  # noqa: E402
 from .transitions import TransitionFit  # noqa: E402
 
 __all__ = ["N_LABEL", "save", "plot_transition", "plot_signal", "plot_entropy_law"]
@@ -39,26 +40,27 @@ def plot_transition(y: xr.DataArray, fit: TransitionFit, path: Path, ylabel: str
     ax.plot(un, [np.nanmean(v[n == u]) for u in un], "o", color="k", label="mean over seeds per size")
     grid = np.logspace(np.log10(fit.N_range[0]), np.log10(fit.N_range[1]), 200)
     best = fit.comparison.best_bic
-    ax.plot(grid, fit.predict(grid, best), color="C0", label=f"best: {best}")
+    ax.plot(grid, fit.predict(grid, best), color="C0", label=fit_legend(best, fit.verdict))
     if best != "logistic" and "logistic" in fit.params:
-        ax.plot(grid, fit.predict(grid, "logistic"), "--", color="C1", label="logistic")
+        ax.plot(grid, fit.predict(grid, "logistic"), "--", color="C1", label="logistic fit")
     lo_n, hi_n = float(np.nanmin(n)), float(np.nanmax(n))
     if np.all(np.isfinite(fit.N_c_ci)):  # clipped to the sizes measured: nothing is known outside them
         lo, hi = max(fit.N_c_ci[0], lo_n), min(fit.N_c_ci[1], hi_n)
         clipped = lo > fit.N_c_ci[0] or hi < fit.N_c_ci[1]
         if lo < hi:
             note = " (clipped to the sizes measured)" if clipped else ""
-            ax.axvspan(lo, hi, color="C1", alpha=0.15, label=f"N_c {fit.ci_level:.0%} interval{note}")
+            ax.axvspan(
+                lo, hi, color="C1", alpha=0.15, label=f"{nc_name(fit.verdict)} {fit.ci_level:.0%} interval{note}"
+            )
     if np.isfinite(fit.N_c) and lo_n <= fit.N_c <= hi_n:
-        ax.axvline(fit.N_c, color="C1", lw=1)
+        what = "midpoint of its bracket" if fit.N_c_bracketed else "estimate"
+        ax.axvline(fit.N_c, color="C1", lw=1, label=f"{nc_name(fit.verdict)} ({what})")
     ax.set_xscale("log")
     ax.set_xlim(lo_n / 1.5, hi_n * 1.5)
     ax.set_xlabel("non-embedding parameters N (log scale)")
     ax.set_ylabel(ylabel)
     ax.set_title(
-        f"{ylabel.split(' (')[0]} against size: best fit {fit.verdict}"
-        + ("" if fit.trustworthy else "\n(N_c not trustworthy)")
-        + "; dots are cells (one seed each)",
+        fit_title(ylabel.split(" (")[0], fit.verdict, fit.trustworthy) + "; dots are cells (one seed each)",
         fontsize=9,
     )
     ax.legend(fontsize=7)
@@ -79,7 +81,7 @@ def plot_signal(
     ax.set_xscale("log")
     ax.set_xlabel("non-embedding parameters N (log scale)")
     ax.set_ylabel(ylabel)
-    ax.set_title((title or f"{ylabel.split(' (')[0]} against size") + " (means over seeds per size)", fontsize=9)
+    ax.set_title((title or f"{ylabel.split(' (')[0]} against size") + "\n(means over seeds per size)", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

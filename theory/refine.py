@@ -23,8 +23,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._result import JsonMixin
+from .text import within_steps
 
-__all__ = ["SQRT2_STEP", "STEP_TOL", "Refinement", "gain_bracket", "steps", "propose_refinement", "STOPS"]
+__all__ = [
+    "SQRT2_STEP",
+    "STEP_TOL",
+    "Refinement",
+    "gain_bracket",
+    "bimodal_widths",
+    "steps",
+    "propose_refinement",
+    "STOPS",
+]
 
 SQRT2_STEP = float(np.log(np.sqrt(2.0)))
 """One √2 step of width in ln(width)."""
@@ -70,6 +80,18 @@ class Refinement(JsonMixin):
     notes: list[str] = field(default_factory=list)
 
 
+def bimodal_widths(gains: dict[int, list[float]], threshold: float = 0.1) -> list[int]:
+    """Widths whose seeds came out both ways: at least one gain >= ``threshold`` (a take-off) and at
+    least one below it. There a mean over seeds is a coin flip's, and only more seeds tell P(take-off)."""
+    out = []
+    for w, g in gains.items():
+        a = np.asarray(g, float)
+        a = a[np.isfinite(a)]
+        if (a >= threshold).any() and (a < threshold).any():
+            out.append(int(w))
+    return sorted(out)
+
+
 def _even(x: float) -> int:
     return int(2 * round(x / 2))
 
@@ -80,12 +102,19 @@ def propose_refinement(
     interval: tuple[float, float] | None = None,
     min_seeds: int = 5,
     rounds_left: int = 1,
+    takeoff_verdict: str | None = None,
+    takeoff_seeds: int | None = None,
 ) -> Refinement:
     """The next round for one width sweep (module docstring).
 
     ``gains``: width -> the gains of the seeds run there (seed i at position i; NaN for a failed
     seed). ``interval``: the fit's N_c interval in width units, when there is one; it decides
-    whether N_c is resolved (else the bracket does)."""
+    whether N_c is resolved (else the bracket does). ``takeoff_verdict``: theory.takeoff's verdict on
+    the same cells; a narrow bracket is not "resolved" while it says "not determined" (the bracket of
+    mean gains can be narrow while P(take-off) is still a coin flip): seeds are added instead, and
+    when none can be, refinement stops with "grid resolution", never "resolved". ``takeoff_seeds``:
+    widths whose seeds came out both ways (``bimodal_widths``) get seeds up to this many (>= 12 near
+    the take-off), in the same round as the bracket's."""
     if min_seeds < 1:
         raise ValueError(f"min_seeds must be >= 1, got {min_seeds}")
     br = gain_bracket(gains, threshold)
@@ -109,15 +138,26 @@ def propose_refinement(
         notes.append(f"gain is not monotone in width: gaining and non-gaining widths interleave in {lo}-{hi}")
     use = interval if interval is not None and all(np.isfinite(interval)) and interval[1] > interval[0] else br
     span = steps(*use)
-    if span <= 1 + STEP_TOL:
+    undetermined = takeoff_verdict is not None and takeoff_verdict.startswith("not determined")
+    if undetermined:
+        notes.append(f"the take-off fit says {takeoff_verdict}")
+    if span <= 1 + STEP_TOL and not undetermined:
         src = "the fit's N_c interval" if use is interval else "the bracket"
         return Refinement(
-            br, span, [], {}, "resolved", f"{src} ({use[0]:.3g}-{use[1]:.3g}) spans {span:.2f} √2 steps (<= 1)", notes
+            br,
+            span,
+            [],
+            {},
+            "resolved",
+            f"{src} ({use[0]:.3g}-{use[1]:.3g}) spans {within_steps(span, 1, STEP_TOL)}",
+            notes,
         )
     mid = _even(np.sqrt(lo * hi))
-    new = [mid] if lo < mid < hi and mid not in gains else []
-    at = sorted(w for w in gains if lo <= w <= hi)
-    more = {w: list(range(len(gains[w]), min_seeds)) for w in at if len(gains[w]) < min_seeds}
+    new = [mid] if lo < mid < hi and mid not in gains and span > 1 + STEP_TOL else []
+    target = {w: min_seeds for w in gains if lo <= w <= hi}
+    for w in bimodal_widths(gains, threshold) if takeoff_seeds else []:
+        target[w] = max(target.get(w, 0), takeoff_seeds)
+    more = {w: list(range(len(gains[w]), t)) for w, t in sorted(target.items()) if len(gains[w]) < t}
     if not new and not more:
         return Refinement(
             br,
@@ -126,7 +166,8 @@ def propose_refinement(
             {},
             "grid resolution",
             f"no even width left between {lo} and {hi} and every width there has "
-            f">= {min_seeds} seeds, yet the interval spans {span:.2f} √2 steps",
+            f">= {min_seeds} seeds, yet the interval spans {within_steps(span, 1, STEP_TOL)}"
+            + (" and the take-off fit is not determined" if undetermined else ""),
             notes,
         )
     if rounds_left < 1:
@@ -145,6 +186,7 @@ def propose_refinement(
         new,
         more,
         "",
-        f"bracket {lo}-{hi} spans {span:.2f} √2 steps: add width(s) {new} and seeds up to {min_seeds}",
+        f"bracket {lo}-{hi} spans {within_steps(span, 1, STEP_TOL)}: add width(s) {new} and seeds "
+        + ", ".join(f"{w}: up to {target[w]}" for w in sorted(more)),
         notes,
     )

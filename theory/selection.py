@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._result import JsonMixin
+from .text import best_by_bic
+from .text import rival as rival_text
 
 __all__ = ["ModelComparison", "compare", "category", "rise_width", "verdict_from", "WIDTH_10_90", "DELTA_BIC"]
 
@@ -93,7 +95,7 @@ def verdict_from(
         cats[name] = cat
         if cat != cats[best] and np.isfinite(b):
             rivals[name] = b
-    evidence = [f"best by BIC: {best} ({cats[best]})"]
+    evidence = []
     for f in ("logistic", "changepoint"):
         if f in cmp.bic and widths.get(f) is not None:
             wd = widths[f] / np.log(10)
@@ -103,13 +105,22 @@ def verdict_from(
                 else f"{f}: no single monotone rise"
             )
     if not rivals:
-        return "undetermined", evidence + ["only one category fitted"]
+        return _decided("undetermined", best, cats, evidence + ["only one category fitted"])
     rival = min(rivals, key=rivals.get)
     gap = rivals[rival] - cmp.bic[best]
-    evidence.append(f"ΔBIC to best {cats[rival]} alternative ({rival}) = {gap:.1f}")
+    evidence.append(rival_text(cats[rival], rival, gap))
     if gap < DELTA_BIC:
-        return "undetermined", evidence + [f"ΔBIC < {DELTA_BIC:g}: the data do not separate the categories"]
+        return _decided(
+            "undetermined", best, cats, evidence + [f"ΔBIC < {DELTA_BIC:g}: the data do not separate the categories"]
+        )
     v = _LABEL[cats[best]]
     if v == "sharp transition" and not n_c_trustworthy:
-        return "undetermined", evidence + ["preferred a sharp transition, but N_c is not trustworthy"]
-    return v, evidence
+        return _decided(
+            "undetermined", best, cats, evidence + ["preferred a sharp transition, but N_c is not trustworthy"]
+        )
+    return _decided(v, best, cats, evidence)
+
+
+def _decided(verdict: str, best: str, cats: dict[str, str], evidence: list[str]) -> tuple[str, list[str]]:
+    """The verdict and its evidence, led by the BIC-best family as that verdict reads it."""
+    return verdict, [best_by_bic(best, cats[best], verdict), *evidence]

@@ -3,10 +3,7 @@ curve measures, theory.study_stats.add_curve_measures): each ``decide_cN`` reduc
 (theory.study_stats) and calls the claim's rule (theory.claims.verdict_cN). The Verdict's
 ``numbers`` hold what study.md's section shows beside the verdict (its tables), in lists where
 the order matters, so study.md renders from verdicts.json alone. Moved from aha/study_report.py
-(issue 21). Issue 22: a cell whose rl_health is no-signal or broke-capable is never read
-(theory.evidence); each verdict's ``numbers['excluded']`` counts those set aside among the
-settings it reads. C7 reads every signal as with - without (think-first = plain - no-think).
-C10 and C11 are in theory.claims_behaviour.
+(issue 21); no rule changed. C10 and C11 are in theory.claims_behaviour.
 """
 
 from __future__ import annotations
@@ -15,13 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from . import claims
 from . import study_stats as sa
-from .evidence import excluded_counts, signal_sign, split_evidence
+from .evidence import excluded_counts, split_evidence
+from .power import mde_proportions, n_for_proportions, power_row
 from .predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination
-from .transitions import fit_transition
+from .study_signals import benefits
+from .takeoff import fit_takeoff, takeoff_from_gain
+from .text import sci
 from .verdict import GAIN, Verdict
 
 CAPABILITY_LINE = 0.05
@@ -31,16 +30,22 @@ CAPABILITY_LINE = 0.05
 @dataclass
 class Setup:
     """What the claims read: the cells of C1-C9 (the behaviour grids left out), the reference
-    setting's key, the size class of each reference width, the recipe settings, the cells set aside
-    by their rl_health (theory.evidence) and each recipe setting's sign (+1 with the signal, -1
-    when the reference carries it) with the name of the signal it removes."""
+    setting's key, the size class of each reference width and the recipe settings."""
 
     cells: pd.DataFrame
     ref: str
     classes: dict[int, str]
     recipe: dict[str, tuple[str, set[str]]]
+    c9: pd.DataFrame | None = None
+    """The cells of C9's own grid (longer RL with its own plain arm, variant 'plain'), when the study
+    has one; C9 then reads them instead of the recipe settings beside the reference."""
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
-    signs: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    """The cells set aside by their rl_health (no-signal, broke-capable: theory.evidence), which no
+    claim reads; each verdict reports how many of them its settings had."""
+
+    def with_excluded(self) -> pd.DataFrame:
+        """Every cell of C1-C8's grids, the set-aside ones too (C7's benefits count them per signal)."""
+        return pd.concat([self.cells, self.excluded]) if len(self.excluded) else self.cells
 
     @property
     def refc(self) -> pd.DataFrame:
@@ -55,25 +60,24 @@ class Setup:
         """The recipe settings that change only ``fields``."""
         return {n: v for n, v in self.recipe.items() if v[1] <= fields}
 
-    def label(self, name: str) -> str:
-        """A recipe setting's name as a signal: a setting that removes the reference's signal is
-        named by the signal (no-think -> think-first)."""
-        sign, removed = self.signs.get(name, (1, None))
-        return name if sign > 0 else f"{removed} (reference - {name})"
 
-
-def setup(cells: pd.DataFrame, ref: str) -> Setup:
-    """The claims' view of the cell table: only cells that are evidence (theory.evidence)."""
-    kept, out = split_evidence(cells)
-    recipe = sa.recipe_settings(cells, ref)
-    keys = cells.drop_duplicates("setting").set_index("setting")["key"]
-    signs = {n: signal_sign(keys[st], ref) for n, (st, _) in recipe.items()}
-    return Setup(kept, ref, sa.size_classes(kept, ref), recipe, out, signs)
+def setup(cells: pd.DataFrame, ref: str, c9_grid: str | None = None) -> Setup:
+    """The claims' view of a study's cells; ``c9_grid``: the name of C9's own grid (kept apart from
+    every other claim's cells)."""
+    c9 = cells[cells.grid == c9_grid] if c9_grid and "grid" in cells else None
+    rest = cells if c9 is None else cells[cells.grid != c9_grid]
+    c9 = c9 if c9 is not None and len(c9) else None
+    recipe = sa.recipe_settings(rest, ref)
+    rest, out = split_evidence(rest)  # issue 22: no claim reads a no-signal or broke-capable cell
+    if c9 is not None:
+        c9, out9 = split_evidence(c9)
+        out = pd.concat([out, out9]) if len(out9) else out
+    return Setup(rest, ref, sa.size_classes(rest, ref), recipe, c9, out)
 
 
 def claim_settings(s: Setup) -> dict[str, list[str]]:
     """The settings each claim of C1-C9 reads (for the counts of cells set aside)."""
-    allc = pd.concat([s.cells, s.excluded]) if len(s.excluded) else s.cells
+    allc = s.with_excluded()
     recipe = [st for st, _ in s.recipe.values()]
     plain = sorted(set(allc.setting) - set(recipe))
     ref = sorted(set(allc.loc[allc.key == s.ref, "setting"]))
@@ -82,8 +86,9 @@ def claim_settings(s: Setup) -> dict[str, list[str]]:
     def pick(fields):
         return ref + [st for st, _ in s.pick(fields).values()]
 
+    c9 = pick(sa.C9_FIELDS) + (sorted(set(s.c9.setting)) if s.c9 is not None else [])
     out = {"C1": plain, "C2": ref, "C3": plain, "C4": ref, "C5": [fmt] if fmt else [], "C8": plain}
-    return out | {"C6": pick(sa.C6_FIELDS), "C7": pick(sa.C7_FIELDS), "C9": pick(sa.C9_FIELDS)}
+    return out | {"C6": pick(sa.C6_FIELDS), "C7": pick(sa.C7_FIELDS), "C9": c9}
 
 
 def fit_predictors(s: Setup):
@@ -120,28 +125,31 @@ def decide_c1(s: Setup) -> Verdict:
     return v
 
 
-def reference_gain(s: Setup) -> xr.DataArray:
-    """The reference setting's gain per (width, seed) with n_params, for C2's transition fit."""
-    sub = s.cells[s.cells.key == s.ref]
-    da = sub.pivot_table(index="width", columns="seed", values="gain").sort_index()
-    n = sub.groupby("width")["n_params"].first().reindex(da.index)
-    return xr.DataArray(
-        da.values,
-        dims=("width", "seed"),
-        coords={"width": da.index.values, "seed": da.columns.values, "n_params": ("width", n.values)},
-    )
+def reference_cells(s: Setup) -> pd.DataFrame:
+    """The reference setting's ok cells with a gain, every seed (refinement rounds included)."""
+    sub = s.cells[(s.cells.key == s.ref) & (s.cells.status == "ok")]
+    return sub[np.isfinite(sub["gain"])]
 
 
-def decide_c2(y: xr.DataArray, refine_log: dict, predictor_nc_err: float, n_boot: int):
-    """C2's verdict and the transition fit behind it (None when the fit was impossible)."""
-    try:
-        fit = fit_transition(y, n_boot=n_boot)
-    except ValueError as e:
-        err = f"transition fit impossible: {e}"
-        return Verdict("C2", err, f"not determined: {err}", "needs a transition fit of the reference's gain vs N"), None
+def decide_c2(ref: pd.DataFrame, refine_log: dict, predictor_nc_err: float):
+    """C2's verdict and the take-off fit behind it (None when the fit was impossible)."""
+    if ref["n_params"].nunique() < 2:
+        err = f"take-off fit impossible: {ref['n_params'].nunique()} size(s)"
+        return Verdict("C2", err, f"not determined: {err}", "needs P(take-off) at >= 2 sizes"), None
+    fit = fit_takeoff(ref["n_params"], takeoff_from_gain(ref["gain"]), ref["gain"])
     stops = [e[-1]["stop"] + ": " + e[-1]["reason"] for e in refine_log.values() if e]
-    v = claims.verdict_c2(fit.verdict, fit.N_c_ci, "; ".join(stops), predictor_nc_err)
-    v.numbers, v.n, v.interval = {"figures": ["C2_transition.png"]}, fit.n_obs, fit.N_c_ci
+    v = claims.verdict_c2(fit, "; ".join(stops), predictor_nc_err)
+    v.numbers = {"figures": ["C2_takeoff.png"], "takeoff": fit.to_dict()}
+    v.n = fit.n_cells
+    v.power = power_row(
+        {sci(N): n for N, n in zip(fit.sizes, fit.n_per_size, strict=True)},
+        mde_proportions(0.5, min(fit.n_per_size), min(fit.n_per_size)),
+        0.5,
+        "rise of the take-off rate between two sizes (around 1/2)",
+        n_for_proportions(0.25, 0.75),
+    )
+    if fit.N_c is not None:
+        v.interval = fit.N_c_ci
     return v, fit
 
 
@@ -153,11 +161,14 @@ def decide_c3(s: Setup) -> Verdict:
     for f, vals in groups.items():
         values = []
         for value, setting in vals.items():
-            nc, iv = sa.nc_interval(s.cells[s.cells.setting == setting])
-            values.append({"value": value, "setting": setting, "N_c": nc, "interval": list(iv)})
+            t = sa.nc_interval(s.cells[(s.cells.setting == setting) & (s.cells.status == "ok")])
+            values.append({"value": value, "setting": setting, **t, "interval": list(t["interval"])})
         rows.append({"factor": f, "category": sa.FACTORS[f], "values": values})
     factors = {r["factor"]: {x["value"]: tuple(x["interval"]) for x in r["values"]} for r in rows}
-    v = claims.verdict_c3(factors, {f: sa.FACTORS[f] for f in factors})
+    ncells = {r["factor"]: {x["value"]: x["cells"] for x in r["values"]} for r in rows}
+    v = claims.verdict_c3(factors, {f: sa.FACTORS[f] for f in factors}, ncells)
+    arms = {f"{r['factor']}={x['value']}": x["cells"] for r in rows for x in r["values"] if x["located"]}
+    v.power = power_row(arms, float("nan"), claims.MOVE, "factor of N_c (from the intervals)") if arms else {}
     v.numbers = {"factors": rows, "figures": ["C3_nc_factors.png"] if groups else []}
     return v
 
@@ -172,6 +183,7 @@ def decide_c4(s: Setup) -> Verdict:
         return {
             "n": len(sub),
             "rise_fall": float(np.nanmean(sub["rise_fall"].astype(float))) if len(sub) else 0.0,
+            "rise_fall_null": float(np.nanmean(sub["rise_fall_null"].astype(float))) if len(sub) else float("nan"),
             "collapsed": float(np.nanmean(sub["collapsed"].astype(float))) if len(sub) else 0.0,
             "final_sd": float(sd) if np.isfinite(sd) else float("nan"),
         }
@@ -194,20 +206,15 @@ def decide_c5(s: Setup) -> Verdict:
     fc = s.cells[(s.cells.setting == fmt) & (s.cells.status == "ok")]
     small = fc[fc["width"].map(s.classes) == "small"]
     large = fc[fc["width"].map(s.classes) == "large"]
-    v = claims.verdict_c5(small["format_start"], small["format_end"], large["format_end"])
+    bonus = float(fc["format_bonus"].iloc[0]) if "format_bonus" in fc and len(fc) else float("nan")
+    r = sa.share_vs_pass1(fc, bonus) if np.isfinite(bonus) else float("nan")
+    v = claims.verdict_c5(small["format_start"], small["format_end"], large["format_end"], r)
     v.numbers, v.n = {"setting": fmt}, len(small)
     return v
 
 
-def _small_diffs(s: Setup, setting: str, column: str = "gain", sign: int = 1) -> dict[str, list[float]]:
-    d = sa.paired_diffs(s.cells, s.ref, setting, column)
-    return sa.by_class(d.assign(diff=sign * d["diff"]), s.classes)
-
-
-def signal_diffs(s: Setup, name: str) -> pd.DataFrame:
-    """(width, seed, diff) of a recipe setting's gain against the reference's, with - without."""
-    d = sa.paired_diffs(s.cells, s.ref, s.recipe[name][0])
-    return d.assign(diff=s.signs.get(name, (1, None))[0] * d["diff"])
+def _small_diffs(s: Setup, setting: str, column: str = "gain") -> dict[str, list[float]]:
+    return sa.by_class(sa.paired_diffs(s.cells, s.ref, setting, column), s.classes)
 
 
 def decide_c6(s: Setup) -> Verdict:
@@ -217,55 +224,78 @@ def decide_c6(s: Setup) -> Verdict:
         np.log(refc["n_params"]), refc["entropy_kept"], {n: _small_diffs(s, st)["small"] for n, (st, _) in c6.items()}
     )
     v.numbers, v.n = {"signals": list(c6), "figures": ["C6_knobs.png"] if c6 else []}, len(refc)
+    temps = sorted(refc["temperature"].dropna().unique()) if "temperature" in refc else []
+    v.rule += (
+        "; entropy is compared at one sampling temperature (the reference cells"
+        + (f", T = {temps[0]:g})" if len(temps) == 1 else ")")
+        + " and the variants by evaluation pass@1 at the shared evaluation temperature"
+    )
     return v
 
 
 def decide_c7(s: Setup) -> Verdict:
     """Design signals against plain at small and large widths; numbers: N_c of plain and each signal."""
     c7 = s.pick(sa.C7_FIELDS)
-    v = claims.verdict_c7({s.label(n): sa.by_class(signal_diffs(s, n), s.classes) for n in c7})
+    every = s.with_excluded()  # benefits judges health itself and counts the set-aside cells per signal
+    diffs, excluded, counts = benefits(every, s.ref, {n: st for n, (st, _) in c7.items()}, s.classes)
+    v = claims.verdict_c7(diffs, excluded)
     ref_cells = s.cells[s.cells.key == s.ref]
     shift = []
     for n, sub in [("plain", ref_cells)] + [(n, s.cells[s.cells.setting == st]) for n, (st, _) in c7.items()]:
-        nc, iv = sa.nc_interval(sub)
-        shift.append({"signal": n, "N_c": nc, "interval": list(iv)})
-    v.numbers = {"signals": list(c7), "labels": [s.label(n) for n in c7], "N_c": shift}
-    v.numbers["figures"] = ["C7_signals.png"] if c7 else []
+        t = sa.nc_interval(sub[sub.status == "ok"])
+        shift.append({"signal": n, **t, "interval": list(t["interval"])})
+    v.numbers = {"signals": list(c7), "N_c": shift, "health": counts, "figures": ["C7_signals.png"] if c7 else []}
     return v
 
 
 def decide_c8(loso, best: str) -> Verdict:
-    v = claims.verdict_c8(loso.table, BASE_ONLY)
+    per_setting, takeoff = sa.c8_by_setting(loso.predictions, list(loso.table))
+    v = claims.verdict_c8(loso.table, BASE_ONLY, takeoff=takeoff)
     rows = [{"predictor": n, **t} for n, t in loso.table.items()]
-    v.numbers, v.n = {"table": rows, "best": best, "figures": ["C8_predicted_vs_observed.png"]}, loso.n_settings
+    v.numbers = {"table": rows, "best": best, "per_setting": per_setting, "takeoff": takeoff}
+    v.numbers["figures"] = ["C8_predicted_vs_observed.png"]
+    v.n = loso.n_settings
+    v.power = power_row({"settings": loso.n_settings, "take-off settings": takeoff["n_settings"]}, np.nan, np.nan, "")
     return v
 
 
 def decide_c9(s: Setup) -> Verdict:
-    """Recipe details against plain: changes of the compute curve's ceiling A, ln C_mid and steepness B."""
+    """Recipe details against plain: changes of the ceiling (evaluation pass@1 after RL, at the
+    evaluation temperature every cell shares; not the training reward's asymptote A, which a
+    sampling temperature lowers by construction), of ln C_mid and of the steepness B."""
+    cells, ref, pick = s.cells, s.ref, s.pick(sa.C9_FIELDS)
+    if s.c9 is not None and (s.c9.variant == "plain").any():  # C9's own grid: its own plain arm
+        cells = s.c9
+        ref = cells.loc[cells.variant == "plain", "key"].iloc[0]
+        pick = {
+            n: (st, set()) for n, st in cells.drop_duplicates("setting")[["variant", "setting"]].values if n != "plain"
+        }
     c9n = {}
-    for n, (st, _) in s.pick(sa.C9_FIELDS).items():
-        d = {name: _small_diffs(s, st, col) for col, name in (("A", "dA"), ("B", "dB"))}
-        cc = s.cells.assign(lnC=np.log(s.cells["C_mid"]))
-        d["dlnC"] = sa.by_class(sa.paired_diffs(cc, s.ref, st, "lnC"), s.classes)
+    cc = cells.assign(lnC=np.log(cells["C_mid"]))
+    for n, (st, _) in pick.items():
+        d = {name: sa.by_class(sa.paired_diffs(cc, ref, st, col), s.classes) for col, name in _C9_COLS}
         c9n[n] = {size: {k: d[k][size] for k in d} for size in ("small", "large")}
     v = claims.verdict_c9(c9n)
-    v.numbers = {"variants": list(c9n)}
+    v.numbers = {"variants": list(c9n), "grid": "own (longer RL)" if cells is not s.cells else "signals"}
     return v
 
 
-def decide_claims(s: Setup, refine_log: dict, n_boot: int):
+_C9_COLS = (("rl_p1", "dA"), ("B", "dB"), ("lnC", "dlnC"))
+"""C9's paired differences: the ceiling (evaluation pass@1), the steepness B and ln C_mid."""
+
+
+def decide_claims(s: Setup, refine_log: dict):
     """C1-C9 (a dict of Verdicts), the C2 fit and its data, and C8's predictors (loso, best,
     fitted, cells), in the order their inputs depend on each other."""
     loso, best, fitted, plain = fit_predictors(s)
     pred_nc = loso.table.get(best, {}).get("nc_err_steps", np.nan)
-    y = reference_gain(s)
-    v2, fit = decide_c2(y, refine_log, pred_nc, n_boot)
+    ref = reference_cells(s)
+    v2, fit = decide_c2(ref, refine_log, pred_nc)
     V = {"C1": decide_c1(s), "C2": v2, "C3": decide_c3(s), "C4": decide_c4(s), "C5": decide_c5(s)}
     V |= {"C6": decide_c6(s), "C7": decide_c7(s), "C9": decide_c9(s), "C8": decide_c8(loso, best)}
     for c, settings in claim_settings(s).items():
         V[c].numbers = {**(V[c].numbers or {}), "excluded": excluded_counts(s.excluded, settings)}
-    return V, (y, fit), (loso, best, fitted, plain)
+    return V, (ref, fit), (loso, best, fitted, plain)
 
 
-__all__ = ["CAPABILITY_LINE", "GAIN", "Setup", "setup", "decide_claims", "fit_predictors", "reference_gain"]
+__all__ = ["CAPABILITY_LINE", "GAIN", "Setup", "setup", "decide_claims", "fit_predictors", "reference_cells"]

@@ -16,9 +16,9 @@ import pandas as pd
 
 from .claims import GAIN
 from .compute_curve import fit_compute_curve, forecast_final
-from .predict_gain import crossing_N
-from .refine import gain_bracket
+from .onset import noise_sd
 from .sharpening import collapsed
+from .takeoff import TAKEOFF, fit_takeoff, takeoff_from_gain
 
 RECIPE_FIELDS = {
     "hint",
@@ -87,18 +87,53 @@ def size_classes(cells: pd.DataFrame, ref_key: str) -> dict[int, str]:
     return {int(w): ("large" if g >= GAIN else "small") for w, g in m.items() if np.isfinite(g)}
 
 
-def nc_interval(sub: pd.DataFrame) -> tuple[float, tuple[float, float]]:
-    """(crossing N_c, interval) of one setting: the bracket of sizes around the rise through GAIN;
-    (N_max, inf) when no size gains, (0, N_min) when every size does."""
-    gains = {float(n): list(g["gain"]) for n, g in sub.groupby("n_params")}
-    m = sub.groupby("n_params")["gain"].mean()
-    nc, _ = crossing_N(m.index.to_numpy(float), m.to_numpy(float))
-    br = gain_bracket(gains)
-    if br is not None:
-        return nc, (float(br[0]), float(br[1]))
-    if not len(m):
-        return nc, (float("nan"), float("nan"))
-    return nc, ((float(m.index.max()), np.inf) if (m < GAIN).all() else (0.0, float(m.index.min())))
+def nc_interval(sub: pd.DataFrame) -> dict:
+    """The threshold of one setting from P(take-off | ln N) over every seed (theory.takeoff):
+    {'N_c', 'interval', 'located', 'takeoffs', 'cells', 'verdict', 'note'}. ``located`` only when RL
+    takes off somewhere, the take-off fit is trustworthy and P(take-off) reaches one half: then
+    ``interval`` is N_c's profile-likelihood interval (0 or inf at an end the data do not bound);
+    otherwise N_c and the interval are NaN and ``note`` says why (an unresolved bracket of sizes is
+    never a located threshold)."""
+    ok = sub[np.isfinite(sub["gain"]) & (sub["n_params"] > 0)]
+    out = {"N_c": float("nan"), "interval": (float("nan"), float("nan")), "located": False}
+    out |= {"takeoffs": int((ok["gain"] >= TAKEOFF).sum()), "cells": len(ok), "verdict": "", "note": ""}
+    if out["takeoffs"] == 0:
+        return out | {"note": "RL takes off in no cell" if len(ok) else "no cells"}
+    if ok["n_params"].nunique() < 2:
+        return out | {"note": "one size only"}
+    fit = fit_takeoff(ok["n_params"], takeoff_from_gain(ok["gain"]), ok["gain"])
+    out["verdict"] = fit.verdict
+    if not fit.trustworthy:
+        return out | {"note": "take-off fit not trustworthy: " + "; ".join(fit.problems)}
+    if fit.N_c is None:
+        return out | {"note": f"P(take-off) stays below one half ({fit.family}, plateau {fit.ceiling:.2f})"}
+    return out | {"N_c": fit.N_c, "interval": tuple(fit.N_c_ci), "located": True}
+
+
+def seed_floor(pred: pd.DataFrame) -> np.ndarray:
+    """Per cell: the mean gain of the *other* seeds of its setting and width (NaN when it is alone),
+    the leave-one-seed-out floor no predictor of a cell from its setting and size can beat by much."""
+    g = pred["gain"].astype(float)
+    keys = [pred["setting"], pred["width"]]
+    total, count = g.groupby(keys).transform("sum"), g.groupby(keys).transform("count")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((total - g) / (count - 1)).where(count > 1).to_numpy(float)
+
+
+def c8_by_setting(pred: pd.DataFrame, names: list[str]) -> tuple[list[dict], dict[str, float]]:
+    """C8 per setting from the held-out predictions (theory.predict_gain.LosoResult.predictions):
+    rows {setting, takes_off, n, MAE per predictor and 'seed floor'}, and the MAEs over the cells of
+    the settings where RL takes off somewhere (any gain >= TAKEOFF) with their counts."""
+    pred = pred.assign(**{"seed floor": seed_floor(pred)})
+    cols = [n for n in names if n in pred] + ["seed floor"]
+    err = pred[cols].sub(pred["gain"], axis=0).abs()  # (cells, predictors)
+    rows = []
+    for st, idx in pred.groupby("setting").groups.items():
+        up = bool((pred.loc[idx, "gain"] >= TAKEOFF).any())
+        rows.append({"setting": st, "takes_off": up, "n": len(idx), **{c: float(err.loc[idx, c].mean()) for c in cols}})
+    up = pred["setting"].isin([r["setting"] for r in rows if r["takes_off"]])
+    over = {c: float(err.loc[up, c].mean()) if up.any() else float("nan") for c in cols}
+    return rows, over | {"n_settings": int(sum(r["takes_off"] for r in rows)), "n_cells": int(up.sum())}
 
 
 def factor_groups(cells: pd.DataFrame, ref_key: str) -> dict[str, dict[str, str]]:
@@ -115,7 +150,9 @@ def factor_groups(cells: pd.DataFrame, ref_key: str) -> dict[str, dict[str, str]
                 continue
             rest = json.dumps({a: v for a, v in c.items() if a not in drop}, sort_keys=True, default=str)
             value = str(c.get(f)) if f != "task" else f"{c.get('task')}"
-            groups.setdefault(rest, {})[value] = s
+            g = groups.setdefault(rest, {})
+            if value not in g or k == ref_key:  # two settings with one value (ModChain at L = 5 and 7 for
+                g[value] = s  # "task"): the reference's stays, never overwritten by the later one
         cands = [g for g in groups.values() if len(g) >= 2]
         if not cands:
             continue
@@ -156,6 +193,24 @@ def rise_fall(r: np.ndarray, effect: float = 0.05) -> bool:
     return bool(peak - r[0] >= effect and peak - _final(r) >= effect)
 
 
+NULL_REPS = 200
+"""Plain-noise curves per cell for the rise-then-fall null (C4)."""
+
+
+def rise_fall_null(r: np.ndarray, key: tuple[int, ...], reps: int = NULL_REPS) -> float:
+    """The rise-then-fall detector's rate on plain-noise curves matched to one cell: its own logged
+    points, a flat mean (the curve's) and its own noise sd (from successive differences,
+    theory.onset.noise_sd, so a real trend does not inflate it), clipped to [0, 1] like a reward.
+    Random numbers keyed on ``key`` (the cell's width and seed), so a cell gets the same null alone
+    or in a study. NaN for a curve the detector does not judge."""
+    r = np.asarray(r, float)
+    if r.size < 4 or not np.isfinite(r).all():
+        return float("nan")
+    rng = np.random.default_rng([*map(int, key), 4])
+    y = np.clip(r.mean() + noise_sd(r) * rng.standard_normal((reps, r.size)), 0.0, 1.0)  # (reps, points)
+    return float(np.mean([rise_fall(row) for row in y]))
+
+
 def entropy_kept(h: np.ndarray, samples: np.ndarray) -> float:
     """Entropy halfway through RL (by episodes consumed) over entropy at its start."""
     h = np.asarray(h, float)
@@ -172,6 +227,26 @@ def format_share(reward: float, p_correct: float) -> float:
     return float(np.clip((reward - p_correct) / reward, 0, 1))
 
 
+def format_share_of_pass1(p_correct, bonus: float) -> np.ndarray:
+    """The format share if every wrong answer earned the format bonus: b(1 − p) / (p + b(1 − p))."""
+    p = np.asarray(p_correct, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return bonus * (1 - p) / (p + bonus * (1 - p))
+
+
+def share_vs_pass1(cells: pd.DataFrame, bonus: float) -> float:
+    """Pearson r between the cells' format shares (start and end of RL together) and their values
+    from pass@1 alone (``format_share_of_pass1``); NaN with fewer than 3 finite pairs or no spread."""
+    share = np.concatenate([cells["format_start"], cells["format_end"]]).astype(float)
+    model = np.concatenate(
+        [format_share_of_pass1(cells["base_p1"], bonus), format_share_of_pass1(cells["rl_p1"], bonus)]
+    )
+    ok = np.isfinite(share) & np.isfinite(model)
+    if ok.sum() < 3 or np.ptp(share[ok]) == 0 or np.ptp(model[ok]) == 0:
+        return float("nan")
+    return float(np.corrcoef(share[ok], model[ok])[0, 1])
+
+
 def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
     """Columns: rise_fall, final_reward, entropy_kept, format_start/end, forecast_rise, A, C_mid, B."""
     cells = cells.copy()
@@ -179,6 +254,7 @@ def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
         c: []
         for c in (
             "rise_fall",
+            "rise_fall_null",
             "final_reward",
             "entropy_kept",
             "format_start",
@@ -196,6 +272,7 @@ def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
         r = cv["reward"] if ok else np.array([np.nan])
         C = cv["samples"] if ok else np.array([np.nan])
         cols["rise_fall"].append(rise_fall(r) if ok else np.nan)
+        cols["rise_fall_null"].append(rise_fall_null(r, (row.width, row.seed)) if ok else np.nan)
         cols["final_reward"].append(_final(r) if ok else np.nan)
         cols["entropy_kept"].append(entropy_kept(cv["entropy"], C) if ok and "entropy" in cv else np.nan)
         cols["format_start"].append(format_share(r[0], row.base_p1) if ok else np.nan)

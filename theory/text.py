@@ -34,7 +34,8 @@ def signed(x, digits: int = 2, round_zero: bool = True) -> str:
 def sci(x) -> str:
     """A parameter count in two digits: 888 -> 8.9e2, 50100 -> 5e4; below 1000 as 2 significant digits."""
     x = num(x)
-    return f"{x:.2g}" if x < 1e3 else f"{x:.1e}".replace("e+0", "e").replace("e+", "e")
+    out = f"{x:.2g}" if x < 1e3 else f"{x:.1e}"
+    return out.replace("e+0", "e").replace("e+", "e")
 
 
 def mean_or_dash(values, digits: int = 2) -> str:
@@ -68,3 +69,126 @@ def listing(values) -> str:
     """Axis values as the reports list them: one value, 'first–last' for more than three, else a comma list."""
     v = list(values)
     return str(v[0]) if len(v) == 1 else f"{v[0]}–{v[-1]}" if len(v) > 3 else ", ".join(map(str, v))
+
+
+def between(lo, hi, fmt=signed) -> str:
+    """'between A and B' for two bounds as ``fmt`` prints them; 'at A' when both print the same (an
+    interval that collapses to a point in print is said once, never 'between +0.00 and +0.00')."""
+    a, b = fmt(lo), fmt(hi)
+    return f"at {a}" if a == b else f"between {a} and {b}"
+
+
+def interval_in_grid(lo, hi, n_min, n_max, fmt=g) -> str:
+    """An interval of N clipped to the sizes measured ``[n_min, n_max]``, each clipped end marked:
+    nothing is known outside the grid, so an end beyond it prints as '< smallest' / '> largest'
+    and the note gives the end the fit reached: 'between 3.31e+03 and > 1.99e+05 (the interval
+    runs to 3.61e+05, beyond the largest size measured)'. Missing bounds print as 'no interval'."""
+    lo, hi, n_min, n_max = num(lo), num(hi), num(n_min), num(n_max)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "no interval"
+    below, above = lo < n_min, hi > n_max
+    a = f"< {fmt(n_min)}" if below else fmt(lo)
+    b = f"> {fmt(n_max)}" if above else fmt(hi)
+    notes = ([f"from {fmt(lo)}, below the smallest size measured"] if below else []) + (
+        [f"to {fmt(hi)}, beyond the largest size measured"] if above else []
+    )
+    body = f"at {a}" if a == b else f"between {a} and {b}"
+    return body + (f" (the interval runs {' and '.join(notes)})" if notes else "")
+
+
+def gap_closed(share) -> str:
+    """The share of the base's gap to greedy accuracy that RL closed, read for its sign: 'gap to
+    greedy closed 45%'; a negative share means RL pass@1 fell below the base's, 'gap to greedy
+    widened by 51%' (never 'closed −51%')."""
+    s = num(share)
+    if not np.isfinite(s):
+        return "gap to greedy: n/a"
+    return f"gap to greedy closed {s:.0%}" if s >= 0 else f"gap to greedy widened by {-s:.0%} (RL pass@1 fell)"
+
+
+def part_of(part, whole) -> str:
+    """A part of a gain with its share, for the sign: '(61%)' when part and whole have one sign;
+    '(against the gain)' when they do not, where a percentage would read as a negative share."""
+    p, w = num(part), num(whole)
+    if not (np.isfinite(p) and np.isfinite(w)) or w == 0:
+        return ""
+    return f" ({p / w:.0%})" if p * w >= 0 else " (against the gain)"
+
+
+def each_or_both(a: str, b: str) -> str:
+    """Two descriptions of two things: 'each with A' when they are the same, else 'with A and B'
+    (never '2 torch threads and 2 torch threads')."""
+    return f"each with {a}" if a == b else f"with {a} and {b}"
+
+
+CATEGORY = {"sharp": "sharp transition", "smooth": "smooth", "none": "no trend"}
+"""A fitted family's category (theory.selection.category) as the verdict words name it."""
+DECIDED = frozenset(CATEGORY.values())
+"""The transition verdicts that a fit decides (the rest is 'undetermined')."""
+
+
+def best_by_bic(family: str, category: str, verdict: str) -> str:
+    """The BIC-best family as the verdict reads it: 'best by BIC: linear (smooth)' when the verdict
+    is that family's category; otherwise 'lowest BIC: linear (smooth), not decisive: verdict
+    undetermined', so a report never names a best fit beside a verdict that did not take it."""
+    label = CATEGORY.get(category, category)
+    if verdict == label:
+        return f"best by BIC: {family} ({label})"
+    return f"lowest BIC: {family} ({label}), not decisive: verdict {verdict}"
+
+
+def rival(category: str, family: str, gap) -> str:
+    """The ΔBIC to the best fit of another category: 'ΔBIC to the best no-trend alternative
+    (constant) = 3.2'."""
+    return f"ΔBIC to the best {CATEGORY.get(category, category)} alternative ({family}) = {num(gap):.1f}"
+
+
+def fit_legend(family: str, verdict: str) -> str:
+    """The legend of a transition figure's BIC-best curve, from the same verdict as its title."""
+    return f"{family}: lowest BIC" + ("" if verdict in DECIDED else ", not decisive")
+
+
+def fit_title(what: str, verdict: str, trustworthy: bool) -> str:
+    """The title of a transition figure: what is plotted and the verdict word (never a 'best fit'
+    that the verdict did not choose)."""
+    return f"{what} against size: verdict {verdict}" + ("" if trustworthy else "\n(N_c not trustworthy)")
+
+
+def nc_name(verdict: str) -> str:
+    """N_c as a line beside ``verdict`` names it: 'N_c' for a sharp transition, otherwise
+    'logistic N_c' (where the logistic fit puts its midpoint; the verdict located no transition)."""
+    return "N_c" if verdict == "sharp transition" else "logistic N_c"
+
+
+def logistic_only(note: str, verdict: str) -> str:
+    """A note about the logistic fit (its width, its N_c) beside a verdict that is not a sharp
+    transition, marked as the logistic's: 'logistic fit only (verdict smooth): ...'."""
+    return note if verdict == "sharp transition" else f"logistic fit only (verdict {verdict}): {note}"
+
+
+SQRT2_STEP_NOTE = "a √2 step multiplies the width by √2 and N (∝ width²) by about 2"
+"""What a '√2 step' is, for every line that counts N_c's interval or error in them."""
+
+
+def within_steps(span, limit: float, tol: float) -> str:
+    """A span in √2 steps (``SQRT2_STEP_NOTE`` says what one is; study.md prints it once beside
+    the lines that use it) compared with its limit, the comparison that holds said: '1.08 √2 steps,
+    within 1 step (+0.15 tolerance: even widths lie off the √2 ladder)'; never '1.08 (<= 1)'."""
+    s = num(span)
+    word = "within" if s <= limit + tol else "more than"
+    unit = "step" if limit == 1 else "steps"
+    return f"{s:.2f} √2 steps, {word} {limit:g} {unit} (+{tol:g} tolerance: even widths lie off the √2 ladder)"
+
+
+def power_text(p: dict | None) -> str:
+    """A verdict's power (theory.power.power_row) in words: 'n small 13, large 11; detectable
+    difference of mean gains 0.31 (the claim is about 0.1)'; the dash without one."""
+    if not p:
+        return DASH
+    arms = ", ".join(f"{k} {v}" for k, v in p["arms"].items())
+    if not p.get("about"):
+        return f"n {arms}"
+    mde = num(p.get("mde"))
+    det = "n/a (too few cells)" if not np.isfinite(mde) else f"{mde:.2g}"
+    out = f"n {arms}; detectable {p['about']} {det} (claim: {num(p['effect']):.2g})"
+    return out + (f"; needs n ≈ {p['needs_n']} per arm" if p.get("needs_n") else "")

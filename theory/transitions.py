@@ -18,6 +18,7 @@ from .bootstrap import bootstrap_family
 from .families import FAMILIES, make_families
 from .likelihood import Data, fit_family, n_free
 from .selection import WIDTH_10_90, ModelComparison, compare, rise_width, verdict_from
+from .text import logistic_only
 
 __all__ = [
     "TransitionFit",
@@ -148,7 +149,7 @@ def fit_transition_data(
     span = float(sizes.max() - sizes.min())
 
     lg = fits.get("logistic")
-    problems, notes = [], []
+    problems, notes, lg_notes = [], [], []  # lg_notes: the logistic's, marked so beside another verdict
     ln_nc = ln_w = np.nan
     nc_ci = w_ci = nc_pct = (np.nan, np.nan)
     n_ok = n_fail = 0
@@ -191,7 +192,7 @@ def fit_transition_data(
         found, severe = _trust_problems(lg, sizes, ln_nc, ln_w, nc_ci, n_ok, n_fail)
         problems += found
         if "ln_w" in lg.at_bound:
-            notes.append("w at its lower bound: the rise is sharper than the grid resolves (w is an upper bound)")
+            lg_notes.append("w at its lower bound: the rise is sharper than the grid resolves (w is an upper bound)")
     else:
         problems.append("logistic family not fitted: no N_c")
         severe = True
@@ -204,6 +205,8 @@ def fit_transition_data(
         widths["changepoint"] = rise_width(fams["changepoint"].mean(fits["changepoint"].theta, xs), xs)
     alternatives = {} if lg is None else _logistic_other_regime(fams["logistic"], data, ln_w, span)
     verdict, evidence = verdict_from(cmp, widths, span, not severe, alternatives)
+    nc_note = logistic_only(nc_note, verdict) if nc_note else ""
+    notes = [logistic_only(n, verdict) for n in lg_notes] + notes
     return TransitionFit(
         likelihood=data.likelihood,
         n_obs=int(len(data.y)),

@@ -41,6 +41,9 @@ class Verdict(JsonMixin):
     """How many cells (or sizes, or rows) the verdict rests on; None where it is not one count."""
     interval: tuple[float, float] | None = None
     """The headline interval (at LEVEL, or a bracket of sizes) where the verdict has one."""
+    power: dict[str, Any] = field(default_factory=dict)
+    """n per arm and the smallest detectable effect at that n (theory.power.power_row); empty where
+    the rule compares no arms."""
 
 
 def mean_ci(x, level: float = LEVEL) -> tuple[float, float, float, int]:

@@ -180,6 +180,11 @@ class CellConfig:
     """Seeds trained together in one batched pass."""
     device: str = "auto"
     """'auto' (CUDA when available), 'cpu' or 'cuda'."""
+    torch_compile: bool = False
+    """Run the model's full-sequence passes (pretraining, the RL update, teacher forcing; decoding
+    stays eager) through torch.compile (inductor, needs a C++ compiler on CPU): same statistics as
+    eager, not the same bits (float rounding moves sampled tokens). Off by default: on 2 CPU cores
+    it did not pay (benchmarks/compile_speed.py, benchmarks/README.md)."""
 
     def __post_init__(self):
         tk = self.task_kwargs
@@ -225,7 +230,7 @@ class CellConfig:
         choice("algo", algo_names())
         choice("device", DEVICES)
         choice("curriculum_budget", CURRICULUM_BUDGETS)
-        for b in ("cot", "std_norm", "token_sum_norm", "curriculum", "revise"):
+        for b in ("cot", "std_norm", "token_sum_norm", "curriculum", "revise", "torch_compile"):
             boolean(b)
         integer("hint", 0)
         envs.RewardConfig(mode=self.reward, delay=self.delay, format_bonus=self.format_bonus, noise=self.noise)

@@ -81,13 +81,14 @@ def spec_gpu_seconds(spec: GridSpec, groups=None) -> float:
     )
 
 
-def refine_round_cells(spec: GridSpec, refine_seeds: int) -> float:
+def refine_round_cells(spec: GridSpec, refine_seeds: int, bracket_seeds: int | None = None) -> float:
     """Projected CPU seconds of one refinement round: one new width (the geometric middle of the
-    grid's widths) with refine_seeds seeds, and the seeds added at two bracket widths."""
+    grid's widths) with refine_seeds seeds, and the seeds added at two bracket widths (up to
+    ``bracket_seeds``, default refine_seeds: the take-off seeds where outcomes are bimodal)."""
     ws = sorted(spec.axes["width"])
     g = spec.groups()[0].config
     mid = int(2 * round(math.sqrt(ws[len(ws) // 2] * ws[min(len(ws) // 2 + 1, len(ws) - 1)]) / 2))
-    add = max(refine_seeds - len(spec.axes["seed"]), 0)
+    add = max(max(refine_seeds, bracket_seeds or 0) - len(spec.axes["seed"]), 0)
     return cell_cpu_seconds(replace(g, width=mid)) * refine_seeds + 2 * add * cell_cpu_seconds(
         replace(g, width=ws[min(len(ws) // 2 + 1, len(ws) - 1)])
     )
@@ -98,9 +99,12 @@ def group_seconds(spec: GridSpec, groups=None) -> dict[str, float]:
     return {g.label: cell_cpu_seconds(g.config, spec.base_only) * len(g.config.seeds) for g in groups or spec.groups()}
 
 
-def projection(specs: list[GridSpec], refine: list[str], refine_rounds: int, refine_seeds: int) -> dict:
+def projection(
+    specs: list[GridSpec], refine: list[str], refine_rounds: int, refine_seeds: int, bracket_seeds: int | None = None
+) -> dict:
     """Cells and projected CPU / GPU time per grid and in total, with up to ``refine_rounds``
-    refinement rounds (``refine_seeds`` seeds) of each grid named in ``refine``."""
+    refinement rounds (``refine_seeds`` seeds, up to ``bracket_seeds`` at two bracket widths) of
+    each grid named in ``refine``."""
     rows = [
         {
             "grid": s.name,
@@ -114,12 +118,13 @@ def projection(specs: list[GridSpec], refine: list[str], refine_rounds: int, ref
     ]
     for r in refine:
         s = specs[[x.name for x in specs].index(r)]
-        per = refine_round_cells(s, refine_seeds)
+        per = refine_round_cells(s, refine_seeds, bracket_seeds)
         n = refine_rounds
+        top = max(refine_seeds, bracket_seeds or 0)
         rows.append(
             {
                 "grid": f"{r} (refinement, up to {n} rounds)",
-                "cells": n * (refine_seeds + 2 * max(refine_seeds - len(s.axes["seed"]), 0)),
+                "cells": n * (refine_seeds + 2 * max(top - len(s.axes["seed"]), 0)),
                 "cpu_s": n * per,
                 "gpu_s": n * 2 * GPU_S_PER_GROUP,
                 "description": "bisection in log N between the largest non-gaining and the smallest gaining width",

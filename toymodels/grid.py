@@ -30,7 +30,7 @@ def config_fields() -> list[str]:
 
 # Fields added after results were shipped, with the value that leaves a cell as it was: at that
 # value they stay out of the hash, so finished cells keep their ids (a rerun resumes, not retrains).
-ID_NEUTRAL: dict[str, Any] = {"revise": False, "revise_rate": 0.0}
+ID_NEUTRAL: dict[str, Any] = {"revise": False, "revise_rate": 0.0, "torch_compile": False}
 
 
 def cell_id(cfg_dict: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ Both models share one interface (the grid sweeps them on the same axes):
     prefill(tokens (S, B, T), start=0) -> (last logits (S, B, d_vocab), cache)
     decode(token (S, B), cache) -> (logits (S, B, d_vocab), cache)
     expand(cache, n) -> cache with every row repeated n times (one prompt, n samples)
+    select(cache, idx (S, M)) -> the cache of rows idx[s] of each seed s (M rows per seed)
 `start` is the absolute position of the first token (the MLP ignores it).
 
 Positions (transformer). 'rotary' (default, RoPE, Su et al. 2021): q and k of each head are
@@ -23,6 +24,7 @@ back than the training sequences reach only ever held <pad> in training.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import asdict, dataclass
 
@@ -118,6 +120,13 @@ def embed(tokens: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return F.embedding(tokens + off, w.reshape(S * V, -1))
 
 
+def select_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """x (S, B, ...) and idx (S, M) -> (S, M, ...): rows idx[s] of seed s (a copy)."""
+    S, M = idx.shape
+    flat = (idx + torch.arange(S, device=idx.device)[:, None] * x.shape[1]).reshape(-1)  # (S * M,)
+    return x.reshape(S * x.shape[1], *x.shape[2:]).index_select(0, flat).view(S, M, *x.shape[2:])
+
+
 class SeedBatched(nn.Module):
     """Holds parameters with a leading seed dim, initialised per seed from `specs()`."""
 
@@ -126,6 +135,7 @@ class SeedBatched(nn.Module):
     def __init__(self, cfg: ModelConfig, seeds: tuple[int, ...] | list[int]):
         super().__init__()
         self.cfg, self.seeds = cfg, tuple(int(s) for s in seeds)
+        self.compiled = False  # `use_compile`
         per_seed = []
         for s in self.seeds:
             g = torch.Generator().manual_seed(s)
@@ -135,6 +145,21 @@ class SeedBatched(nn.Module):
 
     def specs(self) -> list[tuple[str, tuple[int, ...], callable]]:
         raise NotImplementedError
+
+    def use_compile(self, on: bool = True) -> SeedBatched:
+        """Run the model's full-sequence passes (`forward`: pretraining, the RL update, teacher
+        forcing) through torch.compile (inductor): fused elementwise work, outputs equal to eager
+        within float rounding (not bitwise). Token-by-token decoding stays eager: its shapes change
+        at every step (a recompilation each, then eager after torch's recompile limit). One compiled
+        function per class and process, so every model of a shape reuses the graphs compiled for it."""
+        self.compiled = bool(on)
+        return self
+
+    def _call_core(self, *args, full: bool = False):
+        fn = type(self)._core
+        if self.compiled and full:
+            fn = _compiled(fn)
+        return fn(self, *args)
 
     @property
     def n_seeds(self) -> int:
@@ -151,6 +176,14 @@ class SeedBatched(nn.Module):
         positions only; rotary has no parameters) and W_U."""
         return sum(p[0].numel() for n, p in self.named_parameters() if n not in ("W_E", "W_pos", "W_U"))
 
+    def seed_slice(self, lo: int, hi: int) -> SeedBatched:
+        """Seeds lo..hi-1 as a model of their own that shares this one's weights (views, no grad):
+        evaluation runs a large batch of seeds in slices whose activations stay in the CPU cache."""
+        sub = copy.copy(self)
+        sub._parameters = {n: p.detach()[lo:hi] for n, p in self._parameters.items()}
+        sub.seeds = self.seeds[lo:hi]
+        return sub
+
     def seed_state(self, i: int) -> dict[str, torch.Tensor]:
         """The state dict of the i-th seed of the batch (no seed dim)."""
         return {n: p[i].detach().cpu().clone() for n, p in self.named_parameters()}
@@ -159,6 +192,16 @@ class SeedBatched(nn.Module):
         with torch.no_grad():
             for n, p in self.named_parameters():
                 p.copy_(torch.stack([st[n] for st in states]).to(p.device))
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(fn):
+    """torch.compile(fn), made once per process for each function."""
+    if fn not in _COMPILED:
+        _COMPILED[fn] = torch.compile(fn)
+    return _COMPILED[fn]
 
 
 def normal(std: float):
@@ -194,7 +237,7 @@ class TinyTransformer(SeedBatched):
             ]  # fmt: skip
         return out + [("lnf_w", (d,), ones), ("lnf_b", (d,), zeros), ("W_U", (d, c.d_vocab), normal(std))]
 
-    def _blocks(self, x: torch.Tensor, past: list | None, start: int):
+    def _core(self, x: torch.Tensor, past: list | None, start: int):
         """x (S, B, T, d) at positions start..start+T-1; past: per-layer (k, v) or None (then
         attention is causal within x); with past, x is one token attending to the whole cache."""
         c, P = self.cfg, dict(self.named_parameters())
@@ -243,23 +286,28 @@ class TinyTransformer(SeedBatched):
         return x
 
     def forward(self, tokens: torch.Tensor, hidden: bool = False, start: int = 0):
-        h, _ = self._blocks(self._embed(tokens, start), None, start)
+        h, _ = self._call_core(self._embed(tokens, start), None, start, full=True)
         logits = linear(h, self.W_U)  # (S, B, T, V)
         return (logits, h) if hidden else logits
 
     def prefill(self, tokens: torch.Tensor, start: int = 0):
-        h, kv = self._blocks(self._embed(tokens, start), None, start)
+        h, kv = self._call_core(self._embed(tokens, start), None, start)
         return linear(h[:, :, -1], self.W_U), (kv, start + tokens.shape[-1])
 
     def decode(self, token: torch.Tensor, cache):
         kv, t = cache
-        h, kv = self._blocks(self._embed(token[..., None], t), kv, t)
+        h, kv = self._call_core(self._embed(token[..., None], t), kv, t)
         return linear(h[:, :, -1], self.W_U), (kv, t + 1)
 
     @staticmethod
     def expand(cache, n: int):
         kv, t = cache
         return [(k.repeat_interleave(n, 1), v.repeat_interleave(n, 1)) for k, v in kv], t
+
+    @staticmethod
+    def select(cache, idx: torch.Tensor):
+        kv, t = cache
+        return [(select_rows(k, idx), select_rows(v, idx)) for k, v in kv], t
 
 
 # --- MLP over a fixed window -----------------------------------------------------------------
@@ -276,7 +324,7 @@ class TinyMLP(SeedBatched):
             d_in = d
         return out + [("lnf_w", (d,), ones), ("lnf_b", (d,), zeros), ("W_U", (d, c.d_vocab), normal(0.02))]
 
-    def _head(self, windows: torch.Tensor):
+    def _core(self, windows: torch.Tensor):
         """windows (S, ..., n_ctx) token ids -> (logits (S, ..., V), hidden (S, ..., d))."""
         P = dict(self.named_parameters())
         e = embed(windows, self.W_E)  # (S, ..., n_ctx, d)
@@ -292,21 +340,25 @@ class TinyMLP(SeedBatched):
         return padded.unfold(-1, n, 1)  # (S, B, T, n_ctx)
 
     def forward(self, tokens: torch.Tensor, hidden: bool = False, start: int = 0):
-        logits, h = self._head(self._windows(tokens))
+        logits, h = self._call_core(self._windows(tokens), full=True)
         return (logits, h) if hidden else logits
 
     def prefill(self, tokens: torch.Tensor, start: int = 0):
-        logits, _ = self._head(self._windows(tokens)[:, :, -1])
+        logits, _ = self._call_core(self._windows(tokens)[:, :, -1])
         return logits, tokens
 
     def decode(self, token: torch.Tensor, cache):
         tokens = torch.cat([cache, token[..., None]], -1)  # (S, B, T + 1)
-        logits, _ = self._head(self._windows(tokens[..., -self.cfg.n_ctx :])[:, :, -1])
+        logits, _ = self._call_core(self._windows(tokens[..., -self.cfg.n_ctx :])[:, :, -1])
         return logits, tokens
 
     @staticmethod
     def expand(cache, n: int):
         return cache.repeat_interleave(n, 1)
+
+    @staticmethod
+    def select(cache, idx: torch.Tensor):
+        return select_rows(cache, idx)
 
 
 def make_model(cfg: ModelConfig, seeds) -> TinyTransformer | TinyMLP:

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from theory.text import each_or_both
+
 GRID_DIMS = ("width", "depth", "seed", "model")
 """Dims that place a cell on the size grid (`model` for real LLMs)."""
 AXES = ("split", "k", "step")
@@ -136,11 +138,11 @@ def compare_runs(a: Path, b: Path) -> dict:
     same = all(d == 0 for d in diffs.values())
     gains = [(d.rl_pass_at_k - d.base_pass_at_k).sel(k=1, split="id") for d in (da, db)]
     dg = float(np.nanmax(np.abs(gains[0].values - gains[1].values)))
-    how = " and ".join(_threads(p) for p in (a, b))
+    how = each_or_both(_threads(a), _threads(b))
     summary = (
-        f"two runs on one machine with {how} gave bit-identical results (every variable but wall_s)"
+        f"two runs on one machine, {how}, gave bit-identical results (every variable but wall_s)"
         if same
-        else f"two runs on one machine with {how} differed: the largest difference in a cell's "
+        else f"two runs on one machine, {how}, differed: the largest difference in a cell's "
         f"RL gain was {dg:.3f} (per variable in docs/demo/repro.json)"
     )
     return {"identical": same, "max_abs_diff": diffs, "max_gain_diff": dg, "summary": summary}

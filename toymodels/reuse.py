@@ -41,13 +41,14 @@ def finished_grid(spec: GridSpec, out: Path) -> xr.Dataset | None:
     return ds
 
 
-def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path) -> list[str]:
+def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path, skip: set[str] | None = None) -> list[str]:
     """Copy finished grids from ``sources`` into OUT/grids/<name>/grid.nc for the study's grids (and
     their refinement rounds, named <grid>-refine...) that OUT lacks; a source is a shipped study
     (DIR/grids/<name>.nc, e.g. docs/study), a study directory (DIR/grids/<name>/grid.nc) or one
     `aha grid` run (DIR/grid.nc). A grid is taken only when its spec equals the study's (checked
-    when the study reaches it). Returns the names copied."""
-    names = {s.name for s in specs}
+    when the study reaches it); the grids named in ``skip`` (and their refinement rounds) are never
+    taken. Returns the names copied."""
+    names = {s.name for s in specs} - set(skip or ())
     found: dict[str, Path] = {}
     for src in map(Path, sources):
         if not src.is_dir():

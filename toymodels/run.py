@@ -18,7 +18,7 @@ import xarray as xr
 from envs.task import Task
 
 from .config import CellConfig
-from .evaluate import evaluate, ks
+from .evaluate import estimates, evaluate, ks
 from .health import grid_health
 from .models import ModelConfig, make_model
 from .pretrain import make_pretrain
@@ -30,6 +30,7 @@ SPLITS = ("id", "ood")
 EVAL_KEYS = (
     "pass_at_k",
     "trace_pass_at_k",
+    "trace_phi",
     "logp_answer",
     "step_prob",
     "step_acc_argmax",
@@ -89,6 +90,7 @@ def make_train(cfg: CellConfig, base_only: bool = False):
                     cfg.k_max,
                     cfg.eval_temperature,
                     split_id=i + len(SPLITS) * j,
+                    group_size=cfg.group_size,
                 )
                 dead = ~alive.cpu().numpy()
                 for k, v in r.items():
@@ -103,7 +105,7 @@ def make_train(cfg: CellConfig, base_only: bool = False):
 
     def train(seeds, ckpt_dir: Path | None = None, progress: bool = False):
         torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
-        model = make_model(mcfg, seeds).to(dev)
+        model = make_model(mcfg, seeds).to(dev).use_compile(cfg.torch_compile)
         S = model.n_seeds
         alive = torch.ones(S, dtype=torch.bool, device=dev)
         pretrain_loss, alive = pretrain(model, alive)
@@ -213,7 +215,13 @@ def run_cell(
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     if not base_only:
         ds["rl_health"] = grid_health(ds)
-    return describe_variables(ds)
+    ds = describe_variables(ds)
+    how = estimates(tasks["id"])
+    for name in ds.data_vars:  # which evaluation variables carry sampling noise and which do not
+        key = str(name).split("_", 1)[1].removeprefix("hinted_") if str(name).startswith(("base_", "rl_")) else ""
+        if key in how:
+            ds[name].attrs["estimate"] = how[key]
+    return ds
 
 
 # --- checkpoints ------------------------------------------------------------------------------

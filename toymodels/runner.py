@@ -21,8 +21,10 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -130,9 +132,41 @@ def _task(g: Group) -> dict[str, Any]:
     return {**g.config.to_dict(), **({"base_only": True} if g.base_only else {})}
 
 
-def _run_group(cfg_dict: dict[str, Any]) -> xr.Dataset:
+def user_module(name: str, path: Path | str) -> dict[str, str]:
+    """A user's Python file (tasks, algorithms, presets) as a worker needs it: its module name, path
+    and source text. `run_grid(user_modules=[...])` runs it in each Ray worker before any config."""
+    path = Path(path).resolve()
+    return {"name": name, "path": str(path), "source": path.read_text()}
+
+
+def load_user_modules(modules: list[dict[str, str]]) -> None:
+    """Run each user module once per process under its own name (so what it registers exists and its
+    classes unpickle by name). Its folder goes on sys.path when it exists here (imports beside it);
+    on another machine the shipped source runs alone."""
+    for m in modules:
+        if m["name"] in sys.modules:
+            continue
+        folder = str(Path(m["path"]).parent)
+        if Path(folder).is_dir() and folder not in sys.path:
+            sys.path.insert(0, folder)
+        mod = types.ModuleType(m["name"])
+        mod.__file__ = m["path"]
+        sys.modules[m["name"]] = mod
+        try:
+            exec(compile(m["source"], m["path"], "exec"), mod.__dict__)  # noqa: S102  (the user's own file)
+        except BaseException:
+            del sys.modules[m["name"]]
+            raise
+
+
+def _run_group(
+    cfg_dict: dict[str, Any], user_modules: list[dict[str, str]] | None = None, threads: int = 0
+) -> xr.Dataset:
     from .config import CellConfig  # noqa: PLC0415  (also the Ray task's entry point)
 
+    if threads:
+        torch.set_num_threads(threads)
+    load_user_modules(user_modules or [])
     cfg = dict(cfg_dict)
     base_only = bool(cfg.pop("base_only", False))
     return run_cell(CellConfig.from_dict(cfg), base_only=base_only)
@@ -146,8 +180,16 @@ def iter_local(groups: list[Group]) -> Iterator[tuple[Group, xr.Dataset | Except
             yield g, e
 
 
-def iter_ray(groups: list[Group], address: str | None, device: str) -> Iterator[tuple[Group, xr.Dataset]]:
-    """Each group is a Ray task (fractional GPU on CUDA); results come back to the driver."""
+def iter_ray(
+    groups: list[Group], address: str | None, device: str, user_modules: list[dict[str, str]] | None = None
+) -> Iterator[tuple[Group, xr.Dataset]]:
+    """Each group is a Ray task on one CPU and one torch thread (a quarter GPU on CUDA); each task
+    first runs the user's modules (their tasks and algorithms); results come back to the driver.
+
+    `address` None starts a local instance (or uses the one this process started); a lab's cluster
+    is `ray start --head` on one machine, `ray start --address HEAD:6379` on the others, with this
+    package installed in the same version everywhere, then `--address HEAD:6379` (or 'auto' on a
+    cluster node). The user's files travel as source text with each task."""
     try:
         import ray  # noqa: PLC0415
     except ImportError:
@@ -155,7 +197,8 @@ def iter_ray(groups: list[Group], address: str | None, device: str) -> Iterator[
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     task = ray.remote(num_cpus=1, num_gpus=0.25 if device == "cuda" else 0)(_run_group)
-    refs = {task.remote(_task(g)): g for g in groups}
+    mods = ray.put(list(user_modules or []))
+    refs = {task.remote(_task(g), mods, 1): g for g in groups}
     while refs:
         ready, _ = ray.wait(list(refs), num_returns=1)
         g = refs.pop(ready[0])
@@ -174,8 +217,11 @@ def run_grid(
     force: bool = False,
     progress: bool = True,
     on_group: Callable[[Group], None] | None = None,
+    user_modules: list[dict[str, str]] | None = None,
 ) -> xr.Dataset:
-    """Run every unfinished cell of `spec` into `run_dir`, then write and return grid.nc."""
+    """Run every unfinished cell of `spec` into `run_dir`, then write and return grid.nc.
+    `user_modules` (`user_module(...)`): the user's files a Ray worker runs first (the local
+    executor runs in this process, where they are already loaded)."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {executor!r}")
     dev = resolve_device(device).type
@@ -187,7 +233,7 @@ def run_grid(
     todo, done = pending_groups(spec, run_dir)
     n_seeds = len(spec.axes["seed"])
     bar = tqdm(total=spec.n_cells, initial=done, unit="cell", disable=not progress, desc=spec.name)
-    stream = iter_local(todo) if executor == "local" else iter_ray(todo, address, dev)
+    stream = iter_local(todo) if executor == "local" else iter_ray(todo, address, dev, user_modules)
     if todo and executor == "local":
         bar.set_postfix_str(todo[0].label)
     n_failed = 0

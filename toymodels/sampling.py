@@ -29,12 +29,18 @@ def sample(
 
     temperature 0 means greedy. Non-finite logits (a diverged seed) sample uniformly.
     """
+    u = None if temperature == 0 else uniform(streams[:, None], row[None, :], slot)  # (S, B)
+    return sample_from(logits, temperature, u)
+
+
+def sample_from(logits: torch.Tensor, temperature: float, u: torch.Tensor | None) -> torch.Tensor:
+    """`sample` with its uniforms u (S, B) (float64, from `uniform`) drawn beforehand (None when
+    greedy): a sampler can hash every step's uniforms in one call."""
     logits = torch.where(torch.isfinite(logits), logits, torch.zeros_like(logits))
     if temperature == 0:
         return logits.argmax(-1)
-    u = uniform(streams[:, None], row[None, :], slot).to(logits.dtype)  # (S, B)
     cdf = torch.softmax(logits / temperature, -1).cumsum(-1)  # (S, B, V)
-    idx = (cdf < u[..., None] * cdf[..., -1:]).sum(-1)
+    idx = (cdf < u.to(logits.dtype)[..., None] * cdf[..., -1:]).sum(-1)
     return idx.clamp(max=logits.shape[-1] - 1)
 
 

@@ -98,8 +98,16 @@ _EVAL = {
         "fraction of prompts",
     ),
     "trace_pass_at_k": (
-        "as pass_at_k, but every intermediate step of the sampled trace must be right too",
+        "as pass_at_k, but every intermediate step of the trace must be right too; exact (1 - (1 - p)^k per "
+        "prompt, p the teacher-forced probability of the one right trace) where the task has one right trace, "
+        "else sampled (attribute 'estimate')",
         "fraction of prompts",
+    ),
+    "trace_phi": (
+        "informative-group fraction 1 - p^G - (1 - p)^G of a group of G = group_size samples rewarded for a "
+        "right trace, per prompt (p its probability of a right trace), mean over held-out prompts; exact or "
+        "sampled as trace_pass_at_k (attribute 'estimate')",
+        "fraction of groups",
     ),
     "logp_answer": (
         "sum of the log-probabilities of the correct answer tokens, teacher forced, mean over prompts",

@@ -22,8 +22,8 @@ any script or presets file; likewise the algorithm. Tests for your own parts fol
 (tests/test_envs_registry.py for a task, tests/test_rl.py for an algorithm); tests/test_extending.py
 runs this file.
 
-Limits: the Ray executor's workers import only the package, so a grid that uses a task or an
-algorithm of your own runs with the local executor.
+The Ray executor (`--executor ray`) runs this file in each worker before its first cell, so the
+same command with `--executor ray [--address HEAD:6379]` runs the preset on a cluster.
 """
 
 from __future__ import annotations

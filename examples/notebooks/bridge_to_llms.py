@@ -13,6 +13,8 @@
 # 4. The bridge's checks, and where the toy and the real data disagree.
 # 5. The honest test: forecast each source from all the others (leave-one-source-out), and a law
 #    fitted on toy grids alone, with no real data.
+# 6. By starting point: zero-RL from a base, RL from an instruct model, RL from a distilled reasoner
+#    are different mechanisms; each gets its law, judged by leave-one-checkpoint-group-out.
 
 # %%
 import os
@@ -139,8 +141,8 @@ print(
 # other source only: gain = a + b·p + c·φ(p, G) with p = base pass@1, no parameter count, and an
 # interval from residuals on sources left out of the training ones. Beside it, the same law fitted on
 # the shipped study's toy cells alone (`docs/study/cells.csv`, whatever `AHA_RUN_DIR` says), applied to
-# the real rows as it is. This is `bridge.md`'s lead table; `aha forecast` states the same law for a
-# model of your own.
+# the real rows as it is. This pools every starting point; section 6 separates them, as `aha forecast
+# --start` does.
 
 # %%
 table = gain_rows(gain_table(real))
@@ -158,3 +160,20 @@ print(
     f"forecast vs constant: {compare_word(o['diff_ci_constant'])}; vs ln N: {compare_word(o['diff_ci_lnN'])}; "
     f"toy law (no real data) vs constant: {compare_word(o['diff_ci_fixed_constant'])}"
 )
+
+# %% [markdown]
+# ## 6. By starting point: the law `aha forecast --start` uses
+# Rows that are not like-for-like (a greedy base against a sampled RL model, the RL training set as the
+# test set, averages over benchmarks, a tool on one side) are left out; rows of the same RL checkpoint,
+# wherever it was re-evaluated, are held out together. For zero-RL from a base the mechanism is the
+# project's hypothesis (gain = s·φ(p, G)·(1 − p1)); is it better than the constant gain of that start?
+
+# %%
+from llm_bridge.by_start import fit_start_laws  # noqa: E402
+
+for start, sl in fit_start_laws(table).items():
+    m, c = sl.scores["mechanistic"], sl.scores["constant"]
+    print(
+        f"{start}: {sl.n_rows} rows, {sl.n_groups} checkpoint groups; mechanistic MAE {m.mae:.3f} vs constant "
+        f"{c.mae:.3f} (difference {m.diff_ci[0]:+.3f} to {m.diff_ci[1]:+.3f}); the forecast uses `{sl.winner}`"
+    )

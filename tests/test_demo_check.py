@@ -1,0 +1,61 @@
+"""`aha demo` ends by comparing its headline figures with the shipped docs/demo ones, from the
+files of both runs, each against a stated spread (issue 26, item 1: the mechanism)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aha import cli
+from aha.demo_check import SHIPPED, compare_with_shipped
+from toymodels.storage import atomic_write_dataset, load_dataset
+
+
+@pytest.fixture
+def mine(tmp_path) -> Path:
+    run = tmp_path / "demo"
+    shutil.copytree(SHIPPED, run, ignore=shutil.ignore_patterns("figures", "report.md", "repro.json"))
+    return run
+
+
+def test_the_shipped_run_against_itself_is_within_every_spread(mine):
+    lines = compare_with_shipped(mine)
+    text = "\n".join(lines)
+    assert lines[0].startswith("Your demo against the shipped one")
+    assert "mean RL gain in pass@1 (all cells): yours +0.24, shipped +0.24; difference +0.00" in text
+    assert "OUTSIDE" not in text and "6 of 6 gain figures within the expected spread" in text
+    assert "H1 verdict: yours `smooth`, shipped `smooth`: the same" in text
+    assert "collapses (RL made pass@1 worse): yours 2 of 15, shipped 2 of 15" in text
+    assert "measured for the shipped demo: two runs on one machine" in text  # repro.json, read not typed
+
+
+def test_a_difference_beyond_the_seed_spread_is_flagged(mine):
+    ds = load_dataset(mine / "grid.nc")
+    base = ds["base_pass_at_k"].sel(width=8, split="id", k=1)
+    ds["rl_pass_at_k"].loc[dict(width=8, split="id", k=1)] = base + 0.5  # width 8 now gains +0.5 in every seed
+    atomic_write_dataset(mine / "grid.nc", ds)
+    text = "\n".join(compare_with_shipped(mine))
+    w8 = next(line for line in text.splitlines() if "width 8:" in line)
+    assert "yours +0.50" in w8 and w8.endswith("OUTSIDE")
+    assert "5 of 6 gain figures within" in text or "4 of 6 gain figures within" in text
+
+
+def test_another_grid_is_not_compared(mine):
+    import json
+
+    ds = load_dataset(mine / "grid.nc")
+    spec = json.loads(ds.attrs["config"])
+    spec["fixed"]["rl_updates"] = 10
+    ds.attrs["config"] = json.dumps(spec)
+    atomic_write_dataset(mine / "grid.nc", ds)
+    lines = compare_with_shipped(mine)
+    assert len(lines) == 2 and "not comparable" in lines[1]
+
+
+def test_aha_demo_prints_the_comparison_last(mine, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "cmd_grid", lambda args: 0)  # the grid itself is the demo's minutes, not this test's
+    assert cli.main(["demo", "--out", str(mine), "--quiet"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith("Your demo against the shipped one") and "gain figures within" in "\n".join(out)
