@@ -193,6 +193,7 @@ def test_no_train_reuse_and_agreement_between_runs(tiny_run, tmp_path, monkeypat
         raise AssertionError("--no-train trained")
 
     monkeypatch.setattr(runner, "_run_group", boom)
+    _keep_every_cell(monkeypatch)  # as the fixture decided: one verdict changed here, none by rl_health
     other = tmp_path / "other"
     other.mkdir()
     theirs = json.loads((out / "verdicts.json").read_text())
