@@ -55,7 +55,8 @@ def _timing(env: dict) -> str:
     t = env.get("timing")
     if not t:
         return "not recorded"
-    return f"{t['total_s'] / 60:.1f} min on {t['cpus']} CPU cores, {t['torch_threads']} torch threads"
+    n = t["torch_threads"]
+    return f"{t['total_s'] / 60:.1f} min on {t['cpus']} CPU cores, {n} torch thread{'s' if n > 1 else ''}"
 
 
 def _gain_lines(mine: xr.DataArray, ref: xr.DataArray) -> tuple[list[str], int, int]:

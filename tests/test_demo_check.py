@@ -3,6 +3,8 @@ files of both runs, each against a stated spread (issue 26, item 1: the mechanis
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from aha import cli
 from aha.demo_check import SHIPPED, compare_with_shipped
+from toymodels.results import ok_only, rl_gain
 from toymodels.storage import atomic_write_dataset, load_dataset
 
 
@@ -24,10 +27,14 @@ def test_the_shipped_run_against_itself_is_within_every_spread(mine):
     lines = compare_with_shipped(mine)
     text = "\n".join(lines)
     assert lines[0].startswith("Your demo against the shipped one")
-    assert "mean RL gain in pass@1 (all cells): yours +0.24, shipped +0.24; difference +0.00" in text
+    fits = json.loads((SHIPPED / "fits.json").read_text())  # what the shipped run says, read not typed
+    ok = ok_only(load_dataset(SHIPPED / "grid.nc"))
+    mean = float(rl_gain(ok).mean())
+    assert f"mean RL gain in pass@1 (all cells): yours {mean:+.2f}, shipped {mean:+.2f}; difference +0.00" in text
     assert "OUTSIDE" not in text and "6 of 6 gain figures within the expected spread" in text
-    assert "H1 verdict: yours `smooth`, shipped `smooth`: the same" in text
-    assert "collapses (RL made pass@1 worse): yours 2 of 15, shipped 2 of 15" in text
+    word = fits["H1"]["rl_gain"]["verdict"]
+    assert f"H1 verdict: yours `{word}`, shipped `{word}`: the same" in text
+    assert re.search(r"collapses \(RL made pass@1 worse\): yours (\d+) of 15, shipped \1 of 15", text)
     assert "measured for the shipped demo: two runs on one machine" in text  # repro.json, read not typed
 
 
@@ -59,3 +66,12 @@ def test_aha_demo_prints_the_comparison_last(mine, monkeypatch, capsys):
     assert cli.main(["demo", "--out", str(mine), "--quiet"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert out[0].startswith("Your demo against the shipped one") and "gain figures within" in "\n".join(out)
+
+
+def test_one_thread_is_said_in_the_singular():
+    from aha.demo_check import _timing  # noqa: PLC0415
+
+    assert (
+        _timing({"timing": {"total_s": 186, "cpus": 2, "torch_threads": 1}}) == "3.1 min on 2 CPU cores, 1 torch thread"
+    )
+    assert _timing({"timing": {"total_s": 120, "cpus": 2, "torch_threads": 2}}).endswith("2 torch threads")

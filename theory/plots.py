@@ -60,7 +60,7 @@ def plot_transition(y: xr.DataArray, fit: TransitionFit, path: Path, ylabel: str
     ax.set_xlabel("non-embedding parameters N (log scale)")
     ax.set_ylabel(ylabel)
     ax.set_title(
-        fit_title(ylabel.split(" (")[0], fit.verdict, fit.trustworthy) + "; dots are cells (one seed each)",
+        fit_title(ylabel.split(" (")[0], fit.verdict, fit.trustworthy) + "\n(dots are cells, one seed each)",
         fontsize=9,
     )
     ax.legend(fontsize=7)
