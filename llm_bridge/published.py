@@ -59,26 +59,7 @@ FACTORS = ("start", "checkpoint_id", "in_distribution", "averaged", "protocol")
 DATA_CSV = Path(__file__).parent / "data" / "published_rl_results.csv"
 
 _TAG = re.compile(r"\[([PSUD](?:-[a-z]+)?)\]")
-_STRING_VARS = (
-    "tag",
-    "source",
-    "arxiv_or_url",
-    "location",
-    "notes",
-    "origin",
-    "result_id",
-    "duplicate_of",
-    "paper_version",
-    "read_from",
-    "start",
-    "checkpoint_id",
-    "in_distribution",
-    "averaged",
-    "protocol",
-    "before_raw",
-    "after_raw",
-    "delta_raw",
-)
+_STRING_VARS = ("tag", "source", *META, "before_raw", "after_raw", "delta_raw")
 
 
 def metric_scale(metric: str) -> float | None:
