@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from theory.text import signed
+from theory.text import signed, threads
 from toymodels.results import ok_only, rl_gain
 
 __all__ = ["SHIPPED", "Z", "compare_with_shipped", "same_spec"]
@@ -55,8 +55,7 @@ def _timing(env: dict) -> str:
     t = env.get("timing")
     if not t:
         return "not recorded"
-    n = t["torch_threads"]
-    return f"{t['total_s'] / 60:.1f} min on {t['cpus']} CPU cores, {n} torch thread{'s' if n > 1 else ''}"
+    return f"{t['total_s'] / 60:.1f} min on {t['cpus']} CPU cores, {threads(t['torch_threads'])}"
 
 
 def _gain_lines(mine: xr.DataArray, ref: xr.DataArray) -> tuple[list[str], int, int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from theory.text import between, interval_in_grid, mean_or_dash, nc_name, sci, signed
+from theory.text import between, interval_in_grid, mean_or_dash, nc_name, sci, signed, threads
 from toymodels.results import rl_gain
 
 SHIPPED = ("grid.nc", "fits.json", "env.json", "report.md")
@@ -119,7 +119,7 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
     t = env.get("timing", {})
     if t:
         out.append(
-            f"- Wall time of `aha demo` on {t['cpus']} CPU cores ({t['torch_threads']} torch threads): "
+            f"- Wall time of `aha demo` on {t['cpus']} CPU cores ({threads(t['torch_threads'])}): "
             f"{t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and fits)."
         )
     if repro:

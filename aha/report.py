@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from theory.text import DASH, interval_in_grid, listing, mean_sd, nc_name, num
+from theory.text import DASH, interval_in_grid, listing, mean_sd, nc_name, num, threads
 from toymodels.results import AXES, extra_dims, first_config, ok_only, rl_gain, sel, slice_label, slices
 from toymodels.storage import load_dataset
 
@@ -107,7 +107,7 @@ def wall_time_text(env: dict) -> str:
         return "wall time not recorded (env.json has no timing)"
     return (
         f"wall time {t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and "
-        f"fits) on {t['cpus']} CPU cores with {t['torch_threads']} torch threads (env.json timing)"
+        f"fits) on {t['cpus']} CPU cores with {threads(t['torch_threads'])} (env.json timing)"
     )
 
 

@@ -154,3 +154,17 @@ def test_notes_about_the_logistic_say_so_beside_another_verdict(verdict):
     assert text.logistic_only(note, verdict).startswith(f"logistic fit only (verdict {verdict}): ")
     assert text.logistic_only(note, "sharp transition") == note
     assert text.nc_name(verdict) == "logistic N_c" and text.nc_name("sharp transition") == "N_c"
+
+
+def test_a_thread_count_reads_in_the_singular_and_plural_everywhere():
+    """One renderer for 'N torch thread(s)': the README fact and report.md's wall-time line said
+    '1 torch threads' for a 1-thread run, while aha demo's comparison and repro.json said it right."""
+    from aha.readme import demo_facts as facts  # noqa: PLC0415
+    from aha.report import wall_time_text  # noqa: PLC0415
+
+    assert text.threads(1) == "1 torch thread" and text.threads(2) == "2 torch threads"
+    env = {"timing": {"cpus": 2, "torch_threads": 1, "total_s": 186.0, "grid_s": 180.0, "report_s": 6.0}}
+    ds = load_dataset(DEMO / "grid.nc")
+    fits = json.loads((DEMO / "fits.json").read_text())
+    assert "(1 torch thread):" in facts(ds, fits, env, None)
+    assert "with 1 torch thread (env.json timing)" in wall_time_text(env)

@@ -115,6 +115,11 @@ def part_of(part, whole) -> str:
     return f" ({p / w:.0%})" if p * w >= 0 else " (against the gain)"
 
 
+def threads(n: int) -> str:
+    """A torch thread count in words: '1 torch thread', '2 torch threads'."""
+    return f"{n} torch thread{'' if n == 1 else 's'}"
+
+
 def each_or_both(a: str, b: str) -> str:
     """Two descriptions of two things: 'each with A' when they are the same, else 'with A and B'
     (never '2 torch threads and 2 torch threads')."""

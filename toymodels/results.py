@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from theory.text import each_or_both
+from theory.text import each_or_both, threads
 
 GRID_DIMS = ("width", "depth", "seed", "model")
 """Dims that place a cell on the size grid (`model` for real LLMs)."""
@@ -151,4 +151,4 @@ def compare_runs(a: Path, b: Path) -> dict:
 def _threads(run_dir: Path) -> str:
     env = Path(run_dir) / "env.json"
     t = json.loads(env.read_text()).get("timing", {}) if env.exists() else {}
-    return f"{t['torch_threads']} torch thread{'s' if t['torch_threads'] > 1 else ''}" if t else "unknown threads"
+    return threads(t["torch_threads"]) if t else "unknown threads"
