@@ -21,14 +21,26 @@ def test_the_best_rate_wins_when_it_stands_out():
     assert r["eligible"].all() and r["mean"][3] == pytest.approx(0.31)
 
 
-def test_the_smallest_rate_within_one_standard_error_of_the_best_is_chosen():
+def test_the_one_se_rule_takes_the_smallest_rate_within_one_standard_error_of_the_best():
     # 3e-4 is best on the mean, but 1e-4 is within one s.e. of it (a noisy best): the smaller step
     gain = [[0.0, 0.0, 0.0], [0.0, 0.01, 0.0], [0.25, 0.28, 0.22], [0.05, 0.5, 0.3], [0.0, 0.0, 0.0]]
-    r = select_lr(LRS, gain)
+    r = select_lr(LRS, gain, rule="one-se")
     se = np.std([0.05, 0.5, 0.3], ddof=1) / np.sqrt(3)
     assert r["best_lr"] == 3e-4 and 0.25 >= np.mean([0.05, 0.5, 0.3]) - se
-    assert r["lr"] == 1e-4
+    assert r["lr"] == r["lr_one_se"] == 1e-4 and r["rule"] == "one-se"
     assert r["se"][3] == pytest.approx(se)
+
+
+def test_bimodal_seeds_make_the_one_se_rule_pick_the_smallest_rate_so_the_default_takes_the_best_mean():
+    # docs/recipe's width 32: three seeds that take off or not at every rate, so one s.e. of the best
+    # covers every rate and the one-s.e. rule picks the smallest swept rate whatever the rates do; the
+    # default rule (best mean) takes 3e-4, and still reports the one-s.e. choice beside it
+    gain = [[0.0, 0.45, 0.40], [0.0, 0.55, 0.57], [0.0, 0.63, 0.65], [0.0, 0.68, 0.70], [0.0, 0.6, 0.66]]
+    r = select_lr(LRS, gain)
+    assert r["rule"] == "best-mean" and r["lr"] == r["best_lr"] == 3e-4
+    assert r["lr_one_se"] == 1e-5 and "one-s.e. rule would take 1e-05" in r["reason"]
+    with pytest.raises(ValueError, match="rule='median'.*best-mean, one-se"):
+        select_lr(LRS, gain, rule="median")
 
 
 def test_a_rate_with_a_diverged_or_missing_seed_is_not_eligible():
