@@ -26,9 +26,11 @@ from pathlib import Path
 
 from toymodels.grid import GridSpec, matched_widths
 
-from .presets import SQRT2_WIDTHS, aha_behaviour, load_user_file
+from .presets import SQRT2_WIDTHS, aha_behaviour, load_user_file, with_recipe
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11")
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository root (a study's own recipe path is relative to it)."""
 QUICK_WIDTHS = [8, 16, 32, 64, 128]
 SEEDS3 = [0, 1, 2]
 REF = {
@@ -103,6 +105,12 @@ class Study:
     behaviour: list[str] = field(default_factory=list)
     """Names of grids whose cells decide only C10 and C11 (the aha-behaviour grid: its revise cells
     change the trace format and its plain cells repeat other grids' settings), left out of C1-C9."""
+    recipe: str | None = None
+    """An lr sweep's recipe.json whose per-width RL learning rate every grid takes (aha.presets.with_recipe),
+    relative to the repository root; `aha study --recipe` overrides it; None: the config's rl_lr."""
+    moved: dict[str, str] = field(default_factory=dict)
+    """Claims this study does not decide, each with why (and which study does): each is written as
+    "not determined: not run in this study (why)" in verdicts.json and study.md, never dropped."""
     description: str = ""
     """What the study asks (shown in study.md)."""
     n_boot: int = 100
@@ -119,19 +127,29 @@ class Study:
         bad = [a for a in self.analyses if a not in CLAIMS]
         if bad:
             raise ValueError(f"study {self.name!r}: analyses must be among {', '.join(CLAIMS)}; got {bad}")
+        if not isinstance(self.moved, dict) or any(c not in CLAIMS for c in self.moved):
+            bad = ", ".join(c for c in self.moved if c not in CLAIMS) if isinstance(self.moved, dict) else self.moved
+            raise ValueError(f"study {self.name!r}: moved must map claims among {', '.join(CLAIMS)} to why; got {bad}")
+        both = [c for c in self.moved if c in self.analyses]
+        if both:
+            raise ValueError(f"study {self.name!r}: moved names {', '.join(both)}, which its analyses decide")
         if not isinstance(self.budget, Budget):
             raise ValueError(f"study {self.name!r}: budget must be a Budget, got {type(self.budget).__name__}")
         if not isinstance(self.n_boot, int) or self.n_boot < 10:
             raise ValueError(f"study {self.name!r}: n_boot must be an integer >= 10, got {self.n_boot!r}")
 
-    def specs(self) -> list[GridSpec]:
-        """The grids as GridSpecs (validated: names unique, refine names known and refinable)."""
+    def specs(self, recipe: Path | str | None = None) -> list[GridSpec]:
+        """The grids as GridSpecs (validated: names unique, refine names known and refinable), each
+        width's RL learning rate from ``recipe`` (`aha study --recipe`) or else the study's own."""
         out = []
+        path = recipe if recipe is not None else self.recipe
+        if path is not None and not Path(path).is_absolute() and (ROOT / path).is_file():
+            path = ROOT / path  # a study's own recipe names a file of the repository, from anywhere
         for g in self.grids:
             spec = g() if not isinstance(g, GridSpec) else g
             if not isinstance(spec, GridSpec):
                 raise ValueError(f"study {self.name!r}: a grid function returned {type(spec).__name__}, not GridSpec")
-            out.append(spec)
+            out.append(with_recipe(spec, path))
         names = [s.name for s in out]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -286,25 +304,29 @@ def c9_grid(widths: list[int], seeds: list[int], ref: dict) -> Callable[[], Grid
     return c9_recipe
 
 
-def behaviour_quick() -> GridSpec:
-    """C10, C11 at CPU size: the aha-behaviour grid at depths 1-2 and widths up to 128 (where
-    self-correction could exist), the reward logged every update (C10's onsets)."""
-    return aha_behaviour(QUICK_WIDTHS, SEEDS3, depths=[1, 2], log_every=1)
+QUICK_MOVED = (
+    "its grid did not fit the quick study's 120 minutes on 2 CPU cores: run with C9's grid (RL 4x as long, "
+    "75 cells) and the aha-behaviour grid (C10, C11: depths 1-2, widths 8-128, 120 cells), about half of its "
+    "projected CPU time, the quick study's cells ran about 1.5x their projected time on the 2-core machine of "
+    "2026-12-03 and would have taken about 170 minutes; decided by `aha study full`"
+)
+"""Why C9-C11 are not run in `quick` (issue 23 item 6: the claims that moved to `full`, and why)."""
 
 
 def quick() -> Study:
     return Study(
         "quick",
-        [*_grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False), c9_grid(QUICK_WIDTHS, SEEDS3, REF), behaviour_quick],
+        _grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False),
+        analyses=[f"C{i}" for i in range(1, 9)],
+        moved={c: QUICK_MOVED for c in ("C9", "C10", "C11")},
+        recipe="docs/recipe/recipe.json",
         refine=["threshold"],
-        behaviour=["aha-behaviour"],
         budget=Budget(refine_rounds=2, refine_seeds=5, max_cpu_s=115 * 60),
         description=(
-            "All of C1-C11 at CPU size: widths 8-128 in factor-2 steps (refined in √2 steps around the reference's "
+            "C1-C8 at CPU size: widths 8-128 in factor-2 steps (refined in √2 steps around the reference's "
             "rise, up to 12 seeds where seeds come out both ways), depth 1 (1-2 for PermutationCompose), 3 seeds, "
-            f"the demo's budgets; C9 on its own grid with {C9_UPDATES}x the RL updates; the aha-behaviour grid at "
-            "depths 1-2 and widths 8-128, reward logged every update, for C10 and C11. Projected within 95 minutes "
-            "on 2 CPU cores (aha study quick --dry-run)."
+            "the demo's budgets, each width's RL learning rate from docs/recipe/recipe.json (the lr sweep's best "
+            "mean). C9-C11 moved to `full` (their grids did not fit 120 minutes on 2 CPU cores; see their rows)."
         ),
     )
 

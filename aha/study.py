@@ -41,7 +41,6 @@ from toymodels.grid import GridSpec
 from toymodels.reuse import finished_grid, refinement_specs, reuse_grids
 from toymodels.runner import pending_groups, run_grid
 
-from .presets import with_recipe
 from .studies import Study, get_study, load_studies_file
 
 __all__ = ["run_study", "study_command", "predict_command", "print_projection"]
@@ -139,6 +138,7 @@ def _check_study_dir(study: Study, specs: list[GridSpec], out: Path) -> None:
         "budget": vars(study.budget),
         "n_boot": study.n_boot,
         **({"behaviour": study.behaviour} if study.behaviour else {}),
+        **({"moved": study.moved} if study.moved else {}),
     }
     path = out / "study.json"
     blob = json.loads(json.dumps(blob, default=str))
@@ -178,7 +178,7 @@ def run_study(
     from .study_report import write_study  # noqa: PLC0415
 
     out = Path(out)
-    specs = [with_recipe(s, recipe) for s in study.specs()]
+    specs = study.specs(recipe)
     _check_study_dir(study, specs, out)
     if reuse:
         copied = reuse_grids(specs, reuse, out, skip=set(rerun or []))

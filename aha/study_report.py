@@ -16,7 +16,7 @@ from theory.claims_behaviour import add_onsets, decide_c10, decide_c11
 from theory.evidence import excluded_counts, format_counts, split_evidence
 from theory.study_stats import add_curve_measures
 from theory.text import DASH, SQRT2_STEP_NOTE, g, power_text
-from theory.verdict import GAIN
+from theory.verdict import GAIN, not_run
 from toymodels import storage
 from toymodels.cells import setting_key
 
@@ -77,7 +77,9 @@ def write_study(
     figs.signals(s, V["C6"].numbers["signals"], fig_dir, "C6_knobs")
     figs.signals(s, V["C7"].numbers["signals"], fig_dir, "C7_signals")
     figs.predictions(loso, best, fig_dir)
-    blob = {c: V[c].to_dict() for c in study.analyses}
+    blob = {c: V[c].to_dict() for c in study.analyses} | {
+        c: not_run(c, why).to_dict() for c, why in study.moved.items()
+    }
     if agree_with is not None:
         other = json.loads((Path(agree_with) / "verdicts.json").read_text())
         flips = compare(blob, other)
@@ -300,15 +302,16 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
     md += [
         f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} | "
         f"{esc(power_text(V[c].get('power')))} | {_excluded(V[c])} |"
-        for c in study.analyses
+        for c in [*study.analyses, *study.moved]
     ]
     md.append("")
-    for c in study.analyses:
+    for c in [*study.analyses, *study.moved]:
         v = V[c]
         md += [f"## {c}: {STATEMENTS[c]}", "", f"**Verdict: {v['verdict']}.**", ""]
         md += [f"Cells set aside (no-signal and broke-capable are no evidence about a model): {_excluded(v)}.", ""]
         md += [f"Measured: {v['result']}.", ""]
-        md += [f"Rule: {v['rule']}.", "", f"Power: {power_text(v.get('power'))}.", "", claim_section(c, v, out), ""]
+        md += [f"Rule: {v['rule']}.", "", f"Power: {power_text(v.get('power'))}.", ""]
+        md += ["" if c in study.moved else claim_section(c, v, out), ""]
     health = health_table(out)
     if health:
         md += ["## rl_health per setting", "", "theory/health.py's label per cell (cells.csv's rl_health).", ""]

@@ -63,6 +63,13 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
     rows = lines[start + 2 : start + 2 + 9]
     assert [r.split("|")[1].strip() for r in rows] == [f"C{i}" for i in range(1, 10)]
     verdicts = json.loads((out / "verdicts.json").read_text())
+    # claims a study moves elsewhere (issue 23 item 6: what did not fit quick) are rows that say so
+    moved = [r for r in lines[start + 2 + 9 : start + 2 + 11]]
+    assert [r.split("|")[1].strip() for r in moved] == ["C10", "C11"]
+    for c in ("C10", "C11"):
+        assert verdicts[c]["verdict"] == "not determined: not run in this study (the tiny study has no behaviour grid)"
+        assert verdicts[c]["numbers"]["moved"] == "the tiny study has no behaviour grid" and verdicts[c]["n"] is None
+        assert f"## {c}: " in text
     for v in verdicts.values():  # every verdict is one of the issue's words, and the table shows it
         assert re.match(r"(holds only where|holds only in part:|holds\b|fails\b|not determined:)", v["verdict"]), v
         assert v["verdict"].replace("|", "\\|") in text
@@ -175,6 +182,10 @@ def test_bad_names_and_fields_stop_before_any_work(tmp_path, capsys):
     assert not out.exists()
     with pytest.raises(ValueError, match="analyses must be among"):
         Study("x", [lambda: None], analyses=["C12"])
+    with pytest.raises(ValueError, match="moved names C2, which its analyses decide"):
+        Study("x", [lambda: None], analyses=["C1", "C2"], moved={"C2": "why"})
+    with pytest.raises(ValueError, match="moved must map claims among C1, .*; got C13"):
+        Study("x", [lambda: None], analyses=["C1"], moved={"C13": "why"})
     with pytest.raises(ValueError, match="refine_seeds"):
         Budget(refine_seeds=0)
     with pytest.raises(ValueError, match="refine names grid 'nope'"):

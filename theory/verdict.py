@@ -46,6 +46,18 @@ class Verdict(JsonMixin):
     the rule compares no arms."""
 
 
+def not_run(claim: str, why: str) -> Verdict:
+    """The verdict of a claim a study moved elsewhere (aha.studies.Study.moved): not determined here,
+    with why; it read no cells, so it set none aside."""
+    return Verdict(
+        claim,
+        result="not measured in this study",
+        verdict=f"not determined: not run in this study ({why})",
+        rule="a claim a study does not run is not decided by it",
+        numbers={"moved": why, "excluded": {"no-signal": 0, "broke-capable": 0}},
+    )
+
+
 def mean_ci(x, level: float = LEVEL) -> tuple[float, float, float, int]:
     """(mean, lo, hi, n) of the finite values: a t interval; lo = hi = NaN with fewer than 2."""
     a = np.asarray(x, dtype=float)

@@ -36,6 +36,8 @@ def tiny_study() -> Study:
         "tiny",
         [lambda: ref, other, recipes],
         refine=["ref"],
+        analyses=[f"C{i}" for i in range(1, 10)],
+        moved={"C10": "the tiny study has no behaviour grid", "C11": "the tiny study has no behaviour grid"},
         n_boot=10,
         budget=Budget(refine_rounds=1, refine_seeds=3),
         description="tiny end-to-end study",
