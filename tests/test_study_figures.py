@@ -13,7 +13,7 @@ import pytest
 
 from aha.studies import get_study
 from aha.study_report import decide_and_draw
-from toymodels.cells import _COLUMNS
+from toymodels.cells import _COLUMNS, swept_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "docs" / "study"
@@ -31,13 +31,14 @@ STUDY_FIGURES = {
 """The figures a study with every claim and a behaviour grid draws (aha.study_report.decide_and_draw)."""
 
 
-def with_keys(cells: pd.DataFrame) -> pd.DataFrame:
+def with_keys(cells: pd.DataFrame, specs) -> pd.DataFrame:
     """cells.csv without its key column (the setting's config as JSON, dropped on writing), given one
-    again from the columns that tell settings apart: every field a grid sweeps and those with a column
-    of their own (toymodels.cells), the horizon as L, plus depth, RL updates and prompts."""
+    again from the columns that tell settings apart: every field the study's grids sweep
+    (toymodels.cells.swept_fields) and those with a column of their own, the horizon as L, plus
+    depth, RL updates and prompts."""
     cols = sorted((_COLUMNS - {"horizon"}) | {"L", "depth", "rl_updates", "prompts"})
-    swept = list(cells.columns[cells.columns.get_loc("revise_rate") + 1 : cells.columns.get_loc("rl_p1")])
-    conf = cells[cols + swept].astype(object).where(cells[cols + swept].notna(), None)
+    cols += [f for f in swept_fields(specs) if f in cells]
+    conf = cells[cols].astype(object).where(cells[cols].notna(), None)
     return cells.assign(key=[json.dumps(r, sort_keys=True, default=str) for r in conf.to_dict("records")])
 
 
@@ -59,8 +60,8 @@ def made_up_curves(cells: pd.DataFrame) -> dict:
 
 
 def test_every_figure_of_the_shipped_study_lies_within_its_canvas(tmp_path, monkeypatch, cut_off):
-    cells = with_keys(pd.read_csv(STUDY / "cells.csv", keep_default_na=False, na_values=[""]))
     study = get_study("quick")
+    cells = with_keys(pd.read_csv(STUDY / "cells.csv", keep_default_na=False, na_values=[""]), study.specs())
     ref = cells.loc[cells.setting == study.specs()[0].name, "key"].iloc[0]
     assert ref != cells.loc[cells.setting == "signals[variant=hint]", "key"].iloc[0]  # the keys tell settings apart
     refine_log = json.loads((STUDY / "refine.json").read_text())
