@@ -34,11 +34,13 @@ STUDY_FIGURES = {
 def with_keys(cells: pd.DataFrame, specs) -> pd.DataFrame:
     """cells.csv without its key column (the setting's config as JSON, dropped on writing), given one
     again from the columns that tell settings apart: every field the study's grids sweep
-    (toymodels.cells.swept_fields) and those with a column of their own, the horizon as L, plus
-    depth, RL updates and prompts."""
+    (toymodels.cells.swept_fields) and those with a column of their own, plus depth, RL updates and
+    prompts, under their config names (the horizon in effect, column L, as horizon: C3 names its
+    factors by the field that differs)."""
+    names = {"L": "horizon", "prompts": "prompts_per_update"}
     cols = sorted((_COLUMNS - {"horizon"}) | {"L", "depth", "rl_updates", "prompts"})
     cols += [f for f in swept_fields(specs) if f in cells]
-    conf = cells[cols].astype(object).where(cells[cols].notna(), None)
+    conf = cells[cols].astype(object).where(cells[cols].notna(), None).rename(columns=names)
     return cells.assign(key=[json.dumps(r, sort_keys=True, default=str) for r in conf.to_dict("records")])
 
 
