@@ -118,8 +118,10 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
     )
     t = env.get("timing", {})
     if t:
+        model = env.get("cpu_model")  # env.json before it recorded the CPU model: no model named
+        machine = f"{model}, " if model and model != "unknown" else ""
         out.append(
-            f"- Wall time of `aha demo` on {t['cpus']} CPU cores ({threads(t['torch_threads'])}): "
+            f"- Wall time of `aha demo` on {t['cpus']} CPU cores ({machine}{threads(t['torch_threads'])}): "
             f"{t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and fits)."
         )
     if repro:

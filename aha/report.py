@@ -190,8 +190,12 @@ def summary_lines(ds: xr.Dataset, env: dict, fits: dict) -> list[str]:
 
 
 def device_line(env: dict, device: str = "?") -> str:
-    """Run details' device line: device, the wall time of env.json's timing, creation time."""
-    return f"- device: {env.get('device', device)}; {wall_time_text(env)}; created {env.get('created', '?')}"
+    """Run details' device line: device (a CPU run's CPU model and cores, when env.json records them),
+    the wall time of env.json's timing, creation time."""
+    dev, model = env.get("device", device), env.get("cpu_model")
+    if dev == "cpu" and model and model != "unknown":
+        dev += f" ({model}, {env.get('cpu_cores', '?')} cores)"
+    return f"- device: {dev}; {wall_time_text(env)}; created {env.get('created', '?')}"
 
 
 def _run_details(ds: xr.Dataset, env: dict) -> list[str]:

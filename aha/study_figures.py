@@ -67,7 +67,7 @@ def c3(s: Setup, factors: list[dict], fig_dir: Path) -> None:
         ax.set_xticks(range(len(f["values"])), [x["value"] for x in f["values"]], rotation=30, fontsize=7)
         ax.set_yscale("log")
         ax.set_title(f"N_c vs {f['factor']} ({f['category']})", fontsize=9)
-    axes[0][0].set_ylabel("N_c of P(take-off): interval (bar), 50% point (dot)")
+    axes[0][0].set_ylabel("N_c of P(take-off):\ninterval (bar), 50% point (dot)", fontsize=8)  # fits 3.2 in
     _save(fig_dir / "C3_nc_factors.png", fig)
 
 

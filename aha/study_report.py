@@ -23,7 +23,7 @@ from toymodels.cells import setting_key
 from . import study_figures as figs
 from .studies import C9_GRID
 
-__all__ = ["write_study", "render_study", "claim_section"]
+__all__ = ["write_study", "decide_and_draw", "render_study", "claim_section"]
 
 
 def _write_predictors(out: Path, loso, best: str, fitted: dict, plain: pd.DataFrame) -> None:
@@ -51,11 +51,28 @@ def write_study(
 ) -> Path:
     """cells.csv, predictors.json, predictions.csv, verdicts.json and the figures; then study.md."""
     out = Path(out)
-    fig_dir = out / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     ref = setting_key(specs[0].groups()[0].config.to_dict())
     cells = add_onsets(add_curve_measures(cells, curves), curves)
     cells.drop(columns=["key"]).to_csv(out / "cells.csv", index=False)
+    V = decide_and_draw(study, cells, curves, refine_log, ref, out)
+    blob = {c: V[c].to_dict() for c in study.analyses}
+    blob |= {c: not_run(c, why).to_dict() for c, why in study.moved.items()}
+    if agree_with is not None:
+        other = json.loads((Path(agree_with) / "verdicts.json").read_text())
+        flips = compare(blob, other)
+        blob = mark_flips(blob, flips, f"this run vs {agree_with}")
+        storage.atomic_write_json(out / "agreement.json", {"other": str(agree_with), "claims": flips})
+    storage.atomic_write_json(out / "verdicts.json", blob)
+    return render_study(study, specs, out, wall)
+
+
+def decide_and_draw(study, cells: pd.DataFrame, curves: dict, refine_log: dict, ref: str, out: Path) -> dict:
+    """Every claim decided from the cell table (its curve measures and onsets already added; ``ref``:
+    the reference setting's key), predictors.json and predictions.csv written and the figures drawn
+    under OUT/figures/; returns {claim: Verdict}."""
+    fig_dir = Path(out) / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
     kept, out_cells = split_evidence(cells)  # no-signal and broke-capable cells are no claim's evidence
     V = {"C10": decide_c10(kept), "C11": decide_c11(kept, study.behaviour)}
     V["C10"].numbers["excluded"] = excluded_counts(out_cells)
@@ -65,7 +82,7 @@ def write_study(
     s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref, C9_GRID)
     found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log)
     V |= found
-    _write_predictors(out, loso, best, fitted, plain)
+    _write_predictors(Path(out), loso, best, fitted, plain)
     figs.c10(cells, fig_dir)
     if V["C11"].numbers.get("figures"):
         figs.c11(cells, study.behaviour, curves, fig_dir)
@@ -77,16 +94,7 @@ def write_study(
     figs.signals(s, V["C6"].numbers["signals"], fig_dir, "C6_knobs")
     figs.signals(s, V["C7"].numbers["signals"], fig_dir, "C7_signals")
     figs.predictions(loso, best, fig_dir)
-    blob = {c: V[c].to_dict() for c in study.analyses} | {
-        c: not_run(c, why).to_dict() for c, why in study.moved.items()
-    }
-    if agree_with is not None:
-        other = json.loads((Path(agree_with) / "verdicts.json").read_text())
-        flips = compare(blob, other)
-        blob = mark_flips(blob, flips, f"this run vs {agree_with}")
-        storage.atomic_write_json(out / "agreement.json", {"other": str(agree_with), "claims": flips})
-    storage.atomic_write_json(out / "verdicts.json", blob)
-    return render_study(study, specs, out, wall)
+    return V
 
 
 # --- study.md, from verdicts.json ---------------------------------------------------------------

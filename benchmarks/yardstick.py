@@ -1,6 +1,7 @@
 """Machine yardstick: what this machine does in a fixed piece of work, printed first by `make bench`.
 
-Two numbers make absolute times from two machines comparable:
+Two numbers make absolute times from two machines comparable (printed with the CPU model and core
+count that env.json records; toymodels.devices.cpu_model):
 - matmul GFLOP/s: float32 1024 x 1024 @ 1024 x 1024, with 1 torch thread and with `--threads`
   (default: all cores), the best of `--rounds` timed products after a warm-up;
 - tiny-cell seconds: `run_cell` of one fixed tiny cell (TINY below: ModChain L=3, width 16,
@@ -24,6 +25,7 @@ import time
 import torch
 
 from toymodels import CellConfig, run_cell
+from toymodels.devices import cpu_model
 
 TINY = {
     "task": "ModChain",
@@ -83,13 +85,16 @@ def main(argv: list[str] | None = None) -> dict:
         ap.error("--rounds and --threads must be >= 1")
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     out = {
+        "cpu_model": cpu_model(),
+        "cpu_cores": os.cpu_count(),
         "matmul_gflops_1thread": round(matmul_gflops(1, args.rounds, clock), 1),
         f"matmul_gflops_{args.threads}threads": round(matmul_gflops(args.threads, args.rounds, time.perf_counter), 1),
         "tiny_cell_s": round(tiny_cell_s(args.rounds, clock), 3),
         "clock": args.clock,
     }
     print(
-        f"yardstick: matmul {out['matmul_gflops_1thread']} GFLOP/s (1 thread), "
+        f"yardstick of {out['cpu_model']} ({out['cpu_cores']} cores): "
+        f"matmul {out['matmul_gflops_1thread']} GFLOP/s (1 thread), "
         f"{out[f'matmul_gflops_{args.threads}threads']} GFLOP/s ({args.threads} threads, wall); "
         f"tiny cell {out['tiny_cell_s']} s (1 thread, {args.clock} clock)"
     )

@@ -24,3 +24,28 @@ def ray_cluster():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+def _cut_off(figs: dict) -> list[str]:
+    """The figures (name -> Figure, as saved) whose tight bounding box (every label, colour-bar label,
+    legend and title drawn) reaches beyond the canvas by more than a pixel, each with its box."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    cut = []
+    for name, fig in figs.items():
+        canvas = FigureCanvasAgg(fig)  # the figure as savefig drew it (pyplot has closed it)
+        canvas.draw()
+        tight = fig.get_tightbbox(canvas.get_renderer())  # inches
+        w, h = fig.get_size_inches()
+        slack = 1 / fig.dpi  # one pixel
+        if not (tight.x0 >= -slack and tight.y0 >= -slack and tight.x1 <= w + slack and tight.y1 <= h + slack):
+            box = ", ".join(f"{v:.2f}" for v in (tight.x0, tight.y0, tight.x1, tight.y1))
+            cut.append(f"{name}: drawn over ({box}), canvas {w:.2f} x {h:.2f} inches")
+    return cut
+
+
+@pytest.fixture
+def cut_off():
+    """The cut-off check of issue 26 item 6: ``cut_off({name: figure})`` lists the figures drawn
+    beyond their canvas (empty when nothing is cut)."""
+    return _cut_off

@@ -205,24 +205,12 @@ def test_a_timing_recorded_after_the_report_reaches_every_line_that_quotes_it(tm
     assert text.count(wall_time_text(json.loads((run / "env.json").read_text()))) == 2  # summary, run details
 
 
-def test_nothing_of_a_saved_figure_is_cut_off(demo):
+def test_nothing_of_a_saved_figure_is_cut_off(demo, cut_off):
     """Every figure of the report, as saved: its tight bounding box (every label, colour-bar label,
     legend and title drawn) lies within the canvas (issue 26: phase_diagram's colour-bar label was cut)."""
     _, figs = demo
     assert {"phase_diagram", "learning_curves", "aha_onset_vs_size", "H1_rl_gain"} <= set(figs)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    cut = []
-    for name, fig in figs.items():
-        canvas = FigureCanvasAgg(fig)  # the figure as savefig drew it (pyplot has closed it)
-        canvas.draw()
-        tight = fig.get_tightbbox(canvas.get_renderer())  # inches
-        w, h = fig.get_size_inches()
-        slack = 1 / fig.dpi  # one pixel
-        if not (tight.x0 >= -slack and tight.y0 >= -slack and tight.x1 <= w + slack and tight.y1 <= h + slack):
-            box = ", ".join(f"{v:.2f}" for v in (tight.x0, tight.y0, tight.x1, tight.y1))
-            cut.append(f"{name}: drawn over ({box}), canvas {w:.2f} x {h:.2f} inches")
-    assert not cut, cut
+    assert not cut_off(figs)
 
 
 def test_the_onset_axis_shows_only_onsets(demo):

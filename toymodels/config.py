@@ -1,7 +1,8 @@
 """`CellConfig`: one cell group of a grid (one architecture, one setting, several seeds).
 
 Flat fields so that a grid sweeps any of them by name. Validation happens in `__post_init__`
-(one-line ValueError naming the field and its allowed values), before any training.
+(one-line ValueError naming the field and its allowed values), before any training; its rules live
+in toymodels/config_check.py.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from typing import Any
 
 import envs
 
-from .algos import algo_names
-from .devices import DEVICES, resolve_device
-from .models import MODEL_KINDS, POSITIONS, ModelConfig
-from .pretrain import check_revise_rate
-from .sampling import MAX_SEED
+from .config_check import CURRICULUM_BUDGETS, check
+from .devices import resolve_device
+from .models import ModelConfig
 
-CURRICULUM_BUDGETS = ("equal", "extra")
+__all__ = ["CURRICULUM_BUDGETS", "CellConfig", "resolve_device"]
 
 
 @dataclass(frozen=True)
@@ -198,164 +197,8 @@ class CellConfig:
 
     # --- validation ---------------------------------------------------------------------------
     def _check(self):
-        def choice(name, allowed):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
-
-        def integer(name, lo, hi=None, none=False):
-            v = getattr(self, name)
-            if none and v is None:
-                return
-            ok = not isinstance(v, bool) and isinstance(v, int) and v >= lo and (hi is None or v <= hi)
-            if not ok:
-                rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-                raise ValueError(f"{name} must be an integer {rng}{' or None' if none else ''}, got {v!r}")
-
-        def number(name, lo, hi=None, lo_open=False):
-            v = getattr(self, name)
-            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and v == v
-            ok = ok and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
-            if not ok:
-                close = "]" if hi is not None else ")"
-                rng = f"{'(' if lo_open else '['}{lo}, {hi if hi is not None else 'inf'}{close}"
-                raise ValueError(f"{name} must be a number in {rng}, got {v!r}")
-
-        def boolean(name):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-
-        choice("task", envs.task_names())
-        choice("model_kind", MODEL_KINDS)
-        choice("positions", POSITIONS)
-        choice("algo", algo_names())
-        choice("device", DEVICES)
-        choice("curriculum_budget", CURRICULUM_BUDGETS)
-        for b in ("cot", "std_norm", "token_sum_norm", "curriculum", "revise", "torch_compile"):
-            boolean(b)
-        integer("hint", 0)
-        envs.RewardConfig(mode=self.reward, delay=self.delay, format_bonus=self.format_bonus, noise=self.noise)
-        integer("width", 1)
-        integer("depth", 1)
-        integer("n_heads", 1, none=True)
-        integer("d_mlp", 1, none=True)
-        integer("n_ctx", 1, none=True)
-        integer("horizon", 1, none=True)
-        integer("pretrain_horizon", 1, none=True)
-        integer("pretrain_tokens", 0)
-        number("pretrain_tokens_per_param", 0.0)
-        integer("pretrain_batch", 1)
-        number("pretrain_lr", 0.0, lo_open=True)
-        number("prior", 0.0, 1.0)
-        number("label_noise", 0.0, 1.0)
-        number("hint_rate", 0.0, 1.0)
-        integer("pretrain_hint", 0, none=True)
-        if self.think_rate is not None:
-            number("think_rate", 0.0, 1.0)
-        integer("pretrain_horizon_min", 1, none=True)
-        integer("rl_updates", 1)
-        integer("prompts_per_update", 1)
-        integer("group_size", 1)
-        number("rl_lr", 0.0)
-        integer("rl_warmup", 0)
-        number("kl_coef", 0.0)
-        number("entropy_coef", 0.0)
-        number("temperature", 0.0, lo_open=True)
-        number("eval_temperature", 0.0, lo_open=True)
-        number("clip_low", 0.0, 1.0)
-        number("clip_high", 0.0)
-        integer("ppo_epochs", 1)
-        integer("minibatches", 1)
-        if self.prompts_per_update % self.minibatches:
-            raise ValueError(
-                f"minibatches must divide prompts_per_update={self.prompts_per_update} "
-                f"(equal minibatches of whole groups), got {self.minibatches}"
-            )
-        number("vf_coef", 0.0)
-        number("max_grad_norm", 0.0, lo_open=True)
-        integer("log_every", 1)
-        integer("k_max", 1, 4096)
-        if self.k_max & (self.k_max - 1):
-            raise ValueError(f"k_max must be a power of two in [1, 4096], got {self.k_max}")
-        integer("eval_prompts", 1)
-        integer("val_prompts", 0)
-        integer("ood_delta", 0)
-        s = self.seeds
-        if (
-            not isinstance(s, tuple)
-            or not s
-            or len(set(s)) != len(s)
-            or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < MAX_SEED for x in s)
-        ):
-            raise ValueError(f"seeds must be a non-empty tuple of distinct integers in [0, {MAX_SEED}), got {s!r}")
-        integer("curriculum_start", 1)
-        number("curriculum_frac", 0.0, 1.0, lo_open=True)
-        self._check_combinations()
-
-    def _check_combinations(self):
-        """Rules between fields (the architecture, the tasks they make, revise, the curriculum)."""
-        if self.n_heads is not None and self.width % self.n_heads:
-            raise ValueError(f"n_heads must divide width={self.width}, got {self.n_heads}")
-        if self.model_kind == "transformer" and self.positions == "rotary":
-            if self.width % 2:
-                raise ValueError(f"width must be even for rotary positions (or positions='learned'), got {self.width}")
-            if self.n_heads is not None and (self.width // self.n_heads) % 2:
-                raise ValueError(
-                    f"n_heads must leave an even head dimension width / n_heads for rotary positions, "
-                    f"got {self.n_heads} (width {self.width})"
-                )
-        # the tasks themselves validate the difficulty; n_ctx must hold the largest one
-        self._check_pretrain_mix()
-        need = self._ctx_need()
-        if self.n_ctx is not None and self.n_ctx < need:
-            raise ValueError(f"n_ctx must be >= {need} (the longest task sequence here), got {self.n_ctx}")
-        tasks = self.tasks()  # evaluation needs eval_prompts distinct held-out questions per split
-        check_revise_rate(tasks["pretrain"], self.revise_rate)  # the one rule of the knob (pretraining's)
-        if self.reward == "dense" and tasks["rl"].revise:
-            raise ValueError(
-                "reward='dense' cannot be combined with revise=True (a rewritten step would be paid "
-                "again); use 'sparse' or 'random'"
-            )
-        for split in ("id", "ood"):
-            envs.splits.check_heldout(tasks[split], self.eval_prompts)
-        if self.val_prompts:
-            try:
-                envs.splits.check_heldout(tasks["id"], self.eval_prompts + self.val_prompts)
-            except ValueError as e:
-                raise ValueError(f"val_prompts={self.val_prompts} on top of eval_prompts: {e}") from None
-        if self.curriculum:
-            self._check_curriculum()
-        self.model_config()  # validates the architecture (e.g. rotary needs an even d_head)
-
-    def _check_pretrain_mix(self):
-        ph = self.pretrain_hint if self.pretrain_hint is not None else self.hint
-        if self.hint_rate > 0 and ph < 1:
-            raise ValueError(
-                f"hint_rate={self.hint_rate} needs pretrain_hint >= 1 (or hint >= 1): the steps the hinted "
-                "pretraining prompts reveal"
-            )
-        H = self.pretrain_horizon if self.pretrain_horizon is not None else self.rl_horizon()
-        if self.pretrain_horizon_min is not None and self.pretrain_horizon_min > H:
-            raise ValueError(
-                f"pretrain_horizon_min must be at most the pretraining horizon {H}, got {self.pretrain_horizon_min}"
-            )
-        try:
-            self.pretrain_mix()
-        except ValueError as e:
-            raise ValueError(
-                f"the pretraining corpus (pretrain_horizon_min={self.pretrain_horizon_min}, hint_rate="
-                f"{self.hint_rate}, pretrain_hint={ph}) holds an invalid task: {e}"
-            ) from None
-
-    def _check_curriculum(self):
-        L, h0 = self.rl_horizon(), self.curriculum_start
-        if h0 >= L:
-            raise ValueError(
-                f"curriculum_start must be below the RL horizon L={L} for the curriculum to ramp, got {h0}"
-            )
-        try:
-            self.make_task(h0)
-        except ValueError as e:
-            raise ValueError(f"curriculum_start={h0} is not a valid horizon of {self.task} ({e})") from None
+        """Every field, then the rules between fields (toymodels/config_check.py)."""
+        check(self)
 
     # --- derived --------------------------------------------------------------------------------
     def task_args(self, horizon: int | None = None, hint: int | None = None, cot: bool | None = None) -> dict[str, Any]:

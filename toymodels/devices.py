@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import platform
+from pathlib import Path
+
 DEVICES = ("auto", "cpu", "cuda")
 """'auto' (CUDA when torch sees a device, else CPU), 'cpu' or 'cuda'."""
 
@@ -15,3 +18,16 @@ def resolve_device(device: str):
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
     return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name: /proc/cpuinfo's first "model name", else `platform.processor()`, else
+    'unknown' (what env.json records beside the core count, so a wall time names its machine)."""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor().strip() or "unknown"

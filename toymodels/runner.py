@@ -2,7 +2,7 @@
 
     run_dir/
       config.json      the grid spec (a rerun with a different one stops unless force=True)
-      env.json         versions, git commit, device, host, times
+      env.json         versions, git commit, device, host, CPU model and cores, times
       cells/<id>.nc    one file per finished cell (one seed), written atomically
       grid.nc          the combined dataset with named dims, written atomically at the end
 
@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 
 from . import storage
 from .config import resolve_device
+from .devices import cpu_model
 from .grid import GridSpec, Group, cell_id
 from .run import run_cell
 
@@ -66,6 +67,8 @@ def environment_info(device: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "host": platform.node(),
         "device": device,
+        "cpu_model": cpu_model(),
+        "cpu_cores": os.cpu_count(),
         "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
