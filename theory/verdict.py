@@ -2,8 +2,8 @@
 
 A ``Verdict`` is what a rule of theory/ returns for a hypothesis (H1-H11, theory.hypotheses) or a
 study's claim (C1-C11, theory.claims, theory.claims_behaviour): the verdict word, the rule that
-decided it, the measured result in words and the numbers it used (with n and the headline
-interval where there is one). Reports store it as JSON (fits.json, verdicts.json) and render it
+decided it, the measured result in words, the numbers it used (with n and the headline
+interval where there is one) and, for a claim, the one number that decided it. Reports store it as JSON (fits.json, verdicts.json) and render it
 from there.
 """
 
@@ -44,6 +44,13 @@ class Verdict(JsonMixin):
     power: dict[str, Any] = field(default_factory=dict)
     """n per arm and the smallest detectable effect at that n (theory.power.power_row); empty where
     the rule compares no arms."""
+    decisive: str = ""
+    """The one number the verdict word rests on, rendered (theory.text.decides): its value with its
+    interval, n and the boundary it was compared against where there is one. For holds / fails the
+    number the rule compared with its boundary; for 'holds only where …' / 'holds only in part' the
+    number of the part that holds; for 'not determined' the number that fell short (an interval on
+    both sides of the boundary, too few cells, a detectable effect larger than the claim's). Empty
+    for the hypotheses H1-H11 (their reports print their own numbers)."""
 
 
 def mean_ci(x, level: float = LEVEL) -> tuple[float, float, float, int]:
