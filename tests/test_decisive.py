@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from theory import claims as c
 from theory.agreement import compare, mark_flips
@@ -37,9 +38,9 @@ def has(text: str, value: float) -> bool:
         mant, _, exp = tok.partition("e")
         dec = len(mant.partition(".")[2])
         if exp:
-            same = float(f"{value:.{dec}e}") == float(tok)
+            same = abs(value - float(tok)) <= 0.5001 * 10.0 ** (int(exp.replace("−", "-")) - dec)
         else:
-            same = float(tok) == value if dec == 0 else abs(round(value, dec) - float(tok)) < 1e-9
+            same = float(tok) == value if dec == 0 else abs(value - float(tok)) <= 0.5001 * 10.0**-dec
         if same:
             return True
     return False
@@ -133,7 +134,7 @@ def test_c5_c6_decisive():
     ln_n = np.log([100, 100, 400, 400, 1600, 1600])
     ent = [0.9, 0.8, 0.6, 0.5, 0.3, 0.2]
     v = c.verdict_c6(ln_n, ent, {})
-    rho = -1.0  # perfectly falling
+    rho = stats.spearmanr(ln_n, ent).statistic
     assert v.verdict.startswith("fails") and has(v.decisive, rho), v.decisive
     noisy = {"temperature": [0.3, -0.3, 0.1]}
     v = c.verdict_c6(ln_n, ent[::-1], noisy)

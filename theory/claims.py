@@ -326,7 +326,8 @@ def verdict_c8(
         if k in base_only and k not in (baseline, "constant") and np.isfinite(v.get("mae", np.nan))
     }
     if not cands or baseline not in table:
-        return Verdict("C8", "no predictor was evaluated", "not determined: nothing to compare", rule)
+        d = decides("base-only predictors evaluated", "0")
+        return Verdict("C8", "no predictor was evaluated", "not determined: nothing to compare", rule, decisive=d)
     best = min(cands, key=lambda k: cands[k]["mae"])
     b, ln = cands[best], table[baseline]
     result = (
@@ -341,19 +342,27 @@ def verdict_c8(
             f"; where RL takes off ({t.get('n_settings', 0):.0f} settings, {t.get('n_cells', 0):.0f} cells): "
             f"{best} {b_t:.3f} vs ln N {ln_t:.3f}, seed floor {t.get('seed floor', np.nan):.3f}"
         )
+    n = f"{b.get('n_settings', 0):.0f} settings"
+    ratio = decides(
+        f"{best} MAE", f"{b['mae']:.3f} = {g(b['mae'] / ln['mae'], 2)} × ln N's {ln['mae']:.3f}", f"{MAE_RATIO:g} ×", n
+    )
     if b.get("n_settings", 0) < 3:
-        return Verdict("C8", result, f"not determined: only {b.get('n_settings', 0):.0f} settings", rule)
+        d = decides("settings left out", f"{b.get('n_settings', 0):.0f}", ">= 3")
+        return Verdict("C8", result, f"not determined: only {b.get('n_settings', 0):.0f} settings", rule, decisive=d)
     if not b["mae"] < ln["mae"]:
-        return Verdict("C8", result, "fails: no base-only measurement predicts the gain better than size", rule)
+        why = "fails: no base-only measurement predicts the gain better than size"
+        return Verdict("C8", result, why, rule, decisive=ratio)
     if t and not b_t < ln_t:
         why = "where RL takes off, the best base-only predictor does not beat ln N"
-        return Verdict("C8", result, f"fails: {why} (its margin comes from settings where RL does not)", rule)
+        d = decides(f"{best} MAE where RL takes off", f"{b_t:.3f}", f"ln N's {ln_t:.3f}", f"{t.get('n_settings', 0):.0f} settings")
+        return Verdict("C8", result, f"fails: {why} (its margin comes from settings where RL does not)", rule, decisive=d)
     if b["mae"] <= MAE_RATIO * ln["mae"] and np.isfinite(b["auroc"]) and b["auroc"] >= AUROC_GOOD:
-        return Verdict("C8", result, "holds", rule)
+        return Verdict("C8", result, "holds", rule, decisive=ratio)
     return Verdict(
         "C8",
         result,
         "holds only in part: base-only measurements beat size, but not by the "
         "rule's margin or not separating gaining cells well",
         rule,
+        decisive=ratio,
     )
