@@ -199,9 +199,10 @@ def _c2_decisive(fit: TakeoffFit) -> str:
     trustworthy, the ΔBIC of a rise over a constant P(take-off) when that decided, else the 10-90%
     width with its interval against the sharp/smooth boundary."""
     if not fit.trustworthy:
-        return decides("take-off fit untrustworthy:", fit.problems[0], n=fit.n_cells)
-    gap = min(fit.bic["logistic"], fit.bic["ceiling"]) - fit.bic["constant"]
-    if fit.family == "constant" or -gap < DELTA_BIC:
+        return decides("take-off fit untrustworthy:", fit.problems[0] if fit.problems else "?", n=fit.n_cells)
+    if fit.verdict == "no trend" or fit.verdict.startswith(("not determined: constant", "not determined: the rise")):
+        bic = {k: fit.bic.get(k, np.nan) for k in ("logistic", "ceiling", "constant")}
+        gap = min(bic["logistic"], bic["ceiling"]) - bic["constant"]
         return decides("ΔBIC rising − constant P(take-off)", f"{gap:+.1f}", f"±{DELTA_BIC:g}", fit.n_cells)
     width = f"{fit.width_decades:.2f} {bracket(*fit.width_ci, fmt=lambda x: f'{x:.2f}')} decades"
     return decides("10-90% width", width, f"{BOUNDARY_DECADES:g} boundary", fit.n_cells)
@@ -354,8 +355,15 @@ def verdict_c8(
         return Verdict("C8", result, why, rule, decisive=ratio)
     if t and not b_t < ln_t:
         why = "where RL takes off, the best base-only predictor does not beat ln N"
-        d = decides(f"{best} MAE where RL takes off", f"{b_t:.3f}", f"ln N's {ln_t:.3f}", f"{t.get('n_settings', 0):.0f} settings")
-        return Verdict("C8", result, f"fails: {why} (its margin comes from settings where RL does not)", rule, decisive=d)
+        d = decides(
+            f"{best} MAE where RL takes off",
+            f"{b_t:.3f}",
+            f"ln N's {ln_t:.3f}",
+            f"{t.get('n_settings', 0):.0f} settings",
+        )
+        return Verdict(
+            "C8", result, f"fails: {why} (its margin comes from settings where RL does not)", rule, decisive=d
+        )
     if b["mae"] <= MAE_RATIO * ln["mae"] and np.isfinite(b["auroc"]) and b["auroc"] >= AUROC_GOOD:
         return Verdict("C8", result, "holds", rule, decisive=ratio)
     return Verdict(

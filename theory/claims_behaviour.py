@@ -9,7 +9,8 @@ from scipy import stats
 
 from .onset import GOOD_POWER
 from .power import power_row
-from .text import decides, g, signed
+from .text import decides, signed
+from .text import g as _g
 from .text import mean_interval as _fmt
 from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, mean_ci
 
@@ -66,13 +67,17 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None, power: float
     share = lambda against: decides("gaining cells with an aha", f"{frac:.0%} ({k} of {n})", against)  # noqa: E731
     if n < MIN_CELLS:
         d = decides(f"cells that gained >= {GAIN}", str(n), f">= {MIN_CELLS}")
-        return Verdict("C10", result, f"not determined: {n} cells gained >= {GAIN} (need >= {MIN_CELLS})", rule, decisive=d)
+        return Verdict(
+            "C10", result, f"not determined: {n} cells gained >= {GAIN} (need >= {MIN_CELLS})", rule, decisive=d
+        )
     if frac < ABRUPT / 2 and not (np.isfinite(power) and power >= GOOD_POWER):
         found = f"finds only {power:.0%} of" if np.isfinite(power) else "was not tried on"
         why = f"{k} of {n} gaining cells rise abruptly, but the detector {found} synthetic steps"
         seen = f"{power:.0%}" if np.isfinite(power) else "not measured"
         d = decides("detector power on synthetic steps", seen, f"{GOOD_POWER:.0%}", f"{n} gaining cells")
-        return Verdict("C10", result, f"not determined: {why} at their noise (need >= {GOOD_POWER:.0%})", rule, decisive=d)
+        return Verdict(
+            "C10", result, f"not determined: {why} at their noise (need >= {GOOD_POWER:.0%})", rule, decisive=d
+        )
     if frac < ABRUPT / 2:
         why = f"fails: RL's gains mostly arrive gradually ({k} of {n} gaining cells rise abruptly)"
         return Verdict("C10", result, why, rule, decisive=share(f"{ABRUPT / 2:.0%} boundary"))
@@ -89,7 +94,7 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None, power: float
         why = f"holds only in part: the gains rise abruptly, but {part2}"
         return Verdict("C10", result, why, rule, decisive=share(f"{ABRUPT:.0%} boundary"))
     d = (
-        decides("Spearman ρ(φ at the first update, onset)", f"{signed(rho)} (p = {g(p, 2)})", "0 at p < 0.05", m)
+        decides("Spearman ρ(φ at the first update, onset)", f"{signed(rho)} (p = {_g(p, 2)})", "0 at p < 0.05", m)
         if predicts
         else share(f"{ABRUPT:.0%} boundary")
     )
@@ -264,7 +269,9 @@ def combine_tasks(per_task: dict[str, Verdict]) -> Verdict:
     held = [t for t, w in words.items() if w == "holds"]
     if held:
         rest = "; ".join(f"{t}: {w}" for t, w in words.items() if t not in held)
-        return Verdict("C11", result, f"holds only where the task is {', '.join(held)} ({rest})", rule, decisive=of(held))
+        return Verdict(
+            "C11", result, f"holds only where the task is {', '.join(held)} ({rest})", rule, decisive=of(held)
+        )
     for lead in ("holds only in part", "fails", "not determined"):
         if any(w.startswith(lead) for w in words.values()):
             d = of(t for t, w in words.items() if w.startswith(lead))
@@ -311,7 +318,9 @@ def decide_c11(cells, behaviour: list[str]) -> Verdict:
             else "the results hold no wait_rate / revise_fix_rate"
         )
         d = decides("revise cells", "0") if rev.empty else decides("wait_rate / revise_fix_rate columns", "missing")
-        return Verdict("C11", why, f"not determined: {why}", "needs cells with revise on, base and after RL", decisive=d)
+        return Verdict(
+            "C11", why, f"not determined: {why}", "needs cells with revise on, base and after RL", decisive=d
+        )
     rev = rev.assign(delta=fix_use(rev, "rl") - fix_use(rev, "base"))
     plain = sub[~sub.revise].set_index(["task", "width", "seed"])["gain"]
     per_task = {}

@@ -9,7 +9,7 @@ import numpy as np
 from scipy import stats
 
 from .power import mde_paired, mde_proportions, n_for_paired, n_for_proportions, needs, power_row, sd
-from .text import bracket, decides, g, signed
+from .text import decides, g, signed
 from .text import mean_interval as _fmt
 from .verdict import GAIN, MIN_CELLS, Verdict, mean_ci
 
@@ -89,7 +89,9 @@ def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
     col = t["collapsed"] < P_TEST
     p_rf = max(t["null"], t["rise_fall"])
     if rf and col:
-        d = decides("largest one-sided p (rise-fall vs noise, vs large; below base)", g(max(t.values()), 2), f"{P_TEST:g}", n)
+        d = decides(
+            "largest one-sided p (rise-fall vs noise, vs large; below base)", g(max(t.values()), 2), f"{P_TEST:g}", n
+        )
         return Verdict("C4", result, "holds", rule, power=pw, decisive=d)
     seen = max(small["collapsed"] - base, small["rise_fall"] - max(large["rise_fall"], small.get("rise_fall_null", 0)))
     if not rf and not col:
@@ -110,7 +112,9 @@ def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
             "fails: small models rise-and-fall and end below base no more than noise and large models",
             rule,
             power=pw,
-            decisive=decides("largest excess of small models over noise and large ones", f"{seen:.0%}", f"{OFTEN:.0%}", n),
+            decisive=decides(
+                "largest excess of small models over noise and large ones", f"{seen:.0%}", f"{OFTEN:.0%}", n
+            ),
         )
     part = (
         "the reward rises and falls more than noise and large models do, but pass@1 does not end below base more often"
@@ -212,7 +216,9 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
         if part2_known and not part2 and pw["needs_n"]:
             why = f"not determined: entropy collapses faster in small models, but whether {worst} helps them needs"
             d = decides(f"{worst} vs plain at small widths", f"{_fmt(diffs[worst])}, detectable {g(pw['mde'], 2)}")
-            return Verdict("C6", result, f"{why} n ≈ {pw['needs_n']} pairs", rule, power=pw, decisive=d + f" vs {GAIN:g}")
+            return Verdict(
+                "C6", result, f"{why} n ≈ {pw['needs_n']} pairs", rule, power=pw, decisive=d + f" vs {GAIN:g}"
+            )
         if part2_known and not part2:
             return Verdict("C6", result, "holds", rule, power=pw, decisive=d)
         if part2:

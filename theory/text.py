@@ -214,3 +214,7 @@ def decides(what: str, value: str, against: str = "", n=None) -> str:
     it: what it is, its value (with its interval where it has one), what the rule compared it with,
     and n: '10-90% width 0.07 [0.02, 1.69] decades vs 0.5 boundary, n=24'."""
     return f"{what} {value}" + (f" vs {against}" if against else "") + ("" if n is None else f", n={n}")
+
+
+NOT_RECORDED = "(not recorded; rerun `aha study`)"
+"""A claim's deciding number where verdicts.json comes from a study run before it was recorded."""

@@ -3,8 +3,8 @@
 A ``Verdict`` is what a rule of theory/ returns for a hypothesis (H1-H11, theory.hypotheses) or a
 study's claim (C1-C11, theory.claims, theory.claims_behaviour): the verdict word, the rule that
 decided it, the measured result in words, the numbers it used (with n and the headline
-interval where there is one) and, for a claim, the one number that decided it. Reports store it as JSON (fits.json, verdicts.json) and render it
-from there.
+interval where there is one) and, for a claim, the one number that decided it. Reports store it
+as JSON (fits.json, verdicts.json) and render it from there.
 """
 
 from __future__ import annotations
