@@ -162,6 +162,8 @@ def test_c7_c8_c9_decisive():
     }
     v = c.verdict_c8(t, ("coverage", "ln N"))
     assert v.verdict == "holds" and has(v.decisive, 0.05) and has(v.decisive, 0.2) and has(v.decisive, 0.8)
+    perfect = {k: dict(v, mae=0.0) for k, v in t.items()}  # ln N's MAE 0 (the tiny study): no division by it
+    assert c.verdict_c8(perfect, ("coverage", "ln N")).verdict.startswith("fails")
     off = {"coverage": 0.181, "ln N": 0.178, "n_settings": 3, "n_cells": 30, "seed floor": 0.1}
     v = c.verdict_c8(t, ("coverage", "ln N"), takeoff=off)  # fails where RL takes off
     assert v.verdict.startswith("fails") and has(v.decisive, 0.181) and has(v.decisive, 0.178), v.decisive

@@ -344,9 +344,8 @@ def verdict_c8(
             f"{best} {b_t:.3f} vs ln N {ln_t:.3f}, seed floor {t.get('seed floor', np.nan):.3f}"
         )
     n = f"{b.get('n_settings', 0):.0f} settings"
-    ratio = decides(
-        f"{best} MAE", f"{b['mae']:.3f} = {g(b['mae'] / ln['mae'], 2)} × ln N's {ln['mae']:.3f}", f"{MAE_RATIO:g} ×", n
-    )
+    share = b["mae"] / ln["mae"] if ln["mae"] > 0 else float("nan")
+    ratio = decides(f"{best} MAE", f"{b['mae']:.3f} = {g(share, 2)} × ln N's {ln['mae']:.3f}", f"{MAE_RATIO:g} ×", n)
     if b.get("n_settings", 0) < 3:
         d = decides("settings left out", f"{b.get('n_settings', 0):.0f}", ">= 3")
         return Verdict("C8", result, f"not determined: only {b.get('n_settings', 0):.0f} settings", rule, decisive=d)

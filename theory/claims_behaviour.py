@@ -146,8 +146,8 @@ def verdict_c11(
     amp = [w for w in known if cls[w] == "amplifies"]
     sup = [w for w in known if cls[w] == "suppresses"]
 
-    def at(w: int, side: str) -> str:
-        return decides(f"width {w}: Δ rate of fixing revisions", _fmt(mcs[w]), f"0 (interval {side} it)")
+    def at(w: int) -> str:  # the change at one width, against 0 (its interval shows the side)
+        return decides(f"width {w}: Δ fixing-revision rate", _fmt(mcs[w]), "0")
 
     if len(known) < 2:
         d = decides("widths with >= 2 seeds", str(len(known)), ">= 2")
@@ -161,21 +161,21 @@ def verdict_c11(
             "not determined: RL amplifies self-correction at no size measured, so no size "
             f"above which it does is seen{tail}",
             rule,
-            decisive=at(closest, "not above"),
+            decisive=at(closest),
         )
     if amp[0] == known[0]:
         why = f"fails: RL amplifies self-correction at the smallest width ({known[0]}) too"
-        return Verdict("C11", result, why, rule, decisive=at(known[0], "above"))
+        return Verdict("C11", result, why, rule, decisive=at(known[0]))
     if all(w in amp for w in known if w >= amp[0]):
         found = result + f"; RL amplifies self-correction from width {amp[0]} on{tail}"
-        return Verdict("C11", found, "holds", rule, decisive=at(amp[0], "above"))
+        return Verdict("C11", found, "holds", rule, decisive=at(amp[0]))
     return Verdict(
         "C11",
         result,
         f"holds only in part: RL amplifies self-correction at width "
         f"{', '.join(map(str, amp))}, but not at every larger width{tail}",
         rule,
-        decisive=at(amp[0], "above"),
+        decisive=at(amp[0]),
     )
 
 
