@@ -172,6 +172,8 @@ def test_c7_c8_c9_decisive():
     v = c.verdict_c9({"curriculum": {"small": same, "large": up}})
     assert v.verdict.startswith("fails") and "curriculum (large)" in v.decisive
     assert has(v.decisive, np.mean(up["dA"])) and has(v.decisive, 0.05), v.decisive
+    v = c.verdict_c9({"curriculum": {"small": up, "large": {"dA": [0.1]}}})  # no large arm with 2 pairs
+    assert v.verdict.startswith("holds only where") and "curriculum (small)" in v.decisive, v.decisive
     wide = {"dA": [0.3, -0.3, 0.2, -0.2], "dlnC": [0.0] * 4, "dB": [0.0] * 4}
     v = c.verdict_c9({"temperature": {"small": wide, "large": wide}})
     assert v.verdict.startswith("not determined") and has(v.decisive, v.power["mde"]), v.decisive

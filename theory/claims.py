@@ -221,7 +221,7 @@ def _factor_state(known: dict, cells: dict) -> tuple[bool | None, str, tuple[flo
     it moves, else the largest ratio the intervals allow; ``decisive`` renders it."""
     ivs = list(known.items())
     pairs = [(a, b) if a[1][1] < b[1][0] else (b, a) for i, a in enumerate(ivs) for b in ivs[i + 1 :]]
-    apart = [(b[1][0] / a[1][1], a, b) for a, b in pairs if intervals_disjoint(a[1], b[1])]
+    apart = [(b[1][0] / a[1][1] if a[1][1] > 0 else np.inf, a, b) for a, b in pairs if intervals_disjoint(a[1], b[1])]
     if apart:
         gap, (va, ia), (vb, ib) = max(apart, key=lambda t: t[0])
         n = f"{cells[va]} and {cells[vb]} cells" if va in cells and vb in cells else None

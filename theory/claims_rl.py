@@ -387,15 +387,11 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
         which = ", ".join(f"{n} ({s})" for n, s in need)
         why = f"not determined: {which} did not move the ceiling, but telling would need n ≈ {max(need.values())} pairs"
         return Verdict("C9", result, why, rule, power=pw, decisive=delta(need, pick=need.get))
-    if small:
-        return Verdict(
-            "C9",
-            result,
-            f"holds only where models are large: {', '.join(small)} move the ceiling for small ones",
-            rule,
-            power=pw,
-            decisive=delta([k for k in moved_a if k[1] == "large"]),
-        )
+    if small:  # the part that holds: the widest large-size arm; without one, the small arm that moved
+        big, moved_small = [k for k in moved_a if k[1] == "large"], [(n, "small") for n in small]
+        d = delta(big) if big else delta(moved_small, f"±{EFFECT:g} (interval excludes 0)", lambda k: abs(cis[k][0]))
+        why = f"holds only where models are large: {', '.join(small)} move the ceiling for small ones"
+        return Verdict("C9", result, why, rule, power=pw, decisive=d)
     speed = sorted({n for (n, s), m in moved_speed.items() if m})
     tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"
     extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
