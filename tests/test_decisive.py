@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
+from test_theory_claims import _c4, _takeoff
 
 from theory import claims as c
 from theory.agreement import compare, mark_flips
 from theory.claims_behaviour import combine_tasks, verdict_c10, verdict_c11
 from theory.claims_rl import _c4_tests
 from theory.power import mde_means
-from theory.takeoff import fit_takeoff
 from theory.verdict import mean_ci
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,12 +66,6 @@ def test_c1_decisive_is_the_number_its_word_rests_on():
 
 
 # --- C2 -------------------------------------------------------------------------------------------
-def _takeoff(takeoffs, seeds=3, sizes=(888, 3e3, 7e3, 2.6e4, 1e5, 4e5)):
-    n = np.repeat(sizes[: len(takeoffs)], seeds)
-    y = np.concatenate([[1.0] * k + [0.0] * (seeds - k) for k in takeoffs])
-    return fit_takeoff(n, y)
-
-
 def test_c2_decisive_is_the_width_against_the_boundary_or_what_made_the_fit_untrustworthy():
     sharp = _takeoff((0, 0, 0, 12, 12, 12), seeds=12)
     v = c.verdict_c2(sharp, "resolved", 2.0)
@@ -105,10 +99,6 @@ def test_c3_decisive_is_the_moving_pair_or_the_largest_move_the_intervals_allow(
 
 
 # --- C4 -------------------------------------------------------------------------------------------
-def _c4(n, rf, null, col):
-    return {"n": n, "rise_fall": rf, "rise_fall_null": null, "collapsed": col, "final_sd": 0.1}
-
-
 def test_c4_decisive_is_the_p_value_or_the_excess_that_decided():
     small, large = _c4(13, 9 / 13, 0.6, 4 / 13), _c4(11, 7 / 11, 0.5, 0.0)  # the shipped numbers
     v = c.verdict_c4(small, large)
