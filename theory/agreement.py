@@ -36,9 +36,9 @@ def compare(a: dict[str, dict], b: dict[str, dict]) -> dict[str, dict]:
 
 def mark_flips(verdicts: dict[str, dict], flips: dict[str, dict], what: str) -> dict[str, dict]:
     """A copy of ``verdicts`` (claim -> Verdict as a dict) in which every claim that ``flips`` says
-        disagrees reads 'not determined: flips between runs (…)', with both verdicts in the text; every
-        compared claim gets numbers['agreement'] = {'between', 'other', 'agree'}. A flip is what decides the
-    verdict then, so its deciding number (``decisive``) names the two leading words first."""
+    disagrees reads 'not determined: flips between runs (…)', with both verdicts in the text, and
+    its deciding number (``decisive``) names the flip first, since the flip decided it; every
+    compared claim gets numbers['agreement'] = {'between', 'other', 'agree'}."""
     out = copy.deepcopy(verdicts)
     for c, f in flips.items():
         if c not in out:
