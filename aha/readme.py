@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from theory.text import between, interval_in_grid, mean_or_dash, nc_name, sci, signed, threads
+from theory.text import NOT_RECORDED, between, interval_in_grid, mean_or_dash, nc_name, sci, signed, threads
 from toymodels.results import rl_gain
 
 SHIPPED = ("grid.nc", "fits.json", "env.json", "report.md")
@@ -192,8 +192,17 @@ def blocks(docs: Path) -> dict[str, str]:
     return out
 
 
+def verdict_word(verdict: str) -> str:
+    """A verdict as the README's claims table prints it: its leading words, and for 'holds only where
+    …' what it holds for, up to the first reason (':', ';' or '('): 'not determined', 'holds only where
+    the factor is task'. study.md keeps the whole verdict."""
+    return re.split(r"[:;(]", str(verdict), maxsplit=1)[0].strip()
+
+
 def study_table(study_dir: Path) -> str:
-    """The claims table of the shipped study (docs/study/verdicts.json), or a line saying it is not run."""
+    """The claims of the shipped study (docs/study/verdicts.json), one short row each: the claim, what
+    it says, its verdict word and the one number that decides it (the Verdict's ``decisive``; a study
+    written before it was recorded says so); or a line saying the study is not run."""
     from theory.claims import STATEMENTS  # noqa: PLC0415
 
     path = study_dir / "verdicts.json"
@@ -203,11 +212,17 @@ def study_table(study_dir: Path) -> str:
             "cores) writes it; `aha readme` then fills this section from `docs/study/`."
         )
     verdicts = json.loads(path.read_text())
-    rows = ["| claim | what it says | measured | verdict |", "|---|---|---|---|"]
+    cell = lambda t: str(t).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    rows = ["| claim | what it says | verdict | the number that decides it |", "|---|---|---|---|"]
     for c, v in sorted(verdicts.items(), key=lambda kv: (len(kv[0]), kv[0])):  # C1 .. C9, C10, C11
-        cell = lambda t: str(t).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-        rows.append(f"| {c} | {cell(STATEMENTS.get(c, ''))} | {cell(v['result'])} | **{cell(v['verdict'])}** |")
-    more = "Details, figures and the rule behind each verdict: [docs/study/study.md](docs/study/study.md)."
+        number = v.get("decisive") or NOT_RECORDED
+        rows.append(
+            f"| {c} | {cell(STATEMENTS.get(c, ''))} | **{cell(verdict_word(v['verdict']))}** | {cell(number)} |"
+        )
+    more = (
+        "The whole verdict, the measured result behind it, the rule and the figures: "
+        "[docs/study/study.md](docs/study/study.md)."
+    )
     return "\n".join(rows) + "\n\n" + more
 
 

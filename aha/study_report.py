@@ -15,7 +15,7 @@ from theory.claims import STATEMENTS
 from theory.claims_behaviour import add_onsets, decide_c10, decide_c11
 from theory.evidence import excluded_counts, format_counts, split_evidence
 from theory.study_stats import add_curve_measures
-from theory.text import DASH, SQRT2_STEP_NOTE, g, power_text
+from theory.text import DASH, NOT_RECORDED, SQRT2_STEP_NOTE, g, power_text
 from theory.verdict import GAIN, not_run
 from toymodels import storage
 from toymodels.cells import setting_key
@@ -145,6 +145,12 @@ def _c7(v: dict) -> str:
         for r in v["numbers"]["N_c"]
     ]
     return _img(v, "C7_signals.png") + "\n\nDoes the signal move N_c?\n\n" + "\n".join(shift)
+
+
+def _decisive(v: dict) -> str:
+    """The one number the verdict rests on (Verdict.decisive); a study written before it was recorded
+    says so."""
+    return v.get("decisive") or NOT_RECORDED
 
 
 def _excluded(v: dict) -> str:
@@ -303,12 +309,12 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
         f"{len(cells)} cells in {len(specs)} grids (+ refinement), {int((cells.status != 'ok').sum())} not ok; "
         f"wall time of this invocation {wall / 60:.1f} min{_reused(out)}.",
         "",
-        "| claim | statement | measured result | verdict | n per arm; smallest detectable effect (power 0.8) "
-        "| cells set aside (rl_health) |",
-        "|---|---|---|---|---|---|",
+        "| claim | statement | measured result | verdict | the number that decides it "
+        "| n per arm; smallest detectable effect (power 0.8) | cells set aside (rl_health) |",
+        "|---|---|---|---|---|---|---|",
     ]
     md += [
-        f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} | "
+        f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} | {esc(_decisive(V[c]))} | "
         f"{esc(power_text(V[c].get('power')))} | {_excluded(V[c])} |"
         for c in [*study.analyses, *study.moved]
     ]
@@ -316,6 +322,7 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
     for c in [*study.analyses, *study.moved]:
         v = V[c]
         md += [f"## {c}: {STATEMENTS[c]}", "", f"**Verdict: {v['verdict']}.**", ""]
+        md += [f"Deciding number: {_decisive(v)}.", ""]
         md += [f"Cells set aside (no-signal and broke-capable are no evidence about a model): {_excluded(v)}.", ""]
         md += [f"Measured: {v['result']}.", ""]
         md += [f"Rule: {v['rule']}.", "", f"Power: {power_text(v.get('power'))}.", ""]

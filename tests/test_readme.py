@@ -73,14 +73,14 @@ def test_study_block_is_the_shipped_claims_table(tmp_path):
     (tmp_path / "study" / "verdicts.json").write_text(
         json.dumps(
             {
-                "C1": {"claim": "C1", "result": "gain 0.0 | 0.4", "verdict": "holds", "rule": "r"},
-                "C2": {"claim": "C2", "result": "smooth", "verdict": "fails", "rule": "r"},
+                "C1": {"claim": "C1", "result": "gain 0.0", "verdict": "holds", "rule": "r", "decisive": "a | b 0.4"},
+                "C2": {"claim": "C2", "result": "smooth", "verdict": "fails: smooth", "rule": "r"},
             }
         )
     )
     table = study_table(tmp_path / "study").splitlines()
-    assert table[2].startswith("| C1 |") and "gain 0.0 \\| 0.4" in table[2] and table[2].endswith("| **holds** |")
-    assert table[3].startswith("| C2 |") and table[3].endswith("| **fails** |")
+    assert table[2].startswith("| C1 |") and table[2].endswith("| **holds** | a \\| b 0.4 |")
+    assert table[3].startswith("| C2 |") and table[3].endswith("| **fails** | (not recorded; rerun `aha study`) |")
 
 
 def test_publish_study_copies_the_report_and_each_grid_and_refuses_an_unfinished_one(tmp_path):

@@ -73,6 +73,7 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
     for v in verdicts.values():  # every verdict is one of the issue's words, and the table shows it
         assert re.match(r"(holds only where|holds only in part:|holds\b|fails\b|not determined:)", v["verdict"]), v
         assert v["verdict"].replace("|", "\\|") in text
+        assert v["decisive"] and f"Deciding number: {v['decisive']}." in text, v  # issue 23 item 6
     refine = json.loads((out / "refine.json").read_text())["ref"]
     assert refine[0]["new_widths"] == [12] and refine[0]["stop"] == ""  # bisection of 8..16 in log N
     # the bracket 12-16 is narrow, but P(take-off) over 3 sizes is not determined: never "resolved"

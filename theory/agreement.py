@@ -36,7 +36,8 @@ def compare(a: dict[str, dict], b: dict[str, dict]) -> dict[str, dict]:
 
 def mark_flips(verdicts: dict[str, dict], flips: dict[str, dict], what: str) -> dict[str, dict]:
     """A copy of ``verdicts`` (claim -> Verdict as a dict) in which every claim that ``flips`` says
-    disagrees reads 'not determined: flips between runs (…)', with both verdicts in the text; every
+    disagrees reads 'not determined: flips between runs (…)', with both verdicts in the text, and
+    its deciding number (``decisive``) names the flip first, since the flip decided it; every
     compared claim gets numbers['agreement'] = {'between', 'other', 'agree'}."""
     out = copy.deepcopy(verdicts)
     for c, f in flips.items():
@@ -45,6 +46,9 @@ def mark_flips(verdicts: dict[str, dict], flips: dict[str, dict], what: str) -> 
         out[c].setdefault("numbers", {})["agreement"] = {"between": what, "other": f["b"], "agree": f["agree"]}
         if not f["agree"] and not out[c]["verdict"].startswith("not determined"):
             out[c]["verdict"] = f"not determined: flips between runs ({what}: '{f['a']}' vs '{f['b']}')"
+            was = out[c].get("decisive")
+            flip = f"flips between runs ({what}): '{leading_word(f['a'])}' vs '{leading_word(f['b'])}'"
+            out[c]["decisive"] = flip + (f"; this run: {was}" if was else "")
         elif not f["agree"]:
             out[c]["verdict"] += f" (and flips between runs, {what}: other run '{f['b']}')"
     return out

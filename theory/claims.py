@@ -23,9 +23,9 @@ from .power import (
     power_row,
     sd,
 )
-from .takeoff import BOUNDARY_DECADES, TAKEOFF, TakeoffFit
+from .takeoff import BOUNDARY_DECADES, DELTA_BIC, TAKEOFF, TakeoffFit
 from .takeoff import LEVEL as TAKEOFF_LEVEL
-from .text import interval_in_grid, sci
+from .text import DASH, bracket, decides, g, interval_in_grid, sci, signed
 from .text import mean_interval as _fmt
 from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, intervals_disjoint, mean_ci
 
@@ -92,24 +92,35 @@ def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capabilit
         f"it exceeds that by >= {GAIN} with disjoint intervals; fails if the gain without capability has "
         f"its interval above {GAIN}; not determined with < {MIN_CELLS} cells on a side"
     )
+    without = lambda against: decides("gain without capability", _fmt(lo_c), against)  # noqa: E731
     if lo_c[3] < MIN_CELLS or hi_c[3] < MIN_CELLS:
-        return Verdict(
-            "C1",
-            result,
-            f"not determined: {lo_c[3]} cells without and {hi_c[3]} with base capability (need >= {MIN_CELLS} each)",
-            rule,
-            power=pw,
-        )
+        few = decides("cells without / with capability", f"{lo_c[3]} / {hi_c[3]}", f">= {MIN_CELLS} each")
+        why = f"{lo_c[3]} cells without and {hi_c[3]} with base capability (need >= {MIN_CELLS} each)"
+        return Verdict("C1", result, f"not determined: {why}", rule, power=pw, decisive=few)
     if lo_c[1] >= GAIN:
-        return Verdict("C1", result, "fails: RL gains without any base capability", rule, power=pw)
+        d = without(f"{GAIN:g} boundary (interval above it)")
+        return Verdict("C1", result, "fails: RL gains without any base capability", rule, power=pw, decisive=d)
     if lo_c[2] < GAIN and hi_c[0] - lo_c[0] >= GAIN and hi_c[1] > lo_c[2]:
-        return Verdict("C1", result, "holds", rule, power=pw)
+        d = decides(
+            "gain with − without capability",
+            f"{signed(hi_c[0] - lo_c[0], 3)} (intervals {bracket(hi_c[1], hi_c[2], signed)} and "
+            f"{bracket(lo_c[1], lo_c[2], signed)} disjoint)",
+            f"{GAIN:g} boundary",
+            f"{hi_c[3]} with, {lo_c[3]} without",
+        )
+        return Verdict("C1", result, "holds", rule, power=pw, decisive=d)
     if lo_c[2] < GAIN:
         mde = pw["mde"]
         if needs(mde, GAIN):
             pw = power_row(pw["arms"], mde, GAIN, pw["about"], n_for_means(GAIN, pool))
             why = f"not determined: needs n ≈ {pw['needs_n']} per arm to tell a {GAIN:g} difference"
-            return Verdict("C1", result, why, rule, power=pw)
+            d = decides(
+                "gain with − without capability",
+                f"{signed(hi_c[0] - lo_c[0], 3)}, detectable {g(mde, 2)}",
+                f"{GAIN:g} claimed",
+                f"{hi_c[3]} with, {lo_c[3]} without",
+            )
+            return Verdict("C1", result, why, rule, power=pw, decisive=d)
         return Verdict(
             "C1",
             result,
@@ -117,9 +128,15 @@ def verdict_c1(gain_without, gain_with, collapsed_without_frac: float, capabilit
             "capability do not clearly gain more",
             rule,
             power=pw,
+            decisive=without(f"{GAIN:g} boundary (interval below it)"),
         )
     return Verdict(
-        "C1", result, "not determined: the gain without capability is too uncertain to place", rule, power=pw
+        "C1",
+        result,
+        "not determined: the gain without capability is too uncertain to place",
+        rule,
+        power=pw,
+        decisive=without(f"{GAIN:g} boundary (interval across it)"),
     )
 
 
@@ -156,13 +173,15 @@ def verdict_c2(fit: TakeoffFit, refine_stop: str, predictor_nc_err_steps: float)
         f"fails if the interval lies wholly above it (smooth) or a constant beats every rise (no trend); an "
         f"untrustworthy fit or an interval on both sides is not determined"
     )
-    t = fit.verdict
+    t, d = fit.verdict, _c2_decisive(fit)
     if t == "smooth":
-        return Verdict("C2", result, "fails: P(take-off) rises smoothly with size, not at a threshold", rule)
+        why = "fails: P(take-off) rises smoothly with size, not at a threshold"
+        return Verdict("C2", result, why, rule, decisive=d)
     if t == "no trend":
-        return Verdict("C2", result, "fails: P(take-off) shows no trend with size", rule)
+        return Verdict("C2", result, "fails: P(take-off) shows no trend with size", rule, decisive=d)
     if t != "sharp":
-        return Verdict("C2", result, t if t.startswith("not determined") else f"not determined: {t}", rule)
+        why = t if t.startswith("not determined") else f"not determined: {t}"
+        return Verdict("C2", result, why, rule, decisive=d)
     if np.isfinite(predictor_nc_err_steps) and predictor_nc_err_steps <= 1:
         return Verdict(
             "C2",
@@ -170,8 +189,23 @@ def verdict_c2(fit: TakeoffFit, refine_stop: str, predictor_nc_err_steps: float)
             "holds only in part: there is a threshold, but base-only measurements "
             "place it within one √2 step before RL",
             rule,
+            decisive=d,
         )
-    return Verdict("C2", result, "holds", rule)
+    return Verdict("C2", result, "holds", rule, decisive=d)
+
+
+def _c2_decisive(fit: TakeoffFit) -> str:
+    """The number ``classify`` read for the take-off fit's verdict: the first reason it is not
+    trustworthy, the ΔBIC of a rise over a constant P(take-off) when that decided, else the 10-90%
+    width with its interval against the sharp/smooth boundary."""
+    if not fit.trustworthy:
+        return decides("take-off fit untrustworthy:", fit.problems[0] if fit.problems else "?", n=fit.n_cells)
+    if fit.verdict == "no trend" or fit.verdict.startswith(("not determined: constant", "not determined: the rise")):
+        bic = {k: fit.bic.get(k, np.nan) for k in ("logistic", "ceiling", "constant")}
+        gap = min(bic["logistic"], bic["ceiling"]) - bic["constant"]
+        return decides("ΔBIC rising − constant P(take-off)", f"{gap:+.1f}", f"±{DELTA_BIC:g}", fit.n_cells)
+    width = f"{fit.width_decades:.2f} {bracket(*fit.width_ci, fmt=lambda x: f'{x:.2f}')} decades"
+    return decides("10-90% width", width, f"{BOUNDARY_DECADES:g} boundary", fit.n_cells)
 
 
 # --- C3 -------------------------------------------------------------------------------------
@@ -179,24 +213,32 @@ MOVE = 2.0
 """C3: a change of N_c by less than this factor (one √2 step of width for N ∝ width²) is no move."""
 
 
-def _factor_state(known: dict, cells: dict) -> tuple[bool | None, str]:
-    """(moves, words) of one factor from its values' N_c intervals: moves when two are disjoint;
-    does not move only when every pair's intervals also rule out a move by MOVE or more (the largest
-    ratio of N_c they allow is below it); otherwise not determined, with the seeds it would need."""
+def _factor_state(known: dict, cells: dict) -> tuple[bool | None, str, tuple[float, str]]:
+    """(moves, words, (strength, decisive)) of one factor from its values' N_c intervals: moves when
+    two are disjoint; does not move only when every pair's intervals also rule out a move by MOVE or
+    more (the largest ratio of N_c they allow is below it); otherwise not determined, with the seeds
+    it would need. ``strength``: the gap between the most separated disjoint pair (a ratio > 1) when
+    it moves, else the largest ratio the intervals allow; ``decisive`` renders it."""
     ivs = list(known.items())
-    if any(intervals_disjoint(a, b) for i, (_, a) in enumerate(ivs) for _, b in ivs[i + 1 :]):
-        return True, "moves N_c"
+    pairs = [(a, b) if a[1][1] < b[1][0] else (b, a) for i, a in enumerate(ivs) for b in ivs[i + 1 :]]
+    apart = [(b[1][0] / a[1][1] if a[1][1] > 0 else np.inf, a, b) for a, b in pairs if intervals_disjoint(a[1], b[1])]
+    if apart:
+        gap, (va, ia), (vb, ib) = max(apart, key=lambda t: t[0])
+        n = f"{cells[va]} and {cells[vb]} cells" if va in cells and vb in cells else None
+        d = decides("N_c", f"{bracket(*ia, sci)} at {va}", f"{bracket(*ib, sci)} at {vb} (disjoint)", n)
+        return True, "moves N_c", (gap, d)
     with np.errstate(divide="ignore"):
         worst = max(max(b[1] / a[0], a[1] / b[0]) for i, (_, a) in enumerate(ivs) for _, b in ivs[i + 1 :])
+    allow = (worst, decides("largest N_c ratio its intervals allow", f"×{g(worst)}", f"×{MOVE:g}"))
     if worst < MOVE:
-        return False, "does not move N_c"
+        return False, "does not move N_c", allow
     n = min((cells.get(v, 0) for v in known), default=0)
     need = (
         f"needs n ≈ {int(np.ceil(n * (np.log(worst) / np.log(MOVE)) ** 2))} cells per value"
         if np.isfinite(worst) and n
         else "needs more seeds"
     )
-    return None, f"not determined (the N_c intervals overlap yet allow a move by ×{worst:.3g}; {need})"
+    return None, f"not determined (the N_c intervals overlap yet allow a move by ×{worst:.3g}; {need})", allow
 
 
 def verdict_c3(
@@ -209,14 +251,14 @@ def verdict_c3(
     {value -> cells} (for the seeds a null call would need). A factor moves N_c when two of its
     values have disjoint intervals, and does not move it only when the intervals rule out a move by
     ``MOVE``."""
-    moves, parts = {}, []
+    moves, parts, state = {}, [], {}
     for f, vals in factors.items():
         known = {v: iv for v, iv in vals.items() if np.isfinite(iv[0]) or np.isfinite(iv[1])}
         if len(known) < 2:
             moves[f] = None
             parts.append(f"{f}: not determined ({len(known)} values with a located N_c)")
             continue
-        moves[f], words = _factor_state(known, (cells or {}).get(f, {}))
+        moves[f], words, state[f] = _factor_state(known, (cells or {}).get(f, {}))
         parts.append(f"{f}: {words}")
     rule = (
         "N_c per value from P(take-off) (only values where RL takes off somewhere and the fit is trusted); a "
@@ -230,9 +272,20 @@ def verdict_c3(
     moved = [c for c, v in by_cat.items() if any(x is True for x in v)]
     undetermined = [c for c, v in by_cat.items() if not any(x is not None for x in v)]
     if not moves or all(v is None for v in moves.values()):
-        return Verdict("C3", result, "not determined: no factor has two values with a located N_c", rule)
+        if state:  # two values located, but the intervals neither part nor rule a move out
+            f = max(state, key=lambda f: state[f][0])
+            why = "no factor's N_c intervals decide whether it moves"
+            return Verdict("C3", result, f"not determined: {why}", rule, decisive=f"{f}: {state[f][1]}")
+        located = (sum(np.isfinite(iv[0]) or np.isfinite(iv[1]) for iv in v.values()) for v in factors.values())
+        d = decides("values with a located N_c", f"at most {max(located, default=0)} per factor", "2 needed")
+        return Verdict("C3", result, "not determined: no factor has two values with a located N_c", rule, decisive=d)
+    if moved:  # the part that holds: the moving factor whose values lie least apart
+        f = min((f for f in state if moves[f]), key=lambda f: state[f][0])
+    else:  # the non-moving factor whose intervals allow the largest move
+        f = max((f for f in state if moves[f] is False), key=lambda f: state[f][0], default=None)
+    d = f"{f}: {state[f][1]}" if f else DASH
     if len(moved) == len(cats):
-        return Verdict("C3", result, "holds", rule)
+        return Verdict("C3", result, "holds", rule, decisive=d)
     if not moved:
         return Verdict(
             "C3",
@@ -240,6 +293,7 @@ def verdict_c3(
             "fails: no tested factor moves N_c"
             + (f" ({', '.join(undetermined)} not determined)" if undetermined else ""),
             rule,
+            decisive=d,
         )
     return Verdict(
         "C3",
@@ -247,6 +301,7 @@ def verdict_c3(
         f"holds only where the factor is {' or '.join(moved)}"
         + (f" ({', '.join(undetermined)} not determined)" if undetermined else ""),
         rule,
+        decisive=d,
     )
 
 
@@ -272,7 +327,8 @@ def verdict_c8(
         if k in base_only and k not in (baseline, "constant") and np.isfinite(v.get("mae", np.nan))
     }
     if not cands or baseline not in table:
-        return Verdict("C8", "no predictor was evaluated", "not determined: nothing to compare", rule)
+        d = decides("base-only predictors evaluated", "0")
+        return Verdict("C8", "no predictor was evaluated", "not determined: nothing to compare", rule, decisive=d)
     best = min(cands, key=lambda k: cands[k]["mae"])
     b, ln = cands[best], table[baseline]
     result = (
@@ -287,19 +343,33 @@ def verdict_c8(
             f"; where RL takes off ({t.get('n_settings', 0):.0f} settings, {t.get('n_cells', 0):.0f} cells): "
             f"{best} {b_t:.3f} vs ln N {ln_t:.3f}, seed floor {t.get('seed floor', np.nan):.3f}"
         )
+    n = f"{b.get('n_settings', 0):.0f} settings"
+    share = b["mae"] / ln["mae"] if ln["mae"] > 0 else float("nan")
+    ratio = decides(f"{best} MAE", f"{b['mae']:.3f} = {g(share, 2)} × ln N's {ln['mae']:.3f}", f"{MAE_RATIO:g} ×", n)
     if b.get("n_settings", 0) < 3:
-        return Verdict("C8", result, f"not determined: only {b.get('n_settings', 0):.0f} settings", rule)
+        d = decides("settings left out", f"{b.get('n_settings', 0):.0f}", ">= 3")
+        return Verdict("C8", result, f"not determined: only {b.get('n_settings', 0):.0f} settings", rule, decisive=d)
     if not b["mae"] < ln["mae"]:
-        return Verdict("C8", result, "fails: no base-only measurement predicts the gain better than size", rule)
+        why = "fails: no base-only measurement predicts the gain better than size"
+        return Verdict("C8", result, why, rule, decisive=ratio)
     if t and not b_t < ln_t:
         why = "where RL takes off, the best base-only predictor does not beat ln N"
-        return Verdict("C8", result, f"fails: {why} (its margin comes from settings where RL does not)", rule)
+        d = decides(
+            f"{best} MAE where RL takes off",
+            f"{b_t:.3f}",
+            f"ln N's {ln_t:.3f}",
+            f"{t.get('n_settings', 0):.0f} settings",
+        )
+        return Verdict(
+            "C8", result, f"fails: {why} (its margin comes from settings where RL does not)", rule, decisive=d
+        )
     if b["mae"] <= MAE_RATIO * ln["mae"] and np.isfinite(b["auroc"]) and b["auroc"] >= AUROC_GOOD:
-        return Verdict("C8", result, "holds", rule)
+        return Verdict("C8", result, "holds", rule, decisive=ratio)
     return Verdict(
         "C8",
         result,
         "holds only in part: base-only measurements beat size, but not by the "
         "rule's margin or not separating gaining cells well",
         rule,
+        decisive=ratio,
     )

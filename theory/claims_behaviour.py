@@ -9,6 +9,8 @@ from scipy import stats
 
 from .onset import GOOD_POWER
 from .power import power_row
+from .text import decides, signed
+from .text import g as _g
 from .text import mean_interval as _fmt
 from .verdict import GAIN, LEVEL, MIN_CELLS, Verdict, mean_ci
 
@@ -62,16 +64,23 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None, power: float
         f"parts hold, fails if part 1 fails and the detector's power on synthetic steps at the measured noise "
         f"is >= {GOOD_POWER:.0%} (else not determined); not determined with < {MIN_CELLS} gaining cells"
     )
+    share = lambda against: decides("gaining cells with an aha", f"{frac:.0%} ({k} of {n})", against)  # noqa: E731
     if n < MIN_CELLS:
-        return Verdict("C10", result, f"not determined: {n} cells gained >= {GAIN} (need >= {MIN_CELLS})", rule)
+        d = decides(f"cells that gained >= {GAIN}", str(n), f">= {MIN_CELLS}")
+        return Verdict(
+            "C10", result, f"not determined: {n} cells gained >= {GAIN} (need >= {MIN_CELLS})", rule, decisive=d
+        )
     if frac < ABRUPT / 2 and not (np.isfinite(power) and power >= GOOD_POWER):
         found = f"finds only {power:.0%} of" if np.isfinite(power) else "was not tried on"
         why = f"{k} of {n} gaining cells rise abruptly, but the detector {found} synthetic steps"
-        return Verdict("C10", result, f"not determined: {why} at their noise (need >= {GOOD_POWER:.0%})", rule)
-    if frac < ABRUPT / 2:
+        seen = f"{power:.0%}" if np.isfinite(power) else "not measured"
+        d = decides("detector power on synthetic steps", seen, f"{GOOD_POWER:.0%}", f"{n} gaining cells")
         return Verdict(
-            "C10", result, f"fails: RL's gains mostly arrive gradually ({k} of {n} gaining cells rise abruptly)", rule
+            "C10", result, f"not determined: {why} at their noise (need >= {GOOD_POWER:.0%})", rule, decisive=d
         )
+    if frac < ABRUPT / 2:
+        why = f"fails: RL's gains mostly arrive gradually ({k} of {n} gaining cells rise abruptly)"
+        return Verdict("C10", result, why, rule, decisive=share(f"{ABRUPT / 2:.0%} boundary"))
     predicts = np.isfinite(rho) and rho < 0 and p < 0.05
     if not np.isfinite(rho):
         part2 = f"whether φ predicts the onset is not determined ({m} cells with an aha and varying φ)"
@@ -80,10 +89,17 @@ def verdict_c10(gaining_found, onset, phi_start, first_signal=None, power: float
     else:
         part2 = f"φ at the start of RL does not predict the onset (ρ = {rho:.2f}, p = {p:.2g})"
     if frac >= ABRUPT and predicts:
-        return Verdict("C10", result, "holds", rule)
+        return Verdict("C10", result, "holds", rule, decisive=share(f"{ABRUPT:.0%} boundary"))
     if frac >= ABRUPT:
-        return Verdict("C10", result, f"holds only in part: the gains rise abruptly, but {part2}", rule)
-    return Verdict("C10", result, f"holds only in part: {frac:.0%} of the gaining cells rise abruptly; {part2}", rule)
+        why = f"holds only in part: the gains rise abruptly, but {part2}"
+        return Verdict("C10", result, why, rule, decisive=share(f"{ABRUPT:.0%} boundary"))
+    d = (
+        decides("Spearman ρ(φ at the first update, onset)", f"{signed(rho)} (p = {_g(p, 2)})", "0 at p < 0.05", m)
+        if predicts
+        else share(f"{ABRUPT:.0%} boundary")
+    )
+    why = f"holds only in part: {frac:.0%} of the gaining cells rise abruptly; {part2}"
+    return Verdict("C10", result, why, rule, decisive=d)
 
 
 # --- C11 ------------------------------------------------------------------------------------
@@ -101,11 +117,12 @@ def verdict_c11(
             why_not or "no revise cells",
             f"not determined: {why_not or 'no revise cells'}",
             "needs cells with revise on, base and after RL",
+            decisive=decides("widths with revise cells", "0"),
         )
     ws = sorted(by_width)
-    cls, parts = {}, []
+    cls, parts, mcs = {}, [], {}
     for w in ws:
-        mc = mean_ci(by_width[w])
+        mc = mcs[w] = mean_ci(by_width[w])
         cls[w] = (
             None
             if mc[3] < 2 or not np.isfinite(mc[1])
@@ -128,29 +145,37 @@ def verdict_c11(
     known = [w for w in ws if cls[w] is not None]
     amp = [w for w in known if cls[w] == "amplifies"]
     sup = [w for w in known if cls[w] == "suppresses"]
+
+    def at(w: int) -> str:  # the change at one width, against 0 (its interval shows the side)
+        return decides(f"width {w}: Δ fixing-revision rate", _fmt(mcs[w]), "0")
+
     if len(known) < 2:
-        return Verdict("C11", result, f"not determined: {len(known)} widths with >= 2 seeds", rule)
+        d = decides("widths with >= 2 seeds", str(len(known)), ">= 2")
+        return Verdict("C11", result, f"not determined: {len(known)} widths with >= 2 seeds", rule, decisive=d)
     tail = f" (suppressed at width {', '.join(map(str, sup))})" if sup else ""
     if not amp:
+        closest = max(known, key=lambda w: mcs[w][1])
         return Verdict(
             "C11",
             result,
             "not determined: RL amplifies self-correction at no size measured, so no size "
             f"above which it does is seen{tail}",
             rule,
+            decisive=at(closest),
         )
     if amp[0] == known[0]:
-        return Verdict(
-            "C11", result, f"fails: RL amplifies self-correction at the smallest width ({known[0]}) too", rule
-        )
+        why = f"fails: RL amplifies self-correction at the smallest width ({known[0]}) too"
+        return Verdict("C11", result, why, rule, decisive=at(known[0]))
     if all(w in amp for w in known if w >= amp[0]):
-        return Verdict("C11", result + f"; RL amplifies self-correction from width {amp[0]} on{tail}", "holds", rule)
+        found = result + f"; RL amplifies self-correction from width {amp[0]} on{tail}"
+        return Verdict("C11", found, "holds", rule, decisive=at(amp[0]))
     return Verdict(
         "C11",
         result,
         f"holds only in part: RL amplifies self-correction at width "
         f"{', '.join(map(str, amp))}, but not at every larger width{tail}",
         rule,
+        decisive=at(amp[0]),
     )
 
 
@@ -234,17 +259,24 @@ def combine_tasks(per_task: dict[str, Verdict]) -> Verdict:
     result = "; ".join(f"{t}: {v.result}" for t, v in per_task.items())
     words = {t: v.verdict for t, v in per_task.items()}
     rule = next(iter(per_task.values())).rule + "; decided per task, then combined"
+
+    def of(tasks) -> str:  # the deciding numbers of the tasks that lead the combined verdict
+        return "; ".join(f"{t}: {per_task[t].decisive}" for t in tasks)
+
     if len(set(words.values())) == 1:
-        return Verdict("C11", result, next(iter(words.values())), rule)
+        return Verdict("C11", result, next(iter(words.values())), rule, decisive=of(per_task))
     each = "; ".join(f"{t}: {w}" for t, w in words.items())
     held = [t for t, w in words.items() if w == "holds"]
     if held:
         rest = "; ".join(f"{t}: {w}" for t, w in words.items() if t not in held)
-        return Verdict("C11", result, f"holds only where the task is {', '.join(held)} ({rest})", rule)
+        return Verdict(
+            "C11", result, f"holds only where the task is {', '.join(held)} ({rest})", rule, decisive=of(held)
+        )
     for lead in ("holds only in part", "fails", "not determined"):
         if any(w.startswith(lead) for w in words.values()):
-            return Verdict("C11", result, f"{lead}: {each}", rule)
-    return Verdict("C11", result, f"not determined: {each}", rule)
+            d = of(t for t, w in words.items() if w.startswith(lead))
+            return Verdict("C11", result, f"{lead}: {each}", rule, decisive=d)
+    return Verdict("C11", result, f"not determined: {each}", rule, decisive=of(per_task))
 
 
 def _mean(s) -> float:
@@ -285,7 +317,10 @@ def decide_c11(cells, behaviour: list[str]) -> Verdict:
             if rev.empty
             else "the results hold no wait_rate / revise_fix_rate"
         )
-        return Verdict("C11", why, f"not determined: {why}", "needs cells with revise on, base and after RL")
+        d = decides("revise cells", "0") if rev.empty else decides("wait_rate / revise_fix_rate columns", "missing")
+        return Verdict(
+            "C11", why, f"not determined: {why}", "needs cells with revise on, base and after RL", decisive=d
+        )
     rev = rev.assign(delta=fix_use(rev, "rl") - fix_use(rev, "base"))
     plain = sub[~sub.revise].set_index(["task", "width", "seed"])["gain"]
     per_task = {}

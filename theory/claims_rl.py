@@ -9,6 +9,7 @@ import numpy as np
 from scipy import stats
 
 from .power import mde_paired, mde_proportions, n_for_paired, n_for_proportions, needs, power_row, sd
+from .text import decides, g, signed
 from .text import mean_interval as _fmt
 from .verdict import GAIN, MIN_CELLS, Verdict, mean_ci
 
@@ -78,31 +79,42 @@ def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
         f"{OFTEN:.0%} and the test could see a {OFTEN:.0%} difference of rates; "
         f"not determined with < {MIN_CELLS} small or large cells"
     )
-    if small.get("n", 0) < MIN_CELLS or large.get("n", 0) < MIN_CELLS:
-        why = f"{small.get('n', 0):.0f} small and {large.get('n', 0):.0f} large cells (need >= {MIN_CELLS} each)"
-        return Verdict("C4", result, f"not determined: {why}", rule, power=pw)
+    ns, nl = int(small.get("n", 0)), int(large.get("n", 0))
+    n = f"{ns} small, {nl} large"
+    if ns < MIN_CELLS or nl < MIN_CELLS:
+        why = f"{ns} small and {nl} large cells (need >= {MIN_CELLS} each)"
+        d = decides("cells small / large", f"{ns} / {nl}", f">= {MIN_CELLS} each")
+        return Verdict("C4", result, f"not determined: {why}", rule, power=pw, decisive=d)
     rf = t["null"] < P_TEST and t["rise_fall"] < P_TEST
     col = t["collapsed"] < P_TEST
+    p_rf = max(t["null"], t["rise_fall"])
     if rf and col:
-        return Verdict("C4", result, "holds", rule, power=pw)
+        d = decides(
+            "largest one-sided p (rise-fall vs noise, vs large; below base)", g(max(t.values()), 2), f"{P_TEST:g}", n
+        )
+        return Verdict("C4", result, "holds", rule, power=pw, decisive=d)
     seen = max(small["collapsed"] - base, small["rise_fall"] - max(large["rise_fall"], small.get("rise_fall_null", 0)))
     if not rf and not col:
         if seen >= OFTEN:
             which = "below-base" if seen == small["collapsed"] - base else "rise-then-fall"
             p_which = t["collapsed"] if which == "below-base" else t["rise_fall"]
             why = f"a {which} excess of {seen:.0%} over large models is seen but not significant (p = {p_which:.2g})"
-            return Verdict("C4", result, f"not determined: {why}; more seeds needed", rule, power=pw)
+            d = decides(f"{which} excess {seen:.0%}: one-sided Fisher p", g(p_which, 2), f"{P_TEST:g}", n)
+            return Verdict("C4", result, f"not determined: {why}; more seeds needed", rule, power=pw, decisive=d)
         pw = power_row(arms, mde, OFTEN, pw["about"], n_for_proportions(base, base + OFTEN))
         if pw["needs_n"]:
-            return Verdict(
-                "C4", result, f"not determined: no excess seen; needs n ≈ {pw['needs_n']} per class", rule, power=pw
-            )
+            d = decides("detectable difference of rates", g(mde, 2), f"{OFTEN:g} claimed", n)
+            why = f"not determined: no excess seen; needs n ≈ {pw['needs_n']} per class"
+            return Verdict("C4", result, why, rule, power=pw, decisive=d)
         return Verdict(
             "C4",
             result,
             "fails: small models rise-and-fall and end below base no more than noise and large models",
             rule,
             power=pw,
+            decisive=decides(
+                "largest excess of small models over noise and large ones", f"{seen:.0%}", f"{OFTEN:.0%}", n
+            ),
         )
     part = (
         "the reward rises and falls more than noise and large models do, but pass@1 does not end below base more often"
@@ -110,7 +122,12 @@ def verdict_c4(small: dict[str, float], large: dict[str, float]) -> Verdict:
         else "pass@1 ends below base more often than in large models, but the reward's rise-then-fall "
         "is no more than noise"
     )
-    return Verdict("C4", result, f"holds only in part: {part}", rule, power=pw)
+    d = (
+        decides("rise-then-fall: larger one-sided p (vs noise, vs large)", g(p_rf, 2), f"{P_TEST:g}", n)
+        if rf
+        else decides("below base more than large: one-sided Fisher p", g(t["collapsed"], 2), f"{P_TEST:g}", n)
+    )
+    return Verdict("C4", result, f"holds only in part: {part}", rule, power=pw, decisive=d)
 
 
 # --- C5 -------------------------------------------------------------------------------------
@@ -135,22 +152,27 @@ def verdict_c5(small_start, small_end, large_end, r_pass1: float = float("nan"))
         f"not determined when the share correlates with its value from pass@1 alone at r >= {FUNCTION_OF} "
         "(it then measures pass@1, not format tokens); else " + rule
     )
+    end = lambda against: decides("small models' end share", _fmt(s1), against)  # noqa: E731
     if np.isfinite(r_pass1) and r_pass1 >= FUNCTION_OF:
         why = f"the format share is a function of pass@1 (r = {r_pass1:.3f}); format tokens were not measured"
-        return Verdict("C5", result, f"not determined: {why}", rule)
+        d = decides("r(share, its value from pass@1 alone)", f"{r_pass1:.3f}", f"{FUNCTION_OF:g}")
+        return Verdict("C5", result, f"not determined: {why}", rule, decisive=d)
     if s1[3] < MIN_CELLS:
-        return Verdict("C5", result, f"not determined: {s1[3]} small-model cells with format_bonus", rule)
+        d = decides("small-model cells with format_bonus", str(s1[3]), f">= {MIN_CELLS}")
+        return Verdict("C5", result, f"not determined: {s1[3]} small-model cells with format_bonus", rule, decisive=d)
     above_large = l1[3] == 0 or s1[0] > l1[0]
     if s1[0] >= 0.5 and s1[0] > s0[0] and above_large:
-        return Verdict("C5", result, "holds", rule)
+        return Verdict("C5", result, "holds", rule, decisive=end("0.5 boundary"))
     if s1[0] < 0.25 or (l1[3] and s1[0] <= l1[0]):
-        return Verdict("C5", result, "fails: small models' reward does not come mostly from format", rule)
+        d = end("0.25 boundary") if s1[0] < 0.25 else end(f"large models' {signed(l1[0], 3)}")
+        return Verdict("C5", result, "fails: small models' reward does not come mostly from format", rule, decisive=d)
     return Verdict(
         "C5",
         result,
         "holds only in part: format carries a growing share of small models' reward, "
         "below the rule's 50% or not rising over training",
         rule,
+        decisive=end("0.5 boundary"),
     )
 
 
@@ -182,18 +204,23 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
         "part 2 holds if no variant's gain difference at small widths has its interval above 0; holds if "
         "both parts hold, fails if part 1 fails"
     )
+    d = decides("Spearman ρ(ln N, entropy kept)", f"{signed(rho)} (p = {g(p, 2)})", "0 at p < 0.05", int(ok.sum()))
     if not np.isfinite(rho):
-        return Verdict("C6", result, f"not determined: {int(ok.sum())} cells with entropy curves", rule)
+        d = decides("cells with entropy curves", str(int(ok.sum())), f">= {MIN_CELLS}")
+        return Verdict("C6", result, f"not determined: {int(ok.sum())} cells with entropy curves", rule, decisive=d)
     if rho < 0 and p < 0.05:
-        return Verdict("C6", result, "fails: small models keep more entropy, not less", rule, power=pw)
+        return Verdict("C6", result, "fails: small models keep more entropy, not less", rule, power=pw, decisive=d)
     part2 = [k for k, v in diffs.items() if np.isfinite(v[1]) and v[1] > 0]
     part2_known = any(np.isfinite(v[1]) for v in diffs.values())
     if rho > 0 and p < 0.05:
         if part2_known and not part2 and pw["needs_n"]:
             why = f"not determined: entropy collapses faster in small models, but whether {worst} helps them needs"
-            return Verdict("C6", result, f"{why} n ≈ {pw['needs_n']} pairs", rule, power=pw)
+            d = decides(f"{worst} vs plain at small widths", f"{_fmt(diffs[worst])}, detectable {g(pw['mde'], 2)}")
+            return Verdict(
+                "C6", result, f"{why} n ≈ {pw['needs_n']} pairs", rule, power=pw, decisive=d + f" vs {GAIN:g}"
+            )
         if part2_known and not part2:
-            return Verdict("C6", result, "holds", rule, power=pw)
+            return Verdict("C6", result, "holds", rule, power=pw, decisive=d)
         if part2:
             return Verdict(
                 "C6",
@@ -201,6 +228,7 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
                 f"holds only in part: entropy collapses faster in small models, but {', '.join(part2)} help them",
                 rule,
                 power=pw,
+                decisive=d,
             )
         return Verdict(
             "C6",
@@ -208,28 +236,52 @@ def verdict_c6(ln_n, entropy_ratio, variant_small: dict[str, list[float]]) -> Ve
             "holds only in part: entropy collapses faster in small models; the variants were not measured",
             rule,
             power=pw,
+            decisive=d,
         )
-    return Verdict(
-        "C6", result, f"not determined: no significant trend of entropy with size (p = {p:.2g})", rule, power=pw
-    )
+    why = f"not determined: no significant trend of entropy with size (p = {p:.2g})"
+    return Verdict("C6", result, why, rule, power=pw, decisive=d)
 
 
 # --- C7 -------------------------------------------------------------------------------------
-def _c7_class(d: dict[str, list[float]]) -> tuple[str, float, int | None]:
+def _c7_class(d: dict[str, list[float]]) -> tuple[str, float, int | None, str]:
     """One signal: ('helps small' | 'fits' | 'no help at large' | 'few' | 'needs'), the detectable
-    paired difference its null side had, the pairs that side would need. A null side (interval not
-    above 0) counts only when its detectable effect is at most GAIN."""
+    paired difference its null side had, the pairs that side would need, and that side ('' when
+    none). A null side (interval not above 0) counts only when its detectable effect is at most GAIN."""
     s, lg = mean_ci(d.get("small", [])), mean_ci(d.get("large", []))
     if s[3] < 2 or lg[3] < 2:
-        return "few", float("nan"), None
+        return "few", float("nan"), None, ""
     if s[1] > 0:
-        return "helps small", float("nan"), None
+        return "helps small", float("nan"), None, ""
     null = ["small"] if lg[1] > 0 else ["small", "large"]
     mdes = {k: mde_paired(sd(d[k]), len(d[k])) for k in null}
     worst = max(mdes, key=lambda k: np.nan_to_num(mdes[k], nan=np.inf))
     if needs(mdes[worst], GAIN):
-        return "needs", mdes[worst], n_for_paired(GAIN, sd(d[worst]))
-    return ("fits" if lg[1] > 0 else "no help at large"), mdes[worst], None
+        return "needs", mdes[worst], n_for_paired(GAIN, sd(d[worst])), worst
+    return ("fits" if lg[1] > 0 else "no help at large"), mdes[worst], None, worst
+
+
+def _c7_decisive(signals: dict, cls: dict, judged: list[str], fit_claim: list[str]) -> str:
+    """The benefit the C7 verdict rests on: the fitting signal's at large widths (the least clear one);
+    else the signal helping small models, or the clearest large-width benefit that is not above 0;
+    with no signal judged, the widest null side (its detectable difference) or the pairs per side."""
+    ci = {n: {k: mean_ci(signals[n].get(k, [])) for k in ("small", "large")} for n in signals}
+    if not judged:
+        wide = [n for n in signals if cls[n][0] == "needs"]
+        if not wide:
+            few = ", ".join(f"{n} {ci[n]['small'][3]}/{ci[n]['large'][3]}" for n in signals)
+            return decides("pairs small/large", few, ">= 2 each") if few else decides("signals that acted", "0")
+        n = max(wide, key=lambda n: cls[n][1])
+        side = cls[n][3]
+        return decides(f"{n} at {side} widths", f"{_fmt(ci[n][side])}, detectable {g(cls[n][1], 2)}", f"{GAIN:g}")
+    if fit_claim:
+        n = min(fit_claim, key=lambda n: ci[n]["large"][1])
+        return decides(f"{n} benefit at large widths", _fmt(ci[n]["large"]), "0 (interval above it)")
+    small = [n for n in judged if cls[n][0] == "helps small"]
+    if small:
+        n = max(small, key=lambda n: ci[n]["small"][1])
+        return decides(f"{n} benefit at small widths", _fmt(ci[n]["small"]), "0 (interval above it)")
+    n = max(judged, key=lambda n: ci[n]["large"][1])
+    return decides(f"{n} benefit at large widths", _fmt(ci[n]["large"]), "0 (interval not above it)")
 
 
 def verdict_c7(signals: dict[str, dict[str, list[float]]], excluded: dict[str, str] | None = None) -> Verdict:
@@ -259,18 +311,20 @@ def verdict_c7(signals: dict[str, dict[str, list[float]]], excluded: dict[str, s
     worst = max((c[1] for c in cls.values() if np.isfinite(c[1])), default=float("nan"))
     needed = max((c[2] for c in cls.values() if c[2]), default=None)
     pw = power_row(arms, worst, GAIN, "paired benefit (largest over signals)", needed)
-    if not judged:
-        why = "no signal has both sides decided (>= 2 pairs each, null sides with power)"
-        return Verdict("C7", result, f"not determined: {why}", rule, power=pw)
-    extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
     fit_claim = [n for n in judged if cls[n][0] == "fits"]
     helps_small = [n for n in judged if cls[n][0] == "helps small"]
+    d = _c7_decisive(signals, cls, judged, fit_claim)
+    if not judged:
+        why = "no signal has both sides decided (>= 2 pairs each, null sides with power)"
+        return Verdict("C7", result, f"not determined: {why}", rule, power=pw, decisive=d)
+    extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
     if len(fit_claim) == len(judged):
-        return Verdict("C7", result, "holds" + extra, rule, power=pw)
+        return Verdict("C7", result, "holds" + extra, rule, power=pw, decisive=d)
     if not fit_claim:
         why = f"{', '.join(helps_small)} help small models too" if helps_small else "no signal helps large models"
-        return Verdict("C7", result, f"fails: {why}{extra}", rule, power=pw)
-    return Verdict("C7", result, f"holds only where the signal is {', '.join(fit_claim)}{extra}", rule, power=pw)
+        return Verdict("C7", result, f"fails: {why}{extra}", rule, power=pw, decisive=d)
+    why = f"holds only where the signal is {', '.join(fit_claim)}{extra}"
+    return Verdict("C7", result, why, rule, power=pw, decisive=d)
 
 
 # --- C9 -------------------------------------------------------------------------------------
@@ -278,10 +332,11 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
     """variant -> size class ('small'/'large') -> {'dA': ceiling differences vs plain (evaluation
     pass@1 after RL at the common evaluation temperature), 'dlnC': ln C_mid differences, 'dB':
     steepness differences of the training-reward compute curve}, paired by width and seed."""
-    moved_a, moved_speed, parts, undetermined, mdes, need = {}, {}, [], [], {}, {}
+    moved_a, moved_speed, parts, undetermined, mdes, need, cis = {}, {}, [], [], {}, {}, {}
     for name, by in variants.items():
         for size, d in by.items():
             a, c, b = mean_ci(d.get("dA", [])), mean_ci(d.get("dlnC", [])), mean_ci(d.get("dB", []))
+            cis[(name, size)] = a
             parts.append(f"{name} ({size}): Δ ceiling (eval pass@1) {_fmt(a)}, Δln C_mid {_fmt(c)}, ΔB {_fmt(b)}")
             if a[3] < 2:
                 undetermined.append(f"{name} ({size})")
@@ -300,7 +355,15 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
     )
     result = "; ".join(parts) if parts else "no recipe variant was run"
     if not moved_a:
-        return Verdict("C9", result, "not determined: too few fitted compute curves", rule)
+        d = decides("variant × size arms with >= 2 pairs", "0", ">= 1")
+        return Verdict("C9", result, "not determined: too few fitted compute curves", rule, decisive=d)
+
+    def delta(keys, against: str = f"{EFFECT:g}", pick=lambda k: np.nan_to_num(mdes[k], nan=np.inf)) -> str:
+        """Δ ceiling of the arm among ``keys`` that ``pick`` ranks highest (default: the widest)."""
+        k = max(keys, key=pick)
+        det = "" if k in moved_a and moved_a[k] else f", detectable {g(mdes[k], 2)}"
+        return decides(f"Δ ceiling {k[0]} ({k[1]})", f"{_fmt(cis[k])}{det}", against)
+
     pw = power_row(
         {f"{n} ({s})": len(variants[n][s].get("dA", [])) for n, s in moved_a},
         max((m for m in mdes.values() if np.isfinite(m)), default=float("nan")),
@@ -311,26 +374,25 @@ def verdict_c9(variants: dict[str, dict[str, dict[str, list[float]]]]) -> Verdic
     large = [n for (n, s), m in moved_a.items() if m and s == "large"]
     small = [n for (n, s), m in moved_a.items() if m and s == "small"]
     if large:
+        d = delta([(n, "large") for n in large], f"±{EFFECT:g} (interval excludes 0)", lambda k: abs(cis[k][0]))
         return Verdict(
             "C9",
             result,
             f"fails: {', '.join(large)} change(s) the ceiling (eval pass@1) at large sizes",
             rule,
             power=pw,
+            decisive=d,
         )
     if need:
         which = ", ".join(f"{n} ({s})" for n, s in need)
         why = f"not determined: {which} did not move the ceiling, but telling would need n ≈ {max(need.values())} pairs"
-        return Verdict("C9", result, why, rule, power=pw)
-    if small:
-        return Verdict(
-            "C9",
-            result,
-            f"holds only where models are large: {', '.join(small)} move the ceiling for small ones",
-            rule,
-            power=pw,
-        )
+        return Verdict("C9", result, why, rule, power=pw, decisive=delta(need, pick=need.get))
+    if small:  # the part that holds: the widest large-size arm; without one, the small arm that moved
+        big, moved_small = [k for k in moved_a if k[1] == "large"], [(n, "small") for n in small]
+        d = delta(big) if big else delta(moved_small, f"±{EFFECT:g} (interval excludes 0)", lambda k: abs(cis[k][0]))
+        why = f"holds only where models are large: {', '.join(small)} move the ceiling for small ones"
+        return Verdict("C9", result, why, rule, power=pw, decisive=d)
     speed = sorted({n for (n, s), m in moved_speed.items() if m})
     tail = f"; {', '.join(speed)} change(s) the speed" if speed else "; no variant measurably changes the speed"
     extra = f" (not determined: {', '.join(undetermined)})" if undetermined else ""
-    return Verdict("C9", result, "holds" + tail + extra, rule, power=pw)
+    return Verdict("C9", result, "holds" + tail + extra, rule, power=pw, decisive=delta(list(moved_a)))

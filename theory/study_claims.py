@@ -20,7 +20,7 @@ from .power import mde_proportions, n_for_proportions, power_row
 from .predict_gain import BASE_ONLY, PREDICTORS, fit_predictor, leave_one_setting_out, select_combination
 from .study_signals import benefits
 from .takeoff import fit_takeoff, takeoff_from_gain
-from .text import sci
+from .text import decides, sci
 from .verdict import GAIN, Verdict
 
 CAPABILITY_LINE = 0.05
@@ -135,7 +135,8 @@ def decide_c2(ref: pd.DataFrame, refine_log: dict, predictor_nc_err: float):
     """C2's verdict and the take-off fit behind it (None when the fit was impossible)."""
     if ref["n_params"].nunique() < 2:
         err = f"take-off fit impossible: {ref['n_params'].nunique()} size(s)"
-        return Verdict("C2", err, f"not determined: {err}", "needs P(take-off) at >= 2 sizes"), None
+        d = decides("sizes with a gain", str(ref["n_params"].nunique()), ">= 2", len(ref))
+        return Verdict("C2", err, f"not determined: {err}", "needs P(take-off) at >= 2 sizes", decisive=d), None
     fit = fit_takeoff(ref["n_params"], takeoff_from_gain(ref["gain"]), ref["gain"])
     stops = [e[-1]["stop"] + ": " + e[-1]["reason"] for e in refine_log.values() if e]
     v = claims.verdict_c2(fit, "; ".join(stops), predictor_nc_err)
@@ -202,7 +203,8 @@ def format_setting(s: Setup) -> str | None:
 def decide_c5(s: Setup) -> Verdict:
     fmt = format_setting(s)
     if not fmt:
-        return Verdict("C5", "no setting with format_bonus", "not determined: no format-bonus grid", "")
+        d = decides("settings with format_bonus", "0")
+        return Verdict("C5", "no setting with format_bonus", "not determined: no format-bonus grid", "", decisive=d)
     fc = s.cells[(s.cells.setting == fmt) & (s.cells.status == "ok")]
     small = fc[fc["width"].map(s.classes) == "small"]
     large = fc[fc["width"].map(s.classes) == "large"]

@@ -197,3 +197,24 @@ def power_text(p: dict | None) -> str:
     det = "n/a (too few cells)" if not np.isfinite(mde) else f"{mde:.2g}"
     out = f"n {arms}; detectable {p['about']} {det} (claim: {num(p['effect']):.2g})"
     return out + (f"; needs n ≈ {p['needs_n']} per arm" if p.get("needs_n") else "")
+
+
+def bracket(lo, hi, fmt=g) -> str:
+    """An interval as '[lo, hi]' with each end as ``fmt`` prints it; an infinite end prints as ∞."""
+
+    def end(x) -> str:
+        x = num(x)
+        return ("∞" if x > 0 else "−∞") if np.isinf(x) else fmt(x)
+
+    return f"[{end(lo)}, {end(hi)}]"
+
+
+def decides(what: str, value: str, against: str = "", n=None) -> str:
+    """The one number a claim's verdict rests on (Verdict.decisive), as study.md and the README print
+    it: what it is, its value (with its interval where it has one), what the rule compared it with,
+    and n: '10-90% width 0.07 [0.02, 1.69] decades vs 0.5 boundary, n=24'."""
+    return f"{what} {value}" + (f" vs {against}" if against else "") + ("" if n is None else f", n={n}")
+
+
+NOT_RECORDED = "(not recorded; rerun `aha study`)"
+"""A claim's deciding number where verdicts.json comes from a study run before it was recorded."""

@@ -2,9 +2,9 @@
 
 A ``Verdict`` is what a rule of theory/ returns for a hypothesis (H1-H11, theory.hypotheses) or a
 study's claim (C1-C11, theory.claims, theory.claims_behaviour): the verdict word, the rule that
-decided it, the measured result in words and the numbers it used (with n and the headline
-interval where there is one). Reports store it as JSON (fits.json, verdicts.json) and render it
-from there.
+decided it, the measured result in words, the numbers it used (with n and the headline
+interval where there is one) and, for a claim, the one number that decided it. Reports store it
+as JSON (fits.json, verdicts.json) and render it from there.
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ class Verdict(JsonMixin):
     power: dict[str, Any] = field(default_factory=dict)
     """n per arm and the smallest detectable effect at that n (theory.power.power_row); empty where
     the rule compares no arms."""
+    decisive: str = ""
+    """The one number the verdict word rests on, rendered (theory.text.decides): its value with its
+    interval, n and the boundary it was compared against where there is one. For holds / fails the
+    number the rule compared with its boundary; for 'holds only where …' / 'holds only in part' the
+    number of the part that holds; for 'not determined' the number that fell short (an interval on
+    both sides of the boundary, too few cells, a detectable effect larger than the claim's). Empty
+    for the hypotheses H1-H11 (their reports print their own numbers)."""
 
 
 def not_run(claim: str, why: str) -> Verdict:
@@ -55,6 +62,7 @@ def not_run(claim: str, why: str) -> Verdict:
         verdict=f"not determined: not run in this study ({why})",
         rule="a claim a study does not run is not decided by it",
         numbers={"moved": why, "excluded": {"no-signal": 0, "broke-capable": 0}},
+        decisive="none: not run in this study",
     )
 
 
