@@ -295,11 +295,19 @@ def _reused(out: Path) -> str:
     return f" (grids taken over finished from an earlier run, not rerun: {', '.join(names)}; their time is not in it)"
 
 
+def _cells_time(cells: pd.DataFrame) -> str:
+    """The cells' own run times added up (cells.csv's wall_s, as the runner timed each cell, whichever
+    invocation ran it: a study's compute however often it was resumed or reused), or ''."""
+    if "wall_s" not in cells or not cells["wall_s"].notna().any():
+        return ""
+    return f"the cells' own run times add up to {cells['wall_s'].sum() / 60:.1f} min; "
+
+
 def render_study(study, specs, out: Path, wall: float) -> Path:
     """study.md from the study directory's verdicts.json, cells.csv, refine.json and reused.json."""
     out = Path(out)
     V = json.loads((out / "verdicts.json").read_text())
-    cells = pd.read_csv(out / "cells.csv", usecols=["status"])
+    cells = pd.read_csv(out / "cells.csv")
     esc = lambda t: str(t).replace("|", "\\|")  # noqa: E731
     md = [
         f"# Study `{study.name}`",
@@ -307,7 +315,7 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
         study.description,
         "",
         f"{len(cells)} cells in {len(specs)} grids (+ refinement), {int((cells.status != 'ok').sum())} not ok; "
-        f"wall time of this invocation {wall / 60:.1f} min{_reused(out)}.",
+        f"{_cells_time(cells)}wall time of this invocation {wall / 60:.1f} min{_reused(out)}.",
         "",
         "| claim | statement | measured result | verdict | the number that decides it "
         "| n per arm; smallest detectable effect (power 0.8) | cells set aside (rl_health) |",

@@ -80,6 +80,9 @@ def test_tiny_study_writes_claims_table_and_refines(tiny_run):
     assert refine[1]["stop"] == "grid resolution" and refine[1]["bracket"] == [12, 16]
     assert "take-off fit is not determined" in refine[1]["reason"]
     cells = pd.read_csv(out / "cells.csv")
+    # the study's compute, however often it was resumed: the cells' own times, each as the runner timed it
+    assert (cells["wall_s"] > 0).all()
+    assert f"the cells' own run times add up to {cells['wall_s'].sum() / 60:.1f} min; wall time of this" in text
     ref = cells[cells.setting == "ref"]
     assert sorted(ref.width.unique()) == [8, 12, 16]
     assert sorted(ref[ref.width == 12].seed) == [0, 1, 2] and sorted(ref[ref.width == 8].seed) == [0, 1, 2]

@@ -8,10 +8,10 @@ status, task, L (the RL horizon in effect), prior, pretrain_tokens, model_kind, 
 format_bonus, G, chance (the cell's own, id split), n_samples (samples behind a pass@1), the
 base-only measurements (base_p1, coverage = base trace pass@k_max, step_prob, greedy) and features
 (step_prob_L, phi0, lnN: `theory.predict_gain.base_features`), p_trace1, prompts, rl_updates,
-revise, revise_rate, every other config field a study sweeps (``fields``), the self-correction
-rates (base_/rl_ wait_rate, revise_fix_rate, completion_len) and, with RL, rl_p1, gain, phi_start
-and rl_health (the grid's own record, or `toymodels.health.grid_health` for a grid written before
-it had one: the same rule).
+revise, revise_rate, wall_s (the runner's seconds for the cell), every other config field a study
+sweeps (``fields``), the self-correction rates (base_/rl_ wait_rate, revise_fix_rate,
+completion_len) and, with RL, rl_p1, gain, phi_start and rl_health (the grid's own record, or
+`toymodels.health.grid_health` for a grid written before it had one: the same rule).
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ def cell_table(
                 "rl_updates": cfg.rl_updates,
                 "revise": bool(cfg.revise),
                 "revise_rate": cfg.revise_rate,
+                "wall_s": float(c["wall_s"]) if "wall_s" in c else float("nan"),
                 **{f: _plain(getattr(cfg, f)) for f in fields},
             }
             row |= {
