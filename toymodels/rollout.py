@@ -63,7 +63,8 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
     P, C = task.prompt_len, task.completion_len
     prompts = env.unwrapped.prompts.view(S, N, P)
     bos = torch.full((S, N, 1), vocab.BOS, dtype=torch.long, device=dev)
-    logits, cache = model.prefill(torch.cat([bos, prompts], -1))  # (S, N, V)
+    # the cache reaches <bos>, the prompt and at most C - 1 decoded tokens: allocated once
+    logits, cache = model.prefill(torch.cat([bos, prompts], -1), max_len=P + C)  # (S, N, V)
     comps = torch.full((S, N, C), vocab.PAD, dtype=torch.long, device=dev)
     mask = torch.zeros(S, N, C, dtype=torch.bool, device=dev)
     rewards = torch.zeros(S, N, C, dtype=torch.float32, device=dev)
