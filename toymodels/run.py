@@ -22,7 +22,7 @@ from .evaluate import estimates, evaluate, ks
 from .health import grid_health
 from .models import ModelConfig, make_model
 from .pretrain import make_pretrain
-from .rl import METRICS, SUMMARIES, make_rl
+from .rl import METRICS, SUMMARIES, check_rows, make_rl
 from .storage import describe_variables
 from .validate import val_pass_at_1
 
@@ -67,14 +67,22 @@ def ood_untrained_inputs(cfg: CellConfig) -> str:
     return ""
 
 
-def make_train(cfg: CellConfig, base_only: bool = False):
+def make_train(cfg: CellConfig, base_only: bool = False, cells: list[CellConfig] | None = None):
     """Validate and build the seed-independent parts; returns `train(seeds) -> (metrics, model)`.
-    `base_only`: pretrain and evaluate, no RL (metrics 'rl' and 'curves' are None)."""
+    `base_only`: pretrain and evaluate, no RL (metrics 'rl' and 'curves' are None).
+    `cells`: K configs that differ from cfg only in `rl.BATCHABLE` fields (toymodels.fused): the
+    seeds are pretrained and evaluated once, then RL and its evaluation run for every cell in one
+    batch of K * S rows, cell-major (row k * S + i is cell k's seed i); 'rl', 'curves' and 'status'
+    hold K * S rows, 'pretrain_loss' and 'base' S."""
     tasks = cfg.tasks()
     mcfg = cfg.model_config()
     dev = cfg.resolved_device()
     pretrain = pretrain_for(cfg)
-    rl = make_rl(cfg)
+    cells = list(cells) if cells else [cfg]
+    check_rows(cfg, cells)
+    if any(c.seeds != cfg.seeds for c in cells):
+        raise ValueError(f"cells batched together must share their seeds: {sorted({c.seeds for c in cells})}")
+    rl = make_rl(cfg) if len(cells) == 1 else None
 
     def eval_all(model, alive):
         """Every cell the same way (plain prompts, eval_temperature); a hint cell also with its
@@ -104,6 +112,8 @@ def make_train(cfg: CellConfig, base_only: bool = False):
         return out
 
     def train(seeds, ckpt_dir: Path | None = None, progress: bool = False):
+        if ckpt_dir is not None and len(cells) > 1:
+            raise ValueError("checkpoints (ckpt_dir) are written by one cell's run, not by cells batched together")
         torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
         model = make_model(mcfg, seeds).to(dev).use_compile(cfg.torch_compile)
         S = model.n_seeds
@@ -128,12 +138,17 @@ def make_train(cfg: CellConfig, base_only: bool = False):
                 "curves": None,
                 "status": status,
             }, model
-        curves, alive = rl(model, alive.clone())
+        if len(cells) > 1:  # every cell's copy of the pretrained seeds, one batch
+            model, alive = replicate(model, len(cells)).use_compile(cfg.torch_compile), alive.repeat(len(cells))
+            curves, alive = make_rl(cfg, [c for c in cells for _ in seeds])(model, alive.clone())
+        else:
+            curves, alive = rl(model, alive.clone())
         rl_ev = eval_all(model, alive)
         if ckpt_dir is not None:
             save_checkpoints(model, Path(ckpt_dir), "rl")
         if progress:
             print(f"[toymodels] RL done: reward {np.round(curves['reward'][:, -1], 3)}", flush=True)
+        base_alive = base_alive.repeat(len(cells))
         status = np.where(~base_alive.cpu().numpy() | ~alive.cpu().numpy(), "diverged", "ok")
         return {
             "pretrain_loss": pretrain_loss.cpu().numpy(),
@@ -145,6 +160,14 @@ def make_train(cfg: CellConfig, base_only: bool = False):
 
     train.model_config, train.tasks, train.device = mcfg, tasks, dev
     return train
+
+
+def replicate(model, k: int):
+    """A model of k copies of every seed of ``model`` (seeds repeated k times, row j * S + i a copy
+    of seed i): the weights of one pretraining for k cells."""
+    big = make_model(model.cfg, model.seeds * k).to(next(model.parameters()).device)
+    big.load_seed_states([model.seed_state(i) for _ in range(k) for i in range(model.n_seeds)])
+    return big
 
 
 def pretrain_for(cfg: CellConfig, task: Task | None = None):
@@ -170,7 +193,12 @@ def run_cell(
     train = make_train(config, base_only)
     t0 = time.perf_counter()
     m, model = train(config.seeds, ckpt_dir, progress)
-    wall = time.perf_counter() - t0
+    return cell_dataset(config, m, model, train, time.perf_counter() - t0, base_only)
+
+
+def cell_dataset(config: CellConfig, m: dict, model, train, wall: float, base_only: bool = False) -> xr.Dataset:
+    """The Dataset of one cell (`config.seeds`) from its metrics ``m`` (`make_train`'s, S rows), the
+    model (for its sizes), ``train`` (its tasks, model config, device) and the wall seconds it took."""
     S, kk, c = len(config.seeds), ks(config.k_max), m["curves"]
     tasks = train.tasks
     data = {}
