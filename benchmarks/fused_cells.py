@@ -12,7 +12,8 @@ kept): "alone" runs `run_cell` once per cell (the runner before item 4), "fused"
 evaluation as one batch). The numbers are the same (tests/test_fused.py). Reported: seconds per
 cell of each arm and the ratio alone / fused = cells per CPU-hour fused / alone.
 
-    python benchmarks/fused_cells.py [--widths 16 32] [--seeds 4] [--knob rl_lr] [--values ...] [--clock wall|cpu]
+    python benchmarks/fused_cells.py [--widths 32] [--seeds 12] [--knob rl_lr] [--values ...] [--max-rows 64]
+                                     [--clock wall|cpu]
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 
 from aha.studies import REF
 from toymodels import CellConfig, run_cell
-from toymodels.fused import run_cells
+from toymodels.fused import MAX_ROWS, run_cells
 
 DEFAULTS = {"rl_lr": [1e-5, 1e-4, 1e-3], "temperature": [0.7, 1.0, 1.5]}
 """The swept values by knob: the lr sweep's span, and temperatures around the reference's 1.0."""
@@ -35,9 +36,14 @@ def cells(width: int, seeds: int, knob: str, values: list[float], tokens: int, u
     return [CellConfig(**{**base, "device": "cpu", knob: v}) for v in values]
 
 
-def time_arms(cfgs: list[CellConfig], rounds: int, clock) -> dict[str, float]:
-    """Fastest seconds per cell of each arm over `rounds` alternating rounds."""
-    arms = {"alone": lambda: [run_cell(c) for c in cfgs], "fused": lambda: run_cells(cfgs)}
+def time_arms(cfgs: list[CellConfig], rounds: int, clock, max_rows: int) -> dict[str, float]:
+    """Fastest seconds per cell of each arm over `rounds` alternating rounds; the fused arm runs
+    batches of at most max_rows rows (whole cells), as the runner does (`fused.MAX_ROWS`)."""
+    per = max(1, max_rows // len(cfgs[0].seeds))  # cells a batch
+    arms = {
+        "alone": lambda: [run_cell(c) for c in cfgs],
+        "fused": lambda: [run_cells(cfgs[i : i + per]) for i in range(0, len(cfgs), per)],
+    }
     times = {k: [] for k in arms}
     for r in range(rounds):
         for k in list(arms)[:: 1 if r % 2 == 0 else -1]:
@@ -49,8 +55,9 @@ def time_arms(cfgs: list[CellConfig], rounds: int, clock) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--widths", type=int, nargs="+", default=[16, 32])
-    ap.add_argument("--seeds", type=int, default=4)
+    ap.add_argument("--widths", type=int, nargs="+", default=[32])
+    ap.add_argument("--seeds", type=int, default=12, help="seeds per cell (the study's P(take-off) needs 12)")
+    ap.add_argument("--max-rows", type=int, default=MAX_ROWS, help="rows (cells x seeds) per fused batch")
     ap.add_argument("--knob", choices=tuple(DEFAULTS), default="rl_lr")
     ap.add_argument("--values", type=float, nargs="+", help="values of the swept knob (default: by knob)")
     ap.add_argument("--pretrain-tokens", type=int, default=100_000)
@@ -66,10 +73,11 @@ def main(argv: list[str] | None = None) -> dict:
     out = {}
     for w in args.widths:
         cfgs = cells(w, args.seeds, args.knob, values, args.pretrain_tokens, args.rl_updates)
-        t = time_arms(cfgs, args.rounds, clock)
+        t = time_arms(cfgs, args.rounds, clock, args.max_rows)
         print(
             f"width {w}, {len(cfgs)} cells ({args.knob} {values}) x {args.seeds} seeds, {args.pretrain_tokens} "
-            f"pretraining tokens, {args.rl_updates} RL updates ({args.clock} clock, {args.threads} thread(s)): "
+            f"pretraining tokens, {args.rl_updates} RL updates, <= {args.max_rows} rows a batch "
+            f"({args.clock} clock, {args.threads} thread(s)): "
             f"per cell alone {t['alone']:.1f} s, fused {t['fused']:.1f} s, alone/fused {t['alone'] / t['fused']:.2f}x"
         )
         out[w] = t
