@@ -1,6 +1,7 @@
-"""Issue 24 item 4: cells of one shape that differ only in RL knobs (rl_lr, temperature,
-entropy_coef) run as one batch, sharing their pretraining, and each gets exactly what it gets alone."""
+"""Issue 24 item 4: cells that share their pretraining pretrain once; those that differ only in RL
+knobs (rl_lr, temperature, entropy_coef) run RL as one batch; each gets exactly what it gets alone."""
 
+import importlib
 import json
 
 import numpy as np
@@ -9,13 +10,14 @@ import torch
 import xarray as xr
 
 from toymodels import CellConfig, make_model, run_cell
-from toymodels.fused import fuse, run_cells
+from toymodels.fused import fuse, rl_batches, run_cells
 from toymodels.grid import GridSpec
 from toymodels.optim import SeedAdamW
 from toymodels.rollout import make_env, rollout
-from toymodels.run import replicate
+from toymodels.run import make_train, replicate
 from toymodels.runner import run_grid
 
+fused_module = importlib.import_module("toymodels.fused")
 TINY = dict(
     width=8, horizon=3, seeds=(0, 1), pretrain_tokens=3_000, rl_updates=3, prompts_per_update=4, group_size=4,
     minibatches=2, k_max=4, eval_prompts=8, log_every=1, device="cpu", reward="dense",
@@ -74,12 +76,13 @@ def test_rollout_with_a_temperature_per_seed_equals_each_alone():
     assert not torch.equal(both.completions[0], both.completions[1])
 
 
-def test_cells_differing_in_anything_else_are_refused():
-    cfgs = [CellConfig(**TINY), CellConfig(**{**TINY, "hint": 1})]
-    with pytest.raises(ValueError, match="differ only in rl_lr, temperature, entropy_coef.*hint"):
-        run_cells(cfgs)
-    with pytest.raises(ValueError, match="share their seeds"):
+def test_cells_that_do_not_share_a_pretraining_or_a_batch_are_refused():
+    with pytest.raises(ValueError, match="share their pretraining"):
+        run_cells([CellConfig(**TINY), CellConfig(**{**TINY, "prior": 0.3})])
+    with pytest.raises(ValueError, match="share their pretraining"):
         run_cells([CellConfig(**TINY), CellConfig(**{**TINY, "seeds": (0,), "rl_lr": 1e-3})])
+    with pytest.raises(ValueError, match="differ only in rl_lr, temperature, entropy_coef.*hint"):
+        make_train(CellConfig(**TINY), cells=[CellConfig(**TINY), CellConfig(**{**TINY, "hint": 1})])
 
 
 def test_per_seed_learning_rate_steps_like_a_float_one():
@@ -110,23 +113,35 @@ def lr_grid() -> GridSpec:
     )
 
 
-def test_grid_groups_fuse_by_everything_but_rl_knobs():
+def test_grid_groups_share_pretraining_and_batch_rl_by_knobs():
     spec = lr_grid()
-    batches = fuse(spec.groups())
-    labels = [[g.label for g in b] for b in batches]
-    assert [len(b) for b in batches] == [4, 2], labels  # plain and hot at both rates; the hint cells
-    assert {g.coords["variant"] for g in batches[1]} == {"hint"}  # (a hint changes RL prompts) apart
-    assert [len(b) for b in fuse(spec.groups(), max_rows=4)] == [2, 2, 2]  # whole cells, 2 seeds each
+    (run,) = fuse(spec.groups())  # one pretraining (the hint is not in the corpus: hint_rate 0)
+    cfgs = [g.config for g in run]
+    variants = [g.coords["variant"] for g in run]
+    batches = rl_batches(cfgs)
+    assert [[variants[i] for i in b] for b in batches] == [["plain", "hot", "plain", "hot"], ["hint", "hint"]]
+    assert [len(b) for b in rl_batches(cfgs, max_rows=4)] == [2, 2, 2]  # whole cells, 2 seeds each
+    assert len(rl_batches(cfgs, max_rows=1)) == 6  # a cell of more seeds than max_rows still runs
+    other = GridSpec.from_dict(
+        {**spec.to_dict(), "variants": {**spec.variants, "hinted": {"hint": 1, "hint_rate": 0.5}}}
+    )
+    assert [len(r) for r in fuse(other.groups())] == [6, 2]  # a hinted corpus is another pretraining
     assert [len(b) for b in fuse(GridSpec.from_dict({**spec.to_dict(), "base_only": True}).groups())] == [1] * 6
 
 
-def test_fused_grid_equals_unfused_grid(tmp_path):
+def test_fused_grid_equals_unfused_grid(tmp_path, monkeypatch):
+    """Eight groups (2 rates x 4 variants, hint and reward among them) pretrain once and run RL in
+    three batches; grid.nc equals the grid of every group run alone."""
+    calls = []
+    real = fused_module.pretrained
+    monkeypatch.setattr(fused_module, "pretrained", lambda *a, **k: calls.append(1) or real(*a, **k))
     spec = GridSpec(
         "fuse-test",
         axes={"width": [8], "depth": [1], "rl_lr": [1e-3, 3e-3], "seed": [0, 1]},
         fixed={k: v for k, v in TINY.items() if k not in ("width", "seeds")},
-        variants={"plain": {}, "hot": {"temperature": 1.5}},
+        variants={"plain": {}, "hot": {"temperature": 1.5}, "hint": {"hint": 1}, "sparse": {"reward": "sparse"}},
     )
     fused = run_grid(spec, tmp_path / "fused", progress=False)
     alone = run_grid(spec, tmp_path / "alone", progress=False, fuse=False)
+    assert len(calls) == 1
     assert_same_cell(fused.drop_vars("wall_s"), alone.drop_vars("wall_s"))

@@ -111,22 +111,19 @@ def make_train(cfg: CellConfig, base_only: bool = False, cells: list[CellConfig]
             out["val_pass_at_1"] = np.where(alive.cpu().numpy(), v.astype(np.float64), np.nan)  # (S,)
         return out
 
-    def train(seeds, ckpt_dir: Path | None = None, progress: bool = False):
+    def train(seeds, ckpt_dir: Path | None = None, progress: bool = False, start: tuple | None = None):
+        """`start`: (model, pretrain_loss, alive, base metrics or None), this config's pretraining
+        (and base evaluation) done elsewhere, by cells that share it (toymodels.fused); the model
+        is trained in place."""
         if ckpt_dir is not None and len(cells) > 1:
             raise ValueError("checkpoints (ckpt_dir) are written by one cell's run, not by cells batched together")
-        torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
-        model = make_model(mcfg, seeds).to(dev).use_compile(cfg.torch_compile)
-        S = model.n_seeds
-        alive = torch.ones(S, dtype=torch.bool, device=dev)
-        pretrain_loss, alive = pretrain(model, alive)
-        if progress:
-            print(
-                f"[toymodels] width={cfg.width} depth={cfg.depth} pretrained {pretrain.n_steps} steps, "
-                f"loss {pretrain_loss.cpu().numpy().round(3)}",
-                flush=True,
-            )
+        if start is None:
+            model, pretrain_loss, alive = pretrained(cfg, seeds, pretrain, progress)
+            base = None
+        else:
+            model, pretrain_loss, alive, base = start
         base_alive = alive.clone()
-        base = eval_all(model, alive)
+        base = base if base is not None else eval_all(model, alive)
         if ckpt_dir is not None:
             save_checkpoints(model, Path(ckpt_dir), "base")
         if base_only:
@@ -160,6 +157,24 @@ def make_train(cfg: CellConfig, base_only: bool = False, cells: list[CellConfig]
 
     train.model_config, train.tasks, train.device = mcfg, tasks, dev
     return train
+
+
+def pretrained(cfg: CellConfig, seeds, pretrain=None, progress: bool = False):
+    """(model, pretrain_loss (S,), alive (S,)): the seeds pretrained as ``cfg`` says (``pretrain``:
+    `pretrain_for(cfg)` when not given)."""
+    pretrain = pretrain or pretrain_for(cfg)
+    torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
+    dev = cfg.resolved_device()
+    model = make_model(cfg.model_config(), seeds).to(dev).use_compile(cfg.torch_compile)
+    alive = torch.ones(model.n_seeds, dtype=torch.bool, device=dev)
+    pretrain_loss, alive = pretrain(model, alive)
+    if progress:
+        print(
+            f"[toymodels] width={cfg.width} depth={cfg.depth} pretrained {pretrain.n_steps} steps, "
+            f"loss {pretrain_loss.cpu().numpy().round(3)}",
+            flush=True,
+        )
+    return model, pretrain_loss, alive
 
 
 def replicate(model, k: int):

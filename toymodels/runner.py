@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 from . import storage
 from .config import resolve_device
 from .fused import fuse as fuse_groups
-from .fused import run_cells
+from .fused import iter_cells, run_cells
 from .grid import GridSpec, Group, cell_id
 from .run import run_cell
 
@@ -177,8 +177,8 @@ def _run_group(
 def _run_groups(
     cfg_dicts: list[dict[str, Any]], user_modules: list[dict[str, str]] | None = None, threads: int = 0
 ) -> list[xr.Dataset]:
-    """The datasets of one batch of groups (`fused.fuse`): one group alone (`_run_group`), or several
-    that differ only in RL knobs as one batch (the Ray task's entry point)."""
+    """The datasets of one run of groups (`fused.fuse`): one group alone (`_run_group`), or several
+    that share their pretraining (`fused.run_cells`); the Ray task's entry point."""
     from .config import CellConfig  # noqa: PLC0415
 
     if len(cfg_dicts) == 1:
@@ -189,13 +189,21 @@ def _run_groups(
     return run_cells([CellConfig.from_dict(d) for d in cfg_dicts])
 
 
-def iter_local(batches: list[list[Group]]) -> Iterator[tuple[Group, xr.Dataset | Exception]]:
-    for batch in batches:
+def iter_local(runs: list[list[Group]]) -> Iterator[tuple[Group, xr.Dataset | Exception]]:
+    """Each group's dataset (or its exception: recorded as failed; the grid goes on) as it finishes;
+    the groups of a run (`fused.fuse`) share their pretraining."""
+    from .config import CellConfig  # noqa: PLC0415
+
+    for run in runs:
+        left = dict(enumerate(run))
         try:
-            out = [_run_group(_task(batch[0]))] if len(batch) == 1 else _run_groups([_task(g) for g in batch])
-        except Exception as e:  # noqa: BLE001  (recorded as failed groups; the grid goes on)
-            out = [e] * len(batch)
-        yield from zip(batch, out)
+            if len(run) == 1:
+                yield run[0], _run_group(_task(run[0]))
+                continue
+            for i, ds in iter_cells([CellConfig.from_dict(_task(g)) for g in run]):
+                yield left.pop(i), ds
+        except Exception as e:  # noqa: BLE001
+            yield from ((g, e) for g in left.values())
 
 
 def iter_ray(
