@@ -3,12 +3,14 @@ knobs (rl_lr, temperature, entropy_coef) run RL as one batch; each gets exactly 
 
 import importlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import xarray as xr
 
+from aha.cli import main
 from toymodels import CellConfig, make_model, run_cell
 from toymodels.fused import fuse, rl_batches, run_cells
 from toymodels.grid import GridSpec
@@ -144,4 +146,32 @@ def test_fused_grid_equals_unfused_grid(tmp_path, monkeypatch):
     fused = run_grid(spec, tmp_path / "fused", progress=False)
     alone = run_grid(spec, tmp_path / "alone", progress=False, fuse=False)
     assert len(calls) == 1
+    assert_same_cell(fused.drop_vars("wall_s"), alone.drop_vars("wall_s"))
+
+
+def test_aha_grid_no_fuse_runs_every_group_on_its_own(tmp_path, monkeypatch):
+    """`aha grid --no-fuse`: the plain and dense-reward groups pretrain once each; by default once in
+    all; the same grid.nc."""
+    run_module = importlib.import_module("toymodels.run")
+    calls = []
+    for mod in (run_module, fused_module):
+        real = mod.pretrained
+        monkeypatch.setattr(mod, "pretrained", lambda *a, _real=real, **k: calls.append(1) or _real(*a, **k))
+    presets = str(Path(__file__).parent / "data" / "tiny_presets.py")
+    args = [
+        "grid",
+        "--presets-file",
+        presets,
+        "--preset",
+        "tiny-variants",
+        "--set",
+        "width=8",
+        "--quiet",
+        "--no-report",
+    ]
+    assert main([*args, "--out", str(tmp_path / "alone"), "--no-fuse"]) == 0
+    assert len(calls) == 2
+    assert main([*args, "--out", str(tmp_path / "fused")]) == 0
+    assert len(calls) == 3
+    alone, fused = (xr.open_dataset(tmp_path / d / "grid.nc", engine="h5netcdf").load() for d in ("alone", "fused"))
     assert_same_cell(fused.drop_vars("wall_s"), alone.drop_vars("wall_s"))
