@@ -157,7 +157,7 @@ def rl_loss(
     `stats` if given with (S,) token means entropy, kl (exact; when ref_lp is given), clip_frac, and
     `tokens`, the token count.
     """
-    T = cfg.temperature  # a float, or (S,) one per seed (`row_config`)
+    T = cfg.temperature  # a float, or (S,) one per seed (`RowConfig`)
     logits, h = completion_logits(model, seqs, P, hidden=True)  # (S, n, C, V), (S, n, C, d)
     lf = logits.float()
     lp_all = torch.log_softmax(lf / per_seed(T, lf), -1)
