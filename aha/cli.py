@@ -74,6 +74,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.quiet,
         user_modules=user_modules(),
+        fuse=not getattr(args, "no_fuse", False),
     )
     print(f"grid {spec.name}: {spec.n_cells} cells in {out} ({time.time() - t0:.0f} s)")
     n_failed = int((ds.status == "failed").sum())
@@ -298,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--device", choices=DEVICES, default="auto")
         q.add_argument("--force", action="store_true", help="reuse a run directory that holds another config")
         q.add_argument("--quiet", action="store_true", help="no progress bar")
+        q.add_argument(
+            "--no-fuse",
+            action="store_true",
+            help="run every group on its own (default: groups that share a pretraining pretrain once, "
+            "and those that differ only in rl_lr, temperature or entropy_coef run RL as one batch; same numbers)",
+        )
 
     q = sub.add_parser("demo", help="run the demo grid into results/demo and write its report")
     grid_options(q)

@@ -36,7 +36,7 @@ class ControlledModel(nn.Module):
         logits.scatter_(-1, ((nxt + 1) % V)[..., None], math.log(P_WRONG))
         return logits
 
-    def prefill(self, tokens):
+    def prefill(self, tokens, start=0, max_len=0):
         S, B, _ = tokens.shape
         return torch.zeros(S, B, envs.vocab.D_VOCAB), None
 

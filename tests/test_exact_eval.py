@@ -93,7 +93,7 @@ class OracleModel(torch.nn.Module):
     def _last(self, tokens):
         return torch.stack([torch.stack([self._logits(row) for row in seed.tolist()]) for seed in tokens])
 
-    def prefill(self, tokens):
+    def prefill(self, tokens, start=0, max_len=0):
         return self._last(tokens), tokens
 
     def decode(self, token, cache):

@@ -78,7 +78,8 @@ def generate(
     S, B, _ = prompts.shape
     dev = prompts.device
     bos = torch.full((S, B, 1), vocab.BOS, dtype=torch.long, device=prompts.device)
-    logits, cache = model.prefill(torch.cat([bos, prompts], -1))  # (S, B, V): one prefix per prompt
+    P = prompts.shape[2]  # the cache reaches <bos>, the prompt and C - 1 decoded tokens
+    logits, cache = model.prefill(torch.cat([bos, prompts], -1), max_len=P + C)  # (S, B, V): one prefix per prompt
     V = logits.shape[-1]
     rows = torch.arange(B * n, device=dev)
     state = (rows // n)[None].expand(S, -1)  # (S, B * n) the prefix each row is at
@@ -116,7 +117,7 @@ def generate_every_row(
     times and every row decoded at every step. Same arguments, same tokens."""
     S, B, _ = prompts.shape
     bos = torch.full((S, B, 1), vocab.BOS, dtype=torch.long, device=prompts.device)
-    logits, cache = model.prefill(torch.cat([bos, prompts], -1))  # (S, B, V)
+    logits, cache = model.prefill(torch.cat([bos, prompts], -1), max_len=prompts.shape[2] + C)  # (S, B, V)
     logits, cache = logits.repeat_interleave(n, 1), model.expand(cache, n)  # (S, B * n, V)
     rows = torch.arange(B * n, device=prompts.device)
     out = torch.full((S, B * n, C), vocab.PAD, dtype=torch.long, device=prompts.device)

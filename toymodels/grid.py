@@ -2,7 +2,9 @@
 
 A *cell* is one point of the grid (one model size, one seed, one setting). Cells that differ only
 in their seed share every tensor shape and form a *group*: one `run_cell` call trains them in one
-batched pass. Loops remain only over groups (shapes).
+batched pass. Loops remain only over groups (shapes); the runner further lets groups that share a
+pretraining pretrain once, and run RL as one batch where they differ only in RL knobs
+(`toymodels.fused`).
 
     spec = GridSpec("mine", axes={"width": [8, 16, 32], "depth": [1], "seed": [0, 1, 2]},
                     fixed={"task": "ModChain", "horizon": 5})

@@ -7,8 +7,8 @@ gets exactly the weights it would get if it were trained alone.
 
 Both models share one interface (the grid sweeps them on the same axes):
     forward(tokens (S, B, T), hidden=False, start=0) -> logits (S, B, T, d_vocab) [, hidden (S, B, T, d_model)]
-    prefill(tokens (S, B, T), start=0) -> (last logits (S, B, d_vocab), cache)
-    decode(token (S, B), cache) -> (logits (S, B, d_vocab), cache)
+    prefill(tokens (S, B, T), start=0, max_len=0) -> (last logits (S, B, d_vocab), cache)
+    decode(token (S, B), cache) -> (logits (S, B, d_vocab), cache)  (consumes the cache it is given)
     expand(cache, n) -> cache with every row repeated n times (one prompt, n samples)
     select(cache, idx (S, M)) -> the cache of rows idx[s] of each seed s (M rows per seed)
 `start` is the absolute position of the first token (the MLP ignores it).
@@ -16,8 +16,10 @@ Both models share one interface (the grid sweeps them on the same axes):
 Positions (transformer). 'rotary' (default, RoPE, Su et al. 2021): q and k of each head are
 rotated by angles proportional to their absolute position, so attention scores, hence the
 logits, depend only on relative positions: a longer sequence (the OOD horizon) meets no
-untrained parameter. The cache stores rotated keys. 'learned': a table W_pos (n_ctx, d_model)
-added to the token embeddings; rows past the training length never receive gradient.
+untrained parameter. The cache stores rotated keys, in buffers of max_len positions allocated once
+by `prefill` and written in place by `decode` (`preallocate`; before, every step concatenated).
+'learned': a table W_pos (n_ctx, d_model) added to the token embeddings; rows past the training
+length never receive gradient.
 The MLP reads a window of the last n_ctx tokens aligned to the current one: window slots further
 back than the training sequences reach only ever held <pad> in training.
 """
@@ -127,6 +129,19 @@ def select_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return x.reshape(S * x.shape[1], *x.shape[2:]).index_select(0, flat).view(S, M, *x.shape[2:])
 
 
+def cache_write(buf: torch.Tensor, new: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Keys or values new (S, B, H, T, dh) at positions n..n+T-1 of the cache buffer buf (S, B, H,
+    capacity, dh) -> (buffer, its first n + T positions). In place when the buffer has room (a view
+    of it is returned: attention over a strided view gives the bits of a contiguous copy); otherwise
+    a new buffer of n + T positions by concatenation (the code before preallocation)."""
+    T = new.shape[3]
+    if buf.shape[3] >= n + T:
+        buf[:, :, :, n : n + T] = new
+        return buf, buf[:, :, :, : n + T]
+    buf = torch.cat([buf[:, :, :, :n], new], 3)
+    return buf, buf
+
+
 class SeedBatched(nn.Module):
     """Holds parameters with a leading seed dim, initialised per seed from `specs()`."""
 
@@ -136,6 +151,11 @@ class SeedBatched(nn.Module):
         super().__init__()
         self.cfg, self.seeds = cfg, tuple(int(s) for s in seeds)
         self.compiled = False  # `use_compile`
+        self.preallocate = True
+        """prefill(max_len=...) allocates the transformer's KV cache once and decode writes each new
+        key and value in place; False: the cache grows by torch.cat at every decode step (the code
+        before issue 24's preallocation: the benchmarks' baseline and the tests' reference). The
+        logits are bit-identical either way."""
         per_seed = []
         for s in self.seeds:
             g = torch.Generator().manual_seed(s)
@@ -237,9 +257,11 @@ class TinyTransformer(SeedBatched):
             ]  # fmt: skip
         return out + [("lnf_w", (d,), ones), ("lnf_b", (d,), zeros), ("W_U", (d, c.d_vocab), normal(std))]
 
-    def _core(self, x: torch.Tensor, past: list | None, start: int):
-        """x (S, B, T, d) at positions start..start+T-1; past: per-layer (k, v) or None (then
-        attention is causal within x); with past, x is one token attending to the whole cache."""
+    def _core(self, x: torch.Tensor, past: tuple | None, start: int, max_len: int = 0):
+        """x (S, B, T, d) at positions start..start+T-1; past: (per-layer (k, v) buffers, n filled
+        positions) or None (then attention is causal within x, and the returned cache has buffers
+        of max_len positions when max_len > T); with past, x is one token attending to the whole
+        cache. Returns (h, per-layer (k, v) buffers)."""
         c, P = self.cfg, dict(self.named_parameters())
         S, B, T, _ = x.shape
         cache = []
@@ -255,9 +277,14 @@ class TinyTransformer(SeedBatched):
                 (q, k), v = qk.permute(3, 0, 1, 4, 2, 5), qkv[:, :, :, 2].transpose(2, 3)  # (S, B, H, T, dh)
             else:
                 q, k, v = qkv.permute(3, 0, 1, 4, 2, 5)  # (S, B, H, T, dh) each
-            if past is not None:
-                k, v = torch.cat([past[i][0], k], 3), torch.cat([past[i][1], v], 3)
-            cache.append((k, v))
+            if past is not None:  # attend over the buffer's first n + 1 positions
+                (kb, k), (vb, v) = cache_write(past[0][i][0], k, past[1]), cache_write(past[0][i][1], v, past[1])
+                cache.append((kb, vb))
+            elif max_len > T:
+                cache.append((cache_write(k.new_empty(S, B, c.n_heads, max_len, c.d_head), k, 0)[0],
+                              cache_write(v.new_empty(S, B, c.n_heads, max_len, c.d_head), v, 0)[0]))  # fmt: skip
+            else:
+                cache.append((k, v))
             # causal within the new block; a single new token attends to the whole cache.
             # Seeds and batch are folded into one dim: CPU attention kernels take 4-D inputs and
             # run about twice as fast on them as on 5-D ones.
@@ -290,24 +317,28 @@ class TinyTransformer(SeedBatched):
         logits = linear(h, self.W_U)  # (S, B, T, V)
         return (logits, h) if hidden else logits
 
-    def prefill(self, tokens: torch.Tensor, start: int = 0):
-        h, kv = self._call_core(self._embed(tokens, start), None, start)
-        return linear(h[:, :, -1], self.W_U), (kv, start + tokens.shape[-1])
+    def prefill(self, tokens: torch.Tensor, start: int = 0, max_len: int = 0):
+        """The cache of tokens (S, B, T): (per-layer (k, v) (S, B, H, max(T, max_len), dh), next
+        position, filled positions T). max_len: the longest sequence decode will reach (its buffers
+        are allocated once, `preallocate`); past it, decode concatenates."""
+        T = tokens.shape[-1]
+        h, kv = self._call_core(self._embed(tokens, start), None, start, max_len if self.preallocate else 0)
+        return linear(h[:, :, -1], self.W_U), (kv, start + T, T)
 
     def decode(self, token: torch.Tensor, cache):
-        kv, t = cache
-        h, kv = self._call_core(self._embed(token[..., None], t), kv, t)
-        return linear(h[:, :, -1], self.W_U), (kv, t + 1)
+        kv, t, n = cache
+        h, kv = self._call_core(self._embed(token[..., None], t), (kv, n), t)
+        return linear(h[:, :, -1], self.W_U), (kv, t + 1, n + 1)
 
     @staticmethod
     def expand(cache, n: int):
-        kv, t = cache
-        return [(k.repeat_interleave(n, 1), v.repeat_interleave(n, 1)) for k, v in kv], t
+        kv, t, filled = cache
+        return [(k.repeat_interleave(n, 1), v.repeat_interleave(n, 1)) for k, v in kv], t, filled
 
     @staticmethod
     def select(cache, idx: torch.Tensor):
-        kv, t = cache
-        return [(select_rows(k, idx), select_rows(v, idx)) for k, v in kv], t
+        kv, t, filled = cache
+        return [(select_rows(k, idx), select_rows(v, idx)) for k, v in kv], t, filled
 
 
 # --- MLP over a fixed window -----------------------------------------------------------------
@@ -343,7 +374,8 @@ class TinyMLP(SeedBatched):
         logits, h = self._call_core(self._windows(tokens), full=True)
         return (logits, h) if hidden else logits
 
-    def prefill(self, tokens: torch.Tensor, start: int = 0):
+    def prefill(self, tokens: torch.Tensor, start: int = 0, max_len: int = 0):
+        """The cache is the tokens themselves (a window of ids; max_len is not needed)."""
         logits, _ = self._call_core(self._windows(tokens)[:, :, -1])
         return logits, tokens
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import torch
 
-from .sampling import seed_grad_norm
+from .sampling import per_seed, seed_grad_norm
 
 
 class SeedAdamW:
-    """`SeedAdamW(params, lr)`: `zero_grad()`, `step()`; `lr` may be changed between steps."""
+    """`SeedAdamW(params, lr)`: `zero_grad()`, `step()`; `lr` may be changed between steps, and may
+    be an (S,) float64 tensor, one rate per seed (`sampling.per_seed`: the bits of a float rate)."""
 
     def __init__(
         self,
@@ -67,8 +68,9 @@ class SeedAdamW:
             m.copy_(torch.where(mask, b1 * m + (1 - b1) * g, m))
             v.copy_(torch.where(mask, b2 * v + (1 - b2) * g * g, v))
             denom = v.sqrt() / bc2_sqrt.view(shape) + self.eps
-            update = self.lr * (m / bc1.view(shape)) / denom
+            lr = per_seed(self.lr, p)
+            update = lr * (m / bc1.view(shape)) / denom
             if self.weight_decay:
-                update = update + self.lr * self.weight_decay * p
+                update = update + per_seed(self.lr * self.weight_decay, p) * p
             p.sub_(torch.where(mask, update, torch.zeros_like(update)))
         return on

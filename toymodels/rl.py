@@ -73,7 +73,7 @@ from .algos import get_algorithm
 from .optim import SeedAdamW
 from .pretrain import completion_logits, sequences
 from .rollout import make_env, rollout
-from .sampling import clip_and_mask, flat_grads, seed_grad_norm
+from .sampling import clip_and_mask, flat_grads, per_seed, seed_grad_norm
 
 METRICS = (
     "reward",
@@ -157,9 +157,10 @@ def rl_loss(
     `stats` if given with (S,) token means entropy, kl (exact; when ref_lp is given), clip_frac, and
     `tokens`, the token count.
     """
-    T = cfg.temperature
+    T = cfg.temperature  # a float, or (S,) one per seed (`RowConfig`)
     logits, h = completion_logits(model, seqs, P, hidden=True)  # (S, n, C, V), (S, n, C, d)
-    lp_all = torch.log_softmax(logits.float() / T, -1)
+    lf = logits.float()
+    lp_all = torch.log_softmax(lf / per_seed(T, lf), -1)
     logp = lp_all.gather(-1, comps[..., None]).squeeze(-1)  # (S, n, C)
     if old is None:
         old = logp.detach()
@@ -174,11 +175,12 @@ def rl_loss(
     lo, hi = 1 - cfg.clip_low, 1 + cfg.clip_high
     tok = algo.token_loss(ratio, logp, A, cfg)  # (S, n, C)
     ent = -(lp_all.exp() * lp_all).sum(-1)  # (S, n, C)
-    if cfg.entropy_coef:
-        tok = tok - cfg.entropy_coef * ent
+    if isinstance(cfg.entropy_coef, torch.Tensor) or cfg.entropy_coef:
+        tok = tok - per_seed(cfg.entropy_coef, ent) * ent
     kl = None
     if ref_lp is not None:
-        lp64 = torch.log_softmax(logits.double() / T, -1)  # float64: a KL of 1e-8 is not float32 rounding
+        ld = logits.double()
+        lp64 = torch.log_softmax(ld / per_seed(T, ld), -1)  # float64: a KL of 1e-8 is not float32 rounding
         kl = (lp64.exp() * (lp64 - ref_lp.double())).sum(-1).float()  # (S, n, C) exact KL(pi || pi_base)
         if cfg.kl_coef:
             tok = tok + cfg.kl_coef * kl
@@ -265,11 +267,47 @@ def base_log_probs(ref, seqs: torch.Tensor, P: int, T: float) -> torch.Tensor:
     """The base policy's log-probabilities of every token at each completion position (S, N, C, V),
     in float64 (the exact KL's precision)."""
     with torch.no_grad():
-        return torch.log_softmax(completion_logits(ref, seqs, P).double() / T, -1)
+        ld = completion_logits(ref, seqs, P).double()
+        return torch.log_softmax(ld / per_seed(T, ld), -1)
 
 
-def make_rl(cfg):
-    """`train(model, alive) -> (metrics, alive)`: RL in place on the seed-batched model."""
+BATCHABLE = ("rl_lr", "temperature", "entropy_coef")
+"""CellConfig fields that may differ between the rows of one RL batch (`make_rl(cfg, rows)`): cells
+that differ in nothing else share their pretraining and run their RL as one batch (toymodels.fused)."""
+
+
+class RowConfig:
+    """``cfg`` with each BATCHABLE field per row of the seed batch: a float where every row agrees
+    (then exactly the cell's own arithmetic), else an (S,) float64 tensor (`sampling.per_seed`).
+    Every other field reads through to ``cfg``."""
+
+    def __init__(self, cfg, rows: list, device):
+        for name in BATCHABLE:
+            vals = [float(getattr(r, name)) for r in rows]
+            same = all(v == vals[0] for v in vals)
+            setattr(self, name, vals[0] if same else torch.tensor(vals, dtype=torch.float64, device=device))
+        self._cfg = cfg
+
+    def __getattr__(self, name):
+        return getattr(self._cfg, name)
+
+
+def check_rows(cfg, rows: list) -> None:
+    """Every row's config must equal ``cfg`` but for BATCHABLE fields and seeds; one-line error."""
+    base = {k: v for k, v in cfg.to_dict().items() if k not in (*BATCHABLE, "seeds")}
+    for r in rows:
+        diff = sorted(k for k, v in r.to_dict().items() if k in base and base[k] != v)
+        if diff:
+            allowed = ", ".join(BATCHABLE)
+            raise ValueError(f"cells batched in one RL run may differ only in {allowed}; these differ: {diff}")
+
+
+def make_rl(cfg, rows: list | None = None):
+    """`train(model, alive) -> (metrics, alive)`: RL in place on the seed-batched model. ``rows``: a
+    config per row of the model's seed batch (cells batched together, `check_rows`); None: every
+    row is ``cfg``."""
+    if rows is not None:
+        check_rows(cfg, rows)
     G, n_prompts = cfg.group_size, cfg.prompts_per_update
     N = n_prompts * G
     n_mb = N // cfg.minibatches  # episodes per minibatch (whole groups)
@@ -282,17 +320,20 @@ def make_rl(cfg):
     def train(model, alive: torch.Tensor):
         dev = next(model.parameters()).device
         S, d = model.n_seeds, model.cfg.d_model
+        if rows is not None and len(rows) != S:
+            raise ValueError(f"make_rl got {len(rows)} row configs for a batch of {S} seeds")
+        cfg_ = RowConfig(cfg, rows if rows is not None else [cfg], dev)
         ref = copy.deepcopy(model).requires_grad_(False)
         params = list(model.parameters())
         value = None
         if get_algorithm(cfg.algo).value_head:
             value = torch.nn.Parameter(torch.zeros(S, d + 1, device=dev))  # (S, d + 1): weights, bias
             params = [*params, value]
-        opt = SeedAdamW(params, lr=cfg.rl_lr, betas=(0.9, 0.95), weight_decay=0.0)
+        opt = SeedAdamW(params, lr=cfg_.rl_lr, betas=(0.9, 0.95), weight_decay=0.0)
         env_cache = {}
         out = {k: np.full((S, len(logged)), np.nan) for k in METRICS}
         early, late = torch.zeros(S, device=dev), torch.zeros(S, device=dev)
-        T = cfg.temperature
+        T = cfg_.temperature
 
         for u in range(n_updates):
             H = horizons[u]
@@ -311,9 +352,9 @@ def make_rl(cfg):
             ref_lp = base_log_probs(ref, seqs, P, T) if cfg.kl_coef or is_logged else None
             batch = (seqs, ro.completions, ro.mask, adv, ret_tg, ro.logp, ref_lp)  # pi_old: the sampler's
             if is_logged:  # the probe, at the parameters before this update's steps
-                norm0, snr = grad_probe(cfg, model, value, params, opt, batch, P, C, N, M, alive)
-            opt.lr = lr_at(cfg, u)
-            sums = optimise(cfg, model, value, params, opt, ref, batch, P, C, n_mb, alive)
+                norm0, snr = grad_probe(cfg_, model, value, params, opt, batch, P, C, N, M, alive)
+            opt.lr = lr_at(cfg_, u)
+            sums = optimise(cfg_, model, value, params, opt, ref, batch, P, C, n_mb, alive)
             if is_logged:
                 j = logged.index(u)
                 n_tok = sums["tokens"].clamp(min=1)

@@ -15,7 +15,7 @@ import torch
 import envs
 from envs import vocab
 
-from .sampling import RL, sample, stream
+from .sampling import RL, per_seed, sample, stream
 
 ROLLOUT_SLOT = 5_000_000
 
@@ -48,8 +48,9 @@ def make_env(cfg, horizon: int, num_envs: int, device) -> gym.vector.VectorEnv:
 
 
 @torch.no_grad()
-def rollout(model, env, update: int, n_prompts: int, group_size: int, temperature: float) -> Rollout:
-    """Sample G completions for each of `n_prompts` prompts per seed, from update `update`'s items."""
+def rollout(model, env, update: int, n_prompts: int, group_size: int, temperature: float | torch.Tensor) -> Rollout:
+    """Sample G completions for each of `n_prompts` prompts per seed, from update `update`'s items;
+    temperature: a float, or (S,) one per seed (`sampling.per_seed`)."""
     dev = next(model.parameters()).device
     S, G = model.n_seeds, group_size
     N = n_prompts * G
@@ -63,7 +64,8 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
     P, C = task.prompt_len, task.completion_len
     prompts = env.unwrapped.prompts.view(S, N, P)
     bos = torch.full((S, N, 1), vocab.BOS, dtype=torch.long, device=dev)
-    logits, cache = model.prefill(torch.cat([bos, prompts], -1))  # (S, N, V)
+    # the cache reaches <bos>, the prompt and at most C - 1 decoded tokens: allocated once
+    logits, cache = model.prefill(torch.cat([bos, prompts], -1), max_len=P + C)  # (S, N, V)
     comps = torch.full((S, N, C), vocab.PAD, dtype=torch.long, device=dev)
     mask = torch.zeros(S, N, C, dtype=torch.bool, device=dev)
     rewards = torch.zeros(S, N, C, dtype=torch.float32, device=dev)
@@ -79,7 +81,8 @@ def rollout(model, env, update: int, n_prompts: int, group_size: int, temperatur
         if t < C:
             a = sample(logits, temperature, streams, rows, ROLLOUT_SLOT + t)  # (S, N)
             a = torch.where(writing, a, vocab.PAD)
-            lp = torch.log_softmax(logits.float() / temperature, -1).gather(-1, a[..., None]).squeeze(-1)
+            lf = logits.float()
+            lp = torch.log_softmax(lf / per_seed(temperature, lf), -1).gather(-1, a[..., None]).squeeze(-1)
             logp[:, :, t] = torch.where(writing, lp, 0.0)
             comps[:, :, t] = a
             mask[:, :, t] = writing

@@ -22,7 +22,7 @@ from .evaluate import estimates, evaluate, ks
 from .health import grid_health
 from .models import ModelConfig, make_model
 from .pretrain import make_pretrain
-from .rl import METRICS, SUMMARIES, make_rl
+from .rl import METRICS, SUMMARIES, check_rows, make_rl
 from .storage import describe_variables
 from .validate import val_pass_at_1
 
@@ -67,14 +67,22 @@ def ood_untrained_inputs(cfg: CellConfig) -> str:
     return ""
 
 
-def make_train(cfg: CellConfig, base_only: bool = False):
+def make_train(cfg: CellConfig, base_only: bool = False, cells: list[CellConfig] | None = None):
     """Validate and build the seed-independent parts; returns `train(seeds) -> (metrics, model)`.
-    `base_only`: pretrain and evaluate, no RL (metrics 'rl' and 'curves' are None)."""
+    `base_only`: pretrain and evaluate, no RL (metrics 'rl' and 'curves' are None).
+    `cells`: K configs that differ from cfg only in `rl.BATCHABLE` fields (toymodels.fused): the
+    seeds are pretrained and evaluated once, then RL and its evaluation run for every cell in one
+    batch of K * S rows, cell-major (row k * S + i is cell k's seed i); 'rl', 'curves' and 'status'
+    hold K * S rows, 'pretrain_loss' and 'base' S."""
     tasks = cfg.tasks()
     mcfg = cfg.model_config()
     dev = cfg.resolved_device()
     pretrain = pretrain_for(cfg)
-    rl = make_rl(cfg)
+    cells = list(cells) if cells else [cfg]
+    check_rows(cfg, cells)
+    if any(c.seeds != cfg.seeds for c in cells):
+        raise ValueError(f"cells batched together must share their seeds: {sorted({c.seeds for c in cells})}")
+    rl = make_rl(cfg) if len(cells) == 1 else None
 
     def eval_all(model, alive):
         """Every cell the same way (plain prompts, eval_temperature); a hint cell also with its
@@ -103,20 +111,19 @@ def make_train(cfg: CellConfig, base_only: bool = False):
             out["val_pass_at_1"] = np.where(alive.cpu().numpy(), v.astype(np.float64), np.nan)  # (S,)
         return out
 
-    def train(seeds, ckpt_dir: Path | None = None, progress: bool = False):
-        torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
-        model = make_model(mcfg, seeds).to(dev).use_compile(cfg.torch_compile)
-        S = model.n_seeds
-        alive = torch.ones(S, dtype=torch.bool, device=dev)
-        pretrain_loss, alive = pretrain(model, alive)
-        if progress:
-            print(
-                f"[toymodels] width={cfg.width} depth={cfg.depth} pretrained {pretrain.n_steps} steps, "
-                f"loss {pretrain_loss.cpu().numpy().round(3)}",
-                flush=True,
-            )
+    def train(seeds, ckpt_dir: Path | None = None, progress: bool = False, start: tuple | None = None):
+        """`start`: (model, pretrain_loss, alive, base metrics or None), this config's pretraining
+        (and base evaluation) done elsewhere, by cells that share it (toymodels.fused); the model
+        is trained in place."""
+        if ckpt_dir is not None and len(cells) > 1:
+            raise ValueError("checkpoints (ckpt_dir) are written by one cell's run, not by cells batched together")
+        if start is None:
+            model, pretrain_loss, alive = pretrained(cfg, seeds, pretrain, progress)
+            base = None
+        else:
+            model, pretrain_loss, alive, base = start
         base_alive = alive.clone()
-        base = eval_all(model, alive)
+        base = base if base is not None else eval_all(model, alive)
         if ckpt_dir is not None:
             save_checkpoints(model, Path(ckpt_dir), "base")
         if base_only:
@@ -128,12 +135,17 @@ def make_train(cfg: CellConfig, base_only: bool = False):
                 "curves": None,
                 "status": status,
             }, model
-        curves, alive = rl(model, alive.clone())
+        if len(cells) > 1:  # every cell's copy of the pretrained seeds, one batch
+            model, alive = replicate(model, len(cells)).use_compile(cfg.torch_compile), alive.repeat(len(cells))
+            curves, alive = make_rl(cfg, [c for c in cells for _ in seeds])(model, alive.clone())
+        else:
+            curves, alive = rl(model, alive.clone())
         rl_ev = eval_all(model, alive)
         if ckpt_dir is not None:
             save_checkpoints(model, Path(ckpt_dir), "rl")
         if progress:
             print(f"[toymodels] RL done: reward {np.round(curves['reward'][:, -1], 3)}", flush=True)
+        base_alive = base_alive.repeat(len(cells))
         status = np.where(~base_alive.cpu().numpy() | ~alive.cpu().numpy(), "diverged", "ok")
         return {
             "pretrain_loss": pretrain_loss.cpu().numpy(),
@@ -145,6 +157,32 @@ def make_train(cfg: CellConfig, base_only: bool = False):
 
     train.model_config, train.tasks, train.device = mcfg, tasks, dev
     return train
+
+
+def pretrained(cfg: CellConfig, seeds, pretrain=None, progress: bool = False):
+    """(model, pretrain_loss (S,), alive (S,)): the seeds pretrained as ``cfg`` says (``pretrain``:
+    `pretrain_for(cfg)` when not given)."""
+    pretrain = pretrain or pretrain_for(cfg)
+    torch.manual_seed(0)  # nothing should use the global generator; pin it anyway
+    dev = cfg.resolved_device()
+    model = make_model(cfg.model_config(), seeds).to(dev).use_compile(cfg.torch_compile)
+    alive = torch.ones(model.n_seeds, dtype=torch.bool, device=dev)
+    pretrain_loss, alive = pretrain(model, alive)
+    if progress:
+        print(
+            f"[toymodels] width={cfg.width} depth={cfg.depth} pretrained {pretrain.n_steps} steps, "
+            f"loss {pretrain_loss.cpu().numpy().round(3)}",
+            flush=True,
+        )
+    return model, pretrain_loss, alive
+
+
+def replicate(model, k: int):
+    """A model of k copies of every seed of ``model`` (seeds repeated k times, row j * S + i a copy
+    of seed i): the weights of one pretraining for k cells."""
+    big = make_model(model.cfg, model.seeds * k).to(next(model.parameters()).device)
+    big.load_seed_states([model.seed_state(i) for _ in range(k) for i in range(model.n_seeds)])
+    return big
 
 
 def pretrain_for(cfg: CellConfig, task: Task | None = None):
@@ -170,7 +208,12 @@ def run_cell(
     train = make_train(config, base_only)
     t0 = time.perf_counter()
     m, model = train(config.seeds, ckpt_dir, progress)
-    wall = time.perf_counter() - t0
+    return cell_dataset(config, m, model, train, time.perf_counter() - t0, base_only)
+
+
+def cell_dataset(config: CellConfig, m: dict, model, train, wall: float, base_only: bool = False) -> xr.Dataset:
+    """The Dataset of one cell (`config.seeds`) from its metrics ``m`` (`make_train`'s, S rows), the
+    model (for its sizes), ``train`` (its tasks, model config, device) and the wall seconds it took."""
     S, kk, c = len(config.seeds), ks(config.k_max), m["curves"]
     tasks = train.tasks
     data = {}

@@ -39,6 +39,8 @@ from tqdm.auto import tqdm
 from . import storage
 from .config import resolve_device
 from .devices import cpu_model
+from .fused import fuse as fuse_groups
+from .fused import iter_cells, run_cells
 from .grid import GridSpec, Group, cell_id
 from .run import run_cell
 
@@ -165,7 +167,7 @@ def load_user_modules(modules: list[dict[str, str]]) -> None:
 def _run_group(
     cfg_dict: dict[str, Any], user_modules: list[dict[str, str]] | None = None, threads: int = 0
 ) -> xr.Dataset:
-    from .config import CellConfig  # noqa: PLC0415  (also the Ray task's entry point)
+    from .config import CellConfig  # noqa: PLC0415
 
     if threads:
         torch.set_num_threads(threads)
@@ -175,19 +177,44 @@ def _run_group(
     return run_cell(CellConfig.from_dict(cfg), base_only=base_only)
 
 
-def iter_local(groups: list[Group]) -> Iterator[tuple[Group, xr.Dataset | Exception]]:
-    for g in groups:
+def _run_groups(
+    cfg_dicts: list[dict[str, Any]], user_modules: list[dict[str, str]] | None = None, threads: int = 0
+) -> list[xr.Dataset]:
+    """The datasets of one run of groups (`fused.fuse`): one group alone (`_run_group`), or several
+    that share their pretraining (`fused.run_cells`); the Ray task's entry point."""
+    from .config import CellConfig  # noqa: PLC0415
+
+    if len(cfg_dicts) == 1:
+        return [_run_group(cfg_dicts[0], user_modules, threads)]
+    if threads:
+        torch.set_num_threads(threads)
+    load_user_modules(user_modules or [])
+    return run_cells([CellConfig.from_dict(d) for d in cfg_dicts])
+
+
+def iter_local(runs: list[list[Group]]) -> Iterator[tuple[Group, xr.Dataset | Exception]]:
+    """Each group's dataset (or its exception: recorded as failed; the grid goes on) as it finishes;
+    the groups of a run (`fused.fuse`) share their pretraining."""
+    from .config import CellConfig  # noqa: PLC0415
+
+    for run in runs:
+        left = dict(enumerate(run))
         try:
-            yield g, _run_group(_task(g))
-        except Exception as e:  # noqa: BLE001  (recorded as a failed group; the grid goes on)
-            yield g, e
+            if len(run) == 1:
+                yield run[0], _run_group(_task(run[0]))
+                continue
+            for i, ds in iter_cells([CellConfig.from_dict(_task(g)) for g in run]):
+                yield left.pop(i), ds
+        except Exception as e:  # noqa: BLE001
+            yield from ((g, e) for g in left.values())
 
 
 def iter_ray(
-    groups: list[Group], address: str | None, device: str, user_modules: list[dict[str, str]] | None = None
+    batches: list[list[Group]], address: str | None, device: str, user_modules: list[dict[str, str]] | None = None
 ) -> Iterator[tuple[Group, xr.Dataset]]:
-    """Each group is a Ray task on one CPU and one torch thread (a quarter GPU on CUDA); each task
-    first runs the user's modules (their tasks and algorithms); results come back to the driver.
+    """Each batch of groups (`fused.fuse`) is a Ray task on one CPU and one torch thread (a quarter
+    GPU on CUDA); each task first runs the user's modules (their tasks and algorithms); results come
+    back to the driver.
 
     `address` None starts a local instance (or uses the one this process started); a lab's cluster
     is `ray start --head` on one machine, `ray start --address HEAD:6379` on the others, with this
@@ -199,16 +226,17 @@ def iter_ray(
         raise ValueError("--executor ray needs the 'dist' extra: pip install 'aha-playground[dist]'") from None
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    task = ray.remote(num_cpus=1, num_gpus=0.25 if device == "cuda" else 0)(_run_group)
+    task = ray.remote(num_cpus=1, num_gpus=0.25 if device == "cuda" else 0)(_run_groups)
     mods = ray.put(list(user_modules or []))
-    refs = {task.remote(_task(g), mods, 1): g for g in groups}
+    refs = {task.remote([_task(g) for g in batch], mods, 1): batch for batch in batches}
     while refs:
         ready, _ = ray.wait(list(refs), num_returns=1)
-        g = refs.pop(ready[0])
+        batch = refs.pop(ready[0])
         try:
-            yield g, ray.get(ready[0])
+            out = ray.get(ready[0])
         except Exception as e:  # noqa: BLE001  (a RayTaskError wraps the group's own exception)
-            yield g, e
+            out = [e] * len(batch)
+        yield from zip(batch, out)
 
 
 def run_grid(
@@ -221,10 +249,13 @@ def run_grid(
     progress: bool = True,
     on_group: Callable[[Group], None] | None = None,
     user_modules: list[dict[str, str]] | None = None,
+    fuse: bool = True,
 ) -> xr.Dataset:
     """Run every unfinished cell of `spec` into `run_dir`, then write and return grid.nc.
     `user_modules` (`user_module(...)`): the user's files a Ray worker runs first (the local
-    executor runs in this process, where they are already loaded)."""
+    executor runs in this process, where they are already loaded). `fuse`: groups that differ only
+    in RL knobs run as one batch sharing their pretraining (`toymodels.fused`; the same numbers);
+    False: every group on its own."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {executor!r}")
     dev = resolve_device(device).type
@@ -236,7 +267,9 @@ def run_grid(
     todo, done = pending_groups(spec, run_dir)
     n_seeds = len(spec.axes["seed"])
     bar = tqdm(total=spec.n_cells, initial=done, unit="cell", disable=not progress, desc=spec.name)
-    stream = iter_local(todo) if executor == "local" else iter_ray(todo, address, dev, user_modules)
+    batches = fuse_groups(todo) if fuse else [[g] for g in todo]
+    todo = [g for b in batches for g in b]  # the order they run in
+    stream = iter_local(batches) if executor == "local" else iter_ray(batches, address, dev, user_modules)
     if todo and executor == "local":
         bar.set_postfix_str(todo[0].label)
     n_failed = 0

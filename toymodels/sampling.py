@@ -22,24 +22,39 @@ def stream(seed: int, role: int) -> int:
     return role * MAX_SEED + seed
 
 
+def per_seed(v: float | torch.Tensor, like: torch.Tensor) -> float | torch.Tensor:
+    """A knob for every seed of a batch: a float (the same for all) as it is, or an (S,) tensor
+    (float64, one value per seed) cast to like's dtype and shaped to broadcast against like (S, ...).
+    The cast rounds as torch rounds a Python float in an op on like, so a seed's arithmetic is the
+    same bits whether its knob came as a float (a cell alone) or a tensor (cells batched)."""
+    if isinstance(v, torch.Tensor):
+        return v.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
+    return v
+
+
+def is_greedy(temperature: float | torch.Tensor) -> bool:
+    return not isinstance(temperature, torch.Tensor) and temperature == 0
+
+
 def sample(
-    logits: torch.Tensor, temperature: float, streams: torch.Tensor, row: torch.Tensor, slot: int
+    logits: torch.Tensor, temperature: float | torch.Tensor, streams: torch.Tensor, row: torch.Tensor, slot: int
 ) -> torch.Tensor:
     """Inverse-CDF sampling from softmax(logits / T); logits (S, B, V), streams (S,), row (B,).
 
-    temperature 0 means greedy. Non-finite logits (a diverged seed) sample uniformly.
+    temperature 0 means greedy; an (S,) tensor is one temperature per seed (`per_seed`). Non-finite
+    logits (a diverged seed) sample uniformly.
     """
-    u = None if temperature == 0 else uniform(streams[:, None], row[None, :], slot)  # (S, B)
+    u = None if is_greedy(temperature) else uniform(streams[:, None], row[None, :], slot)  # (S, B)
     return sample_from(logits, temperature, u)
 
 
-def sample_from(logits: torch.Tensor, temperature: float, u: torch.Tensor | None) -> torch.Tensor:
+def sample_from(logits: torch.Tensor, temperature: float | torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
     """`sample` with its uniforms u (S, B) (float64, from `uniform`) drawn beforehand (None when
     greedy): a sampler can hash every step's uniforms in one call."""
     logits = torch.where(torch.isfinite(logits), logits, torch.zeros_like(logits))
-    if temperature == 0:
+    if is_greedy(temperature):
         return logits.argmax(-1)
-    cdf = torch.softmax(logits / temperature, -1).cumsum(-1)  # (S, B, V)
+    cdf = torch.softmax(logits / per_seed(temperature, logits), -1).cumsum(-1)  # (S, B, V)
     idx = (cdf < u.to(logits.dtype)[..., None] * cdf[..., -1:]).sum(-1)
     return idx.clamp(max=logits.shape[-1] - 1)
 

@@ -185,7 +185,11 @@ VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
     "chance": ("probability a random answer is right, per split", "probability (0 to 1)"),
     "pretrain_loss": ("final pretraining cross-entropy", "nats per token"),
     "status": ("cell outcome: ok, diverged or failed (not ok cells are left out of means and fits)", "none (text)"),
-    "wall_s": ("wall time of the cell's batched run divided by its seeds", "seconds"),
+    "wall_s": (
+        "wall time of the cell's batched run divided by its seeds (cells run together, toymodels.fused: the "
+        "cell's share of the shared pretraining and of its RL batch)",
+        "seconds",
+    ),
     "n_eval_prompts": ("held-out prompts per evaluation", "prompts"),
     "n_params": ("non-embedding parameters N", "parameters"),
     "n_params_total": ("all parameters, embeddings included", "parameters"),
