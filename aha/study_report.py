@@ -18,7 +18,7 @@ from theory.study_stats import add_curve_measures
 from theory.text import DASH, NOT_RECORDED, SQRT2_STEP_NOTE, g, power_text
 from theory.verdict import GAIN, not_run
 from toymodels import storage
-from toymodels.cells import setting_key
+from toymodels.cells import group_key
 
 from . import study_figures as figs
 from .studies import C9_GRID
@@ -52,7 +52,7 @@ def write_study(
     """cells.csv, predictors.json, predictions.csv, verdicts.json and the figures; then study.md."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ref = setting_key(specs[0].groups()[0].config.to_dict())
+    ref = group_key(specs[0], specs[0].groups()[0].config)
     cells = add_onsets(add_curve_measures(cells, curves), curves)
     cells.drop(columns=["key"]).to_csv(out / "cells.csv", index=False)
     V = decide_and_draw(study, cells, curves, refine_log, ref, out)

@@ -156,3 +156,25 @@ def test_rerun_page_judges_an_old_grid_by_the_same_rule(prior_grid, tmp_path):
     assert main([str(tmp_path / "r.json"), str(tmp_path / "r.md"), f"prior={PRIOR_NC}:{tmp_path / 'none.nc'}"]) == 0
     md = (tmp_path / "r.md").read_text()
     assert "| prior | before | 30 | 21 | 6 | 3 |" in md and "| prior | after | not run |" in md
+
+
+def test_a_per_width_learning_rate_does_not_split_a_setting_by_width():
+    """A study grid that takes each width's RL learning rate from a recipe (GridSpec.by_width) is still
+    one setting across widths: its cells share a setting key (the reference setting of C2-C8 spans the
+    widths), while a grid that sweeps rl_lr as an axis keeps one setting per rate. On the old key, the
+    first study run on the recipe found its reference setting at one width only (C2: 'take-off fit
+    impossible: 1 size(s)')."""
+    from toymodels.cells import group_key
+    from toymodels.grid import GridSpec
+
+    ax = {"width": [8, 16, 32], "depth": [1], "seed": [0]}
+    per = {8: {"rl_lr": 1e-3}, 16: {"rl_lr": 3e-4}, 32: {"rl_lr": 3e-4}}
+    spec = GridSpec("g", ax, {"horizon": 3}, by_width=per)
+    assert len({group_key(spec, g.config) for g in spec.groups()}) == 1
+    assert "rl_lr" not in group_key(spec, spec.groups()[0].config)
+    plain = GridSpec("g", ax, {"horizon": 3})  # one rate for every width: in the key, one setting
+    assert len({group_key(plain, g.config) for g in plain.groups()}) == 1 and "rl_lr" in group_key(
+        plain, plain.groups()[0].config
+    )
+    swept = GridSpec("s", {**ax, "rl_lr": [1e-4, 1e-3]}, {"horizon": 3})
+    assert len({group_key(swept, g.config) for g in swept.groups()}) == 2

@@ -39,9 +39,17 @@ _COLUMNS = {"task", "prior", "pretrain_tokens", "model_kind", "format_bonus", "r
 """Config fields with a column of their own in every table (the horizon as L, the one in effect)."""
 
 
-def setting_key(cfg: dict[str, Any]) -> str:
-    """A cell's setting as one string: its config without size, seeds and logging (sorted JSON)."""
-    return json.dumps({k: v for k, v in sorted(cfg.items()) if k not in _NOT_SETTING}, sort_keys=True, default=str)
+def setting_key(cfg: dict[str, Any], per_width: set[str] | frozenset[str] = frozenset()) -> str:
+    """A cell's setting as one string: its config without size, seeds and logging (sorted JSON), nor
+    the fields its grid sets per width (``per_width``: a recipe's RL learning rate is part of the size)."""
+    drop = set(_NOT_SETTING) | set(per_width)
+    return json.dumps({k: v for k, v in sorted(cfg.items()) if k not in drop}, sort_keys=True, default=str)
+
+
+def group_key(spec: GridSpec, cfg: Any) -> str:
+    """The setting key of a cell config of ``spec``: the fields ``spec.by_width`` sets are left out, so
+    one setting spans the widths whatever rate each width took."""
+    return setting_key(cfg.to_dict(), {k for over in spec.by_width.values() for k in over})
 
 
 def swept_fields(specs: list[GridSpec]) -> list[str]:
@@ -113,7 +121,7 @@ def cell_table(
         for s in cfg.seeds:
             c = ds.sel({**coords, "seed": s})
             head, base = _base_row(c, cfg, kmax, n_eval)
-            row = {"setting": setting, "key": setting_key(cfg.to_dict()), "grid": spec.name, "width": cfg.width}
+            row = {"setting": setting, "key": group_key(spec, cfg), "grid": spec.name, "width": cfg.width}
             row |= {"depth": cfg.depth, "seed": int(s), **head, "variant": coords.get("variant", ""), **base}
             row |= {
                 "p_trace1": _val(c["base_trace_pass_at_k"], k=1, split="id"),
