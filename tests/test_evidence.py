@@ -115,9 +115,14 @@ def test_recipe_sets_each_width_and_refinement_widths_follow_the_nearest(tmp_pat
     rec = {"widths": {"8": {"lr": 3e-4}, "32": {"lr": 1e-4}, "128": {"lr": 3e-5}, "64": {"lr": None}}}
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(rec))
-    spec = next(s for s in get_study("quick").specs() if s.name == "threshold")
-    got = with_recipe(spec, path)
+    raw = next(s for s in get_study("quick").specs() if s.name == "threshold")
+    raw = GridSpec.from_dict({**raw.to_dict(), "by_width": {}})  # the grid without quick's own recipe
+    got = with_recipe(raw, path)
     lrs = {g.config.width: g.config.rl_lr for g in got.groups()}
+    assert {
+        g.config.width: g.config.rl_lr
+        for g in next(s for s in get_study("quick").specs(path) if s.name == "threshold").groups()
+    } == lrs
     assert lrs == {8: 3e-4, 16: 3e-4, 32: 1e-4, 64: 1e-4, 128: 3e-5}  # 16: tie 8/32 -> 8; 64: tie 32/128 -> 32
     assert nearest_by_width({8: {"rl_lr": 1.0}, 32: {"rl_lr": 2.0}}, [11, 17]) == {
         11: {"rl_lr": 1.0},
@@ -125,9 +130,9 @@ def test_recipe_sets_each_width_and_refinement_widths_follow_the_nearest(tmp_pat
     }
     ref = refinement_specs(got, 1, [22, 46], {}, 5)[0]  # the nearest of the grid's widths: 16 and 64
     assert {g.config.width: g.config.rl_lr for g in ref.groups()} == {22: 3e-4, 46: 1e-4}
-    assert with_recipe(spec, None) is spec
+    assert with_recipe(raw, None) is raw
     with pytest.raises(ValueError, match="--recipe .* does not exist"):
-        with_recipe(spec, tmp_path / "missing.json")
+        with_recipe(raw, tmp_path / "missing.json")
     sweep = GridSpec("s", {"width": [8], "depth": [1], "seed": [0], "rl_lr": [1e-4, 1e-3]}, {"task": "ModChain"})
     with pytest.raises(ValueError, match="sweeps rl_lr"):
         with_recipe(sweep, path)
