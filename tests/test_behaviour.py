@@ -213,7 +213,7 @@ def test_cell_table_reads_each_cells_own_chance_when_variants_change_the_task():
     """chance varies over `variant` in aha-behaviour (ModChain 1/10, MultiDigitAdd 10^-4); the cell
     table must read each cell's own value, not give NaN for a grid whose chance is not one number."""
     spec = get_preset("aha-behaviour")
-    ds = xr.open_dataset(Path(__file__).parents[1] / "docs" / "study" / "grids" / "aha-behaviour.nc")
+    ds = xr.open_dataset(Path(__file__).parents[1] / "docs" / "behaviour" / "grid.nc")
     df, _ = cell_table(spec, ds)
     assert np.isfinite(df["chance"]).all()
     by_task = df.groupby("task")["chance"].unique()

@@ -23,7 +23,7 @@ from toymodels.reuse import refinement_specs
 from toymodels.storage import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-PRIOR_NC = ROOT / "docs" / "study" / "grids" / "prior.nc"
+PRIOR_NC = ROOT / "docs" / "recipe" / "before" / "prior.nc"  # the old recipe's prior grid
 BASE_KEY = {"task": "ModChain", "horizon": 5, "cot": True, "rl_lr": 0.001}
 
 

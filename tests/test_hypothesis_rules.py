@@ -96,5 +96,5 @@ def test_the_shipped_report_is_what_its_files_render(run, tmp_path):
     copy = tmp_path / run.name
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns("report.md"))
     if not (copy / "grid.nc").exists():
-        shutil.copy2(ROOT / "docs" / "study" / "grids" / "aha-behaviour.nc", copy / "grid.nc")
+        shutil.copy2(ROOT / "docs" / "behaviour" / "grid.nc", copy / "grid.nc")
     assert write_report(copy).read_text() == (run / "report.md").read_text()
