@@ -254,6 +254,7 @@ STUDY_FILES = (
     "predictions.csv",
     "cells.csv",
     "refine.json",
+    "agreement.json",
 )
 
 

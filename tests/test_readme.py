@@ -94,8 +94,10 @@ def test_publish_study_copies_the_report_and_each_grid_and_refuses_an_unfinished
         publish_study(study, docs)
     (study / "verdicts.json").write_text("{}")
     (study / "study.md").write_text("| C1 |")
+    (study / "agreement.json").write_text('{"other": "B", "claims": {}}')  # a thread double run's comparison
     publish_study(study, docs)
     assert (docs / "study" / "study.md").read_text() == "| C1 |"
+    assert json.loads((docs / "study" / "agreement.json").read_text())["other"] == "B"
     assert (docs / "study" / "grids" / "threshold.nc").is_file() and not (docs / "study" / "cells").exists()
 
 
