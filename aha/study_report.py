@@ -74,17 +74,22 @@ def decide_and_draw(study, cells: pd.DataFrame, curves: dict, refine_log: dict, 
     fig_dir = Path(out) / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     kept, out_cells = split_evidence(cells)  # no-signal and broke-capable cells are no claim's evidence
-    V = {"C10": decide_c10(kept), "C11": decide_c11(kept, study.behaviour)}
-    V["C10"].numbers["excluded"] = excluded_counts(out_cells)
-    behaviour_settings = cells.loc[cells.grid.isin(study.behaviour), "setting"].unique()
-    V["C11"].numbers = {**V["C11"].numbers, "excluded": excluded_counts(out_cells, behaviour_settings)}
+    V = {}  # C10 and C11 only where the study runs them (a moved claim gets no verdict and no figure)
+    if "C10" in study.analyses:
+        V["C10"] = decide_c10(kept)
+        V["C10"].numbers["excluded"] = excluded_counts(out_cells)
+    if "C11" in study.analyses:
+        V["C11"] = decide_c11(kept, study.behaviour)
+        behaviour_settings = cells.loc[cells.grid.isin(study.behaviour), "setting"].unique()
+        V["C11"].numbers = {**V["C11"].numbers, "excluded": excluded_counts(out_cells, behaviour_settings)}
     # C1-C9 read the other grids only; C9 its own grid when the study has one
     s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref, C9_GRID)
     found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log)
     V |= found
     _write_predictors(Path(out), loso, best, fitted, plain)
-    figs.c10(cells, fig_dir)
-    if V["C11"].numbers.get("figures"):
+    if "C10" in V:
+        figs.c10(cells, fig_dir)
+    if "C11" in V and V["C11"].numbers.get("figures"):
         figs.c11(cells, study.behaviour, curves, fig_dir)
     figs.c1(s, fig_dir)
     if fit is not None:
