@@ -128,9 +128,8 @@ def render(rec: dict) -> str:
             txt = "n/a" if m is None else f"{m:+.3f} ± {s or 0:.3f}"
             cells.append(txt if ok else f"({txt})")
         chosen = "none" if r["lr"] is None else f"**{r['lr']:g}**"
-        one_se = r.get("lr_one_se")
-        best = "none" if one_se is None else f"{one_se:g}"
-        rows.append(f"| {w} | {r['n_params']} | " + " | ".join(cells) + f" | {chosen} | {best} |")
+        one_se = "none" if r.get("lr_one_se") is None else f"{r['lr_one_se']:g}"
+        rows.append(f"| {w} | {r['n_params']} | " + " | ".join(cells) + f" | {chosen} | {one_se} |")
     return "\n".join(rows)
 
 

@@ -312,6 +312,7 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
     """study.md from the study directory's verdicts.json, cells.csv, refine.json and reused.json."""
     out = Path(out)
     V = json.loads((out / "verdicts.json").read_text())
+    claims = [*study.analyses, *study.moved]  # a moved claim keeps its row, saying why it was not run
     cells = pd.read_csv(out / "cells.csv")
     esc = lambda t: str(t).replace("|", "\\|")  # noqa: E731
     md = [
@@ -329,10 +330,10 @@ def render_study(study, specs, out: Path, wall: float) -> Path:
     md += [
         f"| {c} | {esc(STATEMENTS[c])} | {esc(V[c]['result'])} | {esc(V[c]['verdict'])} | {esc(_decisive(V[c]))} | "
         f"{esc(power_text(V[c].get('power')))} | {_excluded(V[c])} |"
-        for c in [*study.analyses, *study.moved]
+        for c in claims
     ]
     md.append("")
-    for c in [*study.analyses, *study.moved]:
+    for c in claims:
         v = V[c]
         md += [f"## {c}: {STATEMENTS[c]}", "", f"**Verdict: {v['verdict']}.**", ""]
         md += [f"Deciding number: {_decisive(v)}.", ""]
