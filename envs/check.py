@@ -74,15 +74,28 @@ def _check_questions(task: Task, prompts: torch.Tensor) -> None:
             _fail(task, f"generated question {vocab.decode(p)} is not among questions()")
 
 
+def _check_token_classes(task: Task) -> None:
+    """The layout fixes format tokens only and the value slots hold no format token (`vocab`'s token
+    classes): what C5's format and content probabilities (`toymodels.evaluate`) assume."""
+    fixed = sorted({t for t in task.layout() if t is not None} - set(vocab.FORMAT_TOKENS))
+    if fixed:
+        _fail(task, f"the layout fixes {vocab.decode(fixed)}, not a format token ({vocab.decode(vocab.FORMAT_TOKENS)})")
+    both = sorted(set(task.value_tokens) & set(vocab.FORMAT_TOKENS))
+    if both:
+        _fail(task, f"value_tokens include the format tokens {vocab.decode(both)}")
+
+
 def check_task(task: Task, n: int = 128, seeds: tuple[int, ...] = (0, 7)) -> None:
     """Raise ValueError (one line) unless, on items 0..n-1 of each seed: `batch` equals `generate`
     (canonical and wrong rule), every completion follows the layout, `verify` equals `verify_one` on
     the right, the wrong-rule and corrupted completions, the wrong rule is wrong somewhere, `chance()`
-    is a probability and `questions()` (when not None) holds every generated question once."""
+    is a probability, `questions()` (when not None) holds every generated question once and the
+    layout's fixed tokens are format tokens, its value tokens not (`vocab.FORMAT_TOKENS`)."""
     if not isinstance(task, Task):
         raise ValueError(f"check_task takes a Task instance, got {task!r}")
     if not 0 < task.chance() <= 1:
         _fail(task, f"chance() must be in (0, 1], got {task.chance()!r}")
+    _check_token_classes(task)
     index = torch.arange(n)
     for seed in seeds:
         prompts, targets = _check_items(task, seed, index, wrong=False)

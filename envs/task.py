@@ -261,6 +261,19 @@ class Task(ABC):
     def n_steps(self) -> int:
         return len(self.step_positions)
 
+    @property
+    def format_positions(self) -> list[int]:
+        """Completion positions the layout fixes to a format token (`vocab.FORMAT_TOKENS`): with a
+        trace <think>, its separators, </think>; then the answer's separators and <eos> (cot off:
+        only those). The revisions' room (`revise`) is in neither class."""
+        return [i for i, t in enumerate(self.layout()) if t is not None]
+
+    @property
+    def content_positions(self) -> list[int]:
+        """Completion positions of value slots (content tokens: step values, answer digits or
+        operators; Countdown's scratch too), the complement of `format_positions` in the layout."""
+        return [i for i, t in enumerate(self.layout()) if t is None]
+
     def slot_alphabets(self) -> list[tuple[tuple[int, ...], ...] | None]:
         """Per completion position: None for a fixed token, else the kinds of token the value slot
         holds, each a tuple of token ids (default: one kind, `value_tokens`). Corrupting a slot

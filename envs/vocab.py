@@ -8,6 +8,13 @@ Token ids are fixed so that a checkpoint trained on one task can be evaluated on
            that contains one is ill formed (room for pause-token experiments)
     29 <wait>: with a task's `revise=True`, discards the step token written just before it so the
        next token rewrites that step (`envs.revise`); without it, ill formed like the fillers
+
+Token classes (claim C5, "RL reinforces format tokens rather than the task"): the *format* tokens
+(`FORMAT_TOKENS`) are the template: <eos>, =, the separators , and |, and the trace flags <think>
+and </think>. Every token a task's layout fixes is one of them (a completion position that holds
+one is a *format position*, `Task.format_positions`); every value slot holds a *content* token
+(a step value or an answer digit or operator: `Task.value_tokens`, `Task.content_positions`),
+and no value token is a format token. <pad>, <bos>, <hint>, the fillers and <wait> are neither.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ DIGIT0 = TOKEN_ID["0"]
 WAIT = TOKEN_ID["<wait>"]
 PLUS, MINUS, TIMES, DIV = TOKEN_ID["+"], TOKEN_ID["-"], TOKEN_ID["*"], TOKEN_ID["/"]
 OPERATORS = (PLUS, MINUS, TIMES, DIV)
+FORMAT_TOKENS: tuple[int, ...] = (EOS, EQ, COMMA, BAR, THINK, END_THINK)
+"""The template tokens (module docstring, "Token classes"): what a layout fixes, never a value."""
 
 
 def digit(d: int) -> int:

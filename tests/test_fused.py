@@ -12,6 +12,7 @@ import xarray as xr
 
 from aha.cli import main
 from toymodels import CellConfig, make_model, run_cell
+from toymodels.evaluate import TOKEN_KEYS
 from toymodels.fused import fuse, rl_batches, run_cells
 from toymodels.grid import GridSpec
 from toymodels.optim import SeedAdamW
@@ -52,6 +53,7 @@ def test_cells_batched_equal_cells_alone():
     cfgs = [CellConfig(**{**TINY, **k}) for k in KNOBS]
     batched = run_cells(cfgs)
     for cfg, got in zip(cfgs, batched):
+        assert {f"{ph}_{k}" for ph in ("base", "rl") for k in TOKEN_KEYS} <= set(got.data_vars)  # C5's, compared too
         assert_same_cell(got, run_cell(cfg))
     assert (batched[0]["informative_frac"].values > 0).any()  # RL moved the weights
     rl = [b["rl_logp_answer"].values for b in batched]

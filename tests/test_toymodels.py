@@ -116,6 +116,7 @@ def check_schema(ds, cfg):
         "rl_step_acc_argmax",
         "base_greedy_acc",
         "rl_greedy_acc",
+        *(f"{ph}_{k}" for ph in ("base", "rl") for k in ("format_prob", "task_prob", "format_mass_task")),
     ):
         assert ds[v].dims == ("seed", "split")
     for v in ("reward", "entropy", "kl", "informative_frac", "grad_norm", "grad_snr", "clip_frac"):

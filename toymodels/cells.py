@@ -10,8 +10,10 @@ base-only measurements (base_p1, coverage = base trace pass@k_max, step_prob, gr
 (step_prob_L, phi0, lnN: `theory.predict_gain.base_features`), p_trace1, prompts, rl_updates,
 revise, revise_rate, wall_s (the runner's seconds for the cell), every other config field a study
 sweeps (``fields``), the self-correction rates (base_/rl_ wait_rate, revise_fix_rate,
-completion_len) and, with RL, rl_p1, gain, phi_start and rl_health (the grid's own record, or
-`toymodels.health.grid_health` for a grid written before it had one: the same rule).
+completion_len), the C5 token measures (base_/rl_ format_prob, task_prob, format_mass_task; id
+split; absent for a grid written before they were recorded) and, with RL, rl_p1, gain, phi_start
+and rl_health (the grid's own record, or `toymodels.health.grid_health` for a grid written before
+it had one: the same rule).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from .health import grid_health
 
 BEHAVIOUR = ("wait_rate", "revise_fix_rate", "completion_len")
 """Evaluation variables of self-correction (base_* and rl_*, per split), when the run has them."""
+TOKENS = ("format_prob", "task_prob", "format_mass_task")
+"""Evaluation variables of claim C5 (base_* and rl_*, per split; `toymodels.evaluate`), when the run has them."""
 CURVES = ("reward", "entropy", "rl_horizon", "wait_rate", "completion_len")
 """Curves over RL updates kept per cell (those the run has)."""
 _NOT_SETTING = ("width", "seeds", "device", "log_every")
@@ -134,7 +138,7 @@ def cell_table(
             }
             row |= {
                 f"{ph}_{v}": _val(c[f"{ph}_{v}"], split="id")
-                for v in BEHAVIOUR
+                for v in (*BEHAVIOUR, *TOKENS)
                 for ph in ("base", "rl")
                 if f"{ph}_{v}" in c and "step" not in c[f"{ph}_{v}"].dims
             }

@@ -20,6 +20,14 @@ never see (they draw from the "train" part).
 - step_acc_argmax: teacher-forced argmax accuracy of the same step tokens. It hides how much
   probability the wrong steps get: it can be 1 while step_prob is 0.5.
 Both use the answer tokens when the task has no steps (cot off).
+- format_prob, task_prob, format_mass_task (claim C5, measured on the tokens; token classes in
+  `envs.vocab`): teacher forced on the canonical completion, under softmax(logits / T) at the
+  evaluation temperature, mean over prompts: the probability of the correct token at the format
+  positions (`Task.format_positions`: <think>, separators, </think>, <eos>; cot off: the answer's
+  separators and <eos>) and at the content positions (`Task.content_positions`: step values and
+  answer tokens), and, at the content positions, the total probability on any format token (mass
+  leaking to the template where content belongs). Countdown's content positions hold one of several
+  right expressions: task_prob is the canonical one's.
 - wait_rate: fraction of the sampled completions (the pass@k samples) with at least one `<wait>`
   (without `revise` a `<wait>` is an ill-formed token, still counted).
 - revise_fix_rate: among the revisions in those samples (legal `<wait>`s, `envs.revise`), the
@@ -210,22 +218,41 @@ def exact_trace(task: Task) -> bool:
     return slots <= set(task.step_positions) | set(task.answer_positions)
 
 
+TOKEN_KEYS = ("format_prob", "task_prob", "format_mass_task")
+"""The C5 token metrics of `token_probs` (module docstring)."""
+
+
 def estimates(task: Task) -> dict[str, str]:
     """How each metric of `evaluate` is obtained for `task`: 'exact' (teacher forcing or greedy
     decoding: no sampling noise) or 'sampled' (from the k_max samples per prompt)."""
     trace = "exact" if exact_trace(task) else "sampled"
     return {
         **dict.fromkeys(("pass_at_k", "wait_rate", "revise_fix_rate", "completion_len"), "sampled"),
-        **dict.fromkeys(("logp_answer", "step_prob", "step_acc_argmax", "greedy_acc"), "exact"),
+        **dict.fromkeys(("logp_answer", "step_prob", "step_acc_argmax", "greedy_acc", *TOKEN_KEYS), "exact"),
         "trace_pass_at_k": trace, "trace_phi": trace,
     }  # fmt: skip
+
+
+def token_probs(task: Task, probs: torch.Tensor, tgt: torch.Tensor) -> dict[str, np.ndarray]:
+    """format_prob, task_prob, format_mass_task (S,) from probs (S, B, C, V) = softmax(logits / T)
+    teacher forced on the canonical completions tgt (S, B, C) (`TOKEN_KEYS`, module docstring)."""
+    fp, cp = task.format_positions, task.content_positions
+    p_right = probs.gather(-1, tgt[..., None]).squeeze(-1)  # (S, B, C)
+    fmt = torch.tensor(vocab.FORMAT_TOKENS, device=probs.device)
+    leak = probs[:, :, cp].index_select(-1, fmt).sum(-1)  # (S, B, n_content)
+    return {
+        "format_prob": p_right[:, :, fp].mean((1, 2)).cpu().numpy(),
+        "task_prob": p_right[:, :, cp].mean((1, 2)).cpu().numpy(),
+        "format_mass_task": leak.mean((1, 2)).cpu().numpy(),
+    }
 
 
 @torch.no_grad()
 def teacher_forced(model, task: Task, pr: torch.Tensor, targets: torch.Tensor, temperature: float) -> dict:
     """Metrics of the canonical completion targets (B, C) after prompts pr (S, B, P), teacher forced:
-    logp_answer, step_acc_argmax, step_prob (S,) and trace_logp (S, B), the log-probability of the
-    whole canonical completion under softmax(logits / T) (the distribution samples come from)."""
+    logp_answer, step_acc_argmax, step_prob, the C5 token metrics (`token_probs`) (S,) and trace_logp
+    (S, B), the log-probability of the whole canonical completion under softmax(logits / T) (the
+    distribution samples come from)."""
     S, P = pr.shape[0], task.prompt_len
     seqs = sequences(task, pr, targets[None].expand(S, -1, -1))  # (S, B, 1 + P + C)
     logits = completion_logits(model, seqs, P).float()  # (S, B, C, V)
@@ -241,6 +268,7 @@ def teacher_forced(model, task: Task, pr: torch.Tensor, targets: torch.Tensor, t
         "step_acc_argmax": (logits[:, :, sp].argmax(-1) == step_tgt).float().mean((1, 2)).cpu().numpy(),
         "step_prob": step_lp.exp().mean((1, 2, 3)).cpu().numpy(),
         "trace_logp": trace_lp.double().sum(-1).cpu().numpy(),
+        **token_probs(task, torch.softmax(logits / temperature, -1), tgt),
     }
 
 

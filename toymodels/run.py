@@ -38,6 +38,9 @@ EVAL_KEYS = (
     "wait_rate",
     "revise_fix_rate",
     "completion_len",
+    "format_prob",
+    "task_prob",
+    "format_mass_task",
 )
 
 

@@ -130,6 +130,22 @@ _EVAL = {
         "fraction of revisions",
     ),
     "completion_len": ("mean length of the sampled completions, up to and including <eos>", "tokens"),
+    "format_prob": (
+        "teacher-forced probability of the correct token at the canonical completion's format positions "
+        "(<think>, separators, </think>, <eos>: envs.vocab.FORMAT_TOKENS) at the eval temperature, mean over "
+        "positions and prompts (claim C5)",
+        "probability (0 to 1)",
+    ),
+    "task_prob": (
+        "teacher-forced probability of the correct token at the canonical completion's content positions "
+        "(step values, answer tokens) at the eval temperature, mean over positions and prompts (claim C5)",
+        "probability (0 to 1)",
+    ),
+    "format_mass_task": (
+        "teacher-forced total probability of the format tokens (envs.vocab.FORMAT_TOKENS) at the content "
+        "positions at the eval temperature, mean over positions and prompts: mass leaking to the template (C5)",
+        "probability (0 to 1)",
+    ),
     "val_pass_at_1": (
         "pass@1 on the validation prompts (held out, after the evaluation's; toymodels.validate), what "
         "recipe choices such as the per-width RL learning rate read",

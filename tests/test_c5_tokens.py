@@ -1,0 +1,203 @@
+"""Issue 23, claim C5 measured on the tokens: the probability the policy puts on the correct format
+token (<think>, separators, </think>, <eos>) and on the correct content token (step values, answer
+tokens) of held-out canonical completions, and the format mass leaking to content positions, before
+and after RL (`toymodels.evaluate.token_probs`, grid variables base_/rl_ format_prob, task_prob,
+format_mass_task)."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+from torch import nn
+
+import envs
+from aha.presets import get_preset
+from envs import vocab
+from toymodels import CellConfig, run_cell
+from toymodels.cells import cell_table
+from toymodels.evaluate import TOKEN_KEYS, estimates, evaluate, teacher_forced
+from toymodels.grid import GridSpec
+from toymodels.storage import combine_cells, strip_cell
+
+Q_FORMAT, R_TASK, M_LEAK = 0.7, 0.4, 0.25
+"""The controlled model's probabilities: Q_FORMAT on a correct format token, R_TASK on a correct
+content token and M_LEAK on <eos> at a content position (the rest on <pad>, neither class)."""
+
+
+class TokenClassModel(nn.Module):
+    """Teacher forced on `task`'s completions, the correct next token gets Q_FORMAT at a format
+    position (the rest on <pad>), else R_TASK, with M_LEAK on <eos> and the rest on <pad>. The correct
+    token is the layout's at a format position, the next input token at a content one (the input
+    stops before the last target, <eos>, a format token). Sampling calls give uniform logits."""
+
+    def __init__(self, task, n_seeds: int = 2):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(n_seeds))
+        self.seeds = tuple(range(n_seeds))
+        self.n_seeds = n_seeds
+        self.task = task
+
+    def forward(self, tokens, hidden=False):
+        S, B, T = tokens.shape
+        P, lay = self.task.prompt_len, self.task.layout()
+        fixed = torch.tensor([-1] * P + [-1 if t is None else t for t in lay])[:T]  # (T,) by input position
+        nxt = torch.cat([tokens[..., 1:], tokens[..., -1:]], -1)  # (S, B, T) the next input token
+        is_fmt = (fixed >= 0).expand(S, B, T)
+        right = torch.where(is_fmt, fixed, nxt)  # (S, B, T) the correct next token
+        probs = torch.zeros(S, B, T, vocab.D_VOCAB)
+        probs[..., vocab.EOS] = torch.where(is_fmt, 0.0, M_LEAK)
+        probs[..., vocab.PAD] = torch.where(is_fmt, 1 - Q_FORMAT, 1 - R_TASK - M_LEAK)
+        probs.scatter_(-1, right[..., None], torch.where(is_fmt, Q_FORMAT, R_TASK)[..., None])
+        return torch.log(probs).clamp_min(-1e9)
+
+    def prefill(self, tokens, start=0, max_len=0):
+        S, B, _ = tokens.shape
+        return torch.zeros(S, B, vocab.D_VOCAB), None
+
+    def decode(self, token, cache):
+        S, B = token.shape
+        return torch.zeros(S, B, vocab.D_VOCAB), None
+
+    @staticmethod
+    def expand(cache, n):
+        return cache
+
+    @staticmethod
+    def select(cache, idx):
+        return cache
+
+
+def at_temperature(probs: list[float], T: float) -> np.ndarray:
+    """softmax(log(probs) / T) of a distribution over a few tokens."""
+    w = np.array(probs) ** (1 / T)
+    return w / w.sum()
+
+
+@pytest.mark.parametrize("cot", [True, False])
+@pytest.mark.parametrize("name", envs.task_names())
+def test_token_classes_split_the_layout(name, cot):
+    """Format and content positions partition the canonical completion; the canonical targets hold
+    format tokens exactly at the format positions; without a trace only the answer and <eos>."""
+    task = envs.make_task(name, cot=cot)
+    fp, cp = task.format_positions, task.content_positions
+    assert sorted(fp + cp) == list(range(task.canonical_len)) and not set(fp) & set(cp)
+    _, targets = task.batch(torch.zeros(16, dtype=torch.long), torch.arange(16))  # (16, C)
+    fmt = torch.isin(targets[:, : task.canonical_len], torch.tensor(vocab.FORMAT_TOKENS))  # (16, C0)
+    assert fmt[:, fp].all() and not fmt[:, cp].any()
+    if not cot:
+        assert cp == task.answer_positions and fp[-1] == task.canonical_len - 1
+        assert vocab.THINK not in task.layout() and vocab.END_THINK not in task.layout()
+
+
+def test_mod_chain_token_classes():
+    """ModChain L=3: <think> s s s </think> a <eos>; without a trace: a <eos>."""
+    with_trace, alone = envs.make_task("ModChain", L=3), envs.make_task("ModChain", L=3, cot=False)
+    assert (with_trace.format_positions, with_trace.content_positions) == ([0, 4, 6], [1, 2, 3, 5])
+    assert (alone.format_positions, alone.content_positions) == ([1], [0])
+
+
+def test_check_task_refuses_a_layout_fixing_a_content_token():
+    """A task whose layout fixes a token outside vocab.FORMAT_TOKENS gets a one-line error."""
+
+    class Asks(type(envs.make_task("ModChain"))):
+        def answer_layout(self):
+            return [vocab.TOKEN_ID["?"], None]
+
+    with pytest.raises(ValueError, match=r"fixes \?, not a format token"):
+        envs.check_task(Asks(L=2))
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+@pytest.mark.parametrize("cot", [True, False])
+def test_token_probs_are_known_exactly(temperature, cot):
+    """Fails before (no format_prob): a model with Q_FORMAT on every correct format token and R_TASK
+    on every correct content token (M_LEAK on <eos> there) gives format_prob = Q_FORMAT, task_prob =
+    R_TASK and format_mass_task = M_LEAK at T = 1 (at T their tempered values), per seed."""
+    task = envs.make_task("ModChain", L=3, cot=cot)
+    fmt = at_temperature([Q_FORMAT, 1 - Q_FORMAT], temperature)[0]
+    content = at_temperature([R_TASK, M_LEAK, 1 - R_TASK - M_LEAK], temperature)
+    r = evaluate(TokenClassModel(task), task, n_prompts=6, k_max=2, temperature=temperature)
+    np.testing.assert_allclose(r["format_prob"], [fmt, fmt], rtol=1e-5)
+    np.testing.assert_allclose(r["task_prob"], [content[0]] * 2, rtol=1e-5)
+    np.testing.assert_allclose(r["format_mass_task"], [content[1]] * 2, rtol=1e-5)
+    if temperature == 1.0:
+        np.testing.assert_allclose(r["format_prob"], Q_FORMAT, rtol=1e-5)
+        np.testing.assert_allclose(r["task_prob"], R_TASK, rtol=1e-5)
+        np.testing.assert_allclose(r["format_mass_task"], M_LEAK, rtol=1e-5)
+    assert all(estimates(task)[k] == "exact" for k in TOKEN_KEYS)
+
+
+def test_format_mass_counts_every_format_token_at_content_positions():
+    """Mass on any format token at a content position counts (here <eos> and </think>), mass on a
+    content token or <pad> does not; format positions do not enter it."""
+    task = envs.make_task("ModChain", L=2)
+    _, targets = task.batch(torch.zeros(3, dtype=torch.long), torch.arange(3))  # (3, C)
+    S, B, C, V = 1, 3, task.completion_len, vocab.D_VOCAB
+
+    class Fixed(TokenClassModel):
+        def forward(self, tokens, hidden=False):
+            probs = torch.full((S, B, tokens.shape[2], V), 0.5 / (V - 3))
+            probs[..., vocab.EOS], probs[..., vocab.END_THINK], probs[..., vocab.PAD] = 0.2, 0.3, 0.0
+            return torch.log(probs).clamp_min(-1e9)
+
+    pr = task.batch(torch.zeros(3, dtype=torch.long), torch.arange(3))[0][None]  # (1, B, P)
+    got = teacher_forced(Fixed(task, 1), task, pr, targets, 1.0)
+    np.testing.assert_allclose(got["format_mass_task"], [0.5 + 4 * 0.5 / (V - 3)], rtol=1e-5)  # =, ',', '|', <think>
+    assert C == len(task.format_positions) + len(task.content_positions)
+
+
+TINY = dict(
+    width=8, horizon=3, seeds=(0, 1), pretrain_tokens=3_000, rl_updates=3, prompts_per_update=4, group_size=4,
+    minibatches=2, k_max=4, eval_prompts=8, log_every=1, device="cpu", reward="dense",
+)  # fmt: skip
+
+
+GRID = ["width", "depth", "seed"]
+
+
+@pytest.fixture(scope="module")
+def tiny_cell() -> xr.Dataset:
+    return run_cell(CellConfig(**TINY))
+
+
+def test_run_cell_records_the_token_measures_before_and_after_rl(tiny_cell):
+    """Fails before: base_/rl_ format_prob, task_prob, format_mass_task are in a run_cell Dataset,
+    over (seed, split) like base_logp_answer, probabilities, marked exact, described."""
+    for ph in ("base", "rl"):
+        for key in TOKEN_KEYS:
+            da = tiny_cell[f"{ph}_{key}"]
+            assert da.dims == tiny_cell["base_logp_answer"].dims == ("seed", "split")
+            assert bool(((da >= 0) & (da <= 1)).all()), f"{ph}_{key}"
+            assert da.attrs["estimate"] == "exact" and "C5" in da.attrs["description"]
+    assert bool((tiny_cell.base_format_prob + tiny_cell.base_task_prob > 0).all())
+
+
+def test_cell_table_has_token_columns_and_old_grids_lack_them(tiny_cell):
+    """cells.csv gains base_/rl_ format_prob, task_prob, format_mass_task (id split) from a grid that
+    records them; a grid written before them (the shipped behaviour grid) gives a table without them,
+    no error."""
+    spec = get_preset("aha-behaviour")
+    old = xr.open_dataset(Path(__file__).parents[1] / "docs" / "behaviour" / "grid.nc")
+    df, _ = cell_table(spec, old)
+    assert not any(c.endswith(TOKEN_KEYS) for c in df.columns) and len(df)
+    cols = [f"{ph}_{k}" for ph in ("base", "rl") for k in TOKEN_KEYS]
+    fixed = {k: v for k, v in TINY.items() if k not in ("width", "seeds")}
+    mini = GridSpec("tokens", axes={"width": [8], "depth": [1], "seed": [0, 1]}, fixed=fixed)
+    got, _ = cell_table(mini, combine_cells([strip_cell(tiny_cell, {"width": 8, "depth": 1})], GRID))
+    assert set(cols) <= set(got.columns) and len(got) == 2
+    for c in cols:
+        np.testing.assert_allclose(got[c], tiny_cell[c].sel(split="id").values, err_msg=c)
+
+
+def test_combined_grid_gives_nan_for_cells_written_before(tiny_cell):
+    """A resumed grid mixing a cell file from before (no token variables) with a new one: the old
+    cell's values are NaN, the new one's kept."""
+    new = strip_cell(tiny_cell.sel(seed=[0]), {"width": 8, "depth": 1})
+    old = strip_cell(tiny_cell.sel(seed=[1]), {"width": 8, "depth": 1})
+    old = old.drop_vars([f"{ph}_{k}" for ph in ("base", "rl") for k in TOKEN_KEYS])
+    ds = combine_cells([new, old], GRID)
+    v = ds["rl_format_prob"].sel(split="id", width=8, depth=1)
+    assert np.isfinite(float(v.sel(seed=0))) and math.isnan(float(v.sel(seed=1)))
