@@ -152,6 +152,40 @@ def _c7(v: dict) -> str:
     return _img(v, "C7_signals.png") + "\n\nDoes the signal move N_c?\n\n" + "\n".join(shift)
 
 
+def _c5(v: dict) -> str:
+    """C5's table from numbers['table'] (per width: the token probabilities before → after RL, the
+    format mass at content positions where recorded, the format excess e and the gain), then the
+    note on the format share; the note alone for a study without token measures."""
+    num = v.get("numbers", {})
+    if not num.get("table"):
+        return _FIXED["C5"]
+    f = lambda x: DASH if x is None else f"{x:.3f}"  # noqa: E731
+    mass = any(r.get("base_format_mass_task") is not None for r in num["table"])
+    rows = [
+        "| width | class | n | format prob base → RL | task prob base → RL | "
+        + ("format mass at content positions base → RL | " if mass else "")
+        + "format excess e | RL gain |",
+        "|---|---|---|---|---|" + ("---|" if mass else "") + "---|---|",
+    ]
+    for r in num["table"]:
+        cols = [f"{f(r[f'base_{m}'])} → {f(r[f'rl_{m}'])}" for m in ("format_prob", "task_prob")]
+        cols += [f"{f(r.get('base_format_mass_task'))} → {f(r.get('rl_format_mass_task'))}"] if mass else []
+        rows.append(
+            f"| {r['width']} | {r['class']} | {r['n']} | "
+            + " | ".join(cols)
+            + f" | {f(r['excess'])} | {f(r['gain'])} |"
+        )
+    r_all = lambda k: DASH if num.get(k) is None else f"{num[k]:+.3f}"  # noqa: E731
+    head = (
+        f"Cells: {num.get('setting') or DASH}. Means over seeds of the teacher-forced probability of the correct "
+        "token at format positions (<think>, separators, </think>, <eos>) and at content positions (step values, "
+        "answer tokens), held-out prompts (in-distribution), evaluation temperature; e = Δformat − Δtask per cell. "
+        f"r(e, pass@1 gain) over the cells {r_all('r_gain')} (within small {r_all('r_gain_small')}, large "
+        f"{r_all('r_gain_large')}).\n\n"
+    )
+    return head + "\n".join(rows) + "\n\n" + _FIXED["C5"]
+
+
 def _decisive(v: dict) -> str:
     """The one number the verdict rests on (Verdict.decisive); a study written before it was recorded
     says so."""
@@ -264,9 +298,10 @@ def _c11(v: dict) -> str:
 
 
 _FIXED = {
-    "C5": "Format share = (mean reward − pass@1) / mean reward at the start (base pass@1) and end (RL pass@1) "
-    "of RL; the curves record only the mean reward, so the share is known at these two points. "
-    "Figure: third panel of the C4 figure.",
+    "C5": "Format share of reward (reported, not deciding: a function of pass@1) = (mean reward − pass@1) / "
+    "mean reward at the start (base pass@1) and end (RL pass@1) of RL in the format-bonus arm; the curves "
+    "record only the mean reward, so the share is known at these two points. Figure: third panel of the C4 "
+    "figure.",
     "C6": "Entropy kept = entropy halfway through RL / entropy at its start (reference cells); figure: second "
     "panel of the C4 figure.\n\n",
     "C9": "The ceiling is evaluation pass@1 after RL (held-out prompts, at the evaluation temperature every cell "
@@ -286,6 +321,7 @@ def claim_section(c: str, v: dict, out: Path) -> str:
         "C1": lambda v: _img(v, "C1_gain_vs_capability.png"),
         "C3": _c3,
         "C4": lambda v: _img(v, "C4_C5_C6_curves.png"),
+        "C5": _c5,
     }
     render |= {"C7": _c7, "C8": _c8, "C10": _c10, "C11": _c11}
     return render[c](v) if c in render else _FIXED.get(c, "")

@@ -4,10 +4,12 @@ tokens) of held-out canonical completions, and the format mass leaking to conten
 and after RL (`toymodels.evaluate.token_probs`, grid variables base_/rl_ format_prob, task_prob,
 format_mass_task)."""
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import xarray as xr
@@ -16,6 +18,8 @@ from torch import nn
 import envs
 from aha.presets import get_preset
 from envs import vocab
+from theory import claims
+from theory.study_claims import Setup, decide_c5, decide_c5_study
 from toymodels import CellConfig, run_cell
 from toymodels.cells import cell_table
 from toymodels.evaluate import TOKEN_KEYS, estimates, evaluate, teacher_forced
@@ -201,3 +205,127 @@ def test_combined_grid_gives_nan_for_cells_written_before(tiny_cell):
     ds = combine_cells([new, old], GRID)
     v = ds["rl_format_prob"].sel(split="id", width=8, depth=1)
     assert np.isfinite(float(v.sel(seed=0))) and math.isnan(float(v.sel(seed=1)))
+
+
+# --- part 2: the rule on the tokens (theory.claims_rl.verdict_c5, theory.study_claims.decide_c5) ----
+CLASSES = {8: "small", 64: "large"}
+
+
+def token_arm(e_small, e_large, gain_small, gain_large, setting: str = "ref") -> pd.DataFrame:
+    """One arm's cells: widths 8 (small) and 64 (large), a seed per value, token columns whose
+    format excess (rl − base format) − (rl − base task) is the given e, and the given gains."""
+    rows = []
+    for w, es, gs in ((8, e_small, gain_small), (64, e_large, gain_large)):
+        for seed, (e, gain) in enumerate(zip(es, gs, strict=True)):
+            rows.append(
+                {"setting": setting, "key": setting, "status": "ok", "width": w, "seed": seed, "gain": gain}
+                | {"base_format_prob": 0.5, "rl_format_prob": 0.5 + 0.1 + e, "base_task_prob": 0.3}
+                | {"rl_task_prob": 0.3 + 0.1, "base_p1": 0.5, "rl_p1": 0.5 + gain}
+            )
+    return pd.DataFrame(rows)
+
+
+SMALL_E, LARGE_E = [0.2, 0.25, 0.22, 0.18, 0.21, 0.24], [0.0, 0.01, -0.01, 0.02, -0.02, 0.0]
+SMALL_GAIN, LARGE_GAIN = [0.01, -0.02, 0.0, 0.03, -0.01, 0.02], [0.3, 0.5, 0.12, 0.4, 0.6, 0.15]
+
+
+def test_c5_old_format_share_holds_but_no_token_excess_is_not_holds():
+    """(a) Fails on the old rule: the format-bonus arm's format share says 'holds' by the old rule
+    (small models end at 0.75 of their reward from format, up from 0.25, large at 0.13; r with its
+    pass@1 value undefined), but RL raised format and content tokens alike (e ≈ 0): not holds. The
+    share is still reported in the result."""
+    ref = token_arm([0.0, 0.001, -0.001, 0.0], [0.0, 0.001, -0.001, 0.0], [0.0] * 4, [0.3] * 4)
+    fb = ref.assign(setting="fb", key="fb", format_bonus=0.2, rl_p1=0.5)
+    small = fb.width == 8
+    fb["format_start"] = np.where(small, [0.2, 0.3, 0.25, 0.25] * 2, 0.1)
+    fb["format_end"] = np.where(small, [0.7, 0.8, 0.75, 0.75] * 2, [0.1, 0.1, 0.2, 0.1] * 2)
+    s = Setup(pd.concat([ref, fb]), "ref", CLASSES, {"format-bonus": ("fb", {"format_bonus"})})
+    v = decide_c5_study(s)
+    assert v.verdict != "holds" and v.verdict.startswith("fails: RL does not favour format"), v.verdict
+    assert "format share of reward" in v.result and "end +0.750" in v.result and "not deciding" in v.result
+    assert v.numbers["setting"] == "ref" and [r["width"] for r in v.numbers["table"]] == [8, 64]
+
+
+def test_c5_holds_when_small_models_alone_favour_format_tokens():
+    """(b) e large and positive only in small cells, 6 cells per class, |r(e, gain)| = 0.80 < 0.95:
+    holds; the decisive number is one of the two intervals compared with 0."""
+    v = decide_c5(token_arm(SMALL_E, LARGE_E, SMALL_GAIN, LARGE_GAIN), CLASSES)
+    assert v.verdict == "holds", v.verdict
+    assert abs(v.numbers["r_gain"]) < 0.95 and v.n == 6
+    assert "format excess" in v.decisive and "interval above it" in v.decisive and "n=6 small, 6 large" in v.decisive
+    row = v.numbers["table"][0]
+    assert row["width"] == 8 and row["class"] == "small" and row["excess"] == pytest.approx(np.mean(SMALL_E))
+    assert row["rl_format_prob"] == pytest.approx(0.6 + np.mean(SMALL_E)) and row["base_task_prob"] == 0.3
+
+
+def test_c5_fails_when_small_excess_lies_below_the_effect():
+    """(c) Small models' interval entirely below EFFECT (0.05): fails, whatever large models do; and
+    small below large (difference interval below 0) fails too."""
+    v = decide_c5(token_arm([0.0, 0.01, -0.01, 0.005], LARGE_E[:4], SMALL_GAIN[:4], LARGE_GAIN[:4]), CLASSES)
+    assert v.verdict.startswith("fails") and "below the smallest effect" in v.verdict, v.verdict
+    assert "0.05 (interval below it)" in v.decisive
+    assert claims.EFFECT == 0.05
+    v = claims.verdict_c5([0.1, 0.12, 0.08, 0.3], [0.5, 0.52, 0.48, 0.5])
+    assert v.verdict.startswith("fails") and "small ≤ large" in v.verdict, v.verdict
+
+
+def test_c5_an_excess_that_is_a_function_of_the_gain_is_not_determined():
+    """(d) e = 0.3 − 2 · gain exactly (r = −1): the token measure is the pass@1 gain written another
+    way, not determined with that reason, even though small e > large e clearly."""
+    gains_s, gains_l = SMALL_GAIN, LARGE_GAIN
+    v = decide_c5(token_arm([0.3 - 2 * g for g in gains_s], [0.3 - 2 * g for g in gains_l], gains_s, gains_l), CLASSES)
+    assert v.verdict.startswith("not determined: the format excess is a function of the pass@1 gain"), v.verdict
+    assert v.numbers["r_gain"] == pytest.approx(-1.0) and "0.95" in v.decisive
+
+
+def test_c5_not_determined_needs_power_and_treats_both_sides_alike():
+    """An interval across the boundaries is not determined, with the n per class a 0.05 excess needs;
+    too few small cells, or too few large ones to compare with, are not determined either."""
+    v = claims.verdict_c5([0.3, -0.2, 0.1, 0.0], [0.0, 0.3, -0.3, 0.1])
+    assert v.verdict.startswith("not determined: small models' excess has its interval across"), v.verdict
+    assert v.power["needs_n"] and f"needs n ≈ {v.power['needs_n']} per class" in v.verdict
+    assert v.power["arms"] == {"small": 4, "large": 4} and v.power["effect"] == 0.05
+    assert claims.verdict_c5([0.2, 0.3], LARGE_E).verdict.startswith("not determined: 2 small-model cells")
+    assert claims.verdict_c5(SMALL_E, [0.0, 0.1]).verdict.startswith("not determined: small models favour format")
+
+
+def test_c5_grids_without_token_measures_are_not_determined():
+    """A study whose grids were written before the token measures (the shipped study's cells.csv):
+    not determined, saying so, no error; its format share is still reported."""
+    cells = pd.read_csv(Path(__file__).parents[1] / "docs" / "study" / "cells.csv")
+    assert "base_format_prob" not in cells
+    v = decide_c5(cells[cells.status == "ok"], {})
+    assert v.verdict == "not determined: format tokens not recorded in this study's grids"
+    ref = token_arm(SMALL_E, LARGE_E, SMALL_GAIN, LARGE_GAIN).drop(columns=["rl_task_prob"])
+    v = decide_c5_study(Setup(ref, "ref", CLASSES, {}))
+    assert v.verdict == "not determined: format tokens not recorded in this study's grids" and v.rule
+
+
+def test_study_md_renders_the_c5_table_from_verdicts_json(tmp_path):
+    """study.md's C5 section renders from the verdict's JSON: a row per width with the token
+    probabilities before → after RL, e and the gain, and the r's; a verdict without a table (a study
+    before the token measures) renders the format-share note alone."""
+    from aha.study_report import claim_section  # noqa: PLC0415
+
+    cells = token_arm(SMALL_E, LARGE_E, SMALL_GAIN, LARGE_GAIN)
+    cells = cells.assign(base_format_mass_task=0.02, rl_format_mass_task=0.04)
+    v = json.loads(json.dumps(decide_c5(cells, CLASSES).to_dict()))
+    md = claim_section("C5", v, tmp_path)
+    assert "| 8 | small | 6 | 0.500 → 0.817 | 0.300 → 0.400 | 0.020 → 0.040 | 0.217 | 0.005 |" in md, md
+    assert f"r(e, pass@1 gain) over the cells {v['numbers']['r_gain']:+.3f}" in md
+    old = {"numbers": {"setting": "signals[variant=format-bonus]"}}
+    assert claim_section("C5", old, tmp_path).startswith("Format share of reward (reported, not deciding")
+
+
+def test_diff_ci_is_welchs_interval():
+    """theory.verdict.diff_ci, the small − large interval of C5, equals scipy's Welch interval at
+    LEVEL; NaN ends with one value on a side."""
+    from scipy import stats  # noqa: PLC0415
+
+    from theory.verdict import LEVEL, diff_ci  # noqa: PLC0415
+
+    a, b = [0.2, 0.25, 0.22, 0.18, 0.3], [0.0, 0.01, -0.01, 0.02, -0.02, 0.1]
+    want = stats.ttest_ind(a, b, equal_var=False).confidence_interval(LEVEL)
+    d, lo, hi, n = diff_ci(a, b)
+    assert (lo, hi, n) == (pytest.approx(want.low), pytest.approx(want.high), 11)
+    assert d == pytest.approx(np.mean(a) - np.mean(b)) and np.isnan(diff_ci(a, [0.1])[1])

@@ -117,10 +117,12 @@ def test_c4_decisive_is_the_p_value_or_the_excess_that_decided():
 
 # --- C5, C6 ---------------------------------------------------------------------------------------
 def test_c5_c6_decisive():
-    v = c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2], 0.987)
+    v = c.verdict_c5([0.2, 0.3, 0.25], [0.0, 0.01, -0.01], -0.987)  # issue 23: the rule reads the tokens
     assert has(v.decisive, 0.987) and has(v.decisive, 0.95), v.decisive
-    v = c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2], 0.3)
-    assert v.verdict == "holds" and has(v.decisive, 0.75) and has(v.decisive, 0.5), v.decisive
+    v = c.verdict_c5([0.2, 0.3, 0.25], [0.0, 0.01, -0.01], 0.3)
+    assert v.verdict == "holds" and has(v.decisive, 0.25) and has(v.decisive, 0), v.decisive
+    v = c.verdict_c5([0.0, 0.01, -0.01], [0.0, 0.01, -0.01], 0.3)
+    assert v.verdict.startswith("fails") and has(v.decisive, 0.05), v.decisive
     ln_n = np.log([100, 100, 400, 400, 1600, 1600])
     ent = [0.9, 0.8, 0.6, 0.5, 0.3, 0.2]
     v = c.verdict_c6(ln_n, ent, {})

@@ -86,17 +86,18 @@ def test_c4_against_a_seed_matched_null_and_large_models():
     assert c.verdict_c4(_c4(2, 0.8, 0.2, 0.5), _c4(20, 0.1, 0.2, 0.0)).verdict.startswith("not determined")
 
 
-def test_c5_a_share_that_is_a_function_of_pass1_is_not_determined():
-    """The shipped format shares correlate with b(1 − p)/(p + b(1 − p)) at r = 0.987 (b = 0.2): a
-    metric computed from pass@1 (fails on the old rule, which read "holds")."""
+def test_c5_the_format_share_is_a_function_of_pass1_and_only_reported():
+    """The shipped format shares correlate with b(1 − p)/(p + b(1 − p)) at r > 0.95 (b = 0.2): a
+    metric computed from pass@1. Issue 23: it no longer decides C5 (the rule reads the tokens,
+    tests/test_c5_tokens.py); it is reported beside the token measure, with its r."""
     cells = pd.read_csv(DOCS / "cells.csv")
     fc = cells[cells.setting == "signals[variant=format-bonus]"]
     r = sa.share_vs_pass1(fc, 0.2)
     assert r > 0.95
-    v = c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2], r)
-    assert v.verdict.startswith("not determined: the format share is a function of pass@1")
-    assert c.verdict_c5([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2], 0.3).verdict == "holds"
-    assert c.verdict_c5([0.2, 0.3, 0.25], [0.1, 0.1, 0.2], [0.1, 0.3, 0.2]).verdict.startswith("fails")
+    words = c.share_report([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2], r)
+    assert f"= {r:.3f}" in words and "not deciding" in words and "end +0.750" in words
+    v = c.verdict_c5([0.2, 0.25, 0.22], [0.0, 0.01, -0.01], 0.3, reported=words)
+    assert v.verdict == "holds" and words in v.result  # the share sits in the result, the tokens decide
     p = np.linspace(0.05, 0.9, 8)
     exact = pd.DataFrame({"base_p1": p, "rl_p1": p, "format_start": sa.format_share_of_pass1(p, 0.2)})
     assert sa.share_vs_pass1(exact.assign(format_end=exact.format_start), 0.2) == pytest.approx(1.0)

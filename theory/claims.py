@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .claims_rl import EFFECT, verdict_c4, verdict_c5, verdict_c6, verdict_c7, verdict_c9
+from .claims_rl import EFFECT, c5_rule, share_report, verdict_c4, verdict_c5, verdict_c6, verdict_c7, verdict_c9
 from .power import (
     mde_means,
     n_for_means,
@@ -44,6 +44,8 @@ __all__ = [
     "EFFECT",
     "verdict_c4",
     "verdict_c5",
+    "c5_rule",
+    "share_report",
     "verdict_c6",
     "verdict_c7",
     "verdict_c8",

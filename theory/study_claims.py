@@ -3,7 +3,8 @@ curve measures, theory.study_stats.add_curve_measures): each ``decide_cN`` reduc
 (theory.study_stats) and calls the claim's rule (theory.claims.verdict_cN). The Verdict's
 ``numbers`` hold what study.md's section shows beside the verdict (its tables), in lists where
 the order matters, so study.md renders from verdicts.json alone. Moved from aha/study_report.py
-(issue 21); no rule changed. C10 and C11 are in theory.claims_behaviour.
+(issue 21). C5 reads the tokens (issue 23: `decide_c5` on one arm's cells; the format share of
+reward is only reported). C10 and C11 are in theory.claims_behaviour.
 """
 
 from __future__ import annotations
@@ -81,13 +82,12 @@ def claim_settings(s: Setup) -> dict[str, list[str]]:
     recipe = [st for st, _ in s.recipe.values()]
     plain = sorted(set(allc.setting) - set(recipe))
     ref = sorted(set(allc.loc[allc.key == s.ref, "setting"]))
-    fmt = format_setting(s)
 
     def pick(fields):
         return ref + [st for st, _ in s.pick(fields).values()]
 
     c9 = pick(sa.C9_FIELDS) + (sorted(set(s.c9.setting)) if s.c9 is not None else [])
-    out = {"C1": plain, "C2": ref, "C3": plain, "C4": ref, "C5": [fmt] if fmt else [], "C8": plain}
+    out = {"C1": plain, "C2": ref, "C3": plain, "C4": ref, "C5": ref, "C8": plain}
     return out | {"C6": pick(sa.C6_FIELDS), "C7": pick(sa.C7_FIELDS), "C9": c9}
 
 
@@ -200,18 +200,63 @@ def format_setting(s: Setup) -> str | None:
     return next((st for st, d in s.recipe.values() if "format_bonus" in d), None)
 
 
-def decide_c5(s: Setup) -> Verdict:
+def share_words(s: Setup) -> str:
+    """The old format share of reward of the format-bonus arm in words (claims_rl.share_report), when
+    the study ran one ('' otherwise): C5 reports it beside the token measure; it decides nothing."""
     fmt = format_setting(s)
     if not fmt:
-        d = decides("settings with format_bonus", "0")
-        return Verdict("C5", "no setting with format_bonus", "not determined: no format-bonus grid", "", decisive=d)
+        return ""
     fc = s.cells[(s.cells.setting == fmt) & (s.cells.status == "ok")]
-    small = fc[fc["width"].map(s.classes) == "small"]
-    large = fc[fc["width"].map(s.classes) == "large"]
+    if not {"format_start", "format_end"} <= set(fc.columns):
+        return ""
+    cls = fc["width"].map(s.classes)
     bonus = float(fc["format_bonus"].iloc[0]) if "format_bonus" in fc and len(fc) else float("nan")
     r = sa.share_vs_pass1(fc, bonus) if np.isfinite(bonus) else float("nan")
-    v = claims.verdict_c5(small["format_start"], small["format_end"], large["format_end"], r)
-    v.numbers, v.n = {"setting": fmt}, len(small)
+    small, large = fc[cls == "small"], fc[cls == "large"]
+    return claims.share_report(small["format_start"], small["format_end"], large["format_end"], r)
+
+
+def c5_table(cells: pd.DataFrame, classes: dict[int, str], e: np.ndarray) -> list[dict]:
+    """C5's table, one row per width: its class, n, the seed means of the token measures before and
+    after RL (format_mass_task where recorded), of the format excess e and of the pass@1 gain."""
+    cols = [*sa.TOKEN_COLUMNS, *(c for c in ("base_format_mass_task", "rl_format_mass_task") if c in cells)]
+    df = cells.assign(excess=e)[["width", *cols, "excess", "gain"]]
+    rows = []
+    for w, sub in df.groupby("width"):
+        row = {"width": int(w), "class": classes.get(int(w), "unclassed"), "n": int(np.isfinite(sub["excess"]).sum())}
+        rows.append(row | {c: float(np.nanmean(sub[c])) if sub[c].notna().any() else None for c in df if c != "width"})
+    return rows
+
+
+def decide_c5(cells: pd.DataFrame, classes: dict[int, str], reported: str = "") -> Verdict:
+    """C5 on the tokens from the cells of ONE arm (RL without any format reward; ok cells with width,
+    seed, gain and sa.TOKEN_COLUMNS) and the size class of each width: per cell the format excess
+    e = Δformat − Δtask (sa.format_excess), small against large (claims.verdict_c5), and whether e is
+    a function of the pass@1 gain (Pearson r over the cells). Cells without the token columns (grids
+    written before they were recorded) give an honest not determined. ``reported``: words beside the
+    result that decide nothing (`share_words`)."""
+    e = sa.format_excess(cells)
+    if not np.isfinite(e).any():
+        why = "format tokens not recorded in this study's grids"
+        result = why + (f"; {reported}" if reported else "")
+        d = decides("cells with token measures", "0")
+        return Verdict("C5", result, f"not determined: {why}", claims.c5_rule(), decisive=d)
+    cls = cells["width"].map(lambda w: classes.get(int(w), ""))
+    r = sa.pearson(e, cells["gain"])
+    v = claims.verdict_c5(e[(cls == "small").to_numpy()], e[(cls == "large").to_numpy()], r, reported)
+    within = {f"r_gain_{k}": sa.pearson(e[(cls == k).to_numpy()], cells["gain"][cls == k]) for k in ("small", "large")}
+    v.numbers = {"table": c5_table(cells, classes, e), "r_gain": r, **within}
+    v.n = int(np.isfinite(e[(cls == "small").to_numpy()]).sum())
+    return v
+
+
+def decide_c5_study(s: Setup, cells: pd.DataFrame | None = None) -> Verdict:
+    """C5 in a study: `decide_c5` on ``cells`` (default the reference setting's ok cells, ``s.refc``:
+    plain RL; a signals grid's own plain arm can be passed instead) with the study's size classes,
+    reporting the format-bonus arm's format share beside it (`share_words`)."""
+    arm = s.refc if cells is None else cells
+    v = decide_c5(arm, s.classes, share_words(s))
+    v.numbers = {**v.numbers, "setting": ", ".join(sorted(set(arm["setting"]))) if "setting" in arm else ""}
     return v
 
 
@@ -293,7 +338,7 @@ def decide_claims(s: Setup, refine_log: dict):
     pred_nc = loso.table.get(best, {}).get("nc_err_steps", np.nan)
     ref = reference_cells(s)
     v2, fit = decide_c2(ref, refine_log, pred_nc)
-    V = {"C1": decide_c1(s), "C2": v2, "C3": decide_c3(s), "C4": decide_c4(s), "C5": decide_c5(s)}
+    V = {"C1": decide_c1(s), "C2": v2, "C3": decide_c3(s), "C4": decide_c4(s), "C5": decide_c5_study(s)}
     V |= {"C6": decide_c6(s), "C7": decide_c7(s), "C9": decide_c9(s), "C8": decide_c8(loso, best)}
     for c, settings in claim_settings(s).items():
         V[c].numbers = {**(V[c].numbers or {}), "excluded": excluded_counts(s.excluded, settings)}

@@ -247,6 +247,30 @@ def share_vs_pass1(cells: pd.DataFrame, bonus: float) -> float:
     return float(np.corrcoef(share[ok], model[ok])[0, 1])
 
 
+TOKEN_COLUMNS = ("base_format_prob", "rl_format_prob", "base_task_prob", "rl_task_prob")
+"""C5's cell-table columns (toymodels.cells, from toymodels.evaluate.token_probs): teacher-forced
+probability of the correct token at format and at content positions, before and after RL."""
+
+
+def format_excess(cells: pd.DataFrame) -> np.ndarray:
+    """Per cell, e = Δformat − Δtask = (rl_format_prob − base_format_prob) − (rl_task_prob −
+    base_task_prob): how much more RL raised the correct format tokens than the correct content
+    tokens (C5); NaN where a column is missing (a grid written before they were recorded)."""
+    if any(c not in cells for c in TOKEN_COLUMNS):
+        return np.full(len(cells), np.nan)
+    col = {c: cells[c].to_numpy(float) for c in TOKEN_COLUMNS}
+    return (col["rl_format_prob"] - col["base_format_prob"]) - (col["rl_task_prob"] - col["base_task_prob"])
+
+
+def pearson(x, y) -> float:
+    """Pearson r over the pairs where both are finite; NaN with fewer than 3 or no spread on a side."""
+    a, b = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
+        return float("nan")
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
 def add_curve_measures(cells: pd.DataFrame, curves: dict) -> pd.DataFrame:
     """Columns: rise_fall, final_reward, entropy_kept, format_start/end, forecast_rise, A, C_mid, B."""
     cells = cells.copy()

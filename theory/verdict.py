@@ -83,3 +83,24 @@ def mean_ci(x, level: float = LEVEL) -> tuple[float, float, float, int]:
 def intervals_disjoint(a: tuple[float, float], b: tuple[float, float]) -> bool:
     """Two intervals (NaN-free; ±inf allowed for open ends) do not overlap."""
     return a[1] < b[0] or b[1] < a[0]
+
+
+def diff_ci(a, b, level: float = LEVEL) -> tuple[float, float, float, int]:
+    """(mean(a) − mean(b), lo, hi, n_a + n_b) of the finite values: Welch's t interval (unequal
+    spreads) at ``level``; lo = hi = NaN with fewer than 2 values on a side (as `mean_ci`: an interval
+    of width 0 when neither side varies)."""
+    x, y = (np.asarray(v, dtype=float) for v in (a, b))
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    n = int(x.size + y.size)
+    if x.size == 0 or y.size == 0:
+        return float("nan"), float("nan"), float("nan"), n
+    d = float(x.mean() - y.mean())
+    if x.size < 2 or y.size < 2:
+        return d, float("nan"), float("nan"), n
+    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = float(np.sqrt(vx + vy))
+    if se == 0:
+        return d, d, d, n
+    df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, df) * se)
+    return d, d - half, d + half, n
