@@ -10,7 +10,9 @@
 
 The first grid is the *reference setting*: every other grid deviates from it in one or a few
 fields, and the analyses compare settings that differ from it in one field at a time (C3's
-factors, C5-C7's and C9's recipe variants). Every grid below says why it is there; none is
+factors). Two grids carry their own plain arm instead, and their variants are compared with it:
+the signals grid (C5-C7: one base pretrained on a corpus that shows every design signal, which
+the reference's base never saw) and C9's grid (longer RL). Every grid below says why it is there; none is
 tuned so that a claim comes out true. Sizes, seeds and budgets follow the demo's (700k
 pretraining tokens chosen on a base-only criterion, docs/demo/), so that ``quick`` fits 2 CPU
 cores; ``full`` is the same rows at GPU scale. Grids a study names in ``behaviour`` (the
@@ -33,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 """The repository root (a study's own recipe path is relative to it)."""
 QUICK_WIDTHS = [8, 16, 32, 64, 128]
 SEEDS3 = [0, 1, 2]
+SEEDS12 = list(range(12))
+"""The signals grid's seeds: C7 compares coin-flip outcomes small vs large (issue 23: >= 12 seeds)."""
 REF = {
     "task": "ModChain",
     "horizon": 5,
@@ -46,14 +50,28 @@ REF = {
 
 DESIGN_SIGNALS = {
     "hint": {"hint": 2},
-    "curriculum": {"curriculum": True},
+    "curriculum": {"curriculum": True, "curriculum_budget": "extra"},
     "dense-reward": {"reward": "dense"},
     "no-think": {"cot": False},
     "critic": {"algo": "ppo"},
 }
-"""C7's design signals, each against plain (the reference). `no-think` drops the chain of thought
-(answer directly), so "think first" is plain vs no-think; it changes pretraining data too (the
-format is the task's), the one signal that does."""
+"""C7's design signals, each against the signals grid's own plain arm, on one base that read them
+(READABLE): the hint reveals the trace's first 2 steps, as hinted pretraining prompts did; the
+curriculum ramps the horizon 1..L-1 over half as many updates again, then plain RL's updates at L
+(`curriculum_budget='extra'`: the same updates at L as plain, plus the ramp); `no-think` asks for
+the answer without the trace (the flag the corpus taught), so "think first" is plain − no-think."""
+READABLE = {"hint_rate": 0.5, "pretrain_hint": 2, "think_rate": 0.5, "pretrain_horizon_min": 1, "horizon": 3}
+"""The signals grid's setting: the reference's task, budget and prior, pretrained on a corpus that
+shows every signal of C7 (issue 22 item 3): half the prompts hinted (the trace's first 2 steps),
+half asking for the trace and half for the answer alone, horizons 1..L in equal shares
+(toymodels CellConfig.pretrain_mix). At the reference's L = 5 this corpus gives the full L = 5
+trace a twentieth of the pretraining steps, and base trace coverage at 700k tokens stays near 0 up
+to width 64 (each component alone already lowers it, as halving the budget does:
+docs/signals/base-check/). L = 3 is the horizon at which the same corpus and budget leave a base
+whose coverage rises with width from near 0 at width 8 (docs/signals/base-check/L3-readable.nc).
+Chosen on base-only runs, before any RL on this corpus."""
+SIGNALS_GRID = "signals"
+"""The grid C5-C7 read (its own plain arm; every arm on one base: theory.study_claims.Setup.sig)."""
 ENTROPY_KNOBS = {"temperature": {"temperature": 1.5}, "entropy-bonus": {"entropy_coef": 0.01}}
 """C6's knobs against plain (act on RL only)."""
 RECIPES = {"std-norm-off": {"std_norm": False}, "token-sum": {"token_sum_norm": True}}
@@ -173,8 +191,9 @@ class Study:
 
 # --- the shipped studies -----------------------------------------------------------------------
 def _grids(
-    widths: list[int], seeds: list[int], depths: list[int], ref: dict, dense: bool
+    widths: list[int], seeds: list[int], depths: list[int], ref: dict, dense: bool, signal_axes: tuple[list, list]
 ) -> list[Callable[[], GridSpec]]:
+    """The rows of a study; ``signal_axes``: (widths, seeds) of the signals grid."""
     ax = lambda **extra: {"width": widths, "depth": [1], **extra, "seed": seeds}  # noqa: E731
     scale = "GPU scale" if dense else "CPU size"
 
@@ -256,22 +275,29 @@ def _grids(
             ),
         )
 
+    return [threshold, horizon, prior, budget, depth, addition, mlp, signals_grid(*signal_axes, ref)]
+
+
+def signals_grid(sw: list[int], ss: list[int], ref: dict) -> Callable[[], GridSpec]:
+    """C5-C7's grid: every arm on one base that read the signals (READABLE), with its own plain arm."""
+
     def signals():
-        variants = {**FORMAT, **ENTROPY_KNOBS, **DESIGN_SIGNALS, **RECIPES}
         return GridSpec(
-            "signals",
-            ax(),
-            dict(ref),
-            variants=variants,
+            SIGNALS_GRID,
+            {"width": sw, "depth": [1], "seed": ss},
+            {**ref, **READABLE},
+            variants={"plain": {}, **FORMAT, **ENTROPY_KNOBS, **DESIGN_SIGNALS},
             description=(
-                "C5 (format-bonus), C6 (temperature, entropy-bonus), C7 (hint, curriculum, dense-reward, no-think, "
-                "critic = PPO with a value head), C9 (curriculum, temperature, std-norm-off, token-sum): each variant "
-                "changes RL only (no-think also the trace format) and is compared with the reference grid's plain "
-                f"cells at the same width and seed; {len(seeds)} seeds."
+                "C5 (plain, format-bonus), C6 (temperature, entropy-bonus), C7 (hint, curriculum, dense-reward, "
+                "think first = plain vs no-think, critic = PPO with a value head) on one base that read every signal "
+                "(the reference's task, budget and prior at L = 3, pretrained on READABLE's corpus: hinted prompts, "
+                "the think flag both ways, horizons 1..3): each variant changes RL only and is compared with this "
+                "grid's own plain arm at the "
+                f"same width and seed; widths {sw[0]}-{sw[-1]}, {len(ss)} seeds (C7 needs >= 12 where it decides)."
             ),
         )
 
-    return [threshold, horizon, prior, budget, depth, addition, mlp, signals]
+    return signals
 
 
 C9_GRID = "c9-recipe"
@@ -317,7 +343,7 @@ QUICK_MOVED = (
 def quick() -> Study:
     return Study(
         "quick",
-        _grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False),
+        _grids(QUICK_WIDTHS, SEEDS3, [1, 2], REF, dense=False, signal_axes=(QUICK_WIDTHS[:4], SEEDS12)),
         analyses=[f"C{i}" for i in range(1, 9)],
         moved={c: QUICK_MOVED for c in ("C9", "C10", "C11")},
         recipe="docs/recipe/recipe.json",
@@ -340,7 +366,7 @@ def full() -> Study:
     return Study(
         "full",
         [
-            *_grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, dense=True),
+            *_grids(SQRT2_WIDTHS, list(range(8)), list(range(1, 9)), ref, True, (SQRT2_WIDTHS, SEEDS12)),
             c9_grid(SQRT2_WIDTHS, list(range(8)), ref),
             behaviour,
         ],

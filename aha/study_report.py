@@ -21,7 +21,7 @@ from toymodels import storage
 from toymodels.cells import group_key
 
 from . import study_figures as figs
-from .studies import C9_GRID
+from .studies import C9_GRID, SIGNALS_GRID
 
 __all__ = ["write_study", "decide_and_draw", "render_study", "claim_section"]
 
@@ -83,7 +83,7 @@ def decide_and_draw(study, cells: pd.DataFrame, curves: dict, refine_log: dict, 
         behaviour_settings = cells.loc[cells.grid.isin(study.behaviour), "setting"].unique()
         V["C11"].numbers = {**V["C11"].numbers, "excluded": excluded_counts(out_cells, behaviour_settings)}
     # C1-C9 read the other grids only; C9 its own grid when the study has one
-    s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref, C9_GRID)
+    s = study_claims.setup(cells[~cells.grid.isin(study.behaviour)], ref, C9_GRID, SIGNALS_GRID)
     found, (y, fit), (loso, best, fitted, plain) = study_claims.decide_claims(s, refine_log)
     V |= found
     _write_predictors(Path(out), loso, best, fitted, plain)
@@ -96,8 +96,8 @@ def decide_and_draw(study, cells: pd.DataFrame, curves: dict, refine_log: dict, 
         figs.takeoff(y, fit, fig_dir / "C2_takeoff.png")
     figs.c3(s, V["C3"].numbers["factors"], fig_dir)
     figs.curves(s, curves, fig_dir)
-    figs.signals(s, V["C6"].numbers["signals"], fig_dir, "C6_knobs")
-    figs.signals(s, V["C7"].numbers["signals"], fig_dir, "C7_signals")
+    figs.signals(s.signals(), V["C6"].numbers["signals"], fig_dir, "C6_knobs")
+    figs.signals(s.signals(), V["C7"].numbers["signals"], fig_dir, "C7_signals")
     figs.predictions(loso, best, fig_dir)
     return V
 

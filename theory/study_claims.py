@@ -43,6 +43,15 @@ class Setup:
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The cells set aside by their rl_health (no-signal, broke-capable: theory.evidence), which no
     claim reads; each verdict reports how many of them its settings had."""
+    sig: Setup | None = None
+    """C5-C7's own view when the study has a signals grid with a 'plain' arm (`own_setup`): that
+    grid's cells, its plain arm as the reference, its own size classes and variants, so that every
+    arm shares one base (pretrained on a corpus that shows each signal). None: C5-C7 read the
+    recipe settings beside the reference (studies recorded before issue 22's readable signals)."""
+
+    def signals(self) -> Setup:
+        """The view C5-C7 read: the signals grid's own (``sig``) when there is one, else this."""
+        return self.sig if self.sig is not None else self
 
     def with_excluded(self) -> pd.DataFrame:
         """Every cell of C1-C8's grids, the set-aside ones too (C7's benefits count them per signal)."""
@@ -62,18 +71,31 @@ class Setup:
         return {n: v for n, v in self.recipe.items() if v[1] <= fields}
 
 
-def setup(cells: pd.DataFrame, ref: str, c9_grid: str | None = None) -> Setup:
-    """The claims' view of a study's cells; ``c9_grid``: the name of C9's own grid (kept apart from
-    every other claim's cells)."""
-    c9 = cells[cells.grid == c9_grid] if c9_grid and "grid" in cells else None
-    rest = cells if c9 is None else cells[cells.grid != c9_grid]
-    c9 = c9 if c9 is not None and len(c9) else None
+def own_setup(cells: pd.DataFrame) -> Setup:
+    """The view of a grid with its own 'plain' arm: that arm's key as the reference, every other
+    variant a recipe setting against it, widths small or large by that arm's own mean gain."""
+    ref = cells.loc[cells.variant == "plain", "key"].iloc[0]
+    recipe = sa.recipe_settings(cells, ref)
+    kept, out = split_evidence(cells)
+    return Setup(kept, ref, sa.size_classes(kept, ref), recipe, excluded=out)
+
+
+def setup(cells: pd.DataFrame, ref: str, c9_grid: str | None = None, signals_grid: str | None = None) -> Setup:
+    """The claims' view of a study's cells; ``c9_grid``: the name of C9's own grid, ``signals_grid``:
+    the name of C5-C7's grid, each kept apart from every other claim's cells when it has its own
+    'plain' arm (a signals grid without one holds recipe settings of the reference, as before)."""
+    own = lambda name: (  # noqa: E731
+        cells[cells.grid == name] if name and "grid" in cells and (cells.grid == name).any() else None
+    )
+    c9, sig = own(c9_grid), own(signals_grid)
+    sig = sig if sig is not None and (sig.variant == "plain").any() else None
+    rest = cells[~cells.grid.isin([g for g, d in ((c9_grid, c9), (signals_grid, sig)) if d is not None])]
     recipe = sa.recipe_settings(rest, ref)
     rest, out = split_evidence(rest)  # issue 22: no claim reads a no-signal or broke-capable cell
     if c9 is not None:
         c9, out9 = split_evidence(c9)
         out = pd.concat([out, out9]) if len(out9) else out
-    return Setup(rest, ref, sa.size_classes(rest, ref), recipe, c9, out)
+    return Setup(rest, ref, sa.size_classes(rest, ref), recipe, c9, out, own_setup(sig) if sig is not None else None)
 
 
 def claim_settings(s: Setup) -> dict[str, list[str]]:
@@ -87,8 +109,10 @@ def claim_settings(s: Setup) -> dict[str, list[str]]:
         return ref + [st for st, _ in s.pick(fields).values()]
 
     c9 = pick(sa.C9_FIELDS) + (sorted(set(s.c9.setting)) if s.c9 is not None else [])
-    out = {"C1": plain, "C2": ref, "C3": plain, "C4": ref, "C5": ref, "C8": plain}
-    return out | {"C6": pick(sa.C6_FIELDS), "C7": pick(sa.C7_FIELDS), "C9": c9}
+    out = {"C1": plain, "C2": ref, "C3": plain, "C4": ref, "C8": plain, "C9": c9}
+    if s.sig is not None:  # C5-C7 read the signals grid's own cells, its plain arm the reference
+        return out | {c: v for c, v in claim_settings(s.sig).items() if c in ("C5", "C6", "C7")}
+    return out | {"C5": ref, "C6": pick(sa.C6_FIELDS), "C7": pick(sa.C7_FIELDS)}
 
 
 def fit_predictors(s: Setup):
@@ -265,10 +289,13 @@ def _small_diffs(s: Setup, setting: str, column: str = "gain") -> dict[str, list
 
 
 def decide_c6(s: Setup) -> Verdict:
-    c6 = s.pick(sa.C6_FIELDS)
+    """Entropy kept against ln N over the reference's cells; the knobs (temperature, entropy bonus)
+    against plain in the signals view (``Setup.signals``), paired by width and seed."""
+    g = s.signals()
+    c6 = g.pick(sa.C6_FIELDS)
     refc = s.refc
     v = claims.verdict_c6(
-        np.log(refc["n_params"]), refc["entropy_kept"], {n: _small_diffs(s, st)["small"] for n, (st, _) in c6.items()}
+        np.log(refc["n_params"]), refc["entropy_kept"], {n: _small_diffs(g, st)["small"] for n, (st, _) in c6.items()}
     )
     v.numbers, v.n = {"signals": list(c6), "figures": ["C6_knobs.png"] if c6 else []}, len(refc)
     temps = sorted(refc["temperature"].dropna().unique()) if "temperature" in refc else []
@@ -281,7 +308,9 @@ def decide_c6(s: Setup) -> Verdict:
 
 
 def decide_c7(s: Setup) -> Verdict:
-    """Design signals against plain at small and large widths; numbers: N_c of plain and each signal."""
+    """Design signals against plain at small and large widths in the signals view (``Setup.signals``);
+    numbers: N_c of plain and each signal."""
+    s = s.signals()
     c7 = s.pick(sa.C7_FIELDS)
     every = s.with_excluded()  # benefits judges health itself and counts the set-aside cells per signal
     diffs, excluded, counts = benefits(every, s.ref, {n: st for n, (st, _) in c7.items()}, s.classes)
@@ -338,7 +367,7 @@ def decide_claims(s: Setup, refine_log: dict):
     pred_nc = loso.table.get(best, {}).get("nc_err_steps", np.nan)
     ref = reference_cells(s)
     v2, fit = decide_c2(ref, refine_log, pred_nc)
-    V = {"C1": decide_c1(s), "C2": v2, "C3": decide_c3(s), "C4": decide_c4(s), "C5": decide_c5_study(s)}
+    V = {"C1": decide_c1(s), "C2": v2, "C3": decide_c3(s), "C4": decide_c4(s), "C5": decide_c5_study(s.signals())}
     V |= {"C6": decide_c6(s), "C7": decide_c7(s), "C9": decide_c9(s), "C8": decide_c8(loso, best)}
     for c, settings in claim_settings(s).items():
         V[c].numbers = {**(V[c].numbers or {}), "excluded": excluded_counts(s.excluded, settings)}

@@ -12,7 +12,8 @@ did not act decides nothing and is reported beside the verdict with its counts.
 
 Think-first is the benefit of asking for the trace: plain − no-think (the no-think setting is the
 arm without it), so its sign is flipped and it is named ``think-first``. Both arms must share one
-base (``base_shift``: the same base pass@1 at every width and seed); a no-think arm pretrained
+base (``base_shift``: the same final pretraining loss, or where a table lacks it the same base pass@1,
+at every width and seed); a no-think arm pretrained
 without chain of thought is another base, not an RL signal, and is excluded with that reason.
 """
 
@@ -65,13 +66,24 @@ BASE_TOL = 1e-9
 """Two arms share one base when their base pass@1 agree to this at every common width and seed."""
 
 
+def _base_id(arm: pd.DataFrame, plain: pd.DataFrame) -> str | None:
+    """The column that identifies a base: its final pretraining loss when both tables record it (one
+    pretraining gives one loss, whatever the arm asks at evaluation: a think-first pair on a corpus
+    with the flag evaluates each arm in its own format), else base pass@1 (same prompts, same base)."""
+    for col in ("pretrain_loss", "base_p1"):
+        if col in arm and col in plain and arm[col].notna().any() and plain[col].notna().any():
+            return col
+    return None
+
+
 def base_shift(arm: pd.DataFrame, plain: pd.DataFrame) -> float:
-    """Largest |base pass@1 of the arm − plain's| over common (width, seed): 0 on one shared base
-    (the evaluation of a base does not depend on the RL arm); NaN without common cells."""
-    if "base_p1" not in arm or "base_p1" not in plain:
+    """Largest difference of the base between the arm and plain over common (width, seed) (`_base_id`):
+    0 on one shared base; NaN without common cells."""
+    col = _base_id(arm, plain)
+    if col is None:
         return 0.0
-    a = arm.set_index(["width", "seed"])["base_p1"]
-    b = plain.set_index(["width", "seed"])["base_p1"]
+    a = arm.set_index(["width", "seed"])[col]
+    b = plain.set_index(["width", "seed"])[col]
     d = (a - b.reindex(a.index)).abs().dropna()
     return float(d.max()) if len(d) else float("nan")
 
@@ -88,9 +100,11 @@ def benefits(cells: pd.DataFrame, ref_key: str, recipe: dict, classes: dict[int,
         label = FLIPPED.get(name, name)
         does, words = acted(sub)
         counts[label] = words
-        off = base_shift(sub, ok[ok.key == ref_key])
+        ref_ok = ok[ok.key == ref_key]
+        off = base_shift(sub, ref_ok)
         if does and off > BASE_TOL:
-            does, words = False, f"{words}: not on plain's base (base pass@1 differs by up to {off:.3f})"
+            what = "final pretraining loss" if _base_id(sub, ref_ok) == "pretrain_loss" else "base pass@1"
+            does, words = False, f"{words}: not on plain's base ({what} differs by up to {off:.3g})"
         if not does:
             excluded[label] = words
             continue

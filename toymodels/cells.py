@@ -6,7 +6,8 @@ read. Moved from aha/study.py (issue 21).
 Columns: setting (the grid's label plus its extra axis values), grid, width, depth, seed, n_params,
 status, task, L (the RL horizon in effect), prior, pretrain_tokens, model_kind, variant,
 format_bonus, G, chance (the cell's own, id split), n_samples (samples behind a pass@1), the
-base-only measurements (base_p1, coverage = base trace pass@k_max, step_prob, greedy) and features
+base-only measurements (base_p1, coverage = base trace pass@k_max, step_prob, greedy, pretrain_loss:
+the final pretraining loss, which names the base two arms share) and features
 (step_prob_L, phi0, lnN: `theory.predict_gain.base_features`), p_trace1, prompts, rl_updates,
 revise, revise_rate, wall_s (the runner's seconds for the cell), every other config field a study
 sweeps (``fields``), the self-correction rates (base_/rl_ wait_rate, revise_fix_rate,
@@ -99,6 +100,7 @@ def _base_row(c: xr.Dataset, cfg, kmax: int, n_eval: Any) -> dict[str, Any]:
         "coverage": _val(c["base_trace_pass_at_k"], k=kmax, split="id"),
         "step_prob": _val(c["base_step_prob"], split="id"),
         "greedy": _val(c["base_greedy_acc"], split="id"),
+        "pretrain_loss": float(c["pretrain_loss"]) if "pretrain_loss" in c else float("nan"),
     }
     f = base_features(row2["coverage"], row2["step_prob"], L, base1, cfg.group_size, row2["greedy"], n_params)
     return row, row2 | {k: float(f[k]) for k in ("step_prob_L", "phi0", "lnN")}
