@@ -45,10 +45,12 @@ def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path, skip: set
     """Copy finished grids from ``sources`` into OUT/grids/<name>/grid.nc for the study's grids (and
     their refinement rounds, named <grid>-refine...) that OUT lacks; a source is a shipped study
     (DIR/grids/<name>.nc, e.g. docs/study), a study directory (DIR/grids/<name>/grid.nc) or one
-    `aha grid` run (DIR/grid.nc). A grid is taken only when its spec equals the study's (checked
-    when the study reaches it); the grids named in ``skip`` (and their refinement rounds) are never
-    taken. Returns the names copied."""
-    names = {s.name for s in specs} - set(skip or ())
+    `aha grid` run (DIR/grid.nc). A grid of the study's list is taken only when its spec equals the
+    study's (one that changed since DIR was written stays there and runs); a refinement round, whose
+    spec follows from its grid's cells, is checked when the study reaches it. The grids named in
+    ``skip`` (and their refinement rounds) are never taken. Returns the names copied."""
+    by_name = {s.name: s for s in specs}
+    names = set(by_name) - set(skip or ())
     found: dict[str, Path] = {}
     for src in map(Path, sources):
         if not src.is_dir():
@@ -64,6 +66,8 @@ def reuse_grids(specs: list[GridSpec], sources: list[Path], out: Path, skip: set
                 if f.parent != src
                 else json.loads(storage.load_dataset(f).attrs.get("config", "{}")).get("name", "")
             )
+            if name in by_name and name in names and not _same_spec(storage.load_dataset(f), by_name[name]):
+                continue
             if name in names or any(name.startswith(f"{n}-refine") for n in names):
                 found.setdefault(name, f)
     copied = []
