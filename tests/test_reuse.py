@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import xarray as xr
 
 from toymodels.grid import GridSpec
@@ -31,3 +32,31 @@ def test_reuse_takes_a_grid_of_the_same_spec_and_leaves_one_that_changed(tmp_pat
     assert finished_grid(same, out / "grids" / "threshold") is not None
     assert not (out / "grids" / "signals").exists()
     assert finished_grid(changed, out / "grids" / "signals") is None  # it runs
+
+
+def _cell(variant: str, steps: list[int]) -> xr.Dataset:
+    """One cell as the runner stores it: scalars per cell, curves and samples over its own steps."""
+    ds = xr.Dataset(
+        {
+            "pretrain_loss": xr.DataArray(1.25),
+            "status": xr.DataArray("ok"),
+            "reward": ("step", [0.1 * i for i in range(len(steps))]),
+            "samples": ("step", [64 * (s + 1) for s in steps]),
+        },
+        coords={"step": steps},
+    )
+    return ds.expand_dims({"width": [8], "depth": [1], "variant": [variant], "seed": [0]})
+
+
+def test_cells_with_longer_rl_keep_their_scalars_per_cell():
+    """A curriculum arm with extra ramp updates logs more steps than plain RL: the grid's step axis is
+    the union, the shorter cells' curves end in NaN, and per-cell scalars gain no step dimension (they
+    were broadcast over step, and cells.csv could not read them: 'only 0-dimensional arrays')."""
+    from toymodels.storage import combine_cells
+
+    ds = combine_cells([_cell("plain", [0, 5, 9]), _cell("curriculum", [0, 5, 10, 14])], ["width", "depth", "variant"])
+    assert ds["pretrain_loss"].dims == ("width", "depth", "variant", "seed")
+    assert "step" not in ds["status"].dims
+    assert list(ds.step.values) == [0, 5, 9, 10, 14]
+    assert ds["reward"].sel(variant="plain", step=14).isnull().all()
+    assert float(ds["reward"].sel(variant="curriculum", step=14).squeeze()) == pytest.approx(0.3)

@@ -249,11 +249,23 @@ def describe_variables(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
+def _common_steps(cells: list[xr.Dataset]) -> list[xr.Dataset]:
+    """Every cell on the union of the cells' RL steps (a curriculum arm with extra ramp updates logs
+    more than plain RL): a shorter cell's curves end in NaN. Without this, combining treats step as
+    an axis to concatenate along and broadcasts every per-cell scalar over it."""
+    steps = [tuple(c["step"].values.tolist()) for c in cells if "step" in c.dims]
+    if len(set(steps)) <= 1:
+        return cells
+    union = sorted(set().union(*steps))
+    return [c.reindex(step=union) if "step" in c.dims else c for c in cells]
+
+
 def combine_cells(cells: list[xr.Dataset], dims: list[str], order: dict[str, list] | None = None) -> xr.Dataset:
     """Merge one-cell datasets (each with length-1 grid dims) into the grid dataset.
 
     `order` gives each axis its values in the order of the spec (combining sorts them).
     """
+    cells = _common_steps(cells)
     ds = xr.combine_by_coords(
         cells, combine_attrs="drop_conflicts", data_vars="all", join="outer", compat="no_conflicts"
     )
