@@ -60,3 +60,16 @@ def test_cells_with_longer_rl_keep_their_scalars_per_cell():
     assert list(ds.step.values) == [0, 5, 9, 10, 14]
     assert ds["reward"].sel(variant="plain", step=14).isnull().all()
     assert float(ds["reward"].sel(variant="curriculum", step=14).squeeze()) == pytest.approx(0.3)
+
+
+def test_a_cells_curves_end_where_it_stopped_logging():
+    """cells.csv's curve measures (final reward, entropy kept, ...) read the last updates: a plain cell
+    in a grid whose curriculum arm logged longer must end at its own last step, not in NaN."""
+    from toymodels.cells import _own_steps
+    from toymodels.storage import combine_cells
+
+    ds = combine_cells([_cell("plain", [0, 5, 9]), _cell("curriculum", [0, 5, 10, 14])], ["width", "depth", "variant"])
+    plain = _own_steps(ds.sel(width=8, depth=1, variant="plain", seed=0), ds)
+    assert list(plain["step"]) == [0, 5, 9] and list(plain["reward"]) == pytest.approx([0.0, 0.1, 0.2])
+    longer = _own_steps(ds.sel(width=8, depth=1, variant="curriculum", seed=0), ds)
+    assert list(longer["step"]) == [0, 5, 10, 14]

@@ -106,6 +106,18 @@ def _base_row(c: xr.Dataset, cfg, kmax: int, n_eval: Any) -> dict[str, Any]:
     return row, row2 | {k: float(f[k]) for k in ("step_prob_L", "phi0", "lnN")}
 
 
+def _own_steps(c: xr.Dataset, ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """One cell's curves over the steps it logged: a grid whose cells log different numbers of RL
+    updates (a curriculum arm with extra ramp updates) holds the union, NaN past a cell's end."""
+    out = {v: c[v].values.astype(float).ravel() for v in CURVES if v in c and "step" in c[v].dims}
+    out["samples"] = ds["samples"].values.astype(float)
+    out["step"] = ds["step"].values.astype(float)
+    if "reward" in out and len(out["reward"]) == len(out["step"]):
+        logged = np.isfinite(out["reward"])
+        out = {k: v[logged] if len(v) == len(logged) else v for k, v in out.items()}
+    return out
+
+
 def cell_table(
     spec: GridSpec, ds: xr.Dataset, label: str | None = None, fields: list[str] | tuple[str, ...] = ()
 ) -> tuple[pd.DataFrame, dict]:
@@ -151,9 +163,7 @@ def cell_table(
                 at = {k: v for k, v in {**coords, "seed": s}.items() if k in health.dims}
                 row["rl_health"] = str(health.sel(at).values)
                 key = (setting, cfg.width, int(s))
-                curves[key] = {v: c[v].values.astype(float) for v in CURVES if v in c and "step" in c[v].dims}
-                curves[key]["samples"] = ds["samples"].values.astype(float)
-                curves[key]["step"] = ds["step"].values.astype(float)
+                curves[key] = _own_steps(c, ds)
             if row["status"] != "ok":
                 for f in ("coverage", "step_prob_L", "phi0", "greedy", "base_p1"):
                     row[f] = float("nan")
