@@ -94,3 +94,24 @@ def test_a_signals_grid_without_a_plain_arm_reads_the_reference_as_before():
     t = t[t.variant != "plain"]
     s = study_claims.setup(t, _key(), None, "signals")
     assert s.sig is None and (s.cells.grid == "signals").any()
+
+
+def test_every_design_signal_of_the_grid_is_one_of_c7s_settings():
+    """The curriculum arm sets curriculum_budget too (plain's updates at L plus the ramp): a field
+    outside the recipe fields made it neither a recipe setting nor C7's, and C7 silently judged four
+    signals of five."""
+    from theory.study_stats import C7_FIELDS, C9_FIELDS, RECIPE_FIELDS
+
+    for arm in DESIGN_SIGNALS.values():
+        assert set(arm) <= RECIPE_FIELDS and set(arm) <= C7_FIELDS
+    assert "curriculum_budget" in C9_FIELDS  # C9 reads the same curriculum arm in its own grid
+    rows = []
+    for variant, over in {"plain": {}, **DESIGN_SIGNALS}.items():
+        for w in (8, 64):
+            for seed in range(2):
+                key = _key(**READABLE, **over)
+                rows.append(dict(setting=f"signals[variant={variant}]", grid="signals", key=key, variant=variant,
+                                 width=w, seed=seed, n_params=12.0 * w * w, status="ok", gain=0.2 * (w == 64),
+                                 pretrain_loss=1.0 + w + seed, rl_health="ok"))  # fmt: skip
+    s = study_claims.setup(pd.DataFrame(rows), _key(), None, "signals")
+    assert set(s.sig.pick(C7_FIELDS)) == set(DESIGN_SIGNALS)

@@ -25,6 +25,7 @@ RECIPE_FIELDS = {
     "curriculum",
     "curriculum_start",
     "curriculum_frac",
+    "curriculum_budget",
     "reward",
     "delay",
     "format_bonus",
@@ -53,8 +54,9 @@ FACTORS = {
     "model_kind": "architecture",
 }
 """C3's factors and the category of each."""
-C6_FIELDS, C7_FIELDS = {"temperature", "entropy_coef"}, {"hint", "curriculum", "reward", "cot", "algo"}
-C9_FIELDS = {"curriculum", "temperature", "std_norm", "token_sum_norm"}
+C6_FIELDS = {"temperature", "entropy_coef"}
+C7_FIELDS = {"hint", "curriculum", "curriculum_budget", "reward", "cot", "algo"}
+C9_FIELDS = {"curriculum", "curriculum_budget", "temperature", "std_norm", "token_sum_norm"}
 
 
 def config_of(key: str) -> dict:
