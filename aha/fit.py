@@ -25,18 +25,16 @@ from theory._result import to_jsonable
 from theory.amplifier import chance_corrected, crossover, fit_gain_model, loo_compare
 from theory.credit import phi
 from theory.entropy_law import entropy_law_vs_size, fit_entropy_law
-from theory.health import counts as health_counts
 from theory.predictor import compare_prediction, predict_threshold
-from theory.sharpening import count_collapses, summarize_sharpening
 from theory.surface import critical_surface
 from theory.transitions import fit_transition, sharpness_survives
-from toymodels.health import grid_health
-from toymodels.results import extra_dims, file_suffix, fit_settings, ok_mask, ok_only, sel, slice_label, slices
+from toymodels.results import extra_dims, file_suffix, fit_settings, ok_mask, sel, slice_label, slices
 from toymodels.storage import load_dataset
+from toymodels.summaries import health_entries, run_entries
 
 from .onset import onset_section
 
-__all__ = ["analyse", "fit_run", "run_entries"]
+__all__ = ["analyse", "fit_run", "health_entries", "run_entries"]
 
 _FIG_ALT = {
     "H1_rl_gain": "H1: RL gain against size with the fitted transition",
@@ -46,38 +44,6 @@ _FIG_ALT = {
     "H6_entropy_law": "H6: reward against exp(entropy) per cell with the fitted law",
     "aha_onset_vs_size": "Aha onset (update of the reward's jump) against size, cells without one marked",
 }
-
-
-def n_eval_samples(ds: xr.Dataset):
-    """Samples behind each pass@1: n_eval_prompts (attr, or a variable when swept) × k_max; None if unknown."""
-    n = ds["n_eval_prompts"] if "n_eval_prompts" in ds else ds.attrs.get("n_eval_prompts")
-    return None if n is None or "k" not in ds.dims else n * int(ds.k.max())
-
-
-def run_entries(ds: xr.Dataset) -> dict:
-    """fits.json's ``collapses`` and ``sharpening`` (ok cells only; what the run has of them)."""
-    if "rl_pass_at_k" not in ds or "base_pass_at_k" not in ds:
-        return {}
-    d = ok_only(ds)
-    b1, r1 = (sel(d[v], split="id", k=1) for v in ("base_pass_at_k", "rl_pass_at_k"))
-    out, n = {}, n_eval_samples(ds)
-    if n is not None:
-        out["collapses"] = count_collapses(b1, r1, n.broadcast_like(b1) if isinstance(n, xr.DataArray) else n)
-    if "base_greedy_acc" in ds:
-        out["sharpening"] = summarize_sharpening(b1, r1, sel(d.base_greedy_acc, split="id"))
-    health = health_entries(ds)
-    if health:
-        out["rl_health"] = health
-    return out
-
-
-def health_entries(ds: xr.Dataset) -> list[dict]:
-    """fits.json's ``rl_health``: per setting (a slice of the extra dims), the cells per label."""
-    try:
-        h = ds["rl_health"] if "rl_health" in ds else grid_health(ds)
-    except ValueError:  # a run without the RL variables the rule reads
-        return []
-    return [{"setting": slice_label(c), "counts": health_counts(sub.values)} for c, sub in slices(h)]
 
 
 class _Fits:

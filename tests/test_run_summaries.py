@@ -1,0 +1,39 @@
+"""The per-grid summaries that fits.json and docs/recipe/rerun.json hold, pinned on the shipped grids
+before they moved out of aha/ (issue 21): recomputed from grid.nc they equal the shipped JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from theory._result import to_jsonable
+from toymodels.storage import load_dataset
+from toymodels.summaries import run_entries, summarise
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "docs" / "recipe"
+
+
+@pytest.mark.parametrize(
+    ("name", "side", "path"),
+    [
+        ("threshold", "before", RECIPE / "before" / "threshold.nc"),
+        ("prior", "before", RECIPE / "before" / "prior.nc"),
+        ("threshold", "after", RECIPE / "rerun" / "threshold.nc"),
+        ("prior", "after", RECIPE / "rerun" / "prior.nc"),
+        ("demo", "after", RECIPE / "rerun" / "demo.nc"),
+    ],
+)
+def test_the_rerun_page_numbers_are_what_the_grids_give(name, side, path):
+    shipped = json.loads((RECIPE / "rerun.json").read_text())["grids"][name][side]
+    assert json.loads(json.dumps(summarise(load_dataset(path)))) == shipped
+
+
+def test_fits_json_run_entries_are_what_the_demo_grid_gives():
+    """collapses, sharpening and rl_health of docs/demo/fits.json, recomputed from its grid.nc."""
+    fits = json.loads((ROOT / "docs" / "demo" / "fits.json").read_text())
+    got = json.loads(json.dumps(to_jsonable(run_entries(load_dataset(ROOT / "docs" / "demo" / "grid.nc")))))
+    assert set(got) == {"collapses", "sharpening", "rl_health"}
+    assert got == {k: fits[k] for k in got}
