@@ -37,3 +37,15 @@ def test_fits_json_run_entries_are_what_the_demo_grid_gives():
     got = json.loads(json.dumps(to_jsonable(run_entries(load_dataset(ROOT / "docs" / "demo" / "grid.nc")))))
     assert set(got) == {"collapses", "sharpening", "rl_health"}
     assert got == {k: fits[k] for k in got}
+
+
+def test_the_demo_onsets_are_what_its_grid_gives():
+    """docs/demo/fits.json's onset summary, recomputed from the per-cell onset fits of its grid.nc."""
+    from toymodels.onset import CURVE, onset_dataset
+    from theory.onset_stats import summarize_onsets
+
+    fits = json.loads((ROOT / "docs" / "demo" / "fits.json").read_text())
+    on = onset_dataset(load_dataset(ROOT / "docs" / "demo" / "grid.nc"), G=8, prompts_per_update=16)
+    assert on.attrs["curve"] == CURVE and set(on.data_vars) >= {"aha_found", "aha_onset", "phi_start"}
+    got = summarize_onsets(on.to_dataframe().reset_index(), CURVE)
+    assert json.loads(json.dumps(to_jsonable(got))) == fits["onset"]
