@@ -41,11 +41,25 @@ def test_fits_json_run_entries_are_what_the_demo_grid_gives():
 
 def test_the_demo_onsets_are_what_its_grid_gives():
     """docs/demo/fits.json's onset summary, recomputed from the per-cell onset fits of its grid.nc."""
-    from toymodels.onset import CURVE, onset_dataset
     from theory.onset_stats import summarize_onsets
+    from toymodels.onset import CURVE, onset_dataset
 
     fits = json.loads((ROOT / "docs" / "demo" / "fits.json").read_text())
     on = onset_dataset(load_dataset(ROOT / "docs" / "demo" / "grid.nc"), G=8, prompts_per_update=16)
     assert on.attrs["curve"] == CURVE and set(on.data_vars) >= {"aha_found", "aha_onset", "phi_start"}
     got = summarize_onsets(on.to_dataframe().reset_index(), CURVE)
     assert json.loads(json.dumps(to_jsonable(got))) == fits["onset"]
+
+
+def test_the_self_correction_section_is_what_the_behaviour_grid_gives():
+    """docs/behaviour/report.md's Self-correction section and its cells, recomputed from its grid.nc."""
+    from aha.report_behaviour import behaviour_section
+    from toymodels.behaviour import behaviour_frame
+
+    ds = load_dataset(ROOT / "docs" / "behaviour" / "grid.nc")
+    lines = behaviour_section(ds)
+    shipped = (ROOT / "docs" / "behaviour" / "report.md").read_text()
+    assert lines[0] == "## Self-correction" and "\n".join(lines) in shipped
+    df = behaviour_frame(ds)
+    assert set(df["task"]) == {"ModChain", "MultiDigitAdd"} and df["revise"].any() and not df["revise"].all()
+    assert len(df) == int((ds["status"] == "ok").sum()) and {"gain", "n_params", "rl_wait_rate"} <= set(df.columns)
