@@ -2,7 +2,7 @@
 how RL changes the use of `<wait>` per size, how often a revision fixes the step, the completion
 length over RL, and the RL gain with revise on against off; one line per size says what happened.
 The cells' numbers are toymodels.behaviour's; the aha's onset per cell is in the Theory section (aha fit,
-aha/onset.py)."""
+toymodels/onset.py)."""
 
 from __future__ import annotations
 

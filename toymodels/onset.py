@@ -1,5 +1,6 @@
 """Per-cell aha onsets of a grid: the change-point fit of ``theory.onset`` on every cell's RL reward
-curve, as a Dataset (RUN_DIR/onset.nc, written by `aha fit`; aha/onset.py summarises and draws it).
+curve, as a Dataset (RUN_DIR/onset.nc, written by `aha fit`: toymodels.run_fits summarises it, aha/fit.py
+draws it).
 
 Per cell (the grid's dims): ``aha_found``, ``aha_call``, ``aha_onset``, ``aha_jump``,
 ``aha_sharpness`` and the theory's ``first_signal_updates``, beside ``phi_start`` (φ measured at the
