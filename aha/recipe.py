@@ -24,20 +24,13 @@ import xarray as xr  # noqa: E402
 from theory import lr_sweep  # noqa: E402
 from theory.health import HEALTH, NOT_JUDGED  # noqa: E402
 from toymodels.health import grid_health  # noqa: E402
+from toymodels.recipe import recipe_by_width as by_width  # noqa: E402, F401  (GridSpec(by_width=...) from recipe.json)
 from toymodels.storage import atomic_write_json, load_dataset  # noqa: E402
-
-from .presets import recipe_by_width  # noqa: E402
 
 
 def analyse(grid: xr.Dataset) -> dict:
     """recipe.json of an lr sweep: theory.lr_sweep.analyse with each cell's rl_health (toymodels.health)."""
     return lr_sweep.analyse(grid, grid_health(grid))
-
-
-def by_width(path: Path | str = "docs/recipe/recipe.json") -> dict[int, dict[str, float]]:
-    """{width: {"rl_lr": the rule's choice}} from a recipe.json, for `GridSpec(by_width=...)`;
-    widths without a choice are left out (they keep the default rate). aha.presets.recipe_by_width."""
-    return recipe_by_width(path)
 
 
 def _widths(rec: dict) -> list[tuple[str, dict]]:
