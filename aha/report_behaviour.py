@@ -13,9 +13,9 @@ import xarray as xr
 
 from theory.claims_behaviour import fix_use
 from theory.text import DASH
-from toymodels.behaviour import behaviour_frame, has_revise, length_rows
+from toymodels.behaviour import behaviour_frame, has_revise, length_curves, length_rows
 
-from .plots_behaviour import length_curves, revision_panels
+from .plots_behaviour import revision_panels
 
 __all__ = ["behaviour_frame", "behaviour_figure", "behaviour_section"]
 

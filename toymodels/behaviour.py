@@ -1,7 +1,7 @@
 """The self-correction cells of a run with `revise` cells (the aha-behaviour preset), as tables:
 one row per ok cell with its `<wait>` use, revision fix rate and completion length before and after
-RL and its RL gain, and each cell's completion length over RL. aha/report_behaviour.py renders them
-(report.md's Self-correction section and its figure).
+RL and its RL gain, and each cell's completion length over RL (with its mean per task, revise and
+size). aha/report_behaviour.py renders them (report.md's Self-correction section and its figure).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import xarray as xr
 
 from .results import ok_only, rl_gain
 
-__all__ = ["EVAL", "behaviour_frame", "cell_fields", "has_revise", "length_rows"]
+__all__ = ["EVAL", "behaviour_frame", "cell_fields", "has_revise", "length_curves", "length_rows"]
 
 EVAL = ("wait_rate", "revise_fix_rate", "completion_len")
 """The evaluated behaviour variables, each as base_<name> and rl_<name>."""
@@ -69,3 +69,16 @@ def length_rows(ds: xr.Dataset):
 def has_revise(ds: xr.Dataset) -> bool:
     """Whether the run has an ok cell with revise on (and the behaviour and RL variables the section reads)."""
     return "base_wait_rate" in ds and "rl_pass_at_k" in ds and bool(behaviour_frame(ds)["revise"].any())
+
+
+def length_curves(rows) -> dict | None:
+    """{(task, revise): (sizes, updates, mean completion length over RL per size)} from rows of
+    (task, revise, n_params, updates, length curve), one per cell (NaN for cells not ok); None without rows."""
+    by: dict = {}
+    for task, revise, n, steps, y in rows:
+        by.setdefault((task, bool(revise)), {}).setdefault(float(n), []).append((steps, y))
+    out = {}
+    for key, sizes in by.items():
+        ns = sorted(sizes)
+        out[key] = (ns, sizes[ns[-1]][0][0], [np.nanmean([y for _, y in sizes[n]], axis=0) for n in ns])
+    return out or None
