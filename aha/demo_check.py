@@ -43,10 +43,9 @@ def _per_width(ds: xr.Dataset) -> xr.DataArray:
 
 
 def _load(run: Path) -> tuple[xr.Dataset, dict, dict]:
-    from toymodels.storage import load_dataset  # noqa: PLC0415
+    from toymodels.storage import load_dataset, read_json  # noqa: PLC0415
 
-    read = lambda name: json.loads((run / name).read_text()) if (run / name).is_file() else {}  # noqa: E731
-    return load_dataset(run / "grid.nc"), read("fits.json"), read("env.json")
+    return load_dataset(run / "grid.nc"), read_json(run / "fits.json"), read_json(run / "env.json")
 
 
 def _timing(env: dict) -> str:

@@ -241,15 +241,13 @@ def plot_run(run_dir: Path, only: tuple[str, ...] = ()) -> list[Path]:
     """Write every figure of the run (or those named in ``only``); returns their paths. The pass@k
     figure adds the size nearest the threshold when fits.json holds an H1 fit; a run with revise
     cells also gets the self-correction figure."""
-    import json  # noqa: PLC0415
-
-    from toymodels.storage import load_dataset  # noqa: PLC0415
+    from toymodels.storage import load_dataset, read_json  # noqa: PLC0415
 
     from .report_behaviour import behaviour_figure  # noqa: PLC0415
 
     run_dir = Path(run_dir)
     ds = load_dataset(run_dir / "grid.nc")
-    fits = json.loads((run_dir / "fits.json").read_text()) if (run_dir / "fits.json").exists() else {}
+    fits = read_json(run_dir / "fits.json")
     draw = {"phase_diagram": phase_diagram, "gain_vs_size": gain_vs_size, "learning_curves": learning_curves}
     figs = []
     for name, chosen, sub, file in _plan(ds):
