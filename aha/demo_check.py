@@ -2,11 +2,11 @@
 in docs/demo, and whether each difference lies within the spread expected between two runs.
 
 Every number is read from the two runs' files (grid.nc, fits.json, env.json; docs/demo/repro.json
-for the measured thread-count difference), never typed. The expected spread treats another machine
-as another draw of seeds: above the smallest widths RL takes off or not by seed, and even by CPU
-(DESIGN.md), so a mean over S seeds moves between two runs by about sd_seed · √(2/S), sd_seed
-being the shipped run's spread over seeds at that width. A difference beyond ``Z`` times that is
-flagged, not hidden; verdict words and collapse counts have no such model and are only compared.
+for the measured thread-count difference), never typed. The expected spread (theory.two_runs) treats another
+machine as another draw of seeds: a mean over S seeds moves between two runs by about
+sd_seed · √(2/S), sd_seed being the shipped run's spread over seeds at that width. A difference
+beyond ``Z`` times that is flagged, not hidden; verdict words and collapse counts have no such model
+and are only compared.
 """
 
 from __future__ import annotations
@@ -14,18 +14,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
 from theory.text import signed, threads
+from theory.two_runs import Z, mean_differences
 from toymodels.results import ok_only, rl_gain
 
 __all__ = ["SHIPPED", "Z", "compare_with_shipped", "same_spec"]
 
 SHIPPED = Path(__file__).resolve().parents[1] / "docs" / "demo"
 """The shipped demo run (its grid.nc, fits.json, env.json, repro.json)."""
-Z = 2.0
-"""A difference within Z standard deviations of the difference of two runs' means is 'within'."""
 
 
 def _spec(ds: xr.Dataset) -> dict:
@@ -45,10 +43,9 @@ def _per_width(ds: xr.Dataset) -> xr.DataArray:
 
 
 def _load(run: Path) -> tuple[xr.Dataset, dict, dict]:
-    from toymodels.storage import load_dataset  # noqa: PLC0415
+    from toymodels.storage import load_dataset, read_json  # noqa: PLC0415
 
-    read = lambda name: json.loads((run / name).read_text()) if (run / name).is_file() else {}  # noqa: E731
-    return load_dataset(run / "grid.nc"), read("fits.json"), read("env.json")
+    return load_dataset(run / "grid.nc"), read_json(run / "fits.json"), read_json(run / "env.json")
 
 
 def _timing(env: dict) -> str:
@@ -60,36 +57,15 @@ def _timing(env: dict) -> str:
 
 def _gain_lines(mine: xr.DataArray, ref: xr.DataArray) -> tuple[list[str], int, int]:
     """Mean gain overall and per width, yours against the shipped, each with its expected spread."""
-    S = ref.sizes["seed"]
-    sd = ref.std("seed", ddof=1)  # (width,) the shipped seed spread
-    rows = [
-        (
-            "mean RL gain in pass@1 (all cells)",
-            mine.mean(),
-            ref.mean(),
-            float(np.sqrt(2 * (sd**2).sum() / S)) / ref.sizes["width"],
-        )
+    rows = mean_differences(mine, ref, Z)
+    label = lambda w: "mean RL gain in pass@1 (all cells)" if w is None else f"  width {w}"  # noqa: E731
+    out = [
+        f"{label(r['width'])}: "
+        f"yours {signed(r['mine'])}, shipped {signed(r['ref'])}; difference {signed(r['difference'])}, "
+        f"expected within ±{r['spread']:.2f}: {'within' if r['within'] else 'OUTSIDE'}"
+        for r in rows
     ]
-    rows += [
-        (
-            f"  width {int(w)}",
-            mine.sel(width=w).mean(),
-            ref.sel(width=w).mean(),
-            float(sd.sel(width=w)) * np.sqrt(2 / S),
-        )
-        for w in ref.width.values
-        if w in mine.width.values
-    ]
-    out, n_in = [], 0
-    for label, m, r, s in rows:
-        d = float(m) - float(r)
-        ok = abs(d) <= Z * s
-        n_in += ok
-        out.append(
-            f"{label}: yours {signed(float(m))}, shipped {signed(float(r))}; difference {signed(d)}, "
-            f"expected within ±{Z * s:.2f}: {'within' if ok else 'OUTSIDE'}"
-        )
-    return out, n_in, len(rows)
+    return out, sum(r["within"] for r in rows), len(rows)
 
 
 def compare_with_shipped(run: Path, shipped: Path = SHIPPED) -> list[str]:

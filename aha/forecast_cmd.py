@@ -4,14 +4,14 @@
     aha forecast --from-results samples.csv | lm_eval.json --start instruct
 
 Writes OUT/forecast.json and OUT/forecast.md and prints the markdown. The work is llm_bridge's
-(measure, forecast_run, forecast_report); this module parses, checks and wires.
+(forecast_job: measure, fit, forecast; forecast_report: the markdown); this module parses, checks and
+wires.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from toymodels.devices import DEVICES
@@ -82,11 +82,10 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def forecast_command(args: argparse.Namespace) -> int:
-    from llm_bridge.benchmark import PromptResults, summarize  # noqa: PLC0415
     from llm_bridge.bridge_report import clean_json  # noqa: PLC0415
+    from llm_bridge.forecast_job import forecast_report_dict  # noqa: PLC0415
     from llm_bridge.forecast_report import markdown  # noqa: PLC0415
-    from llm_bridge.forecast_run import check_start, fit_models, forecast_row, lm_eval_stats, with_noise  # noqa: PLC0415
-    from llm_bridge.measure import MeasureConfig, measure_model, read_results, require_transformers  # noqa: PLC0415
+    from llm_bridge.measure import MeasureConfig, require_transformers  # noqa: PLC0415
 
     _check(args)
     cfg = None
@@ -103,37 +102,15 @@ def forecast_command(args: argparse.Namespace) -> int:
             cot=getattr(args, "cot", True),  # --no-cot sets it; its default is suppressed in --help
             **{k: getattr(args, k) for k in keys},
         )  # reads and checks the benchmark: bad lines stop before anything is fitted or loaded
-    t0 = time.time()
-    if cfg:
-        models = fit_models(args.level)  # before the long generation: a problem here costs no GPU time
-        check_start(args.start, models)
-        results, n_total, protocol = measure_model(cfg)
-    else:
-        results, n_total, protocol = read_results(args.from_results)  # bad files stop before any fit
-        models = fit_models(args.level)
-        check_start(args.start, models)
-    stats = [
-        with_noise(summarize(r, args.group_size), r.n, r.correct, args.seed)
-        if isinstance(r, PromptResults)
-        else lm_eval_stats(r, args.group_size)
-        for r in results
-    ]
-    law = models["laws"][args.start]
-    report = {
-        "model": args.model or args.from_results,
-        "start": args.start,
-        "params_total": n_total,
-        "margin": args.margin,
-        "level": args.level,
-        "group_size": args.group_size,
-        "protocol": protocol,
-        "start_law": law.to_dict(),
-        "toy_law": models["toy"].to_dict() if models["toy"] else None,
-        "benchmarks": [
-            forecast_row(s, models, args.start, n_total, args.margin, args.group_size, protocol) for s in stats
-        ],
-        "wall_s": round(time.time() - t0, 1),
-    }
+    report = forecast_report_dict(
+        args.start,
+        cfg=cfg,
+        from_results=args.from_results,
+        margin=args.margin,
+        level=args.level,
+        group_size=args.group_size,
+        seed=args.seed,
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "forecast.json").write_text(json.dumps(clean_json(report), indent=1) + "\n")

@@ -24,7 +24,16 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from theory.plots import N_LABEL, save  # noqa: E402
-from toymodels.results import file_suffix, ok_only, rl_gain, slice_label, slices  # noqa: E402
+from theory.transitions import threshold_size  # noqa: E402
+from toymodels.results import (  # noqa: E402
+    file_suffix,
+    gain_vs_size_series,
+    ok_only,
+    rl_gain,
+    size_series,
+    slice_label,
+    slices,
+)
 
 __all__ = ["N_LABEL", "gain_vs_size_series", "plot_run", "run_figures", "threshold_size"]
 
@@ -68,29 +77,6 @@ def phase_diagram(ds: xr.Dataset, title: str, path: Path) -> Path:
     return save(fig, path)
 
 
-def gain_vs_size_series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Curves of the gain-vs-size figure for one depth, each (n_params, mean over ok seeds) sorted by N:
-    RL gain, base pass@1 beside base greedy accuracy (their gap is what sharpening can close), base
-    pass@k_max and trace pass@k_max."""
-    return {k: (n, m) for k, (n, m, _) in _series(sub).items()}
-
-
-def _series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """As `gain_vs_size_series`, each with the sd over ok seeds as a third array."""
-    d = ok_only(sub)
-    kmax = int(d.k.max())
-    n = d.n_params.values if d.n_params.ndim else np.full(d.sizes["width"], float(d.n_params))
-    order = np.argsort(n)
-    ms = lambda da: (n[order], da.mean("seed").values[order], da.std("seed", ddof=1).values[order])  # noqa: E731
-    out = {"RL gain (pass@1)": ms(rl_gain(d)), "base pass@1": ms(d.base_pass_at_k.sel(k=1, split="id"))}
-    if "base_greedy_acc" in d:
-        out["base greedy acc"] = ms(d.base_greedy_acc.sel(split="id"))
-    out[f"base pass@{kmax}"] = ms(d.base_pass_at_k.sel(k=kmax, split="id"))
-    if "base_trace_pass_at_k" in d:
-        out[f"base trace pass@{kmax}"] = ms(d.base_trace_pass_at_k.sel(k=kmax, split="id"))
-    return out
-
-
 _SERIES_STYLE = {
     "RL gain": ("-o", "C0"),
     "base pass@1": ("--o", "C3"),
@@ -117,7 +103,7 @@ def gain_vs_size(ds: xr.Dataset, title: str, path: Path) -> Path:
                 alpha=0.5,
                 label="RL gain, one seed" if i == 0 and depth == d.depth.values[0] else None,
             )
-        for label, (nn, y, sd) in _series(sub).items():
+        for label, (nn, y, sd) in size_series(sub).items():
             style, color = next(v for k, v in _SERIES_STYLE.items() if label.startswith(k))
             ax.errorbar(
                 nn, y, yerr=sd, fmt=style, ms=4, color=color, capsize=2, lw=1.2, elinewidth=0.8, label=f"{label}{tag}"
@@ -179,20 +165,6 @@ def learning_curves(ds: xr.Dataset, title: str, path: Path) -> Path:
         fontsize=9,
     )
     return save(fig, path, tight=False)
-
-
-def threshold_size(n: np.ndarray, fit: dict | None) -> int | None:
-    """Index into ``n`` of the size nearest the fitted threshold N_c (its interval's geometric middle
-    when N_c is only bracketed); None without a fit."""
-    if not fit:
-        return None
-    nc = fit.get("N_c")
-    lo, hi = fit.get("N_c_ci") or (np.nan, np.nan)
-    if fit.get("N_c_bracketed") or nc is None or not np.isfinite(nc):
-        nc = float(np.sqrt(lo * hi)) if np.isfinite(lo) and np.isfinite(hi) and lo > 0 else None
-    if nc is None:
-        return None
-    return int(np.nanargmin(np.abs(np.log(n) - np.log(nc))))
 
 
 def passk_curves(ds: xr.Dataset, title: str, path: Path, fit: dict | None = None) -> Path:
@@ -269,15 +241,13 @@ def plot_run(run_dir: Path, only: tuple[str, ...] = ()) -> list[Path]:
     """Write every figure of the run (or those named in ``only``); returns their paths. The pass@k
     figure adds the size nearest the threshold when fits.json holds an H1 fit; a run with revise
     cells also gets the self-correction figure."""
-    import json  # noqa: PLC0415
-
-    from toymodels.storage import load_dataset  # noqa: PLC0415
+    from toymodels.storage import load_dataset, read_json  # noqa: PLC0415
 
     from .report_behaviour import behaviour_figure  # noqa: PLC0415
 
     run_dir = Path(run_dir)
     ds = load_dataset(run_dir / "grid.nc")
-    fits = json.loads((run_dir / "fits.json").read_text()) if (run_dir / "fits.json").exists() else {}
+    fits = read_json(run_dir / "fits.json")
     draw = {"phase_diagram": phase_diagram, "gain_vs_size": gain_vs_size, "learning_curves": learning_curves}
     figs = []
     for name, chosen, sub, file in _plan(ds):

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from theory.plots import N_LABEL, save  # noqa: E402
+from toymodels.behaviour import length_curves  # noqa: E402, F401  (aha/study_figures.py draws with it)
 from toymodels.results import slice_label, slices  # noqa: E402
 
 _NONE_MARK = {
@@ -28,19 +29,6 @@ _NONE_MARK = {
     "too short": ("d", "0.75"),
 }
 """Marker and grey level of each reason a cell has no aha (colours are kept for the ahas)."""
-
-
-def length_curves(rows) -> dict | None:
-    """{(task, revise): (sizes, updates, mean completion length over RL per size)} from rows of
-    (task, revise, n_params, updates, length curve), one per cell (NaN for cells not ok); None without rows."""
-    by: dict = {}
-    for task, revise, n, steps, y in rows:
-        by.setdefault((task, bool(revise)), {}).setdefault(float(n), []).append((steps, y))
-    out = {}
-    for key, sizes in by.items():
-        ns = sorted(sizes)
-        out[key] = (ns, sizes[ns[-1]][0][0], [np.nanmean([y for _, y in sizes[n]], axis=0) for n in ns])
-    return out or None
 
 
 def onset_vs_size(on: xr.Dataset, path: Path) -> Path:

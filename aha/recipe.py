@@ -2,10 +2,10 @@
 
     python -m aha.recipe results/lr-sweep docs/recipe docs/recipe.md   # recipe.json, the figure, the page
 
-Analysed once, rendered once: `analyse` applies `theory.lr_select` to each width of the sweep's
-grid.nc (validation gain = rl_val_pass_at_1 - base_val_pass_at_1, per seed; a diverged seed makes
-its rate ineligible) and writes recipe.json; the figure and recipe.md are drawn from that file.
-The evaluation gain (the final evaluation's prompts) is reported beside it, never used to choose.
+Analysed once, rendered once: `analyse` (theory.lr_sweep) applies `theory.lr_select` to each width
+of the sweep's grid.nc (validation gain = rl_val_pass_at_1 - base_val_pass_at_1, per seed; a diverged
+seed makes its rate ineligible) and writes recipe.json; the figure and recipe.md are drawn from that
+file. The evaluation gain (the final evaluation's prompts) is reported beside it, never used to choose.
 """
 
 from __future__ import annotations
@@ -21,70 +21,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from theory.health import HEALTH, NOT_JUDGED, counts  # noqa: E402
-from theory.lr_select import select_lr  # noqa: E402
+from theory import lr_sweep  # noqa: E402
+from theory.health import HEALTH, NOT_JUDGED  # noqa: E402
 from toymodels.health import grid_health  # noqa: E402
+from toymodels.recipe import recipe_by_width as by_width  # noqa: E402, F401  (GridSpec(by_width=...) from recipe.json)
 from toymodels.storage import atomic_write_json, load_dataset  # noqa: E402
-
-from .presets import recipe_by_width  # noqa: E402
-
-
-def _gain(ds: xr.Dataset, base: str, rl: str) -> xr.DataArray:
-    return ds[rl] - ds[base]
 
 
 def analyse(grid: xr.Dataset) -> dict:
-    """Per width: the rule's choice and the numbers behind it (JSON-ready)."""
-    for v in ("base_val_pass_at_1", "rl_val_pass_at_1", "rl_lr"):
-        if v not in grid.variables:
-            raise ValueError(f"an lr sweep needs {v!r} (a grid over rl_lr with val_prompts > 0)")
-    val = _gain(grid, "base_val_pass_at_1", "rl_val_pass_at_1")
-    ev = _gain(grid.sel(split="id", k=1), "base_pass_at_k", "rl_pass_at_k")
-    health = grid_health(grid)
-    lrs = [float(x) for x in grid["rl_lr"].values]
-    out = {"lrs": lrs, "widths": {}}
-    for w in grid["width"].values:
-        sel = {"width": w, "depth": grid["depth"].values[0]}
-        v = val.sel(sel).transpose("rl_lr", "seed").values
-        div = (grid["status"].sel(sel) != "ok").transpose("rl_lr", "seed").values
-        r = select_lr(lrs, v, div)
-        e = ev.sel(sel).transpose("rl_lr", "seed").values
-        out["widths"][str(int(w))] = {
-            "n_params": int(grid["n_params"].sel(width=w).values.max()),
-            "lr": r["lr"],
-            "best_lr": r["best_lr"],
-            "lr_one_se": r["lr_one_se"],
-            "rule": r["rule"],
-            "reason": r["reason"],
-            "val_gain_mean": _list(r["mean"]),
-            "val_gain_se": _list(r["se"]),
-            "eligible": [bool(x) for x in r["eligible"]],
-            "eval_gain_mean": _list(np.nanmean(e, 1)),
-            "base_val_pass_at_1": float(grid["base_val_pass_at_1"].sel(sel).mean()),
-            "health": {str(lr): counts(health.sel(sel).sel(rl_lr=lr).values) for lr in grid["rl_lr"].values},
-            "max_kl": _list(grid["kl"].sel(sel).max(["seed", "step"]).values) if "kl" in grid else None,
-        }
-    out["n_seeds"] = int(grid.sizes["seed"])
-    out["n_val_prompts"] = json.loads(grid.attrs["cell_config"]).get("val_prompts")
-    out["n_eval_prompts"] = int(grid.attrs.get("n_eval_prompts", 0)) or None
-    out["cell_wall_min"] = round(float(grid["wall_s"].sum()) / 60, 1) if "wall_s" in grid else None
-    out["device"] = grid.attrs.get("device")
-    return out
-
-
-def by_width(path: Path | str = "docs/recipe/recipe.json") -> dict[int, dict[str, float]]:
-    """{width: {"rl_lr": the rule's choice}} from a recipe.json, for `GridSpec(by_width=...)`;
-    widths without a choice are left out (they keep the default rate). aha.presets.recipe_by_width."""
-    return recipe_by_width(path)
+    """recipe.json of an lr sweep: theory.lr_sweep.analyse with each cell's rl_health (toymodels.health)."""
+    return lr_sweep.analyse(grid, grid_health(grid))
 
 
 def _widths(rec: dict) -> list[tuple[str, dict]]:
     """recipe.json's widths in numeric order (JSON keys are strings and may come back sorted as text)."""
     return sorted(rec["widths"].items(), key=lambda kv: int(kv[0]))
-
-
-def _list(a) -> list:
-    return [None if not np.isfinite(x) else round(float(x), 4) for x in np.asarray(a, float)]
 
 
 def figure(rec: dict, path: Path) -> Path:

@@ -10,7 +10,7 @@ import xarray as xr
 
 from theory.text import DASH, interval_in_grid, listing, mean_sd, nc_name, num, threads
 from toymodels.results import AXES, extra_dims, first_config, ok_only, rl_gain, sel, slice_label, slices
-from toymodels.storage import load_dataset
+from toymodels.storage import load_dataset, read_json
 
 from .plots import run_figures
 from .render import health_lines, sharpening_lines, theory_lines, verdict_pairs
@@ -239,16 +239,12 @@ def _per_size(ds: xr.Dataset, fits: dict) -> list[str]:
     ]
 
 
-def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
 def write_report(run_dir: Path) -> Path:
     """Render RUN_DIR/report.md once from the run's files: grid.nc, env.json, fits.json and the
     figures on disk (`aha plot` / `plot_run` draws them; nothing is plotted or fitted here)."""
     run_dir = Path(run_dir)
     ds = load_dataset(run_dir / "grid.nc")
-    env, fits = _read_json(run_dir / "env.json"), _read_json(run_dir / "fits.json")
+    env, fits = read_json(run_dir / "env.json"), read_json(run_dir / "fits.json")
     spec = json.loads(ds.attrs.get("config", "{}"))
     parts = [f"# Run report: {spec.get('name', run_dir.name)}", "", spec.get("description", ""), ""]
     parts += summary_lines(ds, env, fits) + _run_details(ds, env) + ["## Figures", ""]

@@ -1,90 +1,38 @@
 """report.md's "## Self-correction" section: for a run with `revise` cells (the aha-behaviour preset),
 how RL changes the use of `<wait>` per size, how often a revision fixes the step, the completion
 length over RL, and the RL gain with revise on against off; one line per size says what happened.
-The aha's onset per cell is in the Theory section (aha fit, aha/onset.py)."""
+The cells' numbers are toymodels.behaviour's; the aha's onset per cell is in the Theory section (aha fit,
+toymodels/onset.py)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from theory.claims_behaviour import fix_use
 from theory.text import DASH
-from toymodels.results import ok_only, rl_gain
+from toymodels.behaviour import behaviour_frame, has_revise, length_curves, length_rows
 
-from .plots_behaviour import length_curves, revision_panels
+from .plots_behaviour import revision_panels
 
 __all__ = ["behaviour_frame", "behaviour_figure", "behaviour_section"]
 
-_EVAL = ("wait_rate", "revise_fix_rate", "completion_len")
 FIGURE = "self_correction.png"
-
-
-def _cell_fields(spec: dict, coords: dict) -> dict:
-    """The config fields of one cell from the grid spec (fixed, its variant, its axis values)."""
-    return {
-        **spec.get("fixed", {}),
-        **spec.get("variants", {}).get(coords.get("variant"), {}),
-        **{k: v for k, v in coords.items() if k != "variant"},
-    }
-
-
-def behaviour_frame(ds: xr.Dataset) -> pd.DataFrame:
-    """One row per ok cell: task, revise, width, seed, n_params, gain and base_/rl_ of wait_rate,
-    revise_fix_rate, completion_len (held-out prompts, in-distribution)."""
-    spec = json.loads(ds.attrs.get("config", "{}"))
-    d = ok_only(ds)
-    vars_ = {
-        f"{ph}_{v}": d[f"{ph}_{v}"].sel(split="id")
-        for v in _EVAL
-        for ph in ("base", "rl")
-        if f"{ph}_{v}" in d and "split" in d[f"{ph}_{v}"].dims
-    }
-    vars_["gain"] = rl_gain(d).drop_vars(["k", "split"], errors="ignore")
-    vars_["n_params"] = d["n_params"].broadcast_like(vars_["gain"])
-    df = xr.Dataset(vars_).drop_vars(["k", "split"], errors="ignore").to_dataframe().reset_index()
-    dims = [c for c in df.columns if c in d["status"].dims]
-    fields = [_cell_fields(spec, dict(zip(dims, row, strict=True))) for row in df[dims].itertuples(index=False)]
-    df["task"] = [f.get("task", "ModChain") for f in fields]
-    df["revise"] = [bool(f.get("revise", False)) for f in fields]
-    return df[np.isfinite(df["gain"])]
-
-
-def _length_rows(ds: xr.Dataset):
-    """(task, revise, n_params, updates, completion length over RL) of each cell of a run with variants."""
-    name = next((v for v in ds.data_vars if "completion_len" in str(v) and "step" in ds[v].dims), None)
-    if name is None or "variant" not in ds.dims:
-        return
-    spec, d = json.loads(ds.attrs.get("config", "{}")), ok_only(ds)
-    for v in ds["variant"].values:
-        f = _cell_fields(spec, {"variant": str(v)})
-        c = d[name].sel(variant=v)
-        cells = [x for x in c.dims if x != "step"]
-        n = d["n_params"].broadcast_like(c.isel(step=0)).stack(_cell=cells).values.astype(float)
-        c = c.stack(_cell=cells).transpose("_cell", "step")  # (cells, step)
-        for i in range(c.sizes["_cell"]):
-            yield f.get("task", "ModChain"), bool(f.get("revise", False)), n[i], ds["step"].values, c.values[i]
-
-
-def _has_revise(ds: xr.Dataset) -> bool:
-    return "base_wait_rate" in ds and "rl_pass_at_k" in ds and bool(behaviour_frame(ds)["revise"].any())
 
 
 def behaviour_figure(ds: xr.Dataset, run_dir: Path) -> list[Path]:
     """The self-correction figure of a run with revise cells (none otherwise)."""
-    if not _has_revise(ds):
+    if not has_revise(ds):
         return []
-    curves = length_curves(_length_rows(ds)) if "variant" in ds.dims else None
+    curves = length_curves(length_rows(ds)) if "variant" in ds.dims else None
     return [revision_panels(behaviour_frame(ds), Path(run_dir) / "figures" / FIGURE, curves)]
 
 
 def behaviour_section(ds: xr.Dataset) -> list[str]:
     """The section's lines (empty when the run has no cell with revise on)."""
-    if not _has_revise(ds):
+    if not has_revise(ds):
         return []
     df = behaviour_frame(ds)
     lines = [

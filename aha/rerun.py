@@ -6,8 +6,8 @@ the largest logged KL and the mean RL gain per width.
         threshold=docs/recipe/before/threshold.nc:results/rerun-threshold/grid.nc \\
         prior=docs/recipe/before/prior.nc:results/rerun-prior/grid.nc
 
-Analysed once (rerun.json), rendered once (the page). A grid that is missing on one side is shown
-as not run.
+Analysed once (rerun.json, one toymodels.summaries.summarise per grid), rendered once (the page).
+A grid that is missing on one side is shown as not run.
 """
 
 from __future__ import annotations
@@ -17,50 +17,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
-from theory.health import counts
-from toymodels.health import grid_health
-from toymodels.results import ok_only, rl_gain
 from toymodels.storage import atomic_write_json, load_dataset
+from toymodels.summaries import summarise
 
 __all__ = ["summarise", "render", "main"]
-
-CEILING = 0.999
-"""A no-signal cell whose base pass@1 is at least this had nothing left to learn (every group all
-correct); one at most 1 - CEILING never earned a reward (every group all wrong)."""
-
-
-def _rl_lr(ds: xr.Dataset) -> dict[str, float]:
-    """RL learning rate per width as run (the grid spec's fixed value, its per-width overrides)."""
-    spec = json.loads(ds.attrs.get("config", "{}"))
-    cell = json.loads(ds.attrs.get("cell_config", "{}")) if "cell_config" in ds.attrs else {}
-    default = spec.get("fixed", {}).get("rl_lr", cell.get("rl_lr"))
-    by_width = spec.get("by_width", {})
-    return {str(int(w)): float(by_width.get(str(int(w)), {}).get("rl_lr", default)) for w in ds["width"].values}
-
-
-def summarise(ds: xr.Dataset) -> dict:
-    """The numbers of one grid: cells, rl_health counts, final reward 0, largest KL, gain per width."""
-    health = ds["rl_health"] if "rl_health" in ds else grid_health(ds)
-    final = ok_only(ds["reward"]).isel(step=-1)
-    gain = rl_gain(ok_only(ds))
-    other = [d for d in gain.dims if d != "width"]
-    per_width = gain.mean(other) if other else gain
-    kl = ds["kl"].values.astype(float)
-    base1 = ds["base_pass_at_k"].sel(split="id", k=1).broadcast_like(health)
-    quiet = health == "no-signal"
-    return {
-        "no_signal_ceiling": int((quiet & (base1 >= CEILING)).sum()),
-        "no_signal_floor": int((quiet & (base1 <= 1 - CEILING)).sum()),
-        "cells": int(health.size),
-        "health": counts(health.values),
-        "final_reward_0": int((final == 0).sum()),
-        "max_kl": float(np.nanmax(kl)) if np.isfinite(kl).any() else None,
-        "gain_by_width": {str(int(w)): round(float(v), 4) for w, v in zip(per_width["width"].values, per_width.values)},
-        "rl_lr": _rl_lr(ds),
-        "created": ds.attrs.get("created"),
-    }
 
 
 def _gain(x) -> str:

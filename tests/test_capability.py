@@ -48,3 +48,16 @@ def test_capability_report_from_a_base_only_grid(tmp_path):
     assert text.count("| width | N |") == 4 and "Budget: fixed 8,000 tokens" in text
     assert "5 tokens per parameter, at least 8,000" in text
     assert "{tables}" in PAGE
+
+
+@pytest.mark.parametrize("budget", ["fixed", "per-param"])
+def test_the_shipped_capability_tables_are_what_their_grids_give(budget):
+    """docs/capability/<budget>/capability.json is analyse() of the grid beside it, exactly (pins the
+    analysis before it moves out of aha/, issue 21)."""
+    from pathlib import Path
+
+    from toymodels.storage import load_dataset
+
+    here = Path(__file__).resolve().parents[1] / "docs" / "capability" / budget
+    rec = analyse(load_dataset(here / "grid.nc"))
+    assert json.loads(json.dumps(rec)) == json.loads((here / "capability.json").read_text())

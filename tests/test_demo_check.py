@@ -75,3 +75,20 @@ def test_one_thread_is_said_in_the_singular():
         _timing({"timing": {"total_s": 186, "cpus": 2, "torch_threads": 1}}) == "3.1 min on 2 CPU cores, 1 torch thread"
     )
     assert _timing({"timing": {"total_s": 120, "cpus": 2, "torch_threads": 2}}).endswith("2 torch threads")
+
+
+def test_the_expected_spread_of_two_runs_by_hand():
+    """theory.two_runs on two (width, seed) tables worked by hand: sd over the reference's seeds."""
+    import numpy as np  # noqa: PLC0415
+    import xarray as xr  # noqa: PLC0415
+
+    from theory.two_runs import mean_differences  # noqa: PLC0415
+
+    ref = xr.DataArray([[0.0, 0.0], [0.0, 1.0]], dims=("width", "seed"), coords={"width": [8, 16]})
+    mine = xr.DataArray([[0.5, 0.5], [0.5, 0.5]], dims=("width", "seed"), coords={"width": [8, 16]})
+    rows = mean_differences(mine, ref, z=2.0)
+    assert [r["width"] for r in rows] == [None, 8, 16]
+    # sd at width 16 = sqrt(0.5); per width: sd * sqrt(2/S) = 0.707 -> spread 1.414; all: sqrt(2*0.5/2)/2
+    assert np.isclose(rows[2]["spread"], 2 * np.sqrt(0.5)) and rows[2]["within"] and rows[2]["difference"] == 0.0
+    assert rows[1]["spread"] == 0.0 and not rows[1]["within"] and rows[1]["difference"] == 0.5
+    assert np.isclose(rows[0]["spread"], 2 * np.sqrt(0.5) / 2) and rows[0]["within"]

@@ -160,3 +160,18 @@ def test_grid_cells_take_each_widths_rate(tmp_path):
         GridSpec("g", axes={"width": [8], "depth": [1], "seed": [0]}, by_width={32: {"rl_lr": 1e-4}})
     with pytest.raises(ValueError, match="by_width\\[8\\] sets \\['width'\\]"):
         GridSpec("g", axes={"width": [8], "depth": [1], "seed": [0]}, by_width={8: {"width": 16}})
+
+
+def test_the_shipped_recipe_is_what_its_sweep_gives():
+    """docs/recipe/recipe.json is the analysis of the sweep's grid.nc beside it, exactly (pins the
+    analysis before it moves out of aha/, issue 21)."""
+    import json
+    from pathlib import Path
+
+    from aha.recipe import analyse
+    from toymodels.storage import load_dataset
+
+    here = Path(__file__).resolve().parents[1] / "docs" / "recipe"
+    shipped = json.loads((here / "recipe.json").read_text())
+    shipped.pop("note")
+    assert json.loads(json.dumps(analyse(load_dataset(here / "grid.nc")))) == shipped

@@ -28,6 +28,7 @@ __all__ = [
     "fit_transition_data",
     "sharpness_survives",
     "MIN_SIZES",
+    "threshold_size",
 ]
 
 MIN_SIZES = 5
@@ -340,3 +341,18 @@ def sharpness_survives(rate: TransitionFit, continuous: TransitionFit) -> Sharpn
 def _n_sizes(n: int, zero: str = "no") -> str:
     """'only 1 size', 'only 3 sizes', 'no size' (``zero`` for 0)."""
     return f"{zero} size" if n == 0 else f"only {n} size{'s' if n != 1 else ''}"
+
+
+def threshold_size(n: np.ndarray, fit: dict | None) -> int | None:
+    """Index into ``n`` of the size nearest the fitted threshold N_c in ln N (its interval's geometric
+    middle when N_c is only bracketed); None without a fit. ``fit`` is a TransitionFit as JSON
+    (fits.json's H1 rl_gain): the size the pass@k figure adds."""
+    if not fit:
+        return None
+    nc = fit.get("N_c")
+    lo, hi = fit.get("N_c_ci") or (np.nan, np.nan)
+    if fit.get("N_c_bracketed") or nc is None or not np.isfinite(nc):
+        nc = float(np.sqrt(lo * hi)) if np.isfinite(lo) and np.isfinite(hi) and lo > 0 else None
+    if nc is None:
+        return None
+    return int(np.nanargmin(np.abs(np.log(n) - np.log(nc))))

@@ -1,7 +1,8 @@
 """Helpers over a grid's results Dataset (DESIGN.md's schema), the one set every report, fit and
 figure uses: which dims are the grid's and which are extra swept settings, slices by the extra
 dims with one label format, selection on the dims present, the ok-mask, the derived `rl_gain`,
-and the config of every cell group.
+the config of every cell group, and the per-size series (mean and sd over ok seeds) of the
+gain-vs-size figure.
 
     for sel, sub in slices(ds):                 # one (selection, sub-dataset) per extra-dim combination
         print(slice_label(sel))                 # 'horizon=3, prior=0.5' ('' without extra dims)
@@ -152,3 +153,26 @@ def _threads(run_dir: Path) -> str:
     env = Path(run_dir) / "env.json"
     t = json.loads(env.read_text()).get("timing", {}) if env.exists() else {}
     return threads(t["torch_threads"]) if t else "unknown threads"
+
+
+def gain_vs_size_series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Curves of the gain-vs-size figure for one depth, each (n_params, mean over ok seeds) sorted by N:
+    RL gain, base pass@1 beside base greedy accuracy (their gap is what sharpening can close), base
+    pass@k_max and trace pass@k_max."""
+    return {k: (n, m) for k, (n, m, _) in size_series(sub).items()}
+
+
+def size_series(sub: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """As `gain_vs_size_series`, each with the sd over ok seeds as a third array."""
+    d = ok_only(sub)
+    kmax = int(d.k.max())
+    n = d.n_params.values if d.n_params.ndim else np.full(d.sizes["width"], float(d.n_params))
+    order = np.argsort(n)
+    ms = lambda da: (n[order], da.mean("seed").values[order], da.std("seed", ddof=1).values[order])  # noqa: E731
+    out = {"RL gain (pass@1)": ms(rl_gain(d)), "base pass@1": ms(d.base_pass_at_k.sel(k=1, split="id"))}
+    if "base_greedy_acc" in d:
+        out["base greedy acc"] = ms(d.base_greedy_acc.sel(split="id"))
+    out[f"base pass@{kmax}"] = ms(d.base_pass_at_k.sel(k=kmax, split="id"))
+    if "base_trace_pass_at_k" in d:
+        out[f"base trace pass@{kmax}"] = ms(d.base_trace_pass_at_k.sel(k=kmax, split="id"))
+    return out

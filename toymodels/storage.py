@@ -36,6 +36,12 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
+def read_json(path: Path) -> dict:
+    """A run's JSON file (fits.json, env.json, ...) as a dict; {} when it is not there."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def atomic_write_dataset(path: Path, ds: xr.Dataset) -> None:
     """netCDF (h5netcdf engine) written to a temp file, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
