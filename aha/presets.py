@@ -150,9 +150,16 @@ CAPABILITY_TASKS = {
     "addition": {"task": "MultiDigitAdd"},
     "parity": {"task": "SparseParity", "task_kwargs": {"n_bits": 12}},
     "permutation": {"task": "PermutationCompose", "horizon": 3},
+    "parity-k12": {"task": "SparseParity", "horizon": 12, "task_kwargs": {"n_bits": 16}},
+    "permutation-n3": {"task": "PermutationCompose", "horizon": 5, "task_kwargs": {"n": 3}},
 }
 """The study's tasks at their study difficulties (SparseParity with 12 bits: 8 bits hold only 34
-held-out questions, fewer than the 64 evaluation prompts)."""
+held-out questions, fewer than the 64 evaluation prompts), and two settings whose base trace coverage
+spans the range, chosen on base-only runs before any RL (docs/capability/NOTE.md): SparseParity with a
+12-step trace (k = 12 of 16 bits: a uniform guess gets the trace right with probability 2^-12, so 64
+guesses cover 0.016, where the 3-step trace of the 12-bit setting is covered by guessing) and
+PermutationCompose over S_3 (n = 3) with L = 5 (n = 4, L = 3 reaches only 0.25 at width 128 at depth 1;
+n = 3, L = 3 holds 25 held-out questions, fewer than the 64 evaluation prompts)."""
 TOKENS_PER_PARAM = 20.0
 """The budget that grows with size: 20 tokens per non-embedding parameter (the compute-optimal
 ratio of Hoffmann et al. 2022, arXiv 2203.15556), never below the fixed 700k. Chosen before any run."""

@@ -70,6 +70,10 @@ to width 64 (each component alone already lowers it, as halving the budget does:
 docs/signals/base-check/). L = 3 is the horizon at which the same corpus and budget leave a base
 whose coverage rises with width from near 0 at width 8 (docs/signals/base-check/L3-readable.nc).
 Chosen on base-only runs, before any RL on this corpus."""
+PERMUTATION = {"task": "PermutationCompose", "horizon": 5, "task_kwargs": {"n": 3}}
+"""C3's second task family (issue 22 item 4): the capability preset's `permutation-n3`, whose base
+trace coverage goes from 0 at width 8 to >= 0.5 at width 128 at the fixed 700k budget as at 20 tokens
+per parameter (docs/capability.md, docs/capability-per-param.md; tests/test_capability.py)."""
 SIGNALS_GRID = "signals"
 """The grid C5-C7 read (its own plain arm; every arm on one base: theory.study_claims.Setup.sig)."""
 ENTROPY_KNOBS = {"temperature": {"temperature": 1.5}, "entropy-bonus": {"entropy_coef": 0.01}}
@@ -245,11 +249,12 @@ def _grids(
         return GridSpec(
             "permutation-depth",
             {"width": widths, "depth": depths, "seed": seeds},
-            {k: v for k, v in ref.items() if k not in ("task", "horizon")}
-            | {"task": "PermutationCompose", "horizon": 3},
+            {k: v for k, v in ref.items() if k not in ("task", "horizon")} | PERMUTATION,
             description=(
-                f"C3 (task family, architecture): PermutationCompose L=3 (state tracking, needs depth to compose) over "
-                f"width x depth {depths}, at the reference's pretraining budget (not tuned to this task)."
+                f"C3 (task family, architecture): PermutationCompose over S_3, L=5 (state tracking, needs depth to "
+                f"compose) over width x depth {depths}, at the reference's pretraining budget: the setting whose base "
+                "trace coverage spans the range at that budget (docs/capability.md, chosen on base-only runs; S_4 "
+                "at L=3 reached 0.15 at width 128)."
             ),
         )
 

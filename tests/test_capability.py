@@ -2,15 +2,23 @@
 report read from a base-only grid."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from aha.capability import PAGE, analyse, render
+from aha.capability import FALL, PAGE, SPAN_HIGH, SPAN_LOW, analyse, render
 from aha.presets import TOKENS_PER_PARAM, get_preset
 from toymodels import CellConfig
 from toymodels.grid import GridSpec
 from toymodels.run import pretrain_for
 from toymodels.runner import run_grid
+from toymodels.storage import load_dataset
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+STUDY_TASKS = ("modchain", "addition", "permutation-n3")
+"""The capability preset's variants that the study's tasks need to span at 20 tokens per parameter:
+ModChain L=5, MultiDigitAdd and the third task, PermutationCompose over S_3 with L=5 (chosen on base
+capability alone, before any RL: docs/capability/NOTE.md)."""
 
 
 def test_the_budget_grows_with_size_above_its_floor():
@@ -29,6 +37,7 @@ def test_capability_preset_sweeps_tasks_and_both_budgets_base_only():
     spec = get_preset("capability")
     assert spec.base_only and spec.axes["pretrain_tokens_per_param"] == [0.0, TOKENS_PER_PARAM]
     assert {v["task"] for v in spec.variants.values()} >= {"ModChain", "MultiDigitAdd", "SparseParity"}
+    assert set(STUDY_TASKS) <= set(spec.variants)
 
 
 def test_capability_report_from_a_base_only_grid(tmp_path):
@@ -61,3 +70,19 @@ def test_the_shipped_capability_tables_are_what_their_grids_give(budget):
     here = Path(__file__).resolve().parents[1] / "docs" / "capability" / budget
     rec = analyse(load_dataset(here / "grid.nc"))
     assert json.loads(json.dumps(rec)) == json.loads((here / "capability.json").read_text())
+
+
+def test_shipped_per_param_coverage_spans_the_range_for_the_study_tasks():
+    """The shipped per-parameter page, its capability.json and its grid agree, and each study task's base
+    coverage spans the range and never falls with width by the page's own thresholds, recomputed here
+    from the numbers so that the claim cannot drift from the files."""
+    out = DOCS / "capability" / "per-param"
+    rec = json.loads((out / "capability.json").read_text())
+    assert json.loads(json.dumps(analyse(load_dataset(out / "grid.nc")))) == rec
+    assert render(rec) in (DOCS / "capability-per-param.md").read_text()
+    for name in STUDY_TASKS:
+        row = rec["tasks"][name]["budgets"][f"{TOKENS_PER_PARAM:g}"]
+        cov = row["coverage"]
+        assert row["widths"][0] == 8 and row["widths"][-1] == 128, name
+        assert cov[0] <= SPAN_LOW and cov[-1] >= SPAN_HIGH and row["spans"], (name, cov)
+        assert all(b - a >= -FALL for a, b in zip(cov, cov[1:])) and not row["falls"], (name, cov)

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from aha.presets import demo
-from toymodels.cost import RL_SHARE, cell_cpu_seconds, demo_seconds, spec_cpu_seconds, spec_gpu_seconds
+from toymodels.cost import PRETRAIN_SHARE, RL_SHARE, cell_cpu_seconds, demo_seconds, spec_cpu_seconds, spec_gpu_seconds
 
 
 def _demo_cfg(width: int):
@@ -42,3 +42,15 @@ def test_budgets_scale_the_cost_and_a_spec_sums_its_cells():
     spec = demo()
     assert spec_cpu_seconds(spec) == pytest.approx(sum(3 * t for _, t in demo_seconds()))  # 3 seeds per width
     assert spec_gpu_seconds(spec) == pytest.approx(5 * 60.0)  # one assumed minute per group (5 widths)
+
+
+def test_a_budget_that_grows_with_size_is_costed_at_its_tokens():
+    """pretrain_tokens_per_param sets the tokens a cell pretrains on (CellConfig.pretrain_budget), so the
+    projection scales pretraining by those tokens, not by the floor pretrain_tokens: 20 tokens per
+    parameter is 20 x 198,528 = 4.0M tokens at width 128, 5.7 times the demo's 700k."""
+    small, big = _demo_cfg(8), _demo_cfg(128)
+    assert cell_cpu_seconds(replace(small, pretrain_tokens_per_param=20.0)) == pytest.approx(cell_cpu_seconds(small))
+    grown = replace(big, pretrain_tokens_per_param=20.0)
+    extra = cell_cpu_seconds(grown) - cell_cpu_seconds(big)
+    share = dict(demo_seconds())[128] * PRETRAIN_SHARE  # the demo cell's pretraining seconds
+    assert extra == pytest.approx(share * (grown.pretrain_budget() / 700_000 - 1))

@@ -50,7 +50,7 @@ def _scale(cfg) -> float:
     seq = max(t.min_ctx for t in cfg.tasks().values()) / 20.0  # demo: ModChain L=5, longest (OOD) 20
     rl = cfg.rl_updates * cfg.prompts_per_update * cfg.group_size * cfg.ppo_epochs / (150 * 16 * 8)
     ev = cfg.eval_prompts * cfg.k_max / (64 * 64) * (2 if cfg.hint else 1)
-    return cfg.depth * (PRETRAIN_SHARE * cfg.pretrain_tokens / 700_000 + RL_SHARE * rl * seq + EVAL_SHARE * ev * seq)
+    return cfg.depth * (PRETRAIN_SHARE * cfg.pretrain_budget() / 700_000 + RL_SHARE * rl * seq + EVAL_SHARE * ev * seq)
 
 
 def cell_cpu_seconds(cfg, base_only: bool = False) -> float:
