@@ -22,9 +22,8 @@ per CPU-hour fused / alone.
 from __future__ import annotations
 
 import argparse
-import time
 
-import torch
+from bench_cli import machine_args, set_machine
 
 from aha.presets import interventions
 from aha.studies import REF
@@ -70,11 +69,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--pretrain-tokens", type=int, default=100_000)
     ap.add_argument("--rl-updates", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=2, help="rounds per arm, alternating; the fastest is kept")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    machine_args(ap)
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    clock = set_machine(args)
     over = overrides(args.knob, args.values)
     run_cells(cells(8, 2, over[:2], 2_000, 2))  # warm-up: first-call costs of torch kernels
     out = {}

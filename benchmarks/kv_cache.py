@@ -18,9 +18,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import statistics
-import time
 
-import torch
+from bench_cli import machine_args, set_machine
 
 from toymodels import CellConfig, make_model
 from toymodels.rollout import make_env, rollout
@@ -68,11 +67,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--widths", type=int, nargs="+", default=[16, 32])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--pretrain-tokens", type=int, default=700_000)
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    machine_args(ap)
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    clock = set_machine(args)
     out = {}
     for w in args.widths:
         model, calls = setup(w, args.pretrain_tokens)

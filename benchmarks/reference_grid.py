@@ -18,9 +18,8 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-import time
 
-import torch
+from bench_cli import machine_args, set_machine
 
 import toymodels.run as run_module
 from toymodels import CellConfig, run_cell
@@ -56,11 +55,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--pretrain-tokens", type=int, default=100_000)
     ap.add_argument("--rl-updates", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=2, help="rounds per arm, alternating; the fastest is kept")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    machine_args(ap)
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    clock = set_machine(args)
     tot = {"before": 0.0, "now": 0.0}
     warm = CellConfig(horizon=5, width=8, seeds=(0, 1), pretrain_tokens=5_000, rl_updates=2, device="cpu")
     for before in (True, False):  # first-call costs of torch kernels, paid by neither arm's timing
