@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 import xarray as xr
-from torch import nn
+from stub_model import UniformSampler
 
 import envs
 from aha.presets import get_preset
@@ -31,17 +31,14 @@ Q_FORMAT, R_TASK, M_LEAK = 0.7, 0.4, 0.25
 content token and M_LEAK on <eos> at a content position (the rest on <pad>, neither class)."""
 
 
-class TokenClassModel(nn.Module):
+class TokenClassModel(UniformSampler):
     """Teacher forced on `task`'s completions, the correct next token gets Q_FORMAT at a format
     position (the rest on <pad>), else R_TASK, with M_LEAK on <eos> and the rest on <pad>. The correct
     token is the layout's at a format position, the next input token at a content one (the input
     stops before the last target, <eos>, a format token). Sampling calls give uniform logits."""
 
     def __init__(self, task, n_seeds: int = 2):
-        super().__init__()
-        self.dummy = nn.Parameter(torch.zeros(n_seeds))
-        self.seeds = tuple(range(n_seeds))
-        self.n_seeds = n_seeds
+        super().__init__(n_seeds)
         self.task = task
 
     def forward(self, tokens, hidden=False):
@@ -56,22 +53,6 @@ class TokenClassModel(nn.Module):
         probs[..., vocab.PAD] = torch.where(is_fmt, 1 - Q_FORMAT, 1 - R_TASK - M_LEAK)
         probs.scatter_(-1, right[..., None], torch.where(is_fmt, Q_FORMAT, R_TASK)[..., None])
         return torch.log(probs).clamp_min(-1e9)
-
-    def prefill(self, tokens, start=0, max_len=0):
-        S, B, _ = tokens.shape
-        return torch.zeros(S, B, vocab.D_VOCAB), None
-
-    def decode(self, token, cache):
-        S, B = token.shape
-        return torch.zeros(S, B, vocab.D_VOCAB), None
-
-    @staticmethod
-    def expand(cache, n):
-        return cache
-
-    @staticmethod
-    def select(cache, idx):
-        return cache
 
 
 def at_temperature(probs: list[float], T: float) -> np.ndarray:

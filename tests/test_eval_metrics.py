@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from stub_model import UniformSampler
 
 import envs
 from aha.fit import fit_run
@@ -16,16 +16,10 @@ from toymodels.evaluate import evaluate
 P_RIGHT, P_WRONG = 0.4, 0.6  # the controlled model's next-token distribution
 
 
-class ControlledModel(nn.Module):
+class ControlledModel(UniformSampler):
     """Teacher forced, it puts P_RIGHT on the next token of its input and P_WRONG on another one,
     so the argmax is always wrong while the correct step has probability P_RIGHT. Sampling-time
     calls (prefill/decode) return uniform logits."""
-
-    def __init__(self, n_seeds: int = 2):
-        super().__init__()
-        self.dummy = nn.Parameter(torch.zeros(n_seeds))
-        self.seeds = tuple(range(n_seeds))
-        self.n_seeds = n_seeds
 
     def forward(self, tokens, hidden=False):
         S, B, T = tokens.shape
@@ -35,22 +29,6 @@ class ControlledModel(nn.Module):
         logits.scatter_(-1, nxt[..., None], math.log(P_RIGHT))
         logits.scatter_(-1, ((nxt + 1) % V)[..., None], math.log(P_WRONG))
         return logits
-
-    def prefill(self, tokens, start=0, max_len=0):
-        S, B, _ = tokens.shape
-        return torch.zeros(S, B, envs.vocab.D_VOCAB), None
-
-    def decode(self, token, cache):
-        S, B = token.shape
-        return torch.zeros(S, B, envs.vocab.D_VOCAB), None
-
-    @staticmethod
-    def expand(cache, n):
-        return cache
-
-    @staticmethod
-    def select(cache, idx):
-        return cache
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
