@@ -188,7 +188,7 @@ def test_combined_grid_gives_nan_for_cells_written_before(tiny_cell):
     assert np.isfinite(float(v.sel(seed=0))) and math.isnan(float(v.sel(seed=1)))
 
 
-# --- part 2: the rule on the tokens (theory.claims_rl.verdict_c5, theory.study_claims.decide_c5) ----
+# --- part 2: the rule on the tokens (theory.claims_c5.verdict_c5, theory.study_claims.decide_c5) ----
 CLASSES = {8: "small", 64: "large"}
 
 

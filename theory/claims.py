@@ -1,5 +1,6 @@
-"""Verdicts on the study's claims C1-C9, by explicit rules from the numbers (pure functions); C4-C7
-and C9 live in theory.claims_rl (re-exported here), C10 and C11 in theory.claims_behaviour.
+"""Verdicts on the study's claims C1-C9, by explicit rules from the numbers (pure functions); C4, C6,
+C7 and C9 live in theory.claims_rl and C5 in theory.claims_c5 (re-exported here), C10 and C11 in
+theory.claims_behaviour.
 
 Each ``verdict_cN`` takes the measured numbers (already reduced by the study) and returns a
 ``Verdict``: the measured result in words with its interval, one of the verdict words below, and
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .claims_rl import EFFECT, c5_rule, share_report, verdict_c4, verdict_c5, verdict_c6, verdict_c7, verdict_c9
+from .claims_c5 import c5_rule, share_report, verdict_c5
+from .claims_rl import EFFECT, verdict_c4, verdict_c6, verdict_c7, verdict_c9
 from .power import (
     mde_means,
     n_for_means,

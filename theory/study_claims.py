@@ -225,7 +225,7 @@ def format_setting(s: Setup) -> str | None:
 
 
 def share_words(s: Setup) -> str:
-    """The old format share of reward of the format-bonus arm in words (claims_rl.share_report), when
+    """The old format share of reward of the format-bonus arm in words (claims_c5.share_report), when
     the study ran one ('' otherwise): C5 reports it beside the token measure; it decides nothing."""
     fmt = format_setting(s)
     if not fmt:
