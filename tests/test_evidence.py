@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from aha.fit import health_entries
-from aha.presets import with_recipe
+from aha.presets import get_preset, with_recipe
 from aha.render import health_lines
 from aha.studies import get_study
 from theory import study_claims
@@ -183,3 +183,21 @@ def test_a_per_width_learning_rate_does_not_split_a_setting_by_width():
     )
     swept = GridSpec("s", {**ax, "rl_lr": [1e-4, 1e-3]}, {"horizon": 3})
     assert len({group_key(swept, g.config) for g in swept.groups()}) == 2
+
+
+def test_a_width_override_keeps_the_per_width_recipe_on_the_new_widths(tmp_path):
+    """`aha grid --preset demo --recipe R --set width=8,32` (or a study grid, whose recipe is set per
+    width) ran into "by_width names width 128, which is not on the width axis": the per-width rates
+    now follow the new widths by the recipe's own nearest-width rule, and an explicit rl_lr wins."""
+    rec = {"widths": {"8": {"lr": 3e-4}, "32": {"lr": 1e-4}, "128": {"lr": 3e-5}}}
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(rec))
+    spec = with_recipe(get_preset("demo"), path).with_overrides({"width": [8, 22, 32]})
+    # 22 takes the rate of its nearest grid width, 16 (tie 8/32 in the recipe -> 8), as a refinement does
+    assert {g.config.width: g.config.rl_lr for g in spec.groups()} == {8: 3e-4, 22: 3e-4, 32: 1e-4}
+    spec = with_recipe(get_preset("demo"), path).with_overrides({"width": [8, 32], "rl_lr": 5e-5})
+    assert {g.config.width: g.config.rl_lr for g in spec.groups()} == {8: 5e-5, 32: 5e-5}
+    threshold = next(s for s in get_study("quick").specs() if s.name == "threshold")
+    narrowed = threshold.with_overrides({"width": [16, 64]})
+    want = {g.config.width: g.config.rl_lr for g in threshold.groups() if g.config.width in (16, 64)}
+    assert {g.config.width: g.config.rl_lr for g in narrowed.groups()} == want

@@ -175,7 +175,8 @@ class GridSpec:
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> GridSpec:
-        """A copy with fields set: a list value (or an existing axis) sets an axis, else a fixed field."""
+        """A copy with fields set: a list value (or an existing axis) sets an axis, else a fixed field; new
+        widths take the per-width overrides of the nearest old width (nearest_by_width)."""
         axes, fixed = {k: list(v) for k, v in self.axes.items()}, dict(self.fixed)
         for k, v in overrides.items():
             if k in axes or k in ALWAYS or isinstance(v, list):
@@ -183,7 +184,10 @@ class GridSpec:
                 axes[k] = v if isinstance(v, list) else [v]
             else:
                 fixed[k] = v
-        by_width = {w: {k: v for k, v in o.items() if k not in overrides} for w, o in self.by_width.items()}
+        by_width = self.by_width
+        if "width" in overrides and by_width:  # new widths follow the per-width choice's nearest-width rule
+            by_width = nearest_by_width(by_width, axes["width"])
+        by_width = {w: {k: v for k, v in o.items() if k not in overrides} for w, o in by_width.items()}
         return GridSpec(self.name, axes, fixed, self.description, self.variants, self.base_only, by_width)
 
 
