@@ -60,16 +60,25 @@ DESIGN_SIGNALS = {
 curriculum ramps the horizon 1..L-1 over half as many updates again, then plain RL's updates at L
 (`curriculum_budget='extra'`: the same updates at L as plain, plus the ramp); `no-think` asks for
 the answer without the trace (the flag the corpus taught), so "think first" is plain − no-think."""
-READABLE = {"hint_rate": 0.5, "pretrain_hint": 2, "think_rate": 0.5, "pretrain_horizon_min": 1, "horizon": 3}
-"""The signals grid's setting: the reference's task, budget and prior, pretrained on a corpus that
-shows every signal of C7 (issue 22 item 3): half the prompts hinted (the trace's first 2 steps),
-half asking for the trace and half for the answer alone, horizons 1..L in equal shares
-(toymodels CellConfig.pretrain_mix). At the reference's L = 5 this corpus gives the full L = 5
-trace a twentieth of the pretraining steps, and base trace coverage at 700k tokens stays near 0 up
-to width 64 (each component alone already lowers it, as halving the budget does:
-docs/signals/base-check/). L = 3 is the horizon at which the same corpus and budget leave a base
-whose coverage rises with width from near 0 at width 8 (docs/signals/base-check/L3-readable.nc).
-Chosen on base-only runs, before any RL on this corpus."""
+READABLE = {
+    "hint_rate": 0.5,
+    "pretrain_hint": 2,
+    "think_rate": 0.5,
+    "pretrain_horizon_min": 1,
+    "horizon": 3,
+    "pretrain_tokens_per_param": 80.0,
+}
+"""The signals grid's setting: the reference's task and prior, pretrained on a corpus that shows every
+signal of C7 (issue 22 item 3): half the prompts hinted (the trace's first 2 steps), half asking for
+the trace and half for the answer alone, horizons 1..L in equal shares (toymodels
+CellConfig.pretrain_mix), at L = 3 (at the reference's L = 5 this corpus gives the full trace a
+twentieth of the pretraining steps and coverage stays near 0 up to width 64). The budget grows with
+size: 80 tokens per non-embedding parameter, never below the reference's fixed budget (so 700k up to
+width 16, 4.0M at width 64). Chosen on base-only runs, before any RL on this corpus, by issue 22's
+criterion (trace coverage <= 0.05 at the smallest width, >= 0.5 at the largest; 3 seeds,
+docs/signals/base-check/): the fixed 700k gives 0.016 -> 0.31 (width 64 short of 0.5), 20 tokens per
+parameter 0.016 -> 0.39, 80 tokens per parameter 0.016, 0.13, 0.28, 0.62; a fixed 1.4M or more lifts
+width 8 above 0.05 (0.08 at 1.4M, 0.25 at 2.8M)."""
 PERMUTATION = {"task": "PermutationCompose", "horizon": 5, "task_kwargs": {"n": 3}}
 """C3's second task family (issue 22 item 4): the capability preset's `permutation-n3`, whose base
 trace coverage goes from 0 at width 8 to >= 0.5 at width 128 at the fixed 700k budget as at 20 tokens
@@ -303,8 +312,9 @@ def signals_grid(sw: list[int], ss: list[int], ref: dict) -> Callable[[], GridSp
             description=(
                 "C5 (plain, format-bonus), C6 (temperature, entropy-bonus), C7 (hint, curriculum, dense-reward, "
                 "think first = plain vs no-think, critic = PPO with a value head) on one base that read every signal "
-                "(the reference's task, budget and prior at L = 3, pretrained on READABLE's corpus: hinted prompts, "
-                "the think flag both ways, horizons 1..3): each variant changes RL only and is compared with this "
+                "(the reference's task and prior at L = 3, pretrained on READABLE's corpus: hinted prompts, "
+                "the think flag both ways, horizons 1..3, 80 tokens per parameter): each variant changes RL only and "
+                "is compared with this "
                 "grid's own plain arm at the "
                 f"same width and seed; widths {sw[0]}-{sw[-1]}, {len(ss)} seeds (C7 needs >= 12 where it decides)."
             ),

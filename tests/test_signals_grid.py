@@ -37,7 +37,7 @@ def test_quick_signals_grid_is_one_readable_base_with_its_own_plain_arm():
     by_width: dict[int, set] = {}
     for g in groups:  # one base per width: every arm pretrains exactly as plain does
         c = g.config
-        base = (c.model_config(), repr(c.pretrain_mix()), c.pretrain_tokens, c.pretrain_lr, c.prior)
+        base = (c.model_config(), repr(c.pretrain_mix()), c.pretrain_budget(), c.pretrain_lr, c.prior)
         by_width.setdefault(c.width, set()).add(base)
     assert all(len(v) == 1 for v in by_width.values())
 
@@ -115,3 +115,32 @@ def test_every_design_signal_of_the_grid_is_one_of_c7s_settings():
                                  pretrain_loss=1.0 + w + seed, rl_health="ok"))  # fmt: skip
     s = study_claims.setup(pd.DataFrame(rows), _key(), None, "signals")
     assert set(s.sig.pick(C7_FIELDS)) == set(DESIGN_SIGNALS)
+
+
+def test_the_readable_base_spans_the_range_in_its_shipped_base_only_runs():
+    """READABLE's corpus and budget were chosen on base-only runs by issue 22's criterion (trace
+    coverage <= 0.05 at the smallest width, >= 0.5 at the largest, never falling with width): the
+    shipped grid docs/signals/base-check/L3-readable-per-param.nc holds READABLE's setting and meets it,
+    and the fixed budgets beside it do not (700k: width 64 short of 0.5; 1.4M: width 8 above 0.05)."""
+    from pathlib import Path
+
+    from toymodels.storage import load_dataset
+
+    here = Path(__file__).resolve().parents[1] / "docs" / "signals" / "base-check"
+    ds = load_dataset(here / "L3-readable-per-param.nc")
+    fixed = json.loads(ds.attrs["config"])["fixed"]
+    for f, v in READABLE.items():
+        if f != "pretrain_tokens_per_param":
+            assert fixed[f] == v, f
+    assert fixed["pretrain_tokens"] == get_study("quick").specs()[0].fixed["pretrain_tokens"]  # the floor
+    cov = ds.base_trace_pass_at_k.sel(split="id", k=64, depth=1).mean("seed")
+    mine = cov.sel(pretrain_tokens_per_param=READABLE["pretrain_tokens_per_param"]).values
+    assert len(mine) == 4 and mine[0] <= 0.05 and mine[-1] >= 0.5, mine
+    assert all(b - a >= -0.05 for a, b in zip(mine, mine[1:])), mine
+    widths = list(ds.width.values)
+    spec = next(s for s in get_study("quick").specs() if s.name == SIGNALS_GRID)
+    assert widths == spec.axes["width"]
+    old = load_dataset(here / "L3-readable.nc").base_trace_pass_at_k.sel(split="id", k=64, depth=1).mean("seed")
+    assert float(old.sel(width=64)) < 0.5
+    budgets = load_dataset(here / "L3-readable-budgets.nc").base_trace_pass_at_k.sel(split="id", k=64, depth=1)
+    assert float(budgets.sel(width=8, pretrain_tokens=1_400_000).mean("seed")) > 0.05
