@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test install lint bench clean readme lab smollm2
+.PHONY: demo test install lint bench bench-tests clean readme lab smollm2
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ lint: install
 # shared with other work: make bench BENCH_ARGS="--clock cpu" (env and seed batching on the CPU clock)
 bench: install
 	PYTHON=$(PY) bash benchmarks/run_all.sh $(BENCH_ARGS)
+
+# the test suite's CPU time (user + sys of every process it starts), after the yardstick
+bench-tests: install
+	PYTHON=$(PY) TEST_WORKERS=$(TEST_WORKERS) bash benchmarks/test_suite_cpu.sh
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
