@@ -1,6 +1,6 @@
 """The `aha` command: run grids, plot, report, fit, bridge.
 
-    aha demo                                  # the demo grid into results/demo, with report
+    aha demo                                  # the demo grid into results/demo, with report and yardstick
     aha grid --preset horizon --set seed=0,1 --out results/h4
     aha fields                                # the fields --set accepts, with their defaults
     aha info results/demo | aha plot results/demo | aha report results/demo | aha fit results/demo
@@ -90,6 +90,15 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
         analyse(out, fit=not args.no_fit)
     record_timing(out, grid_s, time.time() - t0)  # env.json: the one wall time every report quotes
+    if getattr(args, "yardstick", None):  # after the grid and its timing, so neither the cells nor the time pay
+        from toymodels.yardstick import record_yardstick  # noqa: PLC0415
+
+        t1 = time.time()
+        y = record_yardstick(out)
+        print(
+            f"machine yardstick in env.json: matmul {y['matmul_gflops_1thread']} GFLOP/s on 1 thread, "
+            f"tiny cell {y['tiny_cell_s']} s (measured in {time.time() - t1:.1f} s)"
+        )
     if report:
         from .report import write_report  # noqa: PLC0415
 
@@ -102,6 +111,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.out = args.out or "results/demo"
     args.no_report = args.no_fit = False
     args.executor, args.address = args.executor, args.address
+    args.yardstick = args.yardstick is not False  # on unless --no-yardstick: the README quotes this wall time
     rc = cmd_grid(args)
     if rc == 0:  # what this machine's run shows against the shipped one, and whether that is expected
         from .demo_check import compare_with_shipped  # noqa: PLC0415
@@ -280,31 +290,39 @@ def study_parsers(sub) -> None:
 
 
 # --- parser ------------------------------------------------------------------------------------
+def grid_options(q: argparse.ArgumentParser) -> None:
+    """The options `aha demo` and `aha grid` share."""
+    q.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="override a config field (`aha fields` lists them with their defaults); "
+        "a comma list (width=8,16,32) sets an axis",
+    )
+    q.add_argument("--out", help="run directory (default results/<preset>)")
+    q.add_argument("--executor", choices=("local", "ray"), default="local")
+    q.add_argument("--address", help="Ray cluster address (default: start a local instance)")
+    q.add_argument("--device", choices=DEVICES, default="auto")
+    q.add_argument("--force", action="store_true", help="reuse a run directory that holds another config")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.add_argument(
+        "--yardstick",
+        action=argparse.BooleanOptionalAction,
+        help="after the grid, measure this machine (1-thread matmul GFLOP/s, seconds of a fixed tiny cell; "
+        "~3 s) into env.json, so the reports give the wall time in its units (default: on for demo, off for grid)",
+    )
+    q.add_argument(
+        "--no-fuse",
+        action="store_true",
+        help="run every group on its own (default: groups that share a pretraining pretrain once, "
+        "and those that differ only in rl_lr, temperature or entropy_coef run RL as one batch; same numbers)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aha", description="Measure when RL with sparse, delayed rewards starts to pay.")
     p.add_argument("--version", action="version", version=f"aha-playground {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def grid_options(q: argparse.ArgumentParser) -> None:
-        q.add_argument(
-            "--set",
-            action="append",
-            metavar="FIELD=VALUE",
-            help="override a config field (`aha fields` lists them with their defaults); "
-            "a comma list (width=8,16,32) sets an axis",
-        )
-        q.add_argument("--out", help="run directory (default results/<preset>)")
-        q.add_argument("--executor", choices=("local", "ray"), default="local")
-        q.add_argument("--address", help="Ray cluster address (default: start a local instance)")
-        q.add_argument("--device", choices=DEVICES, default="auto")
-        q.add_argument("--force", action="store_true", help="reuse a run directory that holds another config")
-        q.add_argument("--quiet", action="store_true", help="no progress bar")
-        q.add_argument(
-            "--no-fuse",
-            action="store_true",
-            help="run every group on its own (default: groups that share a pretraining pretrain once, "
-            "and those that differ only in rl_lr, temperature or entropy_coef run RL as one batch; same numbers)",
-        )
 
     q = sub.add_parser("demo", help="run the demo grid into results/demo and write its report")
     grid_options(q)

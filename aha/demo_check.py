@@ -16,7 +16,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from theory.text import signed, threads
+from theory.text import in_machine_units, signed, threads
 from theory.two_runs import Z, mean_differences
 from toymodels.results import ok_only, rl_gain
 
@@ -52,7 +52,10 @@ def _timing(env: dict) -> str:
     t = env.get("timing")
     if not t:
         return "not recorded"
-    return f"{t['total_s'] / 60:.1f} min on {t['cpus']} CPU cores, {threads(t['torch_threads'])}"
+    units = in_machine_units(t["total_s"], env.get("yardstick"))  # "" before env.json recorded a yardstick
+    return f"{t['total_s'] / 60:.1f} min on {t['cpus']} CPU cores, {threads(t['torch_threads'])}" + (
+        f" ({units})" if units else ""
+    )
 
 
 def _gain_lines(mine: xr.DataArray, ref: xr.DataArray) -> tuple[list[str], int, int]:

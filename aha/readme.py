@@ -20,7 +20,17 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from theory.text import NOT_RECORDED, between, interval_in_grid, mean_or_dash, nc_name, sci, signed, threads
+from theory.text import (
+    NOT_RECORDED,
+    between,
+    in_machine_units,
+    interval_in_grid,
+    mean_or_dash,
+    nc_name,
+    sci,
+    signed,
+    threads,
+)
 from toymodels.results import rl_gain
 
 SHIPPED = ("grid.nc", "fits.json", "env.json", "report.md")
@@ -120,9 +130,11 @@ def demo_facts(ds: xr.Dataset, fits: dict, env: dict, repro: dict | None) -> str
     if t:
         model = env.get("cpu_model")  # env.json before it recorded the CPU model: no model named
         machine = f"{model}, " if model and model != "unknown" else ""
+        units = in_machine_units(t["total_s"], env.get("yardstick"))  # "" before env.json recorded a yardstick
         out.append(
             f"- Wall time of `aha demo` on {t['cpus']} CPU cores ({machine}{threads(t['torch_threads'])}): "
-            f"{t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and fits)."
+            f"{t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and fits)"
+            + (f"; the machine's yardstick (`toymodels/yardstick.py`): {units}." if units else ".")
         )
     if repro:
         out.append(f"- Reproducibility of `aha demo`: {'; '.join(c['summary'] for c in repro['comparisons'])}.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from theory.text import DASH, interval_in_grid, listing, mean_sd, nc_name, num, threads
+from theory.text import DASH, in_machine_units, interval_in_grid, listing, mean_sd, nc_name, num, threads
 from toymodels.results import AXES, extra_dims, first_config, ok_only, rl_gain, sel, slice_label, slices
 from toymodels.storage import load_dataset, read_json
 
@@ -101,13 +101,16 @@ def hinted_table(ds: xr.Dataset) -> str:
 
 
 def wall_time_text(env: dict) -> str:
-    """The one wall time every report and the README quote: env.json's "timing" of the last invocation."""
+    """The one wall time every report and the README quote: env.json's "timing" of the last invocation,
+    in the units of its machine when env.json has its "yardstick"."""
     t = env.get("timing")
     if not t:
         return "wall time not recorded (env.json has no timing)"
+    units = in_machine_units(t["total_s"], env.get("yardstick"))  # "" before env.json recorded a yardstick
     return (
         f"wall time {t['total_s'] / 60:.1f} min ({t['grid_s']:.0f} s grid, {t['report_s']:.0f} s report and "
-        f"fits) on {t['cpus']} CPU cores with {threads(t['torch_threads'])} (env.json timing)"
+        f"fits) on {t['cpus']} CPU cores with {threads(t['torch_threads'])} (env.json timing"
+        + (f"; {units})" if units else ")")
     )
 
 

@@ -4,11 +4,12 @@ Two numbers make absolute times from two machines comparable (printed with the C
 count that env.json records; toymodels.devices.cpu_model):
 - matmul GFLOP/s: float32 1024 x 1024 @ 1024 x 1024, with 1 torch thread and with `--threads`
   (default: all cores), the best of `--rounds` timed products after a warm-up;
-- tiny-cell seconds: `run_cell` of one fixed tiny cell (TINY below: ModChain L=3, width 16,
+- tiny-cell seconds: `run_cell` of one fixed tiny cell (toymodels.yardstick.TINY: ModChain L=3, width 16,
   one seed, 30k pretraining tokens, 10 RL updates, 16 prompts x 16 samples per evaluation),
   1 torch thread, the median of `--rounds` runs after a warm-up run.
 A time measured elsewhere reads in tiny-cell units as `seconds / tiny_cell_s` (README and
-benchmarks/README.md quote both). `--clock cpu` times this process's CPU seconds (steadier on a
+benchmarks/README.md quote both; `aha demo` records a shorter measurement in env.json with the same
+functions, from toymodels/yardstick.py). `--clock cpu` times this process's CPU seconds (steadier on a
 machine shared with other work; the same as wall time on an idle machine with 1 thread).
 
     python benchmarks/yardstick.py [--rounds 5] [--threads N] [--clock wall|cpu]
@@ -19,58 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import time
 
-import torch
-
-from toymodels import CellConfig, run_cell
 from toymodels.devices import cpu_model
-
-TINY = {
-    "task": "ModChain",
-    "horizon": 3,
-    "width": 16,
-    "depth": 1,
-    "seeds": (0,),
-    "pretrain_tokens": 30_000,
-    "rl_updates": 10,
-    "eval_prompts": 16,
-    "k_max": 16,
-    "device": "cpu",
-}
-"""The fixed tiny cell: never change it, or yardsticks from before and after stop being comparable."""
-
-
-def matmul_gflops(threads: int, rounds: int, clock) -> float:
-    """Best float32 1024^3 matmul throughput with `threads` torch threads."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    a @ b  # warm-up
-    best = float("inf")
-    for _ in range(rounds):
-        t0 = clock()
-        for _ in range(4):
-            a @ b
-        best = min(best, (clock() - t0) / 4)
-    torch.set_num_threads(old)
-    return 2 * 1024**3 / best / 1e9
-
-
-def tiny_cell_s(rounds: int, clock) -> float:
-    """Median seconds of `run_cell(TINY)` with 1 torch thread (after one untimed run)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    cfg = CellConfig(**TINY)
-    run_cell(cfg)
-    times = []
-    for _ in range(rounds):
-        t0 = clock()
-        run_cell(cfg)
-        times.append(clock() - t0)
-    torch.set_num_threads(old)
-    return statistics.median(times)
+from toymodels.yardstick import matmul_gflops, tiny_cell_s
 
 
 def main(argv: list[str] | None = None) -> dict:

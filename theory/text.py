@@ -120,6 +120,20 @@ def threads(n: int) -> str:
     return f"{n} torch thread{'' if n == 1 else 's'}"
 
 
+def in_machine_units(seconds, yardstick: dict | None) -> str:
+    """A wall time in the units of the machine it came from, from env.json's "yardstick"
+    (toymodels.yardstick): 'matmul 94 GFLOP/s on 1 thread, tiny cell 0.67 s: the run took 190 tiny
+    cells'. Empty when the run recorded no yardstick, so older env.json files render as before."""
+    if not yardstick:
+        return ""
+    clock = yardstick.get("clock", "wall")
+    return (
+        f"matmul {yardstick['matmul_gflops_1thread']:.0f} GFLOP/s on 1 thread, tiny cell "
+        f"{yardstick['tiny_cell_s']:.2f} s{'' if clock == 'wall' else f' ({clock} clock)'}: "
+        f"the run took {num(seconds) / yardstick['tiny_cell_s']:.0f} tiny cells"
+    )
+
+
 def each_or_both(a: str, b: str) -> str:
     """Two descriptions of two things: 'each with A' when they are the same, else 'with A and B'
     (never '2 torch threads and 2 torch threads')."""

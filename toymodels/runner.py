@@ -2,7 +2,8 @@
 
     run_dir/
       config.json      the grid spec (a rerun with a different one stops unless force=True)
-      env.json         versions, git commit, device, host, CPU model and cores, times
+      env.json         versions, git commit, device, host, CPU model and cores, times (and the
+                       machine yardstick, toymodels.yardstick, when `aha demo` or --yardstick ran)
       cells/<id>.nc    one file per finished cell (one seed), written atomically
       grid.nc          the combined dataset with named dims, written atomically at the end
 
