@@ -1,9 +1,10 @@
 """Every file in examples/ runs as shipped, on a tiny budget.
 
 - examples/grids/*.py: each script (and each question of question.py) with its hidden --smoke (seconds;
-  --quick is the ~2-minute version a user runs), as a user would (a subprocess); each answers --help
-  naming its quick mode, prints where its results and figure are, and says that the numbers of a small
-  run mean nothing.
+  --quick is the ~2-minute version a user runs), run as `__main__` with its command line: one as a user
+  would (a subprocess), the others in this process (runpy), which spares each a fresh import of torch,
+  xarray and matplotlib and the theory's sympy derivation; each answers --help naming its quick mode,
+  prints where its results and figure are, and says that the numbers of a small run mean nothing.
 - examples/notebooks/*.py: each `# %%` source executed as a notebook (nbclient, the venv's kernel) on a
   small run made here; the shipped .ipynb holds exactly the source's cells.
 - examples/classroom/ex*/: the autograders pass on every solution.py and fail on every untouched
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,8 @@ QUESTIONS = ["threshold", "horizon", "prior", "width-vs-depth", "design-signals"
 """examples/grids/question.py's questions: one runner for the scripts that ran a preset (issue 21)."""
 RUNS = [[f"examples/grids/{name}.py"] for name in GRIDS if name != "question"]
 RUNS += [["examples/grids/question.py", q] for q in QUESTIONS]
+AS_A_USER = ["examples/grids/question.py", "threshold"]
+"""The grid run that starts its own interpreter, as a user types it; the others run in-process."""
 NOTEBOOKS = sorted(p for p in (ROOT / "examples" / "notebooks").glob("*.py") if p.name != "build_ipynb.py")
 EXERCISES = sorted(p.name for p in (ROOT / "examples" / "classroom").glob("ex*") if p.is_dir())
 ENV = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "CLASSROOM_SMOKE": "1"}
@@ -48,9 +52,26 @@ def test_the_expected_grid_scripts_exist():
     assert list(ASKED) == QUESTIONS
 
 
+def run_in_process(script: str, *args: str, monkeypatch, capsys) -> str:
+    """`python script args` as `__main__` in this process (from the repository root, the script's folder
+    first on sys.path); its stdout and stderr."""
+    path = ROOT / script
+    monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(str(path.parent))
+    monkeypatch.setattr(sys, "argv", [str(path), *args])
+    capsys.readouterr()
+    runpy.run_path(str(path), run_name="__main__")
+    r = capsys.readouterr()
+    return r.out + r.err
+
+
 @pytest.mark.parametrize("cmd", RUNS, ids=lambda c: c[-1].split("/")[-1])
-def test_grid_script_smoke(tmp_path, cmd):
-    out = run(*cmd, "--smoke", "--out", str(tmp_path / "run"), "--device", "cpu")
+def test_grid_script_smoke(tmp_path, cmd, monkeypatch, capsys):
+    args = [*cmd[1:], "--smoke", "--out", str(tmp_path / "run"), "--device", "cpu"]
+    if cmd == AS_A_USER:
+        out = run(cmd[0], *args)
+    else:
+        out = run_in_process(cmd[0], *args, monkeypatch=monkeypatch, capsys=capsys)
     assert "these numbers only show that the script works" in out and "mean nothing" in out, out
     figure = next(line.split()[1] for line in out.splitlines() if line.startswith("figure:"))
     assert Path(figure).is_file() and Path(figure).stat().st_size > 1000, out
