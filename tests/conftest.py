@@ -26,6 +26,17 @@ def ray_cluster():
     ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def published_bridge(tmp_path_factory):
+    """`run_bridge(out, published=True)` run once per worker for the tests that read its output
+    (test_verdicts, test_llm_bridge, test_transfer): (out, the path it returned). Read it, do not
+    write into it."""
+    from aha.bridge import run_bridge
+
+    out = tmp_path_factory.mktemp("published_bridge") / "out"
+    return out, run_bridge(out, published=True)
+
+
 def _cut_off(figs: dict) -> list[str]:
     """The figures (name -> Figure, as saved) whose tight bounding box (every label, colour-bar label,
     legend and title drawn) reaches beyond the canvas by more than a pixel, each with its box."""
