@@ -16,14 +16,26 @@ torch.set_num_threads(1)
 import pytest  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster():
-    """One real local Ray instance for the session's Ray tests: 2 CPUs, so 2 workers, each task on
-    one torch thread (`toymodels.runner.iter_ray`); shut down at the end of the session."""
+    """One real local Ray instance for a module's Ray tests: 2 CPUs, so 2 workers, each task on one
+    torch thread (`toymodels.runner.iter_ray`); shut down at the end of the module, so that its idle
+    processes (GCS, raylet, agents, workers) do not tick for the rest of the session."""
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def published_bridge(tmp_path_factory):
+    """`run_bridge(out, published=True)` run once per worker for the tests that read its output
+    (test_verdicts, test_llm_bridge, test_transfer): (out, the path it returned). Read it, do not
+    write into it."""
+    from aha.bridge import run_bridge
+
+    out = tmp_path_factory.mktemp("published_bridge") / "out"
+    return out, run_bridge(out, published=True)
 
 
 def _cut_off(figs: dict) -> list[str]:

@@ -57,31 +57,37 @@ def test_parse_value():
     assert parse_value("grpo") == "grpo"
 
 
-def test_grid_info_plot_report_fit(tmp_path):
+def test_grid_info_plot_report_fit(tmp_path, capsys):
+    """The run-dir commands through aha.cli.main in this process (their argument parsing and outputs;
+    the `aha` entry point in its own interpreter: test_version_and_help)."""
     out = tmp_path / "run"
-    r = run(
-        "grid",
-        "--preset",
-        "tiny",
-        "--presets-file",
-        PRESETS_FILE,
-        "--set",
-        "width=8,16,32",
-        "--set",
-        "seed=0",
-        "--out",
-        str(out),
-        "--quiet",
-        "--no-fit",
+    code = main(
+        [
+            "grid",
+            "--preset",
+            "tiny",
+            "--presets-file",
+            PRESETS_FILE,
+            "--set",
+            "width=8,16,32",
+            "--set",
+            "seed=0",
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-fit",
+        ]
     )
-    assert r.returncode == 0, r.stderr
+    assert code == 0, capsys.readouterr().err
     assert (out / "grid.nc").is_file() and (out / "report.md").is_file()
-    r = run("info", str(out))
-    assert r.returncode == 0 and "width=3" in r.stdout and "status: ok=3" in r.stdout
-    r = run("plot", str(out))
-    assert r.returncode == 0 and "phase_diagram.png" in r.stdout
-    r = run("fit", str(out), "--n-boot", "20")
-    assert r.returncode == 0, r.stderr
+    capsys.readouterr()
+    code = main(["info", str(out)])
+    stdout = capsys.readouterr().out
+    assert code == 0 and "width=3" in stdout and "status: ok=3" in stdout
+    code = main(["plot", str(out)])
+    assert code == 0 and "phase_diagram.png" in capsys.readouterr().out
+    code = main(["fit", str(out), "--n-boot", "20"])
+    assert code == 0, capsys.readouterr().err
     report = (out / "report.md").read_text()
     assert "## Per size" in report and "## Theory" in report and "(figures/phase_diagram.png)" in report
     assert (out / "fits.json").is_file()

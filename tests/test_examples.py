@@ -1,9 +1,10 @@
 """Every file in examples/ runs as shipped, on a tiny budget.
 
 - examples/grids/*.py: each script (and each question of question.py) with its hidden --smoke (seconds;
-  --quick is the ~2-minute version a user runs), as a user would (a subprocess); each answers --help
-  naming its quick mode, prints where its results and figure are, and says that the numbers of a small
-  run mean nothing.
+  --quick is the ~2-minute version a user runs), run as `__main__` with its command line: one as a user
+  would (a subprocess), the others in this process (runpy), which spares each a fresh import of torch,
+  xarray and matplotlib and the theory's sympy derivation; each answers --help naming its quick mode,
+  prints where its results and figure are, and says that the numbers of a small run mean nothing.
 - examples/notebooks/*.py: each `# %%` source executed as a notebook (nbclient, the venv's kernel) on a
   small run made here; the shipped .ipynb holds exactly the source's cells.
 - examples/classroom/ex*/: the autograders pass on every solution.py and fail on every untouched
@@ -14,8 +15,10 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,8 @@ QUESTIONS = ["threshold", "horizon", "prior", "width-vs-depth", "design-signals"
 """examples/grids/question.py's questions: one runner for the scripts that ran a preset (issue 21)."""
 RUNS = [[f"examples/grids/{name}.py"] for name in GRIDS if name != "question"]
 RUNS += [["examples/grids/question.py", q] for q in QUESTIONS]
+AS_A_USER = ["examples/grids/question.py", "threshold"]
+"""The grid run that starts its own interpreter, as a user types it; the others run in-process."""
 NOTEBOOKS = sorted(p for p in (ROOT / "examples" / "notebooks").glob("*.py") if p.name != "build_ipynb.py")
 EXERCISES = sorted(p.name for p in (ROOT / "examples" / "classroom").glob("ex*") if p.is_dir())
 ENV = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "CLASSROOM_SMOKE": "1"}
@@ -48,9 +53,26 @@ def test_the_expected_grid_scripts_exist():
     assert list(ASKED) == QUESTIONS
 
 
+def run_in_process(script: str, *args: str, monkeypatch, capsys) -> str:
+    """`python script args` as `__main__` in this process (from the repository root, the script's folder
+    first on sys.path); its stdout and stderr."""
+    path = ROOT / script
+    monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(str(path.parent))
+    monkeypatch.setattr(sys, "argv", [str(path), *args])
+    capsys.readouterr()
+    runpy.run_path(str(path), run_name="__main__")
+    r = capsys.readouterr()
+    return r.out + r.err
+
+
 @pytest.mark.parametrize("cmd", RUNS, ids=lambda c: c[-1].split("/")[-1])
-def test_grid_script_smoke(tmp_path, cmd):
-    out = run(*cmd, "--smoke", "--out", str(tmp_path / "run"), "--device", "cpu")
+def test_grid_script_smoke(tmp_path, cmd, monkeypatch, capsys):
+    args = [*cmd[1:], "--smoke", "--out", str(tmp_path / "run"), "--device", "cpu"]
+    if cmd == AS_A_USER:
+        out = run(cmd[0], *args)
+    else:
+        out = run_in_process(cmd[0], *args, monkeypatch=monkeypatch, capsys=capsys)
     assert "these numbers only show that the script works" in out and "mean nothing" in out, out
     figure = next(line.split()[1] for line in out.splitlines() if line.startswith("figure:"))
     assert Path(figure).is_file() and Path(figure).stat().st_size > 1000, out
@@ -58,14 +80,14 @@ def test_grid_script_smoke(tmp_path, cmd):
     assert f"results: {tmp_path / 'run' / 'grid.nc'}" in out
 
 
-def test_grid_scripts_answer_help_naming_their_quick_mode():
-    code = (
-        "import runpy, sys\nfor name in sys.argv[1:]:\n    sys.argv = [name, '--help']\n    try:\n"
-        "        runpy.run_path(f'examples/grids/{name}.py', run_name='__main__')\n"
-        "    except SystemExit:\n        print('=== end of', name)\n"
-    )
-    out = run("-c", code, *GRIDS)
-    for name, text in zip(GRIDS, out.split("=== end of")):
+def test_grid_scripts_answer_help_naming_their_quick_mode(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "400")  # argparse's help lines whole
+    for name in GRIDS:  # as __main__ in this process; argparse's --help exits
+        with pytest.raises(SystemExit) as e:
+            run_in_process(f"examples/grids/{name}.py", "--help", monkeypatch=monkeypatch, capsys=capsys)
+        assert e.value.code == 0, name
+        r = capsys.readouterr()
+        text = r.out + r.err
         assert "--quick" in text and "quick mode: under 2 minutes on 2 CPU cores" in text, (name, text)
         assert "--executor" in text and "--device" in text and "--smoke" not in text, (name, text)
 
@@ -216,7 +238,18 @@ def test_one_exercise_grades_a_handed_in_file(tmp_path):
 
 
 @pytest.mark.parametrize("ex", ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6"])
-def test_student_files_run_as_scripts(ex):
-    """The handed-out file runs before any TODO is done: it prints the TODO instead of a traceback."""
-    out = run(f"examples/classroom/{ex}/student.py")
+def test_student_files_run_as_scripts(ex, monkeypatch, capsys):
+    """The handed-out file runs before any TODO is done: it prints the TODO instead of a traceback.
+    ex1 in its own interpreter, as a student types it; the others as `__main__` in this process (a
+    traceback they raise is part of their output)."""
+    script = f"examples/classroom/{ex}/student.py"
+    if ex == "ex1":
+        out = run(script)
+    else:
+        monkeypatch.setenv("CLASSROOM_SMOKE", "1")
+        try:
+            out = run_in_process(script, monkeypatch=monkeypatch, capsys=capsys)
+        except Exception:  # what the script would print before exiting
+            r = capsys.readouterr()
+            out = r.out + r.err + traceback.format_exc()
     assert "TODO" in out and "Traceback" not in out, out

@@ -34,42 +34,21 @@ def lab():
     ALGORITHMS.pop("sign_grpo", None)
 
 
-def test_my_lab_runs_through_aha_grid(tmp_path):
-    """The CI smoke test of the worked example, as its docstring runs it."""
+def test_my_lab_runs_through_aha_grid(tmp_path, monkeypatch):
+    """The CI smoke test of the worked example, with the command line its docstring runs (through
+    aha.cli.main in this process, from another directory; its task and algorithm removed afterwards)."""
+    from aha.cli import main  # noqa: PLC0415
+
     out = tmp_path / "run"
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "aha.cli",
-            "grid",
-            "--presets-file",
-            str(MY_LAB),
-            "--preset",
-            "reverse-lab",
-            "--set",
-            "width=8",
-            "--set",
-            "seed=0",
-            "--set",
-            "pretrain_tokens=2000",
-            "--set",
-            "rl_updates=2",
-            "--set",
-            "eval_prompts=8",
-            "--set",
-            "k_max=4",
-            "--out",
-            str(out),
-            "--quiet",
-            "--no-report",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert r.returncode == 0, r.stderr
+    monkeypatch.chdir(tmp_path)
+    args = ["grid", "--presets-file", str(MY_LAB), "--preset", "reverse-lab"]
+    for s in ("width=8", "seed=0", "pretrain_tokens=2000", "rl_updates=2", "eval_prompts=8", "k_max=4"):
+        args += ["--set", s]
+    try:
+        assert main([*args, "--out", str(out), "--quiet", "--no-report"]) == 0
+    finally:
+        envs.unregister_task("Reverse")
+        ALGORITHMS.pop("sign_grpo", None)
     from toymodels.storage import load_dataset  # noqa: PLC0415
 
     ds = load_dataset(out / "grid.nc")

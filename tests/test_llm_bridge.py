@@ -220,14 +220,14 @@ def test_check_on_user_csv_size_ladder(tmp_path):
     assert h2.status == "fails" and h2.mae["linear_lnN"] < h2.mae["theory"] and h2.n_groups == 4
 
 
-def test_run_bridge_published(tmp_path):
+def test_run_bridge_published(tmp_path, published_bridge):
     from aha.bridge import run_bridge
 
-    p = run_bridge(tmp_path / "out", published=True)
+    out, p = published_bridge  # run_bridge(out, published=True), run once (tests/conftest.py)
     text = p.read_text()
     assert "H2 (phi)" in text and "not testable" in text
     for f in ("bridge.nc", "gain_vs_base.png", "h5_large_k.png"):
-        assert (tmp_path / "out" / f).is_file()
+        assert (out / f).is_file()
     with pytest.raises(ValueError, match="needs published"):
         run_bridge(tmp_path / "x", published=False)
 

@@ -126,19 +126,18 @@ def test_toy_table_errors_name_the_problem(tmp_path):
         fit_toy_law(tmp_path / "c.csv")
 
 
-def test_bridge_md_leads_with_the_practitioner_table_then_the_laws_then_the_transfer(tmp_path):
+def test_bridge_md_leads_with_the_practitioner_table_then_the_laws_then_the_transfer(published_bridge):
     """Issue 25: the practitioner's table first (size × starting point × benchmark family), then the law per
     starting point; the pooled transfer table and theory's checks follow for the law's author."""
-    from aha.bridge import run_bridge
-
-    text = run_bridge(tmp_path / "b", published=True).read_text()
+    out, md = published_bridge  # run_bridge(out, published=True), run once (tests/conftest.py)
+    text = md.read_text()
     first = text.index("## ")
     assert text[first:].startswith("## What gain to expect")
     assert text.index("| size | starting point | benchmark family |") < text.index("## Which law forecasts the gain")
     assert text.index("## Which law forecasts the gain") < text.index("## Pooled over every starting point")
     assert text.index("| **all sources** |") < text.index("## Theory's checks")
     assert "### The scale-free question" in text and "| rows / sources |" in text
-    assert (tmp_path / "b" / "transfer.png").is_file()
+    assert (out / "transfer.png").is_file()
 
 
 def test_study_predictors_are_applied_as_shipped():

@@ -16,12 +16,9 @@ _NUM = r"[-+]?\d+\.\d+"
 
 
 @pytest.fixture(scope="module")
-def bridge(tmp_path_factory) -> Path:
-    from aha.bridge import run_bridge
-
-    out = tmp_path_factory.mktemp("bridge")
-    run_bridge(out, published=True)
-    return out
+def bridge(published_bridge) -> Path:
+    """The output folder of run_bridge(out, published=True) (tests/conftest.py)."""
+    return published_bridge[0]
 
 
 def _cells(line: str) -> list[str]:
