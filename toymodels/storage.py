@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 import xarray as xr
 
@@ -48,7 +49,10 @@ def atomic_write_dataset(path: Path, ds: xr.Dataset) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        ds.to_netcdf(tmp, engine=ENGINE)
+        # the same bytes as ds.to_netcdf(tmp, engine=ENGINE) (h5netcdf opens a path with track_order=True),
+        # ~1.6x less CPU: see _MemoH5File
+        with _MemoH5File(tmp, "w", track_order=True) as h5:
+            ds.to_netcdf(h5, engine=ENGINE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -58,10 +62,46 @@ def atomic_write_dataset(path: Path, ds: xr.Dataset) -> None:
 def load_dataset(path: Path) -> xr.Dataset:
     """Open a result file fully into memory; a corrupt file gives a one-line error naming it."""
     try:
-        with xr.open_dataset(path, engine=ENGINE) as ds:
-            return ds.load()
+        # the same Dataset (values, attrs, encoding) as xr.open_dataset(path, engine=ENGINE), ~2.4x less CPU
+        source = os.path.abspath(os.path.expanduser(path))  # as open_dataset(path) records it
+        with _MemoH5File(source, "r") as h5, xr.open_dataset(h5, engine=ENGINE) as ds:
+            ds.load()
+        ds.encoding["source"] = source
+        return ds
     except Exception as e:  # h5py/netCDF raise many kinds
         raise ValueError(f"result file {path} is unreadable ({type(e).__name__}: {e}); {_remedy(Path(path))}") from None
+
+
+class _MemoH5File(h5py.File):
+    """An h5py file that remembers what its paths resolve to, handed to h5netcdf (which takes an open
+    h5py.File in place of a path) through xarray.
+
+    h5netcdf resolves every dimension and variable by path each time it needs one (a dimension's size,
+    whether it is unlimited, ...): ~3,500 lookups to read a 47-variable cell file, ~4,400 to write one,
+    each building a fresh h5py object; they were most of the CPU of load_dataset/atomic_write_dataset
+    (issue 24). Nothing in the file changes: h5netcdf and xarray do exactly what they did with a path.
+
+    Read-only, a path always resolves to the same object. Writing, h5netcdf deletes a link only when it
+    replaces a dimension's placeholder by its coordinate variable, through `del <group>[name]`, which
+    looks the group up first: every group lookup therefore forgets everything remembered, so no
+    remembered object outlives its link. Groups themselves are never remembered when writing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._memo: dict[str, Any] = {}
+        self._writable = self.mode != "r"
+
+    def __getitem__(self, name: Any) -> Any:
+        if not isinstance(name, str):  # references, ids: h5py as usual
+            return super().__getitem__(name)
+        obj = self._memo.get(name)
+        if obj is None:
+            obj = super().__getitem__(name)
+            if self._writable and isinstance(obj, h5py.Group):
+                self._memo.clear()
+                return obj
+            self._memo[name] = obj
+        return obj
 
 
 def _remedy(path: Path) -> str:
