@@ -356,9 +356,8 @@ def c9_grid(widths: list[int], seeds: list[int], ref: dict) -> Callable[[], Grid
 QUICK_MOVED = (
     "its grid did not fit the quick study's 120 minutes on 2 CPU cores: C9's grid (RL 4x as long, 75 cells) "
     "and the aha-behaviour grid (C10, C11: depths 1-2, widths 8-128, 120 cells) nearly double the projected "
-    "CPU time of C1-C8's grids (aha study full --dry-run lists them), and C1-C8's grids alone took about two "
-    "thirds of the 120 minutes on the 2-core machine of 2026-12-03 (docs/study/study.md); decided by "
-    "`aha study full`"
+    "CPU time of C1-C8's grids (aha study full --dry-run lists them), and C1-C8's grids alone take most of "
+    "the 120 minutes on a 2-core machine (their cells' time: docs/study/study.md); decided by `aha study full`"
 )
 """Why C9-C11 are not run in `quick` (issue 23 item 6: the claims that moved to `full`, and why)."""
 
