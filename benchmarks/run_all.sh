@@ -17,7 +17,7 @@ OUT=benchmarks/results/cpu_$(date -u +%Y-%m-%d_%H%M).txt
   echo "# make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(OMP_NUM_THREADS= nproc) CPU cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
   echo "# $("$PY" -c 'import platform, torch; from toymodels.devices import cpu_model; print(f"torch {torch.__version__}, python {platform.python_version()}, CPU {cpu_model()} ({platform.machine()})")'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   for step in "yardstick.py $*" "env_throughput.py $*" "seed_batching.py $*" "seed_batching.py --widths 32 --seeds 16 $*" \
-    "eval_speed.py $*" "kv_cache.py $*" "exact_metrics.py $*" "reference_grid.py $*" "fused_cells.py $*" "fused_cells.py --knob variants $*" "compile_speed.py $*" "grid_throughput.py" "cell_speed.py"; do
+    "eval_speed.py $*" "kv_cache.py $*" "cell_io.py" "exact_metrics.py $*" "reference_grid.py $*" "fused_cells.py $*" "fused_cells.py --knob variants $*" "compile_speed.py $*" "grid_throughput.py" "cell_speed.py"; do
     echo
     echo "## benchmarks/$step"
     # shellcheck disable=SC2086
