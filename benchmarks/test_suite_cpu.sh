@@ -16,9 +16,9 @@ mkdir -p "$DIR"
 OUT=$DIR/tests_$(date -u +%Y-%m-%d_%H%M).txt
 {
   echo "# test suite CPU time, $(date -u +%Y-%m-%dT%H:%MZ), $(OMP_NUM_THREADS= nproc) CPU cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-  "$PY" benchmarks/yardstick.py --rounds "${YARDSTICK_ROUNDS:-3}" | head -1
+  "$PY" benchmarks/yardstick.py --rounds "${YARDSTICK_ROUNDS:-3}" | sed -n 1p
   /usr/bin/time -f "suite: user %U s, sys %S s, %e s wall, max RSS %M kB" \
-    "$PY" -m pytest -n "$WORKERS" --dist loadfile -p no:cacheprovider "$@" 2>&1 | tail -4
+    "$PY" -m pytest -n "$WORKERS" --dist loadfile -p no:cacheprovider "$@" 2>&1 | grep -E "^(FAILED|ERROR)|passed|failed|suite:|Command exited"
   echo "# load average at the end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 } 2>&1 | tee "$OUT"
 echo "written: $OUT"
