@@ -54,3 +54,22 @@ def test_a_budget_that_grows_with_size_is_costed_at_its_tokens():
     extra = cell_cpu_seconds(grown) - cell_cpu_seconds(big)
     share = dict(demo_seconds())[128] * PRETRAIN_SHARE  # the demo cell's pretraining seconds
     assert extra == pytest.approx(share * (grown.pretrain_budget() / 700_000 - 1))
+
+
+def test_arms_that_share_a_pretraining_pay_for_it_once():
+    """The fused runner (the default) pretrains once for every group whose pretraining inputs agree
+    (toymodels.fused.pretrain_key): the signals grid's nine arms share one base per width and seed.
+    The projection counted that pretraining nine times (its signals row 2.4x the cells' measured time)."""
+    from toymodels.cost import group_seconds, pretrain_cpu_seconds
+    from toymodels.grid import GridSpec
+
+    fixed = {k: v for k, v in demo().fixed.items()}
+    axes = {"width": [32], "depth": [1], "seed": [0, 1, 2]}
+    one = cell_cpu_seconds(_demo_cfg(32))
+    pre = pretrain_cpu_seconds(_demo_cfg(32))
+    assert pre == pytest.approx(one * PRETRAIN_SHARE)
+    shared = GridSpec("s", axes, fixed, variants={"plain": {}, "temperature": {"temperature": 1.5}})
+    assert spec_cpu_seconds(shared) == pytest.approx(3 * (2 * one - pre))
+    assert sum(group_seconds(shared).values()) == pytest.approx(spec_cpu_seconds(shared))
+    apart = GridSpec("a", axes, fixed, variants={"plain": {}, "prior": {"prior": 1.0}})
+    assert spec_cpu_seconds(apart) == pytest.approx(3 * 2 * one)  # another corpus: its own pretraining

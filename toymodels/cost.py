@@ -53,25 +53,50 @@ def _scale(cfg) -> float:
     return cfg.depth * (PRETRAIN_SHARE * cfg.pretrain_budget() / 700_000 + RL_SHARE * rl * seq + EVAL_SHARE * ev * seq)
 
 
-def cell_cpu_seconds(cfg, base_only: bool = False) -> float:
-    """Projected seconds of one cell (one seed) on 2 CPU cores: the demo's time at this width
-    (log-log interpolation, extrapolated with the last slope) times ``_scale``."""
+def _demo_cell_s(width: int) -> float:
+    """The demo's seconds per cell at ``width`` (log-log interpolation, extrapolated with the last slope)."""
     table = demo_seconds()
     w = np.log([a for a, _ in table])
     t = np.log([b for _, b in table])
-    x = math.log(cfg.width)
+    x = math.log(width)
     if x > w[-1]:
-        y = t[-1] + (t[-1] - t[-2]) / (w[-1] - w[-2]) * (x - w[-1])
-    else:
-        y = float(np.interp(x, w, t))
+        return float(math.exp(t[-1] + (t[-1] - t[-2]) / (w[-1] - w[-2]) * (x - w[-1])))
+    return float(math.exp(np.interp(x, w, t)))
+
+
+def cell_cpu_seconds(cfg, base_only: bool = False) -> float:
+    """Projected seconds of one cell (one seed) on 2 CPU cores: the demo's time at this width
+    times ``_scale``."""
     s = _scale(cfg)
     if base_only:
         s -= cfg.depth * RL_SHARE * cfg.rl_updates / 150
-    return float(math.exp(y) * s)
+    return _demo_cell_s(cfg.width) * s
+
+
+def pretrain_cpu_seconds(cfg) -> float:
+    """The pretraining part of ``cell_cpu_seconds`` (one seed)."""
+    return _demo_cell_s(cfg.width) * cfg.depth * PRETRAIN_SHARE * cfg.pretrain_budget() / 700_000
+
+
+def group_seconds(spec: GridSpec, groups=None) -> dict[str, float]:
+    """Projected CPU seconds per group label of a spec (all seeds of the group). Groups whose
+    pretraining inputs agree (toymodels.fused.pretrain_key) pretrain once in the fused runner, the
+    default: the first such group pays for the pretraining, the others for RL and evaluation only."""
+    from .fused import pretrain_key  # noqa: PLC0415  (fused imports the training code)
+
+    out, seen = {}, set()
+    for g in groups or spec.groups():
+        s = cell_cpu_seconds(g.config, spec.base_only)
+        key = pretrain_key(g.config)
+        if key in seen:
+            s -= pretrain_cpu_seconds(g.config)
+        seen.add(key)
+        out[g.label] = s * len(g.config.seeds)
+    return out
 
 
 def spec_cpu_seconds(spec: GridSpec, groups=None) -> float:
-    return sum(cell_cpu_seconds(g.config, spec.base_only) * len(g.config.seeds) for g in groups or spec.groups())
+    return sum(group_seconds(spec, groups).values())
 
 
 def spec_gpu_seconds(spec: GridSpec, groups=None) -> float:
@@ -92,11 +117,6 @@ def refine_round_cells(spec: GridSpec, refine_seeds: int, bracket_seeds: int | N
     return cell_cpu_seconds(replace(g, width=mid)) * refine_seeds + 2 * add * cell_cpu_seconds(
         replace(g, width=ws[min(len(ws) // 2 + 1, len(ws) - 1)])
     )
-
-
-def group_seconds(spec: GridSpec, groups=None) -> dict[str, float]:
-    """Projected CPU seconds per group label of a spec (all seeds of the group)."""
-    return {g.label: cell_cpu_seconds(g.config, spec.base_only) * len(g.config.seeds) for g in groups or spec.groups()}
 
 
 def projection(
