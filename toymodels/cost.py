@@ -45,12 +45,17 @@ def demo_seconds(path: str = "docs/demo/grid.nc") -> tuple[tuple[int, float], ..
     return tuple(DEMO_FALLBACK_S.items())
 
 
+def _pretrain_scale(cfg) -> float:
+    """The pretraining part of ``_scale``."""
+    return cfg.depth * PRETRAIN_SHARE * cfg.pretrain_budget() / 700_000
+
+
 def _scale(cfg) -> float:
     """Cost of a cell relative to the demo cell of the same width (PRETRAIN_SHARE etc.)."""
     seq = max(t.min_ctx for t in cfg.tasks().values()) / 20.0  # demo: ModChain L=5, longest (OOD) 20
     rl = cfg.rl_updates * cfg.prompts_per_update * cfg.group_size * cfg.ppo_epochs / (150 * 16 * 8)
     ev = cfg.eval_prompts * cfg.k_max / (64 * 64) * (2 if cfg.hint else 1)
-    return cfg.depth * (PRETRAIN_SHARE * cfg.pretrain_budget() / 700_000 + RL_SHARE * rl * seq + EVAL_SHARE * ev * seq)
+    return _pretrain_scale(cfg) + cfg.depth * (RL_SHARE * rl * seq + EVAL_SHARE * ev * seq)
 
 
 def _demo_cell_s(width: int) -> float:
@@ -75,7 +80,7 @@ def cell_cpu_seconds(cfg, base_only: bool = False) -> float:
 
 def pretrain_cpu_seconds(cfg) -> float:
     """The pretraining part of ``cell_cpu_seconds`` (one seed)."""
-    return _demo_cell_s(cfg.width) * cfg.depth * PRETRAIN_SHARE * cfg.pretrain_budget() / 700_000
+    return _demo_cell_s(cfg.width) * _pretrain_scale(cfg)
 
 
 def group_seconds(spec: GridSpec, groups=None) -> dict[str, float]:
