@@ -42,12 +42,13 @@ def run_dir_arg(path: str) -> Path:
 # --- commands ----------------------------------------------------------------------------------
 def cmd_grid(args: argparse.Namespace) -> int:
     from toymodels.grid import GridSpec  # noqa: PLC0415
+    from toymodels.plugins import loaded as user_modules  # noqa: PLC0415
     from toymodels.runner import (
         record_timing,  # noqa: PLC0415
         run_grid,  # noqa: PLC0415  (heavy imports only when used)
     )
 
-    from .presets import get_preset, load_presets_file, user_modules, with_recipe  # noqa: PLC0415
+    from .presets import get_preset, load_presets_file, with_recipe  # noqa: PLC0415
 
     extra = load_presets_file(Path(args.presets_file)) if args.presets_file else None
     sets = parse_sets(args.set or [])
@@ -180,7 +181,7 @@ def cmd_fields(args: argparse.Namespace) -> int:
 
 
 def cmd_bridge(args: argparse.Namespace) -> int:
-    from .bridge import run_bridge  # noqa: PLC0415
+    from llm_bridge.bridge_report import run_bridge  # noqa: PLC0415
 
     if not args.published and not args.model:
         raise ValueError("aha bridge needs --published and/or --model PATH")

@@ -13,12 +13,11 @@ Every preset measures one prediction of DESIGN.md; none is tuned so that it come
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from toymodels.grid import GridSpec
+from toymodels.plugins import load_user_file
 from toymodels.recipe import recipe_by_width, with_recipe  # noqa: F401  (aha grid --recipe, the studies)
 
 SQRT2_WIDTHS = [8, 12, 16, 22, 32, 46, 64, 90, 128, 182, 256, 362, 512]  # 8..512 in sqrt(2) steps, even (rotary)
@@ -213,40 +212,6 @@ PRESETS: dict[str, Callable[[], GridSpec]] = {
     "capability": capability,
     "lr-sweep": lr_sweep,
 }
-
-
-LOADED_USER_FILES: dict[str, dict[str, str]] = {}
-"""Every user file this process ran (module name -> name, path and source): what a Ray worker runs
-first (`toymodels.runner.run_grid(user_modules=...)`), so the tasks and algorithms exist there too."""
-
-
-def user_modules() -> list[dict[str, str]]:
-    """The user files loaded so far, in the form `run_grid(user_modules=...)` takes."""
-    return list(LOADED_USER_FILES.values())
-
-
-def load_user_file(path: Path, option: str, table: str, what: str) -> dict:
-    """Run a user's Python file and return its `table` dict (PRESETS, STUDIES, ...).
-
-    The file runs before any config is validated, so the tasks (`@envs.register_task`) and RL
-    algorithms (`toymodels.algos.register_algorithm`) it defines or imports are known to the grid.
-    Its folder is put on `sys.path` (and stays there), so it can import modules beside it; it is
-    itself importable as `aha_user_<table>_<stem>` (examples/extending/my_lab.py shows all three)."""
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise ValueError(f"{option} {path} does not exist")
-    name = f"aha_user_{table.lower()}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    if str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))
-    sys.modules[name] = mod  # its classes resolve by module name (pickling, gymnasium entry points)
-    spec.loader.exec_module(mod)
-    LOADED_USER_FILES[name] = {"name": name, "path": str(path), "source": path.read_text()}
-    found = getattr(mod, table, None)
-    if not isinstance(found, dict):
-        raise ValueError(f"{option} {path} must define {table} = {{name: function returning {what}}}")
-    return found
 
 
 def load_presets_file(path: Path) -> dict[str, Callable[[], GridSpec]]:

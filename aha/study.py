@@ -38,6 +38,7 @@ from toymodels import storage
 from toymodels.cells import cell_table, swept_fields
 from toymodels.cost import group_seconds, projection
 from toymodels.grid import GridSpec
+from toymodels.predict import load_predictors, predict_cells
 from toymodels.reuse import finished_grid, refinement_specs, reuse_grids
 from toymodels.runner import pending_groups, run_grid
 
@@ -170,7 +171,7 @@ def run_study(
     """Run (or resume) every grid, refine, analyse; returns the path of study.md. ``reuse``:
     directories whose finished grids are taken instead of run (``reuse_grids``), except the grids
     named in ``rerun``; ``recipe``: an lr sweep's recipe.json, each grid's RL learning rate per width
-    (aha.presets.with_recipe); ``train`` False: decide from finished grids only (a missing one is an
+    (toymodels.recipe.with_recipe); ``train`` False: decide from finished grids only (a missing one is an
     error, refinement takes the finished rounds on disk); ``agree_with``: another run's study
     directory whose verdicts a flipped verdict is checked against (theory.agreement)."""
     from tqdm.auto import tqdm  # noqa: PLC0415
@@ -187,7 +188,7 @@ def run_study(
         if progress:
             print(f"reused finished grids: {', '.join(copied) or 'none new'}")
     t0 = time.time()
-    from .presets import user_modules  # noqa: PLC0415
+    from toymodels.plugins import loaded as user_modules  # noqa: PLC0415
 
     opts = {"executor": executor, "address": address, "device": device, "user_modules": user_modules(), "train": train}
     total = sum(sum(group_seconds(s).values()) for s in specs)
@@ -288,41 +289,6 @@ def study_command(args) -> int:
     )
     print(f"study {study.name}: {path}")
     return 0
-
-
-def load_predictors(path: Path) -> dict:
-    from theory.predict_gain import LinearPredictor  # noqa: PLC0415
-
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"--model {path} does not exist (aha study writes predictors.json)")
-    try:
-        blob = json.loads(path.read_text())
-        return {**blob, "predictors": {k: LinearPredictor.from_dict(v) for k, v in blob["predictors"].items()}}
-    except (KeyError, TypeError, json.JSONDecodeError) as e:
-        raise ValueError(f"--model {path} is not a predictors.json written by aha study ({e})") from None
-
-
-def predict_cells(run_dir: Path, blob: dict, predictor: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """Per cell: predicted gain and P(gain >= threshold); per setting: predicted N_c."""
-    from theory.predict_gain import setting_N_c  # noqa: PLC0415
-
-    name = predictor or blob["best"]
-    if name not in blob["predictors"]:
-        raise ValueError(f"--predictor must be one of {', '.join(blob['predictors'])}; got {name!r}")
-    model = blob["predictors"][name]
-    if model.intercept is None:
-        raise ValueError(
-            f"--predictor {name} was fitted on no cells (every cell of the study was ok-less or set aside by "
-            "rl_health); run a study whose cells received a signal"
-        )
-    spec = GridSpec.from_dict(json.loads((run_dir / "config.json").read_text()))
-    ds = xr.open_dataset(run_dir / "grid.nc", engine="h5netcdf").load()
-    df, _ = cell_table(spec, ds)
-    df["predicted_gain"] = model.predict(df)
-    df["p_gain"] = model.prob_gain(df)
-    nc = setting_N_c(df.rename(columns={"predicted_gain": "pg"}), "pg", model.threshold)
-    return df, {s: {"N_c": v[0], "note": v[1], "predictor": name} for s, v in nc.items()}
 
 
 PREDICT_FORMATS = {

@@ -1,4 +1,4 @@
-"""Markdown table and figures for the checks (used by `aha.bridge.run_bridge`)."""
+"""Markdown table and figures for the checks (used by `llm_bridge.bridge_report.run_bridge`, what `aha bridge` runs)."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def published_bridge(tmp_path_factory):
     """`run_bridge(out, published=True)` run once per worker for the tests that read its output
     (test_verdicts, test_llm_bridge, test_transfer): (out, the path it returned). Read it, do not
     write into it."""
-    from aha.bridge import run_bridge
+    from llm_bridge.bridge_report import run_bridge
 
     out = tmp_path_factory.mktemp("published_bridge") / "out"
     return out, run_bridge(out, published=True)

@@ -13,7 +13,7 @@ from test_theory_fit_run import make_grid
 
 from aha import study as study_mod
 from aha.fit import fit_run
-from aha.onset import onset_dataset
+from toymodels.onset import onset_dataset
 from aha.presets import get_preset
 from aha.studies import Study, get_study
 from aha.study_report import claim_section

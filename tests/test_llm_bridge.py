@@ -221,7 +221,7 @@ def test_check_on_user_csv_size_ladder(tmp_path):
 
 
 def test_run_bridge_published(tmp_path, published_bridge):
-    from aha.bridge import run_bridge
+    from llm_bridge.bridge_report import run_bridge
 
     out, p = published_bridge  # run_bridge(out, published=True), run once (tests/conftest.py)
     text = p.read_text()

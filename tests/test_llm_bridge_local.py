@@ -114,7 +114,7 @@ def test_bad_eval_config_fails_before_work():
 
 
 def test_run_bridge_with_local_model(tiny, tmp_path):
-    from aha.bridge import run_bridge
+    from llm_bridge.bridge_report import run_bridge
 
     p = run_bridge(tmp_path / "out", published=True, models=[tiny], n_samples=2, n_prompts=2, device="cpu")
     text = p.read_text()

@@ -22,10 +22,8 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import time
 import traceback
-import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -43,6 +41,7 @@ from .devices import cpu_model
 from .fused import fuse as fuse_groups
 from .fused import iter_cells, run_cells
 from .grid import GridSpec, Group, cell_id
+from .plugins import load_user_modules, user_module  # noqa: F401  (user_module: older imports)
 from .run import run_cell
 
 EXECUTORS = ("local", "ray")
@@ -136,33 +135,6 @@ def failed_cell(group: Group, seed: int) -> xr.Dataset:
 def _task(g: Group) -> dict[str, Any]:
     """What `_run_group` receives: the group's config dict, with base_only=True for a base-only grid."""
     return {**g.config.to_dict(), **({"base_only": True} if g.base_only else {})}
-
-
-def user_module(name: str, path: Path | str) -> dict[str, str]:
-    """A user's Python file (tasks, algorithms, presets) as a worker needs it: its module name, path
-    and source text. `run_grid(user_modules=[...])` runs it in each Ray worker before any config."""
-    path = Path(path).resolve()
-    return {"name": name, "path": str(path), "source": path.read_text()}
-
-
-def load_user_modules(modules: list[dict[str, str]]) -> None:
-    """Run each user module once per process under its own name (so what it registers exists and its
-    classes unpickle by name). Its folder goes on sys.path when it exists here (imports beside it);
-    on another machine the shipped source runs alone."""
-    for m in modules:
-        if m["name"] in sys.modules:
-            continue
-        folder = str(Path(m["path"]).parent)
-        if Path(folder).is_dir() and folder not in sys.path:
-            sys.path.insert(0, folder)
-        mod = types.ModuleType(m["name"])
-        mod.__file__ = m["path"]
-        sys.modules[m["name"]] = mod
-        try:
-            exec(compile(m["source"], m["path"], "exec"), mod.__dict__)  # noqa: S102  (the user's own file)
-        except BaseException:
-            del sys.modules[m["name"]]
-            raise
 
 
 def _run_group(
