@@ -73,3 +73,16 @@ def test_arms_that_share_a_pretraining_pay_for_it_once():
     assert sum(group_seconds(shared).values()) == pytest.approx(spec_cpu_seconds(shared))
     apart = GridSpec("a", axes, fixed, variants={"plain": {}, "prior": {"prior": 1.0}})
     assert spec_cpu_seconds(apart) == pytest.approx(3 * 2 * one)  # another corpus: its own pretraining
+
+
+def test_a_base_only_cell_pays_nothing_for_rl_whatever_its_rl_settings():
+    """A base-only cell pretrains and evaluates, so its projection must not depend on the RL settings it
+    never uses. The discount used to subtract RL's share at the demo's prompts, group size and sequence
+    length only: a cell with group size 16 kept half its projected RL time."""
+    cfg = _demo_cfg(32)
+    base = cell_cpu_seconds(cfg, base_only=True)
+    for rl in ({"group_size": 16}, {"prompts_per_update": 32}, {"rl_updates": 600}, {"ppo_epochs": 2}):
+        assert cell_cpu_seconds(replace(cfg, **rl), base_only=True) == pytest.approx(base), rl
+    long_task = replace(cfg, horizon=7)  # a longer sequence: evaluation costs more, RL still nothing
+    rl_part = cell_cpu_seconds(long_task) - cell_cpu_seconds(long_task, base_only=True)
+    assert cell_cpu_seconds(replace(long_task, group_size=16)) - cell_cpu_seconds(long_task) == pytest.approx(rl_part)

@@ -50,12 +50,20 @@ def _pretrain_scale(cfg) -> float:
     return cfg.depth * PRETRAIN_SHARE * cfg.pretrain_budget() / 700_000
 
 
+def _seq(cfg) -> float:
+    return max(t.min_ctx for t in cfg.tasks().values()) / 20.0  # demo: ModChain L=5, longest (OOD) 20
+
+
+def _rl_scale(cfg) -> float:
+    """The RL part of ``_scale`` (what a base-only cell does not run)."""
+    rl = cfg.rl_updates * cfg.prompts_per_update * cfg.group_size * cfg.ppo_epochs / (150 * 16 * 8)
+    return cfg.depth * RL_SHARE * rl * _seq(cfg)
+
+
 def _scale(cfg) -> float:
     """Cost of a cell relative to the demo cell of the same width (PRETRAIN_SHARE etc.)."""
-    seq = max(t.min_ctx for t in cfg.tasks().values()) / 20.0  # demo: ModChain L=5, longest (OOD) 20
-    rl = cfg.rl_updates * cfg.prompts_per_update * cfg.group_size * cfg.ppo_epochs / (150 * 16 * 8)
     ev = cfg.eval_prompts * cfg.k_max / (64 * 64) * (2 if cfg.hint else 1)
-    return _pretrain_scale(cfg) + cfg.depth * (RL_SHARE * rl * seq + EVAL_SHARE * ev * seq)
+    return _pretrain_scale(cfg) + _rl_scale(cfg) + cfg.depth * EVAL_SHARE * ev * _seq(cfg)
 
 
 def _demo_cell_s(width: int) -> float:
@@ -72,10 +80,7 @@ def _demo_cell_s(width: int) -> float:
 def cell_cpu_seconds(cfg, base_only: bool = False) -> float:
     """Projected seconds of one cell (one seed) on 2 CPU cores: the demo's time at this width
     times ``_scale``."""
-    s = _scale(cfg)
-    if base_only:
-        s -= cfg.depth * RL_SHARE * cfg.rl_updates / 150
-    return _demo_cell_s(cfg.width) * s
+    return _demo_cell_s(cfg.width) * (_scale(cfg) - (_rl_scale(cfg) if base_only else 0.0))
 
 
 def pretrain_cpu_seconds(cfg) -> float:
