@@ -66,3 +66,19 @@ def test_h4_predictor_reads_step_prob(tmp_path):
 
 def xr_ones_like(da):
     return da * 0 + 1.0
+
+
+def test_a_certain_trace_has_trace_pass_at_k_one_without_a_warning():
+    """p = 1 (log-probability 0, a model sure of the one right trace) is the exact formula's edge:
+    1 - (1 - p)^k = 1 for every k, with no divide-by-zero warning in the run's log."""
+    import warnings
+
+    from toymodels.evaluate import trace_metrics
+
+    logp = np.array([[0.0, np.log(0.5)]])  # (S=1, B=2): one certain trace, one at 1/2
+    kk = np.array([1, 2, 64])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = trace_metrics(np.zeros((1, 2)), 64, logp, kk, 8)
+    expect = (1.0 + (1 - 0.5 ** kk)) / 2
+    np.testing.assert_allclose(out["trace_pass_at_k"][0], expect)

@@ -278,7 +278,8 @@ def trace_metrics(c_tr: np.ndarray, n: int, trace_logp: np.ndarray | None, kk: n
     estimates from c_tr (S, B) correct traces of n samples (trace_phi NaN when G > n)."""
     if trace_logp is not None:
         p = np.exp(trace_logp)[:, None, :]  # (S, 1, B)
-        tpak = -np.expm1(kk[None, :, None] * np.log1p(-np.minimum(p, 1.0)))  # (S, K, B)
+        with np.errstate(divide="ignore"):  # p = 1: log1p(-1) = -inf, and 1 - 0^k = 1 as it should be
+            tpak = -np.expm1(kk[None, :, None] * np.log1p(-np.minimum(p, 1.0)))  # (S, K, B)
         return {"trace_pass_at_k": tpak.mean(-1), "trace_phi": (1 - p**G - (1 - p) ** G).mean((1, 2))}
     tpak = np.asarray(pass_at_k(n, c_tr[:, None, :], kk[None, :, None])).mean(-1)
     if G > n:
