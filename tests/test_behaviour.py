@@ -13,7 +13,6 @@ from test_theory_fit_run import make_grid
 
 from aha import study as study_mod
 from aha.fit import fit_run
-from toymodels.onset import onset_dataset
 from aha.presets import get_preset
 from aha.studies import Study, get_study
 from aha.study_report import claim_section
@@ -21,6 +20,7 @@ from theory.claims_behaviour import combine_tasks, decide_c11, verdict_c10, verd
 from toymodels.cells import cell_table
 from toymodels.cost import spec_cpu_seconds
 from toymodels.grid import GridSpec
+from toymodels.onset import onset_dataset
 from toymodels.runner import run_grid
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))

@@ -80,5 +80,5 @@ def test_a_certain_trace_has_trace_pass_at_k_one_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = trace_metrics(np.zeros((1, 2)), 64, logp, kk, 8)
-    expect = (1.0 + (1 - 0.5 ** kk)) / 2
+    expect = (1.0 + (1 - 0.5**kk)) / 2
     np.testing.assert_allclose(out["trace_pass_at_k"][0], expect)
