@@ -1,6 +1,7 @@
 """Shared test set-up: offline, CPU-only, non-interactive plotting, one torch thread per worker."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # one thread in every process a test starts too (aha subprocesses, notebooks, Ray workers): the
@@ -28,14 +29,25 @@ def ray_cluster():
 
 
 @pytest.fixture(scope="session")
-def published_bridge(tmp_path_factory):
-    """`run_bridge(out, published=True)` run once per worker for the tests that read its output
+def published_bridge(tmp_path_factory, worker_id):
+    """`run_bridge(out, published=True)` run once per test session for the tests that read its output
     (test_verdicts, test_llm_bridge, test_transfer): (out, the path it returned). Read it, do not
-    write into it."""
+    write into it. Under xdist the workers share one run: the first builds it under a file lock in
+    the session's temporary root, the others wait and read it (a `done` file marks it finished)."""
+    from filelock import FileLock  # torch's own dependency
+
     from llm_bridge.bridge_report import run_bridge
 
-    out = tmp_path_factory.mktemp("published_bridge") / "out"
-    return out, run_bridge(out, published=True)
+    if worker_id == "master":  # no xdist: this process is the session
+        out = tmp_path_factory.mktemp("published_bridge") / "out"
+        return out, run_bridge(out, published=True)
+    root = tmp_path_factory.getbasetemp().parent  # one per session, shared by its workers
+    out = root / "published_bridge" / "out"
+    with FileLock(str(root / "published_bridge.lock")):
+        if not (root / "published_bridge" / "done").is_file():
+            path = run_bridge(out, published=True)
+            (root / "published_bridge" / "done").write_text(str(path))
+    return out, Path((root / "published_bridge" / "done").read_text())
 
 
 def _cut_off(figs: dict) -> list[str]:
