@@ -103,7 +103,7 @@ def entries_to_dataset(entries: list[Entry]) -> xr.Dataset:
         {
             **{v: (dims, a) for v, a in num.items()},
             "approx": (dims, approx),
-            **{v: (dims, a.astype(str)) for v, a in strs.items()},
+            **{v: (dims, a) for v, a in strs.items()},  # object dtype: fixed-width <U would take ~330 MB
         },
         coords={
             "model": groups,

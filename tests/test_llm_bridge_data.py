@@ -198,3 +198,15 @@ def test_the_data_readme_states_the_coverage_the_table_has():
     assert paragraph(c) in readme, (
         "llm_bridge/data/README.md: paste `python -m llm_bridge.coverage` over its coverage paragraph"
     )
+
+
+def test_the_published_table_keeps_its_text_as_strings_not_fixed_width_arrays():
+    """Its text columns (notes, sources, locations) live over model x benchmark x metric, mostly empty:
+    as fixed-width unicode the longest note set every cell's width and the table took 333 MB, which
+    every load and every `unique_results` copied (6 CPU-s a call). As Python strings it stays small."""
+    from llm_bridge.published import load_published, unique_results
+
+    ds = load_published()
+    assert ds.nbytes < 50e6, f"{ds.nbytes / 1e6:.0f} MB"
+    assert ds.notes.dtype == object and unique_results(ds).notes.dtype == object
+    assert all(isinstance(x, str) for x in ds.notes.values.ravel())  # empty cells are "", never None
