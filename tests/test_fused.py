@@ -3,7 +3,6 @@ knobs (rl_lr, temperature, entropy_coef) run RL as one batch; each gets exactly 
 
 import importlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ from toymodels.grid import GridSpec
 from toymodels.optim import SeedAdamW
 from toymodels.rollout import make_env, rollout
 from toymodels.run import make_train, replicate
-from toymodels.runner import run_grid
 
 fused_module = importlib.import_module("toymodels.fused")
 TINY = dict(
@@ -133,47 +131,46 @@ def test_grid_groups_share_pretraining_and_batch_rl_by_knobs():
     assert [len(b) for b in fuse(GridSpec.from_dict({**spec.to_dict(), "base_only": True}).groups())] == [1] * 6
 
 
+PRESETS = """from toymodels.grid import GridSpec
+
+
+def fuse_test():
+    return GridSpec(
+        "fuse-test",
+        axes={{"width": [8], "depth": [1], "rl_lr": [1e-3, 3e-3], "seed": [0, 1]}},
+        fixed={fixed!r},
+        variants={{"plain": {{}}, "hint": {{"hint": 1}}, "sparse": {{"reward": "sparse"}}}},
+    )
+
+
+PRESETS = {{"fuse-test": fuse_test}}
+"""
+
+
 def test_fused_grid_equals_unfused_grid(tmp_path, monkeypatch):
     """Six groups (2 rates x 3 variants: plain, a hint, another reward) pretrain once and run RL in
-    three batches (the two rates of each variant together); grid.nc equals every group run alone."""
-    calls = []
-    real = fused_module.pretrained
-    monkeypatch.setattr(fused_module, "pretrained", lambda *a, **k: calls.append(1) or real(*a, **k))
-    spec = GridSpec(
-        "fuse-test",
-        axes={"width": [8], "depth": [1], "rl_lr": [1e-3, 3e-3], "seed": [0, 1]},
-        fixed={k: v for k, v in TINY.items() if k not in ("width", "seeds")},
-        variants={"plain": {}, "hint": {"hint": 1}, "sparse": {"reward": "sparse"}},
-    )
-    fused = run_grid(spec, tmp_path / "fused", progress=False)
-    alone = run_grid(spec, tmp_path / "alone", progress=False, fuse=False)
-    assert len(calls) == 1
-    assert_same_cell(fused.drop_vars("wall_s"), alone.drop_vars("wall_s"))
-
-
-def test_aha_grid_no_fuse_runs_every_group_on_its_own(tmp_path, monkeypatch):
-    """`aha grid --no-fuse`: the plain and dense-reward groups pretrain once each; by default once in
-    all; the same grid.nc."""
+    three batches (the two rates of each variant together); grid.nc equals every group run alone.
+    Both through `aha grid`: with --no-fuse every group pretrains on its own (six pretrainings), by
+    default once in all. (This also carries what test_aha_grid_no_fuse_runs_every_group_on_its_own
+    checked on the tiny-variants preset: --no-fuse, a pretraining per group, the same grid.nc.)"""
     run_module = importlib.import_module("toymodels.run")
-    calls = []
-    for mod in (run_module, fused_module):
+    calls = {"run": 0, "fused": 0}
+    for name, mod in (("run", run_module), ("fused", fused_module)):
         real = mod.pretrained
-        monkeypatch.setattr(mod, "pretrained", lambda *a, _real=real, **k: calls.append(1) or _real(*a, **k))
-    presets = str(Path(__file__).parent / "data" / "tiny_presets.py")
-    args = [
-        "grid",
-        "--presets-file",
-        presets,
-        "--preset",
-        "tiny-variants",
-        "--set",
-        "width=8",
-        "--quiet",
-        "--no-report",
-    ]
+
+        def counted(*a, _real=real, _name=name, **k):
+            calls[_name] += 1
+            return _real(*a, **k)
+
+        monkeypatch.setattr(mod, "pretrained", counted)
+    fixed = {k: v for k, v in TINY.items() if k not in ("width", "seeds")}
+    presets = tmp_path / "fuse_presets.py"
+    presets.write_text(PRESETS.format(fixed=fixed))
+    args = ["grid", "--presets-file", str(presets), "--preset", "fuse-test", "--quiet", "--no-report"]
     assert main([*args, "--out", str(tmp_path / "alone"), "--no-fuse"]) == 0
-    assert len(calls) == 2
+    assert calls == {"run": 6, "fused": 0}  # every group alone, each with its own pretraining
     assert main([*args, "--out", str(tmp_path / "fused")]) == 0
-    assert len(calls) == 3
+    assert calls == {"run": 6, "fused": 1}  # one pretraining for all six groups
     alone, fused = (xr.open_dataset(tmp_path / d / "grid.nc", engine="h5netcdf").load() for d in ("alone", "fused"))
+    assert fused.sizes["variant"] == 3 and fused.sizes["rl_lr"] == 2 and fused.sizes["seed"] == 2
     assert_same_cell(fused.drop_vars("wall_s"), alone.drop_vars("wall_s"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,13 +19,13 @@ import envs
 from aha.cli import main
 from toymodels import storage
 from toymodels.algos import ALGORITHMS
-from toymodels.grid import GridSpec
+from toymodels.grid import GridSpec, cell_id
 from toymodels.results import group_configs
 from toymodels.runner import load_user_modules, run_grid, user_module
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE / "data"))
-from tiny_presets import TINY, tiny, tiny_variants  # noqa: E402
+from tiny_presets import TINY, tiny  # noqa: E402
 
 AHA = [sys.executable, "-m", "aha.cli"]
 PRESETS_FILE = str(HERE / "data" / "tiny_presets.py")
@@ -37,10 +38,36 @@ def comparable(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
+WIDTHS = [8, 16, 32]
+"""The tiny preset on three of its widths: three groups of two seeds each are all the runner's tests
+need (a kill between groups, several Ray tasks, a failing group between two that run)."""
+
+
+def grid() -> GridSpec:
+    return tiny().with_overrides({"width": WIDTHS})
+
+
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> xr.Dataset:
-    """The tiny grid run once, uninterrupted, in-process."""
-    return run_grid(tiny(), tmp_path_factory.mktemp("ref") / "run", progress=False)
+def reference_dir(tmp_path_factory) -> Path:
+    """The grid run once, uninterrupted, in-process: its run directory (copy it before writing)."""
+    run = tmp_path_factory.mktemp("ref") / "run"
+    run_grid(grid(), run, progress=False)
+    return run
+
+
+@pytest.fixture(scope="module")
+def reference(reference_dir) -> xr.Dataset:
+    return storage.load_dataset(reference_dir / "grid.nc")
+
+
+def copy_of(reference_dir: Path, to: Path, drop: dict[int, list[int]] | None = None) -> Path:
+    """The reference run directory copied to `to`, less the cell files of `drop` (width -> seeds)."""
+    shutil.copytree(reference_dir, to)
+    for g in grid().groups():
+        for seed, cfg in g.cell_configs().items():
+            if seed in (drop or {}).get(g.coords["width"], []):
+                (to / "cells" / f"{cell_id(cfg)}.nc").unlink()
+    return to
 
 
 def test_spec_validation_names_the_field():
@@ -65,15 +92,15 @@ def test_grid_dataset_has_named_dims(reference):
     assert "config" in ds.attrs and "git_commit" in ds.attrs
 
 
-def test_rerun_skips_finished_cells(tmp_path, reference):
-    run = tmp_path / "run"
-    first = run_grid(tiny(), run, progress=False)
+def test_rerun_skips_finished_cells(tmp_path, reference, reference_dir):
+    """A finished run, run again: no cell file is rewritten and grid.nc is the same. (A fresh
+    in-process run equal to the reference: test_a_failing_group_is_recorded_and_retried.)"""
+    run = copy_of(reference_dir, tmp_path / "run")
     stamps = {p: p.stat().st_mtime_ns for p in (run / "cells").glob("*.nc")}
-    assert len(stamps) == tiny().n_cells
-    again = run_grid(tiny(), run, progress=False)
+    assert len(stamps) == grid().n_cells
+    again = run_grid(grid(), run, progress=False)
     assert {p: p.stat().st_mtime_ns for p in (run / "cells").glob("*.nc")} == stamps
-    xr.testing.assert_identical(comparable(first), comparable(again))
-    xr.testing.assert_equal(comparable(first), comparable(reference))
+    xr.testing.assert_identical(comparable(again), comparable(reference))
 
 
 def test_kill_minus_nine_then_resume_equals_uninterrupted(tmp_path, reference):
@@ -85,6 +112,8 @@ def test_kill_minus_nine_then_resume_equals_uninterrupted(tmp_path, reference):
         "tiny",
         "--presets-file",
         PRESETS_FILE,
+        "--set",
+        "width=" + ",".join(map(str, WIDTHS)),
         "--out",
         str(run),
         "--quiet",
@@ -98,16 +127,15 @@ def test_kill_minus_nine_then_resume_equals_uninterrupted(tmp_path, reference):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     n_before = len(list((run / "cells").glob("*.nc")))
-    assert 0 < n_before < tiny().n_cells, "the kill should land in the middle of the grid"
+    assert 0 < n_before < grid().n_cells, "the kill should land in the middle of the grid"
     assert not (run / "grid.nc").exists()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    assert main(cmd[len(AHA) :]) == 0  # the same command resumes (here in-process: one interpreter less)
     resumed = storage.load_dataset(run / "grid.nc")
     xr.testing.assert_equal(comparable(resumed), comparable(reference))
 
 
 def test_ray_executor_equals_local(tmp_path, reference, ray_cluster):
-    ds = run_grid(tiny(), tmp_path / "ray", executor="ray", progress=False)
+    ds = run_grid(grid(), tmp_path / "ray", executor="ray", progress=False)
     xr.testing.assert_equal(comparable(ds), comparable(reference))
 
 
@@ -193,18 +221,10 @@ def test_corrupt_cell_file_gives_one_line_error(tmp_path):
         run_grid(spec, tmp_path / "run", progress=False)
 
 
-def test_variants_axis(tmp_path):
-    ds = run_grid(tiny_variants(), tmp_path / "v", progress=False)
-    assert list(ds.variant.values) == ["plain", "dense"]
-    assert ds.status.dims == ("width", "depth", "variant", "seed")
-    # every group's config is recorded with its axis values, not only the first group's (issue 21)
-    groups = [(g["coords"]["width"], g["coords"]["variant"], g["reward"]) for g in group_configs(ds)]
-    assert groups == [(8, "plain", "sparse"), (8, "dense", "dense"), (16, "plain", "sparse"), (16, "dense", "dense")]
-    assert group_configs(storage.load_dataset(tmp_path / "v" / "grid.nc")) == group_configs(ds)
-
-
-def test_a_failing_group_is_recorded_and_retried(tmp_path, monkeypatch, reference):
-    """A group that raises does not stop the grid: status 'failed', traceback kept, rerun retries."""
+def test_a_failing_group_is_recorded_and_retried(tmp_path, monkeypatch, reference, reference_dir):
+    """A group that raises does not stop the grid: status 'failed', traceback kept, rerun retries.
+    The run resumes the reference's cells but width 16's (which fails) and one seed of width 32's
+    (the whole group runs again, after the failure, fresh in this process): equal to the reference."""
     import toymodels.runner as runner
 
     real = runner._run_group
@@ -215,15 +235,19 @@ def test_a_failing_group_is_recorded_and_retried(tmp_path, monkeypatch, referenc
         return real(cfg_dict)
 
     monkeypatch.setattr(runner, "_run_group", flaky)
-    ds = run_grid(tiny(), tmp_path / "run", progress=False)
-    assert (ds.status.sel(width=16) == "failed").all() and (ds.status.sel(width=8) == "ok").all()
+    ran = []
+    monkeypatch.setattr(runner, "write_group", lambda d, g, ds, _w=runner.write_group: ran.append(g) or _w(d, g, ds))
+    run = copy_of(reference_dir, tmp_path / "run", drop={16: [0, 1], 32: [0]})
+    ds = run_grid(grid(), run, progress=False)
+    assert [g.coords["width"] for g in ran] == [32]  # the grid went on after the failure
+    assert (ds.status.sel(width=16) == "failed").all() and (ds.status.sel(width=[8, 32]) == "ok").all()
     assert ds.base_pass_at_k.sel(width=16).isnull().all() and ds.n_params.sel(width=16) > 0
     assert (ds.rl_health.sel(width=16) == "n/a").all()  # nothing to judge
     assert set(ds.rl_health.sel(width=8).values.ravel()) <= {"ok", "no-signal", "broke-capable", "malformed"}
     (record,) = (tmp_path / "run" / "failed").glob("*.txt")
     assert "simulated out-of-memory" in record.read_text()
     monkeypatch.setattr(runner, "_run_group", real)
-    again = run_grid(tiny(), tmp_path / "run", progress=False)
+    again = run_grid(grid(), tmp_path / "run", progress=False)
     assert not list((tmp_path / "run" / "failed").glob("*.txt"))
     xr.testing.assert_equal(comparable(again), comparable(reference))
 
@@ -251,19 +275,33 @@ def test_swept_eval_prompts_become_a_variable(tmp_path):
     assert ds.n_eval_prompts.sel(eval_prompts=4).item() == 4 and ds.n_eval_prompts.sel(eval_prompts=8).item() == 8
 
 
-def test_string_axis_values_survive_grid_nc(tmp_path):
-    """String axis values of different lengths ('transformer', 'mlp'; variant names) are stored whole:
-    the first cell file's fixed-width string dtype must not truncate the others in grid.nc."""
+def test_variants_axis_and_string_values_survive_grid_nc(tmp_path):
+    """A variants axis (its own dim, after the shape axes) and string axis values of different lengths
+    ('transformer', 'mlp'; variant names 'plain', 'dense-reward') stored whole: the first cell file's
+    fixed-width string dtype must not truncate the others in grid.nc. (One grid for what
+    test_variants_axis and test_string_axis_values_survive_grid_nc checked on two.)"""
     spec = GridSpec(
         "strings",
         axes={"width": [8], "depth": [1], "model_kind": ["mlp", "transformer"], "seed": [0]},
         fixed=dict(TINY),
         variants={"plain": {}, "dense-reward": {"reward": "dense"}},
     )
-    run_grid(spec, tmp_path / "run", progress=False)
-    ds = storage.load_dataset(tmp_path / "run" / "grid.nc")
-    assert list(ds.model_kind.values) == ["mlp", "transformer"]
+    ds = run_grid(spec, tmp_path / "run", progress=False)
     assert list(ds.variant.values) == ["plain", "dense-reward"]
+    assert ds.status.dims == ("width", "depth", "model_kind", "variant", "seed")
+    # every group's config is recorded with its axis values, not only the first group's (issue 21)
+    groups = [(g["coords"]["model_kind"], g["coords"]["variant"], g["reward"]) for g in group_configs(ds)]
+    assert groups == [
+        ("mlp", "plain", "sparse"),
+        ("mlp", "dense-reward", "dense"),
+        ("transformer", "plain", "sparse"),
+        ("transformer", "dense-reward", "dense"),
+    ]
+    assert [g["model_kind"] for g in group_configs(ds)] == ["mlp", "mlp", "transformer", "transformer"]
+    stored = storage.load_dataset(tmp_path / "run" / "grid.nc")
+    assert list(stored.model_kind.values) == ["mlp", "transformer"]
+    assert list(stored.variant.values) == ["plain", "dense-reward"]
+    assert group_configs(stored) == group_configs(ds)
 
 
 def test_a_knob_added_at_its_neutral_default_keeps_old_cell_ids():

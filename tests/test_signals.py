@@ -141,7 +141,16 @@ READS = dict(
 )
 """One base for every signal: ModChain L=3 pretrained (correct rule only) on hinted and unhinted
 prompts, with and without the trace, at horizons 1..3. Plain RL trains on it at this width."""
-ARMS = {"plain": {}, "hint": {"hint": 2}, "no-think": {"cot": False}, "curriculum": {"curriculum": True}}
+ARMS = {
+    "plain": {},
+    "hint": {"hint": 2, "rl_updates": 10},
+    "no-think": {"cot": False, "rl_updates": 10},
+    "curriculum": {"curriculum": True, "rl_updates": 10},
+}
+"""The signal arms run only the updates their tests read (the first 10, the curriculum's first 3):
+an update does not depend on how many follow it (the learning rate's warm-up counts from update 0;
+a curriculum of 10 updates has horizon 1 on its first 3 like one of 20), so these curves equal
+the first updates of a 20-update run, number for number."""
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +162,8 @@ def reads():
     for name, arm in ARMS.items():
         c = replace(cfg, **arm)
         assert c.model_config() == cfg.model_config()  # one base for every arm
+        full = replace(c, rl_updates=cfg.rl_updates)  # the curves read are this one's first updates
+        assert [horizon_at(c, u) for u in range(3)] == [horizon_at(full, u) for u in range(3)]
         m = copy.deepcopy(model)
         tasks = c.tasks()
         base = {s: evaluate(m, tasks[s], 64, 8, 1.0)["pass_at_k"][0, 0] for s in ("id", "id_hinted") if s in tasks}

@@ -168,12 +168,9 @@ def _coverage(reps: int, seed: int) -> float:
 
 
 def test_nc_interval_covers_truth_on_demo_shaped_grids():
-    """Item 3: synthetic recovery on demo-shaped grids: the 90 % interval covers N_c in >= 85 %."""
-    assert _coverage(40, 2024) >= 0.85
-
-
-@pytest.mark.slow
-def test_nc_interval_covers_truth_on_demo_shaped_grids_many():
+    """Item 3: synthetic recovery on demo-shaped grids: the 90 % interval covers N_c in >= 85 % of
+    100 repetitions (this was also a quick 40-repetition run beside a slow-marked 100-repetition
+    one; nothing deselects slow tests, so the 100 alone carry the claim)."""
     assert _coverage(100, 7) >= 0.85
 
 
