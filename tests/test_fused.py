@@ -152,7 +152,7 @@ def test_fused_grid_equals_unfused_grid(tmp_path, monkeypatch):
     three batches (the two rates of each variant together); grid.nc equals every group run alone.
     Both through `aha grid`: with --no-fuse every group pretrains on its own (six pretrainings), by
     default once in all. (This also carries what test_aha_grid_no_fuse_runs_every_group_on_its_own
-    checked on the tiny-variants preset: --no-fuse, a pretraining per group, the same grid.nc.)"""
+    checked on a two-variant preset: --no-fuse, a pretraining per group, the same grid.nc.)"""
     run_module = importlib.import_module("toymodels.run")
     calls = {"run": 0, "fused": 0}
     for name, mod in (("run", run_module), ("fused", fused_module)):

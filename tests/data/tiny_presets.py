@@ -20,13 +20,4 @@ def tiny() -> GridSpec:
     return GridSpec("tiny", axes={"width": [8, 12, 16, 24, 32], "depth": [1], "seed": [0, 1]}, fixed=dict(TINY))
 
 
-def tiny_variants() -> GridSpec:
-    return GridSpec(
-        "tiny-variants",
-        axes={"width": [8, 16], "depth": [1], "seed": [0]},
-        fixed=dict(TINY),
-        variants={"plain": {}, "dense": {"reward": "dense"}},
-    )
-
-
-PRESETS = {"tiny": tiny, "tiny-variants": tiny_variants}
+PRESETS = {"tiny": tiny}
