@@ -66,7 +66,7 @@ def _run(spec: GridSpec, out: Path, bar, opts: dict) -> xr.Dataset:
 def _refine(study: Study, spec: GridSpec, root: Path, bar, opts: dict, spent: float) -> tuple[list, list[dict]]:
     """Refinement rounds of one grid; returns [(round spec, dataset)] and the log."""
     done, log = [], []
-    base_ds = xr.open_dataset(root / spec.name / "grid.nc", engine="h5netcdf").load()
+    base_ds = storage.load_dataset(root / spec.name / "grid.nc")
     table = cell_table(spec, base_ds)[0]
     if opts.get("train") is False:
         return _finished_rounds(study, spec, root, table)

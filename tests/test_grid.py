@@ -20,8 +20,9 @@ from aha.cli import main
 from toymodels import storage
 from toymodels.algos import ALGORITHMS
 from toymodels.grid import GridSpec, cell_id
+from toymodels.plugins import load_user_modules, user_module
 from toymodels.results import group_configs
-from toymodels.runner import load_user_modules, run_grid, user_module
+from toymodels.runner import run_grid
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE / "data"))

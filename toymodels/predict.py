@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import xarray as xr
 
 from theory.predict_gain import LinearPredictor, setting_N_c
 
 from .cells import cell_table
 from .grid import GridSpec
+from .storage import load_dataset
 
 
 def load_predictors(path: Path) -> dict:
@@ -40,8 +40,7 @@ def predict_cells(run_dir: Path, blob: dict, predictor: str | None = None) -> tu
             "rl_health); run a study whose cells received a signal"
         )
     spec = GridSpec.from_dict(json.loads((run_dir / "config.json").read_text()))
-    ds = xr.open_dataset(run_dir / "grid.nc", engine="h5netcdf").load()
-    df, _ = cell_table(spec, ds)
+    df, _ = cell_table(spec, load_dataset(run_dir / "grid.nc"))
     df["predicted_gain"] = model.predict(df)
     df["p_gain"] = model.prob_gain(df)
     nc = setting_N_c(df.rename(columns={"predicted_gain": "pg"}), "pg", model.threshold)

@@ -41,7 +41,7 @@ from .devices import cpu_model
 from .fused import fuse as fuse_groups
 from .fused import iter_cells, run_cells
 from .grid import GridSpec, Group, cell_id
-from .plugins import load_user_modules, user_module  # noqa: F401  (user_module: older imports)
+from .plugins import load_user_modules
 from .run import run_cell
 
 EXECUTORS = ("local", "ray")
@@ -225,7 +225,7 @@ def run_grid(
     fuse: bool = True,
 ) -> xr.Dataset:
     """Run every unfinished cell of `spec` into `run_dir`, then write and return grid.nc.
-    `user_modules` (`user_module(...)`): the user's files a Ray worker runs first (the local
+    `user_modules` (`toymodels.plugins.user_module(...)`): the user's files a Ray worker runs first (the local
     executor runs in this process, where they are already loaded). `fuse`: groups that differ only
     in RL knobs run as one batch sharing their pretraining (`toymodels.fused`; the same numbers);
     False: every group on its own."""
